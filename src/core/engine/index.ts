@@ -1,0 +1,100 @@
+/**
+ * Prisma's schema engine (the one behind `prisma migrate …`) as WebAssembly, driven through
+ * a driver adapter. Loaded lazily: nothing here runs until a command needs the engine.
+ *
+ * The versions of @prisma/schema-engine-wasm, @prisma/adapter-pg and
+ * @prisma/driver-adapter-utils are pinned together in package.json: they are internal APIs.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import type {
+  ApplyMigrationsOutput,
+  DiagnoseMigrationHistoryOutput,
+  MigrationList,
+  SchemaEngine,
+  SchemaFilter,
+} from '@prisma/schema-engine-wasm';
+import type { MigrationsFolder } from '../migrations';
+
+export type { ApplyMigrationsOutput, DiagnoseMigrationHistoryOutput, MigrationList, SchemaEngine };
+
+type EngineClass = typeof SchemaEngine;
+let runtime: Promise<EngineClass> | undefined;
+let runtimeLoadMs = 0;
+
+/** Where the engine's .wasm lives: beside the bundle in the packaged extension, else in node_modules. */
+function wasmPath(): string {
+  const candidates = [path.join(__dirname, 'schema_engine_bg.wasm'), path.join(__dirname, '..', 'schema_engine_bg.wasm')];
+  for (const c of candidates) if (fs.existsSync(c)) return c;
+  return path.join(path.dirname(require.resolve('@prisma/schema-engine-wasm/schema_engine_bg')), 'schema_engine_bg.wasm');
+}
+
+async function loadRuntime(): Promise<EngineClass> {
+  const started = performance.now();
+  const glue = await import('@prisma/schema-engine-wasm/schema_engine_bg');
+  const bytes = await fs.promises.readFile(wasmPath());
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
+    './schema_engine_bg.js': glue as unknown as WebAssembly.ModuleImports,
+  });
+  (glue as unknown as { __wbg_set_wasm(e: WebAssembly.Exports): void }).__wbg_set_wasm(instance.exports);
+  (instance.exports.__wbindgen_start as () => void)();
+  runtimeLoadMs = performance.now() - started;
+  return (glue as unknown as { SchemaEngine: EngineClass }).SchemaEngine;
+}
+
+/** How long compiling and instantiating the WebAssembly module took (0 until loaded). */
+export function engineLoadMs(): number {
+  return runtimeLoadMs;
+}
+
+export const NO_FILTERS: SchemaFilter = { externalTables: [], externalEnums: [] };
+
+/** Opens a schema engine over a migration-aware driver adapter factory (wrapped by Prisma's error binder). */
+export async function openSchemaEngine(
+  factory: SqlMigrationAwareDriverAdapterFactory,
+  log: (message: string) => void = () => {},
+): Promise<SchemaEngine> {
+  runtime ??= loadRuntime();
+  let Engine: EngineClass;
+  try {
+    Engine = await runtime;
+  } catch (e) {
+    runtime = undefined;
+    throw e;
+  }
+  const { bindMigrationAwareSqlAdapterFactory } = await import('@prisma/driver-adapter-utils');
+  return Engine.new({ datamodels: undefined }, log, bindMigrationAwareSqlAdapterFactory(factory));
+}
+
+/** The engine's view of a migrations folder (same shape the Prisma CLI builds). */
+export function toMigrationList(folder: MigrationsFolder, shadowDbInitScript = ''): MigrationList {
+  return {
+    baseDir: folder.dir,
+    lockfile: { path: folder.lockfile.path, content: folder.lockfile.content },
+    shadowDbInitScript,
+    migrationDirectories: folder.migrations.map((m) => ({
+      path: m.name,
+      migrationFile: {
+        path: 'migration.sql',
+        content: m.sql !== undefined ? { tag: 'ok', value: m.sql } : { tag: 'error', value: m.error ?? 'unreadable' },
+      },
+    })),
+  };
+}
+
+/**
+ * The engine reports errors as objects or strings depending on where they come from; this
+ * gives one readable message (and Prisma's error code when there is one).
+ */
+export function engineErrorMessage(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  if (typeof e === 'string') return e;
+  if (e && typeof e === 'object') {
+    const o = e as { message?: string; error_code?: string; errorCode?: string; meta?: unknown };
+    const code = o.error_code ?? o.errorCode;
+    if (o.message) return code ? `${code}: ${o.message}` : o.message;
+    return JSON.stringify(e);
+  }
+  return String(e);
+}

@@ -1,0 +1,119 @@
+/**
+ * Reads a Prisma migrations folder exactly the way the Prisma CLI does (prisma/prisma
+ * `migrate/src/utils/listMigrations.ts`): every sub-directory is a migration, sorted with
+ * `localeCompare`, its `migration.sql` read as UTF-8 (an unreadable file is kept as an error,
+ * which Prisma's engine reports), plus `migration_lock.toml`.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+export interface LocalMigration {
+  /** Folder name, e.g. `20240101120000_init`. */
+  name: string;
+  /** Absolute path of the migration folder. */
+  dir: string;
+  /** Absolute path of `migration.sql` (which may not exist). */
+  sqlPath: string;
+  /** Contents of `migration.sql`, or undefined when it could not be read (see `error`). */
+  sql?: string;
+  /** Why `migration.sql` could not be read. */
+  error?: string;
+  /** Prisma's checksum of `migration.sql` (lowercase hex SHA-256), when readable. */
+  checksum?: string;
+  /** Absolute path of `down.sql` when the folder has one. */
+  downSqlPath?: string;
+}
+
+export interface MigrationsFolder {
+  dir: string;
+  exists: boolean;
+  lockfile: { path: string; content: string | null; provider?: string };
+  migrations: LocalMigration[];
+}
+
+/** Lowercase hex SHA-256, as Prisma stores in `_prisma_migrations.checksum`. */
+export function prismaChecksum(content: string | Buffer): string {
+  return createHash('sha256').update(content).digest('hex');
+}
+
+/** The pre-2.x form Prisma once wrote: each byte as hex without zero padding. */
+function unpaddedChecksum(content: string): string {
+  return [...createHash('sha256').update(content).digest()].map((b) => b.toString(16)).join('');
+}
+
+/**
+ * Whether a checksum stored by Prisma matches a local `migration.sql`, the way the engine
+ * decides it (prisma-engines `checksum.rs`): the file as is, with LF turned into CRLF or
+ * CRLF into LF, in the padded or the old unpadded hex form.
+ */
+export function checksumMatches(stored: string, content: string): boolean {
+  const variants = new Set([content, content.replace(/\r\n/g, '\n'), content.replace(/\r?\n/g, '\r\n')]);
+  for (const v of variants) {
+    if (prismaChecksum(v) === stored || unpaddedChecksum(v) === stored) return true;
+  }
+  return false;
+}
+
+/** Reads `provider = "…"` from migration_lock.toml (a two-key TOML file written by Prisma). */
+export function lockfileProvider(content: string | null): string | undefined {
+  if (!content) return undefined;
+  const m = /^\s*provider\s*=\s*"([^"]*)"/m.exec(content);
+  return m?.[1];
+}
+
+export async function readMigrationsFolder(dir: string): Promise<MigrationsFolder> {
+  const lockPath = 'migration_lock.toml';
+  const lockContent = await fs.readFile(path.join(dir, lockPath), 'utf8').catch(() => null);
+  let entries: import('node:fs').Dirent[] = [];
+  let exists = true;
+  try {
+    entries = await fs.readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && (e as NodeJS.ErrnoException).code !== 'ENOTDIR') throw e;
+    exists = false;
+  }
+  const migrations = await Promise.all(
+    entries
+      .filter((d) => d.isDirectory())
+      .map(async (d): Promise<LocalMigration> => {
+        const mdir = path.join(dir, d.name);
+        const sqlPath = path.join(mdir, 'migration.sql');
+        const downSqlPath = path.join(mdir, 'down.sql');
+        const [sql, hasDown] = await Promise.all([
+          fs.readFile(sqlPath, 'utf8').then(
+            (value) => ({ value }),
+            (e: Error) => ({ error: e.message }),
+          ),
+          fs.stat(downSqlPath).then(
+            (s) => s.isFile(),
+            () => false,
+          ),
+        ]);
+        const m: LocalMigration = { name: d.name, dir: mdir, sqlPath };
+        if ('value' in sql) {
+          m.sql = sql.value;
+          m.checksum = prismaChecksum(sql.value);
+        } else m.error = sql.error;
+        if (hasDown) m.downSqlPath = downSqlPath;
+        return m;
+      }),
+  );
+  migrations.sort((a, b) => a.name.localeCompare(b.name));
+  return {
+    dir,
+    exists,
+    lockfile: { path: lockPath, content: lockContent, provider: lockfileProvider(lockContent) },
+    migrations,
+  };
+}
+
+/** Parses the timestamp prefix of a folder name (8–14 digits, as Prisma accepts) into a Date (UTC). */
+export function migrationDate(name: string): Date | undefined {
+  const m = /^(\d{8,14})(?:_|$)/.exec(name);
+  if (!m) return undefined;
+  const d = m[1].padEnd(14, '0');
+  const [y, mo, da, h, mi, s] = [d.slice(0, 4), d.slice(4, 6), d.slice(6, 8), d.slice(8, 10), d.slice(10, 12), d.slice(12, 14)].map(Number);
+  if (mo < 1 || mo > 12 || da < 1 || da > 31 || h > 23 || mi > 59 || s > 59) return undefined;
+  return new Date(Date.UTC(y, mo - 1, da, h, mi, s));
+}
