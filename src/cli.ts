@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+/** `prisma-rollback` — the headless CLI over src/core, for terminals and CI pipelines. */
+import { CliError, type CliIO, parseArgs, UsageError } from './cli/args';
+import { commands } from './cli/commands';
+
+function help(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'Usage: prisma-rollback <command> [options]',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run `prisma-rollback <command> --help` for its options.',
+  ].join('\n');
+}
+
+export async function main(argv: string[], io: CliIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.out(help());
+    return name ? 0 : 2;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    io.err(`Unknown command "${name}".\n\n${help()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(`Usage: ${command.usage}`);
+    return 0;
+  }
+  try {
+    return await command.run(parseArgs(rest, command.booleans), io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`${e.message}\nUsage: ${command.usage}`);
+      return 2;
+    }
+    if (e instanceof CliError) {
+      io.err(e.message);
+      return e.exitCode;
+    }
+    io.err(`Unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    return 2;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), {
+    out: (t) => process.stdout.write(`${t}\n`),
+    err: (t) => process.stderr.write(`${t}\n`),
+    env: process.env,
+    cwd: process.cwd(),
+  }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      process.stderr.write(`${String(e)}\n`);
+      process.exitCode = 2;
+    },
+  );
+}
