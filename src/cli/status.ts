@@ -1,0 +1,109 @@
+/** `prisma-rollback status` — the migration status of one environment, as a table or JSON. */
+import path from 'node:path';
+import { maskUrl } from '../core/db';
+import { migrationDate } from '../core/migrations';
+import { computeStatus, isUpToDate } from '../core/status';
+import type { EnvironmentStatus, ProjectDiagnosis } from '../core/status/types';
+import { type CliCommand, flag, has } from './args';
+import { pickEnvironment, resolveProject } from './target';
+
+export function describeDiagnosis(d: ProjectDiagnosis): string {
+  switch (d.kind) {
+    case 'upToDate':
+      return 'Database schema is up to date.';
+    case 'noMigrationsTable':
+      return 'The database has no _prisma_migrations table yet: no migration has been applied.';
+    case 'databaseIsBehind':
+      return `${d.unapplied.length} migration(s) not applied yet: ${d.unapplied.join(', ')}`;
+    case 'migrationsDirectoryIsBehind':
+      return `${d.missingLocally.length} migration(s) in the database are missing locally: ${d.missingLocally.join(', ')}`;
+    case 'historiesDiverge':
+      return `Local and database histories diverge after ${d.lastCommon ?? '(no common migration)'}: not applied locally-only ${d.unappliedLocal.join(', ') || '—'}; in the database only ${d.missingLocally.join(', ') || '—'}`;
+    case 'unreachable':
+    case 'notConfigured':
+    case 'unsupported':
+    case 'error':
+      return d.reason;
+  }
+}
+
+export function statusJson(project: string, s: EnvironmentStatus) {
+  return {
+    project,
+    environment: s.environment,
+    target: s.target,
+    diagnosis: { ...s.diagnosis, message: describeDiagnosis(s.diagnosis) },
+    counts: s.counts,
+    migrations: s.migrations.map((m) => ({
+      name: m.name,
+      state: m.state,
+      startedAt: m.latest?.startedAt?.toISOString() ?? null,
+      finishedAt: m.latest?.finishedAt?.toISOString() ?? null,
+      rolledBackAt: m.latest?.rolledBackAt?.toISOString() ?? null,
+      appliedSteps: m.latest?.appliedStepsCount ?? null,
+      checksumMatches: m.checksumMatches ?? null,
+      logs: m.latest?.logs ?? null,
+      rows: m.rows.length,
+      ...(m.note ? { note: m.note } : {}),
+    })),
+  };
+}
+
+function table(s: EnvironmentStatus): string {
+  const lines = s.migrations.map((m) => {
+    const when = m.latest?.finishedAt ?? m.latest?.startedAt;
+    const date = migrationDate(m.name);
+    return [
+      m.state.padEnd(14),
+      m.name,
+      when
+        ? `  (${m.state === 'failed' ? 'started' : 'at'} ${when.toISOString().replace('T', ' ').slice(0, 19)})`
+        : '',
+      !when && date ? `  (created ${date.toISOString().slice(0, 10)})` : '',
+      m.note ? `\n${' '.repeat(16)}${m.note}` : '',
+    ].join('');
+  });
+  const c = s.counts;
+  const summary = [
+    `${c.applied} applied`,
+    c.pending && `${c.pending} pending`,
+    c.failed && `${c.failed} failed`,
+    c.edited && `${c.edited} edited`,
+    c.rolledBack && `${c.rolledBack} rolled back`,
+    c.missingLocally && `${c.missingLocally} missing locally`,
+  ]
+    .filter(Boolean)
+    .join(' · ');
+  return [...lines, '', summary, describeDiagnosis(s.diagnosis)].join('\n');
+}
+
+export const statusCommand: CliCommand = {
+  name: 'status',
+  summary: 'Migration status of one environment (exit 0 up to date, 1 needs attention, 2 error)',
+  usage: 'prisma-rollback status [--project DIR] [--migrations DIR] [--env NAME] [--url URL] [--json]',
+  booleans: ['json'],
+  async run(args, io) {
+    const target = await resolveProject(args, io);
+    const env = pickEnvironment(target, flag(args, 'env'));
+    const url = flag(args, 'url') ?? env.url;
+    const status = await computeStatus({
+      environment: env.name,
+      migrationsDir: target.migrationsDir,
+      url,
+      problem: env.problem,
+    });
+    const label = path.relative(io.cwd, target.project.root) || '.';
+    if (has(args, 'json')) io.out(JSON.stringify(statusJson(label, status), null, 2));
+    else {
+      io.out(`Project ${label} · environment ${env.name}${url ? ` · ${maskUrl(url)}` : ''}`);
+      for (const w of [...target.project.warnings, ...env.warnings]) io.err(`warning: ${w}`);
+      io.out(table(status));
+    }
+    const k = status.diagnosis.kind;
+    if (k === 'unreachable' || k === 'notConfigured' || k === 'unsupported' || k === 'error') {
+      io.err(describeDiagnosis(status.diagnosis));
+      return 2;
+    }
+    return isUpToDate(status) ? 0 : 1;
+  },
+};

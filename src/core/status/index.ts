@@ -1,0 +1,289 @@
+/**
+ * The status engine: for one project × one environment, combines the migrations folder,
+ * Prisma's own diagnosis (`diagnoseMigrationHistory` of the WASM schema engine — what
+ * `prisma migrate status` asks) and the rows of `_prisma_migrations`, into one state per
+ * migration. Where the engine and the table disagree, the engine wins and the item says so.
+ */
+import type pg from 'pg';
+import { createPool, describeDbError, hostLabel, readOnly } from '../db';
+import {
+  type DiagnoseMigrationHistoryOutput,
+  engineErrorMessage,
+  NO_FILTERS,
+  openSchemaEngine,
+  type SchemaEngine,
+  toMigrationList,
+} from '../engine';
+import { pgAdapterFactory } from '../engine/pg-adapter';
+import {
+  checksumMatches,
+  type LocalMigration,
+  type MigrationsFolder,
+  readMigrationsFolder,
+} from '../migrations';
+import type {
+  EnvironmentStatus,
+  MigrationRow,
+  MigrationState,
+  MigrationStatus,
+  ProjectDiagnosis,
+  StatusCounts,
+} from './types';
+
+export type * from './types';
+
+export interface StatusRequest {
+  environment: string;
+  migrationsDir: string;
+  /** Connection string (secret). Absent: the environment is not configured (see `problem`). */
+  url?: string;
+  /** Why there is no URL, shown as the "not configured" reason. */
+  problem?: string;
+  /** Pool to reuse across refreshes (its owner closes it). Without one, a pool is opened and closed. */
+  pool?: pg.Pool;
+  /** Already-read folder, to share one read between environments. */
+  folder?: MigrationsFolder;
+  log?: (line: string) => void;
+}
+
+/** The Postgres schema Prisma uses: `?schema=` in the URL, else `public`. */
+export function schemaOf(url: string): string {
+  try {
+    return new URL(url).searchParams.get('schema') || 'public';
+  } catch {
+    return 'public';
+  }
+}
+
+const engines = new WeakMap<pg.Pool, Promise<SchemaEngine>>();
+
+/** One engine per pool, created on first use (the WASM module is loaded then, not before). */
+export function engineForPool(
+  pool: pg.Pool,
+  schema: string,
+  log?: (line: string) => void,
+): Promise<SchemaEngine> {
+  let e = engines.get(pool);
+  if (!e) {
+    const started = performance.now();
+    e = openSchemaEngine(pgAdapterFactory(pool, schema === 'public' ? undefined : schema)).then((engine) => {
+      log?.(`schema engine ready in ${(performance.now() - started).toFixed(0)} ms`);
+      return engine;
+    });
+    e.catch(() => engines.delete(pool));
+    engines.set(pool, e);
+  }
+  return e;
+}
+
+/** Reads every row of `_prisma_migrations` (null when the table does not exist). */
+export async function readMigrationRows(pool: pg.Pool, schema: string): Promise<MigrationRow[] | null> {
+  return readOnly(pool, async (c) => {
+    const exists = await c.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [
+      `"${schema.replace(/"/g, '""')}"."_prisma_migrations"`,
+    ]);
+    if (!exists.rows[0]?.t) return null;
+    const res = await c.query(
+      `SELECT id, checksum, migration_name, started_at, finished_at, logs, rolled_back_at, applied_steps_count
+         FROM "${schema.replace(/"/g, '""')}"."_prisma_migrations"
+        ORDER BY started_at ASC, id ASC`,
+    );
+    return res.rows.map(
+      (r): MigrationRow => ({
+        id: r.id,
+        checksum: r.checksum,
+        migrationName: r.migration_name,
+        startedAt: r.started_at,
+        finishedAt: r.finished_at,
+        logs: r.logs,
+        rolledBackAt: r.rolled_back_at,
+        appliedStepsCount: r.applied_steps_count,
+      }),
+    );
+  });
+}
+
+function emptyCounts(): StatusCounts {
+  return { applied: 0, pending: 0, failed: 0, rolledBack: 0, edited: 0, missingLocally: 0 };
+}
+
+export function countStates(migrations: MigrationStatus[]): StatusCounts {
+  const counts = emptyCounts();
+  for (const m of migrations) counts[m.state]++;
+  return counts;
+}
+
+/** The state the rows of one migration give on their own (before the engine's verdict). */
+export function stateFromRows(rows: MigrationRow[], local: LocalMigration | undefined): MigrationState {
+  if (rows.length === 0) return 'pending';
+  const live = rows.filter((r) => r.rolledBackAt === null);
+  const applied = live.filter((r) => r.finishedAt !== null);
+  if (applied.length > 0) {
+    if (!local) return 'missingLocally';
+    const first = rows[0];
+    if (local.sql !== undefined && !checksumMatches(first.checksum, local.sql)) return 'edited';
+    return 'applied';
+  }
+  if (live.length > 0) return 'failed';
+  return 'rolledBack';
+}
+
+function diagnosisFrom(out: DiagnoseMigrationHistoryOutput): ProjectDiagnosis {
+  if (!out.hasMigrationsTable) return { kind: 'noMigrationsTable' };
+  const h = out.history;
+  if (!h) return { kind: 'upToDate' };
+  switch (h.diagnostic) {
+    case 'databaseIsBehind':
+      return { kind: 'databaseIsBehind', unapplied: h.unappliedMigrationNames };
+    case 'migrationsDirectoryIsBehind':
+      return { kind: 'migrationsDirectoryIsBehind', missingLocally: h.unpersistedMigrationNames };
+    case 'historiesDiverge':
+      return {
+        kind: 'historiesDiverge',
+        lastCommon: h.lastCommonMigrationName ?? undefined,
+        unappliedLocal: h.unappliedMigrationNames,
+        missingLocally: h.unpersistedMigrationNames,
+      };
+  }
+}
+
+/**
+ * Merges folder, rows and the engine's diagnosis. Exported for unit tests; `computeStatus`
+ * is the entry point.
+ */
+export function combine(
+  folder: MigrationsFolder,
+  rows: MigrationRow[] | null,
+  engine: DiagnoseMigrationHistoryOutput | undefined,
+): MigrationStatus[] {
+  const byName = new Map<string, MigrationRow[]>();
+  for (const r of rows ?? []) {
+    const list = byName.get(r.migrationName) ?? [];
+    list.push(r);
+    byName.set(r.migrationName, list);
+  }
+  const localNames = new Set(folder.migrations.map((m) => m.name));
+  const names = [
+    ...folder.migrations.map((m) => m.name),
+    ...[...byName.keys()].filter((n) => !localNames.has(n)),
+  ];
+  names.sort((a, b) => a.localeCompare(b));
+  const locals = new Map(folder.migrations.map((m) => [m.name, m]));
+
+  const edited = new Set(engine?.editedMigrationNames ?? []);
+  const failed = new Set(engine?.failedMigrationNames ?? []);
+  const h = engine?.history;
+  const unapplied = new Set(
+    h && h.diagnostic !== 'migrationsDirectoryIsBehind' ? h.unappliedMigrationNames : [],
+  );
+  const unpersisted = new Set(h && h.diagnostic !== 'databaseIsBehind' ? h.unpersistedMigrationNames : []);
+
+  return names.map((name): MigrationStatus => {
+    const local = locals.get(name);
+    const mrows = byName.get(name) ?? [];
+    const latest = mrows[mrows.length - 1];
+    const status: MigrationStatus = { name, state: stateFromRows(mrows, local), rows: mrows, latest };
+    if (local) status.local = local;
+    if (local?.error) {
+      status.note = `migration.sql cannot be read (${local.error}): Prisma lists this folder as a migration, and \`migrate deploy\` will fail on it.`;
+    }
+    if (mrows.length > 0 && local?.sql !== undefined)
+      status.checksumMatches = checksumMatches(mrows[0].checksum, local.sql);
+    if (!engine) return status;
+
+    // The engine's verdict, in order of precedence.
+    let verdict: MigrationState | undefined;
+    if (failed.has(name)) verdict = 'failed';
+    else if (edited.has(name)) verdict = 'edited';
+    else if (unpersisted.has(name)) verdict = 'missingLocally';
+    else if (unapplied.has(name)) verdict = status.state === 'rolledBack' ? 'rolledBack' : 'pending';
+    else if (status.state === 'edited' || status.state === 'missingLocally' || status.state === 'failed') {
+      // The engine does not flag it: with a table present, it reads as applied.
+      verdict = engine.hasMigrationsTable && local && mrows.length > 0 ? 'applied' : status.state;
+    }
+    if (verdict && verdict !== status.state) {
+      status.note ??= `Prisma's engine reads this migration as ${verdict}; _prisma_migrations alone suggests ${status.state}. Showing the engine's verdict.`;
+      status.state = verdict;
+    }
+    return status;
+  });
+}
+
+/** Status of one environment. Never throws: every failure becomes a diagnosis. */
+export async function computeStatus(req: StatusRequest): Promise<EnvironmentStatus> {
+  const started = performance.now();
+  const log = req.log ?? (() => {});
+  const folder = req.folder ?? (await readMigrationsFolder(req.migrationsDir));
+  const finish = (
+    diagnosis: ProjectDiagnosis,
+    migrations: MigrationStatus[],
+    extra: Partial<EnvironmentStatus> = {},
+  ): EnvironmentStatus => ({
+    environment: req.environment,
+    target: req.url ? hostLabel(req.url) : undefined,
+    diagnosis,
+    migrations,
+    counts: countStates(migrations),
+    warnings: [],
+    fetchedAt: new Date(),
+    durationMs: performance.now() - started,
+    ...extra,
+  });
+  const localOnly = () => combine(folder, null, undefined);
+
+  if (!req.url) {
+    return finish(
+      { kind: 'notConfigured', reason: req.problem ?? 'No connection string is configured.' },
+      localOnly(),
+    );
+  }
+  const schema = schemaOf(req.url);
+  const pool = req.pool ?? createPool(req.url);
+  try {
+    let rows: MigrationRow[] | null;
+    try {
+      rows = await readMigrationRows(pool, schema);
+    } catch (e) {
+      return finish({ kind: 'unreachable', reason: describeDbError(e, req.url) }, localOnly());
+    }
+    let engineOut: DiagnoseMigrationHistoryOutput;
+    try {
+      const engine = await engineForPool(pool, schema, log);
+      const t = performance.now();
+      engineOut = await engine.diagnoseMigrationHistory({
+        migrationsList: toMigrationList(folder),
+        optInToShadowDatabase: false,
+        filters: NO_FILTERS,
+      });
+      log(`diagnoseMigrationHistory ${req.environment}: ${(performance.now() - t).toFixed(1)} ms`);
+    } catch (e) {
+      const migrations = combine(folder, rows, undefined);
+      return finish(
+        { kind: 'error', reason: `Prisma's engine could not diagnose the history: ${engineErrorMessage(e)}` },
+        migrations,
+      );
+    }
+    const migrations = combine(folder, rows, engineOut);
+    return finish(diagnosisFrom(engineOut), migrations, {
+      engine: {
+        editedMigrationNames: engineOut.editedMigrationNames,
+        failedMigrationNames: engineOut.failedMigrationNames,
+        hasMigrationsTable: engineOut.hasMigrationsTable,
+      },
+    });
+  } finally {
+    if (!req.pool) {
+      const e = engines.get(pool);
+      engines.delete(pool);
+      if (e) await e.then((engine) => engine.free()).catch(() => {});
+      await pool.end().catch(() => {});
+    }
+  }
+}
+
+/** True when nothing needs attention: exit code 0 of `prisma-rollback status`. */
+export function isUpToDate(s: EnvironmentStatus): boolean {
+  if (s.diagnosis.kind !== 'upToDate' && s.diagnosis.kind !== 'noMigrationsTable') return false;
+  if (s.diagnosis.kind === 'noMigrationsTable' && s.migrations.length > 0) return false;
+  return s.counts.pending + s.counts.failed + s.counts.edited + s.counts.missingLocally === 0;
+}

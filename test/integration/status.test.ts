@@ -1,0 +1,235 @@
+/**
+ * The status engine against a real PostgreSQL whose states are built by Prisma's own engine
+ * (applyMigrations = `migrate deploy`, markMigrationRolledBack = `migrate resolve --rolled-back`).
+ * Every state is asserted both from our combined status and from Prisma's engine diagnosis.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { checksumMatches, prismaChecksum } from '../../src/core/migrations';
+import { computeStatus, isUpToDate } from '../../src/core/status';
+import type { EnvironmentStatus } from '../../src/core/status/types';
+import { deploy, markRolledBack, tempMigrations } from '../support/engine';
+import { createTestDatabase, query, type TestDatabase } from '../support/pg';
+
+const INIT = `-- CreateTable
+CREATE TABLE "User" (
+    "id" SERIAL NOT NULL,
+    "email" TEXT NOT NULL,
+    CONSTRAINT "User_pkey" PRIMARY KEY ("id")
+);
+CREATE UNIQUE INDEX "User_email_key" ON "User"("email");
+`;
+const POST = `CREATE TABLE "Post" ("id" SERIAL PRIMARY KEY, "authorId" INTEGER NOT NULL REFERENCES "User"("id"));\n`;
+const INDEX = `CREATE INDEX "Post_authorId_idx" ON "Post"("authorId");\n`;
+const BROKEN = `ALTER TABLE "User" ADD COLUMN "name" TEXT;\nALTER TABLE "Nope" ADD COLUMN "x" INT;\n`;
+
+function stateOf(s: EnvironmentStatus, name: string) {
+  const m = s.migrations.find((x) => x.name === name);
+  if (!m) throw new Error(`${name} not in status: ${s.migrations.map((x) => x.name).join(', ')}`);
+  return m.state;
+}
+
+describe('status engine on a real PostgreSQL', () => {
+  let db: TestDatabase;
+  let mig: Awaited<ReturnType<typeof tempMigrations>>;
+  const status = () => computeStatus({ environment: 'local', migrationsDir: mig.dir, url: db.url });
+
+  beforeEach(async () => {
+    db = await createTestDatabase('status');
+    mig = await tempMigrations();
+    await mig.add('20240101000000_init', INIT);
+    await mig.add('20240102000000_post', POST);
+  });
+  afterEach(async () => {
+    await db.drop();
+    await mig.cleanup();
+  });
+
+  it('no migrations table: everything pending', async () => {
+    const s = await status();
+    expect(s.diagnosis.kind).toBe('noMigrationsTable');
+    expect(s.migrations.map((m) => m.state)).toEqual(['pending', 'pending']);
+    expect(isUpToDate(s)).toBe(false);
+  });
+
+  it('applied: up to date, with rows and a checksum that matches what Prisma wrote', async () => {
+    expect(await deploy(db.url, mig.dir)).toEqual(['20240101000000_init', '20240102000000_post']);
+    const s = await status();
+    expect(s.diagnosis).toEqual({ kind: 'upToDate' });
+    expect(s.migrations.map((m) => m.state)).toEqual(['applied', 'applied']);
+    expect(s.counts.applied).toBe(2);
+    expect(isUpToDate(s)).toBe(true);
+    const rows = await query<{ checksum: string; migration_name: string }>(
+      db.url,
+      'SELECT checksum, migration_name FROM _prisma_migrations ORDER BY migration_name',
+    );
+    expect(rows[0].checksum).toBe(prismaChecksum(INIT));
+    expect(s.migrations[0].checksumMatches).toBe(true);
+    expect(s.migrations[0].latest?.appliedStepsCount).toBe(1);
+    expect(s.migrations[0].latest?.finishedAt).toBeInstanceOf(Date);
+  });
+
+  it('pending: a new folder after deploy', async () => {
+    await deploy(db.url, mig.dir);
+    await mig.add('20240103000000_index', INDEX);
+    const s = await status();
+    expect(s.diagnosis).toEqual({ kind: 'databaseIsBehind', unapplied: ['20240103000000_index'] });
+    expect(stateOf(s, '20240103000000_index')).toBe('pending');
+    expect(s.counts).toMatchObject({ applied: 2, pending: 1 });
+  });
+
+  it('failed: the engine stops on an error and the row keeps its logs', async () => {
+    await mig.add('20240103000000_broken', BROKEN);
+    await expect(deploy(db.url, mig.dir)).rejects.toBeTruthy();
+    const s = await status();
+    expect(s.engine?.failedMigrationNames).toEqual(['20240103000000_broken']);
+    expect(stateOf(s, '20240103000000_broken')).toBe('failed');
+    const m = s.migrations.find((x) => x.name === '20240103000000_broken')!;
+    expect(m.latest?.finishedAt).toBeNull();
+    expect(m.latest?.logs).toMatch(/Nope/);
+    expect(isUpToDate(s)).toBe(false);
+  });
+
+  it('rolledBack: a failed migration resolved with markMigrationRolledBack, then re-applied', async () => {
+    await mig.add('20240103000000_broken', BROKEN);
+    await expect(deploy(db.url, mig.dir)).rejects.toBeTruthy();
+    await markRolledBack(db.url, mig.dir, '20240103000000_broken');
+    let s = await status();
+    expect(stateOf(s, '20240103000000_broken')).toBe('rolledBack');
+    expect(s.diagnosis).toEqual({ kind: 'databaseIsBehind', unapplied: ['20240103000000_broken'] });
+    // Fix the migration (a failed one may be edited) and deploy: two rows, the latest applied.
+    await mig.add('20240103000000_broken', 'ALTER TABLE "User" ADD COLUMN "name" TEXT;\n');
+    await deploy(db.url, mig.dir);
+    s = await status();
+    const m = s.migrations.find((x) => x.name === '20240103000000_broken')!;
+    expect(m.state).toBe('applied');
+    expect(m.rows).toHaveLength(2);
+    expect(m.rows[0].rolledBackAt).toBeInstanceOf(Date);
+  });
+
+  it('rolledBack: an applied migration whose row got rolled_back_at reads not applied to the engine', async () => {
+    await deploy(db.url, mig.dir);
+    await query(
+      db.url,
+      `UPDATE _prisma_migrations SET rolled_back_at = now() WHERE migration_name = '20240102000000_post'`,
+    );
+    const s = await status();
+    expect(stateOf(s, '20240102000000_post')).toBe('rolledBack');
+    expect(s.diagnosis).toEqual({ kind: 'databaseIsBehind', unapplied: ['20240102000000_post'] });
+  });
+
+  it('edited: the file changed after it was applied', async () => {
+    await deploy(db.url, mig.dir);
+    await mig.add('20240102000000_post', `${POST}-- tweaked\n`);
+    const s = await status();
+    expect(s.engine?.editedMigrationNames).toEqual(['20240102000000_post']);
+    expect(stateOf(s, '20240102000000_post')).toBe('edited');
+    expect(s.migrations[1].checksumMatches).toBe(false);
+    expect(isUpToDate(s)).toBe(false);
+  });
+
+  it('missingLocally: applied in the database, folder deleted', async () => {
+    await deploy(db.url, mig.dir);
+    await mig.remove('20240102000000_post');
+    const s = await status();
+    expect(s.diagnosis).toEqual({
+      kind: 'migrationsDirectoryIsBehind',
+      missingLocally: ['20240102000000_post'],
+    });
+    expect(stateOf(s, '20240102000000_post')).toBe('missingLocally');
+    expect(isUpToDate(s)).toBe(false);
+  });
+
+  it('historiesDiverge: names the last common migration', async () => {
+    await deploy(db.url, mig.dir);
+    await mig.remove('20240102000000_post');
+    await mig.add('20240103000000_index_on_user', 'CREATE INDEX "User_idx" ON "User"("id");\n');
+    const s = await status();
+    expect(s.diagnosis).toEqual({
+      kind: 'historiesDiverge',
+      lastCommon: '20240101000000_init',
+      unappliedLocal: ['20240103000000_index_on_user'],
+      missingLocally: ['20240102000000_post'],
+    });
+    expect(stateOf(s, '20240102000000_post')).toBe('missingLocally');
+    expect(stateOf(s, '20240103000000_index_on_user')).toBe('pending');
+  });
+
+  it('CRLF files: the checksum Prisma stored still matches after LF/CRLF conversion', async () => {
+    await mig.add('20240101000000_init', INIT.replace(/\n/g, '\r\n'));
+    await deploy(db.url, mig.dir);
+    const [row] = await query<{ checksum: string }>(
+      db.url,
+      `SELECT checksum FROM _prisma_migrations WHERE migration_name = '20240101000000_init'`,
+    );
+    expect(row.checksum).toBe(prismaChecksum(INIT.replace(/\n/g, '\r\n')));
+    expect(checksumMatches(row.checksum, INIT)).toBe(true);
+    // A checkout that converted the file back to LF is not "edited", for Prisma nor for us.
+    await mig.add('20240101000000_init', INIT);
+    const s = await status();
+    expect(s.engine?.editedMigrationNames).toEqual([]);
+    expect(stateOf(s, '20240101000000_init')).toBe('applied');
+    expect(s.migrations[0].checksumMatches).toBe(true);
+  });
+
+  it('a folder without migration.sql is reported the way Prisma reports it', async () => {
+    await deploy(db.url, mig.dir);
+    await fs.mkdir(path.join(mig.dir, '20240105000000_empty'));
+    const s = await status();
+    // Prisma's engine lists it as not applied (and `migrate deploy` then fails on it).
+    expect(s.diagnosis).toEqual({ kind: 'databaseIsBehind', unapplied: ['20240105000000_empty'] });
+    const m = s.migrations.find((x) => x.name === '20240105000000_empty')!;
+    expect(m.state).toBe('pending');
+    expect(m.local?.error).toMatch(/ENOENT/);
+    expect(m.note).toMatch(/migration\.sql cannot be read/);
+    await expect(deploy(db.url, mig.dir)).rejects.toBeTruthy();
+  });
+});
+
+describe('status engine failures', () => {
+  it('unreachable: a closed port gives a reason, not an exception', async () => {
+    const mig = await tempMigrations();
+    await mig.add('20240101000000_init', INIT);
+    const s = await computeStatus({
+      environment: 'staging',
+      migrationsDir: mig.dir,
+      url: 'postgresql://u:supersecret@127.0.0.1:1/db',
+    });
+    await mig.cleanup();
+    expect(s.diagnosis.kind).toBe('unreachable');
+    if (s.diagnosis.kind === 'unreachable') {
+      expect(s.diagnosis.reason).toMatch(/refused/i);
+      expect(s.diagnosis.reason).not.toMatch(/supersecret/);
+    }
+    expect(s.migrations.map((m) => m.state)).toEqual(['pending']);
+  });
+
+  it('wrong password and missing database are named', async () => {
+    const mig = await tempMigrations();
+    const { adminUrl } = await import('../support/pg');
+    const bad = new URL(adminUrl());
+    bad.password = 'wrong-password';
+    let s = await computeStatus({ environment: 'x', migrationsDir: mig.dir, url: bad.toString() });
+    expect(s.diagnosis.kind).toBe('unreachable');
+    if (s.diagnosis.kind === 'unreachable')
+      expect(s.diagnosis.reason).toMatch(/password authentication failed/i);
+    const missing = new URL(adminUrl());
+    missing.pathname = '/no_such_db_here';
+    s = await computeStatus({ environment: 'x', migrationsDir: mig.dir, url: missing.toString() });
+    if (s.diagnosis.kind === 'unreachable') expect(s.diagnosis.reason).toMatch(/does not exist/);
+    else expect.fail(`expected unreachable, got ${s.diagnosis.kind}`);
+    await mig.cleanup();
+  });
+
+  it('not configured: says why', async () => {
+    const mig = await tempMigrations();
+    const s = await computeStatus({
+      environment: 'prod',
+      migrationsDir: mig.dir,
+      problem: 'PROD_URL is not set',
+    });
+    await mig.cleanup();
+    expect(s.diagnosis).toEqual({ kind: 'notConfigured', reason: 'PROD_URL is not set' });
+  });
+});
