@@ -1,0 +1,704 @@
+/**
+ * A normalized picture of a database schema read from `pg_catalog`, and a comparison of two
+ * such pictures in plain words. Used by the rollback verifier (schema before migration N vs.
+ * after N and its rollback) and by the generator's tests — one implementation.
+ *
+ * Works over anything that runs one SQL statement and returns rows: `pg.Pool`, `pg.Client`,
+ * `PGlite` (`(sql) => db.query(sql)`). Only catalog reads, no parameters, no temporary objects.
+ *
+ * What is left out on purpose: OIDs, owners, grants, physical column order (a rollback that
+ * re-adds a dropped column puts it last; PostgreSQL cannot do otherwise and Prisma ignores the
+ * order — `compareSnapshots(…, { columnOrder: true })` reports it when wanted), sequence values,
+ * extension versions, system schemas, objects that belong to an extension, NOT NULL
+ * constraints as separate catalog rows (PostgreSQL 18 keeps them in pg_constraint; nullability
+ * is compared on the column), and Prisma's own `_prisma_migrations` table.
+ */
+
+// biome-ignore lint/suspicious/noExplicitAny: rows come from pg or PGlite, typed per query below.
+export type QueryFn = (sql: string) => Promise<{ rows: any[] }>;
+
+export interface ColumnSnapshot {
+  /** `format_type()`, e.g. `character varying(200)`, `"Role"[]`. */
+  type: string;
+  default: string | null;
+  notNull: boolean;
+  /** `always`, `by default`, or null. */
+  identity: 'always' | 'by default' | null;
+  /** Expression of a generated column (`GENERATED ALWAYS AS (…) STORED`), else null. */
+  generated: string | null;
+  /** Collation when it is not the type's default, else null. */
+  collation: string | null;
+}
+
+export interface TableSnapshot {
+  kind: 'table' | 'partitioned table' | 'foreign table';
+  columns: Record<string, ColumnSnapshot>;
+  /** Column names in physical order (compared only on request). */
+  columnOrder: string[];
+  unlogged: boolean;
+  rowSecurity: boolean;
+  forceRowSecurity: boolean;
+  /** `PARTITION BY …` of a partitioned table. */
+  partitionKey: string | null;
+  /** `FOR VALUES …` of a partition, with its parent. */
+  partitionOf: string | null;
+}
+
+export interface SequenceSnapshot {
+  type: string;
+  start: string;
+  increment: string;
+  min: string;
+  max: string;
+  cache: string;
+  cycle: boolean;
+  /** `"Table"."column"` when the sequence is OWNED BY a column. */
+  ownedBy: string | null;
+}
+
+export interface DomainSnapshot {
+  type: string;
+  notNull: boolean;
+  default: string | null;
+  constraints: string[];
+}
+
+export interface SchemaSnapshot {
+  schemas: string[];
+  /** Extension name → schema it lives in. */
+  extensions: Record<string, string>;
+  /** Display name (`"User"`, `"auth"."User"`) → table. */
+  tables: Record<string, TableSnapshot>;
+  /** `"Table"."constraint"` → definition. */
+  constraints: Record<string, { table: string; name: string; definition: string }>;
+  /** Index display name → definition. */
+  indexes: Record<string, { table: string; definition: string }>;
+  /** Enum display name → labels in order. */
+  enums: Record<string, string[]>;
+  domains: Record<string, DomainSnapshot>;
+  /** Composite type display name → `name type` of each attribute in order. */
+  compositeTypes: Record<string, string[]>;
+  sequences: Record<string, SequenceSnapshot>;
+  views: Record<string, string>;
+  materializedViews: Record<string, string>;
+  /** `"fn"(integer, text)` → `pg_get_functiondef` (or a summary for aggregates). */
+  functions: Record<string, string>;
+  /** `"Table"."trigger"` → `pg_get_triggerdef`. */
+  triggers: Record<string, { table: string; name: string; definition: string }>;
+  /** `"Table"."policy"` → summary. */
+  policies: Record<string, { table: string; name: string; definition: string }>;
+  /** `table "User"`, `column "User"."name"`, `index "x"`… → comment text. */
+  comments: Record<string, string>;
+}
+
+const IGNORED_TABLES = new Set(['_prisma_migrations']);
+
+/** SQL predicate on a namespace name column: not a system schema. */
+function userSchema(col: string): string {
+  return `${col} NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND ${col} NOT LIKE 'pg\\_temp\\_%' AND ${col} NOT LIKE 'pg\\_toast\\_temp\\_%'`;
+}
+
+/** SQL predicate: the object (class catalog, oid column) is not a member of an extension. */
+function notExtensionMember(catalog: string, oidCol: string): string {
+  return `NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = '${catalog}'::regclass AND d.objid = ${oidCol} AND d.deptype = 'e')`;
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** `"name"` for objects in `public`, `"schema"."name"` elsewhere. */
+export function displayName(schema: string, name: string): string {
+  return schema === 'public' ? quoteIdent(name) : `${quoteIdent(schema)}.${quoteIdent(name)}`;
+}
+
+function byKey<T>(entries: [string, T][]): Record<string, T> {
+  entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const out: Record<string, T> = {};
+  for (const [k, v] of entries) out[k] = v;
+  return out;
+}
+
+function str(v: unknown): string {
+  return v === null || v === undefined ? '' : String(v);
+}
+
+function strOrNull(v: unknown): string | null {
+  return v === null || v === undefined ? null : String(v);
+}
+
+function bool(v: unknown): boolean {
+  return v === true || v === 't' || v === 'true';
+}
+
+/** Reads the schema of the connected database. Read-only; a handful of catalog queries. */
+export async function snapshotSchema(query: QueryFn): Promise<SchemaSnapshot> {
+  const q = async <T>(sql: string): Promise<T[]> => (await query(sql)).rows as T[];
+
+  const relFilter = `${userSchema('n.nspname')} AND ${notExtensionMember('pg_class', 'c.oid')} AND c.relname NOT IN (${[...IGNORED_TABLES].map((t) => `'${t}'`).join(', ')})`;
+
+  const [
+    schemaRows,
+    extRows,
+    tableRows,
+    columnRows,
+    constraintRows,
+    indexRows,
+    typeRows,
+    domainConstraintRows,
+    compositeRows,
+    sequenceRows,
+    viewRows,
+    functionRows,
+    triggerRows,
+    policyRows,
+    commentRows,
+  ] = [
+    await q<{ nspname: string }>(
+      `SELECT n.nspname FROM pg_catalog.pg_namespace n WHERE ${userSchema('n.nspname')} AND ${notExtensionMember('pg_namespace', 'n.oid')}`,
+    ),
+    await q<{ extname: string; nspname: string }>(
+      `SELECT e.extname, n.nspname FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql'`,
+    ),
+    await q<{
+      nspname: string;
+      relname: string;
+      relkind: string;
+      relpersistence: string;
+      relrowsecurity: boolean;
+      relforcerowsecurity: boolean;
+      partkey: string | null;
+      partbound: string | null;
+      parent: string | null;
+    }>(
+      `SELECT n.nspname, c.relname, c.relkind::text AS relkind, c.relpersistence::text AS relpersistence,
+              c.relrowsecurity, c.relforcerowsecurity,
+              CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END AS partkey,
+              CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END AS partbound,
+              (SELECT pn.nspname || '.' || pc.relname FROM pg_catalog.pg_inherits i
+                 JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace
+                WHERE i.inhrelid = c.oid AND c.relispartition LIMIT 1) AS parent
+         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p', 'f') AND ${relFilter}`,
+    ),
+    await q<{
+      nspname: string;
+      relname: string;
+      attname: string;
+      attnum: number;
+      type: string;
+      notnull: boolean;
+      def: string | null;
+      identity: string;
+      generated: string;
+      collation: string | null;
+    }>(
+      `SELECT n.nspname, c.relname, a.attname, a.attnum::int AS attnum,
+              pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS notnull,
+              pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) AS def,
+              a.attidentity::text AS identity, a.attgenerated::text AS generated,
+              CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0
+                   THEN (SELECT cn.nspname || '.' || co.collname FROM pg_catalog.pg_collation co
+                           JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END AS collation
+         FROM pg_catalog.pg_attribute a
+         JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+         LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+        WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f') AND ${relFilter}
+        ORDER BY n.nspname, c.relname, a.attnum`,
+    ),
+    await q<{ nspname: string; relname: string; conname: string; def: string }>(
+      `SELECT n.nspname, c.relname, co.conname, pg_catalog.pg_get_constraintdef(co.oid, true) AS def
+         FROM pg_catalog.pg_constraint co
+         JOIN pg_catalog.pg_class c ON c.oid = co.conrelid
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE co.contype <> 'n' AND ${relFilter}`,
+    ),
+    await q<{ nspname: string; relname: string; indexname: string; def: string }>(
+      `SELECT n.nspname, c.relname, ic.relname AS indexname, pg_catalog.pg_get_indexdef(i.indexrelid) AS def
+         FROM pg_catalog.pg_index i
+         JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+         JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE ${relFilter}`,
+    ),
+    await q<{
+      nspname: string;
+      typname: string;
+      typtype: string;
+      labels: string | null;
+      basetype: string | null;
+      notnull: boolean;
+      def: string | null;
+    }>(
+      `SELECT n.nspname, t.typname, t.typtype::text AS typtype,
+              CASE WHEN t.typtype = 'e' THEN (SELECT pg_catalog.json_agg(e.enumlabel ORDER BY e.enumsortorder)::text
+                                               FROM pg_catalog.pg_enum e WHERE e.enumtypid = t.oid) END AS labels,
+              CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod) END AS basetype,
+              t.typnotnull AS notnull, t.typdefault AS def
+         FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+        WHERE t.typtype IN ('e', 'd') AND ${userSchema('n.nspname')} AND ${notExtensionMember('pg_type', 't.oid')}`,
+    ),
+    await q<{ nspname: string; typname: string; conname: string; def: string }>(
+      `SELECT n.nspname, t.typname, co.conname, pg_catalog.pg_get_constraintdef(co.oid, true) AS def
+         FROM pg_catalog.pg_constraint co
+         JOIN pg_catalog.pg_type t ON t.oid = co.contypid
+         JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+        WHERE co.contypid <> 0 AND co.contype <> 'n' AND ${userSchema('n.nspname')}`,
+    ),
+    await q<{ nspname: string; relname: string; attname: string; type: string }>(
+      `SELECT n.nspname, c.relname, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type
+         FROM pg_catalog.pg_class c
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+        WHERE c.relkind = 'c' AND ${relFilter}
+        ORDER BY n.nspname, c.relname, a.attnum`,
+    ),
+    await q<{
+      nspname: string;
+      relname: string;
+      type: string;
+      start: string;
+      increment: string;
+      min: string;
+      max: string;
+      cache: string;
+      cycle: boolean;
+      ownedby: string | null;
+    }>(
+      `SELECT n.nspname, c.relname, pg_catalog.format_type(s.seqtypid, NULL) AS type,
+              s.seqstart::text AS start, s.seqincrement::text AS increment, s.seqmin::text AS min,
+              s.seqmax::text AS max, s.seqcache::text AS cache, s.seqcycle AS cycle,
+              (SELECT tn.nspname || '.' || tc.relname || '.' || ta.attname
+                 FROM pg_catalog.pg_depend d
+                 JOIN pg_catalog.pg_class tc ON tc.oid = d.refobjid
+                 JOIN pg_catalog.pg_namespace tn ON tn.oid = tc.relnamespace
+                 JOIN pg_catalog.pg_attribute ta ON ta.attrelid = d.refobjid AND ta.attnum = d.refobjsubid
+                WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass
+                  AND d.deptype = 'a' LIMIT 1) AS ownedby
+         FROM pg_catalog.pg_sequence s
+         JOIN pg_catalog.pg_class c ON c.oid = s.seqrelid
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE ${relFilter}
+          AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_class'::regclass
+                           AND d.objid = c.oid AND d.deptype = 'i')`,
+    ),
+    await q<{ nspname: string; relname: string; relkind: string; def: string }>(
+      `SELECT n.nspname, c.relname, c.relkind::text AS relkind, pg_catalog.pg_get_viewdef(c.oid, true) AS def
+         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('v', 'm') AND ${relFilter}`,
+    ),
+    await q<{ nspname: string; proname: string; args: string; prokind: string; def: string | null }>(
+      `SELECT n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid) AS args, p.prokind::text AS prokind,
+              CASE WHEN p.prokind IN ('f', 'p', 'w') THEN pg_catalog.pg_get_functiondef(p.oid)
+                   ELSE 'aggregate returning ' || pg_catalog.format_type(p.prorettype, NULL) END AS def
+         FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+        WHERE ${userSchema('n.nspname')} AND ${notExtensionMember('pg_proc', 'p.oid')}`,
+    ),
+    await q<{ nspname: string; relname: string; tgname: string; def: string }>(
+      `SELECT n.nspname, c.relname, t.tgname, pg_catalog.pg_get_triggerdef(t.oid, true) AS def
+         FROM pg_catalog.pg_trigger t
+         JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE NOT t.tgisinternal AND ${relFilter}`,
+    ),
+    await q<{ nspname: string; relname: string; polname: string; def: string }>(
+      `SELECT n.nspname, c.relname, p.polname,
+              CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END
+              || ' FOR ' || CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
+                                          WHEN 'd' THEN 'DELETE' ELSE 'ALL' END
+              || ' TO ' || COALESCE((SELECT string_agg(CASE WHEN r = 0 THEN 'public' ELSE pg_catalog.pg_get_userbyid(r)::text END, ', ' ORDER BY 1)
+                                       FROM unnest(p.polroles) AS r), 'public')
+              || COALESCE(' USING (' || pg_catalog.pg_get_expr(p.polqual, p.polrelid) || ')', '')
+              || COALESCE(' WITH CHECK (' || pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid) || ')', '') AS def
+         FROM pg_catalog.pg_policy p
+         JOIN pg_catalog.pg_class c ON c.oid = p.polrelid
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE ${relFilter}`,
+    ),
+    await q<{ kind: string; nspname: string; name: string; sub: string | null; description: string }>(
+      `SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'f' THEN 'foreign table' WHEN 'v' THEN 'view'
+                             WHEN 'm' THEN 'materialized view' WHEN 'i' THEN 'index' WHEN 'I' THEN 'index'
+                             WHEN 'S' THEN 'sequence' WHEN 'c' THEN 'type' ELSE 'relation' END AS kind,
+              n.nspname, c.relname AS name, CASE WHEN d.objsubid > 0 THEN a.attname END AS sub, d.description
+         FROM pg_catalog.pg_description d
+         JOIN pg_catalog.pg_class c ON d.classoid = 'pg_class'::regclass AND c.oid = d.objoid
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid AND d.objsubid > 0
+        WHERE ${relFilter}
+       UNION ALL
+       SELECT 'type', n.nspname, t.typname, NULL, d.description
+         FROM pg_catalog.pg_description d
+         JOIN pg_catalog.pg_type t ON d.classoid = 'pg_type'::regclass AND t.oid = d.objoid
+         JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+        WHERE ${userSchema('n.nspname')} AND ${notExtensionMember('pg_type', 't.oid')}
+       UNION ALL
+       SELECT 'function', n.nspname, p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')', NULL, d.description
+         FROM pg_catalog.pg_description d
+         JOIN pg_catalog.pg_proc p ON d.classoid = 'pg_proc'::regclass AND p.oid = d.objoid
+         JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+        WHERE ${userSchema('n.nspname')} AND ${notExtensionMember('pg_proc', 'p.oid')}
+       UNION ALL
+       SELECT 'schema', n.nspname, n.nspname, NULL, d.description
+         FROM pg_catalog.pg_description d
+         JOIN pg_catalog.pg_namespace n ON d.classoid = 'pg_namespace'::regclass AND n.oid = d.objoid
+        WHERE ${userSchema('n.nspname')} AND ${notExtensionMember('pg_namespace', 'n.oid')}
+       UNION ALL
+       SELECT 'constraint', n.nspname, c.relname, co.conname, d.description
+         FROM pg_catalog.pg_description d
+         JOIN pg_catalog.pg_constraint co ON d.classoid = 'pg_constraint'::regclass AND co.oid = d.objoid
+         JOIN pg_catalog.pg_class c ON c.oid = co.conrelid
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE ${relFilter}
+       UNION ALL
+       SELECT 'trigger', n.nspname, c.relname, t.tgname, d.description
+         FROM pg_catalog.pg_description d
+         JOIN pg_catalog.pg_trigger t ON d.classoid = 'pg_trigger'::regclass AND t.oid = d.objoid
+         JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE ${relFilter}`,
+    ),
+  ];
+
+  const tableName = (nspname: string, relname: string) => displayName(nspname, relname);
+  const qualifiedDotted = (dotted: string | null): string | null => {
+    if (!dotted) return null;
+    const [schema, ...rest] = dotted.split('.');
+    return displayName(schema, rest.join('.'));
+  };
+
+  const tables = new Map<string, TableSnapshot>();
+  for (const r of tableRows) {
+    tables.set(tableName(r.nspname, r.relname), {
+      kind: r.relkind === 'p' ? 'partitioned table' : r.relkind === 'f' ? 'foreign table' : 'table',
+      columns: {},
+      columnOrder: [],
+      unlogged: r.relpersistence === 'u',
+      rowSecurity: bool(r.relrowsecurity),
+      forceRowSecurity: bool(r.relforcerowsecurity),
+      partitionKey: strOrNull(r.partkey),
+      partitionOf: r.partbound ? `${qualifiedDotted(r.parent)} ${r.partbound}` : null,
+    });
+  }
+  const columnEntries = new Map<string, [string, ColumnSnapshot][]>();
+  for (const r of columnRows) {
+    const t = tableName(r.nspname, r.relname);
+    const table = tables.get(t);
+    if (!table) continue;
+    table.columnOrder.push(r.attname);
+    const generated = r.generated === 's' || r.generated === 'v';
+    const list = columnEntries.get(t) ?? [];
+    list.push([
+      r.attname,
+      {
+        type: str(r.type),
+        default: generated ? null : strOrNull(r.def),
+        notNull: bool(r.notnull),
+        identity: r.identity === 'a' ? 'always' : r.identity === 'd' ? 'by default' : null,
+        generated: generated ? `${str(r.def)}${r.generated === 'v' ? ' VIRTUAL' : ' STORED'}` : null,
+        collation: strOrNull(r.collation),
+      },
+    ]);
+    columnEntries.set(t, list);
+  }
+  for (const [t, list] of columnEntries) tables.get(t)!.columns = byKey(list);
+
+  const enums: [string, string[]][] = [];
+  const domains = new Map<string, DomainSnapshot>();
+  for (const r of typeRows) {
+    const name = displayName(r.nspname, r.typname);
+    if (r.typtype === 'e') enums.push([name, r.labels ? (JSON.parse(r.labels) as string[]) : []]);
+    else
+      domains.set(name, {
+        type: str(r.basetype),
+        notNull: bool(r.notnull),
+        default: strOrNull(r.def),
+        constraints: [],
+      });
+  }
+  for (const r of domainConstraintRows) {
+    const d = domains.get(displayName(r.nspname, r.typname));
+    if (d) d.constraints.push(`${quoteIdent(r.conname)} ${r.def}`);
+  }
+  for (const d of domains.values()) d.constraints.sort();
+
+  const composites = new Map<string, string[]>();
+  for (const r of compositeRows) {
+    const name = displayName(r.nspname, r.relname);
+    const list = composites.get(name) ?? [];
+    list.push(`${quoteIdent(r.attname)} ${r.type}`);
+    composites.set(name, list);
+  }
+
+  const sub = (table: string, name: string) => `${table}.${quoteIdent(name)}`;
+
+  return {
+    schemas: schemaRows.map((r) => r.nspname).sort(),
+    extensions: byKey(extRows.map((r) => [r.extname, r.nspname])),
+    tables: byKey([...tables]),
+    constraints: byKey(
+      constraintRows.map((r) => {
+        const table = tableName(r.nspname, r.relname);
+        return [sub(table, r.conname), { table, name: r.conname, definition: str(r.def) }];
+      }),
+    ),
+    indexes: byKey(
+      indexRows.map((r) => [
+        displayName(r.nspname, r.indexname),
+        { table: tableName(r.nspname, r.relname), definition: str(r.def) },
+      ]),
+    ),
+    enums: byKey(enums),
+    domains: byKey([...domains]),
+    compositeTypes: byKey([...composites]),
+    sequences: byKey(
+      sequenceRows.map((r) => [
+        displayName(r.nspname, r.relname),
+        {
+          type: str(r.type),
+          start: str(r.start),
+          increment: str(r.increment),
+          min: str(r.min),
+          max: str(r.max),
+          cache: str(r.cache),
+          cycle: bool(r.cycle),
+          ownedBy: r.ownedby
+            ? (() => {
+                const [s, t, ...c] = r.ownedby.split('.');
+                return sub(displayName(s, t), c.join('.'));
+              })()
+            : null,
+        },
+      ]),
+    ),
+    views: byKey(
+      viewRows.filter((r) => r.relkind === 'v').map((r) => [displayName(r.nspname, r.relname), str(r.def)]),
+    ),
+    materializedViews: byKey(
+      viewRows.filter((r) => r.relkind === 'm').map((r) => [displayName(r.nspname, r.relname), str(r.def)]),
+    ),
+    functions: byKey(
+      functionRows.map((r) => [
+        `${displayName(r.nspname, r.proname)}(${r.args})`,
+        r.prokind === 'a' ? `aggregate ${str(r.def)}` : str(r.def),
+      ]),
+    ),
+    triggers: byKey(
+      triggerRows.map((r) => {
+        const table = tableName(r.nspname, r.relname);
+        return [sub(table, r.tgname), { table, name: r.tgname, definition: str(r.def) }];
+      }),
+    ),
+    policies: byKey(
+      policyRows.map((r) => {
+        const table = tableName(r.nspname, r.relname);
+        return [sub(table, r.polname), { table, name: r.polname, definition: str(r.def) }];
+      }),
+    ),
+    comments: byKey(
+      commentRows.map((r) => {
+        let key: string;
+        if (r.kind === 'schema') key = `schema ${quoteIdent(r.name)}`;
+        else if (r.kind === 'function') {
+          const paren = r.name.indexOf('(');
+          key = `function ${displayName(r.nspname, r.name.slice(0, paren))}${r.name.slice(paren)}`;
+        } else if (r.sub !== null && r.sub !== undefined) {
+          const owner = displayName(r.nspname, r.name);
+          key = `${r.kind === 'constraint' || r.kind === 'trigger' ? r.kind : 'column'} ${sub(owner, r.sub)}`;
+        } else key = `${r.kind} ${displayName(r.nspname, r.name)}`;
+        return [key, str(r.description)];
+      }),
+    ),
+  };
+}
+
+export interface CompareOptions {
+  /** Also report a different physical column order (off by default; see the module comment). */
+  columnOrder?: boolean;
+}
+
+function show(v: unknown): string {
+  if (v === null || v === undefined) return 'none';
+  if (typeof v === 'string') return v;
+  return JSON.stringify(v);
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * What differs between two snapshots, in plain words, one line per difference, in a fixed
+ * order. `before` is the expected schema: "is missing" means in `before` but not in `after`,
+ * "is extra" the reverse. An empty list means the schemas are the same.
+ * Objects of a missing or extra table (its columns, constraints, indexes, triggers, policies,
+ * comments) are not listed again.
+ */
+export function compareSnapshots(
+  before: SchemaSnapshot,
+  after: SchemaSnapshot,
+  opts: CompareOptions = {},
+): string[] {
+  const out: string[] = [];
+  const goneTables = new Set<string>();
+  for (const t of Object.keys(before.tables)) if (!(t in after.tables)) goneTables.add(t);
+  for (const t of Object.keys(after.tables)) if (!(t in before.tables)) goneTables.add(t);
+
+  const keyed = <T>(
+    label: string,
+    a: Record<string, T>,
+    b: Record<string, T>,
+    describe: (key: string, was: T, now: T) => string[] = (key, was, now) =>
+      same(was, now) ? [] : [`${label} ${key} differs: is ${show(now)}, was ${show(was)}`],
+    tableOf?: (v: T) => string,
+    name: (key: string, v: T) => string = (key) => key,
+  ) => {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort((x, y) =>
+      x < y ? -1 : x > y ? 1 : 0,
+    );
+    for (const k of keys) {
+      const was = a[k];
+      const now = b[k];
+      const v = (was ?? now) as T;
+      if (tableOf && goneTables.has(tableOf(v))) continue;
+      if (was === undefined) out.push(`${label} ${name(k, v)} is extra`);
+      else if (now === undefined) out.push(`${label} ${name(k, v)} is missing`);
+      else out.push(...describe(name(k, v), was, now));
+    }
+  };
+
+  // schemas
+  const sa = new Set(before.schemas);
+  const sb = new Set(after.schemas);
+  for (const s of before.schemas) if (!sb.has(s)) out.push(`schema ${quoteIdent(s)} is missing`);
+  for (const s of after.schemas) if (!sa.has(s)) out.push(`schema ${quoteIdent(s)} is extra`);
+
+  keyed('extension', before.extensions, after.extensions, (k, was, now) =>
+    was === now ? [] : [`extension ${k}: schema is ${quoteIdent(now)}, was ${quoteIdent(was)}`],
+  );
+  keyed('enum', before.enums, after.enums, (k, was, now) => {
+    if (same(was, now)) return [];
+    const lines: string[] = [];
+    for (const l of was) if (!now.includes(l)) lines.push(`enum ${k}: value '${l}' is missing`);
+    for (const l of now) if (!was.includes(l)) lines.push(`enum ${k}: value '${l}' is extra`);
+    if (lines.length === 0)
+      lines.push(`enum ${k}: values are in the order ${now.join(', ')}, were ${was.join(', ')}`);
+    return lines;
+  });
+  keyed('domain', before.domains, after.domains, (k, was, now) => fieldDiffs(`domain ${k}`, was, now));
+  keyed('type', before.compositeTypes, after.compositeTypes, (k, was, now) =>
+    same(was, now) ? [] : [`type ${k}: attributes are (${now.join(', ')}), were (${was.join(', ')})`],
+  );
+  keyed(
+    'sequence',
+    before.sequences,
+    after.sequences,
+    (k, was, now) => fieldDiffs(`sequence ${k}`, was, now),
+    (v) => (v.ownedBy ? v.ownedBy.slice(0, v.ownedBy.lastIndexOf('."')) : ''),
+  );
+
+  // tables and their columns
+  keyed('table', before.tables, after.tables, (k, was, now) => {
+    const lines: string[] = [];
+    const cols = [...new Set([...Object.keys(was.columns), ...Object.keys(now.columns)])].sort();
+    for (const c of cols) {
+      const label = `column ${k}.${quoteIdent(c)}`;
+      const cw = was.columns[c];
+      const cn = now.columns[c];
+      if (!cn) lines.push(`${label} is missing`);
+      else if (!cw) lines.push(`${label} is extra`);
+      else lines.push(...fieldDiffs(label, cw, cn));
+    }
+    const { columns: _a, columnOrder: oa, ...restWas } = was;
+    const { columns: _b, columnOrder: ob, ...restNow } = now;
+    lines.push(...fieldDiffs(`table ${k}`, restWas, restNow));
+    if (opts.columnOrder && cols.every((c) => was.columns[c] && now.columns[c]) && !same(oa, ob))
+      lines.push(`table ${k}: columns are in the order ${ob.join(', ')}, were ${oa.join(', ')}`);
+    return lines;
+  });
+
+  const onTable = (v: { table: string }) => v.table;
+  const named = (_k: string, v: { table: string; name: string }) => `${quoteIdent(v.name)} on ${v.table}`;
+  const definition =
+    (label: string) => (k: string, was: { definition: string }, now: { definition: string }) =>
+      was.definition === now.definition ? [] : [`${label} ${k}: is ${now.definition}, was ${was.definition}`];
+
+  keyed('constraint', before.constraints, after.constraints, definition('constraint'), onTable, named);
+  keyed('index', before.indexes, after.indexes, definition('index'), onTable);
+  keyed('view', before.views, after.views, (k, was, now) =>
+    was === now ? [] : [`view ${k}: definition is ${oneLine(now)}, was ${oneLine(was)}`],
+  );
+  keyed('materialized view', before.materializedViews, after.materializedViews, (k, was, now) =>
+    was === now ? [] : [`materialized view ${k}: definition is ${oneLine(now)}, was ${oneLine(was)}`],
+  );
+  keyed('function', before.functions, after.functions, (k, was, now) =>
+    was === now ? [] : [`function ${k}: definition differs: is ${oneLine(now)}, was ${oneLine(was)}`],
+  );
+  keyed('trigger', before.triggers, after.triggers, definition('trigger'), onTable, named);
+  keyed('policy', before.policies, after.policies, definition('policy'), onTable, named);
+
+  // comments (those of objects already reported missing or extra are not repeated)
+  const keys = [...new Set([...Object.keys(before.comments), ...Object.keys(after.comments)])].sort();
+  for (const k of keys) {
+    if ([...goneTables].some((t) => commentBelongsTo(k, t))) continue;
+    const was = before.comments[k];
+    const now = after.comments[k];
+    if (was === undefined) out.push(`comment on ${k} is extra: '${now}'`);
+    else if (now === undefined) out.push(`comment on ${k} is missing: '${was}'`);
+    else if (was !== now) out.push(`comment on ${k} is '${now}', was '${was}'`);
+  }
+  return out;
+}
+
+function commentBelongsTo(commentKey: string, table: string): boolean {
+  const object = commentKey.slice(commentKey.indexOf(' ') + 1);
+  return object === table || object.startsWith(`${table}.`);
+}
+
+function oneLine(s: string): string {
+  const flat = s.replace(/\s+/g, ' ').trim();
+  return flat.length > 200 ? `${flat.slice(0, 197)}...` : flat;
+}
+
+const FIELD_WORDS: Record<string, string> = {
+  type: 'type',
+  default: 'default',
+  identity: 'identity',
+  generated: 'generated as',
+  collation: 'collation',
+  kind: 'kind',
+  unlogged: 'unlogged',
+  rowSecurity: 'row level security',
+  forceRowSecurity: 'forced row level security',
+  partitionKey: 'partition key',
+  partitionOf: 'partition of',
+  start: 'start',
+  increment: 'increment',
+  min: 'minimum',
+  max: 'maximum',
+  cache: 'cache',
+  cycle: 'cycle',
+  ownedBy: 'owned by',
+  constraints: 'constraints',
+};
+
+/** One line per differing field: `label: type is text, was character varying(200)`. */
+function fieldDiffs<T extends object>(label: string, was: T, now: T): string[] {
+  const lines: string[] = [];
+  for (const key of Object.keys(was) as (keyof T & string)[]) {
+    const a = was[key];
+    const b = now[key];
+    if (same(a, b)) continue;
+    if (key === 'notNull')
+      lines.push(`${label}: is ${b ? 'NOT NULL' : 'nullable'}, was ${a ? 'NOT NULL' : 'nullable'}`);
+    else if (typeof a === 'boolean' || typeof b === 'boolean')
+      lines.push(`${label}: ${FIELD_WORDS[key] ?? key} is ${b ? 'on' : 'off'}, was ${a ? 'on' : 'off'}`);
+    else if (Array.isArray(a) || Array.isArray(b))
+      lines.push(
+        `${label}: ${FIELD_WORDS[key] ?? key} are ${(b as string[]).join(', ') || 'none'}, were ${(a as string[]).join(', ') || 'none'}`,
+      );
+    else lines.push(`${label}: ${FIELD_WORDS[key] ?? key} is ${show(b)}, was ${show(a)}`);
+  }
+  return lines;
+}
