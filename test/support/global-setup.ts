@@ -42,7 +42,9 @@ export default async function setup(project: TestProject) {
   const started = Date.now();
   await pg.initialise();
   await pg.start();
-  process.stderr.write(`[test] embedded PostgreSQL 15 on 127.0.0.1:${port} started in ${Date.now() - started} ms\n`);
+  process.stderr.write(
+    `[test] embedded PostgreSQL 15 on 127.0.0.1:${port} started in ${Date.now() - started} ms\n`,
+  );
   project.provide('adminUrl', `postgresql://postgres:${password}@127.0.0.1:${port}/postgres`);
   return async () => {
     await pg.stop();

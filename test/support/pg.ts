@@ -41,7 +41,11 @@ export async function createTestDatabase(prefix = 't'): Promise<TestDatabase> {
 }
 
 /** Runs one query on a database and returns its rows. */
-export async function query<T = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+export async function query<T = Record<string, unknown>>(
+  url: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {

@@ -5,6 +5,7 @@
  * which Prisma's engine reports), plus `migration_lock.toml`.
  */
 import { createHash } from 'node:crypto';
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
@@ -62,6 +63,45 @@ export function lockfileProvider(content: string | null): string | undefined {
   return m?.[1];
 }
 
+interface CachedFile {
+  mtimeMs: number;
+  ctimeMs: number;
+  size: number;
+  sql: string;
+  checksum: string;
+}
+/** Contents and checksums by path, reused while a file's mtime, ctime and size are unchanged. */
+const fileCache = new Map<string, CachedFile>();
+
+/**
+ * Reads `migration.sql`, reusing the cached text and checksum while the file is unchanged
+ * (a warm status refresh of a 1,000-migration history then costs a `stat` per file).
+ */
+async function readSql(sqlPath: string): Promise<{ value: string; checksum: string } | { error: string }> {
+  let st: import('node:fs').Stats | undefined;
+  try {
+    st = fsSync.statSync(sqlPath, { throwIfNoEntry: false });
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+  if (!st) {
+    fileCache.delete(sqlPath);
+    return { error: `ENOENT: no such file or directory, open '${sqlPath}'` };
+  }
+  const hit = fileCache.get(sqlPath);
+  if (hit && hit.mtimeMs === st.mtimeMs && hit.ctimeMs === st.ctimeMs && hit.size === st.size) {
+    return { value: hit.sql, checksum: hit.checksum };
+  }
+  try {
+    const sql = await fs.readFile(sqlPath, 'utf8');
+    const checksum = prismaChecksum(sql);
+    fileCache.set(sqlPath, { mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, size: st.size, sql, checksum });
+    return { value: sql, checksum };
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+}
+
 export async function readMigrationsFolder(dir: string): Promise<MigrationsFolder> {
   const lockPath = 'migration_lock.toml';
   const lockContent = await fs.readFile(path.join(dir, lockPath), 'utf8').catch(() => null);
@@ -70,7 +110,8 @@ export async function readMigrationsFolder(dir: string): Promise<MigrationsFolde
   try {
     entries = await fs.readdir(dir, { withFileTypes: true });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && (e as NodeJS.ErrnoException).code !== 'ENOTDIR') throw e;
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && (e as NodeJS.ErrnoException).code !== 'ENOTDIR')
+      throw e;
     exists = false;
   }
   const migrations = await Promise.all(
@@ -80,22 +121,13 @@ export async function readMigrationsFolder(dir: string): Promise<MigrationsFolde
         const mdir = path.join(dir, d.name);
         const sqlPath = path.join(mdir, 'migration.sql');
         const downSqlPath = path.join(mdir, 'down.sql');
-        const [sql, hasDown] = await Promise.all([
-          fs.readFile(sqlPath, 'utf8').then(
-            (value) => ({ value }),
-            (e: Error) => ({ error: e.message }),
-          ),
-          fs.stat(downSqlPath).then(
-            (s) => s.isFile(),
-            () => false,
-          ),
-        ]);
+        const sql = await readSql(sqlPath);
         const m: LocalMigration = { name: d.name, dir: mdir, sqlPath };
         if ('value' in sql) {
           m.sql = sql.value;
-          m.checksum = prismaChecksum(sql.value);
+          m.checksum = sql.checksum;
         } else m.error = sql.error;
-        if (hasDown) m.downSqlPath = downSqlPath;
+        if (fsSync.statSync(downSqlPath, { throwIfNoEntry: false })?.isFile()) m.downSqlPath = downSqlPath;
         return m;
       }),
   );
@@ -113,7 +145,14 @@ export function migrationDate(name: string): Date | undefined {
   const m = /^(\d{8,14})(?:_|$)/.exec(name);
   if (!m) return undefined;
   const d = m[1].padEnd(14, '0');
-  const [y, mo, da, h, mi, s] = [d.slice(0, 4), d.slice(4, 6), d.slice(6, 8), d.slice(8, 10), d.slice(10, 12), d.slice(12, 14)].map(Number);
+  const [y, mo, da, h, mi, s] = [
+    d.slice(0, 4),
+    d.slice(4, 6),
+    d.slice(6, 8),
+    d.slice(8, 10),
+    d.slice(10, 12),
+    d.slice(12, 14),
+  ].map(Number);
   if (mo < 1 || mo > 12 || da < 1 || da > 31 || h > 23 || mi > 59 || s > 59) return undefined;
   return new Date(Date.UTC(y, mo - 1, da, h, mi, s));
 }

@@ -240,29 +240,41 @@ export async function computeStatus(req: StatusRequest): Promise<EnvironmentStat
   const schema = schemaOf(req.url);
   const pool = req.pool ?? createPool(req.url);
   try {
-    let rows: MigrationRow[] | null;
-    try {
-      rows = await readMigrationRows(pool, schema);
-    } catch (e) {
-      return finish({ kind: 'unreachable', reason: describeDbError(e, req.url) }, localOnly());
-    }
-    let engineOut: DiagnoseMigrationHistoryOutput;
-    try {
+    // The table and the engine's diagnosis are read concurrently (the pool has several connections).
+    const rowsP = readMigrationRows(pool, schema).then(
+      (rows) => ({ rows }),
+      (error: unknown) => ({ error }),
+    );
+    const engineP = (async () => {
       const engine = await engineForPool(pool, schema, log);
       const t = performance.now();
-      engineOut = await engine.diagnoseMigrationHistory({
+      const out = await engine.diagnoseMigrationHistory({
         migrationsList: toMigrationList(folder),
         optInToShadowDatabase: false,
         filters: NO_FILTERS,
       });
       log(`diagnoseMigrationHistory ${req.environment}: ${(performance.now() - t).toFixed(1)} ms`);
-    } catch (e) {
+      return out;
+    })().then(
+      (out) => ({ out }),
+      (error: unknown) => ({ error }),
+    );
+    const [rowsR, engineR] = await Promise.all([rowsP, engineP]);
+    if ('error' in rowsR) {
+      return finish({ kind: 'unreachable', reason: describeDbError(rowsR.error, req.url) }, localOnly());
+    }
+    const rows = rowsR.rows;
+    if ('error' in engineR) {
       const migrations = combine(folder, rows, undefined);
       return finish(
-        { kind: 'error', reason: `Prisma's engine could not diagnose the history: ${engineErrorMessage(e)}` },
+        {
+          kind: 'error',
+          reason: `Prisma's engine could not diagnose the history: ${engineErrorMessage(engineR.error)}`,
+        },
         migrations,
       );
     }
+    const engineOut = engineR.out;
     const migrations = combine(folder, rows, engineOut);
     return finish(diagnosisFrom(engineOut), migrations, {
       engine: {

