@@ -1,0 +1,61 @@
+/**
+ * Entry point of the VS Code extension. Activation registers the view, the CodeLens and the
+ * commands and starts the first refresh without waiting for it; the project and status modules
+ * (and the schema engine's WebAssembly) load on that first refresh, not here.
+ */
+import * as vscode from 'vscode';
+import { MIGRATION_SQL_SELECTOR, MigrationCodeLensProvider } from './vscode/codelens';
+import { registerCommands } from './vscode/commands';
+import { MigrationsRepository } from './vscode/repository';
+import { runtimeProblem } from './vscode/runtime';
+import { MigrationsTreeProvider } from './vscode/tree';
+
+export const VIEW_ID = 'prismaRollback.migrations';
+
+let repository: MigrationsRepository | undefined;
+
+export function activate(context: vscode.ExtensionContext): void {
+  const problem = runtimeProblem(process.versions.node, vscode.version);
+  if (problem) {
+    void vscode.commands.executeCommand('setContext', 'prismaRollback.state', 'unsupportedRuntime');
+    void vscode.window.showErrorMessage(problem);
+    return;
+  }
+  const started = performance.now();
+  void vscode.commands.executeCommand('setContext', 'prismaRollback.state', 'loading');
+
+  const log = vscode.window.createOutputChannel('Prisma Rollback', { log: true });
+  const repo = new MigrationsRepository(context.secrets, log);
+  repository = repo;
+  const tree = new MigrationsTreeProvider(repo);
+  const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true });
+  const restricted = () => {
+    view.message = vscode.workspace.isTrusted
+      ? undefined
+      : 'Restricted Mode: migrations are read from files only; no database is contacted.';
+  };
+  restricted();
+  const lenses = new MigrationCodeLensProvider(repo);
+
+  context.subscriptions.push(
+    log,
+    repo,
+    tree,
+    view,
+    lenses,
+    vscode.languages.registerCodeLensProvider(MIGRATION_SQL_SELECTOR, lenses),
+    vscode.workspace.onDidGrantWorkspaceTrust(restricted),
+    ...registerCommands({ repo, log, secrets: context.secrets }),
+  );
+
+  log.info(
+    `Activated in ${(performance.now() - started).toFixed(1)} ms (VS Code ${vscode.version}, Node.js ${process.versions.node})`,
+  );
+  void repo.refresh('activation');
+}
+
+export async function deactivate(): Promise<void> {
+  const repo = repository;
+  repository = undefined;
+  await repo?.close();
+}

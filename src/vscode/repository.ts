@@ -1,0 +1,318 @@
+/**
+ * The state behind the Migrations view and the CodeLens: projects → environments →
+ * EnvironmentStatus. It refreshes (debounced on file changes, immediately on request, on
+ * window focus when older than the configured age), owns the connection pools, and fires
+ * `onDidChange`; views only read it.
+ */
+import path from 'node:path';
+import * as vscode from 'vscode';
+import { PoolRegistry } from '../core/db';
+import type { PrismaProject, ResolvedEnvironment } from '../core/project/types';
+import type { EnvironmentStatus } from '../core/status/types';
+import { redactSecrets } from './redact';
+import { readSettings } from './settings';
+
+export interface EnvironmentEntry {
+  name: string;
+  protected: boolean;
+  resolved?: ResolvedEnvironment;
+  /** The latest status (kept while a refresh runs, so the tree never blanks). */
+  status?: EnvironmentStatus;
+  loading: boolean;
+}
+
+export interface ProjectEntry {
+  project: PrismaProject;
+  /** Empty for unsupported projects. */
+  environments: EnvironmentEntry[];
+}
+
+/** What the view shows when it has no items (drives `viewsWelcome` through `prismaRollback.state`). */
+export type ViewState = 'noWorkspace' | 'loading' | 'noProjects' | 'notConfigured' | 'ready';
+
+export const UNTRUSTED_PROBLEM =
+  'Restricted Mode: this workspace is not trusted, so no database is contacted and prisma.config.ts is not evaluated. Trust the workspace to see each environment.';
+
+const FILE_DEBOUNCE_MS = 500;
+
+/** Glob patterns whose changes trigger a (debounced) refresh. */
+export const WATCH_PATTERNS = [
+  '**/migrations/**',
+  '**/{.env,.env.*}',
+  '**/prisma.config.{ts,mts,cts,js,mjs,cjs}',
+  '**/*.prisma',
+  '**/package.json',
+];
+
+/** Where a connection string set with "Set connection string…" is stored in SecretStorage. */
+export function secretKey(projectId: string, environment: string): string {
+  return `prismaRollback.connection:${projectId}:${environment}`;
+}
+
+function samePath(a: string, b: string): boolean {
+  const na = path.resolve(a);
+  const nb = path.resolve(b);
+  return process.platform === 'win32' || process.platform === 'darwin'
+    ? na.toLowerCase() === nb.toLowerCase()
+    : na === nb;
+}
+
+export class MigrationsRepository implements vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Fires whenever projects, environments or statuses change. */
+  readonly onDidChange = this.changed.event;
+
+  private entries: ProjectEntry[] = [];
+  private viewState: ViewState = 'loading';
+  private pools: PoolRegistry;
+  private readonly disposables: vscode.Disposable[] = [];
+  private projectWatchers: vscode.Disposable[] = [];
+  private debounce: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private rerun = false;
+  private lastRefresh = 0;
+  private disposed = false;
+
+  constructor(
+    private readonly secrets: vscode.SecretStorage,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    this.pools = this.createPools();
+    for (const pattern of WATCH_PATTERNS) this.watch(pattern);
+    this.disposables.push(
+      this.changed,
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.scheduleRefresh('workspace folders changed')),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => void this.refresh('workspace trusted')),
+      vscode.window.onDidChangeWindowState((s) => {
+        const age = readSettings().refreshOnFocusAfterMs;
+        if (s.focused && age > 0 && this.lastRefresh > 0 && Date.now() - this.lastRefresh >= age) {
+          void this.refresh('window focused');
+        }
+      }),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (
+          e.affectsConfiguration('prismaRollback.connectTimeoutSeconds') ||
+          e.affectsConfiguration('prismaRollback.statementTimeoutSeconds')
+        ) {
+          const old = this.pools;
+          this.pools = this.createPools();
+          void old.closeAll();
+          this.scheduleRefresh('connection settings changed');
+        } else if (e.affectsConfiguration('prismaRollback.environments')) {
+          this.scheduleRefresh('environments changed');
+        } else if (e.affectsConfiguration('prismaRollback.sortOrder')) {
+          this.changed.fire();
+        }
+      }),
+      secrets.onDidChange((e) => {
+        if (e.key.startsWith('prismaRollback.connection:')) this.scheduleRefresh('connection string changed');
+      }),
+    );
+  }
+
+  /** A workspace-wide watcher; changes under node_modules are ignored. */
+  private watch(glob: string): void {
+    const w = vscode.workspace.createFileSystemWatcher(glob);
+    const on = (uri: vscode.Uri) => {
+      if (uri.fsPath.split(path.sep).includes('node_modules')) return;
+      this.scheduleRefresh(`${path.basename(uri.fsPath)} changed`);
+    };
+    this.disposables.push(w, w.onDidCreate(on), w.onDidChange(on), w.onDidDelete(on));
+  }
+
+  private createPools(): PoolRegistry {
+    const s = readSettings();
+    return new PoolRegistry({
+      connectTimeoutMs: s.connectTimeoutMs,
+      statementTimeoutMs: s.statementTimeoutMs,
+      onQuery: (label, ms) => this.log.info(`query ${ms.toFixed(1)} ms: ${redactSecrets(label)}`),
+    });
+  }
+
+  get state(): ViewState {
+    return this.viewState;
+  }
+
+  get projects(): readonly ProjectEntry[] {
+    return this.entries;
+  }
+
+  /** Milliseconds since the epoch of the last finished refresh (0 before the first). */
+  get lastRefreshedAt(): number {
+    return this.lastRefresh;
+  }
+
+  get refreshing(): boolean {
+    return this.running !== undefined;
+  }
+
+  /** The project and migration name a `migration.sql` belongs to, if it is in a known migrations folder. */
+  findMigration(sqlPath: string): { entry: ProjectEntry; name: string } | undefined {
+    const migrationDir = path.dirname(sqlPath);
+    const migrationsDir = path.dirname(migrationDir);
+    const entry = this.entries.find((e) => samePath(e.project.migrationsDir, migrationsDir));
+    return entry ? { entry, name: path.basename(migrationDir) } : undefined;
+  }
+
+  /** Refresh after a quiet period (file changes come in bursts). */
+  scheduleRefresh(reason: string): void {
+    if (this.disposed) return;
+    if (this.debounce) clearTimeout(this.debounce);
+    this.debounce = setTimeout(() => {
+      this.debounce = undefined;
+      void this.refresh(reason);
+    }, FILE_DEBOUNCE_MS);
+  }
+
+  /** Refresh now; concurrent requests are coalesced into one more run after the current one. */
+  refresh(reason = 'requested'): Promise<void> {
+    if (this.disposed) return Promise.resolve();
+    if (this.running) {
+      this.rerun = true;
+      return this.running;
+    }
+    const run = async () => {
+      do {
+        this.rerun = false;
+        try {
+          await this.refreshOnce(reason);
+        } catch (e) {
+          this.log.error(
+            `Refresh failed: ${redactSecrets(e instanceof Error ? (e.stack ?? e.message) : String(e))}`,
+          );
+        }
+        reason = 'changed while refreshing';
+      } while (this.rerun && !this.disposed);
+    };
+    this.running = run().finally(() => {
+      this.running = undefined;
+      this.lastRefresh = Date.now();
+    });
+    return this.running;
+  }
+
+  private setState(state: ViewState): void {
+    if (this.viewState === state) return;
+    this.viewState = state;
+    void vscode.commands.executeCommand('setContext', 'prismaRollback.state', state);
+    this.changed.fire();
+  }
+
+  private async refreshOnce(reason: string): Promise<void> {
+    const started = performance.now();
+    const folders = (vscode.workspace.workspaceFolders ?? [])
+      .filter((f) => f.uri.scheme === 'file')
+      .map((f) => f.uri.fsPath);
+    if (folders.length === 0) {
+      this.entries = [];
+      this.setState('noWorkspace');
+      this.changed.fire();
+      return;
+    }
+    if (this.entries.length === 0) this.setState('loading');
+    const trusted = vscode.workspace.isTrusted;
+    this.log.info(`Refreshing (${reason})${trusted ? '' : ' in Restricted Mode'}`);
+    // Loaded on first refresh, not at activation.
+    const [{ discoverProjects, resolveEnvironments }, { computeStatus }] = await Promise.all([
+      import('../core/project'),
+      import('../core/status'),
+    ]);
+    const projects = await discoverProjects(folders, { trusted });
+    for (const p of projects) for (const w of p.warnings) this.log.warn(`${p.label}: ${redactSecrets(w)}`);
+
+    const previous = new Map(this.entries.map((e) => [e.project.id, e]));
+    const next: ProjectEntry[] = [];
+    for (const project of projects) {
+      const entry: ProjectEntry = { project, environments: [] };
+      next.push(entry);
+      if (!project.support.supported) continue;
+      const settings = readSettings(vscode.Uri.file(project.root));
+      let resolved: ResolvedEnvironment[];
+      if (trusted) {
+        resolved = await resolveEnvironments(project, settings.environments, {
+          secret: (env: string) => Promise.resolve(this.secrets.get(secretKey(project.id, env))),
+        });
+      } else {
+        resolved = (settings.environments ?? [{ name: 'local' }]).map((e) => ({
+          name: e.name,
+          protected: e.protected === true,
+          problem: UNTRUSTED_PROBLEM,
+          warnings: [],
+        }));
+      }
+      const old = previous.get(project.id);
+      entry.environments = resolved.map((r) => {
+        const before = old?.environments.find((e) => e.name === r.name);
+        for (const w of r.warnings) this.log.warn(`${project.label} / ${r.name}: ${redactSecrets(w)}`);
+        return { name: r.name, protected: r.protected, resolved: r, status: before?.status, loading: true };
+      });
+    }
+    this.entries = next;
+    this.updateProjectWatchers(projects);
+    this.setState(
+      projects.length === 0 ? 'noProjects' : this.viewState === 'loading' ? 'loading' : this.viewState,
+    );
+    this.changed.fire();
+
+    await Promise.all(
+      next.flatMap((entry) =>
+        entry.environments.map(async (env) => {
+          const r = env.resolved;
+          const url = trusted ? r?.url : undefined;
+          const key = `${entry.project.id}::${env.name}`;
+          env.status = await computeStatus({
+            environment: env.name,
+            migrationsDir: entry.project.migrationsDir,
+            url,
+            problem: r?.problem,
+            pool: url ? this.pools.get(key, url) : undefined,
+            log: (line) => this.log.debug(`${entry.project.label} / ${env.name}: ${redactSecrets(line)}`),
+          });
+          env.loading = false;
+          const d = env.status.diagnosis;
+          const detail = 'reason' in d ? `: ${redactSecrets(d.reason)}` : '';
+          this.log.info(
+            `${entry.project.label} / ${env.name}: ${d.kind}${detail} (${env.status.migrations.length} migrations, ${env.status.durationMs.toFixed(0)} ms)`,
+          );
+          this.changed.fire();
+        }),
+      ),
+    );
+    const all = next.flatMap((e) => e.environments);
+    const nothingConfigured =
+      trusted && all.length > 0 && all.every((e) => e.status?.diagnosis.kind === 'notConfigured');
+    this.setState(projects.length === 0 ? 'noProjects' : nothingConfigured ? 'notConfigured' : 'ready');
+    this.changed.fire();
+    this.log.info(
+      `Refreshed ${projects.length} project(s) in ${(performance.now() - started).toFixed(0)} ms`,
+    );
+  }
+
+  /** Migrations folders that the workspace-wide `**\/migrations/**` pattern does not cover get their own watcher. */
+  private updateProjectWatchers(projects: PrismaProject[]): void {
+    for (const d of this.projectWatchers) d.dispose();
+    this.projectWatchers = [];
+    for (const p of projects) {
+      if (path.basename(p.migrationsDir) === 'migrations') continue;
+      const w = vscode.workspace.createFileSystemWatcher(
+        new vscode.RelativePattern(vscode.Uri.file(p.migrationsDir), '**'),
+      );
+      const on = () => this.scheduleRefresh(`${p.label} migrations changed`);
+      this.projectWatchers.push(w, w.onDidCreate(on), w.onDidChange(on), w.onDidDelete(on));
+    }
+  }
+
+  /** Closes every pool (awaited by `deactivate`). */
+  async close(): Promise<void> {
+    this.dispose();
+    await this.pools.closeAll();
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.debounce) clearTimeout(this.debounce);
+    for (const d of [...this.disposables, ...this.projectWatchers]) d.dispose();
+    void this.pools.closeAll();
+  }
+}

@@ -1,0 +1,209 @@
+import { describe, expect, it } from 'vitest';
+import {
+  diagnosisMessage,
+  environmentDescription,
+  escapeMarkdown,
+  firstLines,
+  formatDuration,
+  lensTitle,
+  migrationContextValue,
+  migrationDescription,
+  migrationTooltip,
+  STATE_PRESENTATION,
+  shownState,
+  sortMigrations,
+  summarizeCounts,
+} from '../../src/core/status/present';
+import type {
+  EnvironmentStatus,
+  MigrationRow,
+  MigrationStatus,
+  ProjectDiagnosis,
+} from '../../src/core/status/types';
+
+const row = (name: string, over: Partial<MigrationRow> = {}): MigrationRow => ({
+  id: `${name}-${Math.random()}`,
+  checksum: 'abc',
+  migrationName: name,
+  startedAt: new Date('2025-11-17T10:00:00Z'),
+  finishedAt: new Date('2025-11-17T10:00:01.500Z'),
+  logs: null,
+  rolledBackAt: null,
+  appliedStepsCount: 1,
+  ...over,
+});
+
+const local = (name: string) => ({
+  name,
+  dir: `/p/migrations/${name}`,
+  sqlPath: `/p/migrations/${name}/migration.sql`,
+  sql: 'SELECT 1;',
+});
+
+function status(
+  migrations: MigrationStatus[],
+  diagnosis: ProjectDiagnosis = { kind: 'upToDate' },
+  environment = 'local',
+): EnvironmentStatus {
+  const counts = { applied: 0, pending: 0, failed: 0, rolledBack: 0, edited: 0, missingLocally: 0 };
+  for (const m of migrations) counts[m.state]++;
+  return {
+    environment,
+    target: 'db.example.com:5432/app',
+    diagnosis,
+    migrations,
+    counts,
+    warnings: [],
+    fetchedAt: new Date(),
+    durationMs: 3,
+  };
+}
+
+const applied: MigrationStatus = (() => {
+  const r = row('20251117100000_init');
+  return {
+    name: r.migrationName,
+    state: 'applied',
+    local: local(r.migrationName),
+    rows: [r],
+    latest: r,
+    checksumMatches: true,
+  };
+})();
+const pending: MigrationStatus = {
+  name: '20251118093000_add_posts',
+  state: 'pending',
+  local: local('20251118093000_add_posts'),
+  rows: [],
+};
+const failed: MigrationStatus = (() => {
+  const r = row('20251119000000_bad', {
+    finishedAt: null,
+    appliedStepsCount: 0,
+    logs: Array.from({ length: 20 }, (_, i) => `line ${i + 1}`).join('\n'),
+  });
+  return { name: r.migrationName, state: 'failed', local: local(r.migrationName), rows: [r], latest: r };
+})();
+
+describe('presentation of a status', () => {
+  it('gives each state its own codicon and word', () => {
+    const icons = Object.values(STATE_PRESENTATION).map((p) => p.icon);
+    expect(new Set(icons).size).toBe(icons.length);
+    expect(STATE_PRESENTATION.applied).toMatchObject({ icon: 'pass', word: 'applied' });
+    expect(STATE_PRESENTATION.failed).toMatchObject({ icon: 'error' });
+    expect(STATE_PRESENTATION.edited).toMatchObject({ icon: 'warning', color: 'charts.yellow' });
+    expect(STATE_PRESENTATION.rolledBack.icon).toBe('discard');
+    expect(STATE_PRESENTATION.missingLocally.icon).toBe('question');
+  });
+
+  it('describes a migration by the date in its folder name and its state', () => {
+    expect(migrationDescription(applied, 'applied')).toBe('2025-11-17 · applied');
+    expect(migrationDescription({ ...pending, name: 'custom_name' }, 'pending')).toBe('pending');
+    expect(migrationDescription({ ...pending, name: '20241301000000_bad_month' }, 'pending')).toBe('pending');
+    expect(migrationContextValue('rolledBack')).toBe('migration:rolledBack');
+  });
+
+  it('summarizes counts leaving zeros out', () => {
+    const s = status([applied, applied, pending, failed]);
+    expect(summarizeCounts(s.counts)).toBe('2 applied · 1 pending · 1 failed');
+    expect(environmentDescription(s)).toBe('2 applied · 1 pending · 1 failed — db.example.com:5432/app');
+    expect(summarizeCounts(status([]).counts)).toBe('no migrations');
+  });
+
+  it('marks states unknown when the database was not read, and says why', () => {
+    const s = status([pending], { kind: 'unreachable', reason: 'Connection refused (db:5432)' });
+    expect(shownState(pending, s)).toBe('unknown');
+    expect(environmentDescription(s)).toBe('unreachable — db.example.com:5432/app');
+    expect(diagnosisMessage(s.diagnosis)).toMatchObject({ severity: 'error', needsConnection: true });
+    expect(migrationTooltip(pending, s)).toContain('State not checked: Connection refused');
+    expect(diagnosisMessage({ kind: 'notConfigured', reason: 'DATABASE_URL is not set' })?.text).toBe(
+      'Not configured: DATABASE_URL is not set',
+    );
+    expect(diagnosisMessage({ kind: 'upToDate' })).toBeUndefined();
+    expect(
+      diagnosisMessage({
+        kind: 'historiesDiverge',
+        lastCommon: 'a_1',
+        unappliedLocal: ['b'],
+        missingLocally: ['c'],
+      })?.text,
+    ).toBe('Histories diverge after a_1');
+  });
+
+  it('puts applied at, duration, steps and checksum in the tooltip', () => {
+    const t = migrationTooltip(applied, status([applied]));
+    expect(t).toContain('Applied at: 2025-11-17 10:00:01 UTC');
+    expect(t).toContain('Duration: 1.5 s');
+    expect(t).toContain('Steps applied: 1');
+    expect(t).toContain('Checksum: matches');
+    expect(t).toContain('**20251117100000\\_init**');
+  });
+
+  it("shows a failed migration's first log lines, and the history of several rows", () => {
+    const t = migrationTooltip(failed, status([failed]));
+    expect(t).toContain('line 1\n');
+    expect(t).toContain('line 8\n… (12 more lines)');
+    expect(t).not.toContain('line 9\n');
+    const again = row(failed.name, {
+      startedAt: new Date('2025-11-20T00:00:00Z'),
+      finishedAt: new Date('2025-11-20T00:00:02Z'),
+    });
+    const rolled = { ...failed.rows[0], rolledBackAt: new Date('2025-11-19T12:00:00Z') };
+    const m: MigrationStatus = { ...failed, state: 'applied', rows: [rolled, again], latest: again };
+    const h = migrationTooltip(m, status([m]));
+    expect(h).toContain('History (2 rows)');
+    expect(h).toContain('rolled back 2025-11-19 12:00:00 UTC');
+    expect(h).toContain('applied 2025-11-20 00:00:02 UTC');
+    expect(h).not.toContain('Failure log');
+  });
+
+  it('says when the local file was edited after it was applied', () => {
+    const m: MigrationStatus = { ...applied, state: 'edited', checksumMatches: false };
+    expect(migrationTooltip(m, status([m]))).toContain('**differs**');
+  });
+
+  it('writes one CodeLens line for all environments', () => {
+    const local = status(
+      [applied, pending],
+      { kind: 'databaseIsBehind', unapplied: [pending.name] },
+      'local',
+    );
+    const prod = status(
+      [{ ...applied, state: 'pending', rows: [], latest: undefined }],
+      { kind: 'databaseIsBehind', unapplied: [] },
+      'production',
+    );
+    const staging = status(
+      [applied],
+      { kind: 'notConfigured', reason: 'STAGING_DATABASE_URL is not set' },
+      'staging',
+    );
+    expect(
+      lensTitle(applied.name, [
+        { environment: 'local', status: local },
+        { environment: 'staging', status: staging },
+        { environment: 'production', status: prod },
+        { environment: 'qa', status: undefined },
+      ]),
+    ).toBe('local: applied 2025-11-17 · staging: not configured · production: pending · qa: loading…');
+  });
+
+  it('orders newest first or oldest first without changing the input', () => {
+    const list = [applied, pending, failed];
+    expect(sortMigrations(list, 'newestFirst').map((m) => m.name)).toEqual([
+      failed.name,
+      pending.name,
+      applied.name,
+    ]);
+    expect(sortMigrations(list, 'oldestFirst')).toEqual(list);
+    expect(list[0]).toBe(applied);
+  });
+
+  it('formats durations and escapes markdown', () => {
+    expect(formatDuration(850)).toBe('850 ms');
+    expect(formatDuration(4200)).toBe('4.2 s');
+    expect(formatDuration(192_000)).toBe('3 min 12 s');
+    expect(escapeMarkdown('a_b*[c]')).toBe('a\\_b\\*\\[c\\]');
+    expect(firstLines('a\r\nb\r\nc', 2)).toBe('a\nb\n… (1 more lines)');
+  });
+});
