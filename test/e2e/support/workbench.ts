@@ -1,0 +1,308 @@
+/**
+ * Driving a real VS Code (code-server in Debian's Chromium, through playwright-core) the way
+ * a user does: open a folder, run palette commands, read notifications, open the Prisma
+ * Rollback view container, read tree rows (label, description, aria-label, tooltip), answer
+ * quick inputs, switch theme, take screenshots.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+import { inject } from 'vitest';
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+/** What the global set-up started (see test/e2e/global-setup.ts). */
+export function e2eContext() {
+  return {
+    codeServerUrl: inject('codeServerUrl'),
+    adminUrl: inject('adminUrl'),
+    samplesDir: inject('samplesDir'),
+    screenshotsDir: inject('screenshotsDir'),
+    userDataDir: inject('userDataDir'),
+    chromium: inject('chromiumPath'),
+  };
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: e2eContext().chromium, args: CHROMIUM_ARGS });
+}
+
+export interface Workbench {
+  page: Page;
+  folder: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens `folder` in the workbench and waits until the workbench is up and the extension's view
+ * container (`container`, default "Prisma Rollback"; null to skip) is in the activity bar.
+ */
+export async function openWorkbench(
+  browser: Browser,
+  folder: string,
+  container: string | null = 'Prisma Rollback',
+): Promise<Workbench> {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  await page.goto(`${e2eContext().codeServerUrl}/?folder=${encodeURIComponent(folder)}`);
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  // The activity bar lists contributed containers once the extension host has read the manifests.
+  await page.locator('.activitybar .action-item').first().waitFor({ timeout: 30_000 });
+  if (container)
+    await page
+      .locator(`.activitybar .action-item [aria-label^="${container}"]`)
+      .first()
+      .waitFor({ timeout: 30_000 });
+  return { page, folder, close: () => context.close() };
+}
+
+/** Runs a command by its palette title (F1, type, Enter on the row whose label is exactly `title`). */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`>${title}`);
+  const row = page.locator('.quick-input-widget .monaco-list-row', {
+    has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(title)}$`) }),
+  });
+  await row.first().waitFor({ state: 'visible', timeout: 10_000 });
+  await row.first().click();
+}
+
+/** The commands the palette offers for `query` (their labels), e.g. to check what an extension contributes. */
+export async function paletteCommands(page: Page, query: string): Promise<string[]> {
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`>${query}`);
+  await page.waitForTimeout(300);
+  const labels = await page.locator('.quick-input-widget .monaco-list-row .label-name').allInnerTexts();
+  await page.keyboard.press('Escape');
+  return labels.map((l) => l.trim());
+}
+
+/** Texts of the notification toasts currently shown. */
+export async function notifications(page: Page): Promise<string[]> {
+  return (await page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts()).map(
+    (t) => t.trim(),
+  );
+}
+
+/** Waits for a notification toast whose text matches and returns that text. */
+export async function waitForNotification(page: Page, match: RegExp, timeout = 20_000): Promise<string> {
+  const toast = page
+    .locator('.notifications-toasts .notification-list-item-message')
+    .filter({ hasText: match });
+  await toast.first().waitFor({ state: 'visible', timeout });
+  return (await toast.first().innerText()).trim();
+}
+
+/** Clicks a button on the notification toast whose text matches. */
+export async function clickNotificationButton(page: Page, match: RegExp, button: string): Promise<void> {
+  const toast = page.locator('.notifications-toasts .notification-toast').filter({ hasText: match });
+  await toast.first().locator('.monaco-button', { hasText: button }).first().click();
+}
+
+/** Dismisses all toasts (so the next assertion reads only new ones). */
+export async function clearNotifications(page: Page): Promise<void> {
+  await runCommand(page, 'Notifications: Clear All Notifications').catch(() => {});
+}
+
+/** Clicks the activity bar entry whose accessible name starts with `title` and waits for its side bar. */
+export async function openViewContainer(page: Page, title = 'Prisma Rollback'): Promise<Locator> {
+  const entry = page.locator(`.activitybar .action-item [aria-label^="${title}"]`).first();
+  await entry.waitFor({ state: 'visible', timeout: 30_000 });
+  const sidebar = page.locator('.part.sidebar');
+  const titleLabel = sidebar.locator('.composite.title .title-label h2');
+  if (!(await sidebar.isVisible()) || !(await titleLabel.innerText().catch(() => '')).startsWith(title)) {
+    await entry.click();
+  }
+  await titleLabel
+    .filter({ hasText: new RegExp(`^${escapeRegExp(title)}`, 'i') })
+    .waitFor({ timeout: 10_000 });
+  return sidebar;
+}
+
+/** The pane of a view (by its name, e.g. "Migrations") inside the side bar. */
+export function viewPane(page: Page, viewName: string): Locator {
+  return page.locator('.part.sidebar .pane').filter({
+    has: page.locator(`.pane-header[aria-label^="${viewName} "], .pane-header[aria-label="${viewName}"]`),
+  });
+}
+
+export interface TreeRow {
+  label: string;
+  description: string;
+  ariaLabel: string;
+  level: number;
+  /** true / false for expandable rows, undefined for leaves. */
+  expanded?: boolean;
+  /** Codicon classes of the row's icon, e.g. "codicon-check". */
+  icon: string;
+}
+
+/** The rows a tree view renders right now (visible rows; the lists are virtualised). */
+export async function treeRows(page: Page, viewName: string): Promise<TreeRow[]> {
+  const rows = viewPane(page, viewName).locator('.monaco-list-row[role="treeitem"]');
+  return rows.evaluateAll((els) =>
+    els.map((el) => {
+      const expanded = el.getAttribute('aria-expanded');
+      const iconEl = el.querySelector('.custom-view-tree-node-item-icon, .monaco-icon-label .codicon');
+      return {
+        label: (el.querySelector('.label-name')?.textContent ?? '').trim(),
+        description: (el.querySelector('.label-description')?.textContent ?? '').trim(),
+        ariaLabel: el.getAttribute('aria-label') ?? '',
+        level: Number(el.getAttribute('aria-level') ?? '1'),
+        expanded: expanded === null ? undefined : expanded === 'true',
+        icon: Array.from(iconEl?.classList ?? [])
+          .filter((c) => c.startsWith('codicon-'))
+          .join(' '),
+      };
+    }),
+  );
+}
+
+/** Waits until the tree renders at least one row whose label matches. */
+export async function waitForTreeRow(
+  page: Page,
+  viewName: string,
+  label: RegExp | string,
+  timeout = 30_000,
+): Promise<Locator> {
+  const row = treeRow(page, viewName, label);
+  await row.waitFor({ state: 'visible', timeout });
+  return row;
+}
+
+export function treeRow(page: Page, viewName: string, label: RegExp | string): Locator {
+  const re = typeof label === 'string' ? new RegExp(`^${escapeRegExp(label)}$`) : label;
+  return viewPane(page, viewName)
+    .locator('.monaco-list-row[role="treeitem"]')
+    .filter({ has: page.locator('.label-name', { hasText: re }) })
+    .first();
+}
+
+/** Expands every collapsed row of a view, level by level (up to `maxRounds` passes). */
+export async function expandAll(page: Page, viewName: string, maxRounds = 5): Promise<void> {
+  for (let i = 0; i < maxRounds; i++) {
+    const collapsed = viewPane(page, viewName).locator('.monaco-list-row[aria-expanded="false"]');
+    const n = await collapsed.count();
+    if (n === 0) return;
+    for (let k = 0; k < n; k++) {
+      const row = viewPane(page, viewName).locator('.monaco-list-row[aria-expanded="false"]').first();
+      if (!(await row.count())) break;
+      await row.locator('.monaco-tl-twistie').click();
+      await page.waitForTimeout(150);
+    }
+  }
+}
+
+/** Hovers a row and returns the text of the hover (the item's tooltip). */
+export async function hoverText(page: Page, row: Locator): Promise<string> {
+  await page.mouse.move(0, 0);
+  await row.locator('.monaco-icon-label').first().hover();
+  const hover = page.locator('.workbench-hover, .monaco-hover').filter({ hasText: /\S/ }).last();
+  await hover.waitFor({ state: 'visible', timeout: 10_000 });
+  const text = (await hover.innerText()).trim();
+  await page.mouse.move(0, 0);
+  await page.keyboard.press('Escape');
+  return text;
+}
+
+/** Opens the context menu of a row and returns its entries. */
+export async function contextMenu(page: Page, row: Locator): Promise<string[]> {
+  await row.click({ button: 'right' });
+  const menu = page.locator('.context-view .monaco-menu .action-label');
+  await menu.first().waitFor({ state: 'visible' });
+  return (await menu.allInnerTexts()).map((t) => t.trim()).filter(Boolean);
+}
+
+/** Picks a context menu entry of a row by its label. */
+export async function runContextMenu(page: Page, row: Locator, entry: string): Promise<void> {
+  await row.click({ button: 'right' });
+  await page
+    .locator('.context-view .monaco-menu .action-item', { has: page.getByText(entry, { exact: true }) })
+    .first()
+    .click();
+}
+
+/** The welcome text a view shows when it has nothing to list (viewsWelcome). */
+export async function welcomeText(page: Page, viewName: string): Promise<string> {
+  const w = viewPane(page, viewName).locator('.welcome-view-content');
+  await w.waitFor({ state: 'visible', timeout: 30_000 });
+  return (await w.innerText()).trim();
+}
+
+/** Answers an open quick pick (by item label) or input box (by typed text + Enter). */
+export async function answerQuickPick(page: Page, label: string): Promise<void> {
+  const row = page.locator('.quick-input-widget .monaco-list-row', {
+    has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(label)}`) }),
+  });
+  await row.first().waitFor({ state: 'visible', timeout: 10_000 });
+  await row.first().click();
+}
+
+export async function answerInputBox(page: Page, text: string): Promise<{ prompt: string }> {
+  const widget = page.locator('.quick-input-widget');
+  await widget.waitFor({ state: 'visible', timeout: 10_000 });
+  const prompt = (
+    await widget
+      .locator('.quick-input-message')
+      .innerText()
+      .catch(() => '')
+  ).trim();
+  await widget.locator('.quick-input-box input').fill(text);
+  await page.keyboard.press('Enter');
+  return { prompt };
+}
+
+/** Switches the colour theme through the workspace settings file and waits for the workbench to repaint. */
+export async function setTheme(page: Page, settingsPath: string, theme: 'light' | 'dark'): Promise<void> {
+  const current = JSON.parse(await fs.readFile(settingsPath, 'utf8').catch(() => '{}')) as Record<
+    string,
+    unknown
+  >;
+  current['workbench.colorTheme'] = theme === 'dark' ? 'Default Dark Modern' : 'Default Light Modern';
+  await fs.writeFile(settingsPath, `${JSON.stringify(current, null, 2)}\n`);
+  await page
+    .locator(theme === 'dark' ? '.monaco-workbench.vs-dark' : '.monaco-workbench.vs')
+    .waitFor({ timeout: 15_000 });
+  await page.waitForTimeout(300);
+}
+
+/** Saves a PNG into the run's screenshot folder and returns its path. */
+export async function screenshot(target: Page | Locator, name: string): Promise<string> {
+  const file = path.join(e2eContext().screenshotsDir, `${name}.png`);
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await target.screenshot({ path: file });
+  return file;
+}
+
+/** Contents of the extension's output channels written by code-server (for failure messages). */
+export async function extensionLogs(match = /prisma/i): Promise<string> {
+  const out: string[] = [];
+  async function walk(dir: string): Promise<void> {
+    for (const e of await fs.readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.name.endsWith('.log') && (match.test(e.name) || e.name === 'exthost.log')) {
+        out.push(`--- ${e.name}\n${(await fs.readFile(p, 'utf8')).slice(-4000)}`);
+      }
+    }
+  }
+  await walk(path.join(e2eContext().userDataDir, 'logs'));
+  return out.join('\n');
+}
+
+export function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
