@@ -1,5 +1,9 @@
 /** The table of CLI commands: one import and one entry per command file in src/cli/. */
 import type { CliCommand } from './args';
 import { statusCommand } from './status';
+import { backupCommand } from './backup';
+import { applyDownCommand } from './apply-down';
+import { resolveCommand } from './resolve';
+import { deployCommand } from './deploy';
 
-export const commands: CliCommand[] = [statusCommand];
+export const commands: CliCommand[] = [statusCommand, backupCommand, applyDownCommand, resolveCommand, deployCommand];

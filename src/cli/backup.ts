@@ -1,0 +1,71 @@
+/** `prisma-rollback backup` — pg_dump of one environment, checked, credentials never on a command line. */
+import path from 'node:path';
+import { defaultBackupPath, formatBytes, runBackup } from '../core/runbook/backup';
+import { RunbookError } from '../core/runbook/errors';
+import { rollbackTables } from '../core/runbook/tables';
+import { CliError, type CliCommand, type CliIO, flag, has, type ParsedArgs, UsageError } from './args';
+import { pickEnvironment, resolveProject } from './target';
+
+/** The project, migrations folder and environment (with its URL) of a runbook command. */
+export async function runbookTarget(args: ParsedArgs, io: CliIO) {
+  if (!flag(args, 'env'))
+    throw new UsageError('--env NAME is required (the environment whose connection string is configured).');
+  const target = await resolveProject(args, io);
+  const env = pickEnvironment(target, flag(args, 'env'));
+  if (!env.url)
+    throw new CliError(
+      `Environment "${env.name}" has no connection string: ${env.problem ?? 'not configured'}.`,
+    );
+  for (const w of env.warnings) io.err(`warning: ${w}`);
+  return { target, env, url: env.url };
+}
+
+/** Runs a runbook action; its expected failures become one clear message and exit code 1. */
+export async function runbookAction<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof RunbookError) throw new CliError(e.message, e.code === 'config' ? 2 : 1);
+    throw e;
+  }
+}
+
+export const backupCommand: CliCommand = {
+  name: 'backup',
+  summary: "pg_dump one environment (checks pg_dump's version against the server's, verifies the file)",
+  usage:
+    'prisma-rollback backup --env NAME [--project DIR] [--migrations DIR] [--out FILE] [--format plain|custom] [--tables-of MIGRATION] [--pg-dump-path PATH] [--json]',
+  booleans: ['json'],
+  async run(args, io) {
+    const format = flag(args, 'format') ?? 'plain';
+    if (format !== 'plain' && format !== 'custom') throw new UsageError('--format must be plain or custom');
+    const { target, env, url } = await runbookTarget(args, io);
+    const tablesOf = flag(args, 'tables-of');
+    const log = has(args, 'json') ? (l: string) => io.err(l) : (l: string) => io.out(l);
+    const result = await runbookAction(async () => {
+      let tables: { schema?: string; name: string }[] | undefined;
+      if (tablesOf) {
+        const t = await rollbackTables(target.migrationsDir, tablesOf);
+        tables = t.tables;
+        log(
+          `Tables touched by the rollback of ${tablesOf} (from ${path.relative(io.cwd, t.source)}): ${tables.map((x) => (x.schema ? `${x.schema}.${x.name}` : x.name)).join(', ') || 'none'}`,
+        );
+      }
+      const out = flag(args, 'out')
+        ? path.resolve(io.cwd, flag(args, 'out')!)
+        : defaultBackupPath(target.project.root, env.name, tablesOf ?? 'full', format);
+      return runBackup({
+        url,
+        environment: env.name,
+        out,
+        format,
+        pgDumpPath: flag(args, 'pg-dump-path') ?? io.env.PRISMA_ROLLBACK_PG_DUMP_PATH,
+        tables,
+        env: io.env,
+        log,
+      });
+    });
+    if (has(args, 'json')) io.out(JSON.stringify({ ...result, size: formatBytes(result.bytes) }, null, 2));
+    return 0;
+  },
+};

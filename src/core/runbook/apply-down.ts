@@ -1,0 +1,321 @@
+/**
+ * `prisma-rollback apply-down`: runs a rollback script in one transaction, under the advisory
+ * lock Prisma Migrate takes, then records the migration as rolled back.
+ *
+ * - `pg_advisory_lock(72707369)` — the key `prisma migrate deploy` uses — so a rollback never
+ *   interleaves with a deploy; given up after 10 s like Prisma (with what usually holds it).
+ * - `SET LOCAL lock_timeout` so a DDL statement never queues behind a long transaction (and
+ *   blocks every query behind it in turn).
+ * - Statement by statement (split by PostgreSQL's own parser) inside one transaction: on any
+ *   error the transaction is rolled back and the error names the statement and its line.
+ * - `BEGIN;`/`COMMIT;` written in the file are skipped (this runner owns the transaction);
+ *   statements that cannot run in a transaction are refused before anything runs.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import pg from 'pg';
+import { describeDbError, maskUrl } from '../db';
+import { engineErrorMessage, openSchemaEngine } from '../engine';
+import { pgAdapterFactory } from '../engine/pg-adapter';
+import { RunbookError } from './errors';
+import { describeRowState, latestRow, markAppliedRowRolledBack } from './history';
+import { prismaSchema } from './pg-env';
+import { lineColumn, ScriptParseError, type ScriptStatement, splitScript, statementLabel } from './script';
+
+/** The advisory lock key of Prisma Migrate (prisma-engines `sql_schema_connector`). */
+export const PRISMA_ADVISORY_LOCK = 72707369;
+
+export interface ApplyDownOptions {
+  url: string;
+  environment: string;
+  migrationsDir: string;
+  migration: string;
+  /** Rollback script; default `<migrationsDir>/<migration>/down.sql`. */
+  file?: string;
+  /** What happens to the migration folder afterwards (default `keep`). */
+  after?: 'keep' | 'delete';
+  /** How long to wait for Prisma's advisory lock (default 10 s, as Prisma). */
+  advisoryLockTimeoutMs?: number;
+  /** `SET LOCAL lock_timeout` for the rollback's statements (default 10 s). */
+  lockTimeoutMs?: number;
+  /** `SET LOCAL statement_timeout` (default 0: none, DDL on big tables can take long). */
+  statementTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface ApplyDownResult {
+  file: string;
+  statements: number;
+  skipped: string[];
+  previousState: 'applied' | 'failed';
+  /** How the rollback was recorded in `_prisma_migrations`. */
+  recordedBy: 'rolled_back_at on the applied row' | "Prisma's engine (markMigrationRolledBack)";
+  folder: 'kept' | 'deleted';
+  durationMs: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `pg_try_advisory_lock` until it is granted or the timeout passes. */
+export async function acquirePrismaLock(client: pg.Client, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [
+      PRISMA_ADVISORY_LOCK,
+    ]);
+    if (r.rows[0]?.ok) return;
+    if (Date.now() >= deadline) break;
+    await sleep(Math.min(200, Math.max(10, deadline - Date.now())));
+  }
+  let holder = '';
+  try {
+    const h = await client.query<{
+      pid: number;
+      application_name: string;
+      state: string;
+      since: Date | null;
+    }>(
+      `SELECT a.pid, a.application_name, a.state, a.xact_start AS since
+         FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+        WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = $1`,
+      [PRISMA_ADVISORY_LOCK],
+    );
+    const row = h.rows[0];
+    if (row)
+      holder = ` It is held by backend pid ${row.pid} (application "${row.application_name || '?'}", ${row.state ?? 'unknown state'}).`;
+  } catch {
+    // pg_stat_activity may be restricted; the message below still says what to do.
+  }
+  throw new RunbookError(
+    `Timed out after ${Math.round(timeoutMs / 1000)} s waiting for Prisma Migrate's advisory lock ` +
+      `(pg_advisory_lock(${PRISMA_ADVISORY_LOCK})): another \`prisma migrate deploy\` or rollback is running on this database.${holder} ` +
+      'Wait for it to finish and retry. If you connect through a connection pooler (PgBouncer, Supabase port 6543, ' +
+      "Neon's -pooler host), session locks can stay with another client's server connection: use the direct connection string instead.",
+    'lockTimeout',
+  );
+}
+
+function failedStatementError(
+  e: unknown,
+  s: ScriptStatement,
+  total: number,
+  file: string,
+  script: string,
+  url: string,
+): RunbookError {
+  const err = e as pg.DatabaseError;
+  let at = { line: s.line, column: s.column };
+  if (err?.position) {
+    // PostgreSQL's position is 1-based, in characters, within the statement sent.
+    at = lineColumn(script, s.offset + Number(err.position) - 1);
+  }
+  const base = err?.code ? `${err.message} (SQLSTATE ${err.code})` : describeDbError(e, url);
+  const hint =
+    err?.code === '55P03'
+      ? ' The lock_timeout was reached: a long-running transaction holds a lock on that table; retry when it ends.'
+      : '';
+  const extra = [err?.detail && `Detail: ${err.detail}`, err?.hint && `Hint: ${err.hint}`]
+    .filter(Boolean)
+    .join(' ');
+  return new RunbookError(
+    `Statement ${s.index} of ${total} failed at ${path.basename(file)}:${at.line}:${at.column} — ${statementLabel(s)}\n` +
+      `  ${base}${hint}${extra ? `\n  ${extra}` : ''}\n` +
+      'Nothing was applied: the transaction was rolled back and _prisma_migrations is unchanged.',
+    'statementFailed',
+    { file, line: at.line, column: at.column, statement: s.index },
+  );
+}
+
+export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult> {
+  const log = opts.log ?? (() => {});
+  const started = performance.now();
+  const folder = path.join(opts.migrationsDir, opts.migration);
+  const file = path.resolve(opts.file ?? path.join(folder, 'down.sql'));
+  const script = await fs.readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    throw new RunbookError(
+      e.code === 'ENOENT'
+        ? `No rollback script at ${file}. Generate it first (prisma-rollback down ${opts.migration} --write) or pass --file.`
+        : `Cannot read ${file}: ${e.message}`,
+      'config',
+    );
+  });
+  let statements: ScriptStatement[];
+  try {
+    statements = await splitScript(script);
+  } catch (e) {
+    if (e instanceof ScriptParseError) {
+      throw new RunbookError(
+        `${path.basename(file)} does not parse: ${e.message}. Nothing was run.`,
+        'parse',
+        {
+          file,
+          line: e.line,
+          column: e.column,
+        },
+      );
+    }
+    throw e;
+  }
+  const outside = statements.find((s) => s.notInTransaction);
+  if (outside) {
+    throw new RunbookError(
+      `Statement ${outside.index} (${path.basename(file)}:${outside.line}) cannot be part of the rollback's single transaction: ${outside.notInTransaction}. ` +
+        'Remove it from the file (run it separately afterwards, e.g. with psql) and retry. Nothing was run.',
+      'notInTransaction',
+      { file, line: outside.line, statement: outside.index },
+    );
+  }
+  const skipped: string[] = [];
+  const run: ScriptStatement[] = [];
+  for (const s of statements) {
+    if (s.transaction === 'begin' || s.transaction === 'commit')
+      skipped.push(`line ${s.line}: ${statementLabel(s)} (this runner owns the transaction)`);
+    else if (s.transaction) {
+      throw new RunbookError(
+        `Statement ${s.index} (${path.basename(file)}:${s.line}) is transaction control (${statementLabel(s)}); the rollback runs in one transaction, remove it. Nothing was run.`,
+        'notInTransaction',
+        { file, line: s.line, statement: s.index },
+      );
+    } else run.push(s);
+  }
+  if (run.length === 0) throw new RunbookError(`${file} contains no statement to run.`, 'config', { file });
+
+  const schema = prismaSchema(opts.url);
+  log(
+    `Rolling back ${opts.migration} on ${opts.environment} (${maskUrl(opts.url)}) with ${path.relative(process.cwd(), file) || file}: ${run.length} statement(s) in one transaction.`,
+  );
+  for (const s of skipped) log(`  skipped ${s}`);
+
+  const client = new pg.Client({
+    connectionString: opts.url,
+    application_name: 'prisma-rollback apply-down',
+    connectionTimeoutMillis: 10_000,
+  });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (e) {
+    throw new RunbookError(
+      `Cannot connect to ${opts.environment}: ${describeDbError(e, opts.url)}`,
+      'config',
+    );
+  }
+  let previousState: 'applied' | 'failed';
+  let recordedBy: ApplyDownResult['recordedBy'];
+  try {
+    const before = await latestRow(client, schema, opts.migration);
+    if (before.state !== 'applied' && before.state !== 'failed') {
+      throw new RunbookError(
+        `Nothing to roll back: ${describeRowState(before, opts.migration, opts.environment)}`,
+        'state',
+      );
+    }
+    previousState = before.state;
+    log(`  ${describeRowState(before, opts.migration, opts.environment)}`);
+
+    const lockWait = opts.advisoryLockTimeoutMs ?? 10_000;
+    log(
+      `  SELECT pg_advisory_lock(${PRISMA_ADVISORY_LOCK})  -- Prisma Migrate's lock, waiting up to ${Math.round(lockWait / 1000)} s`,
+    );
+    await acquirePrismaLock(client, lockWait);
+    try {
+      await client.query('BEGIN');
+      try {
+        await client.query(
+          `SET LOCAL lock_timeout = ${Math.max(0, Math.round(opts.lockTimeoutMs ?? 10_000))}`,
+        );
+        await client.query(
+          `SET LOCAL statement_timeout = ${Math.max(0, Math.round(opts.statementTimeoutMs ?? 0))}`,
+        );
+        // The state may have changed while we waited for the lock.
+        const locked = await latestRow(client, schema, opts.migration);
+        if (locked.state !== previousState) {
+          throw new RunbookError(
+            `The migration changed state while waiting for the lock: ${describeRowState(locked, opts.migration, opts.environment)}`,
+            'state',
+          );
+        }
+        for (const s of run) {
+          const t = performance.now();
+          try {
+            await client.query(s.text);
+          } catch (e) {
+            throw failedStatementError(e, s, statements.length, file, script, opts.url);
+          }
+          log(
+            `  [${s.index}/${statements.length}] line ${s.line}: ${statementLabel(s)}  (${(performance.now() - t).toFixed(0)} ms)`,
+          );
+        }
+        if (previousState === 'applied') {
+          const id = await markAppliedRowRolledBack(client, schema, opts.migration);
+          log(
+            `  UPDATE _prisma_migrations SET rolled_back_at = now() WHERE id = '${id}'  -- the applied row`,
+          );
+          recordedBy = 'rolled_back_at on the applied row';
+        } else recordedBy = "Prisma's engine (markMigrationRolledBack)";
+        await client.query('COMMIT');
+        log('  COMMIT');
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => {});
+        log('  ROLLBACK — nothing was applied');
+        throw e;
+      }
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [PRISMA_ADVISORY_LOCK]).catch(() => {});
+    }
+  } finally {
+    await client.end().catch(() => {});
+  }
+
+  if (previousState === 'failed') {
+    // A failed row is Prisma's to resolve: its engine sets rolled_back_at on the failed rows.
+    const pool = new pg.Pool({
+      connectionString: opts.url,
+      max: 2,
+      application_name: 'prisma-rollback resolve',
+    });
+    pool.on('error', () => {});
+    try {
+      const engine = await openSchemaEngine(pgAdapterFactory(pool, schema === 'public' ? undefined : schema));
+      try {
+        await engine.markMigrationRolledBack({ migrationName: opts.migration });
+      } finally {
+        engine.free();
+      }
+      log(`  markMigrationRolledBack("${opts.migration}") through Prisma's engine`);
+    } catch (e) {
+      throw new RunbookError(
+        `The rollback script was applied and committed, but marking "${opts.migration}" rolled back failed: ${engineErrorMessage(e)}. ` +
+          `Run: prisma-rollback resolve --rolled-back ${opts.migration} --env ${opts.environment}`,
+        'engine',
+      );
+    } finally {
+      await pool.end().catch(() => {});
+    }
+  }
+
+  let folderState: ApplyDownResult['folder'] = 'kept';
+  if (opts.after === 'delete') {
+    const rel = path.relative(path.resolve(opts.migrationsDir), path.resolve(folder));
+    if (!rel || rel.startsWith('..') || path.isAbsolute(rel))
+      throw new RunbookError(`Refusing to delete ${folder}: not inside the migrations folder.`, 'config');
+    await fs.rm(folder, { recursive: true, force: true });
+    folderState = 'deleted';
+    log(
+      `  Deleted ${folder}: the history no longer lists ${opts.migration}. Update schema.prisma to match (prisma db pull).`,
+    );
+  } else {
+    log(
+      `  Kept ${folder}: the migration now reads pending, and the next \`prisma migrate deploy\` re-applies it.`,
+    );
+  }
+  return {
+    file,
+    statements: run.length,
+    skipped,
+    previousState,
+    recordedBy: recordedBy!,
+    folder: folderState,
+    durationMs: performance.now() - started,
+  };
+}

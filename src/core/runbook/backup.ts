@@ -1,0 +1,273 @@
+/**
+ * `prisma-rollback backup`: the user's `pg_dump`, checked against the server's version first,
+ * with credentials passed through libpq's `PG*` environment variables (never argv), and the
+ * result checked (non-empty; a custom-format archive must be readable by `pg_restore --list`).
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import pg from 'pg';
+import { describeDbError, maskUrl } from '../db';
+import { RunbookError } from './errors';
+import { pgEnvFromUrl, quoteIdent } from './pg-env';
+
+export interface BackupOptions {
+  url: string;
+  environment: string;
+  /** Output file (its folder is created). */
+  out: string;
+  format?: 'plain' | 'custom';
+  /** Setting `prismaRollback.pgDumpPath`; default `pg_dump` on PATH. */
+  pgDumpPath?: string;
+  /** Dump only these tables (`pg_dump -t`), e.g. the tables a rollback touches. */
+  tables?: { schema?: string; name: string }[];
+  /** Base environment for the child processes (PATH…); PG* variables are added to it. */
+  env?: NodeJS.ProcessEnv;
+  log?: (line: string) => void;
+}
+
+export interface BackupResult {
+  file: string;
+  bytes: number;
+  format: 'plain' | 'custom';
+  pgDumpVersion: string;
+  serverVersion: string;
+  /** Tables dumped when limited with `tables`. */
+  tables?: string[];
+  /** Entries `pg_restore --list` read (custom format). */
+  archiveEntries?: number;
+  /** The command line, without any secret. */
+  commandLine: string;
+  durationMs: number;
+}
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** `pg_dump (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)` → `{ major: 15, text: '15.18' }`. */
+export function parseToolVersion(output: string): { major: number; text: string } | undefined {
+  const m = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(output);
+  if (!m) return undefined;
+  return { major: Number(m[1]), text: m[2] ? `${m[1]}.${m[2]}` : m[1] };
+}
+
+/** What to install to get a pg_dump of a given major version. */
+export function installHint(major: number): string {
+  return (
+    `Install pg_dump ${major} or newer — Debian/Ubuntu: \`apt install postgresql-client-${major}\` (from the PostgreSQL apt repository, apt.postgresql.org); ` +
+    `macOS: \`brew install postgresql@${major}\` (or libpq); Windows: the PostgreSQL ${major} installer's command line tools — ` +
+    'then point the setting prismaRollback.pgDumpPath (CLI: --pg-dump-path) at its pg_dump.'
+  );
+}
+
+/** pg_restore beside a pg_dump given by path; else the one on PATH. */
+function siblingTool(pgDumpPath: string, tool: string): string {
+  if (!pgDumpPath.includes('/') && !pgDumpPath.includes('\\')) return tool;
+  const ext = path.extname(pgDumpPath);
+  return path.join(path.dirname(pgDumpPath), `${tool}${ext}`);
+}
+
+/** Redacts anything that looks like a connection string from tool output. */
+function redact(text: string): string {
+  return text
+    .replace(/postgres(?:ql)?:\/\/[^\s'"]+/gi, (u) => maskUrl(u))
+    .replace(/password=\S+/gi, 'password=***');
+}
+
+export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
+  const log = opts.log ?? (() => {});
+  const started = performance.now();
+  const format = opts.format ?? 'plain';
+  const pgDump = opts.pgDumpPath || 'pg_dump';
+  const baseEnv = { ...(opts.env ?? process.env) };
+  // Never let a DATABASE_URL-like PG* of the caller's shell leak into the dump's connection.
+  for (const k of Object.keys(baseEnv)) if (/^PG[A-Z_]+$/.test(k)) delete baseEnv[k];
+
+  let versionOut: Run;
+  try {
+    versionOut = await run(pgDump, ['--version'], baseEnv);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new RunbookError(
+      code === 'ENOENT'
+        ? `pg_dump not found (${pgDump}). Install the PostgreSQL client tools (Debian/Ubuntu: apt install postgresql-client; macOS: brew install libpq) or set prismaRollback.pgDumpPath (CLI: --pg-dump-path).`
+        : `Cannot run ${pgDump}: ${(e as Error).message}`,
+      'pgDump',
+    );
+  }
+  const client = parseToolVersion(versionOut.stdout);
+  if (versionOut.code !== 0 || !client) {
+    throw new RunbookError(
+      `${pgDump} --version did not print a PostgreSQL version: ${redact(versionOut.stdout + versionOut.stderr).trim()}`,
+      'pgDump',
+    );
+  }
+
+  const db = new pg.Client({
+    connectionString: opts.url,
+    connectionTimeoutMillis: 10_000,
+    application_name: 'prisma-rollback backup',
+  });
+  db.on('error', () => {});
+  let serverMajor: number;
+  let serverVersion: string;
+  const tableArgs: string[] = [];
+  const dumped: string[] = [];
+  try {
+    try {
+      await db.connect();
+    } catch (e) {
+      throw new RunbookError(
+        `Cannot connect to ${opts.environment}: ${describeDbError(e, opts.url)}`,
+        'config',
+      );
+    }
+    const v = await db.query<{ num: string; v: string }>(
+      "SELECT current_setting('server_version_num') AS num, current_setting('server_version') AS v",
+    );
+    serverMajor = Math.floor(Number(v.rows[0].num) / 10000);
+    serverVersion = v.rows[0].v.split(' ')[0];
+    if (opts.tables) {
+      for (const t of opts.tables) {
+        const q = t.schema ? quoteIdent(t.schema, t.name) : quoteIdent(t.name);
+        const r = await db.query<{ reg: string | null }>('SELECT to_regclass($1)::text AS reg', [q]);
+        if (r.rows[0]?.reg) {
+          dumped.push(r.rows[0].reg);
+          // pg_dump -t takes a pattern: quote it so that case and dots are literal.
+          tableArgs.push(`--table=${t.schema ? quoteIdent(t.schema, t.name) : quoteIdent(t.name)}`);
+        } else log(`  (table ${q} does not exist in ${opts.environment}: nothing to dump for it)`);
+      }
+      if (tableArgs.length === 0) {
+        throw new RunbookError(
+          `None of the tables the rollback touches exists in ${opts.environment} (${opts.tables.map((t) => t.name).join(', ')}): there is nothing to back up with --tables-of. Take a full backup instead.`,
+          'config',
+        );
+      }
+    }
+  } finally {
+    await db.end().catch(() => {});
+  }
+  if (client.major < serverMajor) {
+    throw new RunbookError(
+      `pg_dump ${client.text} cannot dump ${opts.environment}: its server runs PostgreSQL ${serverVersion}, and pg_dump refuses servers newer than itself. ${installHint(serverMajor)}`,
+      'pgDumpTooOld',
+    );
+  }
+
+  const out = path.resolve(opts.out);
+  await fs.mkdir(path.dirname(out), { recursive: true });
+  const args = [
+    `--format=${format === 'custom' ? 'custom' : 'plain'}`,
+    `--file=${out}`,
+    '--no-password',
+    ...tableArgs,
+  ];
+  const pgEnv = pgEnvFromUrl(opts.url, 'prisma-rollback backup');
+  const commandLine = [pgDump, ...args]
+    .map((a) => (/[\s"'$]/.test(a) ? `'${a.replace(/'/g, "'\\''")}'` : a))
+    .join(' ');
+  log(
+    `Backing up ${opts.environment} (${maskUrl(opts.url)}, PostgreSQL ${serverVersion}) with pg_dump ${client.text}:`,
+  );
+  log(`  ${commandLine}`);
+  log(`  (credentials passed as ${Object.keys(pgEnv).join(', ')} in pg_dump's environment)`);
+  const dump = await run(pgDump, args, { ...baseEnv, ...pgEnv });
+  if (dump.code !== 0) {
+    await fs.rm(out, { force: true });
+    throw new RunbookError(
+      `pg_dump failed (exit code ${dump.code}): ${redact(dump.stderr).trim() || 'no message'}`,
+      'pgDump',
+    );
+  }
+  const stat = await fs.stat(out).catch(() => undefined);
+  if (!stat || stat.size === 0)
+    throw new RunbookError(`pg_dump exited 0 but ${out} is ${stat ? 'empty' : 'missing'}.`, 'verifyDump');
+
+  let archiveEntries: number | undefined;
+  if (format === 'custom') {
+    const pgRestore = siblingTool(pgDump, 'pg_restore');
+    let list: Run;
+    try {
+      list = await run(pgRestore, ['--list', out], baseEnv);
+    } catch (e) {
+      throw new RunbookError(
+        `Cannot run ${pgRestore} to check the archive: ${(e as Error).message}`,
+        'verifyDump',
+      );
+    }
+    if (list.code !== 0)
+      throw new RunbookError(
+        `pg_restore --list cannot read ${out}: ${redact(list.stderr).trim()}`,
+        'verifyDump',
+      );
+    archiveEntries = list.stdout.split('\n').filter((l) => l.trim() && !l.startsWith(';')).length;
+    log(`  pg_restore --list read ${archiveEntries} entries from the archive.`);
+  } else {
+    const fh = await fs.open(out, 'r');
+    try {
+      const head = Buffer.alloc(256);
+      await fh.read(head, 0, 256, 0);
+      if (!head.toString('utf8').includes('PostgreSQL database dump')) {
+        throw new RunbookError(`${out} does not start like a pg_dump plain-format dump.`, 'verifyDump');
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+  log(`Backup written: ${out} (${formatBytes(stat.size)})`);
+  return {
+    file: out,
+    bytes: stat.size,
+    format,
+    pgDumpVersion: client.text,
+    serverVersion,
+    tables: opts.tables ? dumped : undefined,
+    archiveEntries,
+    commandLine,
+    durationMs: performance.now() - started,
+  };
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+/** Default backup file: `<project>/.prisma-rollback/backups/<env>-<what>-<UTC time>.<sql|dump>`. */
+export function defaultBackupPath(
+  projectRoot: string,
+  environment: string,
+  what: string,
+  format: 'plain' | 'custom',
+  now = new Date(),
+): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+  const safe = (s: string) => s.replace(/[^A-Za-z0-9_.-]+/g, '_');
+  return path.join(
+    projectRoot,
+    '.prisma-rollback',
+    'backups',
+    `${safe(environment)}-${safe(what)}-${stamp}.${format === 'custom' ? 'dump' : 'sql'}`,
+  );
+}

@@ -1,0 +1,27 @@
+/** The tables a migration's rollback touches, for `backup --tables-of <migration>`. */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { RunbookError } from './errors';
+import { splitScript, tablesOf } from './script';
+
+/**
+ * Tables named in the migration's `down.sql` when it has one (what the rollback changes), else in
+ * its `migration.sql` (what the migration changed, hence what undoing it touches).
+ */
+export async function rollbackTables(
+  migrationsDir: string,
+  migration: string,
+): Promise<{ source: string; tables: { schema?: string; name: string }[] }> {
+  const dir = path.join(migrationsDir, migration);
+  for (const file of ['down.sql', 'migration.sql']) {
+    const full = path.join(dir, file);
+    const sql = await fs.readFile(full, 'utf8').catch(() => undefined);
+    if (sql === undefined) continue;
+    const tables = tablesOf(await splitScript(sql)).filter((t) => t.name !== '_prisma_migrations');
+    return { source: full, tables };
+  }
+  throw new RunbookError(
+    `No migration "${migration}" in ${migrationsDir} (neither down.sql nor migration.sql found).`,
+    'config',
+  );
+}
