@@ -12,7 +12,11 @@ export interface EnvironmentConfig {
 }
 
 /** Where the datasource URL comes from in the schema/config: `env("X")` or a literal. */
-export type UrlExpression = { kind: 'env'; name: string } | { kind: 'literal'; value: string } | { kind: 'config' };
+export type UrlExpression =
+  | { kind: 'env'; name: string }
+  | { kind: 'literal'; value: string }
+  /** `datasource.url` of prisma.config.ts; `envName` is the variable it reads when known. */
+  | { kind: 'config'; envName?: string };
 
 export type ProjectSupport =
   | { supported: true }
@@ -40,6 +44,12 @@ export interface PrismaProject {
   /** Env files (absolute) whose values feed the URL, in Prisma's precedence, first wins after process env. */
   envFiles: string[];
   support: ProjectSupport;
+  /** Folder of the workspace this project was found in. */
+  workspaceFolder?: string;
+  /** Where `prismaMajor` was read, e.g. `package.json (prisma ^6.19.0)`. */
+  prismaVersionSource?: string;
+  /** Why the datasource URL is unknown (untrusted workspace, config failed, none defined). */
+  urlUnavailable?: string;
   /** Things the user should know (pooler URL, config that could not be evaluated…). */
   warnings: string[];
 }

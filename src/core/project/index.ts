@@ -1,0 +1,14 @@
+/**
+ * Prisma project discovery and environments. See `discover.ts` (what a project is, where its
+ * schema, migrations and URL are) and `env.ts` (which connection string each environment uses).
+ */
+export { type DiscoverOptions, discoverProjects } from './discover';
+export {
+  expandEnvValue,
+  poolerWarning,
+  projectEnvFiles,
+  type ResolveOptions,
+  readEnvFile,
+  resolveEnvironments,
+} from './env';
+export type * from './types';
