@@ -7,6 +7,7 @@
  *   node scripts/build.mjs --production  minified, with source maps
  *   node scripts/build.mjs --watch       rebuild on change
  */
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -24,7 +25,12 @@ const watch = args.has('--watch');
  * Files copied next to the bundles (`dist/`): [package-relative path resolved from node_modules, name in dist].
  * Code that loads them looks in `__dirname` first (see src/core/engine/index.ts).
  */
-export const ASSETS = [['@prisma/schema-engine-wasm/schema_engine_bg.wasm', 'schema_engine_bg.wasm']];
+export const ASSETS = [
+  // Prisma's schema engine (src/core/engine): `migrate status/deploy/diff`.
+  ['@prisma/schema-engine-wasm/schema_engine_bg.wasm', 'schema_engine_bg.wasm'],
+  // Prisma's schema parser, read by @prisma/internals from `${__dirname}/prisma_schema_build_bg.wasm`.
+  ['@prisma/prisma-schema-wasm/src/prisma_schema_build_bg.wasm', 'prisma_schema_build_bg.wasm'],
+];
 
 /** @type {import('esbuild').BuildOptions} */
 const common = {
@@ -39,24 +45,69 @@ const common = {
   minify: production,
   keepNames: true,
   logLevel: 'warning',
+  // src/core resolves some packages at run time and falls back when they are not there (the .vsix has no node_modules).
+  logOverride: { 'require-resolve-not-external': 'silent' },
   metafile: true,
   absWorkingDir: root,
+  // `import()` becomes `require()`: lazy modules stay lazy, and nothing goes through the ESM loader.
+  supported: { 'dynamic-import': false },
   // Some dependencies ship ESM that reads import.meta.url; give it a CJS equivalent.
   define: { 'import.meta.url': 'importMetaUrl' },
   banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
 };
 
+/**
+ * The extension's entry stays small: src/vscode/core.ts imports './core-api' lazily, and that
+ * import is left as `require('./core-api.js')`, a bundle of its own loaded on the first refresh.
+ */
+const coreApiExternal = {
+  name: 'core-api-external',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/core-api$/ }, (a) =>
+      a.importer.endsWith(path.join('src', 'vscode', 'core.ts'))
+        ? { path: './core-api.js', external: true }
+        : undefined,
+    );
+  },
+};
+
+/**
+ * src/core/db imports `pg` at the top; the extension's entry only uses its pure helpers
+ * (maskUrl…). Declaring `pg` free of side effects lets esbuild drop it from dist/extension.js
+ * (it is bundled in dist/core-api.js, where pools are made): ~85 KiB less to parse at activation.
+ */
+const pgWithoutSideEffects = {
+  name: 'pg-without-side-effects',
+  setup(build) {
+    build.onResolve({ filter: /^pg$/ }, async (a) => {
+      if (a.pluginData === 'pg-resolved') return undefined;
+      const r = await build.resolve(a.path, {
+        kind: a.kind,
+        resolveDir: a.resolveDir,
+        importer: a.importer,
+        pluginData: 'pg-resolved',
+      });
+      return r.errors.length ? undefined : { path: r.path, sideEffects: false };
+    });
+  },
+};
+
 const builds = [
-  { ...common, entryPoints: { extension: 'src/extension.ts' }, outdir: dist },
+  {
+    ...common,
+    entryPoints: { extension: 'src/extension.ts' },
+    outdir: dist,
+    plugins: [coreApiExternal, pgWithoutSideEffects],
+  },
+  { ...common, entryPoints: { 'core-api': 'src/vscode/core-api.ts' }, outdir: dist },
   { ...common, entryPoints: { cli: 'src/cli.ts' }, outdir: dist },
 ];
 
+/** Absolute path of `<package>/<file>` in node_modules (by directory, so `exports` maps do not hide it). */
 function packagePath(spec) {
-  const parts = spec.split('/');
-  const pkgName = spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
-  const rest = parts.slice(pkgName.split('/').length).join('/');
-  const pkgJson = require.resolve(`${pkgName}/package.json`);
-  return path.join(path.dirname(pkgJson), rest);
+  const direct = path.join(root, 'node_modules', spec);
+  if (existsSync(direct)) return direct;
+  return require.resolve(spec);
 }
 
 async function copyAssets() {
@@ -95,6 +146,7 @@ if (watch) {
     const ctx = await esbuild.context({
       ...b,
       plugins: [
+        ...(b.plugins ?? []),
         {
           name: 'report',
           setup(build) {

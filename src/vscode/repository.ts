@@ -6,9 +6,10 @@
  */
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { PoolRegistry } from '../core/db';
+import type { PoolRegistry } from '../core/db';
 import type { PrismaProject, ResolvedEnvironment } from '../core/project/types';
 import type { EnvironmentStatus } from '../core/status/types';
+import { type CoreApi, loadCore } from './core';
 import { redactSecrets } from './redact';
 import { readSettings } from './settings';
 
@@ -64,7 +65,8 @@ export class MigrationsRepository implements vscode.Disposable {
 
   private entries: ProjectEntry[] = [];
   private viewState: ViewState = 'loading';
-  private pools: PoolRegistry;
+  /** Created with the core on the first refresh. */
+  private pools: PoolRegistry | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private projectWatchers: vscode.Disposable[] = [];
   private debounce: NodeJS.Timeout | undefined;
@@ -77,7 +79,6 @@ export class MigrationsRepository implements vscode.Disposable {
     private readonly secrets: vscode.SecretStorage,
     private readonly log: vscode.LogOutputChannel,
   ) {
-    this.pools = this.createPools();
     for (const pattern of WATCH_PATTERNS) this.watch(pattern);
     this.disposables.push(
       this.changed,
@@ -95,8 +96,8 @@ export class MigrationsRepository implements vscode.Disposable {
           e.affectsConfiguration('prismaRollback.statementTimeoutSeconds')
         ) {
           const old = this.pools;
-          this.pools = this.createPools();
-          void old.closeAll();
+          this.pools = undefined;
+          void old?.closeAll();
           this.scheduleRefresh('connection settings changed');
         } else if (e.affectsConfiguration('prismaRollback.environments')) {
           this.scheduleRefresh('environments changed');
@@ -120,13 +121,15 @@ export class MigrationsRepository implements vscode.Disposable {
     this.disposables.push(w, w.onDidCreate(on), w.onDidChange(on), w.onDidDelete(on));
   }
 
-  private createPools(): PoolRegistry {
+  private poolsFor(core: CoreApi): PoolRegistry {
+    if (this.pools) return this.pools;
     const s = readSettings();
-    return new PoolRegistry({
+    this.pools = new core.PoolRegistry({
       connectTimeoutMs: s.connectTimeoutMs,
       statementTimeoutMs: s.statementTimeoutMs,
       onQuery: (label, ms) => this.log.info(`query ${ms.toFixed(1)} ms: ${redactSecrets(label)}`),
     });
+    return this.pools;
   }
 
   get state(): ViewState {
@@ -213,10 +216,10 @@ export class MigrationsRepository implements vscode.Disposable {
     const trusted = vscode.workspace.isTrusted;
     this.log.info(`Refreshing (${reason})${trusted ? '' : ' in Restricted Mode'}`);
     // Loaded on first refresh, not at activation.
-    const [{ discoverProjects, resolveEnvironments }, { computeStatus }] = await Promise.all([
-      import('../core/project'),
-      import('../core/status'),
-    ]);
+    const core = await loadCore();
+    if (this.disposed) return;
+    const { discoverProjects, resolveEnvironments, computeStatus } = core;
+    const pools = this.poolsFor(core);
     const projects = await discoverProjects(folders, { trusted });
     for (const p of projects) for (const w of p.warnings) this.log.warn(`${p.label}: ${redactSecrets(w)}`);
 
@@ -265,7 +268,7 @@ export class MigrationsRepository implements vscode.Disposable {
             migrationsDir: entry.project.migrationsDir,
             url,
             problem: r?.problem,
-            pool: url ? this.pools.get(key, url) : undefined,
+            pool: url ? pools.get(key, url) : undefined,
             log: (line) => this.log.debug(`${entry.project.label} / ${env.name}: ${redactSecrets(line)}`),
           });
           env.loading = false;
@@ -304,8 +307,10 @@ export class MigrationsRepository implements vscode.Disposable {
 
   /** Closes every pool (awaited by `deactivate`). */
   async close(): Promise<void> {
+    const pools = this.pools;
+    this.pools = undefined;
     this.dispose();
-    await this.pools.closeAll();
+    await pools?.closeAll();
   }
 
   dispose(): void {
@@ -313,6 +318,7 @@ export class MigrationsRepository implements vscode.Disposable {
     this.disposed = true;
     if (this.debounce) clearTimeout(this.debounce);
     for (const d of [...this.disposables, ...this.projectWatchers]) d.dispose();
-    void this.pools.closeAll();
+    void this.pools?.closeAll();
+    this.pools = undefined;
   }
 }
