@@ -148,27 +148,50 @@ export interface TreeRow {
   expanded?: boolean;
   /** Codicon classes of the row's icon, e.g. "codicon-check". */
   icon: string;
+  /** Position in the list (rows are virtualised and absolutely positioned; this is their order). */
+  index: number;
 }
 
 /** The rows a tree view renders right now (visible rows; the lists are virtualised). */
 export async function treeRows(page: Page, viewName: string): Promise<TreeRow[]> {
   const rows = viewPane(page, viewName).locator('.monaco-list-row[role="treeitem"]');
-  return rows.evaluateAll((els) =>
-    els.map((el) => {
-      const expanded = el.getAttribute('aria-expanded');
-      const iconEl = el.querySelector('.custom-view-tree-node-item-icon, .monaco-icon-label .codicon');
-      return {
-        label: (el.querySelector('.label-name')?.textContent ?? '').trim(),
-        description: (el.querySelector('.label-description')?.textContent ?? '').trim(),
-        ariaLabel: el.getAttribute('aria-label') ?? '',
-        level: Number(el.getAttribute('aria-level') ?? '1'),
-        expanded: expanded === null ? undefined : expanded === 'true',
-        icon: Array.from(iconEl?.classList ?? [])
-          .filter((c) => c.startsWith('codicon-'))
-          .join(' '),
-      };
-    }),
-  );
+  return rows
+    .evaluateAll((els) =>
+      els.map((el) => {
+        const expanded = el.getAttribute('aria-expanded');
+        const iconEl = el.querySelector('.custom-view-tree-node-item-icon, .monaco-icon-label .codicon');
+        return {
+          label: (el.querySelector('.label-name')?.textContent ?? '').trim(),
+          description: (el.querySelector('.label-description')?.textContent ?? '').trim(),
+          ariaLabel: el.getAttribute('aria-label') ?? '',
+          level: Number(el.getAttribute('aria-level') ?? '1'),
+          expanded: expanded === null ? undefined : expanded === 'true',
+          icon: Array.from(iconEl?.classList ?? [])
+            .filter((c) => c.startsWith('codicon-'))
+            .join(' '),
+          index: Number(el.getAttribute('data-index') ?? '0'),
+        };
+      }),
+    )
+    .then((rows) => rows.sort((a, b) => a.index - b.index));
+}
+
+/** The locator of a row read by treeRows(). */
+export function rowLocator(page: Page, viewName: string, row: TreeRow): Locator {
+  return viewPane(page, viewName).locator(`.monaco-list-row[role="treeitem"][data-index="${row.index}"]`);
+}
+
+/** The row labelled `label` under the level-1 row labelled `parent` (e.g. a migration of one environment). */
+export async function childRow(
+  page: Page,
+  viewName: string,
+  parent: string,
+  label: string,
+): Promise<Locator> {
+  const group = groupRows(await treeRows(page, viewName)).get(parent);
+  const row = group?.children.find((r) => r.label === label);
+  if (!row) throw new Error(`no row "${label}" under "${parent}" in the ${viewName} view`);
+  return rowLocator(page, viewName, row);
 }
 
 /** Waits until the tree renders at least one row whose label matches. */
@@ -206,13 +229,48 @@ export async function expandAll(page: Page, viewName: string, maxRounds = 5): Pr
   }
 }
 
-/** Hovers a row and returns the text of the hover (the item's tooltip). */
-export async function hoverText(page: Page, row: Locator): Promise<string> {
+/** A tree's rows grouped under their level-1 parents (e.g. environment → migrations). */
+export function groupRows(rows: TreeRow[]): Map<string, { row: TreeRow; children: TreeRow[] }> {
+  const groups = new Map<string, { row: TreeRow; children: TreeRow[] }>();
+  let current: { row: TreeRow; children: TreeRow[] } | undefined;
+  for (const r of rows) {
+    if (r.level === 1) {
+      current = { row: r, children: [] };
+      groups.set(r.label, current);
+    } else current?.children.push(r);
+  }
+  return groups;
+}
+
+/** Drags the side bar's edge so that it is `width` pixels wide (long migration names fit). */
+export async function widenSidebar(page: Page, width = 560): Promise<void> {
+  const box = await page.locator('.part.sidebar').boundingBox();
+  if (!box) return;
+  const edge = box.x + box.width;
+  const sashes = await page.locator('.monaco-sash.vertical').evaluateAll((els) =>
+    els.map((e) => {
+      const r = e.getBoundingClientRect();
+      return { x: r.x + r.width / 2, y: r.y + r.height / 2, h: r.height };
+    }),
+  );
+  const sash = sashes.find((s) => Math.abs(s.x - edge) < 6 && s.h > 100);
+  if (!sash) return;
+  await page.mouse.move(sash.x, sash.y);
+  await page.mouse.down();
+  await page.mouse.move(box.x + width, sash.y, { steps: 5 });
+  await page.mouse.up();
+  await page.mouse.move(box.x + width + 200, 5);
+  await page.waitForTimeout(200);
+}
+
+/** Hovers a row and returns the text of the hover (the item's tooltip); `shot` names a screenshot taken meanwhile. */
+export async function hoverText(page: Page, row: Locator, shot?: string): Promise<string> {
   await page.mouse.move(0, 0);
   await row.locator('.monaco-icon-label').first().hover();
   const hover = page.locator('.workbench-hover, .monaco-hover').filter({ hasText: /\S/ }).last();
   await hover.waitFor({ state: 'visible', timeout: 10_000 });
   const text = (await hover.innerText()).trim();
+  if (shot) await screenshot(page, shot);
   await page.mouse.move(0, 0);
   await page.keyboard.press('Escape');
   return text;
@@ -235,11 +293,20 @@ export async function runContextMenu(page: Page, row: Locator, entry: string): P
     .click();
 }
 
-/** The welcome text a view shows when it has nothing to list (viewsWelcome). */
-export async function welcomeText(page: Page, viewName: string): Promise<string> {
+/**
+ * The welcome text a view shows when it has nothing to list (viewsWelcome). With `match`, waits
+ * until the text matches (a view usually shows a "loading" welcome first).
+ */
+export async function welcomeText(
+  page: Page,
+  viewName: string,
+  match?: RegExp,
+  timeout = 30_000,
+): Promise<string> {
   const w = viewPane(page, viewName).locator('.welcome-view-content');
-  await w.waitFor({ state: 'visible', timeout: 30_000 });
-  return (await w.innerText()).trim();
+  await w.first().waitFor({ state: 'visible', timeout });
+  if (match) await w.filter({ hasText: match }).first().waitFor({ state: 'visible', timeout });
+  return (await w.first().innerText()).trim();
 }
 
 /** Answers an open quick pick (by item label) or input box (by typed text + Enter). */
