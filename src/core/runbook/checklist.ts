@@ -1,0 +1,565 @@
+/**
+ * The rollback checklist: the seed runbook's steps as a small state machine, one per
+ * project × migration × target environment. Pure data and functions (no I/O, no 'vscode'):
+ * the host persists the state (workspaceState), runs the steps' commands as tasks and feeds
+ * exit codes back; the webview renders `viewChecklist()`.
+ *
+ * Gates: on a protected environment, "Apply to target" stays disabled until the backup is done
+ * and the verification passed; a gate can be overridden only with a typed reason (recorded);
+ * running it there also requires typing the environment's name.
+ */
+
+export const STEP_IDS = [
+  'identify',
+  'review',
+  'script',
+  'verify',
+  'impact',
+  'backup',
+  'notify',
+  'staging',
+  'apply',
+  'markRolledBack',
+  'confirm',
+  'followUp',
+] as const;
+export type StepId = (typeof STEP_IDS)[number];
+export type StepState = 'todo' | 'running' | 'done' | 'failed' | 'skipped';
+export type Runner = 'bundled' | 'prismaCli';
+
+/** What a step needs from the rest of the product; missing → "not available yet", never a fake success. */
+export type Capability = 'generator' | 'verifier' | 'impact';
+export type Capabilities = Record<Capability, boolean>;
+
+export interface StepDefinition {
+  id: StepId;
+  number: number;
+  title: string;
+  description: string;
+  /** `task`: runs a command in a terminal; `check`: runs in the extension; `manual`: the user marks it done. */
+  kind: 'task' | 'check' | 'manual';
+  capability?: Capability;
+}
+
+export const STEPS: readonly StepDefinition[] = [
+  {
+    id: 'identify',
+    number: 1,
+    title: 'Identify',
+    kind: 'check',
+    description:
+      'The migration, the target environment, its live status and the later migrations that depend on it.',
+  },
+  {
+    id: 'review',
+    number: 2,
+    title: 'Review',
+    kind: 'manual',
+    description:
+      'Read migration.sql and the rollback side by side; note every destructive or irreversible step.',
+  },
+  {
+    id: 'script',
+    number: 3,
+    title: 'Rollback script',
+    kind: 'check',
+    capability: 'generator',
+    description: 'Generate or regenerate down.sql; it must be current with migration.sql.',
+  },
+  {
+    id: 'verify',
+    number: 4,
+    title: 'Verify in embedded PostgreSQL',
+    kind: 'check',
+    capability: 'verifier',
+    description:
+      'Replay the history, apply the migration and its rollback, and prove the schema is back to what it was.',
+  },
+  {
+    id: 'impact',
+    number: 5,
+    title: 'Impact on the target',
+    kind: 'check',
+    capability: 'impact',
+    description: 'Rows and values the rollback would destroy in the target environment (read-only).',
+  },
+  {
+    id: 'backup',
+    number: 6,
+    title: 'Backup',
+    kind: 'task',
+    description: 'pg_dump of the target environment; the file and its size are recorded.',
+  },
+  {
+    id: 'notify',
+    number: 7,
+    title: 'Notify team',
+    kind: 'manual',
+    description: 'Tell the team: migration, environment, window, backup, plan.',
+  },
+  {
+    id: 'staging',
+    number: 8,
+    title: 'Rehearse on staging',
+    kind: 'task',
+    description: 'Apply the rollback on another, unprotected environment first and check its status.',
+  },
+  {
+    id: 'apply',
+    number: 9,
+    title: 'Apply to target',
+    kind: 'task',
+    description: 'Run the rollback on the target environment in one transaction.',
+  },
+  {
+    id: 'markRolledBack',
+    number: 10,
+    title: 'Mark rolled back',
+    kind: 'task',
+    description: 'Record the rollback in _prisma_migrations when the apply route did not.',
+  },
+  {
+    id: 'confirm',
+    number: 11,
+    title: 'Confirm',
+    kind: 'check',
+    description: 'Re-read the status: the migration must now read rolled back; optional health URL.',
+  },
+  {
+    id: 'followUp',
+    number: 12,
+    title: 'Follow up',
+    kind: 'manual',
+    description: 'Update schema.prisma (prisma db pull) and keep or delete the migration folder.',
+  },
+];
+
+export function stepDefinition(id: StepId): StepDefinition {
+  return STEPS.find((s) => s.id === id)!;
+}
+
+export interface StepRecord {
+  state: StepState;
+  startedAt?: string;
+  finishedAt?: string;
+  exitCode?: number | null;
+  /** The command line shown before it ran (secrets masked). */
+  commandLine?: string;
+  /** Why it was skipped, or why it failed. */
+  reason?: string;
+  /** What it produced: backup file and size, verification result, status read… */
+  detail?: Record<string, string | number | boolean | null>;
+}
+
+export interface Override {
+  step: StepId;
+  /** The gate that was overridden, in words. */
+  gate: string;
+  reason: string;
+  at: string;
+}
+
+export interface ChecklistKey {
+  projectId: string;
+  migration: string;
+  environment: string;
+}
+
+export interface ChecklistState {
+  version: 1;
+  key: ChecklistKey;
+  /** The target environment is protected (backup + verification + typed name before apply). */
+  protected: boolean;
+  runner: Runner;
+  /** State of the migration in the target when the checklist started. */
+  migrationState?: 'applied' | 'failed' | 'other';
+  /** Another, unprotected environment to rehearse on. */
+  stagingEnvironment?: string;
+  steps: Record<StepId, StepRecord>;
+  overrides: Override[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export class ChecklistError extends Error {}
+
+export interface NewChecklist {
+  key: ChecklistKey;
+  protected: boolean;
+  runner?: Runner;
+  migrationState?: ChecklistState['migrationState'];
+  /** Other environments (name, protected) the project has. */
+  otherEnvironments?: { name: string; protected: boolean }[];
+  now?: Date;
+}
+
+export function createChecklist(o: NewChecklist): ChecklistState {
+  const at = (o.now ?? new Date()).toISOString();
+  const steps = Object.fromEntries(STEP_IDS.map((id) => [id, { state: 'todo' } as StepRecord])) as Record<
+    StepId,
+    StepRecord
+  >;
+  const staging = o.otherEnvironments?.find((e) => !e.protected && e.name !== o.key.environment);
+  const state: ChecklistState = {
+    version: 1,
+    key: { ...o.key },
+    protected: o.protected,
+    runner: o.runner ?? 'bundled',
+    migrationState: o.migrationState,
+    stagingEnvironment: staging?.name,
+    steps,
+    overrides: [],
+    createdAt: at,
+    updatedAt: at,
+  };
+  if (!staging) {
+    steps.staging = {
+      state: 'skipped',
+      reason: 'No other, unprotected environment is configured to rehearse on.',
+    };
+  }
+  return state;
+}
+
+const clone = (s: ChecklistState): ChecklistState => JSON.parse(JSON.stringify(s)) as ChecklistState;
+
+function touch(s: ChecklistState, now?: Date): string {
+  const at = (now ?? new Date()).toISOString();
+  s.updatedAt = at;
+  return at;
+}
+
+/** Whether a step can run at all here (its capability exists). */
+export function availability(
+  id: StepId,
+  caps: Capabilities,
+): { available: true } | { available: false; reason: string } {
+  const cap = stepDefinition(id).capability;
+  if (!cap || caps[cap]) return { available: true };
+  const what: Record<Capability, string> = {
+    generator: 'the rollback generator',
+    verifier: 'the embedded verifier',
+    impact: 'the live impact check',
+  };
+  return {
+    available: false,
+    reason: `Not available yet: ${what[cap]} is not part of this build. Skip it with a reason, or do it by hand.`,
+  };
+}
+
+export interface Gate {
+  /** Whether the step may run now. */
+  allowed: boolean;
+  /** Unmet conditions, in words (empty when allowed). */
+  blockers: string[];
+  /** Blockers that a typed, recorded reason may override. */
+  overridable: boolean;
+  /** Whether an override was recorded for this step. */
+  overridden?: Override;
+  /** The text the user must type before it runs (the environment's name), when required. */
+  typeToConfirm?: string;
+}
+
+/** The gate in front of a step. */
+export function gate(s: ChecklistState, id: StepId, caps?: Capabilities): Gate {
+  const blockers: string[] = [];
+  const step = s.steps[id];
+  if (step.state === 'running') return { allowed: false, blockers: ['It is running.'], overridable: false };
+  if (caps) {
+    const a = availability(id, caps);
+    if (!a.available) return { allowed: false, blockers: [a.reason], overridable: false };
+  }
+  let overridable = false;
+  if (id === 'staging' && !s.stagingEnvironment) {
+    return {
+      allowed: false,
+      blockers: ['No other, unprotected environment is configured.'],
+      overridable: false,
+    };
+  }
+  if (id === 'apply') {
+    if (s.migrationState && s.migrationState !== 'applied' && s.migrationState !== 'failed') {
+      return {
+        allowed: false,
+        blockers: [`The migration is not applied in ${s.key.environment}: there is nothing to roll back.`],
+        overridable: false,
+      };
+    }
+    if (s.protected) {
+      if (s.steps.backup.state !== 'done') blockers.push('Backup is not done.');
+      if (s.steps.verify.state !== 'done' || s.steps.verify.detail?.result !== 'verified')
+        blockers.push('The rollback has not passed verification.');
+      overridable = blockers.length > 0;
+    }
+  }
+  if (id === 'markRolledBack') {
+    if (s.steps.apply.state !== 'done') blockers.push('Apply to target is not done.');
+  }
+  if (id === 'confirm' && !['done', 'skipped'].includes(s.steps.apply.state))
+    blockers.push('Apply to target is not done.');
+  const overridden = [...s.overrides].reverse().find((o) => o.step === id);
+  const allowed = blockers.length === 0 || (overridable && !!overridden);
+  return {
+    allowed,
+    blockers,
+    overridable,
+    overridden,
+    typeToConfirm: id === 'apply' && s.protected ? s.key.environment : undefined,
+  };
+}
+
+/** Records a reasoned override of a step's gate (only gates that may be overridden). */
+export function overrideGate(s: ChecklistState, id: StepId, reason: string, now?: Date): ChecklistState {
+  const g = gate(s, id);
+  if (!g.overridable)
+    throw new ChecklistError(
+      `The gate of "${stepDefinition(id).title}" cannot be overridden${g.blockers.length ? `: ${g.blockers.join(' ')}` : ' (nothing blocks it).'}`,
+    );
+  const why = reason.trim();
+  if (why.length < 10)
+    throw new ChecklistError('Give a reason of at least 10 characters: it is recorded in the audit log.');
+  const n = clone(s);
+  const at = touch(n, now);
+  n.overrides.push({ step: id, gate: g.blockers.join(' '), reason: why, at });
+  return n;
+}
+
+export interface StartOptions {
+  commandLine?: string;
+  /** What the user typed when the gate asks for the environment's name. */
+  typed?: string;
+  caps?: Capabilities;
+  now?: Date;
+}
+
+export function startStep(s: ChecklistState, id: StepId, o: StartOptions = {}): ChecklistState {
+  const g = gate(s, id, o.caps);
+  if (!g.allowed)
+    throw new ChecklistError(`"${stepDefinition(id).title}" cannot run yet: ${g.blockers.join(' ')}`);
+  if (g.typeToConfirm !== undefined && o.typed !== g.typeToConfirm) {
+    throw new ChecklistError(
+      `Type the environment's name (${g.typeToConfirm}) to run "${stepDefinition(id).title}" there.`,
+    );
+  }
+  const n = clone(s);
+  const at = touch(n, o.now);
+  n.steps[id] = { state: 'running', startedAt: at, commandLine: o.commandLine };
+  return n;
+}
+
+export interface FinishOptions {
+  exitCode: number | null;
+  detail?: StepRecord['detail'];
+  reason?: string;
+  now?: Date;
+}
+
+/** Ends a running step: exit code 0 → done, anything else → failed. */
+export function finishStep(s: ChecklistState, id: StepId, o: FinishOptions): ChecklistState {
+  const cur = s.steps[id];
+  if (cur.state !== 'running') throw new ChecklistError(`"${stepDefinition(id).title}" is not running.`);
+  const n = clone(s);
+  const at = touch(n, o.now);
+  const ok = o.exitCode === 0;
+  n.steps[id] = {
+    ...cur,
+    state: ok ? 'done' : 'failed',
+    finishedAt: at,
+    exitCode: o.exitCode,
+    detail: o.detail ?? cur.detail,
+    reason: ok
+      ? undefined
+      : (o.reason ?? (o.exitCode === null ? 'Ended without an exit code.' : `Exit code ${o.exitCode}.`)),
+  };
+  // The bundled apply-down records the rollback itself: nothing left for step 10.
+  if (
+    id === 'apply' &&
+    ok &&
+    n.steps.apply.detail?.marksRolledBack === true &&
+    n.steps.markRolledBack.state === 'todo'
+  ) {
+    n.steps.markRolledBack = {
+      state: 'skipped',
+      reason: 'apply-down recorded the rollback in _prisma_migrations itself.',
+      finishedAt: at,
+    };
+  }
+  return n;
+}
+
+/** The terminal was closed (or the window reloaded) while the step ran: failed, never done. */
+export function interruptStep(
+  s: ChecklistState,
+  id: StepId,
+  why = 'Interrupted: the terminal was closed before the command ended.',
+  now?: Date,
+): ChecklistState {
+  const cur = s.steps[id];
+  if (cur.state !== 'running') return s;
+  const n = clone(s);
+  const at = touch(n, now);
+  n.steps[id] = { ...cur, state: 'failed', finishedAt: at, exitCode: null, reason: why };
+  return n;
+}
+
+/** Marks a manual step (review, notify, follow-up…) or a check's result done. */
+export function completeStep(
+  s: ChecklistState,
+  id: StepId,
+  detail?: StepRecord['detail'],
+  now?: Date,
+  caps?: Capabilities,
+): ChecklistState {
+  if (s.steps[id].state === 'running') throw new ChecklistError(`"${stepDefinition(id).title}" is running.`);
+  const def = stepDefinition(id);
+  if (def.kind === 'task')
+    throw new ChecklistError(
+      `"${def.title}" is done when its command succeeds; run it, or skip it with a reason.`,
+    );
+  const g = gate(s, id, caps);
+  if (!g.allowed) throw new ChecklistError(`"${def.title}" cannot be done yet: ${g.blockers.join(' ')}`);
+  const n = clone(s);
+  const at = touch(n, now);
+  n.steps[id] = { state: 'done', startedAt: s.steps[id].startedAt ?? at, finishedAt: at, detail };
+  return n;
+}
+
+/** Records a check that ran and failed (verification found differences, confirm saw the wrong state…). */
+export function failStep(
+  s: ChecklistState,
+  id: StepId,
+  reason: string,
+  detail?: StepRecord['detail'],
+  now?: Date,
+): ChecklistState {
+  const n = clone(s);
+  const at = touch(n, now);
+  n.steps[id] = {
+    ...n.steps[id],
+    state: 'failed',
+    finishedAt: at,
+    reason,
+    detail: detail ?? n.steps[id].detail,
+  };
+  return n;
+}
+
+export function skipStep(s: ChecklistState, id: StepId, reason: string, now?: Date): ChecklistState {
+  if (s.steps[id].state === 'running')
+    throw new ChecklistError(`"${stepDefinition(id).title}" is running; wait for it to end.`);
+  const why = reason.trim();
+  if (!why) throw new ChecklistError('Say why the step is skipped: the reason is recorded.');
+  const n = clone(s);
+  const at = touch(n, now);
+  n.steps[id] = { state: 'skipped', reason: why, finishedAt: at };
+  return n;
+}
+
+/** Back to todo (to run it again). */
+export function resetStep(s: ChecklistState, id: StepId, now?: Date): ChecklistState {
+  if (s.steps[id].state === 'running') throw new ChecklistError(`"${stepDefinition(id).title}" is running.`);
+  const n = clone(s);
+  touch(n, now);
+  n.steps[id] = { state: 'todo' };
+  return n;
+}
+
+/** Steps left running in a persisted state (window reloaded mid-run): they become failed, interrupted. */
+export function recoverInterrupted(s: ChecklistState, now?: Date): ChecklistState {
+  let n = s;
+  for (const id of STEP_IDS) {
+    if (n.steps[id].state === 'running')
+      n = interruptStep(
+        n,
+        id,
+        'Interrupted: VS Code was reloaded or closed while it ran; its outcome is unknown. Check the terminal output and run it again.',
+        now,
+      );
+  }
+  return n;
+}
+
+/** The step that should be done next (first todo or failed one whose gate is open). */
+export function nextStep(s: ChecklistState, caps: Capabilities): StepId | undefined {
+  return STEP_IDS.find(
+    (id) => (s.steps[id].state === 'todo' || s.steps[id].state === 'failed') && gate(s, id, caps).allowed,
+  );
+}
+
+/** The outcome of "Confirm" from a status read: the migration must read rolled back (or be gone with its row rolled back). */
+export function confirmOutcome(
+  migration: { state: string; latest?: { rolledBackAt: Date | string | null } } | undefined,
+): { ok: boolean; reason: string } {
+  if (!migration) return { ok: false, reason: 'The migration is not in the status at all.' };
+  if (migration.state === 'rolledBack') return { ok: true, reason: 'The migration reads rolled back.' };
+  if (
+    migration.latest?.rolledBackAt &&
+    (migration.state === 'missingLocally' || migration.state === 'pending')
+  ) {
+    return { ok: true, reason: `Its latest row is rolled back (state ${migration.state}).` };
+  }
+  return { ok: false, reason: `The migration reads ${migration.state}, not rolled back.` };
+}
+
+// ---- persistence ------------------------------------------------------------------------------
+
+export function storageKey(k: ChecklistKey): string {
+  return `prismaRollback.checklist:${k.projectId}:${k.migration}:${k.environment}`;
+}
+
+const STATES: readonly StepState[] = ['todo', 'running', 'done', 'failed', 'skipped'];
+
+/** Validates a persisted checklist (from workspaceState or a file); undefined when it is not one. */
+export function parseChecklist(value: unknown): ChecklistState | undefined {
+  const v = typeof value === 'string' ? safeJson(value) : value;
+  if (!v || typeof v !== 'object') return undefined;
+  const o = v as Partial<ChecklistState>;
+  if (
+    o.version !== 1 ||
+    !o.key ||
+    typeof o.key.migration !== 'string' ||
+    typeof o.key.environment !== 'string' ||
+    typeof o.key.projectId !== 'string'
+  ) {
+    return undefined;
+  }
+  if (!o.steps || typeof o.steps !== 'object') return undefined;
+  for (const id of STEP_IDS) {
+    const st = (o.steps as Record<string, StepRecord>)[id];
+    if (!st || !STATES.includes(st.state)) return undefined;
+  }
+  if (!Array.isArray(o.overrides) || (o.runner !== 'bundled' && o.runner !== 'prismaCli')) return undefined;
+  return clone(o as ChecklistState);
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+// ---- the ready message for step 7 -------------------------------------------------------------
+
+export function notifyMessage(
+  s: ChecklistState,
+  o: { window?: string; backupPath?: string; dependents?: string[] } = {},
+): string {
+  const backup = o.backupPath ?? (s.steps.backup.detail?.file as string | undefined);
+  const route =
+    s.runner === 'bundled'
+      ? "prisma-rollback apply-down (one transaction, Prisma's migration lock)"
+      : 'prisma db execute, then mark it rolled back';
+  return [
+    `Heads-up: rolling back migration ${s.key.migration} on ${s.key.environment}${s.protected ? ' (protected)' : ''}.`,
+    `Window: ${o.window ?? 'starting now, about 15 minutes'}.`,
+    `Backup: ${backup ?? 'not taken yet'}.`,
+    `Verified in an embedded PostgreSQL: ${s.steps.verify.state === 'done' && s.steps.verify.detail?.result === 'verified' ? 'yes' : 'no'}.`,
+    s.stagingEnvironment ? `Rehearsal on ${s.stagingEnvironment}: ${s.steps.staging.state}.` : undefined,
+    o.dependents?.length ? `Later migrations that depend on it: ${o.dependents.join(', ')}.` : undefined,
+    `Plan: ${route}; then confirm the status reads rolled back. Please hold deploys to ${s.key.environment} until I confirm.`,
+  ]
+    .filter(Boolean)
+    .join('\n');
+}

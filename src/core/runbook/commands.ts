@@ -1,0 +1,206 @@
+/**
+ * The command line of each task step, for both runners, shown in the checklist before it runs:
+ * - `bundled`: this extension's CLI (`node dist/cli.js …`), run with the Node that VS Code provides;
+ * - `prismaCli`: the project's own Prisma CLI through its package manager (from the lock file):
+ *   `prisma db execute --file …`, `prisma migrate resolve …`, `prisma migrate deploy`.
+ * Connection strings never appear here: the host puts them in the task's environment, under
+ * the variable the environment's configuration names (`envVar`).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Runner, StepId } from './checklist';
+
+export type PackageManager = 'npm' | 'pnpm' | 'yarn' | 'bun';
+
+/** The package manager of a project, from the lock file in its folder or the nearest parent (monorepos). */
+export function detectPackageManager(projectRoot: string, stopAt?: string): PackageManager {
+  let dir = path.resolve(projectRoot);
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'pnpm-lock.yaml'))) return 'pnpm';
+    if (fs.existsSync(path.join(dir, 'yarn.lock'))) return 'yarn';
+    if (fs.existsSync(path.join(dir, 'bun.lockb')) || fs.existsSync(path.join(dir, 'bun.lock'))) return 'bun';
+    if (fs.existsSync(path.join(dir, 'package-lock.json'))) return 'npm';
+    const parent = path.dirname(dir);
+    if (parent === dir || (stopAt && path.resolve(stopAt) === dir)) return 'npm';
+    dir = parent;
+  }
+}
+
+/** How to run the project's `prisma` binary with its package manager. */
+export function prismaInvocation(pm: PackageManager): { command: string; args: string[] } {
+  switch (pm) {
+    case 'pnpm':
+      return { command: 'pnpm', args: ['exec', 'prisma'] };
+    case 'yarn':
+      return { command: 'yarn', args: ['prisma'] };
+    case 'bun':
+      return { command: 'bunx', args: ['prisma'] };
+    default:
+      return { command: 'npx', args: ['prisma'] };
+  }
+}
+
+export interface CommandContext {
+  runner: Runner;
+  projectRoot: string;
+  migrationsDir: string;
+  migration: string;
+  /** Target environment name. */
+  environment: string;
+  /** Unprotected environment to rehearse on. */
+  stagingEnvironment?: string;
+  /** State of the migration in the target (decides how step 10 can mark it). */
+  migrationState?: 'applied' | 'failed' | 'other';
+  /** Rollback script (default `<migrationsDir>/<migration>/down.sql`). */
+  downFile?: string;
+  /** Node to run the bundled CLI with (VS Code's own, or `node`). */
+  node: string;
+  /** Absolute path of the bundled `dist/cli.js`. */
+  cliPath: string;
+  packageManager: PackageManager;
+  /** Prisma ≤ 6 needs `--schema` for `db execute`; Prisma 7 reads prisma.config.ts. */
+  prismaMajor?: number;
+  schemaPath?: string;
+  backupFile?: string;
+  backupFormat?: 'plain' | 'custom';
+  pgDumpPath?: string;
+  /** Whether the backup is limited to the rollback's tables (`--tables-of`). */
+  backupTablesOnly?: boolean;
+  after?: 'keep' | 'delete';
+}
+
+export interface TaskCommand {
+  command: string;
+  args: string[];
+  cwd: string;
+  /** Which environment's connection string the task's environment must carry. */
+  environment: string;
+  /** Shell-like rendering for display (no secrets: there are none in argv). */
+  display: string;
+  /** Whether a success also records the rollback in `_prisma_migrations`. */
+  marksRolledBack: boolean;
+  /** Something the user should know about this route. */
+  note?: string;
+}
+
+export function quoteForDisplay(a: string): string {
+  return /^[A-Za-z0-9_./:=@+,-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`;
+}
+
+function make(
+  command: string,
+  args: string[],
+  c: CommandContext,
+  extra: Partial<TaskCommand> & { environment: string },
+): TaskCommand {
+  return {
+    command,
+    args,
+    cwd: c.projectRoot,
+    display: [command, ...args].map(quoteForDisplay).join(' '),
+    marksRolledBack: false,
+    ...extra,
+  };
+}
+
+function bundled(c: CommandContext, sub: string[], environment: string): { command: string; args: string[] } {
+  return {
+    command: c.node,
+    args: [
+      c.cliPath,
+      ...sub,
+      '--project',
+      c.projectRoot,
+      '--migrations',
+      c.migrationsDir,
+      '--env',
+      environment,
+    ],
+  };
+}
+
+/** `db execute` for Prisma ≤ 6 needs the schema (for the datasource); Prisma 7 reads its config. */
+function dbExecute(c: CommandContext, file: string): string[] {
+  const args = ['db', 'execute', '--file', file];
+  if ((c.prismaMajor ?? 7) < 7 && c.schemaPath) args.push('--schema', c.schemaPath);
+  return args;
+}
+
+/** The command a task step runs, or undefined for steps that are not tasks. */
+export function stepCommand(step: StepId, c: CommandContext): TaskCommand | undefined {
+  const down = c.downFile ?? path.join(c.migrationsDir, c.migration, 'down.sql');
+  const prisma = prismaInvocation(c.packageManager);
+  switch (step) {
+    case 'backup': {
+      // Prisma has no backup command: both runners use pg_dump through the bundled CLI.
+      const sub = ['backup'];
+      if (c.backupFile) sub.push('--out', c.backupFile);
+      sub.push('--format', c.backupFormat ?? 'custom');
+      if (c.backupTablesOnly) sub.push('--tables-of', c.migration);
+      if (c.pgDumpPath) sub.push('--pg-dump-path', c.pgDumpPath);
+      const b = bundled(c, sub, c.environment);
+      return make(b.command, b.args, c, { environment: c.environment });
+    }
+    case 'staging':
+    case 'apply': {
+      const env = step === 'staging' ? c.stagingEnvironment : c.environment;
+      if (!env) return undefined;
+      if (c.runner === 'bundled') {
+        const b = bundled(
+          c,
+          [
+            'apply-down',
+            c.migration,
+            '--file',
+            down,
+            '--after',
+            step === 'staging' ? 'keep' : (c.after ?? 'keep'),
+          ],
+          env,
+        );
+        return make(b.command, b.args, c, { environment: env, marksRolledBack: true });
+      }
+      return make(prisma.command, [...prisma.args, ...dbExecute(c, down)], c, {
+        environment: env,
+        note: "`prisma db execute` runs the file as it is (its own BEGIN/COMMIT, if any, make it one transaction), without Prisma Migrate's lock, and does not record the rollback: step 10 does.",
+      });
+    }
+    case 'markRolledBack': {
+      if (c.runner === 'prismaCli' && c.migrationState === 'failed') {
+        return make(prisma.command, [...prisma.args, 'migrate', 'resolve', '--rolled-back', c.migration], c, {
+          environment: c.environment,
+          marksRolledBack: true,
+        });
+      }
+      const b = bundled(c, ['resolve', '--rolled-back', c.migration], c.environment);
+      return make(b.command, b.args, c, {
+        environment: c.environment,
+        marksRolledBack: true,
+        note:
+          c.runner === 'prismaCli'
+            ? '`prisma migrate resolve --rolled-back` refuses a migration that was applied successfully (P3012): this records it the way Prisma records failed ones, by setting rolled_back_at on its row.'
+            : undefined,
+      });
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** `prisma migrate deploy` (follow-up: re-apply a kept migration) for either runner. */
+export function deployCommand(c: CommandContext, environment = c.environment): TaskCommand {
+  if (c.runner === 'prismaCli') {
+    const prisma = prismaInvocation(c.packageManager);
+    return make(prisma.command, [...prisma.args, 'migrate', 'deploy'], c, { environment });
+  }
+  const b = bundled(c, ['deploy'], environment);
+  return make(b.command, b.args, c, { environment });
+}
+
+/** `prisma db pull` (follow-up: bring schema.prisma in line with the rolled-back database). */
+export function dbPullCommand(c: CommandContext): TaskCommand {
+  const prisma = prismaInvocation(c.packageManager);
+  const args = [...prisma.args, 'db', 'pull'];
+  if ((c.prismaMajor ?? 7) < 7 && c.schemaPath) args.push('--schema', c.schemaPath);
+  return make(prisma.command, args, c, { environment: c.environment });
+}

@@ -1,0 +1,69 @@
+/** What the webview renders: the checklist state with gates, availability and command lines resolved. */
+import {
+  type Capabilities,
+  type ChecklistState,
+  availability,
+  gate,
+  notifyMessage,
+  STEPS,
+  type StepId,
+} from './checklist';
+import type { TaskCommand } from './commands';
+import type { ChecklistView, StepView } from './protocol';
+
+export interface ViewExtras {
+  projectLabel: string;
+  statusLine?: string;
+  dependents?: string[];
+  auditLog: string;
+  /** Planned commands of task steps (shown before they run). */
+  commands: Partial<Record<StepId, TaskCommand>>;
+}
+
+export function viewChecklist(s: ChecklistState, caps: Capabilities, x: ViewExtras): ChecklistView {
+  const steps: StepView[] = STEPS.map((def) => {
+    const rec = s.steps[def.id];
+    const a = availability(def.id, caps);
+    const g = gate(s, def.id, caps);
+    const planned = x.commands[def.id];
+    return {
+      id: def.id,
+      number: def.number,
+      title: def.title,
+      description: def.description,
+      kind: def.kind,
+      state: rec.state,
+      startedAt: rec.startedAt,
+      finishedAt: rec.finishedAt,
+      exitCode: rec.exitCode,
+      commandLine: rec.commandLine ?? planned?.display,
+      note: planned?.note,
+      reason: rec.reason,
+      detail: rec.detail,
+      available: a.available,
+      unavailableReason: a.available ? undefined : a.reason,
+      allowed: g.allowed,
+      blockers: g.blockers,
+      overridable: g.overridable,
+      overridden: g.overridden,
+      typeToConfirm: g.typeToConfirm,
+    };
+  });
+  return {
+    title: `Roll back ${s.key.migration} on ${s.key.environment}`,
+    projectLabel: x.projectLabel,
+    migration: s.key.migration,
+    environment: s.key.environment,
+    protected: s.protected,
+    runner: s.runner,
+    migrationState: s.migrationState,
+    stagingEnvironment: s.stagingEnvironment,
+    statusLine: x.statusLine,
+    dependents: x.dependents,
+    steps,
+    overrides: s.overrides,
+    notifyText: notifyMessage(s, { dependents: x.dependents }),
+    auditLog: x.auditLog,
+    updatedAt: s.updatedAt,
+  };
+}

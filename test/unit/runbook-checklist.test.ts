@@ -1,0 +1,461 @@
+/** The checklist state machine without VS Code: gates, overrides, persistence, audit log, command lines, protocol. */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  appendAudit,
+  auditEntry,
+  auditLogPath,
+  readAudit,
+  redactSecrets,
+} from '../../src/core/runbook/audit';
+import {
+  type Capabilities,
+  type ChecklistState,
+  completeStep,
+  confirmOutcome,
+  createChecklist,
+  finishStep,
+  gate,
+  interruptStep,
+  nextStep,
+  notifyMessage,
+  overrideGate,
+  parseChecklist,
+  recoverInterrupted,
+  resetStep,
+  STEP_IDS,
+  skipStep,
+  startStep,
+  storageKey,
+} from '../../src/core/runbook/checklist';
+import { type CommandContext, detectPackageManager, stepCommand } from '../../src/core/runbook/commands';
+import { parseWebviewMessage } from '../../src/core/runbook/protocol';
+import { viewChecklist } from '../../src/core/runbook/view';
+
+const ALL: Capabilities = { generator: true, verifier: true, impact: true };
+const NONE: Capabilities = { generator: false, verifier: false, impact: false };
+const key = { projectId: '/work/app', migration: '20250101000000_add_widgets', environment: 'production' };
+const t = (s: number) => new Date(Date.UTC(2026, 0, 1, 12, 0, s));
+
+function production(): ChecklistState {
+  return createChecklist({
+    key,
+    protected: true,
+    migrationState: 'applied',
+    otherEnvironments: [
+      { name: 'production', protected: true },
+      { name: 'staging', protected: false },
+    ],
+    now: t(0),
+  });
+}
+
+function runTask(
+  s: ChecklistState,
+  id: (typeof STEP_IDS)[number],
+  exitCode: number,
+  detail?: Record<string, string | number | boolean>,
+  typed?: string,
+) {
+  return finishStep(startStep(s, id, { commandLine: `cmd ${id}`, typed, caps: ALL, now: t(1) }), id, {
+    exitCode,
+    detail,
+    now: t(5),
+  });
+}
+
+describe('checklist model', () => {
+  it('has the twelve steps of the runbook, all todo; staging is skipped with a reason when no unprotected environment exists', () => {
+    const alone = createChecklist({
+      key,
+      protected: true,
+      otherEnvironments: [{ name: 'production', protected: true }],
+    });
+    expect(STEP_IDS).toEqual([
+      'identify',
+      'review',
+      'script',
+      'verify',
+      'impact',
+      'backup',
+      'notify',
+      'staging',
+      'apply',
+      'markRolledBack',
+      'confirm',
+      'followUp',
+    ]);
+    expect(alone.steps.staging).toMatchObject({
+      state: 'skipped',
+      reason: expect.stringContaining('unprotected'),
+    });
+    expect(STEP_IDS.filter((id) => alone.steps[id].state === 'todo')).toHaveLength(11);
+    expect(production().stagingEnvironment).toBe('staging');
+    expect(production().steps.staging.state).toBe('todo');
+  });
+
+  it('protected target: apply stays disabled until backup is done AND verification passed, then asks for the environment name', () => {
+    let s = production();
+    expect(gate(s, 'apply', ALL)).toMatchObject({
+      allowed: false,
+      overridable: true,
+      typeToConfirm: 'production',
+    });
+    expect(gate(s, 'apply', ALL).blockers).toEqual([
+      'Backup is not done.',
+      'The rollback has not passed verification.',
+    ]);
+    expect(() => startStep(s, 'apply', { typed: 'production', caps: ALL })).toThrow(
+      /cannot run yet: Backup is not done/,
+    );
+
+    s = runTask(s, 'backup', 0, { file: '/tmp/b.dump', bytes: 1234 });
+    expect(s.steps.backup).toMatchObject({
+      state: 'done',
+      exitCode: 0,
+      commandLine: 'cmd backup',
+      startedAt: t(1).toISOString(),
+      finishedAt: t(5).toISOString(),
+    });
+    expect(gate(s, 'apply', ALL).blockers).toEqual(['The rollback has not passed verification.']);
+
+    // A verification with differences does not open the gate.
+    const bad = completeStep(s, 'verify', { result: 'differences', differences: 2 }, t(6), ALL);
+    expect(gate(bad, 'apply', ALL).allowed).toBe(false);
+
+    s = completeStep(s, 'verify', { result: 'verified' }, t(6), ALL);
+    expect(gate(s, 'apply', ALL)).toMatchObject({ allowed: true, blockers: [] });
+    expect(() => startStep(s, 'apply', { caps: ALL })).toThrow(/Type the environment's name \(production\)/);
+    expect(() => startStep(s, 'apply', { typed: 'Production', caps: ALL })).toThrow(
+      /Type the environment's name/,
+    );
+    const running = startStep(s, 'apply', {
+      typed: 'production',
+      caps: ALL,
+      commandLine: 'node cli.js apply-down',
+    });
+    expect(running.steps.apply.state).toBe('running');
+    expect(gate(running, 'apply', ALL).allowed).toBe(false);
+  });
+
+  it('a failed backup keeps the gate closed; skipping backup does not satisfy it either', () => {
+    let s = runTask(production(), 'backup', 1);
+    expect(s.steps.backup).toMatchObject({ state: 'failed', exitCode: 1, reason: 'Exit code 1.' });
+    expect(gate(s, 'apply', ALL).blockers).toContain('Backup is not done.');
+    s = skipStep(s, 'backup', 'we have a snapshot from the provider');
+    expect(gate(s, 'apply', ALL).blockers).toContain('Backup is not done.');
+  });
+
+  it('overrides need a typed reason, are recorded, open the gate but still require the typed name', () => {
+    const s = production();
+    expect(() => overrideGate(s, 'apply', 'because')).toThrow(/at least 10 characters/);
+    const o = overrideGate(s, 'apply', '  Provider snapshot taken at 11:58, verified by hand  ', t(9));
+    expect(o.overrides).toEqual([
+      {
+        step: 'apply',
+        gate: 'Backup is not done. The rollback has not passed verification.',
+        reason: 'Provider snapshot taken at 11:58, verified by hand',
+        at: t(9).toISOString(),
+      },
+    ]);
+    expect(gate(o, 'apply', ALL)).toMatchObject({
+      allowed: true,
+      overridable: true,
+      typeToConfirm: 'production',
+    });
+    expect(() => startStep(o, 'apply', { caps: ALL })).toThrow(/Type the environment's name/);
+    expect(startStep(o, 'apply', { typed: 'production', caps: ALL }).steps.apply.state).toBe('running');
+    // The original state is untouched (pure functions).
+    expect(s.overrides).toEqual([]);
+    // Nothing to override on an unprotected target.
+    const local = createChecklist({
+      key: { ...key, environment: 'local' },
+      protected: false,
+      migrationState: 'applied',
+    });
+    expect(() => overrideGate(local, 'apply', 'a perfectly fine reason')).toThrow(/cannot be overridden/);
+    expect(gate(local, 'apply', ALL)).toMatchObject({ allowed: true, typeToConfirm: undefined });
+  });
+
+  it('apply is refused when the migration is not applied there, whatever the overrides', () => {
+    const s = createChecklist({ key, protected: false, migrationState: 'other' });
+    expect(gate(s, 'apply', ALL)).toMatchObject({ allowed: false, overridable: false });
+    expect(gate(s, 'apply', ALL).blockers[0]).toMatch(/not applied in production/);
+  });
+
+  it('a closed terminal marks the step failed (interrupted), never done; a reload recovers running steps as interrupted', () => {
+    let s = startStep(production(), 'backup', { commandLine: 'x', caps: ALL, now: t(1) });
+    const i = interruptStep(s, 'backup', undefined, t(2));
+    expect(i.steps.backup).toMatchObject({
+      state: 'failed',
+      exitCode: null,
+      reason: expect.stringMatching(/^Interrupted/),
+    });
+    s = recoverInterrupted(parseChecklist(JSON.stringify(s))!, t(3));
+    expect(s.steps.backup.state).toBe('failed');
+    expect(s.steps.backup.reason).toMatch(/reloaded or closed/);
+    expect(() => finishStep(s, 'backup', { exitCode: 0 })).toThrow(/not running/);
+  });
+
+  it('steps whose capability has not landed read "not available yet" and cannot be completed or run', () => {
+    const s = production();
+    expect(gate(s, 'verify', NONE)).toMatchObject({
+      allowed: false,
+      blockers: [expect.stringMatching(/^Not available yet: the embedded verifier/)],
+    });
+    expect(() => completeStep(s, 'verify', { result: 'verified' }, undefined, NONE)).toThrow(
+      /Not available yet/,
+    );
+    expect(() => startStep(s, 'script', { caps: NONE })).toThrow(/Not available yet/);
+    const v = viewChecklist(s, NONE, { projectLabel: 'app', auditLog: 'a.jsonl', commands: {} });
+    expect(v.steps.filter((x) => !x.available).map((x) => x.id)).toEqual(['script', 'verify', 'impact']);
+    expect(v.steps.find((x) => x.id === 'verify')?.unavailableReason).toMatch(/Not available yet/);
+    // …and the apply gate stays closed on a protected target (override with a reason is the way).
+    expect(v.steps.find((x) => x.id === 'apply')).toMatchObject({ allowed: false, overridable: true });
+  });
+
+  it('task steps are done only through their exit code; apply-down that marks the rollback skips step 10', () => {
+    let s = createChecklist({
+      key: { ...key, environment: 'local' },
+      protected: false,
+      migrationState: 'applied',
+    });
+    expect(() => completeStep(s, 'backup')).toThrow(/done when its command succeeds/);
+    expect(gate(s, 'markRolledBack', ALL).blockers).toEqual(['Apply to target is not done.']);
+    s = runTask(s, 'apply', 0, { marksRolledBack: true });
+    expect(s.steps.markRolledBack).toMatchObject({
+      state: 'skipped',
+      reason: expect.stringContaining('apply-down recorded'),
+    });
+    let p = createChecklist({
+      key: { ...key, environment: 'local' },
+      protected: false,
+      migrationState: 'applied',
+      runner: 'prismaCli',
+    });
+    p = runTask(p, 'apply', 0, { marksRolledBack: false });
+    expect(p.steps.markRolledBack.state).toBe('todo');
+    expect(gate(p, 'markRolledBack', ALL).allowed).toBe(true);
+    expect(nextStep(p, ALL)).toBe('identify');
+    expect(resetStep(p, 'apply').steps.apply).toEqual({ state: 'todo' });
+    expect(() => skipStep(p, 'notify', '   ')).toThrow(/Say why/);
+  });
+
+  it('persists as JSON and comes back equal; junk is rejected', () => {
+    let s = runTask(production(), 'backup', 0, { file: '/tmp/x.dump', bytes: 42 });
+    s = overrideGate(s, 'apply', 'verified by hand on a copy of production');
+    const back = parseChecklist(JSON.parse(JSON.stringify(s)));
+    expect(back).toEqual(s);
+    expect(parseChecklist(JSON.stringify(s))).toEqual(s);
+    expect(parseChecklist('{')).toBeUndefined();
+    expect(parseChecklist({ ...s, version: 2 })).toBeUndefined();
+    expect(parseChecklist({ ...s, steps: { ...s.steps, apply: { state: 'finished' } } })).toBeUndefined();
+    expect(parseChecklist({ ...s, runner: 'curl' })).toBeUndefined();
+    expect(storageKey(key)).toBe('prismaRollback.checklist:/work/app:20250101000000_add_widgets:production');
+  });
+
+  it('confirm reads rolled back only when the status says so', () => {
+    expect(confirmOutcome({ state: 'rolledBack' }).ok).toBe(true);
+    expect(confirmOutcome({ state: 'applied', latest: { rolledBackAt: null } })).toEqual({
+      ok: false,
+      reason: 'The migration reads applied, not rolled back.',
+    });
+    expect(
+      confirmOutcome({ state: 'missingLocally', latest: { rolledBackAt: '2026-01-01T00:00:00Z' } }).ok,
+    ).toBe(true);
+    expect(confirmOutcome(undefined).ok).toBe(false);
+  });
+
+  it('notify message names migration, environment, backup and plan', () => {
+    const s = runTask(production(), 'backup', 0, { file: '/backups/prod.dump' });
+    const text = notifyMessage(s, { window: '14:00–14:15 UTC', dependents: ['20250102000000_more'] });
+    expect(text).toContain('rolling back migration 20250101000000_add_widgets on production (protected)');
+    expect(text).toContain('Backup: /backups/prod.dump.');
+    expect(text).toContain('Window: 14:00–14:15 UTC.');
+    expect(text).toContain('Rehearsal on staging: todo.');
+    expect(text).toContain('20250102000000_more');
+  });
+});
+
+describe('audit log', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'prisma-rollback-audit-'));
+  });
+  afterEach(async () => {
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('appends JSON lines with step, command, exit code, backup path and override reasons — never a password', async () => {
+    const file = auditLogPath(dir);
+    expect(file).toBe(path.join(dir, '.prisma-rollback', 'audit.jsonl'));
+    expect(auditLogPath(dir, '/var/log/rb.jsonl')).toBe('/var/log/rb.jsonl');
+    const secretUrl = 'postgresql://admin:S3cr3t-Pa55@db.example.com:5432/app?sslmode=require';
+    await appendAudit(
+      file,
+      auditEntry(
+        key,
+        'app',
+        {
+          step: 'backup',
+          event: 'finish',
+          commandLine: `pg_dump ${secretUrl}`,
+          exitCode: 0,
+          backupPath: '/b/prod.dump',
+        },
+        t(1),
+      ),
+    );
+    await appendAudit(
+      file,
+      auditEntry(
+        key,
+        'app',
+        {
+          step: 'apply',
+          event: 'override',
+          reason: `backup exists, see ${secretUrl}`,
+          detail: { env: `PGPASSWORD=S3cr3t-Pa55` },
+        },
+        t(2),
+      ),
+    );
+    await appendAudit(
+      file,
+      auditEntry(key, 'app', { step: 'apply', event: 'failed', exitCode: 1, reason: 'Exit code 1.' }, t(3)),
+    );
+    const raw = await fs.readFile(file, 'utf8');
+    expect(raw).not.toContain('S3cr3t-Pa55');
+    expect(raw.trim().split('\n')).toHaveLength(3);
+    const entries = await readAudit(file);
+    expect(entries[0]).toEqual({
+      time: t(1).toISOString(),
+      project: 'app',
+      migration: key.migration,
+      environment: 'production',
+      step: 'backup',
+      event: 'finish',
+      commandLine: 'pg_dump postgresql://admin:***@db.example.com:5432/app?sslmode=require',
+      exitCode: 0,
+      backupPath: '/b/prod.dump',
+    });
+    expect(entries[1]).toMatchObject({
+      event: 'override',
+      reason: expect.stringContaining('admin:***@db.example.com'),
+      detail: { env: 'PGPASSWORD=***' },
+    });
+    expect(entries[2]).toMatchObject({ step: 'apply', event: 'failed', exitCode: 1 });
+    expect(redactSecrets('password=hunter2 and postgres://u:p@h/d.')).toBe(
+      'password=*** and postgres://u:***@h/d.',
+    );
+  });
+});
+
+describe('command lines', () => {
+  let root: string;
+  beforeEach(async () => {
+    root = await fs.mkdtemp(path.join(os.tmpdir(), 'prisma-rollback-cmd-'));
+  });
+  afterEach(async () => {
+    await fs.rm(root, { recursive: true, force: true });
+  });
+  const ctx = (o: Partial<CommandContext> = {}): CommandContext => ({
+    runner: 'bundled',
+    projectRoot: root,
+    migrationsDir: path.join(root, 'prisma', 'migrations'),
+    migration: '20250101000000_add_widgets',
+    environment: 'production',
+    stagingEnvironment: 'staging',
+    migrationState: 'applied',
+    node: '/usr/bin/node',
+    cliPath: '/ext/dist/cli.js',
+    packageManager: 'npm',
+    ...o,
+  });
+
+  it('bundled: apply-down with the file, the env and never a URL', () => {
+    const c = stepCommand('apply', ctx())!;
+    expect(c.command).toBe('/usr/bin/node');
+    expect(c.args).toEqual([
+      '/ext/dist/cli.js',
+      'apply-down',
+      '20250101000000_add_widgets',
+      '--file',
+      path.join(root, 'prisma', 'migrations', '20250101000000_add_widgets', 'down.sql'),
+      '--after',
+      'keep',
+      '--project',
+      root,
+      '--migrations',
+      path.join(root, 'prisma', 'migrations'),
+      '--env',
+      'production',
+    ]);
+    expect(c.marksRolledBack).toBe(true);
+    expect(stepCommand('staging', ctx())!.environment).toBe('staging');
+    const b = stepCommand(
+      'backup',
+      ctx({ backupFile: '/b/x.dump', pgDumpPath: '/opt/pg16/bin/pg_dump', backupTablesOnly: true }),
+    )!;
+    expect(b.display).toBe(
+      `/usr/bin/node /ext/dist/cli.js backup --out /b/x.dump --format custom --tables-of 20250101000000_add_widgets --pg-dump-path /opt/pg16/bin/pg_dump --project ${root} --migrations ${path.join(root, 'prisma', 'migrations')} --env production`,
+    );
+    expect(stepCommand('notify', ctx())).toBeUndefined();
+  });
+
+  it('prismaCli: db execute through the package manager of the lock file; never `migrate resolve --rolled-back` for an applied migration', async () => {
+    expect(detectPackageManager(root)).toBe('npm');
+    await fs.writeFile(path.join(root, 'pnpm-lock.yaml'), '');
+    const sub = path.join(root, 'apps', 'api');
+    await fs.mkdir(sub, { recursive: true });
+    expect(detectPackageManager(sub)).toBe('pnpm');
+    await fs.writeFile(path.join(sub, 'bun.lock'), '');
+    expect(detectPackageManager(sub)).toBe('bun');
+
+    const apply = stepCommand('apply', ctx({ runner: 'prismaCli', packageManager: 'pnpm' }))!;
+    expect(apply.command).toBe('pnpm');
+    expect(apply.args.slice(0, 5)).toEqual(['exec', 'prisma', 'db', 'execute', '--file']);
+    expect(apply.marksRolledBack).toBe(false);
+    const old = stepCommand(
+      'apply',
+      ctx({ runner: 'prismaCli', prismaMajor: 6, schemaPath: '/app/prisma/schema.prisma' }),
+    )!;
+    expect(old.display).toMatch(
+      /^npx prisma db execute --file \S+down\.sql --schema \/app\/prisma\/schema\.prisma$/,
+    );
+
+    const applied = stepCommand('markRolledBack', ctx({ runner: 'prismaCli', migrationState: 'applied' }))!;
+    expect(applied.display).not.toContain('migrate resolve');
+    expect(applied.args).toContain('resolve');
+    expect(applied.command).toBe('/usr/bin/node');
+    expect(applied.note).toContain('P3012');
+    const failed = stepCommand(
+      'markRolledBack',
+      ctx({ runner: 'prismaCli', migrationState: 'failed', packageManager: 'yarn' }),
+    )!;
+    expect(failed.display).toBe('yarn prisma migrate resolve --rolled-back 20250101000000_add_widgets');
+  });
+});
+
+describe('webview protocol', () => {
+  it('accepts well-formed messages and rejects everything else', () => {
+    expect(parseWebviewMessage({ type: 'ready' })).toEqual({ type: 'ready' });
+    expect(parseWebviewMessage({ type: 'run', step: 'apply', typed: 'production' })).toEqual({
+      type: 'run',
+      step: 'apply',
+      typed: 'production',
+    });
+    expect(parseWebviewMessage({ type: 'run', step: 'rm -rf' })).toBeUndefined();
+    expect(parseWebviewMessage({ type: 'skip', step: 'notify' })).toBeUndefined();
+    expect(parseWebviewMessage({ type: 'open', target: 'file:///etc/passwd' })).toBeUndefined();
+    expect(parseWebviewMessage({ type: 'setRunner', runner: 'sh' })).toBeUndefined();
+    expect(parseWebviewMessage({ type: 'followUp', action: 'deleteFolder' })).toEqual({
+      type: 'followUp',
+      action: 'deleteFolder',
+    });
+    expect(parseWebviewMessage('ready')).toBeUndefined();
+    expect(parseWebviewMessage({ type: 'copy', text: 'x'.repeat(20_001) })).toBeUndefined();
+  });
+});
