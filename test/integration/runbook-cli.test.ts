@@ -1,0 +1,158 @@
+/**
+ * The runner commands through the CLI, as a terminal or a VS Code task runs them: the project is
+ * discovered, the environment's connection string comes from its configuration
+ * (`.vscode/settings.json` → `urlEnv` → the process environment), never from argv, and no
+ * password is ever printed.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli';
+import { tempMigrations, withEngine } from '../support/engine';
+import { createTestDatabase, query, type TestDatabase } from '../support/pg';
+import { readMigrationsFolder } from '../../src/core/migrations';
+import { NO_FILTERS, toMigrationList } from '../../src/core/engine';
+
+describe('runbook CLI commands', () => {
+  let local: TestDatabase;
+  let prod: TestDatabase;
+  let mig: Awaited<ReturnType<typeof tempMigrations>>;
+  let env: NodeJS.ProcessEnv;
+
+  async function cli(...argv: string[]) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), env, cwd: mig.root });
+    const all = [...out, ...err].join('\n');
+    for (const db of [local, prod]) expect(all).not.toContain(decodeURIComponent(new URL(db.url).password));
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  }
+
+  beforeAll(async () => {
+    local = await createTestDatabase('cli_local');
+    prod = await createTestDatabase('cli_prod');
+    mig = await tempMigrations();
+    await fs.writeFile(
+      path.join(mig.root, 'package.json'),
+      JSON.stringify({ name: 'app', private: true, devDependencies: { prisma: '6.19.0' } }),
+    );
+    await fs.writeFile(
+      path.join(mig.root, 'prisma', 'schema.prisma'),
+      'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n\nmodel User {\n  id Int @id @default(autoincrement())\n}\n',
+    );
+    await fs.mkdir(path.join(mig.root, '.vscode'));
+    await fs.writeFile(
+      path.join(mig.root, '.vscode', 'settings.json'),
+      `{
+  // the same setting the extension reads
+  "prismaRollback.environments": [
+    { "name": "local", "urlEnv": "LOCAL_DATABASE_URL" },
+    { "name": "production", "urlEnv": "PRODUCTION_DATABASE_URL", "protected": true },
+  ],
+}`,
+    );
+    await mig.add(
+      '20240101000000_init',
+      'CREATE TABLE "User" ("id" SERIAL PRIMARY KEY, "email" TEXT NOT NULL);\n',
+    );
+    await mig.add('20240102000000_bio', 'ALTER TABLE "User" ADD COLUMN "bio" TEXT;\n');
+    await fs.writeFile(
+      path.join(mig.dir, '20240102000000_bio', 'down.sql'),
+      'BEGIN;\nALTER TABLE "User" DROP COLUMN "bio";\nCOMMIT;\n',
+    );
+    env = { PATH: process.env.PATH, LOCAL_DATABASE_URL: local.url, PRODUCTION_DATABASE_URL: prod.url };
+  });
+  afterAll(async () => {
+    await local.drop();
+    await prod.drop();
+    await mig.cleanup();
+  });
+
+  it('deploy → backup → apply-down → resolve on the configured environments', async () => {
+    const d = await cli('deploy', '--env', 'production');
+    expect(d.code).toBe(0);
+    expect(d.out).toContain('applied 20240102000000_bio');
+    expect(d.out).toContain('postgresql://postgres:***@');
+    expect(await query(prod.url, 'SELECT count(*)::int AS n FROM _prisma_migrations')).toEqual([{ n: 2 }]);
+    // The other environment was not touched.
+    expect(await query(local.url, "SELECT to_regclass('_prisma_migrations')::text AS t")).toEqual([
+      { t: null },
+    ]);
+    await query(prod.url, `INSERT INTO "User"(email, bio) VALUES ('a@x.io', 'kept')`);
+
+    const b = await cli('backup', '--env', 'production', '--format', 'custom', '--json');
+    expect(b.code).toBe(0);
+    const backup = JSON.parse(b.out) as { file: string; bytes: number; archiveEntries: number };
+    expect(
+      backup.file.startsWith(path.join(mig.root, '.prisma-rollback', 'backups', 'production-full-')),
+    ).toBe(true);
+    expect((await fs.stat(backup.file)).size).toBe(backup.bytes);
+    expect(backup.archiveEntries).toBeGreaterThan(3);
+    expect(b.err).toContain('Backup written:');
+
+    const a = await cli('apply-down', '20240102000000_bio', '--env', 'production');
+    expect(a.code).toBe(0);
+    expect(a.out).toContain('Rolled back 20240102000000_bio on production: 1 statement(s)');
+    expect(a.out).toContain('skipped line 1: BEGIN');
+    expect(
+      await query(
+        prod.url,
+        "SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'User' AND column_name = 'bio'",
+      ),
+    ).toEqual([{ n: 0 }]);
+    const folder = await readMigrationsFolder(mig.dir);
+    const diag = await withEngine(prod.url, (e) =>
+      e.diagnoseMigrationHistory({
+        migrationsList: toMigrationList(folder),
+        optInToShadowDatabase: false,
+        filters: NO_FILTERS,
+      }),
+    );
+    expect(diag.history).toEqual({
+      diagnostic: 'databaseIsBehind',
+      unappliedMigrationNames: ['20240102000000_bio'],
+    });
+
+    // Again: nothing to roll back — a clear refusal with exit code 1.
+    const again = await cli('apply-down', '20240102000000_bio', '--env', 'production');
+    expect(again.code).toBe(1);
+    expect(again.err).toContain('already rolled back in production');
+
+    // Prisma's engine refuses `resolve --applied` once the migration has a finished row, even a rolled-back one
+    // (seen here): a kept migration comes back with deploy, which re-runs it.
+    const r = await cli('resolve', '--applied', '20240102000000_bio', '--env', 'production');
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('already recorded as applied');
+    const re = await cli('deploy', '--env', 'production');
+    expect(re.code).toBe(0);
+    expect(re.out).toContain('applied 20240102000000_bio');
+    expect(
+      await query(
+        prod.url,
+        "SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'User' AND column_name = 'bio'",
+      ),
+    ).toEqual([{ n: 1 }]);
+    expect(await query(prod.url, 'SELECT email FROM "User"')).toEqual([{ email: 'a@x.io' }]);
+  });
+
+  it('usage errors and unconfigured environments exit 2 with a reason', async () => {
+    expect((await cli('apply-down', '--env', 'production')).code).toBe(2);
+    const noEnv = await cli('backup');
+    expect(noEnv.code).toBe(2);
+    expect(noEnv.err).toContain('--env NAME is required');
+    const unknown = await cli('deploy', '--env', 'staging');
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toContain('No environment "staging"');
+    const both = await cli('resolve', '--applied', 'x', '--rolled-back', 'y', '--env', 'local');
+    expect(both.code).toBe(2);
+    const saved = env;
+    env = { PATH: process.env.PATH };
+    try {
+      const unset = await cli('deploy', '--env', 'local');
+      expect(unset.code).toBe(2);
+      expect(unset.err).toContain('LOCAL_DATABASE_URL');
+    } finally {
+      env = saved;
+    }
+  });
+});
