@@ -118,6 +118,31 @@ function cleanPrismaError(e: unknown): string {
 }
 
 /**
+ * Runs `fn` while dropping the bare `console.error('')` that Prisma's getConfig/validate print
+ * before throwing (everything else still reaches the console).
+ */
+let silenced = 0;
+let originalError: typeof console.error | undefined;
+async function withoutBlankErrors<T>(fn: () => T | Promise<T>): Promise<T> {
+  if (silenced++ === 0) {
+    const original = console.error;
+    originalError = original;
+    console.error = (...args: unknown[]) => {
+      if (args.length === 1 && args[0] === '') return;
+      original.apply(console, args);
+    };
+  }
+  try {
+    return await fn();
+  } finally {
+    if (--silenced === 0 && originalError) {
+      console.error = originalError;
+      originalError = undefined;
+    }
+  }
+}
+
+/**
  * Provider, URL expressions and validity of a loaded schema. File names in messages are
  * relative to `root`. Never throws.
  */
@@ -128,7 +153,7 @@ export async function readSchemaFacts(schema: LoadedSchema, root: string): Promi
     c,
   ]);
   const facts: SchemaFacts = {};
-  const buffers = new Map(files.map(([p, c]) => [p, Buffer.from(c, 'utf8')]));
+  const texts = new Map(files);
   try {
     const diagnostics = lintSchema({ schemas: files }) as {
       file_name: string;
@@ -142,21 +167,24 @@ export async function readSchemaFacts(schema: LoadedSchema, root: string): Promi
       const prop = URL_PROPERTIES.find((p) => d.text.includes(`datasource property \`${p}\``)) as
         | UrlProperty
         | undefined;
-      const buf = buffers.get(d.file_name);
-      if (!prop || !buf) continue;
-      // Spans are byte offsets into the UTF-8 text.
-      const expr = parseUrlProperty(buf.subarray(d.start, d.end).toString('utf8'));
+      const text = texts.get(d.file_name);
+      if (!prop || text === undefined) continue;
+      // Spans index the JS string (UTF-16 code units), also after non-ASCII text (tested).
+      const expr = parseUrlProperty(text.slice(d.start, d.end));
       if (prop === 'url') facts.url = expr;
       if (prop === 'directUrl') facts.directUrl = expr;
       if (prop !== 'shadowDatabaseUrl') facts.urlInSchemaMessage ??= d.text;
-      for (let i = d.start; i < d.end; i++) if (buf[i] !== 0x0a && buf[i] !== 0x0d) buf[i] = 0x20;
+      texts.set(
+        d.file_name,
+        text.slice(0, d.start) + text.slice(d.start, d.end).replace(/[^\r\n]/g, ' ') + text.slice(d.end),
+      );
     }
   } catch {
     // The linter panicked; getConfig below reports what is wrong.
   }
-  const cleaned = files.map(([p]): [string, string] => [p, buffers.get(p)!.toString('utf8')]);
+  const cleaned = files.map(([p]): [string, string] => [p, texts.get(p)!]);
   try {
-    const config = await getConfig({ datamodel: cleaned });
+    const config = await withoutBlankErrors(() => getConfig({ datamodel: cleaned }));
     const ds = config.datasources[0];
     if (ds) facts.provider = ds.activeProvider ?? ds.provider;
     else facts.error = 'The schema has no datasource block.';
@@ -166,7 +194,7 @@ export async function readSchemaFacts(schema: LoadedSchema, root: string): Promi
   if (!facts.error) {
     // getConfig reads datasource and generators only; validate checks models too, as migrate does.
     try {
-      validate({ schemas: cleaned });
+      await withoutBlankErrors(() => validate({ schemas: cleaned }));
     } catch (e) {
       facts.error = cleanPrismaError(e);
     }
