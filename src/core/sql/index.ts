@@ -1,0 +1,32 @@
+/**
+ * SQL analysis for rollbacks: the PostgreSQL parser (libpg-query), a schema model replayed from
+ * the migration history, and the inverse generator that writes `down.sql`.
+ */
+export type { RollbackWarning, RollbackWarningKind } from './inverse';
+export type { SchemaModel, TableModel, ColumnModel, EnumModel, IndexModel } from './model';
+export { quoteIdent, quoteQualified, quoteLiteral, implicitConstraintName, implicitIndexName } from './names';
+export {
+  initSqlParser,
+  parseMigration,
+  parseMigrationSync,
+  SqlParseError,
+  LineIndex,
+  type ParsedMigration,
+  type SqlStatement,
+} from './parser';
+export {
+  GENERATOR_VERSION,
+  buildSchemaModel,
+  buildSchemaModelSync,
+  downSqlSourceChecksum,
+  generateAllRollbacksSync,
+  generateRollback,
+  generateRollbackSync,
+  isDownSqlHandEdited,
+  isDownSqlStale,
+  type MigrationSource,
+  type RollbackOptions,
+  type RollbackResult,
+  type RollbackStep,
+  type RollbackSummary,
+} from './rollback';

@@ -1,0 +1,79 @@
+/** Identifier quoting and the names PostgreSQL derives for unnamed constraints and indexes. */
+
+/** Always double-quotes (as Prisma does), doubling embedded quotes: round-trips any name. */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** `"schema"."name"`, or `"name"` when the object was named without a schema. */
+export function quoteQualified(schema: string | undefined, name: string): string {
+  return schema ? `${quoteIdent(schema)}.${quoteIdent(name)}` : quoteIdent(name);
+}
+
+/** A SQL string literal (standard_conforming_strings on, as every supported server has). */
+export function quoteLiteral(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/**
+ * The model's key for a schema-level object: unqualified names and `public` are the same schema
+ * (Prisma writes unqualified names and runs with the schema of the datasource URL first on the
+ * search path).
+ */
+export function objectKey(schema: string | undefined, name: string): string {
+  return `${schema && schema !== 'public' ? schema : ''}.${name}`;
+}
+
+const NAMEDATALEN = 64;
+
+function byteLength(s: string): number {
+  return Buffer.byteLength(s, 'utf8');
+}
+
+/** Cuts a string to at most `max` UTF-8 bytes without splitting a character (pg_mbcliplen). */
+function clip(s: string, max: number): string {
+  let out = '';
+  let n = 0;
+  for (const ch of s) {
+    const b = byteLength(ch);
+    if (n + b > max) break;
+    out += ch;
+    n += b;
+  }
+  return out;
+}
+
+/**
+ * PostgreSQL's makeObjectName (src/backend/commands/indexcmds.c): `name1_name2_label`, the longer
+ * of name1/name2 truncated until the whole fits in NAMEDATALEN-1 bytes.
+ */
+export function makeObjectName(name1: string, name2: string | undefined, label: string): string {
+  let n1 = byteLength(name1);
+  let n2 = name2 ? byteLength(name2) : 0;
+  const overhead = (label ? byteLength(label) + 1 : 0) + (name2 ? 1 : 0);
+  const avail = NAMEDATALEN - 1 - overhead;
+  while (n1 + n2 > avail) {
+    if (n1 > n2) n1--;
+    else n2--;
+  }
+  let name = clip(name1, n1);
+  if (name2) name += `_${clip(name2, n2)}`;
+  if (label) name += `_${label}`;
+  return name;
+}
+
+/** Name of an unnamed constraint: `<table>_pkey`, `<table>_<cols>_key|fkey|check`. */
+export function implicitConstraintName(
+  table: string,
+  columns: string[],
+  label: 'pkey' | 'key' | 'fkey' | 'check' | 'excl',
+): string {
+  if (label === 'pkey') return makeObjectName(table, undefined, 'pkey');
+  const cols = columns.length ? clip(columns.join('_'), NAMEDATALEN - 1) : undefined;
+  return makeObjectName(table, cols, label);
+}
+
+/** Name of an unnamed index: `<table>_<cols>_idx` (`expr` for expressions). */
+export function implicitIndexName(table: string, columns: string[]): string {
+  return makeObjectName(table, clip(columns.join('_'), NAMEDATALEN - 1), 'idx');
+}

@@ -1,0 +1,336 @@
+/**
+ * The rollback generator: replays the history into a schema model, walks migration N forward
+ * computing each statement's inverse, and renders `down.sql` with the inverses in reverse order.
+ */
+import { prismaChecksum } from '../migrations';
+import { type RollbackWarning, type RollbackWarningKind, applyStatement, type StepInverse } from './inverse';
+import { dropTable, emptyModel, type SchemaModel } from './model';
+import { initSqlParser, parseMigrationSync, SqlParseError, type SqlStatement } from './parser';
+
+export const GENERATOR_VERSION = '0.1.0';
+
+export interface MigrationSource {
+  name: string;
+  sql: string;
+}
+
+/** The rollback of one forward statement, as rendered in `down.sql`. */
+export interface RollbackStep {
+  /** 1-based index of the statement in migration.sql. */
+  index: number;
+  /** The forward statement's text. */
+  forward: string;
+  /** Its node kind (`CreateStmt`, `AlterTableStmt`…). */
+  kind: string;
+  /** 1-based line of the forward statement in migration.sql. */
+  line: number;
+  /** Prisma's `-- StepName` comment above it, if any. */
+  stepName?: string;
+  /** The inverse SQL statements (without `;`). */
+  inverse: string[];
+  warnings: RollbackWarning[];
+  /** Why the statement cannot be undone from SQL (the step is a marked block in down.sql). */
+  irreversible?: string;
+  /** Why there is nothing to undo (BEGIN/COMMIT, IF NOT EXISTS that found the object…). */
+  noop?: string;
+  /** 1-based line in down.sql where this step's section starts. */
+  downLine?: number;
+}
+
+export interface RollbackSummary {
+  statements: number;
+  /** Statements undone by generated SQL. */
+  inverted: number;
+  /** Statements with nothing to undo. */
+  noop: number;
+  /** Statements with at least one warning. */
+  flagged: number;
+  /** Statements that cannot be undone from SQL. */
+  irreversible: number;
+  /** Warnings by kind. */
+  byKind: Partial<Record<RollbackWarningKind, number>>;
+}
+
+export interface RollbackResult {
+  migration: string;
+  /** SHA-256 (Prisma's checksum) of the migration.sql the rollback was generated from. */
+  checksum: string;
+  /** The down.sql text. */
+  sql: string;
+  steps: RollbackStep[];
+  /** Every warning, in down.sql order (with `downLine`). */
+  warnings: RollbackWarning[];
+  /** The steps that cannot be undone from SQL. */
+  irreversible: RollbackStep[];
+  summary: RollbackSummary;
+  /** Whether the body is wrapped in BEGIN/COMMIT (false when a step cannot run in a transaction). */
+  transactional: boolean;
+  /** Earlier migrations the model could not read (their effects are missing from the model). */
+  historyProblems: string[];
+}
+
+export interface RollbackOptions {
+  /** Label of the generator in the header (default "statements"). */
+  strategy?: string;
+}
+
+/** Folds a whole migration into the model; returns the inverse of each statement. */
+export function foldMigration(model: SchemaModel, statements: SqlStatement[]): StepInverse[] {
+  const out = statements.map((s) => {
+    try {
+      return applyStatement(model, s);
+    } catch (e) {
+      // a shape of parse tree the model does not expect: never crash the whole generation
+      const why = `the generator could not follow this statement (${(e as Error).message}): undo it by hand`;
+      return { sql: [], warnings: [{ kind: 'irreversible' as const, message: why }], irreversible: why };
+    }
+  });
+  // temporary tables end with the migration's session
+  for (const [k, t] of [...model.tables]) if (t.extra?.relpersistence === 't') dropTable(model, k, false);
+  return out;
+}
+
+/** The schema model after replaying `migrations` in order (parse failures are reported, not thrown). */
+export function buildSchemaModelSync(migrations: MigrationSource[]): {
+  model: SchemaModel;
+  problems: string[];
+} {
+  const model = emptyModel();
+  const problems: string[] = [];
+  for (const m of migrations) {
+    try {
+      foldMigration(model, parseMigrationSync(m.sql, `${m.name}/migration.sql`).statements);
+    } catch (e) {
+      if (e instanceof SqlParseError)
+        problems.push(`${e.message} (its changes are missing from the schema model)`);
+      else throw e;
+    }
+  }
+  return { model, problems };
+}
+
+export async function buildSchemaModel(
+  migrations: MigrationSource[],
+): Promise<{ model: SchemaModel; problems: string[] }> {
+  await initSqlParser();
+  return buildSchemaModelSync(migrations);
+}
+
+/**
+ * Generates the rollback of `history[index]` from the model of `history[0..index-1]`.
+ * Throws `SqlParseError` (file, line, column) when that migration does not parse.
+ */
+export function generateRollbackSync(
+  history: MigrationSource[],
+  index: number,
+  opts: RollbackOptions = {},
+): RollbackResult {
+  if (index < 0 || index >= history.length)
+    throw new RangeError(`No migration at index ${index} (history has ${history.length})`);
+  const { model, problems } = buildSchemaModelSync(history.slice(0, index));
+  return rollbackWithModel(model, history[index], problems, opts);
+}
+
+export async function generateRollback(
+  history: MigrationSource[],
+  index: number,
+  opts: RollbackOptions = {},
+): Promise<RollbackResult> {
+  await initSqlParser();
+  return generateRollbackSync(history, index, opts);
+}
+
+/**
+ * Generates every migration's rollback in one pass over the history (what the conformance run and
+ * the benchmark use). A migration that does not parse yields a SqlParseError in its slot.
+ */
+export function generateAllRollbacksSync(
+  history: MigrationSource[],
+  opts: RollbackOptions = {},
+): Array<RollbackResult | SqlParseError> {
+  const model = emptyModel();
+  const problems: string[] = [];
+  const out: Array<RollbackResult | SqlParseError> = [];
+  for (const m of history) {
+    try {
+      out.push(rollbackWithModel(model, m, [...problems], opts));
+    } catch (e) {
+      if (!(e instanceof SqlParseError)) throw e;
+      problems.push(`${e.message} (its changes are missing from the schema model)`);
+      out.push(e);
+    }
+  }
+  return out;
+}
+
+/** Generates the rollback of `migration`, folding it into `model` (which must be the state before it). */
+export function rollbackWithModel(
+  model: SchemaModel,
+  migration: MigrationSource,
+  historyProblems: string[],
+  opts: RollbackOptions = {},
+): RollbackResult {
+  const parsed = parseMigrationSync(migration.sql, `${migration.name}/migration.sql`);
+  const inverses = foldMigration(model, parsed.statements);
+  const steps: RollbackStep[] = parsed.statements.map((s, i) => {
+    const inv = inverses[i];
+    return {
+      index: i + 1,
+      forward: s.text,
+      kind: s.kind,
+      line: s.line,
+      stepName: s.step,
+      inverse: inv.sql,
+      warnings: inv.warnings.map((w) => ({ ...w, line: s.line })),
+      irreversible: inv.irreversible,
+      noop: inv.noop,
+      noTransaction: inv.noTransaction,
+    } as RollbackStep & { noTransaction?: boolean };
+  });
+  return render(migration, steps, historyProblems, opts);
+}
+
+function commentLines(text: string, prefix = '-- '): string[] {
+  return text.split(/\r?\n|\r/).map((l) => `${prefix}${l}`.trimEnd());
+}
+
+/** At most `max` lines of a forward statement, as SQL comments. */
+function forwardComment(text: string, max = 12): string[] {
+  const lines = text.split(/\r?\n|\r/);
+  const shown = lines.slice(0, max);
+  const out = shown.map((l) => `--   ${l}`.trimEnd());
+  if (lines.length > max) out.push(`--   … (${lines.length - max} more lines)`);
+  return out;
+}
+
+function render(
+  migration: MigrationSource,
+  steps: Array<RollbackStep & { noTransaction?: boolean }>,
+  historyProblems: string[],
+  opts: RollbackOptions,
+): RollbackResult {
+  const checksum = prismaChecksum(migration.sql);
+  const transactional = !steps.some((s) => s.noTransaction);
+  const byKind: RollbackSummary['byKind'] = {};
+  for (const s of steps) for (const w of s.warnings) byKind[w.kind] = (byKind[w.kind] ?? 0) + 1;
+  const summary: RollbackSummary = {
+    statements: steps.length,
+    inverted: steps.filter((s) => !s.irreversible && !s.noop && s.inverse.length > 0).length,
+    noop: steps.filter((s) => s.noop && !s.irreversible).length,
+    flagged: steps.filter((s) => s.warnings.length > 0).length,
+    irreversible: steps.filter((s) => s.irreversible).length,
+    byKind,
+  };
+  const lines: string[] = [];
+  lines.push(`-- Rollback of migration ${migration.name}`);
+  lines.push(`-- Generated from migration.sql sha256 ${checksum}`);
+  lines.push(`-- Generator: prisma-rollback ${GENERATOR_VERSION} (${opts.strategy ?? 'statements'})`);
+  const kinds = Object.entries(byKind)
+    .map(([k, v]) => `${v} ${k}`)
+    .join(', ');
+  lines.push(
+    `-- Summary: ${summary.statements} statements, ${summary.inverted} reversed, ${summary.noop} with nothing to undo, ${summary.flagged} flagged${kinds ? ` (${kinds})` : ''}, ${summary.irreversible} irreversible`,
+  );
+  if (summary.irreversible)
+    lines.push(
+      '-- !! Some steps cannot be undone from SQL: see the IRREVERSIBLE blocks below and restore from the backup.',
+    );
+  for (const p of historyProblems) lines.push(`-- Note: ${p}`);
+  lines.push(
+    '-- Review every WARNING before running this script; it undoes the migration statement by statement, last first.',
+  );
+  if (!transactional)
+    lines.push(
+      '-- Not wrapped in a transaction: a step below (CONCURRENTLY) cannot run inside a transaction block.',
+    );
+  lines.push('');
+  if (transactional) lines.push('BEGIN;', '');
+  const warnings: RollbackWarning[] = [];
+  for (let i = steps.length - 1; i >= 0; i--) {
+    const s = steps[i];
+    if (s.noop && !s.irreversible && !s.inverse.length) {
+      if (s.kind === 'TransactionStmt') continue;
+      s.downLine = lines.length + 1;
+      lines.push(
+        `-- Step ${s.index} (line ${s.line})${s.stepName ? ` ${s.stepName}` : ''}: nothing to undo — ${s.noop}`,
+      );
+      lines.push(...forwardComment(s.forward, 3), '');
+      continue;
+    }
+    s.downLine = lines.length + 1;
+    lines.push(`-- Step ${s.index} (line ${s.line})${s.stepName ? ` ${s.stepName}` : ''}, undoes:`);
+    lines.push(...forwardComment(s.forward));
+    for (const w of s.warnings) {
+      if (w.kind === 'irreversible') continue;
+      w.downLine = lines.length + 1;
+      warnings.push(w);
+      lines.push(...commentLines(`WARNING (${w.kind}): ${w.message}`));
+    }
+    if (s.irreversible) {
+      const w = s.warnings.find((x) => x.kind === 'irreversible');
+      lines.push('-- ======================== IRREVERSIBLE ========================');
+      if (w) {
+        w.downLine = lines.length + 1;
+        warnings.push(w);
+      }
+      lines.push(...commentLines(`IRREVERSIBLE: ${s.irreversible}`));
+      lines.push('-- This step is NOT undone by this script. Write its inverse here by hand,');
+      lines.push('-- or restore the affected data from the backup taken before the migration.');
+      lines.push('-- ==============================================================');
+    }
+    for (const q of s.inverse) {
+      // original SQL (views, functions) may end in a `--` comment: the `;` goes on its own line
+      const last = q.split(/\r?\n/).pop() ?? '';
+      lines.push(last.includes('--') ? `${q}\n;` : `${q};`);
+    }
+    lines.push('');
+  }
+  if (transactional) lines.push('COMMIT;');
+  const unsigned = `${lines.join('\n').trimEnd()}\n`;
+  const sql = signDownSql(unsigned);
+  return {
+    migration: migration.name,
+    checksum,
+    sql,
+    steps: steps.map(({ noTransaction: _n, ...s }) => s),
+    warnings,
+    irreversible: steps.filter((s) => s.irreversible),
+    summary,
+    transactional,
+    historyProblems,
+  };
+}
+
+/** Reads the header of a down.sql: the migration.sql checksum it was generated from. */
+export function downSqlSourceChecksum(downSql: string): string | undefined {
+  return /^-- Generated from migration\.sql sha256 ([0-9a-f]{64})\s*$/m.exec(downSql)?.[1];
+}
+
+/** Whether a down.sql was generated from a different migration.sql than `migrationSql` (stale). */
+export function isDownSqlStale(downSql: string, migrationSql: string): boolean | undefined {
+  const c = downSqlSourceChecksum(downSql);
+  if (!c) return undefined;
+  return c !== prismaChecksum(migrationSql) && c !== prismaChecksum(migrationSql.replace(/\r\n/g, '\n'));
+}
+
+const CONTENT_LINE = /^-- Content sha256 ([0-9a-f]{64})\n/m;
+
+/** Adds a `-- Content sha256` line (of the rest of the file) after the header's third line. */
+function signDownSql(text: string): string {
+  const hash = prismaChecksum(text);
+  const lines = text.split('\n');
+  lines.splice(3, 0, `-- Content sha256 ${hash}`);
+  return lines.join('\n');
+}
+
+/**
+ * Whether a down.sql was changed by hand since it was generated: `true` when its content no longer
+ * matches the header's content hash, `undefined` when it has no such header (written by hand).
+ */
+export function isDownSqlHandEdited(downSql: string): boolean | undefined {
+  const text = downSql.replace(/\r\n/g, '\n');
+  const m = CONTENT_LINE.exec(text);
+  if (!m) return undefined;
+  const rest = text.slice(0, m.index) + text.slice(m.index + m[0].length);
+  return prismaChecksum(rest) !== m[1];
+}

@@ -1,0 +1,153 @@
+/**
+ * Proves generated rollbacks on a real database: for each migration of a history, snapshot the
+ * schema, apply the migration, apply its generated down.sql, snapshot again and compare; then
+ * apply the migration again (it must apply cleanly after its rollback) and go on with the next.
+ * Used by the generator's integration tests and by the corpus conformance run.
+ */
+import { compareSnapshots, type QueryFn, snapshotSchema } from '../verify/snapshot';
+import { parseMigrationSync } from './parser';
+import { generateAllRollbacksSync, type MigrationSource, type RollbackResult } from './rollback';
+
+export interface RoundTripOutcome {
+  name: string;
+  /** The generated rollback (undefined when migration.sql does not parse). */
+  rollback?: RollbackResult;
+  /** The forward migration failed to apply (the history itself is broken here). */
+  applyError?: string;
+  /** down.sql failed. */
+  downError?: string;
+  /** Schema differences after down.sql, compared with the schema before the migration. */
+  differences: string[];
+  /** Re-applying the migration after its rollback failed. */
+  reapplyError?: string;
+  /** The migration was skipped (not in `only`). */
+  skipped?: boolean;
+}
+
+export interface RoundTripOptions {
+  /** Only check these migration indexes (the others are just applied). */
+  only?: (index: number) => boolean;
+  /** Called after each migration (progress). */
+  onOutcome?: (o: RoundTripOutcome, index: number) => void;
+}
+
+/** Runs a script the way Prisma does: one simple-protocol query, unless it must be split. */
+async function runScript(query: QueryFn, sql: string, split: boolean): Promise<void> {
+  try {
+    if (!split) await query(sql);
+    else for (const s of parseMigrationSync(sql).statements) await query(s.text);
+  } catch (e) {
+    // a script with its own BEGIN that failed leaves the transaction open: end it
+    await query('ROLLBACK').catch(() => undefined);
+    throw e;
+  }
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The body of a generated down.sql without its own BEGIN/COMMIT lines. */
+function downBody(sql: string): string {
+  return sql.replace(/^BEGIN;$/m, '').replace(/^COMMIT;$/m, '');
+}
+
+/** The migration's statements without transaction control (it runs inside the check's transaction). */
+function withoutTransactionControl(sql: string): string[] | undefined {
+  const statements = parseMigrationSync(sql).statements;
+  if (
+    statements.some(
+      (s) => /\bCONCURRENTLY\b/i.test(s.text) && (s.kind === 'IndexStmt' || s.kind === 'DropStmt'),
+    )
+  )
+    return undefined;
+  return statements.filter((s) => s.kind !== 'TransactionStmt').map((s) => s.text);
+}
+
+/**
+ * Replays `history` on an empty database reached through `query` (one session), checking every
+ * migration's rollback. Each check runs in a transaction that is rolled back afterwards
+ * (`BEGIN; migration; down.sql; snapshot; migration again; ROLLBACK`), so data steps that the
+ * rollback cannot undo do not disturb the rest of the history; then the migration is applied for
+ * real. Migrations that cannot run in a transaction (CONCURRENTLY) are checked without one.
+ * The database is left with the whole history applied (as far as it applies).
+ */
+export async function checkRollbacks(
+  query: QueryFn,
+  history: MigrationSource[],
+  opts: RoundTripOptions = {},
+): Promise<RoundTripOutcome[]> {
+  const rollbacks = generateAllRollbacksSync(history);
+  const out: RoundTripOutcome[] = [];
+  for (let i = 0; i < history.length; i++) {
+    const m = history[i];
+    const r = rollbacks[i];
+    const o: RoundTripOutcome = { name: m.name, differences: [] };
+    if (!(r instanceof Error)) o.rollback = r;
+    const check = !opts.only || opts.only(i);
+    if (!check) o.skipped = true;
+    const inTx = o.rollback && check ? withoutTransactionControl(m.sql) : undefined;
+    if (o.rollback && check && inTx && o.rollback.transactional) {
+      const before = await snapshotSchema(query);
+      await query('BEGIN');
+      let stage: 'apply' | 'down' | 'reapply' = 'apply';
+      try {
+        for (const s of inTx) await query(s);
+        stage = 'down';
+        await query(downBody(o.rollback.sql));
+        o.differences = compareSnapshots(before, await snapshotSchema(query));
+        stage = 'reapply';
+        for (const s of inTx) await query(s);
+      } catch (e) {
+        if (stage === 'apply') o.applyError = message(e);
+        else if (stage === 'down') o.downError = message(e);
+        else o.reapplyError = message(e);
+      } finally {
+        await query('ROLLBACK');
+      }
+      try {
+        await runScript(query, m.sql, false);
+      } catch (e) {
+        o.applyError ??= message(e);
+      }
+    } else {
+      const before = check && o.rollback ? await snapshotSchema(query) : undefined;
+      try {
+        await runScript(query, m.sql, false);
+      } catch (e) {
+        o.applyError = message(e);
+      }
+      if (before && o.rollback && !o.applyError) {
+        let downOk = true;
+        try {
+          await runScript(query, o.rollback.sql, !o.rollback.transactional);
+        } catch (e) {
+          o.downError = message(e);
+          downOk = false;
+        }
+        if (downOk) {
+          o.differences = compareSnapshots(before, await snapshotSchema(query));
+          try {
+            await runScript(query, m.sql, false);
+          } catch (e) {
+            o.reapplyError = message(e);
+          }
+        }
+      }
+    }
+    out.push(o);
+    opts.onOutcome?.(o, i);
+  }
+  return out;
+}
+
+/**
+ * Whether a round trip restored the schema exactly. Re-applying a migration whose rollback has
+ * irreversible (data) steps may fail by design (its rows are still there): that does not count.
+ */
+export function roundTripOk(o: RoundTripOutcome): boolean {
+  const reapplyOk = !o.reapplyError || (o.rollback?.irreversible.length ?? 0) > 0;
+  return (
+    !o.skipped && !!o.rollback && !o.applyError && !o.downError && reapplyOk && o.differences.length === 0
+  );
+}
