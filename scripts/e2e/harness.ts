@@ -234,6 +234,10 @@ export const USER_SETTINGS: Record<string, unknown> = {
   'window.commandCenter': false,
   'editor.minimap.enabled': false,
   'files.simpleDialog.enable': true,
+  // DOM renderer, so that tests can read the terminal's text.
+  'terminal.integrated.gpuAcceleration': 'off',
+  'terminal.integrated.enablePersistentSessions': false,
+  'workbench.editor.enablePreview': false,
 };
 
 export interface CodeServer {

@@ -12,13 +12,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE, SAMPLE_MIGRATIONS } from '../../scripts/demo/sample';
 import { createSample, type SampleSetup } from '../../scripts/e2e/harness';
 import {
+  activeTabTitle,
   childRow,
+  codeLenses,
   e2eContext,
   groupRows,
   hoverText,
   launchBrowser,
+  openFile,
   openViewContainer,
   openWorkbench,
+  runCommand,
   screenshot,
   setTheme,
   treeRows,
@@ -167,6 +171,27 @@ describe('journey 1: status', () => {
     expect(text).toContain(`${first} — applied in production`);
     expect(text).toMatch(/Applied at: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
     expect(text).toContain('Checksum: matches the local migration.sql');
+  });
+
+  it('shows the state in each environment above migration.sql (CodeLens)', async () => {
+    const { page } = wb;
+    await openFile(page, `prisma/migrations/${SAMPLE.edited}/migration.sql`);
+    expect(await activeTabTitle(page)).toBe('migration.sql');
+    const lenses = await codeLenses(page);
+    expect(lenses).toEqual(['local: edited after apply · production: pending']);
+    await screenshot(page, 'status-codelens-edited');
+
+    await openFile(page, `prisma/migrations/${SAMPLE_MIGRATIONS[0].name}/migration.sql`);
+    await expect
+      .poll(() => codeLenses(page), { timeout: 10_000 })
+      .toEqual([
+        expect.stringMatching(/^local: applied \d{4}-\d\d-\d\d · production: applied \d{4}-\d\d-\d\d$/),
+      ]);
+    await openFile(page, `prisma/migrations/${SAMPLE.failed}/migration.sql`);
+    await expect
+      .poll(() => codeLenses(page), { timeout: 10_000 })
+      .toEqual(['local: failed · production: pending']);
+    await runCommand(page, 'View: Close All Editors');
   });
 
   it('shows the welcome text in a folder without a Prisma project', async () => {

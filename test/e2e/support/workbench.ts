@@ -332,6 +332,69 @@ export async function answerInputBox(page: Page, text: string): Promise<{ prompt
   return { prompt };
 }
 
+/** Opens a workspace file by its path relative to the folder (Quick Open, Ctrl+P) and waits until its editor is active. */
+export async function openFile(page: Page, relativePath: string): Promise<void> {
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(relativePath);
+  // Quick Open lists recently opened files first; pick the row whose path is this one.
+  const dir = path.dirname(relativePath);
+  const row = page
+    .locator('.quick-input-widget .monaco-list-row')
+    .filter({ has: page.locator('.label-name', { hasText: path.basename(relativePath) }) })
+    .filter({ hasText: dir === '.' ? /.*/ : dir });
+  await row.first().waitFor({ state: 'visible', timeout: 10_000 });
+  await row.first().click();
+  await page
+    .locator(`.editor-group-container.active .tab.active .monaco-icon-label[aria-label$="${relativePath}"]`)
+    .waitFor({ timeout: 10_000 });
+}
+
+/** Title of the active editor tab (e.g. "migration.sql", "down.sql ↔ migration.sql"). */
+export async function activeTabTitle(page: Page): Promise<string> {
+  const tab = page.locator('.editor-group-container.active .tabs-container .tab.active');
+  return ((await tab.first().getAttribute('aria-label')) ?? '').trim();
+}
+
+/** Whether the active editor is a diff editor. */
+export async function isDiffEditorActive(page: Page): Promise<boolean> {
+  return page.locator('.editor-group-container.active .monaco-diff-editor').first().isVisible();
+}
+
+/** Texts of the CodeLenses shown in the active editor (waits until at least one is rendered). */
+export async function codeLenses(page: Page, timeout = 20_000): Promise<string[]> {
+  const lens = page.locator('.editor-group-container.active .codelens-decoration');
+  await lens.first().waitFor({ state: 'visible', timeout });
+  return (await lens.allInnerTexts()).map((t) => t.trim()).filter(Boolean);
+}
+
+/** The lines a Monaco editor renders (visible lines only), top to bottom. */
+export async function editorLines(editor: Locator): Promise<string[]> {
+  return editor.locator('.view-lines .view-line').evaluateAll((els) =>
+    els
+      .map((e) => ({
+        top: Number.parseFloat((e as HTMLElement).style.top || '0'),
+        text: (e.textContent ?? '').replace(/\u00a0/g, ' '),
+      }))
+      .sort((a, b) => a.top - b.top)
+      .map((l) => l.text),
+  );
+}
+
+/** The content frame of a webview panel (VS Code nests it: iframe.webview → #active-frame); `index` picks one of several. */
+export function webviewFrame(page: Page, index = 0) {
+  return page.frameLocator('iframe.webview.ready').nth(index).frameLocator('#active-frame');
+}
+
+/** Text of the integrated terminal (DOM renderer; the harness turns GPU acceleration off). */
+export async function terminalText(page: Page): Promise<string> {
+  const rows = page.locator('.terminal-wrapper.active .xterm-rows, .xterm .xterm-rows').first();
+  await rows.waitFor({ state: 'attached', timeout: 10_000 });
+  return (await rows.innerText()).replace(/\u00a0/g, ' ');
+}
+
 /** Switches the colour theme through the workspace settings file and waits for the workbench to repaint. */
 export async function setTheme(page: Page, settingsPath: string, theme: 'light' | 'dark'): Promise<void> {
   const current = JSON.parse(await fs.readFile(settingsPath, 'utf8').catch(() => '{}')) as Record<
