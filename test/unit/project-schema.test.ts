@@ -1,6 +1,9 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { findPrismaConfigFile } from '@prisma/config';
 import { afterAll, describe, expect, it } from 'vitest';
+import { configModulePath } from '../../src/core/project/config-file';
 import { findConfigFile, staticConfigPaths } from '../../src/core/project/discover';
 import { parseUrlProperty, readSchemaFacts } from '../../src/core/project/schema';
 import { majorFromLockfile, majorOfRange } from '../../src/core/project/version';
@@ -149,5 +152,22 @@ describe('Prisma version', () => {
     ).toBe(7);
     expect(majorFromLockfile('bun.lock', '"prisma": ["prisma@6.8.2", "", {}, "sha512-x"],')).toBe(6);
     expect(majorFromLockfile('yarn.lock', 'prisma-foo@^1.0.0:\n  version "1.0.0"\n')).toBeUndefined();
+  });
+});
+
+describe('which @prisma/config evaluates a config', () => {
+  it("falls back to the one the project's own prisma depends on (the .vsix ships no node_modules)", async () => {
+    const fixture = path.resolve(__dirname, '../fixtures/projects/prisma7');
+    const own = configModulePath(fixture);
+    const project = configModulePath(fixture, false);
+    expect(project).toBeDefined();
+    expect(path.basename(path.dirname(path.dirname(project!)))).toBe('config');
+    expect(own).toBeDefined();
+    const outside = await fs.mkdtemp(path.join(os.tmpdir(), 'no-prisma-'));
+    try {
+      expect(configModulePath(outside, false)).toBeUndefined();
+    } finally {
+      await fs.rm(outside, { recursive: true, force: true });
+    }
   });
 });

@@ -90,6 +90,32 @@ describe('Prisma 7 with prisma.config.ts', () => {
     expect(local!.url).toBe(url);
   });
 
+  it('reuses an evaluation until the config, its .env or the environment changes', async () => {
+    const dir = await copyFixture('prisma7');
+    const t0 = performance.now();
+    const first = await only(dir);
+    const firstMs = performance.now() - t0;
+    const t1 = performance.now();
+    const again = await only(dir);
+    const againMs = performance.now() - t1;
+    expect((await resolveEnvironments(again, undefined, { env: {} }))[0]!.url).toBe(
+      'postgresql://app7:s3cret@localhost:5432/app7?schema=public',
+    );
+    expect(againMs).toBeLessThan(firstMs / 2);
+    console.log(
+      `[discovery] Prisma 7 project: evaluated ${firstMs.toFixed(0)} ms, cached ${againMs.toFixed(0)} ms`,
+    );
+    await fs.writeFile(
+      path.join(dir, '.env'),
+      'DATABASE_URL=postgresql://changed:pw@localhost:5432/changed\n',
+    );
+    const changed = await only(dir);
+    expect((await resolveEnvironments(changed, undefined, { env: {} }))[0]!.url).toBe(
+      'postgresql://changed:pw@localhost:5432/changed',
+    );
+    expect(first.urlExpression).toEqual(changed.urlExpression);
+  });
+
   it('reads paths the config computes (which only evaluation can know)', async () => {
     const dir = await scratchDir('computed');
     await writeFiles(dir, {

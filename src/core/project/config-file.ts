@@ -11,6 +11,7 @@
  * still known and the URL is reported as "X is not set".
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -31,7 +32,10 @@ export interface EvaluatedConfig {
   hasUrl: boolean;
 }
 
-export type ConfigResult = { ok: true; config: EvaluatedConfig } | { ok: false; error: string };
+export type ConfigResult =
+  | { ok: true; config: EvaluatedConfig }
+  /** `transient`: the process failed (timeout, crash), not the config; not cached. */
+  | { ok: false; error: string; transient?: boolean };
 
 const PLACEHOLDER = 'prisma-rollback-unset-';
 
@@ -74,12 +78,17 @@ const send = (m) => process.send(m, () => process.exit(0));
 })().catch((e) => send({ ok: false, tag: 'UnknownError', message: String(e && e.message || e) }));
 `;
 
-/** Where `@prisma/config` is: ours (pinned), else the one the project installed. */
-export function configModulePath(projectRoot: string): string | undefined {
+/**
+ * Where `@prisma/config` is: ours (pinned; present when running from node_modules), else the
+ * one the project's own `prisma` depends on (the packaged extension ships no node_modules —
+ * then the config is evaluated by exactly the loader the project's Prisma CLI uses).
+ */
+export function configModulePath(projectRoot: string, includeOwn = true): string | undefined {
+  const fromProject = () => createRequire(path.join(projectRoot, 'package.json'));
   const candidates: (() => string)[] = [
-    () => require.resolve('@prisma/config'),
-    () => createRequire(path.join(projectRoot, 'package.json')).resolve('@prisma/config'),
-    () => createRequire(path.join(projectRoot, 'package.json')).resolve('prisma/config'),
+    ...(includeOwn ? [() => require.resolve('@prisma/config')] : []),
+    () => createRequire(fromProject().resolve('prisma/package.json')).resolve('@prisma/config'),
+    () => fromProject().resolve('@prisma/config'),
   ];
   for (const c of candidates) {
     try {
@@ -110,11 +119,65 @@ export interface EvaluateOptions {
   timeoutMs?: number;
 }
 
-/** Evaluates one config file in a child process. Never throws; failures come back as `{ok:false}`. */
-export async function evaluateConfigFile(configFile: string, opts: EvaluateOptions): Promise<ConfigResult> {
+/** Evaluations (but transient failures), keyed by config file; reused while `stamp` is unchanged. */
+const cache = new Map<string, { stamp: string; result: ConfigResult }>();
+
+/** Forgets every cached evaluation (e.g. on a manual refresh). */
+export function clearConfigCache(): void {
+  cache.clear();
+}
+
+/**
+ * What an evaluation depends on that we can see: the config file and the `.env*` files beside
+ * the working directory (size + mtime), and the environment it runs with (hashed in memory).
+ * A change in a module the config imports is not seen: `clearConfigCache()` covers that.
+ */
+async function stampOf(configFile: string, cwd: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const names = await fs.promises.readdir(cwd).catch(() => [] as string[]);
+  const files = [configFile, ...names.filter((n) => n.startsWith('.env')).map((n) => path.join(cwd, n))];
+  const stats = await Promise.all(
+    files.map((f) =>
+      fs.promises
+        .stat(f)
+        .then((st) => `${f}:${st.size}:${st.mtimeMs}`)
+        .catch(() => `${f}:-`),
+    ),
+  );
+  const envHash = createHash('sha256')
+    .update(JSON.stringify(Object.entries(env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))))
+    .digest('hex');
+  return `${cwd}|${stats.join('|')}|${envHash}`;
+}
+
+/**
+ * Evaluates one config file in a child process (a successful result is reused while the
+ * config, the `.env` files and the environment are unchanged). Never throws; failures come
+ * back as `{ok:false}`.
+ */
+export async function evaluateConfigFile(
+  configFile: string,
+  opts: EvaluateOptions & { cache?: boolean },
+): Promise<ConfigResult> {
+  const env = opts.env ?? process.env;
+  const useCache = opts.cache !== false;
+  const stamp = useCache ? await stampOf(configFile, opts.cwd, env) : '';
+  const hit = useCache ? cache.get(configFile) : undefined;
+  if (hit && hit.stamp === stamp) return structuredClone(hit.result);
+  const result = await evaluateUncached(configFile, { ...opts, env });
+  if (useCache && (result.ok || !result.transient))
+    cache.set(configFile, { stamp, result: structuredClone(result) });
+  return result;
+}
+
+async function evaluateUncached(configFile: string, opts: EvaluateOptions): Promise<ConfigResult> {
   const modulePath = configModulePath(opts.cwd);
   if (!modulePath) {
-    return { ok: false, error: '@prisma/config is not installed: run `npm install` in the project.' };
+    return {
+      ok: false,
+      transient: true,
+      error:
+        'Prisma is not installed in this project (no @prisma/config to load the config with): run `npm install`.',
+    };
   }
   const timeoutMs = opts.timeoutMs ?? 15_000;
   return new Promise<ConfigResult>((resolve) => {
@@ -134,7 +197,12 @@ export async function evaluateConfigFile(configFile: string, opts: EvaluateOptio
       windowsHide: true,
     });
     const timer = setTimeout(
-      () => done({ ok: false, error: `evaluating it took longer than ${Math.round(timeoutMs / 1000)} s` }),
+      () =>
+        done({
+          ok: false,
+          transient: true,
+          error: `evaluating it took longer than ${Math.round(timeoutMs / 1000)} s`,
+        }),
       timeoutMs,
     );
     child.on('message', (m: unknown) => {
@@ -142,10 +210,13 @@ export async function evaluateConfigFile(configFile: string, opts: EvaluateOptio
       if (msg.ok && msg.config) done({ ok: true, config: msg.config });
       else done({ ok: false, error: maskUrlsIn(stripAnsi(msg.message ?? 'unknown error')) });
     });
-    child.on('error', (e) => done({ ok: false, error: `could not start Node: ${e.message}` }));
+    child.on('error', (e) =>
+      done({ ok: false, transient: true, error: `could not start Node: ${e.message}` }),
+    );
     child.on('close', (code, signal) =>
       done({
         ok: false,
+        transient: true,
         error: `the evaluating process exited (${signal ?? `code ${code}`}) without an answer`,
       }),
     );

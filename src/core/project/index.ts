@@ -2,6 +2,7 @@
  * Prisma project discovery and environments. See `discover.ts` (what a project is, where its
  * schema, migrations and URL are) and `env.ts` (which connection string each environment uses).
  */
+export { clearConfigCache } from './config-file';
 export { type DiscoverOptions, discoverProjects } from './discover';
 export {
   expandEnvValue,
