@@ -35,10 +35,12 @@ export class MigrationCodeLensProvider implements vscode.CodeLensProvider, vscod
     if (!found) return [];
     const { entry, name } = found;
     if (!entry.project.support.supported || entry.environments.length === 0) return [];
-    const title = lensTitle(
-      name,
-      entry.environments.map((e) => ({ environment: e.name, status: e.status })),
-    );
+    const title = !vscode.workspace.isTrusted
+      ? 'Prisma Rollback — Restricted Mode: database state not checked'
+      : lensTitle(
+          name,
+          entry.environments.map((e) => ({ environment: e.name, status: e.status })),
+        );
     return [
       new vscode.CodeLens(new vscode.Range(0, 0, 0, 0), {
         title,

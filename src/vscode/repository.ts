@@ -29,7 +29,7 @@ export interface ProjectEntry {
 }
 
 /** What the view shows when it has no items (drives `viewsWelcome` through `prismaRollback.state`). */
-export type ViewState = 'noWorkspace' | 'loading' | 'noProjects' | 'notConfigured' | 'ready';
+export type ViewState = 'noWorkspace' | 'loading' | 'noProjects' | 'notConfigured' | 'ready' | 'error';
 
 export const UNTRUSTED_PROBLEM =
   'Restricted Mode: this workspace is not trusted, so no database is contacted and prisma.config.ts is not evaluated. Trust the workspace to see each environment.';

@@ -89,7 +89,8 @@ export class MigrationsTreeProvider implements vscode.TreeDataProvider<Migration
   getChildren(node?: MigrationsNode): MigrationsNode[] {
     if (!node) {
       const state = this.repo.state;
-      if (state === 'noWorkspace' || state === 'noProjects' || state === 'notConfigured') return [];
+      if (state === 'noWorkspace' || state === 'noProjects' || state === 'notConfigured' || state === 'error')
+        return [];
       const projects = this.repo.projects;
       if (projects.length === 0) return [];
       if (projects.length === 1) return this.projectChildren(projects[0]);
@@ -140,7 +141,9 @@ export class MigrationsTreeProvider implements vscode.TreeDataProvider<Migration
       return [{ kind: 'message', id: `${base}|loading`, text: 'Loading…', severity: 'loading' }];
     }
     const out: MigrationsNode[] = [];
-    const msg = diagnosisMessage(status.diagnosis);
+    // In Restricted Mode the view's message already says why nothing was checked.
+    const restricted = !vscode.workspace.isTrusted && status.diagnosis.kind === 'notConfigured';
+    const msg = restricted ? undefined : diagnosisMessage(status.diagnosis);
     if (msg) {
       out.push({
         kind: 'message',
@@ -215,7 +218,11 @@ function environmentItem(node: EnvironmentNode): vscode.TreeItem {
   item.contextValue = env.protected ? 'environment:protected' : 'environment';
   const s = env.status;
   const d = s?.diagnosis.kind;
-  item.description = s ? environmentDescription(s) : 'loading…';
+  item.description = !s
+    ? 'loading…'
+    : !vscode.workspace.isTrusted && s.diagnosis.kind === 'notConfigured'
+      ? 'Restricted Mode: not checked'
+      : environmentDescription(s);
   item.iconPath =
     !s || env.loading
       ? new vscode.ThemeIcon(s ? 'sync~spin' : 'loading~spin')
