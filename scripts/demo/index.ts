@@ -85,11 +85,12 @@ async function main(): Promise<void> {
     const sample: SampleSetup = await createSample(pg.adminUrl, root);
     cleanups.push(() => sample.remove());
     log(`sample project ${sample.workspace.dir}`);
+    const n = SAMPLE_MIGRATIONS.length;
     log(
-      `  local      ${maskUrl(sample.localUrl)}: ${SAMPLE.localApplied} applied (${SAMPLE.edited} edited since), ${SAMPLE.failed} failed, ${SAMPLE.pending} pending`,
+      `  local      ${maskUrl(sample.localUrl)}: ${SAMPLE.localApplied - 1} applied, 1 edited after apply (${SAMPLE.edited}), 1 failed (${SAMPLE.failed}), 1 pending (${SAMPLE.pending})`,
     );
     log(
-      `  production ${maskUrl(sample.productionUrl)} (protected): ${SAMPLE.productionApplied} of ${SAMPLE_MIGRATIONS.length} applied`,
+      `  production ${maskUrl(sample.productionUrl)} (protected): ${SAMPLE.productionApplied} applied, ${n - SAMPLE.productionApplied} pending`,
     );
 
     if (code) {
