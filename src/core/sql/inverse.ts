@@ -36,6 +36,7 @@ import {
   tableFromCreate,
   tableKey,
   typeKey,
+  walk,
 } from './model';
 import { objectKey, quoteIdent, quoteLiteral, quoteQualified } from './names';
 import { deparseNode, type SqlStatement } from './parser';
@@ -304,7 +305,7 @@ function createTableAs(model: SchemaModel, n: N, stmt: SqlStatement): StepInvers
   if (n.objtype === 'OBJECT_MATVIEW') {
     if (model.views.has(key) && n.if_not_exists)
       return noop('the materialized view already existed (IF NOT EXISTS)');
-    model.views.set(key, { ...q, sql: stmt.text, materialized: true });
+    model.views.set(key, { ...q, sql: stmt.text, materialized: true, node: n.query });
     return { sql: [`DROP MATERIALIZED VIEW ${relSql(q.schema, q.name)}`], warnings: [] };
   }
   if (rel?.relpersistence === 't') {
@@ -435,19 +436,18 @@ function dropOne(
       const v = model.views.get(key);
       if (!v) return unknown(`view ${label}`, missingOk);
       model.views.delete(key);
-      return { sql: [v.sql], warnings: [] };
+      return { sql: [v.sql], warnings: viewWarnings(v) };
     }
     case 'OBJECT_SEQUENCE': {
       const s = model.sequences.get(key);
       if (!s) return unknown(`sequence ${label}`, missingOk);
       model.sequences.delete(key);
       const owner = s.ownedBy && model.tables.get(s.ownedBy.table);
-      const ownerSql =
-        owner?.columns.some((c) => c.name === s.ownedBy?.column)
-          ? [
-              `ALTER SEQUENCE ${relSql(s.schema, s.name)} OWNED BY ${tableSql(owner)}.${quoteIdent(s.ownedBy!.column)}`,
-            ]
-          : [];
+      const ownerSql = owner?.columns.some((c) => c.name === s.ownedBy?.column)
+        ? [
+            `ALTER SEQUENCE ${relSql(s.schema, s.name)} OWNED BY ${tableSql(owner)}.${quoteIdent(s.ownedBy!.column)}`,
+          ]
+        : [];
       return {
         sql: [s.sql, ...ownerSql],
         warnings: [
@@ -1047,12 +1047,32 @@ function ensureOrReplace(sql: string, word: RegExp): string {
   );
 }
 
+/** Whether a view's query selects `*` (expanded when the view is created, so re-creating it later may differ). */
+function selectsStar(node: N): boolean {
+  let star = false;
+  walk(node, (o) => {
+    if (o.ColumnRef?.fields?.some((f: N) => f.A_Star !== undefined)) star = true;
+  });
+  return star;
+}
+
+function viewWarnings(v: SqlObject): StepInverse['warnings'] {
+  return v.node && selectsStar(v.node)
+    ? [
+        {
+          kind: 'mayFail',
+          message: `the previous definition of ${relSql(v.schema, v.name)} selects *, which now expands to the tables' current columns: the view can come back with other columns (or fail on a repeated name); list its previous columns explicitly`,
+        },
+      ]
+    : [];
+}
+
 function createView(model: SchemaModel, n: N, stmt: SqlStatement): StepInverse {
   const q = rangeVar(n.view);
   const key = objectKey(q.schema, q.name);
   const prev = model.views.get(key);
-  model.views.set(key, { ...q, sql: stmt.text, materialized: false });
-  if (prev) return { sql: [`DROP VIEW ${relSql(q.schema, q.name)}`, prev.sql], warnings: [] };
+  model.views.set(key, { ...q, sql: stmt.text, materialized: false, node: n.query });
+  if (prev) return { sql: [`DROP VIEW ${relSql(q.schema, q.name)}`, prev.sql], warnings: viewWarnings(prev) };
   return { sql: [`DROP VIEW ${relSql(q.schema, q.name)}`], warnings: [] };
 }
 

@@ -288,6 +288,9 @@ function render(
   if (transactional) lines.push('COMMIT;');
   const unsigned = `${lines.join('\n').trimEnd()}\n`;
   const sql = signDownSql(unsigned);
+  // the content line goes into the header: every later line moves down by one
+  for (const s of steps) if (s.downLine) s.downLine++;
+  for (const w of warnings) if (w.downLine) w.downLine++;
   return {
     migration: migration.name,
     checksum,
