@@ -166,6 +166,32 @@ describe('Prisma 7 with prisma.config.ts', () => {
     });
   });
 
+  it('Prisma 6 config our loader rejects: paths from its text, URL from the schema, still supported', async () => {
+    const dir = await scratchDir('prisma6-config');
+    await writeFiles(dir, {
+      'package.json': '{ "devDependencies": { "prisma": "6.16.0" } }',
+      'prisma.config.ts': [
+        "import type { PrismaConfig } from 'prisma';",
+        "export default { earlyAccess: true, schema: 'db/schema.prisma' } satisfies PrismaConfig;",
+      ].join('\n'),
+      'db/schema.prisma': 'datasource db {\n  provider = "postgresql"\n  url = env("DATABASE_URL")\n}\n',
+      'db/migrations/20240101000000_a/migration.sql': 'SELECT 1;\n',
+      '.env': 'DATABASE_URL=postgresql://six:pw@localhost:5432/six\n',
+    });
+    const p = await only(dir);
+    expect(p.support).toEqual({ supported: true });
+    expect(p.schemaPath).toBe(path.join(dir, 'db/schema.prisma'));
+    expect(p.migrationsDir).toBe(path.join(dir, 'db/migrations'));
+    expect(p.urlExpression).toEqual({ kind: 'env', name: 'DATABASE_URL' });
+    expect(p.warnings).toEqual([
+      expect.stringMatching(
+        /^prisma\.config\.ts could not be loaded \(the config does not have the shape Prisma expects: \["earlyAccess"\] is unexpected, expected: "experimental" \| .*\): prisma\.config\.ts was read as text, not evaluated/,
+      ),
+    ]);
+    const [local] = await resolveEnvironments(p, undefined, { env: {} });
+    expect(local!.url).toBe('postgresql://six:pw@localhost:5432/six');
+  });
+
   it('marks a config that throws as invalid with its error, listing the others', async () => {
     const projects = await discoverProjects([fixture('broken-config'), fixture('prisma6')], {
       trusted: true,

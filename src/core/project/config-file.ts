@@ -69,7 +69,9 @@ const send = (m) => process.send(m, () => process.exit(0));
       ? Object.keys(process.env).filter((k) => process.env[k] === raw).sort()
       : [];
     return send({ ok: true, config: {
-      schema: c.schema, migrationsPath: c.migrations && c.migrations.path,
+      // Prisma 6.x loaders return { kind, filePath | folderPath }; 7.x a path.
+      schema: typeof c.schema === 'string' ? c.schema : c.schema && (c.schema.filePath || c.schema.folderPath),
+      migrationsPath: c.migrations && c.migrations.path,
       url: unresolved ? undefined : raw, urlEnvNames, hasUrl: raw !== undefined,
       missingEnv: unresolved ? missing.filter((n) => raw.includes(PLACEHOLDER + n)) : [],
     } });
@@ -79,16 +81,17 @@ const send = (m) => process.send(m, () => process.exit(0));
 `;
 
 /**
- * Where `@prisma/config` is: ours (pinned; present when running from node_modules), else the
- * one the project's own `prisma` depends on (the packaged extension ships no node_modules —
- * then the config is evaluated by exactly the loader the project's Prisma CLI uses).
+ * Where `@prisma/config` is: the one the project's own `prisma` depends on — the loader its
+ * Prisma CLI uses, which also accepts that version's config shape (Prisma 6's `earlyAccess`
+ * is an error for Prisma 7's loader) — else ours (pinned; absent from the packaged extension,
+ * which ships no node_modules).
  */
 export function configModulePath(projectRoot: string, includeOwn = true): string | undefined {
   const fromProject = () => createRequire(path.join(projectRoot, 'package.json'));
   const candidates: (() => string)[] = [
-    ...(includeOwn ? [() => require.resolve('@prisma/config')] : []),
     () => createRequire(fromProject().resolve('prisma/package.json')).resolve('@prisma/config'),
     () => fromProject().resolve('@prisma/config'),
+    ...(includeOwn ? [() => require.resolve('@prisma/config')] : []),
   ];
   for (const c of candidates) {
     try {
@@ -110,6 +113,20 @@ export function maskUrlsIn(text: string): string {
 export function stripAnsi(text: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences
   return text.replace(/\u001b\[[0-9;]*m/g, '');
+}
+
+/**
+ * A config of the wrong shape makes `@prisma/config` print the whole expected type, then the
+ * offending path as a `└─` tree; keep the tree. Other messages are cut at 400 characters.
+ */
+export function shortError(message: string): string {
+  const tree = message
+    .split('\n')
+    .filter((l) => /^\s*└─/.test(l))
+    .map((l) => l.replace(/^\s*└─\s*/, ''))
+    .join(' ');
+  if (tree) return `the config does not have the shape Prisma expects: ${tree}`;
+  return message.length > 400 ? `${message.slice(0, 400)}…` : message;
 }
 
 export interface EvaluateOptions {
@@ -208,7 +225,7 @@ async function evaluateUncached(configFile: string, opts: EvaluateOptions): Prom
     child.on('message', (m: unknown) => {
       const msg = m as { ok: boolean; message?: string; config?: EvaluatedConfig };
       if (msg.ok && msg.config) done({ ok: true, config: msg.config });
-      else done({ ok: false, error: maskUrlsIn(stripAnsi(msg.message ?? 'unknown error')) });
+      else done({ ok: false, error: shortError(maskUrlsIn(stripAnsi(msg.message ?? 'unknown error'))) });
     });
     child.on('error', (e) =>
       done({ ok: false, transient: true, error: `could not start Node: ${e.message}` }),

@@ -150,24 +150,31 @@ async function analyze(c: Candidate, opts: DiscoverOptions): Promise<PrismaProje
   let configError: string | undefined;
   let explicitSchema: string | undefined;
   let explicitMigrations: string | undefined;
+  const version = await detectPrismaVersion(root);
   if (configFile) {
     const relConfig = posix(path.relative(root, configFile));
-    if (opts.trusted) {
-      const r = await evaluateConfigFile(configFile, { cwd: root, env: opts.env });
-      if (r.ok) {
-        config = r.config;
-        explicitSchema = config.schema;
-        explicitMigrations = config.migrationsPath;
-      } else configError = `${relConfig} could not be loaded: ${r.error}`;
-    } else {
+    const readStatically = async (why: string) => {
       const text = await fs.readFile(configFile, 'utf8').catch(() => '');
       const s = staticConfigPaths(text);
       const base = path.dirname(configFile);
       explicitSchema = s.schema ? path.resolve(base, s.schema) : undefined;
       explicitMigrations = s.migrationsPath ? path.resolve(base, s.migrationsPath) : undefined;
       warnings.push(
-        `The workspace is not trusted: ${relConfig} was read as text, not evaluated; its schema and migrations paths are its literal values or Prisma's defaults.`,
+        `${why}: ${relConfig} was read as text, not evaluated; its schema and migrations paths are its literal values or Prisma's defaults.`,
       );
+    };
+    if (opts.trusted) {
+      const r = await evaluateConfigFile(configFile, { cwd: root, env: opts.env });
+      if (r.ok) {
+        config = r.config;
+        explicitSchema = config.schema;
+        explicitMigrations = config.migrationsPath;
+      } else if (version && version.major <= 6) {
+        // Prisma ≤ 6 keeps the URL in the schema: the config only moves paths.
+        await readStatically(`${relConfig} could not be loaded (${r.error})`);
+      } else configError = `${relConfig} could not be loaded: ${r.error}`;
+    } else {
+      await readStatically('The workspace is not trusted');
     }
   } else if (pkgSchema) {
     explicitSchema = path.resolve(root, pkgSchema);
@@ -182,7 +189,6 @@ async function analyze(c: Candidate, opts: DiscoverOptions): Promise<PrismaProje
   }
   if (!schema && !configFile && !pkgSchema) return undefined;
 
-  const version = await detectPrismaVersion(root);
   const facts = schema ? await readSchemaFacts(schema, root) : undefined;
   const { inferDirectoryConfig } = await loadInternals();
   const migrationsDir = path.resolve(
