@@ -22,6 +22,7 @@ import {
   openFile,
   openViewContainer,
   openWorkbench,
+  recordFailures,
   runCommand,
   screenshot,
   setTheme,
@@ -69,6 +70,7 @@ describe('journey 1: status', () => {
   let browser: Browser;
   let sample: SampleSetup;
   let wb: Workbench;
+  recordFailures(() => wb?.page);
 
   beforeAll(async () => {
     const ctx = e2eContext();

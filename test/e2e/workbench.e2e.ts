@@ -11,6 +11,7 @@ import {
   launchBrowser,
   openViewContainer,
   openWorkbench,
+  recordFailures,
   screenshot,
   viewPane,
   type Workbench,
@@ -20,6 +21,7 @@ describe('workbench', () => {
   let browser: Browser;
   let sample: SampleSetup;
   let wb: Workbench;
+  recordFailures(() => wb?.page);
 
   beforeAll(async () => {
     const ctx = e2eContext();

@@ -7,7 +7,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
-import { inject } from 'vitest';
+import { beforeEach, inject } from 'vitest';
 
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -424,13 +424,30 @@ export async function extensionLogs(match = /prisma/i): Promise<string> {
     for (const e of await fs.readdir(dir, { withFileTypes: true }).catch(() => [])) {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) await walk(p);
-      else if (e.name.endsWith('.log') && (match.test(e.name) || e.name === 'exthost.log')) {
+      else if (e.name.endsWith('.log') && (match.test(e.name) || e.name.endsWith('exthost.log'))) {
         out.push(`--- ${e.name}\n${(await fs.readFile(p, 'utf8')).slice(-4000)}`);
       }
     }
   }
   await walk(path.join(e2eContext().userDataDir, 'logs'));
   return out.join('\n');
+}
+
+/**
+ * On every failing test of the calling file: a screenshot named FAILED-<test> and the tail of the
+ * extension's logs on stderr, so that a red CI run says what the screen showed.
+ */
+export function recordFailures(page: () => Page | undefined): void {
+  beforeEach((ctx) => {
+    ctx.onTestFailed(async () => {
+      const p = page();
+      const name = `FAILED-${ctx.task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 80)}`;
+      if (p) await screenshot(p, name).catch(() => {});
+      process.stderr.write(
+        `[e2e] ${ctx.task.name} failed; screenshot ${name}.png\n${await extensionLogs().catch(() => '')}\n`,
+      );
+    });
+  });
 }
 
 export function escapeRegExp(s: string): string {
