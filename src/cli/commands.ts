@@ -5,5 +5,6 @@ import { backupCommand } from './backup';
 import { applyDownCommand } from './apply-down';
 import { resolveCommand } from './resolve';
 import { deployCommand } from './deploy';
+import { downCommand } from './down';
 
-export const commands: CliCommand[] = [statusCommand, backupCommand, applyDownCommand, resolveCommand, deployCommand];
+export const commands: CliCommand[] = [statusCommand, backupCommand, applyDownCommand, resolveCommand, deployCommand, downCommand];

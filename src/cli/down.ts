@@ -1,0 +1,164 @@
+/** `prisma-rollback down` — generate the rollback (down.sql) of one migration from the history before it. */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { readMigrationsFolder } from '../core/migrations';
+import {
+  generateRollback,
+  isDownSqlHandEdited,
+  isDownSqlStale,
+  type RollbackResult,
+  SqlParseError,
+} from '../core/sql';
+import { CliError, type CliCommand, type CliIO, flag, has, type ParsedArgs, UsageError } from './args';
+import { resolveProject } from './target';
+
+const USAGE =
+  'prisma-rollback down <migration name|folder> [--project DIR] [--migrations DIR] [--stdout | --out FILE | --as-migration] [--force] [--strict] [--json]\n' +
+  '  Writes down.sql next to the migration.sql (never over an existing down.sql without --force).\n' +
+  '  --as-migration writes <UTC timestamp>_rollback_<name>/migration.sql instead (it becomes part of the history).\n' +
+  '  Exit codes: 0 written; 1 written but incomplete (a step cannot be undone from SQL; with --strict: any warning);\n' +
+  '  2 error (usage, unknown migration, parse error, existing down.sql).';
+
+async function migrationsDirOf(args: ParsedArgs, io: CliIO): Promise<string> {
+  const explicit = flag(args, 'migrations');
+  if (explicit) return path.resolve(io.cwd, explicit);
+  return (await resolveProject(args, io)).migrationsDir;
+}
+
+/** `20240101_init`, a unique part of a name (`init`), or a path to the migration's folder. */
+function findMigration(names: string[], wanted: string): number {
+  const base = path.basename(wanted.replace(/[\\/]+(migration\.sql)?$/, ''));
+  const exact = names.indexOf(base);
+  if (exact >= 0) return exact;
+  const partial = names.map((n, i) => [n, i] as const).filter(([n]) => n.includes(base));
+  if (partial.length === 1) return partial[0][1];
+  if (partial.length > 1)
+    throw new CliError(
+      `"${wanted}" matches several migrations: ${partial.map(([n]) => n).join(', ')}. Name one exactly.`,
+    );
+  throw new CliError(`No migration "${wanted}" in the migrations folder.`);
+}
+
+function utcStamp(d = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.stat(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+function jsonOf(r: RollbackResult, written: string | undefined) {
+  return {
+    migration: r.migration,
+    checksum: r.checksum,
+    written: written ?? null,
+    sql: r.sql,
+    summary: r.summary,
+    transactional: r.transactional,
+    statements: r.steps.map((s) => ({
+      line: s.line,
+      kind: s.kind,
+      forward: s.forward,
+      inverse: s.inverse,
+      warnings: s.warnings,
+      irreversible: s.irreversible ?? null,
+      noop: s.noop ?? null,
+    })),
+    flagged: r.warnings,
+    unsupported: r.irreversible.map((s) => ({ line: s.line, kind: s.kind, reason: s.irreversible })),
+    historyProblems: r.historyProblems,
+  };
+}
+
+export const downCommand: CliCommand = {
+  name: 'down',
+  summary:
+    'Generate the rollback (down.sql) of a migration from the PostgreSQL parse tree and the history before it',
+  usage: USAGE,
+  booleans: ['stdout', 'force', 'json', 'strict', 'as-migration'],
+  async run(args, io) {
+    const wanted = args.positionals[0];
+    if (!wanted) throw new UsageError('Name the migration to generate a rollback for.');
+    const modes = ['stdout', 'out', 'as-migration'].filter((m) => has(args, m));
+    if (modes.length > 1) throw new UsageError(`Use only one of --${modes.join(', --')}.`);
+    const dir = await migrationsDirOf(args, io);
+    const folder = await readMigrationsFolder(dir);
+    if (!folder.exists)
+      throw new CliError(`Migrations folder ${dir} does not exist. Pass --migrations DIR or --project DIR.`);
+    const names = folder.migrations.map((m) => m.name);
+    const index = findMigration(names, wanted);
+    const target = folder.migrations[index];
+    if (target.sql === undefined) throw new CliError(`Cannot read ${target.sqlPath}: ${target.error}`);
+    const history = folder.migrations.slice(0, index + 1).map((m) => ({ name: m.name, sql: m.sql ?? '' }));
+
+    let result: RollbackResult;
+    try {
+      result = await generateRollback(history, index);
+    } catch (e) {
+      if (e instanceof SqlParseError)
+        throw new CliError(`${path.join(target.dir, 'migration.sql')}:${e.line}:${e.column}: ${e.reason}`);
+      throw e;
+    }
+
+    let written: string | undefined;
+    if (has(args, 'as-migration')) {
+      const name = `${utcStamp()}_rollback_${target.name.replace(/^\d+_/, '')}`;
+      const mdir = path.join(dir, name);
+      written = path.join(mdir, 'migration.sql');
+      await fs.mkdir(mdir, { recursive: false }).catch((e: NodeJS.ErrnoException) => {
+        throw new CliError(`Cannot create ${mdir}: ${e.code === 'EEXIST' ? 'it already exists' : e.message}`);
+      });
+      await fs.writeFile(written, result.sql, 'utf8');
+    } else if (!has(args, 'stdout')) {
+      written = flag(args, 'out')
+        ? path.resolve(io.cwd, flag(args, 'out')!)
+        : path.join(target.dir, 'down.sql');
+      if (await exists(written)) {
+        const current = await fs.readFile(written, 'utf8');
+        if (current === result.sql) {
+          io.err(`${path.relative(io.cwd, written) || written} is already up to date.`);
+        } else if (!has(args, 'force')) {
+          const edited = isDownSqlHandEdited(current);
+          const stale = isDownSqlStale(current, target.sql);
+          const why =
+            edited === undefined
+              ? 'it was written by hand'
+              : edited
+                ? 'it was edited by hand after it was generated'
+                : stale
+                  ? 'it was generated from an earlier migration.sql'
+                  : 'it differs from what would be generated now';
+          throw new CliError(
+            `${written} already exists (${why}); nothing was written. Pass --force to overwrite it, or --out FILE (e.g. down.new.sql) to write beside it.`,
+          );
+        }
+      }
+      await fs.writeFile(written, result.sql, 'utf8');
+    }
+
+    if (has(args, 'json')) io.out(JSON.stringify(jsonOf(result, written), null, 2));
+    else {
+      if (has(args, 'stdout')) io.out(result.sql.trimEnd());
+      const s = result.summary;
+      const shown = written ? path.relative(io.cwd, written) || written : 'stdout';
+      const report = has(args, 'stdout') ? (t: string) => io.err(t) : (t: string) => io.out(t);
+      report(
+        `Rollback of ${target.name} → ${shown}: ${s.statements} statements, ${s.inverted} reversed, ${s.noop} with nothing to undo, ${s.flagged} flagged, ${s.irreversible} irreversible.`,
+      );
+      for (const w of result.warnings)
+        report(
+          `  ${w.kind === 'irreversible' ? 'IRREVERSIBLE' : `WARNING ${w.kind}`} (migration.sql:${w.line}${w.downLine ? `, down.sql:${w.downLine}` : ''}): ${w.message}`,
+        );
+      for (const p of result.historyProblems) report(`  note: ${p}`);
+      if (has(args, 'as-migration'))
+        report('  note: this rollback is a new migration: it becomes part of the history once deployed.');
+    }
+    if (result.summary.irreversible > 0) return 1;
+    if (has(args, 'strict') && result.warnings.length > 0) return 1;
+    return 0;
+  },
+};

@@ -1,0 +1,187 @@
+/** `prisma-rollback down`: writes down.sql beside migration.sql, never over an existing one without --force. */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli';
+import { compareSnapshots, snapshotSchema } from '../../src/core/verify/snapshot';
+import { createTestDatabase } from '../support/pg';
+
+let root: string;
+const migrations: Record<string, string> = {
+  '20240101000000_init': `-- CreateTable
+CREATE TABLE "User" ("id" SERIAL NOT NULL, "email" TEXT NOT NULL, CONSTRAINT "User_pkey" PRIMARY KEY ("id"));
+-- CreateIndex
+CREATE UNIQUE INDEX "User_email_key" ON "User"("email");
+`,
+  '20240102000000_add_name': `-- AlterTable
+ALTER TABLE "User" ADD COLUMN "name" TEXT;
+`,
+  '20240103000000_seed': `-- AlterTable
+ALTER TABLE "User" ADD COLUMN "active" BOOLEAN NOT NULL DEFAULT true;
+UPDATE "User" SET "active" = false;
+`,
+  '20240104000000_broken': `ALTER TABLE "User" ADD COLUM "x" INT;
+`,
+};
+
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), env: {}, cwd: root });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+const dirOf = (name: string) => path.join(root, 'prisma', 'migrations', name);
+
+beforeAll(async () => {
+  root = await fs.mkdtemp(path.join(os.tmpdir(), 'pr-down-'));
+  await fs.mkdir(path.join(root, 'prisma', 'migrations'), { recursive: true });
+  await fs.writeFile(
+    path.join(root, 'prisma', 'schema.prisma'),
+    'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n',
+  );
+  await fs.writeFile(
+    path.join(root, 'prisma', 'migrations', 'migration_lock.toml'),
+    'provider = "postgresql"\n',
+  );
+  for (const [name, sql] of Object.entries(migrations)) {
+    await fs.mkdir(dirOf(name));
+    await fs.writeFile(path.join(dirOf(name), 'migration.sql'), sql);
+  }
+});
+afterAll(async () => {
+  await fs.rm(root, { recursive: true, force: true });
+});
+
+describe('prisma-rollback down', () => {
+  it('writes down.sql next to migration.sql and reports the summary (exit 0)', async () => {
+    const r = await run('down', '20240102000000_add_name', '--migrations', 'prisma/migrations');
+    expect(r.code).toBe(0);
+    const down = await fs.readFile(path.join(dirOf('20240102000000_add_name'), 'down.sql'), 'utf8');
+    expect(down).toContain('ALTER TABLE "User" DROP COLUMN "name";');
+    expect(r.out).toMatch(
+      /Rollback of 20240102000000_add_name → prisma\/migrations\/20240102000000_add_name\/down.sql: 1 statements, 1 reversed/,
+    );
+    expect(r.out).toMatch(/WARNING dataLoss \(migration.sql:2, down.sql:\d+\)/);
+  });
+
+  it('finds the project by discovery and the migration by part of its name', async () => {
+    const r = await run('down', 'init', '--project', '.', '--stdout');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('DROP TABLE "User";');
+    expect(r.out).toContain('DROP INDEX "User_email_key";');
+    await expect(fs.stat(path.join(dirOf('20240101000000_init'), 'down.sql'))).rejects.toThrow();
+  });
+
+  it('the written down.sql restores the schema on a real PostgreSQL', async () => {
+    const db = await createTestDatabase('cli');
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      await c.query(migrations['20240101000000_init']);
+      const before = await snapshotSchema((q) => c.query(q));
+      await c.query(migrations['20240102000000_add_name']);
+      await c.query(await fs.readFile(path.join(dirOf('20240102000000_add_name'), 'down.sql'), 'utf8'));
+      expect(compareSnapshots(before, await snapshotSchema((q) => c.query(q)))).toEqual([]);
+    } finally {
+      await c.end();
+      await db.drop();
+    }
+  });
+
+  it('never overwrites an existing down.sql without --force (nothing lost); --force does', async () => {
+    const file = path.join(dirOf('20240102000000_add_name'), 'down.sql');
+    // unchanged generated file: up to date
+    expect((await run('down', '20240102000000_add_name', '--migrations', 'prisma/migrations')).code).toBe(0);
+    const edited = (await fs.readFile(file, 'utf8')).replace(
+      'DROP COLUMN "name";',
+      'DROP COLUMN "name"; -- checked by Ann',
+    );
+    await fs.writeFile(file, edited);
+    const r = await run('down', '20240102000000_add_name', '--migrations', 'prisma/migrations');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(
+      /already exists \(it was edited by hand after it was generated\); nothing was written. Pass --force/,
+    );
+    expect(await fs.readFile(file, 'utf8')).toBe(edited);
+    const beside = await run(
+      'down',
+      '20240102000000_add_name',
+      '--migrations',
+      'prisma/migrations',
+      '--out',
+      path.join(dirOf('20240102000000_add_name'), 'down.new.sql'),
+    );
+    expect(beside.code).toBe(0);
+    expect(await fs.readFile(file, 'utf8')).toBe(edited);
+    const forced = await run(
+      'down',
+      '20240102000000_add_name',
+      '--migrations',
+      'prisma/migrations',
+      '--force',
+    );
+    expect(forced.code).toBe(0);
+    expect(await fs.readFile(file, 'utf8')).not.toContain('checked by Ann');
+  });
+
+  it('exits 1 when a step cannot be undone from SQL, and --json describes every statement', async () => {
+    const r = await run(
+      'down',
+      '20240103000000_seed',
+      '--migrations',
+      'prisma/migrations',
+      '--json',
+      '--stdout',
+    );
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.out);
+    expect(j.migration).toBe('20240103000000_seed');
+    expect(j.statements.map((s: { kind: string }) => s.kind)).toEqual(['AlterTableStmt', 'UpdateStmt']);
+    expect(j.unsupported).toEqual([expect.objectContaining({ line: 3, kind: 'UpdateStmt' })]);
+    expect(j.sql).toContain('IRREVERSIBLE');
+  });
+
+  it('--strict exits 1 on any warning', async () => {
+    expect(
+      (await run('down', 'add_name', '--migrations', 'prisma/migrations', '--stdout', '--strict')).code,
+    ).toBe(1);
+  });
+
+  it('a migration that does not parse: exit 2 with file:line:column', async () => {
+    const r = await run('down', 'broken', '--migrations', 'prisma/migrations', '--stdout');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(
+      /20240104000000_broken[\\/]migration\.sql:1:24: syntax error at or near "COLUM"|migration\.sql:1:\d+: syntax error/,
+    );
+  });
+
+  it('unknown or ambiguous migrations and conflicting options are errors (exit 2)', async () => {
+    expect((await run('down', 'nope', '--migrations', 'prisma/migrations')).err).toMatch(
+      /No migration "nope"/,
+    );
+    expect((await run('down', '2024', '--migrations', 'prisma/migrations')).err).toMatch(
+      /matches several migrations/,
+    );
+    expect(
+      (await run('down', 'init', '--stdout', '--as-migration', '--migrations', 'prisma/migrations')).code,
+    ).toBe(2);
+    expect((await run('down')).code).toBe(2);
+  });
+
+  it('--as-migration writes <timestamp>_rollback_<name>/migration.sql (Method 2)', async () => {
+    const r = await run('down', 'add_name', '--migrations', 'prisma/migrations', '--as-migration');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/becomes part of the history/);
+    const dirs = (await fs.readdir(path.join(root, 'prisma', 'migrations'))).filter((d) =>
+      d.endsWith('_rollback_add_name'),
+    );
+    expect(dirs).toHaveLength(1);
+    expect(dirs[0]).toMatch(/^\d{14}_rollback_add_name$/);
+    expect(
+      await fs.readFile(path.join(root, 'prisma', 'migrations', dirs[0], 'migration.sql'), 'utf8'),
+    ).toContain('DROP COLUMN "name"');
+  });
+});
