@@ -18,7 +18,8 @@ import {
 import { NO_FILTERS, openSchemaEngine, toMigrationList } from '../../src/core/engine';
 import { pgAdapterFactory } from '../../src/core/engine/pg-adapter';
 import { readMigrationsFolder } from '../../src/core/migrations';
-import { createTestDatabase, query, type TestDatabase } from '../support/pg';
+import { schemaSnapshot, scratchWithMigrations } from '../e2e/support/db';
+import { adminUrl, createTestDatabase, query, type TestDatabase } from '../support/pg';
 
 async function diagnose(ws: SampleWorkspace, url: string) {
   const pool = new pg.Pool({ connectionString: url, max: 2 });
@@ -113,5 +114,24 @@ describe('demo sample project', () => {
     });
     const [{ n }] = await query<{ n: string }>(production.url, 'SELECT count(*) AS n FROM "WidgetInstall"');
     expect(Number(n)).toBe(3);
+  });
+
+  it('schema snapshots (used by the e2e journeys) tell states apart and match equal states', async () => {
+    const three = await scratchWithMigrations(adminUrl(), ws, 3);
+    const four = await scratchWithMigrations(adminUrl(), ws, SAMPLE.productionApplied);
+    try {
+      const before = await schemaSnapshot(three.url);
+      const after = await schemaSnapshot(four.url);
+      expect(after.tables.filter((t) => !before.tables.includes(t))).toEqual(['Tag', '_PostToTag']);
+      expect(before.enums).toEqual(['Role: USER, ADMIN', 'WidgetPlan: FREE, PRO, ENTERPRISE']);
+      expect(before.indexes).toContain(
+        'CREATE UNIQUE INDEX "User_email_key" ON public."User" USING btree (email)',
+      );
+      expect(await schemaSnapshot(production.url)).toEqual(after);
+      expect(after).not.toEqual(before);
+    } finally {
+      await three.drop();
+      await four.drop();
+    }
   });
 });
