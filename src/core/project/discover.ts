@@ -146,11 +146,29 @@ async function analyze(c: Candidate, opts: DiscoverOptions): Promise<PrismaProje
     }
   }
 
+  if (!configFile && !pkgSchema) {
+    // Cheap check before loading Prisma's parser: any of the default schema locations?
+    const defaults = ['schema.prisma', path.join('prisma', 'schema.prisma'), path.join('prisma', 'schema')];
+    const found = await Promise.all(
+      defaults.map((d) =>
+        fs.stat(path.join(root, d)).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
+    if (!found.some(Boolean)) return undefined;
+  }
+
   let config: EvaluatedConfig | undefined;
   let configError: string | undefined;
   let explicitSchema: string | undefined;
   let explicitMigrations: string | undefined;
-  const version = await detectPrismaVersion(root);
+  let versionPromise: ReturnType<typeof detectPrismaVersion> | undefined;
+  const getVersion = () => {
+    versionPromise ??= detectPrismaVersion(root);
+    return versionPromise;
+  };
   if (configFile) {
     const relConfig = posix(path.relative(root, configFile));
     const readStatically = async (why: string) => {
@@ -169,7 +187,7 @@ async function analyze(c: Candidate, opts: DiscoverOptions): Promise<PrismaProje
         config = r.config;
         explicitSchema = config.schema;
         explicitMigrations = config.migrationsPath;
-      } else if (version && version.major <= 6) {
+      } else if (((await getVersion())?.major ?? 7) <= 6) {
         // Prisma ≤ 6 keeps the URL in the schema: the config only moves paths.
         await readStatically(`${relConfig} could not be loaded (${r.error})`);
       } else configError = `${relConfig} could not be loaded: ${r.error}`;
@@ -188,6 +206,7 @@ async function analyze(c: Candidate, opts: DiscoverOptions): Promise<PrismaProje
     schemaError = maskUrlsIn((e as Error).message);
   }
   if (!schema && !configFile && !pkgSchema) return undefined;
+  const version = await getVersion();
 
   const facts = schema ? await readSchemaFacts(schema, root) : undefined;
   const { inferDirectoryConfig } = await loadInternals();
