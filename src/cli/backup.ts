@@ -1,5 +1,7 @@
 /** `prisma-rollback backup` — pg_dump of one environment, checked, credentials never on a command line. */
 import path from 'node:path';
+import { resolveEnvironments } from '../core/project';
+import type { EnvironmentConfig } from '../core/project/types';
 import { defaultBackupPath, formatBytes, runBackup } from '../core/runbook/backup';
 import { RunbookError } from '../core/runbook/errors';
 import { rollbackTables } from '../core/runbook/tables';
@@ -11,6 +13,21 @@ export async function runbookTarget(args: ParsedArgs, io: CliIO) {
   if (!flag(args, 'env'))
     throw new UsageError('--env NAME is required (the environment whose connection string is configured).');
   const target = await resolveProject(args, io);
+  // The extension passes the environments of its settings (names, urlEnv, protected — no secrets) to
+  // the tasks it starts, so that user- or workspace-level settings apply too, not only .vscode/settings.json.
+  const fromHost = io.env.PRISMA_ROLLBACK_ENVIRONMENTS;
+  if (fromHost) {
+    let configs: EnvironmentConfig[];
+    try {
+      configs = JSON.parse(fromHost) as EnvironmentConfig[];
+      if (!Array.isArray(configs)) throw new Error('not an array');
+    } catch (e) {
+      throw new CliError(
+        `PRISMA_ROLLBACK_ENVIRONMENTS is not a JSON array of environments: ${(e as Error).message}`,
+      );
+    }
+    target.environments = await resolveEnvironments(target.project, configs, { env: io.env });
+  }
   const env = pickEnvironment(target, flag(args, 'env'));
   if (!env.url)
     throw new CliError(

@@ -14,6 +14,7 @@ import {
   type Capabilities,
   type ChecklistState,
   completeStep,
+  endCheck,
   confirmOutcome,
   createChecklist,
   finishStep,
@@ -122,10 +123,22 @@ describe('checklist model', () => {
     expect(gate(s, 'apply', ALL).blockers).toEqual(['The rollback has not passed verification.']);
 
     // A verification with differences does not open the gate.
-    const bad = completeStep(s, 'verify', { result: 'differences', differences: 2 }, t(6), ALL);
+    const bad = endCheck(startStep(s, 'verify', { caps: ALL }), 'verify', {
+      ok: false,
+      reason: '2 differences',
+      detail: { result: 'differences' },
+    });
+    expect(bad.steps.verify).toMatchObject({ state: 'failed', reason: '2 differences' });
     expect(gate(bad, 'apply', ALL).allowed).toBe(false);
 
-    s = completeStep(s, 'verify', { result: 'verified' }, t(6), ALL);
+    expect(() => completeStep(s, 'verify', { result: 'verified' }, t(6), ALL)).toThrow(
+      /done when its check passes/,
+    );
+    s = endCheck(startStep(s, 'verify', { caps: ALL }), 'verify', {
+      ok: true,
+      detail: { result: 'verified' },
+      now: t(6),
+    });
     expect(gate(s, 'apply', ALL)).toMatchObject({ allowed: true, blockers: [] });
     expect(() => startStep(s, 'apply', { caps: ALL })).toThrow(/Type the environment's name \(production\)/);
     expect(() => startStep(s, 'apply', { typed: 'Production', caps: ALL })).toThrow(
@@ -205,8 +218,9 @@ describe('checklist model', () => {
       allowed: false,
       blockers: [expect.stringMatching(/^Not available yet: the embedded verifier/)],
     });
+    expect(() => startStep(s, 'verify', { caps: NONE })).toThrow(/Not available yet/);
     expect(() => completeStep(s, 'verify', { result: 'verified' }, undefined, NONE)).toThrow(
-      /Not available yet/,
+      /done when its check passes/,
     );
     expect(() => startStep(s, 'script', { caps: NONE })).toThrow(/Not available yet/);
     const v = viewChecklist(s, NONE, { projectLabel: 'app', auditLog: 'a.jsonl', commands: {} });

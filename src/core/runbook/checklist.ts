@@ -416,11 +416,35 @@ export function completeStep(
     throw new ChecklistError(
       `"${def.title}" is done when its command succeeds; run it, or skip it with a reason.`,
     );
+  if (def.kind === 'check')
+    throw new ChecklistError(
+      `"${def.title}" is done when its check passes; run it, or skip it with a reason.`,
+    );
   const g = gate(s, id, caps);
   if (!g.allowed) throw new ChecklistError(`"${def.title}" cannot be done yet: ${g.blockers.join(' ')}`);
   const n = clone(s);
   const at = touch(n, now);
   n.steps[id] = { state: 'done', startedAt: s.steps[id].startedAt ?? at, finishedAt: at, detail };
+  return n;
+}
+
+/** Ends a running check (identify, verify, confirm…): passed → done, else failed with the reason. */
+export function endCheck(
+  s: ChecklistState,
+  id: StepId,
+  o: { ok: boolean; reason?: string; detail?: StepRecord['detail']; now?: Date },
+): ChecklistState {
+  const cur = s.steps[id];
+  if (cur.state !== 'running') throw new ChecklistError(`"${stepDefinition(id).title}" is not running.`);
+  const n = clone(s);
+  const at = touch(n, o.now);
+  n.steps[id] = {
+    ...cur,
+    state: o.ok ? 'done' : 'failed',
+    finishedAt: at,
+    detail: o.detail ?? cur.detail,
+    reason: o.ok ? undefined : (o.reason ?? 'The check did not pass.'),
+  };
   return n;
 }
 

@@ -3,7 +3,7 @@
  * both sides (the webview bundle and the extension). Browser-safe: type imports only.
  * Every message that arrives is validated with the parse functions below before it is used.
  */
-import type { Override, Runner, StepId, StepRecord, StepState } from './checklist';
+import type { ChecklistKey, Override, Runner, StepId, StepRecord, StepState } from './checklist';
 
 export interface StepView {
   id: StepId;
@@ -32,6 +32,8 @@ export interface StepView {
 }
 
 export interface ChecklistView {
+  /** Which checklist this is (kept in the webview's state so that a reload restores the same panel). */
+  key: ChecklistKey;
   title: string;
   projectLabel: string;
   migration: string;

@@ -88,7 +88,8 @@ export async function splitScript(sql: string): Promise<ScriptStatement[]> {
     result = await parse(sql);
   } catch (e) {
     const details = (e as { sqlDetails?: { message: string; cursorPosition: number } }).sqlDetails;
-    if (!details) throw new Error(`The PostgreSQL parser (libpg-query) could not run: ${(e as Error).message}`);
+    if (!details)
+      throw new Error(`The PostgreSQL parser (libpg-query) could not run: ${(e as Error).message}`);
     const at = details ? charOffset(buf, details.cursorPosition) : 0;
     const { line, column } = lineColumn(sql, at);
     throw new ScriptParseError(

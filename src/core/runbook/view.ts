@@ -50,6 +50,7 @@ export function viewChecklist(s: ChecklistState, caps: Capabilities, x: ViewExtr
     };
   });
   return {
+    key: { ...s.key },
     title: `Roll back ${s.key.migration} on ${s.key.environment}`,
     projectLabel: x.projectLabel,
     migration: s.key.migration,

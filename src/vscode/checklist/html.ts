@@ -21,7 +21,7 @@ export interface HtmlAssets {
   title: string;
 }
 
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export function checklistHtml(a: HtmlAssets, n = nonce()): string {
   const csp = [
@@ -37,14 +37,14 @@ export function checklistHtml(a: HtmlAssets, n = nonce()): string {
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${escape(a.codicons)}" id="vscode-codicon-stylesheet" nonce="${n}">
-<link rel="stylesheet" href="${escape(a.style)}" nonce="${n}">
-<title>${escape(a.title)}</title>
+<link rel="stylesheet" href="${escapeHtml(a.codicons)}" id="vscode-codicon-stylesheet" nonce="${n}">
+<link rel="stylesheet" href="${escapeHtml(a.style)}" nonce="${n}">
+<title>${escapeHtml(a.title)}</title>
 </head>
 <body>
 <main id="app" aria-live="off"></main>
 <div id="live" class="sr-only" role="status" aria-live="polite"></div>
-<script nonce="${n}" src="${escape(a.script)}"></script>
+<script nonce="${n}" src="${escapeHtml(a.script)}"></script>
 </body>
 </html>`;
 }

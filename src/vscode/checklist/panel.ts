@@ -1,0 +1,721 @@
+/**
+ * One checklist panel per project × migration × target environment. The panel owns nothing but
+ * the webview: the checklist state lives in workspaceState (restored by the panel serializer
+ * after a reload), every step's outcome is appended to the audit log, task steps run through
+ * the TaskRunner and move to done/failed by their exit code only.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import { maskUrl } from '../../core/db';
+import { appendAudit, auditEntry, auditLogPath, redactSecrets } from '../../core/runbook/audit';
+import {
+  type Capabilities,
+  ChecklistError,
+  type ChecklistKey,
+  type ChecklistState,
+  completeStep,
+  confirmOutcome,
+  createChecklist,
+  endCheck,
+  finishStep,
+  gate,
+  interruptStep,
+  overrideGate,
+  parseChecklist,
+  recoverInterrupted,
+  resetStep,
+  type StepId,
+  skipStep,
+  startStep,
+  stepDefinition,
+  storageKey,
+} from '../../core/runbook/checklist';
+import {
+  type CommandContext,
+  dbPullCommand,
+  detectPackageManager,
+  stepCommand,
+  type TaskCommand,
+} from '../../core/runbook/commands';
+import {
+  type FollowUpAction,
+  type HostMessage,
+  parseWebviewMessage,
+  type WebviewMessage,
+} from '../../core/runbook/protocol';
+import { viewChecklist } from '../../core/runbook/view';
+import type { EnvironmentEntry, MigrationsRepository, ProjectEntry } from '../repository';
+import { readSettings } from '../settings';
+import { checklistHtml } from './html';
+import type { TaskRunner } from './tasks';
+
+export const VIEW_TYPE = 'prismaRollback.checklist';
+
+/** What other parts of the product provide; a missing one makes its step "not available yet". */
+export interface ChecklistServices {
+  /** Writes the rollback (down.sql) of a migration; returns its path. */
+  generate?(o: { project: ProjectEntry['project']; migration: string }): Promise<{ file: string }>;
+  /** Proves the rollback in an embedded PostgreSQL. */
+  verify?(o: { project: ProjectEntry['project']; migration: string }): Promise<{
+    result: 'verified' | 'differences' | 'couldNotVerify';
+    summary: string;
+  }>;
+  /** Read-only pre-check of what the rollback would destroy in an environment. */
+  impact?(o: {
+    project: ProjectEntry['project'];
+    migration: string;
+    url: string;
+  }): Promise<{ summary: string }>;
+  /** Later migrations that depend on this one. */
+  dependents?(o: { project: ProjectEntry['project']; migration: string }): Promise<string[]>;
+}
+
+export interface ChecklistDeps {
+  context: vscode.ExtensionContext;
+  repo: MigrationsRepository;
+  log: vscode.LogOutputChannel;
+  tasks: TaskRunner;
+  services: ChecklistServices;
+}
+
+export interface RunbookSettings {
+  runner: 'bundled' | 'prismaCli';
+  pgDumpPath?: string;
+  backupFormat: 'custom' | 'plain';
+  healthUrl?: string;
+  auditLogPath?: string;
+}
+
+export function readRunbookSettings(scope?: vscode.Uri): RunbookSettings {
+  const c = vscode.workspace.getConfiguration('prismaRollback', scope);
+  const str = (k: string) => {
+    const v = c.get<string>(k);
+    return typeof v === 'string' && v.trim() ? v.trim() : undefined;
+  };
+  return {
+    runner: c.get<string>('runner') === 'prismaCli' ? 'prismaCli' : 'bundled',
+    pgDumpPath: str('pgDumpPath'),
+    backupFormat: c.get<string>('backupFormat') === 'plain' ? 'plain' : 'custom',
+    healthUrl: str('healthUrl'),
+    auditLogPath: str('auditLogPath'),
+  };
+}
+
+export function capabilitiesOf(s: ChecklistServices): Capabilities {
+  return { generator: !!s.generate, verifier: !!s.verify, impact: !!s.impact };
+}
+
+export class ChecklistPanel implements vscode.Disposable {
+  private static readonly open = new Map<string, ChecklistPanel>();
+  private state!: ChecklistState;
+  private readonly disposables: vscode.Disposable[] = [];
+  private plannedBackup?: string;
+  private dependents?: string[];
+  private ready = false;
+
+  /** Opens (or reveals) the checklist of a migration in an environment. */
+  static show(deps: ChecklistDeps, key: ChecklistKey): ChecklistPanel {
+    const existing = ChecklistPanel.open.get(storageKey(key));
+    if (existing) {
+      existing.panel.reveal();
+      return existing;
+    }
+    const panel = vscode.window.createWebviewPanel(
+      VIEW_TYPE,
+      ChecklistPanel.title(key),
+      vscode.ViewColumn.Active,
+      ChecklistPanel.options(deps),
+    );
+    return new ChecklistPanel(panel, deps, key);
+  }
+
+  /** Restores a panel after a reload (from the webview's persisted state, which names its key). */
+  static revive(deps: ChecklistDeps, panel: vscode.WebviewPanel, persisted: unknown): void {
+    const key = (persisted as { view?: { key?: ChecklistKey } } | undefined)?.view?.key;
+    if (
+      !key ||
+      typeof key.projectId !== 'string' ||
+      typeof key.migration !== 'string' ||
+      typeof key.environment !== 'string'
+    ) {
+      panel.webview.html = '<p>This checklist cannot be restored: open it again with “Start Rollback…”.</p>';
+      return;
+    }
+    panel.webview.options = ChecklistPanel.options(deps);
+    new ChecklistPanel(panel, deps, key);
+  }
+
+  private static options(deps: ChecklistDeps): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+    return {
+      enableScripts: true,
+      enableFindWidget: true,
+      localResourceRoots: [vscode.Uri.joinPath(deps.context.extensionUri, 'dist', 'webview')],
+    };
+  }
+
+  private static title(k: ChecklistKey): string {
+    return `Rollback: ${k.migration.replace(/^\d{8,14}_/, '')} → ${k.environment}`;
+  }
+
+  private constructor(
+    private readonly panel: vscode.WebviewPanel,
+    private readonly deps: ChecklistDeps,
+    private readonly key: ChecklistKey,
+  ) {
+    ChecklistPanel.open.set(storageKey(key), this);
+    this.state = this.load();
+    this.disposables.push(
+      panel.onDidDispose(() => this.dispose()),
+      panel.webview.onDidReceiveMessage((m: unknown) => this.receive(m)),
+      deps.repo.onDidChange(() => this.post()),
+    );
+    panel.webview.html = this.html();
+  }
+
+  private html(): string {
+    const w = this.panel.webview;
+    const asset = (f: string) =>
+      w.asWebviewUri(vscode.Uri.joinPath(this.deps.context.extensionUri, 'dist', 'webview', f)).toString();
+    return checklistHtml({
+      cspSource: w.cspSource,
+      script: asset('checklist.js'),
+      style: asset('checklist.css'),
+      codicons: asset('codicon.css'),
+      title: ChecklistPanel.title(this.key),
+    });
+  }
+
+  // ---- state ------------------------------------------------------------------------------
+
+  private target(): { entry: ProjectEntry; env: EnvironmentEntry } {
+    const entry = this.deps.repo.projects.find((p) => p.project.id === this.key.projectId);
+    const env = entry?.environments.find((e) => e.name === this.key.environment);
+    if (!entry || !env) {
+      throw new ChecklistError(
+        `Project ${this.key.projectId} or its environment "${this.key.environment}" is no longer configured; check prismaRollback.environments.`,
+      );
+    }
+    return { entry, env };
+  }
+
+  private migrationState(env: EnvironmentEntry): ChecklistState['migrationState'] {
+    const m = env.status?.migrations.find((x) => x.name === this.key.migration);
+    if (!m) return undefined;
+    return m.state === 'applied' || m.state === 'edited'
+      ? 'applied'
+      : m.state === 'failed'
+        ? 'failed'
+        : 'other';
+  }
+
+  private load(): ChecklistState {
+    const saved = parseChecklist(this.deps.context.workspaceState.get(storageKey(this.key)));
+    if (saved) {
+      // Nothing of a previous window's tasks is tracked any more: a step left running was interrupted.
+      const recovered = recoverInterrupted(saved);
+      if (recovered !== saved) void this.persist(recovered);
+      return recovered;
+    }
+    const { entry, env } = this.target();
+    const s = createChecklist({
+      key: this.key,
+      protected: env.protected,
+      runner: readRunbookSettings(vscode.Uri.file(entry.project.root)).runner,
+      migrationState: this.migrationState(env),
+      otherEnvironments: entry.environments.map((e) => ({ name: e.name, protected: e.protected })),
+    });
+    void this.persist(s);
+    void this.audit({
+      step: 'checklist',
+      event: 'open',
+      detail: { protected: env.protected, runner: s.runner },
+    });
+    return s;
+  }
+
+  private async persist(s: ChecklistState): Promise<void> {
+    this.state = s;
+    await this.deps.context.workspaceState.update(storageKey(this.key), s);
+    this.post();
+  }
+
+  private auditFile(): string {
+    const root =
+      this.deps.repo.projects.find((p) => p.project.id === this.key.projectId)?.project.root ??
+      this.key.projectId;
+    return auditLogPath(root, readRunbookSettings(vscode.Uri.file(root)).auditLogPath);
+  }
+
+  private async audit(e: Parameters<typeof auditEntry>[2]): Promise<void> {
+    const entry = this.deps.repo.projects.find((p) => p.project.id === this.key.projectId);
+    try {
+      await appendAudit(this.auditFile(), auditEntry(this.key, entry?.project.label ?? '', e));
+    } catch (err) {
+      this.deps.log.warn(`Could not write the audit log ${this.auditFile()}: ${(err as Error).message}`);
+    }
+  }
+
+  // ---- commands of task steps ---------------------------------------------------------------
+
+  private commandContext(): CommandContext {
+    const { entry } = this.target();
+    const p = entry.project;
+    const settings = readRunbookSettings(vscode.Uri.file(p.root));
+    const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(p.root));
+    this.plannedBackup ??= path.join(
+      p.root,
+      '.prisma-rollback',
+      'backups',
+      `${this.key.environment}-${this.key.migration}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}.${settings.backupFormat === 'plain' ? 'sql' : 'dump'}`,
+    );
+    return {
+      runner: this.state.runner,
+      projectRoot: p.root,
+      migrationsDir: p.migrationsDir,
+      migration: this.key.migration,
+      environment: this.key.environment,
+      stagingEnvironment: this.state.stagingEnvironment,
+      migrationState: this.state.migrationState,
+      node: process.execPath,
+      cliPath: vscode.Uri.joinPath(this.deps.context.extensionUri, 'dist', 'cli.js').fsPath,
+      packageManager: detectPackageManager(p.root, folder?.uri.fsPath),
+      prismaMajor: p.prismaMajor,
+      schemaPath: p.schemaPath,
+      backupFile: this.plannedBackup,
+      backupFormat: settings.backupFormat,
+      pgDumpPath: settings.pgDumpPath,
+    };
+  }
+
+  private plannedCommands(): Partial<Record<StepId, TaskCommand>> {
+    try {
+      const c = this.commandContext();
+      const out: Partial<Record<StepId, TaskCommand>> = {};
+      for (const id of ['backup', 'staging', 'apply', 'markRolledBack'] as const) {
+        const cmd = stepCommand(id, c);
+        if (cmd) out[id] = cmd;
+      }
+      return out;
+    } catch {
+      return {};
+    }
+  }
+
+  /** The connection string(s) a task needs, as environment variables (never argv, never logged). */
+  private secretEnv(environment: string): Record<string, string> {
+    const { entry } = this.target();
+    const env = entry.environments.find((e) => e.name === environment);
+    const url = env?.resolved?.url;
+    if (!url) {
+      throw new ChecklistError(
+        `Environment "${environment}" has no connection string: ${env?.resolved?.problem ?? 'not configured'}.`,
+      );
+    }
+    const configs = readSettings(vscode.Uri.file(entry.project.root)).environments ?? [{ name: 'local' }];
+    const cfg = configs.find((c) => c.name === environment);
+    const expr = entry.project.urlExpression;
+    const datasourceVar =
+      expr?.kind === 'env'
+        ? expr.name
+        : expr?.kind === 'config'
+          ? (expr as { envName?: string }).envName
+          : undefined;
+    const vars: Record<string, string> = {
+      PRISMA_ROLLBACK_ENVIRONMENTS: JSON.stringify(
+        configs.map((c) => ({ name: c.name, urlEnv: c.urlEnv, envFile: c.envFile, protected: c.protected })),
+      ),
+    };
+    const primary = cfg?.urlEnv ?? datasourceVar;
+    if (primary) vars[primary] = url;
+    // The project's own Prisma CLI reads the datasource's variable: point it at this environment.
+    if (datasourceVar) vars[datasourceVar] = url;
+    if (!primary && !datasourceVar) {
+      throw new ChecklistError(
+        `Cannot pass ${environment}'s connection string to a task: neither the environment (urlEnv) nor the datasource names a variable. Set urlEnv in prismaRollback.environments.`,
+      );
+    }
+    return vars;
+  }
+
+  // ---- webview ------------------------------------------------------------------------------
+
+  private post(): void {
+    if (!this.ready) return;
+    let statusLine: string | undefined;
+    try {
+      const { env } = this.target();
+      const m = env.status?.migrations.find((x) => x.name === this.key.migration);
+      const when = m?.latest?.finishedAt ?? m?.latest?.startedAt;
+      statusLine = [
+        m
+          ? `${m.state}${when ? ` ${new Date(when).toISOString().replace('T', ' ').slice(0, 19)} UTC` : ''}`
+          : env.loading
+            ? 'reading status…'
+            : 'not in the status',
+        env.status?.target,
+        env.resolved?.url ? maskUrl(env.resolved.url) : env.resolved?.problem,
+      ]
+        .filter(Boolean)
+        .join(' · ');
+    } catch (e) {
+      statusLine = (e as Error).message;
+    }
+    const entry = this.deps.repo.projects.find((p) => p.project.id === this.key.projectId);
+    const view = viewChecklist(this.state, capabilitiesOf(this.deps.services), {
+      projectLabel: entry?.project.label ?? this.key.projectId,
+      statusLine: statusLine ? redactSecrets(statusLine) : undefined,
+      dependents: this.dependents,
+      auditLog: this.auditFile(),
+      commands: this.plannedCommands(),
+    });
+    // The view carries the key: the webview keeps it in its state, and the serializer restores this panel from it.
+    this.send({ type: 'state', view });
+  }
+
+  private send(m: HostMessage): void {
+    void this.panel.webview.postMessage(m);
+  }
+
+  private async receive(raw: unknown): Promise<void> {
+    const m = parseWebviewMessage(raw);
+    if (!m) {
+      this.deps.log.warn(`Checklist: ignored a malformed message from the webview.`);
+      return;
+    }
+    try {
+      await this.handle(m);
+    } catch (e) {
+      const message = redactSecrets(e instanceof Error ? e.message : String(e));
+      if (!(e instanceof ChecklistError)) this.deps.log.error(`Checklist ${m.type}: ${message}`);
+      this.send({ type: 'error', message });
+    }
+  }
+
+  private async handle(m: WebviewMessage): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        this.ready = true;
+        this.post();
+        return;
+      case 'refresh':
+        await this.deps.repo.refresh('checklist');
+        this.post();
+        return;
+      case 'run':
+        return this.run(m.step, m.typed);
+      case 'complete':
+        await this.persist(
+          completeStep(this.state, m.step, undefined, undefined, capabilitiesOf(this.deps.services)),
+        );
+        await this.audit({ step: m.step, event: 'done' });
+        return;
+      case 'skip':
+        await this.persist(skipStep(this.state, m.step, m.reason));
+        await this.audit({ step: m.step, event: 'skip', reason: m.reason });
+        return;
+      case 'override': {
+        const next = overrideGate(this.state, m.step, m.reason);
+        await this.persist(next);
+        const o = next.overrides[next.overrides.length - 1];
+        await this.audit({ step: m.step, event: 'override', reason: o.reason, detail: { gate: o.gate } });
+        return;
+      }
+      case 'reset':
+        await this.persist(resetStep(this.state, m.step));
+        await this.audit({ step: m.step, event: 'reset' });
+        return;
+      case 'open':
+        return this.openTarget(m.target, m.step);
+      case 'copy':
+        await vscode.env.clipboard.writeText(m.text);
+        void vscode.window.showInformationMessage('Copied the message to the clipboard.');
+        return;
+      case 'setRunner':
+        if (Object.values(this.state.steps).some((s) => s.state === 'running'))
+          throw new ChecklistError('Wait for the running step to end before switching runners.');
+        await this.persist({ ...this.state, runner: m.runner });
+        return;
+      case 'followUp':
+        return this.followUp(m.action);
+    }
+  }
+
+  private async openTarget(target: string, step?: StepId): Promise<void> {
+    const { entry } = this.target();
+    const dir = path.join(entry.project.migrationsDir, this.key.migration);
+    const migrationSql = vscode.Uri.file(path.join(dir, 'migration.sql'));
+    const downSql = vscode.Uri.file(path.join(dir, 'down.sql'));
+    const exists = (u: vscode.Uri) =>
+      fs.stat(u.fsPath).then(
+        () => true,
+        () => false,
+      );
+    switch (target) {
+      case 'migration':
+        await vscode.window.showTextDocument(migrationSql, { preview: false });
+        return;
+      case 'rollback':
+        if (!(await exists(downSql)))
+          throw new ChecklistError(`There is no down.sql beside migration.sql yet (step 3 writes it).`);
+        await vscode.window.showTextDocument(downSql, {
+          preview: false,
+          viewColumn: vscode.ViewColumn.Beside,
+        });
+        return;
+      case 'diff':
+        if (!(await exists(downSql)))
+          throw new ChecklistError(`There is no down.sql beside migration.sql yet (step 3 writes it).`);
+        await vscode.commands.executeCommand(
+          'vscode.diff',
+          migrationSql,
+          downSql,
+          `${this.key.migration}: migration.sql ↔ down.sql`,
+        );
+        return;
+      case 'schema':
+        if (!entry.project.schemaPath) throw new ChecklistError('The project has no schema file to open.');
+        await vscode.window.showTextDocument(vscode.Uri.file(entry.project.schemaPath), { preview: false });
+        return;
+      case 'terminal':
+        if (!step || !this.deps.tasks.showTerminal(step))
+          throw new ChecklistError('That terminal is closed; run the step again to see its output.');
+        return;
+      case 'auditLog': {
+        const f = vscode.Uri.file(this.auditFile());
+        if (!(await exists(f))) throw new ChecklistError(`Nothing is logged yet in ${f.fsPath}.`);
+        await vscode.window.showTextDocument(f, { preview: false });
+        return;
+      }
+      case 'backup': {
+        const file = this.state.steps.backup.detail?.file;
+        if (typeof file !== 'string') throw new ChecklistError('No backup file recorded yet.');
+        await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(file));
+        return;
+      }
+    }
+  }
+
+  // ---- running steps -------------------------------------------------------------------------
+
+  private async run(id: StepId, typed?: string): Promise<void> {
+    const caps = capabilitiesOf(this.deps.services);
+    const def = stepDefinition(id);
+    if (def.kind === 'manual')
+      throw new ChecklistError(`"${def.title}" is done by hand: mark it done when it is.`);
+    const g = gate(this.state, id, caps);
+    if (!g.allowed) throw new ChecklistError(`"${def.title}" cannot run yet: ${g.blockers.join(' ')}`);
+    if (def.kind === 'task') return this.runTask(id, typed);
+    return this.runCheck(id, caps);
+  }
+
+  private async runTask(id: StepId, typed?: string): Promise<void> {
+    const c = this.commandContext();
+    if (id === 'backup') this.plannedBackup = undefined;
+    const ctx = id === 'backup' ? this.commandContext() : c;
+    const cmd = stepCommand(id, ctx);
+    if (!cmd) throw new ChecklistError(`"${stepDefinition(id).title}" has no command here.`);
+    const secretEnv = this.secretEnv(cmd.environment);
+    const commandLine = redactSecrets(cmd.display);
+    await this.persist(
+      startStep(this.state, id, { commandLine, typed, caps: capabilitiesOf(this.deps.services) }),
+    );
+    await this.audit({ step: id, event: 'start', commandLine });
+    const { entry } = this.target();
+    const name = `${stepDefinition(id).title} — ${cmd.environment}`;
+    let exitCode: number | undefined;
+    try {
+      ({ exitCode } = await this.deps.tasks.run(cmd, {
+        id,
+        name,
+        folder: vscode.workspace.getWorkspaceFolder(vscode.Uri.file(entry.project.root)),
+        secretEnv,
+      }));
+    } catch (e) {
+      await this.persist(interruptStep(this.state, id, `Could not start the task: ${(e as Error).message}`));
+      throw e;
+    }
+    if (exitCode === undefined) {
+      await this.persist(interruptStep(this.state, id));
+      await this.audit({
+        step: id,
+        event: 'interrupt',
+        commandLine,
+        exitCode: null,
+        reason: 'terminal closed before the command ended',
+      });
+      return;
+    }
+    let detail: Record<string, string | number | boolean | null> | undefined;
+    if (id === 'backup' && exitCode === 0 && ctx.backupFile) {
+      const st = await fs.stat(ctx.backupFile).catch(() => undefined);
+      if (!st || st.size === 0) {
+        await this.persist(
+          finishStep(this.state, id, {
+            exitCode: 1,
+            reason: `The command exited 0 but ${ctx.backupFile} is ${st ? 'empty' : 'missing'}.`,
+          }),
+        );
+        await this.audit({
+          step: id,
+          event: 'failed',
+          commandLine,
+          exitCode,
+          reason: 'backup file missing or empty',
+        });
+        return;
+      }
+      detail = { file: ctx.backupFile, bytes: st.size, size: `${(st.size / 1024).toFixed(1)} KiB` };
+    }
+    if (id === 'apply' || id === 'staging') detail = { marksRolledBack: cmd.marksRolledBack };
+    await this.persist(finishStep(this.state, id, { exitCode, detail }));
+    await this.audit({
+      step: id,
+      event: exitCode === 0 ? 'finish' : 'failed',
+      commandLine,
+      exitCode,
+      backupPath: id === 'backup' && exitCode === 0 ? ctx.backupFile : undefined,
+    });
+    if (exitCode !== 0) this.deps.tasks.showTerminal(id);
+    void this.deps.repo.refresh(`checklist ${id}`);
+  }
+
+  private async runCheck(id: StepId, caps: Capabilities): Promise<void> {
+    const { entry } = this.target();
+    const project = entry.project;
+    const s = this.deps.services;
+    await this.persist(startStep(this.state, id, { caps }));
+    const finish = async (
+      ok: boolean,
+      reason: string,
+      detail?: Record<string, string | number | boolean | null>,
+    ) => {
+      await this.persist(endCheck(this.state, id, { ok, reason, detail }));
+      await this.audit({ step: id, event: ok ? 'done' : 'failed', reason, detail });
+    };
+    try {
+      switch (id) {
+        case 'identify': {
+          await this.deps.repo.refresh('checklist identify');
+          const { env } = this.target();
+          const state = this.migrationState(env);
+          this.state = { ...this.state, migrationState: state };
+          if (s.dependents) this.dependents = await s.dependents({ project, migration: this.key.migration });
+          const m = env.status?.migrations.find((x) => x.name === this.key.migration);
+          if (state === 'applied' || state === 'failed')
+            return await finish(true, '', { state: m?.state ?? state });
+          return await finish(
+            false,
+            `${this.key.migration} reads ${m?.state ?? 'unknown'} in ${this.key.environment}: there is nothing to roll back there.`,
+            { state: m?.state ?? null },
+          );
+        }
+        case 'script': {
+          const r = await s.generate!({ project, migration: this.key.migration });
+          return await finish(true, '', { file: r.file });
+        }
+        case 'verify': {
+          const r = await s.verify!({ project, migration: this.key.migration });
+          return await finish(r.result === 'verified', r.summary, { result: r.result, summary: r.summary });
+        }
+        case 'impact': {
+          const r = await s.impact!({ project, migration: this.key.migration, url: this.secretEnvUrl() });
+          return await finish(true, '', { summary: r.summary });
+        }
+        case 'confirm': {
+          await this.deps.repo.refresh('checklist confirm');
+          const { env } = this.target();
+          const m = env.status?.migrations.find((x) => x.name === this.key.migration);
+          const outcome = confirmOutcome(m);
+          const health = await this.healthCheck(project.root);
+          const detail = { state: m?.state ?? null, ...(health ? { health: health.text } : {}) };
+          return await finish(
+            outcome.ok && (health?.ok ?? true),
+            health && !health.ok ? `${outcome.reason} Health check: ${health.text}` : outcome.reason,
+            detail,
+          );
+        }
+        default:
+          throw new ChecklistError(`"${stepDefinition(id).title}" does not run by itself.`);
+      }
+    } catch (e) {
+      if (this.state.steps[id].state === 'running') await finish(false, redactSecrets((e as Error).message));
+      throw e;
+    }
+  }
+
+  private secretEnvUrl(): string {
+    const { env } = this.target();
+    if (!env.resolved?.url)
+      throw new ChecklistError(`Environment "${this.key.environment}" has no connection string.`);
+    return env.resolved.url;
+  }
+
+  private async healthCheck(root: string): Promise<{ ok: boolean; text: string } | undefined> {
+    const url = readRunbookSettings(vscode.Uri.file(root)).healthUrl;
+    if (!url) return undefined;
+    try {
+      const res = await fetch(url, { method: 'GET', signal: AbortSignal.timeout(10_000) });
+      return { ok: res.ok, text: `GET ${redactSecrets(url)} → ${res.status} ${res.statusText}` };
+    } catch (e) {
+      return { ok: false, text: `GET ${redactSecrets(url)} failed: ${(e as Error).message}` };
+    }
+  }
+
+  private async followUp(action: FollowUpAction): Promise<void> {
+    const { entry } = this.target();
+    const dir = path.join(entry.project.migrationsDir, this.key.migration);
+    switch (action) {
+      case 'keepFolder':
+        await this.audit({
+          step: 'followUp',
+          event: 'done',
+          reason: 'kept the migration folder (it reads pending; migrate deploy re-applies it)',
+        });
+        void vscode.window.showInformationMessage(
+          `${this.key.migration} stays in the migrations folder: it now reads pending, and the next \`prisma migrate deploy\` applies it again. Delete it (or fix it) before deploying.`,
+        );
+        return;
+      case 'deleteFolder': {
+        const choice = await vscode.window.showWarningMessage(
+          `Delete the folder ${this.key.migration} (migration.sql and down.sql)? The history then reads up to date without it; other clones and environments where it is still applied will report it as missing locally. Commit the deletion so every environment agrees.`,
+          { modal: true },
+          'Delete Folder',
+        );
+        if (choice !== 'Delete Folder') return;
+        await fs.rm(dir, { recursive: true, force: true });
+        await this.audit({ step: 'followUp', event: 'done', reason: `deleted ${dir}` });
+        void this.deps.repo.refresh('checklist follow-up');
+        return;
+      }
+      case 'dbPull': {
+        const cmd = dbPullCommand(this.commandContext());
+        const secretEnv = this.secretEnv(this.key.environment);
+        await this.audit({ step: 'followUp', event: 'start', commandLine: cmd.display });
+        const { exitCode } = await this.deps.tasks.run(cmd, {
+          id: 'followUp',
+          name: `prisma db pull — ${this.key.environment}`,
+          folder: vscode.workspace.getWorkspaceFolder(vscode.Uri.file(entry.project.root)),
+          secretEnv,
+        });
+        await this.audit({
+          step: 'followUp',
+          event: exitCode === 0 ? 'finish' : 'failed',
+          commandLine: cmd.display,
+          exitCode: exitCode ?? null,
+        });
+        return;
+      }
+      case 'deploy':
+        throw new ChecklistError(
+          'Deploy from the checklist is not offered: run `prisma migrate deploy` when the fixed migration is ready.',
+        );
+    }
+  }
+
+  dispose(): void {
+    ChecklistPanel.open.delete(storageKey(this.key));
+    for (const d of this.disposables) d.dispose();
+    this.panel.dispose();
+  }
+}

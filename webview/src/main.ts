@@ -1,0 +1,510 @@
+/**
+ * The rollback checklist webview (browser bundle). It renders the `ChecklistView` the host
+ * sends and posts user intents back; it never decides anything itself (gates, states and
+ * command lines come from the host). Messages both ways follow src/core/runbook/protocol.ts.
+ */
+import '@vscode-elements/elements/dist/vscode-badge/index.js';
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-icon/index.js';
+import '@vscode-elements/elements/dist/vscode-textarea/index.js';
+import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import {
+  type ChecklistView,
+  parseHostMessage,
+  type StepView,
+  type WebviewMessage,
+} from '../../src/core/runbook/protocol';
+
+interface VsCodeApi {
+  postMessage(message: WebviewMessage): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscode = acquireVsCodeApi();
+const root = document.getElementById('app')!;
+const live = document.getElementById('live')!;
+
+interface Persisted {
+  view?: ChecklistView;
+  drafts?: Record<string, string>;
+  open?: Record<string, boolean>;
+}
+const persisted = (vscode.getState() as Persisted | undefined) ?? {};
+let view: ChecklistView | undefined = persisted.view;
+/** Text typed into fields survives re-renders and reloads. */
+const drafts: Record<string, string> = persisted.drafts ?? {};
+/** Which inline forms (skip, override) are open. */
+const open: Record<string, boolean> = persisted.open ?? {};
+let error: string | undefined;
+
+function post(m: WebviewMessage) {
+  vscode.postMessage(m);
+}
+
+function save() {
+  vscode.setState({ view, drafts, open } satisfies Persisted);
+}
+
+const STATE_ICON: Record<StepView['state'], { icon: string; label: string; spin?: boolean }> = {
+  todo: { icon: 'circle-large-outline', label: 'To do' },
+  running: { icon: 'loading', label: 'Running', spin: true },
+  done: { icon: 'pass-filled', label: 'Done' },
+  failed: { icon: 'error', label: 'Failed' },
+  skipped: { icon: 'circle-slash', label: 'Skipped' },
+};
+
+type Attrs = Record<string, string | boolean | undefined>;
+
+function h(tag: string, attrs: Attrs = {}, ...children: (Node | string | undefined | false)[]): HTMLElement {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === false) continue;
+    if (v === true) el.setAttribute(k, '');
+    else el.setAttribute(k, v);
+  }
+  for (const c of children) if (c !== undefined && c !== false) el.append(c);
+  return el;
+}
+
+function button(
+  id: string,
+  label: string,
+  onClick: () => void,
+  o: { icon?: string; secondary?: boolean; disabled?: boolean; title?: string } = {},
+) {
+  const b = h('vscode-button', {
+    id,
+    icon: o.icon,
+    secondary: o.secondary,
+    disabled: o.disabled,
+    title: o.title,
+    'aria-label': o.title ?? label,
+  });
+  b.textContent = label;
+  b.addEventListener('click', () => {
+    if (!(b as unknown as { disabled: boolean }).disabled) onClick();
+  });
+  return b;
+}
+
+function textField(id: string, placeholder: string, label: string) {
+  const f = h('vscode-textfield', { id, placeholder, 'aria-label': label }) as HTMLElement & {
+    value: string;
+  };
+  f.value = drafts[id] ?? '';
+  f.addEventListener('input', () => {
+    drafts[id] = f.value;
+    save();
+  });
+  return f;
+}
+
+function time(iso?: string): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return d.toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' });
+}
+
+function duration(a?: string, b?: string): string {
+  if (!a || !b) return '';
+  const ms = new Date(b).getTime() - new Date(a).getTime();
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+function detailText(s: StepView): string[] {
+  const d = s.detail ?? {};
+  const out: string[] = [];
+  if (typeof d.file === 'string')
+    out.push(`File: ${d.file}${typeof d.size === 'string' ? ` (${d.size})` : ''}`);
+  if (typeof d.result === 'string') out.push(`Result: ${d.result}`);
+  if (typeof d.summary === 'string') out.push(d.summary);
+  if (typeof d.state === 'string') out.push(`State: ${d.state}`);
+  if (typeof d.health === 'string') out.push(`Health: ${d.health}`);
+  return out;
+}
+
+function stepActions(s: StepView): HTMLElement {
+  const bar = h('div', { class: 'actions' });
+  const running = s.state === 'running';
+  const canRun = s.allowed && s.available && !running;
+  const runLabel = s.state === 'failed' || s.state === 'done' ? 'Run again' : 'Run';
+  if (s.kind === 'task' || s.kind === 'check') {
+    if (s.typeToConfirm !== undefined) {
+      const field = textField(`${s.id}-typed`, s.typeToConfirm, `Type ${s.typeToConfirm} to confirm`);
+      bar.append(
+        h(
+          'label',
+          { for: `${s.id}-typed`, class: 'confirm-label' },
+          `Type “${s.typeToConfirm}” to run it there:`,
+        ),
+        field,
+      );
+      bar.append(
+        button(
+          `${s.id}-run`,
+          runLabel,
+          () => post({ type: 'run', step: s.id, typed: drafts[`${s.id}-typed`] ?? '' }),
+          {
+            icon: 'play',
+            disabled: !canRun,
+            title: `${runLabel}: ${s.title}`,
+          },
+        ),
+      );
+    } else {
+      bar.append(
+        button(`${s.id}-run`, runLabel, () => post({ type: 'run', step: s.id }), {
+          icon: 'play',
+          disabled: !canRun,
+          title: `${runLabel}: ${s.title}`,
+        }),
+      );
+    }
+  } else if (s.state !== 'done') {
+    bar.append(
+      button(`${s.id}-complete`, 'Mark done', () => post({ type: 'complete', step: s.id }), {
+        icon: 'check',
+        disabled: !s.allowed || running,
+        title: `Mark done: ${s.title}`,
+      }),
+    );
+  }
+  if (s.kind === 'task' && (s.state === 'failed' || s.state === 'done' || running)) {
+    bar.append(
+      button(
+        `${s.id}-terminal`,
+        'Show terminal',
+        () => post({ type: 'open', target: 'terminal', step: s.id }),
+        { icon: 'terminal', secondary: true },
+      ),
+    );
+  }
+  if (s.state !== 'skipped' && !running) {
+    bar.append(
+      button(
+        `${s.id}-skip-open`,
+        'Skip…',
+        () => {
+          open[`${s.id}-skip`] = !open[`${s.id}-skip`];
+          save();
+          render();
+          document.getElementById(`${s.id}-skip-reason`)?.focus();
+        },
+        { secondary: true, title: `Skip ${s.title} (a reason is recorded)` },
+      ),
+    );
+  }
+  if ((s.state === 'done' || s.state === 'skipped' || s.state === 'failed') && !running) {
+    bar.append(
+      button(`${s.id}-reset`, 'Reset', () => post({ type: 'reset', step: s.id }), {
+        secondary: true,
+        icon: 'discard',
+        title: `Reset ${s.title} to to-do`,
+      }),
+    );
+  }
+  return bar;
+}
+
+function skipForm(s: StepView): HTMLElement | undefined {
+  if (!open[`${s.id}-skip`] || s.state === 'skipped') return undefined;
+  const id = `${s.id}-skip-reason`;
+  return h(
+    'div',
+    { class: 'inline-form' },
+    h('label', { for: id }, 'Why is it skipped? (recorded in the audit log)'),
+    textField(id, 'Reason', `Reason for skipping ${s.title}`),
+    button(`${s.id}-skip`, 'Skip step', () => {
+      post({ type: 'skip', step: s.id, reason: drafts[id] ?? '' });
+      open[`${s.id}-skip`] = false;
+      drafts[id] = '';
+      save();
+    }),
+  );
+}
+
+function overrideForm(s: StepView): HTMLElement | undefined {
+  if (!s.overridable) return undefined;
+  if (s.overridden) {
+    return h(
+      'p',
+      { class: 'override' },
+      h('vscode-icon', { name: 'shield' }),
+      ` Gate overridden: “${s.overridden.reason}” (${time(s.overridden.at)})`,
+    );
+  }
+  const id = `${s.id}-override-reason`;
+  return h(
+    'details',
+    { class: 'inline-form' },
+    h('summary', {}, 'Override this gate…'),
+    h('label', { for: id }, 'Reason (at least 10 characters, recorded in the audit log)'),
+    textField(
+      id,
+      'e.g. provider snapshot taken at 14:02, restored and checked',
+      `Reason for overriding the gate of ${s.title}`,
+    ),
+    button(
+      `${s.id}-override`,
+      'Override gate',
+      () => post({ type: 'override', step: s.id, reason: drafts[id] ?? '' }),
+      {
+        icon: 'unlock',
+        secondary: true,
+      },
+    ),
+  );
+}
+
+function extras(s: StepView, v: ChecklistView): (HTMLElement | undefined)[] {
+  switch (s.id) {
+    case 'identify':
+      return [
+        v.statusLine ? h('p', { class: 'status' }, v.statusLine) : undefined,
+        v.dependents?.length
+          ? h(
+              'p',
+              { class: 'warn' },
+              h('vscode-icon', { name: 'warning' }),
+              ` Later migrations depend on it: ${v.dependents.join(', ')}`,
+            )
+          : h('p', { class: 'muted' }, 'Dependent later migrations: not available yet (needs the verifier).'),
+      ];
+    case 'review':
+      return [
+        h(
+          'div',
+          { class: 'actions' },
+          button('review-diff', 'Open side by side', () => post({ type: 'open', target: 'diff' }), {
+            icon: 'diff',
+            secondary: true,
+          }),
+          button(
+            'review-migration',
+            'Open migration.sql',
+            () => post({ type: 'open', target: 'migration' }),
+            { icon: 'go-to-file', secondary: true },
+          ),
+          button('review-rollback', 'Open rollback', () => post({ type: 'open', target: 'rollback' }), {
+            icon: 'go-to-file',
+            secondary: true,
+          }),
+        ),
+      ];
+    case 'notify': {
+      const ta = h('vscode-textarea', {
+        id: 'notify-text',
+        readonly: true,
+        rows: '7',
+        'aria-label': 'Message to the team',
+      }) as HTMLElement & { value: string };
+      ta.value = v.notifyText;
+      return [
+        ta,
+        h(
+          'div',
+          { class: 'actions' },
+          button('notify-copy', 'Copy', () => post({ type: 'copy', text: v.notifyText }), {
+            icon: 'copy',
+            secondary: true,
+          }),
+        ),
+      ];
+    }
+    case 'backup':
+      return s.state === 'done'
+        ? [
+            h(
+              'div',
+              { class: 'actions' },
+              button('backup-reveal', 'Reveal file', () => post({ type: 'open', target: 'backup' }), {
+                icon: 'folder-opened',
+                secondary: true,
+              }),
+            ),
+          ]
+        : [];
+    case 'followUp':
+      return [
+        h(
+          'p',
+          { class: 'muted' },
+          'Keep the folder: the migration reads pending and the next `migrate deploy` applies it again. Delete it: the history is clean, and schema.prisma must be brought back in line (prisma db pull).',
+        ),
+        h(
+          'div',
+          { class: 'actions' },
+          button('follow-schema', 'Open schema.prisma', () => post({ type: 'open', target: 'schema' }), {
+            icon: 'go-to-file',
+            secondary: true,
+          }),
+          button('follow-pull', 'prisma db pull', () => post({ type: 'followUp', action: 'dbPull' }), {
+            icon: 'terminal',
+            secondary: true,
+          }),
+          button('follow-keep', 'Keep folder', () => post({ type: 'followUp', action: 'keepFolder' }), {
+            icon: 'check',
+            secondary: true,
+          }),
+          button(
+            'follow-delete',
+            'Delete folder…',
+            () => post({ type: 'followUp', action: 'deleteFolder' }),
+            { icon: 'trash', secondary: true },
+          ),
+        ),
+      ];
+    default:
+      return [];
+  }
+}
+
+function stepItem(s: StepView, v: ChecklistView): HTMLElement {
+  const st = STATE_ICON[s.state];
+  const meta = [
+    s.startedAt ? `started ${time(s.startedAt)}` : '',
+    s.finishedAt && s.startedAt
+      ? `took ${duration(s.startedAt, s.finishedAt)}`
+      : s.finishedAt
+        ? time(s.finishedAt)
+        : '',
+    s.exitCode !== undefined ? `exit code ${s.exitCode === null ? '—' : s.exitCode}` : '',
+  ].filter(Boolean);
+  return h(
+    'li',
+    {
+      class: `step ${s.state}${s.available ? '' : ' unavailable'}`,
+      id: `step-${s.id}`,
+      'aria-labelledby': `title-${s.id}`,
+    },
+    h(
+      'div',
+      { class: 'step-head' },
+      h('vscode-icon', {
+        name: st.icon,
+        spin: st.spin,
+        class: `state-icon ${s.state}`,
+        'aria-hidden': 'true',
+      }),
+      h('h2', { id: `title-${s.id}` }, `${s.number}. ${s.title}`),
+      h(
+        'vscode-badge',
+        { variant: 'counter', class: `badge ${s.state}`, 'aria-label': `State: ${st.label}` },
+        st.label,
+      ),
+    ),
+    h('p', { class: 'description' }, s.description),
+    meta.length ? h('p', { class: 'meta' }, meta.join(' · ')) : undefined,
+    !s.available
+      ? h(
+          'p',
+          { class: 'unavailable-reason', role: 'note' },
+          h('vscode-icon', { name: 'info' }),
+          ` ${s.unavailableReason ?? 'Not available yet.'}`,
+        )
+      : undefined,
+    s.commandLine
+      ? h(
+          'div',
+          { class: 'command' },
+          h('span', { class: 'muted' }, s.state === 'todo' ? 'Will run:' : 'Ran:'),
+          h('code', {}, s.commandLine),
+        )
+      : undefined,
+    s.note ? h('p', { class: 'note' }, s.note) : undefined,
+    s.reason ? h('p', { class: s.state === 'failed' ? 'error-text' : 'muted' }, s.reason) : undefined,
+    ...detailText(s).map((t) => h('p', { class: 'detail' }, t)),
+    s.available && s.blockers.length && s.state !== 'running'
+      ? h(
+          'ul',
+          { class: 'blockers', 'aria-label': 'Why it is disabled' },
+          ...s.blockers.map((b) => h('li', {}, h('vscode-icon', { name: 'lock' }), ` ${b}`)),
+        )
+      : undefined,
+    overrideForm(s),
+    ...extras(s, v),
+    stepActions(s),
+    skipForm(s),
+  );
+}
+
+function render() {
+  const focused = document.activeElement?.id;
+  root.replaceChildren();
+  if (!view) {
+    root.append(h('p', { class: 'muted' }, 'Loading the checklist…'));
+    return;
+  }
+  const v = view;
+  const done = v.steps.filter((s) => s.state === 'done' || s.state === 'skipped').length;
+  root.append(
+    h(
+      'header',
+      {},
+      h('h1', {}, v.title),
+      h(
+        'p',
+        { class: 'sub' },
+        `${v.projectLabel} · environment `,
+        h('strong', {}, v.environment),
+        v.protected
+          ? h('span', { class: 'protected' }, h('vscode-icon', { name: 'shield' }), ' protected')
+          : '',
+        ` · ${done} of ${v.steps.length} steps done or skipped`,
+      ),
+      h(
+        'div',
+        { class: 'actions' },
+        h('span', { class: 'muted' }, 'Runner:'),
+        button('runner-bundled', 'Bundled CLI', () => post({ type: 'setRunner', runner: 'bundled' }), {
+          secondary: v.runner !== 'bundled',
+          title: 'Run the steps with the CLI bundled in this extension (prisma-rollback)',
+        }),
+        button(
+          'runner-prisma',
+          'Project Prisma CLI',
+          () => post({ type: 'setRunner', runner: 'prismaCli' }),
+          {
+            secondary: v.runner !== 'prismaCli',
+            title: "Run the steps with the project's own Prisma CLI (prisma db execute / migrate resolve)",
+          },
+        ),
+        button('refresh', 'Refresh', () => post({ type: 'refresh' }), { icon: 'refresh', secondary: true }),
+        button('audit', 'Audit log', () => post({ type: 'open', target: 'auditLog' }), {
+          icon: 'output',
+          secondary: true,
+          title: `Open ${v.auditLog}`,
+        }),
+      ),
+      error ? h('p', { class: 'error-text', role: 'alert' }, error) : undefined,
+    ),
+    h('ol', { class: 'steps', 'aria-label': 'Rollback steps' }, ...v.steps.map((s) => stepItem(s, v))),
+  );
+  if (focused) document.getElementById(focused)?.focus();
+}
+
+window.addEventListener('message', (e: MessageEvent) => {
+  const m = parseHostMessage(e.data);
+  if (!m) return;
+  if (m.type === 'state') {
+    const before = view ? new Map(view.steps.map((s) => [s.id, s.state])) : undefined;
+    view = m.view;
+    error = undefined;
+    save();
+    render();
+    if (before) {
+      const changed = view.steps.filter((s) => before.get(s.id) !== s.state);
+      if (changed.length)
+        live.textContent = changed.map((s) => `${s.title}: ${STATE_ICON[s.state].label}`).join('. ');
+    }
+  } else if (m.type === 'error') {
+    error = m.message;
+    render();
+    live.textContent = m.message;
+  }
+});
+
+render();
+post({ type: 'ready' });
