@@ -12,8 +12,8 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { UrlExpression } from './types';
 import { stripAnsi } from './config-file';
+import type { UrlExpression } from './types';
 
 type Internals = typeof import('@prisma/internals');
 let internalsPromise: Promise<Internals> | undefined;
