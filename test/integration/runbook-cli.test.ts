@@ -135,6 +135,28 @@ describe('runbook CLI commands', () => {
     expect(await query(prod.url, 'SELECT email FROM "User"')).toEqual([{ email: 'a@x.io' }]);
   });
 
+  it('environments passed by the extension (PRISMA_ROLLBACK_ENVIRONMENTS, no secrets) replace .vscode/settings.json', async () => {
+    const saved = env;
+    env = {
+      ...saved,
+      PRISMA_ROLLBACK_ENVIRONMENTS: JSON.stringify([{ name: 'staging', urlEnv: 'STAGING_URL' }]),
+      STAGING_URL: local.url,
+    };
+    try {
+      const d = await cli('deploy', '--env', 'staging');
+      expect(d.code).toBe(0);
+      expect(d.out).toContain('applied 20240101000000_init');
+      expect(await query(local.url, 'SELECT count(*)::int AS n FROM _prisma_migrations')).toEqual([{ n: 2 }]);
+      expect((await cli('deploy', '--env', 'production')).err).toContain('No environment "production"');
+      env = { ...env, PRISMA_ROLLBACK_ENVIRONMENTS: '{"name":"x"}' };
+      expect((await cli('deploy', '--env', 'staging')).err).toContain(
+        'PRISMA_ROLLBACK_ENVIRONMENTS is not a JSON array',
+      );
+    } finally {
+      env = saved;
+    }
+  });
+
   it('usage errors and unconfigured environments exit 2 with a reason', async () => {
     expect((await cli('apply-down', '--env', 'production')).code).toBe(2);
     const noEnv = await cli('backup');
