@@ -1,7 +1,7 @@
 /**
- * Entry point of the VS Code extension. Activation registers the view, the CodeLens and the
- * commands and starts the first refresh without waiting for it; the project and status modules
- * (and the schema engine's WebAssembly) load on that first refresh, not here.
+ * Entry point of the VS Code extension. Activation only registers the view, the CodeLens and the
+ * commands. The project and status modules (dist/core-api.js, the schema engine's WebAssembly)
+ * load on the first refresh, which starts when the view is shown or a migration.sql is opened.
  */
 import * as vscode from 'vscode';
 import { MIGRATION_SQL_SELECTOR, MigrationCodeLensProvider } from './vscode/codelens';
@@ -22,7 +22,8 @@ export function activate(context: vscode.ExtensionContext): void {
     return;
   }
   const started = performance.now();
-  void vscode.commands.executeCommand('setContext', 'prismaRollback.state', 'loading');
+  const initialState = vscode.workspace.workspaceFolders?.length ? 'loading' : 'noWorkspace';
+  void vscode.commands.executeCommand('setContext', 'prismaRollback.state', initialState);
 
   const log = vscode.window.createOutputChannel('Prisma Rollback', { log: true });
   const repo = new MigrationsRepository(context.secrets, log);
@@ -48,10 +49,10 @@ export function activate(context: vscode.ExtensionContext): void {
     ...registerCommands({ repo, log, secrets: context.secrets }),
   );
 
+  // The first refresh starts when the view is shown or a migration.sql is opened (repo.ensureStarted).
   log.info(
     `Activated in ${(performance.now() - started).toFixed(1)} ms (VS Code ${vscode.version}, Node.js ${process.versions.node})`,
   );
-  void repo.refresh('activation');
 }
 
 export async function deactivate(): Promise<void> {

@@ -31,6 +31,7 @@ export class MigrationCodeLensProvider implements vscode.CodeLensProvider, vscod
 
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
     if (!readSettings(document.uri).codeLensEnabled) return [];
+    this.repo.ensureStarted();
     const found = this.repo.findMigration(document.uri.fsPath);
     if (!found) return [];
     const { entry, name } = found;

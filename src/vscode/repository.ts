@@ -74,6 +74,8 @@ export class MigrationsRepository implements vscode.Disposable {
   private rerun = false;
   private lastRefresh = 0;
   private disposed = false;
+  /** Nothing is read (no core loaded, no database contacted) until the view or a CodeLens needs it. */
+  private started = false;
 
   constructor(
     private readonly secrets: vscode.SecretStorage,
@@ -83,7 +85,9 @@ export class MigrationsRepository implements vscode.Disposable {
     this.disposables.push(
       this.changed,
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.scheduleRefresh('workspace folders changed')),
-      vscode.workspace.onDidGrantWorkspaceTrust(() => void this.refresh('workspace trusted')),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => {
+        if (this.started) void this.refresh('workspace trusted');
+      }),
       vscode.window.onDidChangeWindowState((s) => {
         const age = readSettings().refreshOnFocusAfterMs;
         if (s.focused && age > 0 && this.lastRefresh > 0 && Date.now() - this.lastRefresh >= age) {
@@ -157,9 +161,16 @@ export class MigrationsRepository implements vscode.Disposable {
     return entry ? { entry, name: path.basename(migrationDir) } : undefined;
   }
 
-  /** Refresh after a quiet period (file changes come in bursts). */
+  /** Starts the first refresh when something first needs the state (the view is shown, a migration.sql is opened). */
+  ensureStarted(): void {
+    if (this.started || this.disposed) return;
+    this.started = true;
+    void this.refresh('first use');
+  }
+
+  /** Refresh after a quiet period (file changes come in bursts); ignored until the state was first needed. */
   scheduleRefresh(reason: string): void {
-    if (this.disposed) return;
+    if (this.disposed || !this.started) return;
     if (this.debounce) clearTimeout(this.debounce);
     this.debounce = setTimeout(() => {
       this.debounce = undefined;
@@ -170,6 +181,7 @@ export class MigrationsRepository implements vscode.Disposable {
   /** Refresh now; concurrent requests are coalesced into one more run after the current one. */
   refresh(reason = 'requested'): Promise<void> {
     if (this.disposed) return Promise.resolve();
+    this.started = true;
     if (this.running) {
       this.rerun = true;
       return this.running;

@@ -88,6 +88,7 @@ export class MigrationsTreeProvider implements vscode.TreeDataProvider<Migration
 
   getChildren(node?: MigrationsNode): MigrationsNode[] {
     if (!node) {
+      this.repo.ensureStarted();
       const state = this.repo.state;
       if (state === 'noWorkspace' || state === 'noProjects' || state === 'notConfigured' || state === 'error')
         return [];
