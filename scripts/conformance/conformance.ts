@@ -22,7 +22,7 @@ import {
   type MigrationSource,
   SqlParseError,
 } from '../../src/core/sql';
-import { checkRollbacks, type RoundTripOutcome, roundTripOk } from '../../src/core/sql/roundtrip';
+import { checkRollbacks, type RoundTripOutcome, roundTripVerdict } from '../../src/core/sql/roundtrip';
 
 const root = path.resolve(__dirname, '..', '..');
 const corpus = process.env.ROLLBACK_CORPUS_DIR ?? path.resolve(root, '..', 'shared', 'corpus');
@@ -191,14 +191,12 @@ async function main(): Promise<void> {
         try {
           const outcomes = await checkRollbacks((sql) => client.query(sql), history);
           for (const o of outcomes) {
-            if (roundTripOk(o)) t.restored++;
-            else if (o.applyError) {
+            const v = roundTripVerdict(o);
+            if (v === 'restored') t.restored++;
+            else if (v === 'historyBroken') {
               t.historyBroken++;
               failures.push(`${project}/${o.name}: ${failureReason(o)}`);
-            } else if (
-              o.rollback?.warnings.some((w) => EXPECTED_FAILURE_KINDS.has(w.kind)) &&
-              (o.downError || o.reapplyError)
-            ) {
+            } else if (v === 'flagged') {
               t.flaggedFailures++;
               if (verbose) console.log(`  flagged failure ${project}/${o.name}: ${failureReason(o)}`);
             } else {

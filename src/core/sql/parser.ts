@@ -15,13 +15,20 @@ let loading: Promise<LibPgQuery> | undefined;
 /** Loads the parser's WebAssembly once (about 50 ms); later calls return at once. */
 export async function initSqlParser(): Promise<void> {
   if (lib) return;
-  loading ??= import('libpg-query').then(async (m) => {
-    // The CommonJS build is reached through `default` when imported from ESM.
-    const mod = ((m as unknown as { default?: LibPgQuery }).default ?? m) as LibPgQuery;
-    await mod.loadModule();
-    lib = mod;
-    return mod;
-  });
+  loading ??= import('libpg-query')
+    .then(async (m) => {
+      // The CommonJS build is reached through `default` when imported from ESM.
+      const mod = ((m as unknown as { default?: LibPgQuery }).default ?? m) as LibPgQuery;
+      await mod.loadModule();
+      lib = mod;
+      return mod;
+    })
+    .catch((e: unknown) => {
+      const why = e instanceof Error ? e.message : String(e);
+      throw new Error(
+        `Cannot load the PostgreSQL parser (libpg-query.wasm): ${why}. A bundled build must ship libpg-query.wasm next to its script.`,
+      );
+    });
   await loading;
 }
 

@@ -151,3 +151,23 @@ export function roundTripOk(o: RoundTripOutcome): boolean {
     !o.skipped && !!o.rollback && !o.applyError && !o.downError && reapplyOk && o.differences.length === 0
   );
 }
+
+export type RoundTripVerdict = 'restored' | 'flagged' | 'failed' | 'historyBroken' | 'parseError' | 'skipped';
+
+/**
+ * How a round trip ended: `restored` (schema exactly as before), `flagged` (it failed or differs,
+ * and the rollback warned that it could: backfill, enum values, casts, irreversible steps),
+ * `failed` (unannounced), `historyBroken` (the forward migration itself does not apply here),
+ * `parseError`, `skipped`.
+ */
+export function roundTripVerdict(o: RoundTripOutcome): RoundTripVerdict {
+  if (o.skipped) return 'skipped';
+  if (!o.rollback) return 'parseError';
+  if (roundTripOk(o)) return 'restored';
+  if (o.applyError) return 'historyBroken';
+  const kinds = new Set(o.rollback.warnings.map((w) => w.kind));
+  const announced = ['needsBackfill', 'enumValue', 'mayFail', 'irreversible', 'dataNotRestored'].some((k) =>
+    kinds.has(k as never),
+  );
+  return announced ? 'flagged' : 'failed';
+}
