@@ -107,15 +107,6 @@ function add(into: Record<string, number>, key: string, n = 1): void {
   into[key] = (into[key] ?? 0) + n;
 }
 
-/** Warning kinds whose flagged failure is expected on a database with rows (the warning says so). */
-const EXPECTED_FAILURE_KINDS = new Set([
-  'needsBackfill',
-  'enumValue',
-  'irreversible',
-  'dataNotRestored',
-  'mayFail',
-]);
-
 function failureReason(o: RoundTripOutcome): string {
   if (o.applyError) return `migration itself fails: ${o.applyError}`;
   if (o.downError) return `down.sql fails: ${o.downError}`;
