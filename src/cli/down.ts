@@ -3,9 +3,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { readMigrationsFolder } from '../core/migrations';
 import {
+  DOWN_SQL_CONFLICT_REASONS,
+  downSqlConflict,
   generateRollback,
-  isDownSqlHandEdited,
-  isDownSqlStale,
   type RollbackResult,
   SqlParseError,
 } from '../core/sql';
@@ -119,23 +119,12 @@ export const downCommand: CliCommand = {
         : path.join(target.dir, 'down.sql');
       if (await exists(written)) {
         const current = await fs.readFile(written, 'utf8');
-        if (current === result.sql) {
-          io.err(`${path.relative(io.cwd, written) || written} is already up to date.`);
-        } else if (!has(args, 'force')) {
-          const edited = isDownSqlHandEdited(current);
-          const stale = isDownSqlStale(current, target.sql);
-          const why =
-            edited === undefined
-              ? 'it was written by hand'
-              : edited
-                ? 'it was edited by hand after it was generated'
-                : stale
-                  ? 'it was generated from an earlier migration.sql'
-                  : 'it differs from what would be generated now';
+        const conflict = downSqlConflict(current, result.sql, target.sql);
+        if (!conflict) io.err(`${path.relative(io.cwd, written) || written} is already up to date.`);
+        else if (!has(args, 'force'))
           throw new CliError(
-            `${written} already exists (${why}); nothing was written. Pass --force to overwrite it, or --out FILE (e.g. down.new.sql) to write beside it.`,
+            `${written} already exists (${DOWN_SQL_CONFLICT_REASONS[conflict]}); nothing was written. Pass --force to overwrite it, or --out FILE (e.g. down.new.sql) to write beside it.`,
           );
-        }
       }
       await fs.writeFile(written, result.sql, 'utf8');
     }

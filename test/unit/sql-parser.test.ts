@@ -4,9 +4,11 @@ import {
   implicitConstraintName,
   implicitIndexName,
   initSqlParser,
+  downSqlConflict,
   isDownSqlHandEdited,
   isDownSqlStale,
   parseMigrationSync,
+  prismaWarningsOf,
   quoteIdent,
   SqlParseError,
 } from '../../src/core/sql';
@@ -136,5 +138,47 @@ describe('down.sql header', () => {
     expect(isDownSqlHandEdited(r.sql.replace(/\n/g, '\r\n'))).toBe(false);
     expect(isDownSqlHandEdited(r.sql.replace('DROP COLUMN "b"', 'DROP COLUMN "b" CASCADE'))).toBe(true);
     expect(isDownSqlHandEdited('ALTER TABLE "A" DROP COLUMN "b";')).toBeUndefined();
+  });
+});
+
+describe('existing down.sql', () => {
+  const history = [
+    { name: '1', sql: 'CREATE TABLE "A" ("id" INT);' },
+    {
+      name: '2',
+      sql: `/*
+  Warnings:
+
+  - You are about to drop the column \`b\` on the \`A\` table. All the data in the column will be lost.
+  - A unique constraint covering the columns \`[c]\` on the table \`A\` will be added. If there are existing
+    duplicate values, this will fail.
+
+*/
+ALTER TABLE "A" ADD COLUMN "c" INT;`,
+    },
+  ];
+
+  it("carries Prisma's /* Warnings */ into the header", () => {
+    const r = generateRollbackSync(history, 1);
+    expect(prismaWarningsOf(history[1].sql)).toEqual([
+      'You are about to drop the column `b` on the `A` table. All the data in the column will be lost.',
+      'A unique constraint covering the columns `[c]` on the table `A` will be added. If there are existing duplicate values, this will fail.',
+    ]);
+    expect(r.sql).toContain(
+      '-- Prisma warned when it generated the migration:\n--   You are about to drop the column',
+    );
+    expect(isDownSqlHandEdited(r.sql)).toBe(false);
+  });
+
+  it('says what would be lost by overwriting', () => {
+    const r = generateRollbackSync(history, 1);
+    expect(downSqlConflict(r.sql, r.sql, history[1].sql)).toBeUndefined();
+    expect(downSqlConflict('DROP TABLE x;', r.sql, history[1].sql)).toBe('handWritten');
+    expect(downSqlConflict(`${r.sql}-- mine\n`, r.sql, history[1].sql)).toBe('handEdited');
+    const older = generateRollbackSync(
+      [history[0], { name: '2', sql: 'ALTER TABLE "A" ADD COLUMN "c" BIGINT;' }],
+      1,
+    );
+    expect(downSqlConflict(older.sql, r.sql, history[1].sql)).toBe('stale');
   });
 });

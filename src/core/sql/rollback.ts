@@ -236,6 +236,11 @@ function render(
       '-- !! Some steps cannot be undone from SQL: see the IRREVERSIBLE blocks below and restore from the backup.',
     );
   for (const p of historyProblems) lines.push(`-- Note: ${p}`);
+  const prismaWarnings = prismaWarningsOf(migration.sql);
+  if (prismaWarnings.length) {
+    lines.push('-- Prisma warned when it generated the migration:');
+    for (const w of prismaWarnings) lines.push(`--   ${w}`);
+  }
   lines.push(
     '-- Review every WARNING before running this script; it undoes the migration statement by statement, last first.',
   );
@@ -337,3 +342,43 @@ export function isDownSqlHandEdited(downSql: string): boolean | undefined {
   const rest = text.slice(0, m.index) + text.slice(m.index + m[0].length);
   return prismaChecksum(rest) !== m[1];
 }
+
+/** The items of the `/* Warnings: … *\/` block Prisma writes at the top of a migration. */
+export function prismaWarningsOf(migrationSql: string): string[] {
+  const m = /^\s*\/\*\s*Warnings:([\s\S]*?)\*\//.exec(migrationSql);
+  if (!m) return [];
+  const items: string[] = [];
+  for (const raw of m[1].split(/\r?\n/)) {
+    const l = raw.trim();
+    if (l.startsWith('- ')) items.push(l.slice(2).trim());
+    else if (l && items.length) items[items.length - 1] += ` ${l}`;
+  }
+  return items;
+}
+
+export type DownSqlConflict = 'handWritten' | 'handEdited' | 'stale' | 'differs';
+
+/**
+ * Whether writing `generated` over an existing down.sql would lose something, and why:
+ * `handWritten` (no generator header), `handEdited` (changed after generation), `stale` (generated
+ * from an earlier migration.sql), `differs` (generated, untouched, but different now, e.g. a newer
+ * generator). `undefined`: nothing to lose (same content). Callers ask before overwriting.
+ */
+export function downSqlConflict(
+  current: string,
+  generated: string,
+  migrationSql: string,
+): DownSqlConflict | undefined {
+  if (current.replace(/\r\n/g, '\n') === generated.replace(/\r\n/g, '\n')) return undefined;
+  const edited = isDownSqlHandEdited(current);
+  if (edited === undefined) return 'handWritten';
+  if (edited) return 'handEdited';
+  return isDownSqlStale(current, migrationSql) ? 'stale' : 'differs';
+}
+
+export const DOWN_SQL_CONFLICT_REASONS: Record<DownSqlConflict, string> = {
+  handWritten: 'it was written by hand',
+  handEdited: 'it was edited by hand after it was generated',
+  stale: 'it was generated from an earlier migration.sql',
+  differs: 'it differs from what would be generated now',
+};
