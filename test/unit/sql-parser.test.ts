@@ -117,7 +117,7 @@ describe('down.sql header', () => {
       /-- Summary: 2 statements, 1 reversed, 0 with nothing to undo, 2 flagged \(1 dataLoss, 1 irreversible\), 1 irreversible/,
     );
     expect(r.sql).toMatch(
-      /-- Step 1 \(line 2\) AddColumn, undoes:\n--   ALTER TABLE "A" ADD COLUMN "b" INT\n-- WARNING \(dataLoss\)/,
+      /-- Step 1 \(line 2\) AddColumn, undoes:\n-- {3}ALTER TABLE "A" ADD COLUMN "b" INT\n-- WARNING \(dataLoss\)/,
     );
     expect(r.sql.indexOf('UPDATE')).toBeLessThan(r.sql.indexOf('DROP COLUMN'));
     expect(r.warnings.map((w) => [w.kind, w.line])).toEqual([
