@@ -18,6 +18,7 @@ import pg from 'pg';
 import { readMigrationsFolder } from '../../src/core/migrations';
 import {
   generateAllRollbacksSync,
+  generateRollbackSync,
   initSqlParser,
   type MigrationSource,
   SqlParseError,
@@ -30,6 +31,45 @@ const args = process.argv.slice(2);
 const verify = args.includes('--verify');
 const verbose = args.includes('--verbose');
 const only = args.includes('--project') ? args[args.indexOf('--project') + 1] : undefined;
+const bench = args.includes('--bench');
+const cold = args.includes('--cold') ? args[args.indexOf('--cold') + 1] : undefined;
+
+async function loadHistory(project: string): Promise<MigrationSource[]> {
+  const folder = await readMigrationsFolder(path.join(corpus, project));
+  return folder.migrations.filter((m) => m.sql !== undefined).map((m) => ({ name: m.name, sql: m.sql! }));
+}
+
+/** `--cold P`: in a fresh process, the rollback of P's last migration, WebAssembly start and replay included. */
+async function coldRun(project: string): Promise<void> {
+  const h = await loadHistory(project);
+  const start = performance.now();
+  await initSqlParser();
+  const loaded = performance.now();
+  const r = generateRollbackSync(h, h.length - 1);
+  const end = performance.now();
+  console.log(
+    JSON.stringify({ project, migration: r.migration, parserMs: loaded - start, generateMs: end - loaded, totalMs: end - start, sinceProcessStartMs: end }),
+  );
+}
+
+/** `--bench`: every rollback of langfuse (one pass, model replay included), best of 5; then a cold run. */
+async function benchRun(): Promise<void> {
+  await initSqlParser();
+  const h = await loadHistory('langfuse');
+  let best = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    generateAllRollbacksSync(h);
+    best = Math.min(best, performance.now() - t);
+  }
+  console.log(`langfuse: ${h.length} rollbacks (model replay included) in ${best.toFixed(0)} ms = ${Math.round((h.length / best) * 1000)} migrations/s (best of 5)`);
+  const { spawnSync } = await import('node:child_process');
+  const child = spawnSync(process.execPath, [process.argv[1], '--cold', 'langfuse'], { encoding: 'utf8' });
+  const c = JSON.parse(child.stdout.trim().split('\n').pop() ?? '{}');
+  console.log(
+    `langfuse, last migration alone, cold: ${c.totalMs?.toFixed(0)} ms (parser WebAssembly ${c.parserMs?.toFixed(0)} ms + replay and generation ${c.generateMs?.toFixed(0)} ms; ${c.sinceProcessStartMs?.toFixed(0)} ms after process start)`,
+  );
+}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -115,6 +155,7 @@ function failureReason(o: RoundTripOutcome): string {
 }
 
 async function main(): Promise<void> {
+  if (cold) return coldRun(cold);
   if (!fs.existsSync(corpus)) {
     console.log(`Corpus folder ${corpus} not found: nothing to check (set ROLLBACK_CORPUS_DIR).`);
     return;
@@ -256,7 +297,8 @@ async function main(): Promise<void> {
     console.log(`\n${failures.length} problems:`);
     for (const f of failures) console.log(`  ${f.length > 600 ? `${f.slice(0, 600)}…` : f}`);
   }
-  if (all.crashes || all.failures) process.exitCode = 1;
+  if (bench) await benchRun();
+  if (all.crashes || all.parseErrors) process.exitCode = 1;
 }
 
 main().catch((e) => {
