@@ -409,7 +409,7 @@ function stepItem(s: StepView, v: ChecklistView): HTMLElement {
       ? h(
           'div',
           { class: 'command' },
-          h('span', { class: 'muted' }, s.state === 'todo' ? 'Will run:' : 'Ran:'),
+          h('span', { class: 'muted' }, s.startedAt && s.state !== 'todo' ? 'Ran:' : 'Will run:'),
           h('code', {}, s.commandLine),
         )
       : undefined,

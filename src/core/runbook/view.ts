@@ -36,7 +36,8 @@ export function viewChecklist(s: ChecklistState, caps: Capabilities, x: ViewExtr
       startedAt: rec.startedAt,
       finishedAt: rec.finishedAt,
       exitCode: rec.exitCode,
-      commandLine: rec.commandLine ?? planned?.display,
+      // What ran (recorded), else what will run — a skipped step that never ran shows none.
+      commandLine: rec.commandLine ?? (rec.state === 'skipped' ? undefined : planned?.display),
       note: planned?.note,
       reason: rec.reason,
       detail: rec.detail,

@@ -353,8 +353,7 @@ export class ChecklistPanel implements vscode.Disposable {
           : env.loading
             ? 'reading status…'
             : 'not in the status',
-        env.status?.target,
-        env.resolved?.url ? maskUrl(env.resolved.url) : env.resolved?.problem,
+        env.resolved?.url ? maskUrl(env.resolved.url) : (env.resolved?.problem ?? env.status?.target),
       ]
         .filter(Boolean)
         .join(' · ');
@@ -591,7 +590,7 @@ export class ChecklistPanel implements vscode.Disposable {
       detail?: Record<string, string | number | boolean | null>,
     ) => {
       await this.persist(endCheck(this.state, id, { ok, reason, detail }));
-      await this.audit({ step: id, event: ok ? 'done' : 'failed', reason, detail });
+      await this.audit({ step: id, event: ok ? 'done' : 'failed', reason: reason || undefined, detail });
     };
     try {
       switch (id) {
