@@ -185,8 +185,14 @@ ALTER TABLE "Post" ALTER COLUMN "authorId" SET DATA TYPE BIGINT, ALTER COLUMN "s
     expect(kinds(r)).toEqual(['mayFail', 'needsBackfill']);
   });
 
-  it('Prisma column rename written as DROP + ADD', async () => {
-    await roundTrip([base, `ALTER TABLE "User" DROP COLUMN "name", ADD COLUMN "fullName" VARCHAR(100);`]);
+  it('Prisma column rename written as DROP + ADD, with a hint to move the values back', async () => {
+    const r = await roundTrip([
+      base,
+      `ALTER TABLE "User" DROP COLUMN "name", ADD COLUMN "fullName" VARCHAR(100);`,
+    ]);
+    expect(r.warnings.map((w) => w.message).join('\n')).toMatch(
+      /if "fullName" replaced "name" \(Prisma writes a rename as DROP \+ ADD\)/,
+    );
   });
 
   it('identity and generated columns', async () => {
@@ -348,6 +354,46 @@ GRANT SELECT ON "User" TO PUBLIC;`,
     ]);
     expect(r.sql).toContain(`COMMENT ON TABLE "User" IS 'people';`);
     expect(r.sql).toMatch(/^REVOKE SELECT ON "User" FROM PUBLIC( RESTRICT)?;$/m);
+  });
+});
+
+describe('row level security (Supabase)', () => {
+  it('ENABLE ROW LEVEL SECURITY and CREATE POLICY → DISABLE and DROP POLICY; DROP POLICY → the previous policy', async () => {
+    await roundTrip([
+      base,
+      `ALTER TABLE "User" ENABLE ROW LEVEL SECURITY;
+CREATE POLICY "own rows" ON "User" FOR SELECT USING ("email" = current_user);`,
+    ]);
+    await roundTrip([
+      `${base}ALTER TABLE "User" ENABLE ROW LEVEL SECURITY;
+CREATE POLICY "own rows" ON "User" FOR SELECT USING ("email" = current_user);`,
+      `DROP POLICY "own rows" ON "User";
+ALTER TABLE "User" DISABLE ROW LEVEL SECURITY;`,
+    ]);
+  });
+
+  it('DROP TABLE brings back its row level security and policies', async () => {
+    await roundTrip([
+      `${base}ALTER TABLE "User" ENABLE ROW LEVEL SECURITY;
+CREATE POLICY "own rows" ON "User" FOR SELECT USING ("email" = current_user);`,
+      `DROP TABLE "User" CASCADE;`,
+    ]);
+  });
+});
+
+describe('names PostgreSQL derives', () => {
+  it('unnamed expression indexes and table-level CHECK constraints', async () => {
+    const r = await roundTrip([
+      base,
+      `CREATE INDEX ON "User" (lower("email"));
+CREATE INDEX ON "User" (("name"::text));
+ALTER TABLE "Post" ADD CHECK ("score" >= 0);
+ALTER TABLE "Post" ADD CHECK ("score" >= 0 AND "title" <> '');`,
+    ]);
+    expect(r.sql).toContain('DROP INDEX "User_lower_idx"');
+    expect(r.sql).toContain('DROP INDEX "User_name_idx"');
+    expect(r.sql).toContain('DROP CONSTRAINT "Post_score_check"');
+    expect(r.sql).toContain('DROP CONSTRAINT "Post_check"');
   });
 });
 

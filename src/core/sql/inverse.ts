@@ -569,7 +569,19 @@ function alterTable(model: SchemaModel, n: N): StepInverse {
   if (t.extra?.relpersistence === 't') return noop('change to a temporary table');
   const parts: StepInverse[] = [];
   for (const c of n.cmds ?? []) parts.push(alterTableCmd(model, t, c.AlterTableCmd));
-  return combine(parts.reverse());
+  const result = combine(parts.reverse());
+  // Prisma writes a column rename as DROP COLUMN + ADD COLUMN in one statement
+  const cmds = (n.cmds ?? []).map((c: N) => c.AlterTableCmd);
+  const dropped = cmds.filter((c: N) => c.subtype === 'AT_DropColumn').map((c: N) => quoteIdent(c.name));
+  const added = cmds
+    .filter((c: N) => c.subtype === 'AT_AddColumn')
+    .map((c: N) => quoteIdent(c.def.ColumnDef.colname));
+  if (dropped.length && added.length)
+    result.warnings.push({
+      kind: 'dataNotRestored',
+      message: `if ${added.join(', ')} replaced ${dropped.join(', ')} (Prisma writes a rename as DROP + ADD), the rollback drops the new column's values: copy them into ${dropped.join(', ')} by hand before running the DROP COLUMN below`,
+    });
+  return result;
 }
 
 function alterTableCmd(model: SchemaModel, t: TableModel, c: N): StepInverse {

@@ -277,8 +277,13 @@ export function normalizeConstraint(table: TableModel, c: N, column?: string): C
   }
   if (!node.conname) {
     const label = LABELS[node.contype];
-    const cols = node.contype === 'CONSTR_CHECK' ? (column ? [column] : []) : constraintColumns(node);
-    node.conname = implicitConstraintName(table.name, label === 'check' && !column ? [] : cols, label);
+    let cols: string[];
+    if (node.contype === 'CONSTR_CHECK') {
+      // PostgreSQL names a CHECK after its column when the expression uses exactly one
+      const refs = [...columnRefs(node.raw_expr)];
+      cols = refs.length === 1 ? refs : [];
+    } else cols = constraintColumns(node);
+    node.conname = implicitConstraintName(table.name, cols, label);
   }
   delete node.location;
   return { name: node.conname, node };
@@ -455,7 +460,14 @@ export function indexFromStmt(model: SchemaModel, stmt: N): IndexModel {
   const node = cloneNode(stmt);
   const t = rangeVar(stmt.relation);
   if (!node.idxname) {
-    const cols = (stmt.indexParams ?? []).map((p: N) => p.IndexElem?.name ?? 'expr');
+    // PostgreSQL's FigureIndexColname: the column, else the function's name, else "expr"
+    const figure = (e: N): string => {
+      if (e?.FuncCall) return str(e.FuncCall.funcname[e.FuncCall.funcname.length - 1]);
+      if (e?.TypeCast) return figure(e.TypeCast.arg);
+      if (e?.ColumnRef) return str(e.ColumnRef.fields[e.ColumnRef.fields.length - 1]) || 'expr';
+      return 'expr';
+    };
+    const cols = (stmt.indexParams ?? []).map((p: N) => p.IndexElem?.name ?? figure(p.IndexElem?.expr));
     node.idxname = implicitIndexName(t.name, cols);
   }
   delete node.if_not_exists;
