@@ -195,6 +195,8 @@ export class MigrationsRepository implements vscode.Disposable {
           this.log.error(
             `Refresh failed: ${redactSecrets(e instanceof Error ? (e.stack ?? e.message) : String(e))}`,
           );
+          // Keep showing what was there; with nothing to show, say so instead of "loading" forever.
+          if (this.entries.length === 0) this.setState('error');
         }
         reason = 'changed while refreshing';
       } while (this.rerun && !this.disposed);

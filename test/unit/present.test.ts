@@ -13,6 +13,7 @@ import {
   shownState,
   sortMigrations,
   summarizeCounts,
+  withoutBacktrace,
 } from '../../src/core/status/present';
 import type {
   EnvironmentStatus,
@@ -108,6 +109,8 @@ describe('presentation of a status', () => {
     expect(summarizeCounts(s.counts)).toBe('2 applied · 1 pending · 1 failed');
     expect(environmentDescription(s)).toBe('2 applied · 1 pending · 1 failed — db.example.com:5432/app');
     expect(summarizeCounts(status([]).counts)).toBe('no migrations');
+    const edited: MigrationStatus = { ...applied, state: 'edited', checksumMatches: false };
+    expect(summarizeCounts(status([applied, edited]).counts)).toBe('1 applied · 1 edited');
   });
 
   it('marks states unknown when the database was not read, and says why', () => {
@@ -155,6 +158,29 @@ describe('presentation of a status', () => {
     expect(h).toContain('rolled back 2025-11-19 12:00:00 UTC');
     expect(h).toContain('applied 2025-11-20 00:00:02 UTC');
     expect(h).not.toContain('Failure log');
+  });
+
+  it("drops the schema engine's backtrace frames from a failure log", () => {
+    // The log Prisma's engine wrote for a failed migration on this machine's PostgreSQL 15.
+    const logs = [
+      'external connector error',
+      'Unique constraint failed: WidgetInstall_domain_key',
+      '   0: sql_schema_connector::apply_migration::apply_script',
+      '           with migration_name="20240320113000_unique_widget_domain"',
+      '             at schema-engine/connectors/sql-schema-connector/src/apply_migration.rs:113',
+      '   1: schema_commands::commands::apply_migrations::Applying migration',
+      '           with migration_name="20240320113000_unique_widget_domain"',
+      '             at schema-engine/commands/src/commands/apply_migrations.rs:95',
+    ].join('\n');
+    const m: MigrationStatus = {
+      ...failed,
+      rows: [{ ...failed.rows[0], logs }],
+      latest: { ...failed.rows[0], logs },
+    };
+    const t = migrationTooltip(m, status([m]));
+    expect(t).toContain('external connector error\nUnique constraint failed: WidgetInstall_domain_key\n```');
+    expect(t).not.toContain('sql_schema_connector');
+    expect(withoutBacktrace('   0: only frames')).toBe('   0: only frames');
   });
 
   it('says when the local file was edited after it was applied', () => {

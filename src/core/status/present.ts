@@ -88,11 +88,19 @@ const COUNT_ORDER: (keyof StatusCounts)[] = [
   'missingLocally',
 ];
 
+/** Short words for summaries, where space is scarce. */
+const SHORT_WORD: Record<keyof StatusCounts, string> = {
+  applied: 'applied',
+  pending: 'pending',
+  failed: 'failed',
+  rolledBack: 'rolled back',
+  edited: 'edited',
+  missingLocally: 'missing locally',
+};
+
 /** `12 applied · 1 pending · 1 failed` (zero counts left out). */
 export function summarizeCounts(counts: StatusCounts): string {
-  const parts = COUNT_ORDER.filter((k) => counts[k] > 0).map(
-    (k) => `${counts[k]} ${STATE_PRESENTATION[k].word}`,
-  );
+  const parts = COUNT_ORDER.filter((k) => counts[k] > 0).map((k) => `${counts[k]} ${SHORT_WORD[k]}`);
   return parts.length ? parts.join(' · ') : 'no migrations';
 }
 
@@ -179,6 +187,16 @@ function fence(text: string): string {
   return `${ticks}text\n${text}\n${ticks}`;
 }
 
+/**
+ * A failure log without the schema engine's backtrace frames (`   0: sql_schema_connector::…`,
+ * `      with migration_name=…`, `        at schema-engine/…`), which say nothing to the user.
+ */
+export function withoutBacktrace(logs: string): string {
+  const lines = logs.replace(/\r\n/g, '\n').split('\n');
+  const kept = lines.filter((l) => !/^\s+(\d+: \S|with \w+=|at \S+:\d+)/.test(l));
+  return kept.length ? kept.join('\n') : logs;
+}
+
 /** The first lines of a failure log. */
 export function firstLines(text: string, n = 8): string {
   const lines = text.replace(/\r\n/g, '\n').trimEnd().split('\n');
@@ -222,7 +240,7 @@ export function migrationTooltip(m: MigrationStatus, status: EnvironmentStatus):
   else if (m.local.error) out.push(`migration.sql could not be read: ${escapeMarkdown(m.local.error)}`);
   if (m.note) out.push(`*${escapeMarkdown(m.note)}*`);
   const failedLogs = latest && !latest.finishedAt && !latest.rolledBackAt ? latest.logs : undefined;
-  if (failedLogs) out.push(`Failure log:\n\n${fence(firstLines(failedLogs))}`);
+  if (failedLogs) out.push(`Failure log:\n\n${fence(firstLines(withoutBacktrace(failedLogs)))}`);
   if (m.rows.length > 1) {
     out.push(
       `History (${m.rows.length} rows):\n\n` +
