@@ -1,0 +1,144 @@
+/**
+ * PGlite (PostgreSQL compiled to WebAssembly, in-process) for verification: where its assets
+ * are, which `CREATE EXTENSION` names it can load, and starting an instance with them.
+ *
+ * PGlite's own loader finds `pglite.wasm`, `initdb.wasm`, `pglite.data` and each extension's
+ * `*.tar.gz` relative to its script (`import.meta.url` / `__filename`), which breaks once the
+ * code is bundled. Here every asset is passed explicitly instead, read from the first directory
+ * that has `pglite.wasm`: beside the bundle (`<dist>/pglite/` or `<dist>/`), else the installed
+ * package's `dist/`. So a bundle must ship, in `dist/pglite/`: pglite.wasm, initdb.wasm,
+ * pglite.data and the extension tarballs it wants to support (see EXTENSION_FILES).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Extension, PGlite, PGliteOptions } from '@electric-sql/pglite';
+
+/**
+ * `CREATE EXTENSION` name → the tarball in PGlite's dist that provides it. Extensions not listed
+ * here (postgis, vector in this PGlite release, pg_cron…) cannot be verified in-process.
+ */
+export const EXTENSION_FILES: Record<string, string> = {
+  amcheck: 'amcheck.tar.gz',
+  auto_explain: 'auto_explain.tar.gz',
+  bloom: 'bloom.tar.gz',
+  btree_gin: 'btree_gin.tar.gz',
+  btree_gist: 'btree_gist.tar.gz',
+  citext: 'citext.tar.gz',
+  cube: 'cube.tar.gz',
+  dict_int: 'dict_int.tar.gz',
+  dict_xsyn: 'dict_xsyn.tar.gz',
+  earthdistance: 'earthdistance.tar.gz',
+  file_fdw: 'file_fdw.tar.gz',
+  fuzzystrmatch: 'fuzzystrmatch.tar.gz',
+  hstore: 'hstore.tar.gz',
+  intarray: 'intarray.tar.gz',
+  isn: 'isn.tar.gz',
+  lo: 'lo.tar.gz',
+  ltree: 'ltree.tar.gz',
+  moddatetime: 'spi.tar.gz',
+  autoinc: 'spi.tar.gz',
+  insert_username: 'spi.tar.gz',
+  refint: 'spi.tar.gz',
+  pageinspect: 'pageinspect.tar.gz',
+  pg_buffercache: 'pg_buffercache.tar.gz',
+  pg_freespacemap: 'pg_freespacemap.tar.gz',
+  pg_stat_statements: 'pg_stat_statements.tar.gz',
+  pg_surgery: 'pg_surgery.tar.gz',
+  pg_trgm: 'pg_trgm.tar.gz',
+  pg_visibility: 'pg_visibility.tar.gz',
+  pg_walinspect: 'pg_walinspect.tar.gz',
+  pgcrypto: 'pgcrypto.tar.gz',
+  seg: 'seg.tar.gz',
+  tablefunc: 'tablefunc.tar.gz',
+  tcn: 'tcn.tar.gz',
+  tsm_system_rows: 'tsm_system_rows.tar.gz',
+  tsm_system_time: 'tsm_system_time.tar.gz',
+  unaccent: 'unaccent.tar.gz',
+  'uuid-ossp': 'uuid-ossp.tar.gz',
+};
+
+/** Extensions every PostgreSQL has built in (nothing to load). */
+const BUILT_IN = new Set(['plpgsql']);
+
+let assetDirCache: string | undefined;
+
+/** The directory holding pglite.wasm, initdb.wasm, pglite.data and the extension tarballs. */
+export function pgliteAssetDir(): string {
+  if (assetDirCache) return assetDirCache;
+  const here = typeof __dirname === 'string' ? __dirname : process.cwd();
+  for (const dir of [path.join(here, 'pglite'), here]) {
+    if (fs.existsSync(path.join(dir, 'pglite.wasm')) && fs.existsSync(path.join(dir, 'pglite.data'))) {
+      assetDirCache = dir;
+      return dir;
+    }
+  }
+  assetDirCache = path.dirname(require.resolve('@electric-sql/pglite'));
+  return assetDirCache;
+}
+
+/** Whether `CREATE EXTENSION name` can run in the embedded PostgreSQL. */
+export function embeddedExtensionAvailable(name: string): boolean {
+  if (BUILT_IN.has(name)) return true;
+  const file = EXTENSION_FILES[name];
+  return file !== undefined && fs.existsSync(path.join(pgliteAssetDir(), file));
+}
+
+interface Assets {
+  pglite: WebAssembly.Module;
+  initdb: WebAssembly.Module;
+  data: Buffer;
+}
+let assets: Promise<Assets> | undefined;
+
+/** Compiles PGlite's WebAssembly once per process (~0.2 s); later instances reuse the modules. */
+function loadAssets(): Promise<Assets> {
+  assets ??= (async () => {
+    const dir = pgliteAssetDir();
+    const [pglite, initdb, data] = await Promise.all([
+      fs.promises.readFile(path.join(dir, 'pglite.wasm')).then((b) => WebAssembly.compile(b)),
+      fs.promises.readFile(path.join(dir, 'initdb.wasm')).then((b) => WebAssembly.compile(b)),
+      fs.promises.readFile(path.join(dir, 'pglite.data')),
+    ]);
+    return { pglite, initdb, data };
+  })().catch((e) => {
+    assets = undefined;
+    throw e;
+  });
+  return assets;
+}
+
+function extensionObject(name: string): Extension {
+  const bundlePath = pathToFileURL(path.join(pgliteAssetDir(), EXTENSION_FILES[name]));
+  return {
+    name,
+    setup: async () =>
+      name === 'pg_stat_statements'
+        ? { bundlePath, sharedPreloadLibraries: ['pg_stat_statements'] }
+        : { bundlePath },
+  };
+}
+
+/**
+ * Starts an in-memory PGlite with the given extensions loadable (`CREATE EXTENSION` still has
+ * to run; the history does that). Names must be `embeddedExtensionAvailable`.
+ */
+export async function startEmbedded(
+  extensions: Iterable<string> = [],
+  opts: { loadDataDir?: Blob } = {},
+): Promise<PGlite> {
+  const [{ PGlite }, a] = await Promise.all([import('@electric-sql/pglite'), loadAssets()]);
+  const exts: Record<string, Extension> = {};
+  for (const name of extensions)
+    if (!BUILT_IN.has(name)) exts[name.replace(/-/g, '_')] = extensionObject(name);
+  const options: PGliteOptions = {
+    pgliteWasmModule: a.pglite,
+    initdbWasmModule: a.initdb,
+    fsBundle: new Blob([new Uint8Array(a.data)]),
+    extensions: exts,
+  };
+  if (opts.loadDataDir) options.loadDataDir = opts.loadDataDir;
+  const db = new PGlite(options);
+  await db.waitReady;
+  return db;
+}

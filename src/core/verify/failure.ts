@@ -1,0 +1,119 @@
+/** A script (migration or rollback) that the database refused: which one, where, and why. */
+import { initSqlParser, LineIndex, parseMigrationSync } from '../sql/parser';
+
+export interface ScriptFailure {
+  /** Migration folder name, or the rollback's label (`down.sql`, a `_rollback_` migration's name). */
+  script: string;
+  /** Absolute path of the file, when known. */
+  path?: string;
+  /** PostgreSQL's message, e.g. `relation "User" does not exist`. */
+  message: string;
+  /** SQLSTATE, e.g. `42P01`. */
+  code?: string;
+  detail?: string;
+  hint?: string;
+  /** 1-based line and column in the file of the failing position, when PostgreSQL reported one. */
+  line?: number;
+  column?: number;
+}
+
+interface DbErrorLike {
+  message?: string;
+  code?: string;
+  detail?: string;
+  hint?: string;
+  position?: string | number;
+  internalPosition?: string | number;
+  where?: string;
+}
+
+/**
+ * Turns an error from `pg` or PGlite for `sql` into a ScriptFailure; PostgreSQL's `position`
+ * (1-based, in characters of the query text) becomes the file's line and column.
+ */
+export function scriptFailure(e: unknown, sql: string, script: string, filePath?: string): ScriptFailure {
+  const err = (e ?? {}) as DbErrorLike;
+  const failure: ScriptFailure = { script, message: err.message ?? String(e) };
+  if (filePath) failure.path = filePath;
+  if (err.code) failure.code = err.code;
+  if (err.detail) failure.detail = err.detail;
+  if (err.hint) failure.hint = err.hint;
+  const pos = Number(err.position);
+  if (Number.isFinite(pos) && pos > 0) {
+    const { line, column } = new LineIndex(sql).position(Math.min(pos - 1, sql.length));
+    failure.line = line;
+    failure.column = column;
+  }
+  return failure;
+}
+
+/**
+ * PostgreSQL reports no position for many execution errors (`relation "X" does not exist` in an
+ * ALTER TABLE, a failing constraint…). This finds the statement that fails by running the
+ * script's statements one at a time in a transaction that is rolled back (`exec` must run on a
+ * database in the state the script saw), then points at the object named in the message when the
+ * statement mentions it, else at the statement's start. Scripts with their own transaction
+ * control are not re-run; for them the first mention of the named object in the file is used.
+ */
+export async function locateFailure(
+  exec: (sql: string) => Promise<unknown>,
+  sql: string,
+  failure: ScriptFailure,
+): Promise<ScriptFailure> {
+  if (failure.line !== undefined) return failure;
+  const quoted = /"([^"]+)"/.exec(failure.message)?.[1];
+  const lines = new LineIndex(sql);
+  const at = (offset: number) => ({ ...failure, ...lines.position(offset) });
+  const mention = (from: number, to: number): number | undefined => {
+    if (!quoted) return undefined;
+    const text = sql.slice(from, to);
+    let i = text.indexOf(`"${quoted}"`);
+    if (i < 0) {
+      const m = new RegExp(`\\b${quoted.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`, 'i').exec(text);
+      i = m ? m.index : -1;
+    }
+    return i < 0 ? undefined : from + i;
+  };
+  let statements: { start: number; end: number; text: string; kind: string; node: unknown }[];
+  try {
+    await initSqlParser();
+    statements = parseMigrationSync(sql).statements;
+  } catch {
+    const i = mention(0, sql.length);
+    return i === undefined ? failure : at(i);
+  }
+  const txControl = statements.some((s) => s.kind === 'TransactionStmt');
+  if (!txControl) {
+    let failedAt: number | undefined;
+    try {
+      await exec('BEGIN');
+      for (let i = 0; i < statements.length; i++) {
+        try {
+          await exec(statements[i].text);
+        } catch {
+          failedAt = i;
+          break;
+        }
+      }
+    } catch {
+      // could not re-run: fall back to the first mention below
+    } finally {
+      await exec('ROLLBACK').catch(() => {});
+    }
+    if (failedAt !== undefined) {
+      const st = statements[failedAt];
+      const textStart = Math.max(st.start, sql.indexOf(st.text, st.start));
+      return at(mention(textStart, st.end) ?? textStart);
+    }
+  }
+  const i = mention(0, sql.length);
+  return i === undefined ? failure : at(i);
+}
+
+/** `20240101_init/migration.sql:12:5: relation "User" does not exist (42P01)` */
+export function describeFailure(f: ScriptFailure): string {
+  const where = f.line !== undefined ? `:${f.line}:${f.column}` : '';
+  const file = f.path ? f.path : f.script;
+  const extra = [f.detail, f.hint ? `Hint: ${f.hint}` : undefined].filter(Boolean).join(' ');
+  return `${file}${where}: ${f.message}${f.code ? ` (${f.code})` : ''}${extra ? `. ${extra}` : ''}`;
+}

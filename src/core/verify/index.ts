@@ -1,0 +1,597 @@
+/**
+ * Proves a rollback before anyone runs it: replays migrations 1..N-1 in an embedded
+ * PostgreSQL (PGlite, in-process), snapshots the schema (A), applies migration N and then its
+ * rollback, snapshots again (B), and compares. Equal → `verified`; otherwise the differences in
+ * plain words. When the history needs an extension PGlite does not have, the same steps run on
+ * a throwaway database created on `shadowDatabaseUrl` (and dropped afterwards, also on failure).
+ *
+ * Work is reused: one PGlite instance stays at the state of the last replayed prefix, so
+ * verifying another migration of the same history only replays what is missing; N and the
+ * rollback run inside a transaction that is rolled back (scripts with their own transaction
+ * control run outside one, on a state restored afterwards from `dumpDataDir`). Results are
+ * cached by the checksums of migrations 1..N and of the rollback, in memory and optionally in
+ * a directory of JSON files.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { describeDbError, maskUrl } from '../db';
+import { initSqlParser, parseMigrationSync } from '../sql/parser';
+import { embeddedExtensionAvailable, startEmbedded } from './embedded';
+import { describeFailure, locateFailure, type ScriptFailure, scriptFailure } from './failure';
+import { compareSnapshots, type SchemaSnapshot, snapshotSchema } from './snapshot';
+
+export { describeFailure, type ScriptFailure } from './failure';
+export { compareSnapshots, type SchemaSnapshot, snapshotSchema } from './snapshot';
+
+/** Bumped when the verifier's judgement changes, so cached results from older versions are ignored. */
+export const VERIFIER_VERSION = 1;
+
+export interface VerifyMigration {
+  /** Folder name, e.g. `20240101120000_init`. */
+  name: string;
+  /** Contents of its `migration.sql`. */
+  sql: string;
+  /** Absolute path of `migration.sql` (used in failure messages). */
+  path?: string;
+}
+
+export interface VerifyRollbackOptions {
+  /** The project's migrations in order (at least 1..N; later ones are ignored). */
+  migrations: VerifyMigration[];
+  /** 0-based position of migration N in `migrations`. */
+  index: number;
+  /** The rollback script (`down.sql`, or the `migration.sql` of a `_rollback_` migration). */
+  rollbackSql: string;
+  /** How the rollback is named in messages; default `down.sql`. */
+  rollbackName?: string;
+  /** Absolute path of the rollback file (used in failure positions). */
+  rollbackPath?: string;
+  /** Setting `prismaRollback.shadowDatabaseUrl`: a server on which throwaway databases may be created. */
+  shadowDatabaseUrl?: string;
+  /** `auto` (default): embedded, or the shadow server when an extension is missing; or force one. */
+  engine?: 'auto' | 'embedded' | 'server';
+  /** Directory for the on-disk result cache (one JSON file per key); none by default. */
+  cacheDir?: string;
+  /** Ignore cached results (still stores the new one). */
+  noCache?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (message: string) => void;
+}
+
+interface ResultBase {
+  /** Duration of the verification that produced this result (not of the cache lookup). */
+  ms: number;
+  /** How many migrations before N were replayed (N-1). */
+  replayed: number;
+  /** Where it ran. */
+  engine: 'embedded' | 'server';
+  /** Served from the cache (memory or disk). */
+  cached: boolean;
+  /** Cache key: changes whenever migrations 1..N or the rollback change. */
+  key: string;
+  /** When the verification ran (ISO 8601). */
+  verifiedAt: string;
+}
+
+export type VerifyResult =
+  | ({ kind: 'verified' } & ResultBase)
+  | ({
+      kind: 'differences';
+      /** One line per difference; when the rollback itself fails to apply, that failure is the only line. */
+      differences: string[];
+      /** The rollback's own failure (position in the rollback file), when it did not apply. */
+      failure?: ScriptFailure;
+    } & ResultBase)
+  | {
+      kind: 'couldNotVerify';
+      reason: string;
+      /** A migration 1..N that did not apply (name, message, line and column). */
+      failure?: ScriptFailure;
+      /** The verification was cancelled through `signal`. */
+      cancelled?: boolean;
+      ms: number;
+      engine?: 'embedded' | 'server';
+    };
+
+class Cancelled extends Error {}
+
+/** sha256 hex of a script, as Prisma's checksum. */
+function sha(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** The cache key of verifying migrations[index]'s rollback. */
+export function verifyCacheKey(migrations: VerifyMigration[], index: number, rollbackSql: string): string {
+  const h = createHash('sha256');
+  h.update(`prisma-rollback verify v${VERIFIER_VERSION}\n`);
+  for (const m of migrations.slice(0, index + 1)) h.update(`${m.name}\n${sha(m.sql)}\n`);
+  h.update(`rollback\n${sha(rollbackSql)}\n`);
+  return h.digest('hex');
+}
+
+const memoryCache = new Map<string, VerifyResult>();
+
+async function readCache(key: string, cacheDir?: string): Promise<VerifyResult | undefined> {
+  const hit = memoryCache.get(key);
+  if (hit) return hit;
+  if (!cacheDir) return undefined;
+  try {
+    const r = JSON.parse(await fs.readFile(path.join(cacheDir, `${key}.json`), 'utf8')) as VerifyResult;
+    if (r.kind === 'verified' || r.kind === 'differences') {
+      memoryCache.set(key, r);
+      return r;
+    }
+  } catch {
+    // no entry or unreadable entry: verify again
+  }
+  return undefined;
+}
+
+async function writeCache(r: VerifyResult, cacheDir?: string): Promise<void> {
+  if (r.kind === 'couldNotVerify') return;
+  memoryCache.set(r.key, r);
+  if (!cacheDir) return;
+  try {
+    await fs.mkdir(cacheDir, { recursive: true });
+    const file = path.join(cacheDir, `${r.key}.json`);
+    const tmp = `${file}.${process.pid}.tmp`;
+    await fs.writeFile(tmp, JSON.stringify(r));
+    await fs.rename(tmp, file);
+  } catch {
+    // a cache that cannot be written only costs time
+  }
+}
+
+/** Forgets cached results in memory (the on-disk cache is keyed by content and needs no invalidation). */
+export function clearVerifyCache(): void {
+  memoryCache.clear();
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the scripts need
+
+const EXTENSION_RE = /\bcreate\s+extension\b/i;
+
+/** `CREATE EXTENSION` names in the scripts (read with PostgreSQL's parser; a regex when a script does not parse). */
+export async function extensionsCreatedBy(scripts: string[]): Promise<string[]> {
+  const names = new Set<string>();
+  const candidates = scripts.filter((s) => EXTENSION_RE.test(s));
+  if (candidates.length) await initSqlParser();
+  for (const sql of candidates) {
+    try {
+      for (const st of parseMigrationSync(sql).statements) {
+        const node = (st.node as { CreateExtensionStmt?: { extname?: string } }).CreateExtensionStmt;
+        if (node?.extname) names.add(node.extname);
+      }
+    } catch {
+      const stripped = sql.replace(/--[^\n]*/g, '').replace(/\/\*[\s\S]*?\*\//g, '');
+      for (const m of stripped.matchAll(
+        /create\s+extension\s+(?:if\s+not\s+exists\s+)?(?:"([^"]+)"|([\w-]+))/gi,
+      ))
+        names.add(m[1] ?? m[2].toLowerCase());
+    }
+  }
+  return [...names].sort();
+}
+
+const NON_TRANSACTIONAL = new Set([
+  'TransactionStmt',
+  'VacuumStmt',
+  'CreatedbStmt',
+  'DropdbStmt',
+  'AlterSystemStmt',
+]);
+
+/**
+ * The part of a script that can run inside a transaction of ours: the script itself when it has
+ * no transaction control, its body when it is one `BEGIN; … COMMIT;` block (what the generator
+ * writes), or undefined when it must run on its own (other transaction control, CONCURRENTLY,
+ * VACUUM…).
+ */
+export function transactionBody(sql: string): string | undefined {
+  let statements: ReturnType<typeof parseMigrationSync>['statements'];
+  try {
+    statements = parseMigrationSync(sql).statements;
+  } catch {
+    return /\b(BEGIN|COMMIT|ROLLBACK|START\s+TRANSACTION|CONCURRENTLY|VACUUM)\b/i.test(sql) ? undefined : sql;
+  }
+  const txKind = (i: number) =>
+    (statements[i]?.node as { TransactionStmt?: { kind?: string } } | undefined)?.TransactionStmt?.kind;
+  let from = 0;
+  let to = statements.length;
+  if (
+    statements.length >= 2 &&
+    (txKind(0) === 'TRANS_STMT_BEGIN' || txKind(0) === 'TRANS_STMT_START') &&
+    txKind(to - 1) === 'TRANS_STMT_COMMIT'
+  ) {
+    from = 1;
+    to -= 1;
+  }
+  for (let i = from; i < to; i++) {
+    const st = statements[i];
+    if (NON_TRANSACTIONAL.has(st.kind)) return undefined;
+    const n = st.node as Record<string, { concurrent?: boolean; params?: unknown[] }>;
+    if (n.IndexStmt?.concurrent || n.DropStmt?.concurrent) return undefined;
+    if (n.ReindexStmt?.params?.some((p) => JSON.stringify(p).includes('concurrently'))) return undefined;
+  }
+  if (from === 0) return sql;
+  return sql.slice(statements[0].end, statements[statements.length - 1].start);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The embedded session: one PGlite kept at the state of a replayed prefix
+
+interface Session {
+  db: PGlite;
+  extensions: Set<string>;
+  /** sha256 of each applied migration, in order. */
+  applied: string[];
+  /** Snapshot of the replayed state (valid while `applied` is unchanged). */
+  snapshot?: SchemaSnapshot;
+  /**
+   * Set after N and its rollback ran outside a transaction: the database no longer is the
+   * replayed state, which this dump holds; it is restored on the next use (not in the way of
+   * the result being returned).
+   */
+  restoreFrom?: Blob;
+}
+
+let session: Session | undefined;
+let queue: Promise<unknown> = Promise.resolve();
+let idleTimer: NodeJS.Timeout | undefined;
+let idleMs = 5 * 60_000;
+
+/** How long the embedded PostgreSQL stays in memory after the last verification (default 5 min). */
+export function setEmbeddedIdleTimeout(ms: number): void {
+  idleMs = ms;
+}
+
+/** Closes the embedded PostgreSQL (it restarts on the next verification). */
+export async function disposeEmbeddedVerifier(): Promise<void> {
+  if (idleTimer) clearTimeout(idleTimer);
+  idleTimer = undefined;
+  const s = session;
+  session = undefined;
+  if (s) await s.db.close().catch(() => {});
+}
+
+function serialize<T>(fn: () => Promise<T>): Promise<T> {
+  const run = queue.then(fn, fn);
+  queue = run.catch(() => {});
+  return run;
+}
+
+function armIdleTimer(): void {
+  if (idleTimer) clearTimeout(idleTimer);
+  idleTimer = setTimeout(() => void disposeEmbeddedVerifier(), idleMs);
+  idleTimer.unref?.();
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Verifies that `rollbackSql` undoes `migrations[index]`: see the module comment. Never throws
+ * for database or script problems (they are results); throws only for programming errors.
+ */
+export async function verifyRollback(opts: VerifyRollbackOptions): Promise<VerifyResult> {
+  const started = performance.now();
+  const { migrations, index } = opts;
+  if (!Number.isInteger(index) || index < 0 || index >= migrations.length)
+    throw new RangeError(`index ${index} is outside the ${migrations.length} migrations`);
+  const key = verifyCacheKey(migrations, index, opts.rollbackSql);
+  if (!opts.noCache) {
+    const hit = await readCache(key, opts.cacheDir);
+    if (hit) return { ...hit, cached: true } as VerifyResult;
+  }
+  const elapsed = () => Math.round(performance.now() - started);
+  const progress = opts.onProgress ?? (() => {});
+  try {
+    const needed = await extensionsCreatedBy([
+      ...migrations.slice(0, index + 1).map((m) => m.sql),
+      opts.rollbackSql,
+    ]);
+    const missing = needed.filter((e) => !embeddedExtensionAvailable(e));
+    let engine = opts.engine ?? 'auto';
+    if (engine === 'auto') engine = missing.length && opts.shadowDatabaseUrl ? 'server' : 'embedded';
+    let result: VerifyResult;
+    if (engine === 'embedded') {
+      if (missing.length) {
+        return {
+          kind: 'couldNotVerify',
+          reason: `Cannot verify here: extension${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} ${missing.length > 1 ? 'are' : 'is'} not available in the embedded PostgreSQL; set prismaRollback.shadowDatabaseUrl to verify on a real server.`,
+          ms: elapsed(),
+          engine: 'embedded',
+        };
+      }
+      // Load every extension the whole folder creates, so verifying a later migration reuses the instance.
+      const all = (await extensionsCreatedBy(migrations.map((m) => m.sql))).filter(
+        embeddedExtensionAvailable,
+      );
+      result = await serialize(() =>
+        verifyEmbedded(opts, key, new Set([...needed, ...all]), progress, started),
+      );
+    } else {
+      if (!opts.shadowDatabaseUrl)
+        return {
+          kind: 'couldNotVerify',
+          reason:
+            'No shadow database is configured: set prismaRollback.shadowDatabaseUrl to verify on a real server.',
+          ms: elapsed(),
+          engine: 'server',
+        };
+      result = await verifyOnServer(opts, key, opts.shadowDatabaseUrl, progress, started);
+    }
+    await writeCache(result, opts.cacheDir);
+    return result;
+  } catch (e) {
+    if (e instanceof Cancelled)
+      return {
+        kind: 'couldNotVerify',
+        reason: 'Verification was cancelled.',
+        cancelled: true,
+        ms: elapsed(),
+      };
+    throw e;
+  }
+}
+
+function checkAbort(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new Cancelled();
+}
+
+/** Applies `migrations[from..to)` with `exec`, reporting progress; returns the failure of the first one that fails. */
+async function replay(
+  exec: (sql: string) => Promise<unknown>,
+  migrations: VerifyMigration[],
+  from: number,
+  to: number,
+  opts: VerifyRollbackOptions,
+  progress: (m: string) => void,
+  onApplied: (m: VerifyMigration) => void = () => {},
+): Promise<ScriptFailure | undefined> {
+  const step = Math.max(1, Math.ceil((to - from) / 10));
+  for (let i = from; i < to; i++) {
+    checkAbort(opts.signal);
+    if ((i - from) % step === 0) progress(`Replaying migration ${i + 1} of ${to}: ${migrations[i].name}`);
+    const m = migrations[i];
+    try {
+      await exec(m.sql);
+    } catch (e) {
+      return locateFailure(exec, m.sql, scriptFailure(e, m.sql, m.name, m.path));
+    }
+    onApplied(m);
+  }
+  return undefined;
+}
+
+function historyFailure(
+  f: ScriptFailure,
+  where: string,
+  ms: number,
+  engine: 'embedded' | 'server',
+): VerifyResult {
+  return {
+    kind: 'couldNotVerify',
+    reason: `Migration ${f.script} failed to apply ${where}: ${describeFailure(f)}`,
+    failure: f,
+    ms,
+    engine,
+  };
+}
+
+function judged(
+  before: SchemaSnapshot,
+  after: SchemaSnapshot | ScriptFailure,
+  base: Omit<ResultBase, 'ms' | 'verifiedAt'>,
+  started: number,
+): VerifyResult {
+  const common = {
+    ...base,
+    ms: Math.round(performance.now() - started),
+    verifiedAt: new Date().toISOString(),
+  };
+  if ('script' in after && 'message' in after) {
+    return {
+      kind: 'differences',
+      differences: [`${after.script} failed to apply: ${describeFailure(after)}`],
+      failure: after,
+      ...common,
+    };
+  }
+  const differences = compareSnapshots(before, after as SchemaSnapshot);
+  return differences.length
+    ? { kind: 'differences', differences, ...common }
+    : { kind: 'verified', ...common };
+}
+
+async function verifyEmbedded(
+  opts: VerifyRollbackOptions,
+  key: string,
+  extensions: Set<string>,
+  progress: (m: string) => void,
+  started: number,
+): Promise<VerifyResult> {
+  if (idleTimer) clearTimeout(idleTimer);
+  try {
+    const { migrations, index } = opts;
+    const rollbackName = opts.rollbackName ?? 'down.sql';
+    const hashes = migrations.slice(0, index).map((m) => sha(m.sql));
+    const reusable =
+      session &&
+      [...extensions].every((e) => session!.extensions.has(e)) &&
+      session.applied.length <= index &&
+      session.applied.every((h, i) => h === hashes[i]);
+    if (!reusable) {
+      await disposeEmbeddedVerifier();
+      progress('Starting the embedded PostgreSQL');
+      checkAbort(opts.signal);
+      session = { db: await startEmbedded(extensions), extensions, applied: [] };
+    }
+    if (session!.restoreFrom) {
+      progress('Restoring the replayed state');
+      const { db, restoreFrom, ...rest } = session!;
+      session = undefined;
+      await db.close().catch(() => {});
+      session = { ...rest, db: await startEmbedded(rest.extensions, { loadDataDir: restoreFrom }) };
+    }
+    const s = session!;
+    const exec = (sql: string) => s.db.exec(sql);
+    const failed = await replay(exec, migrations, s.applied.length, index, opts, progress, (m) => {
+      s.applied.push(sha(m.sql));
+      s.snapshot = undefined;
+    });
+    const ms = () => Math.round(performance.now() - started);
+    if (failed) return historyFailure(failed, 'in the embedded PostgreSQL', ms(), 'embedded');
+    checkAbort(opts.signal);
+    s.snapshot ??= await snapshotSchema((q) => s.db.query(q));
+    const before = s.snapshot;
+    const target = migrations[index];
+    const base = { replayed: index, engine: 'embedded' as const, cached: false, key };
+
+    // Fast path: N and the rollback in one transaction that is rolled back.
+    await initSqlParser();
+    const forwardBody = transactionBody(target.sql);
+    const rollbackBody = transactionBody(opts.rollbackSql);
+    if (forwardBody !== undefined && rollbackBody !== undefined) {
+      progress(`Applying ${target.name} and ${rollbackName}`);
+      let outcome: SchemaSnapshot | undefined;
+      await s.db.exec('BEGIN');
+      try {
+        await s.db.exec(forwardBody);
+        await s.db.exec(rollbackBody);
+        progress('Comparing schemas');
+        outcome = await snapshotSchema((q) => s.db.query(q));
+      } catch {
+        // decided below, outside a transaction, where the error is authoritative
+      } finally {
+        await s.db.exec('ROLLBACK');
+      }
+      if (outcome) return judged(before, outcome, base, started);
+    }
+
+    // Outside a transaction, as `prisma migrate deploy` and `prisma db execute` would run them;
+    // the replayed state is saved first and restored afterwards.
+    progress('Saving the replayed state');
+    const saved = await s.db.dumpDataDir('none');
+    try {
+      progress(`Applying ${target.name}`);
+      try {
+        await s.db.exec(target.sql);
+      } catch (e) {
+        const f = await locateFailure(
+          exec,
+          target.sql,
+          scriptFailure(e, target.sql, target.name, target.path),
+        );
+        return historyFailure(f, 'in the embedded PostgreSQL', ms(), 'embedded');
+      }
+      progress(`Applying ${rollbackName}`);
+      try {
+        await s.db.exec(opts.rollbackSql);
+      } catch (e) {
+        const f = scriptFailure(e, opts.rollbackSql, rollbackName, opts.rollbackPath);
+        return judged(before, await locateFailure(exec, opts.rollbackSql, f), base, started);
+      }
+      progress('Comparing schemas');
+      return judged(before, await snapshotSchema((q) => s.db.query(q)), base, started);
+    } finally {
+      s.restoreFrom = saved;
+    }
+  } finally {
+    armIdleTimer();
+  }
+}
+
+/** The URL of another database on the same server. */
+function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${encodeURIComponent(database)}`;
+  return u.toString();
+}
+
+async function verifyOnServer(
+  opts: VerifyRollbackOptions,
+  key: string,
+  url: string,
+  progress: (m: string) => void,
+  started: number,
+): Promise<VerifyResult> {
+  const ms = () => Math.round(performance.now() - started);
+  const { migrations, index } = opts;
+  const rollbackName = opts.rollbackName ?? 'down.sql';
+  const name = `prisma_rollback_verify_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  admin.on('error', () => {});
+  try {
+    progress(`Connecting to the shadow database server (${maskUrl(url)})`);
+    await admin.connect();
+    await admin.query(`CREATE DATABASE "${name}"`);
+  } catch (e) {
+    await admin.end().catch(() => {});
+    const privilege = (e as { code?: string }).code === '42501';
+    return {
+      kind: 'couldNotVerify',
+      reason: privilege
+        ? `Cannot create a throwaway database on the shadow database server: the user needs the CREATEDB privilege (${describeDbError(e, url)}).`
+        : `Cannot use the shadow database server: ${describeDbError(e, url)}`,
+      ms: ms(),
+      engine: 'server',
+    };
+  }
+  const client = new pg.Client({
+    connectionString: withDatabase(url, name),
+    connectionTimeoutMillis: 10_000,
+  });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    const exec = (sql: string) => client.query(sql);
+    const failed = await replay(exec, migrations, 0, index, opts, progress);
+    if (failed) return historyFailure(failed, 'on the shadow database server', ms(), 'server');
+    checkAbort(opts.signal);
+    const before = await snapshotSchema(exec);
+    const target = migrations[index];
+    progress(`Applying ${target.name}`);
+    try {
+      await exec(target.sql);
+    } catch (e) {
+      const f = await locateFailure(exec, target.sql, scriptFailure(e, target.sql, target.name, target.path));
+      return historyFailure(f, 'on the shadow database server', ms(), 'server');
+    }
+    checkAbort(opts.signal);
+    progress(`Applying ${rollbackName}`);
+    const base = { replayed: index, engine: 'server' as const, cached: false, key };
+    try {
+      await exec(opts.rollbackSql);
+    } catch (e) {
+      const f = scriptFailure(e, opts.rollbackSql, rollbackName, opts.rollbackPath);
+      return judged(before, await locateFailure(exec, opts.rollbackSql, f), base, started);
+    }
+    progress('Comparing schemas');
+    return judged(before, await snapshotSchema(exec), base, started);
+  } catch (e) {
+    if (e instanceof Cancelled) throw e;
+    return {
+      kind: 'couldNotVerify',
+      reason: `The shadow database server failed: ${describeDbError(e, url)}`,
+      ms: ms(),
+      engine: 'server',
+    };
+  } finally {
+    await client.end().catch(() => {});
+    await dropDatabase(admin, name);
+    await admin.end().catch(() => {});
+  }
+}
+
+async function dropDatabase(admin: pg.Client, name: string): Promise<void> {
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } catch {
+    // PostgreSQL < 13 has no FORCE
+    await admin.query(`DROP DATABASE IF EXISTS "${name}"`).catch(() => {});
+  }
+}
