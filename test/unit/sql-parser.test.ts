@@ -133,6 +133,12 @@ describe('down.sql header', () => {
     const r = generateRollbackSync(history, 1);
     expect(isDownSqlStale(r.sql, history[1].sql)).toBe(false);
     expect(isDownSqlStale(r.sql, history[1].sql.replace(/\n/g, '\r\n'))).toBe(false);
+    const fromCrlf = generateRollbackSync(
+      [history[0], { ...history[1], sql: history[1].sql.replace(/\n/g, '\r\n') }],
+      1,
+    );
+    expect(isDownSqlStale(fromCrlf.sql, history[1].sql)).toBe(false);
+    expect(fromCrlf.steps.map((s) => [s.line, s.inverse])).toEqual(r.steps.map((s) => [s.line, s.inverse]));
     expect(isDownSqlStale(r.sql, `${history[1].sql}\nSELECT 1;`)).toBe(true);
     expect(isDownSqlHandEdited(r.sql)).toBe(false);
     expect(isDownSqlHandEdited(r.sql.replace(/\n/g, '\r\n'))).toBe(false);

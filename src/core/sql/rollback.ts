@@ -2,7 +2,7 @@
  * The rollback generator: replays the history into a schema model, walks migration N forward
  * computing each statement's inverse, and renders `down.sql` with the inverses in reverse order.
  */
-import { prismaChecksum } from '../migrations';
+import { checksumMatches, prismaChecksum } from '../migrations';
 import { type RollbackWarning, type RollbackWarningKind, applyStatement, type StepInverse } from './inverse';
 import { dropTable, emptyModel, type SchemaModel } from './model';
 import { initSqlParser, parseMigrationSync, SqlParseError, type SqlStatement } from './parser';
@@ -318,7 +318,8 @@ export function downSqlSourceChecksum(downSql: string): string | undefined {
 export function isDownSqlStale(downSql: string, migrationSql: string): boolean | undefined {
   const c = downSqlSourceChecksum(downSql);
   if (!c) return undefined;
-  return c !== prismaChecksum(migrationSql) && c !== prismaChecksum(migrationSql.replace(/\r\n/g, '\n'));
+  // LF ↔ CRLF conversions (git autocrlf) do not make a rollback stale, as for Prisma's own checksum
+  return !checksumMatches(c, migrationSql);
 }
 
 const CONTENT_LINE = /^-- Content sha256 ([0-9a-f]{64})\n/m;
