@@ -5,6 +5,7 @@ import { backupCommand } from './backup';
 import { applyDownCommand } from './apply-down';
 import { resolveCommand } from './resolve';
 import { deployCommand } from './deploy';
+import { resetCommand } from './reset';
 import { downCommand } from './down';
 
-export const commands: CliCommand[] = [statusCommand, backupCommand, applyDownCommand, resolveCommand, deployCommand, downCommand];
+export const commands: CliCommand[] = [statusCommand, backupCommand, applyDownCommand, resolveCommand, deployCommand, resetCommand, downCommand];

@@ -157,6 +157,18 @@ describe('runbook CLI commands', () => {
     }
   });
 
+  it('reset (Method 1) is refused on the protected environment and needs the database name', async () => {
+    const prodName = new URL(prod.url).pathname.slice(1);
+    const refused = await cli('reset', '--env', 'production', '--confirm', prodName);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain('production is protected');
+    expect((await cli('reset', '--env', 'local')).code).toBe(2);
+    const wrong = await cli('reset', '--env', 'local', '--confirm', 'nope');
+    expect(wrong.code).toBe(1);
+    expect(wrong.err).toContain(`Type the database's name (${new URL(local.url).pathname.slice(1)})`);
+    expect(await query(prod.url, 'SELECT count(*)::int AS n FROM "User"')).toEqual([{ n: 1 }]);
+  });
+
   it('usage errors and unconfigured environments exit 2 with a reason', async () => {
     expect((await cli('apply-down', '--env', 'production')).code).toBe(2);
     const noEnv = await cli('backup');

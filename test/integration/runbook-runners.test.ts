@@ -9,6 +9,7 @@ import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyDown, PRISMA_ADVISORY_LOCK } from '../../src/core/runbook/apply-down';
 import { RunbookError } from '../../src/core/runbook/errors';
+import { databaseName, resetDatabase } from '../../src/core/runbook/reset';
 import { deployMigrations, resolveMigration } from '../../src/core/runbook/resolve';
 import { readMigrationsFolder } from '../../src/core/migrations';
 import { NO_FILTERS, toMigrationList } from '../../src/core/engine';
@@ -450,5 +451,34 @@ describe('runbook runners on a real PostgreSQL with Prisma engine', () => {
     const rows = (await history(db.url)).filter((x) => x.migration_name === '20240104000000_broken');
     expect(rows.at(-1)?.finished_at).toBeInstanceOf(Date);
     expect(rows.at(-1)?.rolled_back_at).toBeNull();
+  });
+});
+
+describe('migrate reset (runbook Method 1) through Prisma engine', () => {
+  it('is refused on a protected environment and without the typed database name; otherwise empties and re-applies', async () => {
+    const db = await createTestDatabase('reset');
+    const mig = await tempMigrations();
+    try {
+      await mig.add('20240101000000_init', INIT);
+      await mig.add('20240102000000_post', POST);
+      await deployMigrations({ url: db.url, environment: 'local', migrationsDir: mig.dir });
+      await query(db.url, `INSERT INTO "User"(email) VALUES ('a@x.io')`);
+      await query(db.url, 'CREATE TABLE "Stray" (id int)');
+      const base = { url: db.url, environment: 'local', migrationsDir: mig.dir };
+      const prot = await rejection(resetDatabase({ ...base, protected: true, confirm: db.name }));
+      expect(prot.message).toContain('local is protected');
+      const typo = await rejection(resetDatabase({ ...base, protected: false, confirm: 'postgres' }));
+      expect(typo.message).toContain(`Type the database's name (${db.name})`);
+      expect(await query(db.url, 'SELECT count(*)::int AS n FROM "User"')).toEqual([{ n: 1 }]);
+
+      const r = await resetDatabase({ ...base, protected: false, confirm: databaseName(db.url) });
+      expect(r.applied).toEqual(['20240101000000_init', '20240102000000_post']);
+      expect(await query(db.url, 'SELECT count(*)::int AS n FROM "User"')).toEqual([{ n: 0 }]);
+      expect(await tables(db.url)).toEqual(['Post', 'User', '_prisma_migrations']);
+      expect((await diagnose(db.url, mig.dir)).history).toBeNull();
+    } finally {
+      await db.drop();
+      await mig.cleanup();
+    }
   });
 });

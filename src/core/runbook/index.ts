@@ -13,3 +13,4 @@ export * from './resolve';
 export * from './script';
 export * from './tables';
 export * from './view';
+export * from './reset';

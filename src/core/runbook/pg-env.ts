@@ -68,3 +68,12 @@ export function prismaSchema(url: string): string {
 export function quoteIdent(...parts: string[]): string {
   return parts.map((p) => `"${p.replace(/"/g, '""')}"`).join('.');
 }
+
+/** The database name of a connection string (what the user must type to reset it). */
+export function databaseName(url: string): string {
+  try {
+    return decodeURIComponent(new URL(url).pathname.replace(/^\//, '')) || 'postgres';
+  } catch {
+    return '';
+  }
+}

@@ -17,7 +17,7 @@ import { RunbookError } from './errors';
 import { describeRowState, latestRow, markAppliedRowRolledBack } from './history';
 import { prismaSchema } from './pg-env';
 
-async function withEngine<T>(
+export async function withEngine<T>(
   url: string,
   fn: (engine: SchemaEngine, pool: pg.Pool, schema: string) => Promise<T>,
 ): Promise<T> {

@@ -10,6 +10,7 @@ import type { ChecklistKey } from '../../core/runbook/checklist';
 import type { EnvironmentEntry, MigrationsRepository, ProjectEntry } from '../repository';
 import { isMigrationNode } from '../tree';
 import { type ChecklistDeps, ChecklistPanel, type ChecklistServices, VIEW_TYPE } from './panel';
+import { resetDatabaseCommand } from './reset';
 import { TaskRunner } from './tasks';
 
 export { type ChecklistServices, VIEW_TYPE } from './panel';
@@ -41,6 +42,15 @@ export function registerChecklist(r: ChecklistRegistration): vscode.Disposable[]
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);
         r.log.error(`Start Rollback: ${message}`);
+        void vscode.window.showErrorMessage(`Prisma Rollback: ${message}`);
+      }
+    }),
+    vscode.commands.registerCommand('prismaRollback.resetDatabase', async (arg?: unknown) => {
+      try {
+        await resetDatabaseCommand({ context: r.context, repo: r.repo, tasks }, arg);
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        r.log.error(`Reset Database: ${message}`);
         void vscode.window.showErrorMessage(`Prisma Rollback: ${message}`);
       }
     }),

@@ -106,6 +106,41 @@ export function capabilitiesOf(s: ChecklistServices): Capabilities {
   return { generator: !!s.generate, verifier: !!s.verify, impact: !!s.impact };
 }
 
+/** The connection string(s) a task needs, as environment variables (never argv, never logged). */
+export function taskEnvFor(entry: ProjectEntry, environment: string): Record<string, string> {
+  const env = entry.environments.find((e) => e.name === environment);
+  const url = env?.resolved?.url;
+  if (!url) {
+    throw new ChecklistError(
+      `Environment "${environment}" has no connection string: ${env?.resolved?.problem ?? 'not configured'}.`,
+    );
+  }
+  const configs = readSettings(vscode.Uri.file(entry.project.root)).environments ?? [{ name: 'local' }];
+  const cfg = configs.find((c) => c.name === environment);
+  const expr = entry.project.urlExpression;
+  const datasourceVar =
+    expr?.kind === 'env'
+      ? expr.name
+      : expr?.kind === 'config'
+        ? (expr as { envName?: string }).envName
+        : undefined;
+  const vars: Record<string, string> = {
+    PRISMA_ROLLBACK_ENVIRONMENTS: JSON.stringify(
+      configs.map((c) => ({ name: c.name, urlEnv: c.urlEnv, envFile: c.envFile, protected: c.protected })),
+    ),
+  };
+  const primary = cfg?.urlEnv ?? datasourceVar;
+  if (primary) vars[primary] = url;
+  // The project's own Prisma CLI reads the datasource's variable: point it at this environment.
+  if (datasourceVar) vars[datasourceVar] = url;
+  if (!primary && !datasourceVar) {
+    throw new ChecklistError(
+      `Cannot pass ${environment}'s connection string to a task: neither the environment (urlEnv) nor the datasource names a variable. Set urlEnv in prismaRollback.environments.`,
+    );
+  }
+  return vars;
+}
+
 export class ChecklistPanel implements vscode.Disposable {
   private static readonly open = new Map<string, ChecklistPanel>();
   private state!: ChecklistState;
@@ -304,38 +339,7 @@ export class ChecklistPanel implements vscode.Disposable {
 
   /** The connection string(s) a task needs, as environment variables (never argv, never logged). */
   private secretEnv(environment: string): Record<string, string> {
-    const { entry } = this.target();
-    const env = entry.environments.find((e) => e.name === environment);
-    const url = env?.resolved?.url;
-    if (!url) {
-      throw new ChecklistError(
-        `Environment "${environment}" has no connection string: ${env?.resolved?.problem ?? 'not configured'}.`,
-      );
-    }
-    const configs = readSettings(vscode.Uri.file(entry.project.root)).environments ?? [{ name: 'local' }];
-    const cfg = configs.find((c) => c.name === environment);
-    const expr = entry.project.urlExpression;
-    const datasourceVar =
-      expr?.kind === 'env'
-        ? expr.name
-        : expr?.kind === 'config'
-          ? (expr as { envName?: string }).envName
-          : undefined;
-    const vars: Record<string, string> = {
-      PRISMA_ROLLBACK_ENVIRONMENTS: JSON.stringify(
-        configs.map((c) => ({ name: c.name, urlEnv: c.urlEnv, envFile: c.envFile, protected: c.protected })),
-      ),
-    };
-    const primary = cfg?.urlEnv ?? datasourceVar;
-    if (primary) vars[primary] = url;
-    // The project's own Prisma CLI reads the datasource's variable: point it at this environment.
-    if (datasourceVar) vars[datasourceVar] = url;
-    if (!primary && !datasourceVar) {
-      throw new ChecklistError(
-        `Cannot pass ${environment}'s connection string to a task: neither the environment (urlEnv) nor the datasource names a variable. Set urlEnv in prismaRollback.environments.`,
-      );
-    }
-    return vars;
+    return taskEnvFor(this.target().entry, environment);
   }
 
   // ---- webview ------------------------------------------------------------------------------
