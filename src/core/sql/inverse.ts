@@ -1007,6 +1007,10 @@ function alterEnum(model: SchemaModel, n: N): StepInverse {
       return noop(`the value ${quoteLiteral(n.newVal)} already existed (IF NOT EXISTS)`);
   }
   const prev = [...e.labels];
+  // views and functions that mention the type keep the old one alive: DROP TYPE would fail
+  const users = [...model.views.values(), ...model.functions.values()]
+    .filter((o) => o.sql.includes(q.name))
+    .map((o) => relSql(o.schema, o.name));
   // fold: insert the label where PostgreSQL puts it
   if (n.newValNeighbor && e.labels.includes(n.newValNeighbor)) {
     const i = e.labels.indexOf(n.newValNeighbor);
@@ -1019,6 +1023,14 @@ function alterEnum(model: SchemaModel, n: N): StepInverse {
         kind: 'enumValue',
         message: `PostgreSQL cannot drop an enum value: ${typeSqlName} is replaced by a new type without ${quoteLiteral(n.newVal)}; rows holding it must be changed first`,
       },
+      ...(users.length
+        ? [
+            {
+              kind: 'mayFail' as const,
+              message: `${users.join(', ')} may use ${typeSqlName}: drop and re-create them around the type swap, or DROP TYPE fails`,
+            },
+          ]
+        : []),
     ],
   };
 }
