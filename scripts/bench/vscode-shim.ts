@@ -6,7 +6,9 @@
 import Module from 'node:module';
 
 function inert(): unknown {
-  const fn = () => inert();
+  const fn = function () {
+    return inert();
+  };
   return new Proxy(fn, {
     get: (_t, p) => {
       if (p === 'then') return undefined;
@@ -20,7 +22,15 @@ function inert(): unknown {
 }
 
 export async function activateInShim(bundle: string): Promise<{ requireMs: number; activateMs: number }> {
-  const vscode = inert() as Record<string, unknown>;
+  // Real own keys, because esbuild's CommonJS interop copies the module's own properties.
+  const names = (
+    'window workspace commands languages env extensions tasks l10n debug scm authentication Uri ThemeIcon ThemeColor ' +
+    'TreeItem TreeItemCollapsibleState EventEmitter Disposable MarkdownString CodeLens Range Position Selection ' +
+    'Task ProcessExecution ShellExecution TaskScope TaskRevealKind TaskPanelKind ViewColumn StatusBarAlignment ' +
+    'ConfigurationTarget ProgressLocation RelativePattern DiagnosticSeverity Diagnostic FileType ' +
+    'CancellationTokenSource TabInputText TabInputTextDiff LogLevel QuickPickItemKind'
+  ).split(' ');
+  const vscode: Record<string, unknown> = Object.fromEntries(names.map((n) => [n, inert()]));
   const orig = (Module as unknown as { _load: (r: string, ...a: unknown[]) => unknown })._load;
   (Module as unknown as { _load: unknown })._load = function (request: string, ...rest: unknown[]) {
     if (request === 'vscode')

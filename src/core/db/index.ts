@@ -22,7 +22,8 @@ export function maskUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
-    for (const k of [...u.searchParams.keys()]) if (/pass|secret|token|key/i.test(k)) u.searchParams.set(k, '***');
+    for (const k of [...u.searchParams.keys()])
+      if (/pass|secret|token|key/i.test(k)) u.searchParams.set(k, '***');
     return u.toString();
   } catch {
     return '<unparseable connection string>';
@@ -57,16 +58,33 @@ export function createPool(url: string, opts: ConnectionOptions = {}): pg.Pool {
   pool.on('error', () => {});
   if (opts.onQuery) {
     const onQuery = opts.onQuery;
-    const original = pool.query.bind(pool) as (...a: unknown[]) => Promise<unknown>;
-    (pool as unknown as { query: unknown }).query = async (...args: unknown[]) => {
-      const text = typeof args[0] === 'string' ? args[0] : ((args[0] as { text?: string })?.text ?? '');
-      const started = performance.now();
-      try {
-        return await original(...args);
-      } finally {
-        onQuery(text.trim().split('\n')[0].slice(0, 120), performance.now() - started);
-      }
-    };
+    // Every query goes through a pooled client's `query` (pool.query included): log there, once.
+    pool.on('connect', (client) => {
+      const original = client.query.bind(client) as (...a: unknown[]) => unknown;
+      (client as unknown as { query: unknown }).query = (...args: unknown[]) => {
+        const text = typeof args[0] === 'string' ? args[0] : ((args[0] as { text?: string })?.text ?? '');
+        const label = text.trim().split('\n')[0].slice(0, 120);
+        const started = performance.now();
+        const done = (failed: boolean) =>
+          onQuery(failed ? `${label} (failed)` : label, performance.now() - started);
+        const last = args[args.length - 1];
+        if (typeof last === 'function') {
+          // Callback form (what pool.query uses).
+          args[args.length - 1] = (err: unknown, ...rest: unknown[]) => {
+            done(Boolean(err));
+            return (last as (...a: unknown[]) => unknown)(err, ...rest);
+          };
+        }
+        const result = original(...args);
+        if (result && typeof (result as Promise<unknown>).then === 'function') {
+          (result as Promise<unknown>).then(
+            () => done(false),
+            () => done(true),
+          );
+        }
+        return result;
+      };
+    });
   }
   return pool;
 }
@@ -135,7 +153,9 @@ export function describeDbError(e: unknown, url?: string): string {
       break;
   }
   const msg = err?.message ?? String(e);
-  if (/timeout/i.test(msg) && /connect/i.test(msg)) return `Connection timed out${where}: check the host, port and network.`;
-  if (/SSL|self[- ]signed|certificate/i.test(msg)) return `TLS problem${where}: ${msg}. Check sslmode in the connection string.`;
+  if (/timeout/i.test(msg) && /connect/i.test(msg))
+    return `Connection timed out${where}: check the host, port and network.`;
+  if (/SSL|self[- ]signed|certificate/i.test(msg))
+    return `TLS problem${where}: ${msg}. Check sslmode in the connection string.`;
   return url ? msg.split(url).join(maskUrl(url)) : msg;
 }
