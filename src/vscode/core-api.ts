@@ -6,3 +6,4 @@
 export { PoolRegistry } from '../core/db';
 export { discoverProjects, resolveEnvironments } from '../core/project';
 export { computeStatus } from '../core/status';
+export { ensureRollbackScript, verifyRollbackScript } from '../core/runbook/services';

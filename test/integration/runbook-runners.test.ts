@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyDown, PRISMA_ADVISORY_LOCK } from '../../src/core/runbook/apply-down';
 import { RunbookError } from '../../src/core/runbook/errors';
 import { databaseName, resetDatabase } from '../../src/core/runbook/reset';
+import { ensureRollbackScript, verifyRollbackScript } from '../../src/core/runbook/services';
 import { deployMigrations, resolveMigration } from '../../src/core/runbook/resolve';
 import { readMigrationsFolder } from '../../src/core/migrations';
 import { NO_FILTERS, toMigrationList } from '../../src/core/engine';
@@ -478,6 +479,49 @@ describe('migrate reset (runbook Method 1) through Prisma engine', () => {
       expect((await diagnose(db.url, mig.dir)).history).toBeNull();
     } finally {
       await db.drop();
+      await mig.cleanup();
+    }
+  });
+});
+
+describe('checklist steps 3 and 4 over the generator and the verifier', () => {
+  it('generates down.sql, keeps it when current, refuses a stale hand-edited one, and verifies it (and catches a wrong one)', async () => {
+    const mig = await tempMigrations();
+    try {
+      await mig.add('20240101000000_init', INIT);
+      await mig.add('20240102000000_post', POST);
+      const down = path.join(mig.dir, '20240102000000_post', 'down.sql');
+      const g = await ensureRollbackScript(mig.dir, '20240102000000_post');
+      expect(g.outcome).toBe('generated');
+      expect(g.summary).toMatch(/^Generated down\.sql: 2 statement\(s\), 2 inverted/);
+      const sql = await fs.readFile(down, 'utf8');
+      expect(sql).toContain('DROP TABLE "Post"');
+      expect((await ensureRollbackScript(mig.dir, '20240102000000_post')).outcome).toBe('current');
+
+      const v = await verifyRollbackScript(mig.dir, '20240102000000_post');
+      expect(v.result).toBe('verified');
+      expect(v.summary).toMatch(/^Verified against 1 earlier migration/);
+
+      // A rollback that forgets the index's table leaves a difference the verifier names.
+      await fs.writeFile(down, 'DROP INDEX "Post_authorId_idx";\n');
+      const bad = await verifyRollbackScript(mig.dir, '20240102000000_post');
+      expect(bad.result).toBe('differences');
+      expect(bad.summary).toContain('Post');
+      expect((await ensureRollbackScript(mig.dir, '20240102000000_post')).outcome).toBe('handWritten');
+
+      // migration.sql changes after generation: a generated down.sql is regenerated…
+      await fs.writeFile(down, sql);
+      await mig.add('20240102000000_post', `${POST}CREATE INDEX "Post_title_idx" ON "Post"("title");\n`);
+      const re = await ensureRollbackScript(mig.dir, '20240102000000_post');
+      expect(re.outcome).toBe('regenerated');
+      // …but one edited by hand after generation is never overwritten.
+      const regenerated = await fs.readFile(down, 'utf8');
+      await fs.writeFile(down, `${regenerated}\n-- a note by hand\nSELECT 1;\n`);
+      await mig.add('20240102000000_post', POST);
+      const e = await rejection(ensureRollbackScript(mig.dir, '20240102000000_post'));
+      expect(e.message).toContain('edited by hand');
+      expect(await fs.readFile(down, 'utf8')).toContain('-- a note by hand');
+    } finally {
       await mig.cleanup();
     }
   });

@@ -7,6 +7,7 @@
  */
 import * as vscode from 'vscode';
 import type { ChecklistKey } from '../../core/runbook/checklist';
+import { loadCore } from '../core';
 import type { EnvironmentEntry, MigrationsRepository, ProjectEntry } from '../repository';
 import { isMigrationNode } from '../tree';
 import { type ChecklistDeps, ChecklistPanel, type ChecklistServices, VIEW_TYPE } from './panel';
@@ -31,7 +32,7 @@ export function registerChecklist(r: ChecklistRegistration): vscode.Disposable[]
     repo: r.repo,
     log: r.log,
     tasks,
-    services: r.services ?? {},
+    services: r.services ?? defaultServices(),
   };
   return [
     tasks,
@@ -62,6 +63,25 @@ export function registerChecklist(r: ChecklistRegistration): vscode.Disposable[]
       },
     }),
   ];
+}
+
+/** Steps 3 and 4 over the generator and the verifier, loaded lazily with the rest of the core. */
+export function defaultServices(): ChecklistServices {
+  return {
+    async generate({ project, migration }) {
+      const core = await loadCore();
+      return core.ensureRollbackScript(project.migrationsDir, migration);
+    },
+    async verify({ project, migration }) {
+      const core = await loadCore();
+      const shadow = vscode.workspace
+        .getConfiguration('prismaRollback', vscode.Uri.file(project.root))
+        .get<string>('shadowDatabaseUrl');
+      return core.verifyRollbackScript(project.migrationsDir, migration, {
+        shadowDatabaseUrl: shadow?.trim() || undefined,
+      });
+    },
+  };
 }
 
 const ROLLBACKABLE = new Set(['applied', 'failed', 'edited']);

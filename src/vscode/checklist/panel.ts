@@ -55,7 +55,10 @@ export const VIEW_TYPE = 'prismaRollback.checklist';
 /** What other parts of the product provide; a missing one makes its step "not available yet". */
 export interface ChecklistServices {
   /** Writes the rollback (down.sql) of a migration; returns its path. */
-  generate?(o: { project: ProjectEntry['project']; migration: string }): Promise<{ file: string }>;
+  generate?(o: {
+    project: ProjectEntry['project'];
+    migration: string;
+  }): Promise<{ file: string; summary?: string }>;
   /** Proves the rollback in an embedded PostgreSQL. */
   verify?(o: { project: ProjectEntry['project']; migration: string }): Promise<{
     result: 'verified' | 'differences' | 'couldNotVerify';
@@ -615,7 +618,7 @@ export class ChecklistPanel implements vscode.Disposable {
         }
         case 'script': {
           const r = await s.generate!({ project, migration: this.key.migration });
-          return await finish(true, '', { file: r.file });
+          return await finish(true, '', { file: r.file, summary: r.summary ?? null });
         }
         case 'verify': {
           const r = await s.verify!({ project, migration: this.key.migration });
