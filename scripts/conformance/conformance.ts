@@ -48,7 +48,14 @@ async function coldRun(project: string): Promise<void> {
   const r = generateRollbackSync(h, h.length - 1);
   const end = performance.now();
   console.log(
-    JSON.stringify({ project, migration: r.migration, parserMs: loaded - start, generateMs: end - loaded, totalMs: end - start, sinceProcessStartMs: end }),
+    JSON.stringify({
+      project,
+      migration: r.migration,
+      parserMs: loaded - start,
+      generateMs: end - loaded,
+      totalMs: end - start,
+      sinceProcessStartMs: end,
+    }),
   );
 }
 
@@ -62,7 +69,9 @@ async function benchRun(): Promise<void> {
     generateAllRollbacksSync(h);
     best = Math.min(best, performance.now() - t);
   }
-  console.log(`langfuse: ${h.length} rollbacks (model replay included) in ${best.toFixed(0)} ms = ${Math.round((h.length / best) * 1000)} migrations/s (best of 5)`);
+  console.log(
+    `langfuse: ${h.length} rollbacks (model replay included) in ${best.toFixed(0)} ms = ${Math.round((h.length / best) * 1000)} migrations/s (best of 5)`,
+  );
   const { spawnSync } = await import('node:child_process');
   const child = spawnSync(process.execPath, [process.argv[1], '--cold', 'langfuse'], { encoding: 'utf8' });
   const c = JSON.parse(child.stdout.trim().split('\n').pop() ?? '{}');

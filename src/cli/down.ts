@@ -9,7 +9,7 @@ import {
   type RollbackResult,
   SqlParseError,
 } from '../core/sql';
-import { CliError, type CliCommand, type CliIO, flag, has, type ParsedArgs, UsageError } from './args';
+import { type CliCommand, CliError, type CliIO, flag, has, type ParsedArgs, UsageError } from './args';
 import { resolveProject } from './target';
 
 const USAGE =

@@ -255,12 +255,12 @@ describe('enums and types', () => {
   it('CREATE TYPE … AS ENUM / DROP TYPE', async () => {
     await roundTrip([base, `CREATE TYPE "Color" AS ENUM ('red', 'green');`]);
     await roundTrip([base, `CREATE TYPE "Color" AS ENUM ('red', 'green'); DROP TYPE "Color";`]);
-    await roundTrip([base + `CREATE TYPE "Old" AS ENUM ('a', 'b''c');`, `DROP TYPE "Old";`]);
+    await roundTrip([`${base}CREATE TYPE "Old" AS ENUM ('a', 'b''c');`, `DROP TYPE "Old";`]);
   });
 
   it('ALTER TYPE … ADD VALUE → type swap without the value, columns and defaults re-pointed, flagged', async () => {
     const r = await roundTrip([
-      base + `ALTER TABLE "Post" ADD COLUMN "roles" "Role"[] DEFAULT ARRAY['USER']::"Role"[];`,
+      `${base}ALTER TABLE "Post" ADD COLUMN "roles" "Role"[] DEFAULT ARRAY['USER']::"Role"[];`,
       `ALTER TYPE "Role" ADD VALUE 'MODERATOR' BEFORE 'ADMIN';
 ALTER TYPE "Role" ADD VALUE IF NOT EXISTS 'GUEST';`,
     ]);
@@ -347,7 +347,7 @@ CREATE TRIGGER "User_touch" AFTER INSERT ON "User" FOR EACH ROW EXECUTE FUNCTION
 
   it('COMMENT ON → the previous comment; GRANT → REVOKE', async () => {
     const r = await roundTrip([
-      base + `COMMENT ON TABLE "User" IS 'people';`,
+      `${base}COMMENT ON TABLE "User" IS 'people';`,
       `COMMENT ON TABLE "User" IS 'accounts';
 COMMENT ON COLUMN "User"."email" IS 'login';
 GRANT SELECT ON "User" TO PUBLIC;`,

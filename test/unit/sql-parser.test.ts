@@ -1,10 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { prismaChecksum } from '../../src/core/migrations';
 import {
+  downSqlConflict,
   generateRollbackSync,
   implicitConstraintName,
   implicitIndexName,
   initSqlParser,
-  downSqlConflict,
   isDownSqlHandEdited,
   isDownSqlStale,
   parseMigrationSync,
@@ -12,7 +13,6 @@ import {
   quoteIdent,
   SqlParseError,
 } from '../../src/core/sql';
-import { prismaChecksum } from '../../src/core/migrations';
 
 beforeAll(async () => {
   await initSqlParser();

@@ -3,32 +3,32 @@
  * the migration history, and the inverse generator that writes `down.sql`.
  */
 export type { RollbackWarning, RollbackWarningKind } from './inverse';
-export type { SchemaModel, TableModel, ColumnModel, EnumModel, IndexModel } from './model';
-export { quoteIdent, quoteQualified, quoteLiteral, implicitConstraintName, implicitIndexName } from './names';
+export type { ColumnModel, EnumModel, IndexModel, SchemaModel, TableModel } from './model';
+export { implicitConstraintName, implicitIndexName, quoteIdent, quoteLiteral, quoteQualified } from './names';
 export {
   initSqlParser,
+  LineIndex,
+  type ParsedMigration,
   parseMigration,
   parseMigrationSync,
   SqlParseError,
-  LineIndex,
-  type ParsedMigration,
   type SqlStatement,
 } from './parser';
 export {
-  GENERATOR_VERSION,
   buildSchemaModel,
   buildSchemaModelSync,
   DOWN_SQL_CONFLICT_REASONS,
   type DownSqlConflict,
   downSqlConflict,
   downSqlSourceChecksum,
-  prismaWarningsOf,
+  GENERATOR_VERSION,
   generateAllRollbacksSync,
   generateRollback,
   generateRollbackSync,
   isDownSqlHandEdited,
   isDownSqlStale,
   type MigrationSource,
+  prismaWarningsOf,
   type RollbackOptions,
   type RollbackResult,
   type RollbackStep,

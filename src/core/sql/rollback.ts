@@ -3,7 +3,7 @@
  * computing each statement's inverse, and renders `down.sql` with the inverses in reverse order.
  */
 import { checksumMatches, prismaChecksum } from '../migrations';
-import { type RollbackWarning, type RollbackWarningKind, applyStatement, type StepInverse } from './inverse';
+import { applyStatement, type RollbackWarning, type RollbackWarningKind, type StepInverse } from './inverse';
 import { dropTable, emptyModel, type SchemaModel } from './model';
 import { initSqlParser, parseMigrationSync, SqlParseError, type SqlStatement } from './parser';
 
