@@ -31,7 +31,12 @@ import {
   startStep,
   storageKey,
 } from '../../src/core/runbook/checklist';
-import { type CommandContext, detectPackageManager, stepCommand } from '../../src/core/runbook/commands';
+import {
+  type CommandContext,
+  detectPackageManager,
+  detectSupabase,
+  stepCommand,
+} from '../../src/core/runbook/commands';
 import { parseWebviewMessage } from '../../src/core/runbook/protocol';
 import { viewChecklist } from '../../src/core/runbook/view';
 
@@ -417,6 +422,19 @@ describe('command lines', () => {
       `/usr/bin/node /ext/dist/cli.js backup --out /b/x.dump --format custom --tables-of 20250101000000_add_widgets --pg-dump-path /opt/pg16/bin/pg_dump --project ${root} --migrations ${path.join(root, 'prisma', 'migrations')} --env production`,
     );
     expect(stepCommand('notify', ctx())).toBeUndefined();
+  });
+
+  it("a Supabase project with the Supabase CLI installed gets the runbook's `supabase db dump` alternative noted", async () => {
+    expect(detectSupabase(root, '')).toBe(false);
+    await fs.mkdir(path.join(root, 'supabase'));
+    await fs.writeFile(path.join(root, 'supabase', 'config.toml'), 'project_id = "x"\n');
+    const bin = path.join(root, 'bin');
+    await fs.mkdir(bin);
+    expect(detectSupabase(root, bin)).toBe(false);
+    await fs.writeFile(path.join(bin, 'supabase'), '#!/bin/sh\n', { mode: 0o755 });
+    expect(detectSupabase(path.join(root, 'apps'), bin)).toBe(true);
+    expect(stepCommand('backup', ctx({ supabase: true }))!.note).toContain('supabase db dump');
+    expect(stepCommand('backup', ctx())!.note).toBeUndefined();
   });
 
   it('prismaCli: db execute through the package manager of the lock file; never `migrate resolve --rolled-back` for an applied migration', async () => {

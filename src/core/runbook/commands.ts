@@ -12,6 +12,24 @@ import type { Runner, StepId } from './checklist';
 
 export type PackageManager = 'npm' | 'pnpm' | 'yarn' | 'bun';
 
+/** Whether a project is a Supabase one (supabase/config.toml at or above it) and the Supabase CLI is on PATH. */
+export function detectSupabase(projectRoot: string, pathEnv = process.env.PATH ?? ''): boolean {
+  let dir = path.resolve(projectRoot);
+  let found = false;
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'supabase', 'config.toml'))) {
+      found = true;
+      break;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  if (!found) return false;
+  const exe = process.platform === 'win32' ? ['supabase.exe', 'supabase.cmd'] : ['supabase'];
+  return pathEnv.split(path.delimiter).some((d) => d && exe.some((e) => fs.existsSync(path.join(d, e))));
+}
+
 /** The package manager of a project, from the lock file in its folder or the nearest parent (monorepos). */
 export function detectPackageManager(projectRoot: string, stopAt?: string): PackageManager {
   let dir = path.resolve(projectRoot);
@@ -67,6 +85,8 @@ export interface CommandContext {
   /** Whether the backup is limited to the rollback's tables (`--tables-of`). */
   backupTablesOnly?: boolean;
   after?: 'keep' | 'delete';
+  /** A Supabase project (supabase/config.toml) with the Supabase CLI installed. */
+  supabase?: boolean;
 }
 
 export interface TaskCommand {
@@ -139,7 +159,12 @@ export function stepCommand(step: StepId, c: CommandContext): TaskCommand | unde
       if (c.backupTablesOnly) sub.push('--tables-of', c.migration);
       if (c.pgDumpPath) sub.push('--pg-dump-path', c.pgDumpPath);
       const b = bundled(c, sub, c.environment);
-      return make(b.command, b.args, c, { environment: c.environment });
+      return make(b.command, b.args, c, {
+        environment: c.environment,
+        note: c.supabase
+          ? "Supabase project: `supabase db dump --db-url <connection string> -f <file>` (the Supabase CLI) is the runbook's alternative; this step uses pg_dump, checked against the server's version."
+          : undefined,
+      });
     }
     case 'staging':
     case 'apply': {

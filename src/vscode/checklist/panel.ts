@@ -35,6 +35,7 @@ import {
   type CommandContext,
   dbPullCommand,
   detectPackageManager,
+  detectSupabase,
   stepCommand,
   type TaskCommand,
 } from '../../core/runbook/commands';
@@ -323,6 +324,7 @@ export class ChecklistPanel implements vscode.Disposable {
       backupFile: this.plannedBackup,
       backupFormat: settings.backupFormat,
       pgDumpPath: settings.pgDumpPath,
+      supabase: detectSupabase(p.root),
     };
   }
 
