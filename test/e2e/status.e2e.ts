@@ -123,7 +123,7 @@ describe('journey 1: status', () => {
     const local = groups.get('local')?.row;
     const production = groups.get('production')?.row;
     expect(local?.description).toMatch(
-      /^5 applied · 1 pending · 1 failed · 1 edited after apply — 127\.0\.0\.1:\d+\/acme_local_/,
+      /^5 applied · 1 pending · 1 failed · 1 edited — 127\.0\.0\.1:\d+\/acme_local_/,
     );
     expect(production?.description).toMatch(/^4 applied · 4 pending — 127\.0\.0\.1:\d+\/acme_production_/);
 
