@@ -1091,11 +1091,85 @@ function viewWarnings(v: SqlObject): StepInverse['warnings'] {
     : [];
 }
 
+/**
+ * A view's query with every `*` / `alias.*` replaced by the columns the tables have now (what
+ * PostgreSQL does when it stores a view), so that re-creating the view later yields the same
+ * columns. `undefined` when a star cannot be resolved from the model (a subquery, a CTE, another
+ * view as its source).
+ */
+export function expandViewStars(model: SchemaModel, query: N): N | undefined {
+  const out = cloneNode(query);
+  const ctes = new Set<string>();
+  let ok = true;
+  const expandSelect = (sel: N): void => {
+    if (!sel) return;
+    for (const c of sel.withClause?.ctes ?? []) {
+      if (c.CommonTableExpr?.ctename) ctes.add(c.CommonTableExpr.ctename);
+      expandSelect(c.CommonTableExpr?.ctequery?.SelectStmt);
+    }
+    if (sel.larg || sel.rarg) {
+      expandSelect(sel.larg);
+      expandSelect(sel.rarg);
+    }
+    if (!sel.targetList) return;
+    // the FROM items in order: their reference name and their table's columns (undefined: unknown)
+    const sources: Array<{ ref: string; columns?: string[] }> = [];
+    const from = (item: N): void => {
+      if (item.RangeVar) {
+        const rv = item.RangeVar;
+        const t = !rv.schemaname && ctes.has(rv.relname) ? undefined : model.tables.get(tableKey(rv));
+        sources.push({ ref: rv.alias?.aliasname ?? rv.relname, columns: t?.columns.map((c) => c.name) });
+      } else if (item.JoinExpr) {
+        from(item.JoinExpr.larg);
+        from(item.JoinExpr.rarg);
+      } else if (item.RangeSubselect) {
+        expandSelect(item.RangeSubselect.subquery?.SelectStmt);
+        sources.push({ ref: item.RangeSubselect.alias?.aliasname ?? '' });
+      } else sources.push({ ref: '' });
+    };
+    for (const item of sel.fromClause ?? []) from(item);
+    const targets: N[] = [];
+    for (const t of sel.targetList) {
+      const fields = t.ResTarget?.val?.ColumnRef?.fields;
+      if (!fields || fields[fields.length - 1]?.A_Star === undefined) {
+        targets.push(t);
+        continue;
+      }
+      const alias = fields.length > 1 ? str(fields[fields.length - 2]) : undefined;
+      const chosen = alias ? sources.filter((x) => x.ref === alias) : sources;
+      if (!chosen.length || chosen.some((x) => !x.columns)) {
+        ok = false;
+        targets.push(t);
+        continue;
+      }
+      for (const src of chosen)
+        for (const col of src.columns!)
+          targets.push({
+            ResTarget: {
+              val: { ColumnRef: { fields: [{ String: { sval: src.ref } }, { String: { sval: col } }] } },
+            },
+          });
+    }
+    sel.targetList = targets;
+  };
+  expandSelect(out.SelectStmt);
+  return ok ? out : undefined;
+}
+
+/** The SQL that re-creates a view as it was: its original text, or with `*` expanded when it selects `*`. */
+function viewSqlNow(model: SchemaModel, n: N, text: string): { sql: string; node: N } {
+  if (!selectsStar(n.query)) return { sql: text, node: n.query };
+  const expanded = expandViewStars(model, n.query);
+  if (!expanded) return { sql: text, node: n.query };
+  return { sql: d({ ViewStmt: { ...n, query: expanded, replace: false } }), node: expanded };
+}
+
 function createView(model: SchemaModel, n: N, stmt: SqlStatement): StepInverse {
   const q = rangeVar(n.view);
   const key = objectKey(q.schema, q.name);
   const prev = model.views.get(key);
-  model.views.set(key, { ...q, sql: stmt.text, materialized: false, node: n.query });
+  const now = viewSqlNow(model, n, stmt.text);
+  model.views.set(key, { ...q, sql: now.sql, materialized: false, node: now.node });
   if (prev) return { sql: [`DROP VIEW ${relSql(q.schema, q.name)}`, prev.sql], warnings: viewWarnings(prev) };
   return { sql: [`DROP VIEW ${relSql(q.schema, q.name)}`], warnings: [] };
 }
