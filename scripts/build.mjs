@@ -7,7 +7,7 @@
  *   node scripts/build.mjs --production  minified, with source maps
  *   node scripts/build.mjs --watch       rebuild on change
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -30,7 +30,24 @@ export const ASSETS = [
   ['@prisma/schema-engine-wasm/schema_engine_bg.wasm', 'schema_engine_bg.wasm'],
   // Prisma's schema parser, read by @prisma/internals from `${__dirname}/prisma_schema_build_bg.wasm`.
   ['@prisma/prisma-schema-wasm/src/prisma_schema_build_bg.wasm', 'prisma_schema_build_bg.wasm'],
+  // The PostgreSQL parser (src/core/sql), looked for beside the script that loads it.
+  ['libpg-query/wasm/libpg-query.wasm', 'libpg-query.wasm'],
+  // PGlite, the embedded PostgreSQL of the verifier (src/core/verify/embedded.ts reads dist/pglite/).
+  ['@electric-sql/pglite/dist/pglite.wasm', 'pglite/pglite.wasm'],
+  ['@electric-sql/pglite/dist/initdb.wasm', 'pglite/initdb.wasm'],
+  ['@electric-sql/pglite/dist/pglite.data', 'pglite/pglite.data'],
+  // Its contrib extensions (pgcrypto, uuid-ossp, citext…), one tarball each.
+  ...pgliteExtensionTarballs(),
 ];
+
+/** `[from, to]` of every extension tarball in PGlite's dist (loaded when a history creates that extension). */
+function pgliteExtensionTarballs() {
+  const dir = path.join(root, 'node_modules', '@electric-sql', 'pglite', 'dist');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.tar.gz'))
+    .map((f) => [`@electric-sql/pglite/dist/${f}`, `pglite/${f}`]);
+}
 
 /** @type {import('esbuild').BuildOptions} */
 const common = {
@@ -92,6 +109,30 @@ const pgWithoutSideEffects = {
   },
 };
 
+/**
+ * PGlite's Emscripten glue does `let { createRequire } = await import("node:module"); var require = …`
+ * inside a function. With `import()` turned into `require()` (see `supported` above) that call
+ * would read the function's own, still undefined, hoisted `var require`. Node's
+ * `process.getBuiltinModule` (Node ≥ 20.16) gives the same module without naming `require`.
+ */
+const pgliteNodeModule = {
+  name: 'pglite-node-module',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]@electric-sql[\\/]pglite[\\/]dist[\\/].*\.c?js$/ }, async (a) => {
+      const text = await fs.readFile(a.path, 'utf8');
+      if (!text.includes('import("node:module")')) return undefined;
+      return {
+        contents: text.replaceAll(
+          'import("node:module")',
+          'Promise.resolve(process.getBuiltinModule("node:module"))',
+        ),
+        loader: 'js',
+        resolveDir: path.dirname(a.path),
+      };
+    });
+  },
+};
+
 const builds = [
   {
     ...common,
@@ -99,8 +140,13 @@ const builds = [
     outdir: dist,
     plugins: [coreApiExternal, pgWithoutSideEffects],
   },
-  { ...common, entryPoints: { 'core-api': 'src/vscode/core-api.ts' }, outdir: dist },
-  { ...common, entryPoints: { cli: 'src/cli.ts' }, outdir: dist },
+  {
+    ...common,
+    entryPoints: { 'core-api': 'src/vscode/core-api.ts' },
+    outdir: dist,
+    plugins: [pgliteNodeModule],
+  },
+  { ...common, entryPoints: { cli: 'src/cli.ts' }, outdir: dist, plugins: [pgliteNodeModule] },
 ];
 
 /** Absolute path of `<package>/<file>` in node_modules (by directory, so `exports` maps do not hide it). */
