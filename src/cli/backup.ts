@@ -5,7 +5,7 @@ import type { EnvironmentConfig } from '../core/project/types';
 import { defaultBackupPath, formatBytes, runBackup } from '../core/runbook/backup';
 import { RunbookError } from '../core/runbook/errors';
 import { rollbackTables } from '../core/runbook/tables';
-import { CliError, type CliCommand, type CliIO, flag, has, type ParsedArgs, UsageError } from './args';
+import { type CliCommand, CliError, type CliIO, flag, has, type ParsedArgs, UsageError } from './args';
 import { pickEnvironment, resolveProject } from './target';
 
 /** The project, migrations folder and environment (with its URL) of a runbook command. */

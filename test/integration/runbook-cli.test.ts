@@ -8,10 +8,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli';
+import { NO_FILTERS, toMigrationList } from '../../src/core/engine';
+import { readMigrationsFolder } from '../../src/core/migrations';
 import { tempMigrations, withEngine } from '../support/engine';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';
-import { readMigrationsFolder } from '../../src/core/migrations';
-import { NO_FILTERS, toMigrationList } from '../../src/core/engine';
 
 describe('runbook CLI commands', () => {
   let local: TestDatabase;

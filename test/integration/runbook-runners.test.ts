@@ -7,13 +7,13 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { NO_FILTERS, toMigrationList } from '../../src/core/engine';
+import { readMigrationsFolder } from '../../src/core/migrations';
 import { applyDown, PRISMA_ADVISORY_LOCK } from '../../src/core/runbook/apply-down';
 import { RunbookError } from '../../src/core/runbook/errors';
 import { databaseName, resetDatabase } from '../../src/core/runbook/reset';
-import { ensureRollbackScript, verifyRollbackScript } from '../../src/core/runbook/services';
 import { deployMigrations, resolveMigration } from '../../src/core/runbook/resolve';
-import { readMigrationsFolder } from '../../src/core/migrations';
-import { NO_FILTERS, toMigrationList } from '../../src/core/engine';
+import { ensureRollbackScript, verifyRollbackScript } from '../../src/core/runbook/services';
 import { tempMigrations, withEngine } from '../support/engine';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';
 

@@ -1,8 +1,8 @@
 /** What the webview renders: the checklist state with gates, availability and command lines resolved. */
 import {
+  availability,
   type Capabilities,
   type ChecklistState,
-  availability,
   gate,
   notifyMessage,
   STEPS,
