@@ -1,0 +1,207 @@
+/**
+ * `prisma-rollback verify` — prove that a migration's rollback restores the schema: replay the
+ * history in the embedded PostgreSQL (or on a shadow server), apply the migration and its
+ * rollback, compare the catalogs.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { type LocalMigration, readMigrationsFolder } from '../core/migrations';
+import { describeFailure, disposeEmbeddedVerifier, type VerifyResult, verifyRollback } from '../core/verify';
+import { CliError, type CliCommand, type CliIO, flag, has, type ParsedArgs, UsageError } from './args';
+import { parseJsonc, resolveProject } from './target';
+
+/** Where the CLI reads the shadow server from (never from the command line: it holds a password). */
+export const SHADOW_URL_ENV = 'PRISMA_ROLLBACK_SHADOW_DATABASE_URL';
+
+const USAGE =
+  'prisma-rollback verify <migration name|folder> [--project DIR] [--migrations DIR] [--rollback FILE] [--engine auto|embedded|server] [--cache-dir DIR] [--prisma-diff] [--json]\n' +
+  '  Replays the migrations before it in an embedded PostgreSQL, applies the migration and its rollback\n' +
+  '  (down.sql in its folder, a later <timestamp>_rollback_<name> migration, or --rollback FILE), and\n' +
+  '  compares the schema with the one before the migration.\n' +
+  `  A history that needs an extension the embedded PostgreSQL lacks is verified on a throwaway database\n` +
+  `  on the server in $${SHADOW_URL_ENV} (or the prismaRollback.shadowDatabaseUrl setting).\n` +
+  "  --prisma-diff also asks Prisma's engine (migrate diff) for a second opinion.\n" +
+  '  Exit codes: 0 verified; 1 differences (or Prisma diff not empty); 2 could not verify / error.';
+
+/** `20240101_init`, a unique part of a name, or a path to the migration's folder. */
+function findMigration(names: string[], wanted: string): number {
+  const base = path.basename(wanted.replace(/[\\/]+((migration|down)\.sql)?$/, ''));
+  const exact = names.indexOf(base);
+  if (exact >= 0) return exact;
+  const partial = names.map((n, i) => [n, i] as const).filter(([n]) => n.includes(base));
+  if (partial.length === 1) return partial[0][1];
+  if (partial.length > 1)
+    throw new CliError(
+      `"${wanted}" matches several migrations: ${partial.map(([n]) => n).join(', ')}. Name one exactly.`,
+    );
+  throw new CliError(`No migration "${wanted}" in the migrations folder.`);
+}
+
+async function migrationsDirOf(args: ParsedArgs, io: CliIO): Promise<{ dir: string; root: string }> {
+  const explicit = flag(args, 'migrations');
+  if (explicit) {
+    const dir = path.resolve(io.cwd, explicit);
+    return { dir, root: flag(args, 'project') ? path.resolve(io.cwd, flag(args, 'project')!) : dir };
+  }
+  const target = await resolveProject(args, io);
+  return { dir: target.migrationsDir, root: target.project.root };
+}
+
+/** `prismaRollback.shadowDatabaseUrl` from the nearest .vscode/settings.json, if any. */
+async function shadowUrlFromSettings(dir: string): Promise<string | undefined> {
+  let current = path.resolve(dir);
+  for (;;) {
+    const text = await fs
+      .readFile(path.join(current, '.vscode', 'settings.json'), 'utf8')
+      .catch(() => undefined);
+    if (text !== undefined) {
+      try {
+        const v = (parseJsonc(text) as Record<string, unknown>)['prismaRollback.shadowDatabaseUrl'];
+        if (typeof v === 'string' && v.trim()) return v.trim();
+      } catch {
+        // unreadable settings are reported by the commands that need environments
+      }
+    }
+    const parent = path.dirname(current);
+    if (parent === current) return undefined;
+    current = parent;
+  }
+}
+
+interface Rollback {
+  sql: string;
+  name: string;
+  path: string;
+}
+
+async function findRollback(
+  args: ParsedArgs,
+  io: CliIO,
+  migrations: LocalMigration[],
+  index: number,
+): Promise<Rollback> {
+  const target = migrations[index];
+  const explicit = flag(args, 'rollback');
+  if (explicit) {
+    const file = path.resolve(io.cwd, explicit);
+    const sql = await fs.readFile(file, 'utf8').catch((e: Error) => {
+      throw new CliError(`Cannot read ${file}: ${e.message}`);
+    });
+    return { sql, name: path.basename(file), path: file };
+  }
+  if (target.downSqlPath) {
+    return { sql: await fs.readFile(target.downSqlPath, 'utf8'), name: 'down.sql', path: target.downSqlPath };
+  }
+  const suffix = `_rollback_${target.name.replace(/^\d+_/, '')}`;
+  const method2 = migrations.slice(index + 1).find((m) => m.name.endsWith(suffix));
+  if (method2?.sql !== undefined) return { sql: method2.sql, name: method2.name, path: method2.sqlPath };
+  throw new CliError(
+    `${target.name} has no rollback: no down.sql in its folder and no later *${suffix} migration. Generate one with \`prisma-rollback down ${target.name}\` or pass --rollback FILE.`,
+  );
+}
+
+function exitCode(r: VerifyResult): number {
+  return r.kind === 'verified' ? 0 : r.kind === 'differences' ? 1 : 2;
+}
+
+export const verifyCommand: CliCommand = {
+  name: 'verify',
+  summary: 'Prove that a rollback restores the schema: replay, apply the migration and its rollback, compare',
+  usage: USAGE,
+  booleans: ['json', 'prisma-diff', 'no-cache'],
+  async run(args, io) {
+    const wanted = args.positionals[0];
+    if (!wanted) throw new UsageError('Name the migration whose rollback to verify.');
+    const engine = flag(args, 'engine') ?? 'auto';
+    if (!['auto', 'embedded', 'server'].includes(engine))
+      throw new UsageError('--engine is auto, embedded or server.');
+    const { dir, root } = await migrationsDirOf(args, io);
+    const folder = await readMigrationsFolder(dir);
+    if (!folder.exists)
+      throw new CliError(`Migrations folder ${dir} does not exist. Pass --migrations DIR or --project DIR.`);
+    const index = findMigration(
+      folder.migrations.map((m) => m.name),
+      wanted,
+    );
+    const unreadable = folder.migrations.slice(0, index + 1).find((m) => m.sql === undefined);
+    if (unreadable) throw new CliError(`Cannot read ${unreadable.sqlPath}: ${unreadable.error}`);
+    const target = folder.migrations[index];
+    const rollback = await findRollback(args, io, folder.migrations, index);
+    const migrations = folder.migrations.map((m) => ({ name: m.name, sql: m.sql ?? '', path: m.sqlPath }));
+    const shadowDatabaseUrl = io.env[SHADOW_URL_ENV]?.trim() || (await shadowUrlFromSettings(root));
+    const json = has(args, 'json');
+
+    let result: VerifyResult;
+    try {
+      result = await verifyRollback({
+        migrations,
+        index,
+        rollbackSql: rollback.sql,
+        rollbackName: rollback.name,
+        rollbackPath: rollback.path,
+        shadowDatabaseUrl,
+        engine: engine as 'auto' | 'embedded' | 'server',
+        cacheDir: flag(args, 'cache-dir') ? path.resolve(io.cwd, flag(args, 'cache-dir')!) : undefined,
+        noCache: has(args, 'no-cache'),
+        onProgress: json ? undefined : (m) => io.err(`  ${m}`),
+      });
+    } finally {
+      await disposeEmbeddedVerifier();
+    }
+
+    let prismaDiff: { empty: boolean; script: string; ms: number } | { error: string } | undefined;
+    if (has(args, 'prisma-diff') && result.kind !== 'couldNotVerify') {
+      const { prismaDiffRollback } = await import('../core/verify/prisma-diff');
+      prismaDiff = await prismaDiffRollback({ migrations, index, rollbackSql: rollback.sql }).catch(
+        (e: Error) => ({
+          error: e.message,
+        }),
+      );
+    }
+
+    let code = exitCode(result);
+    if (code === 0 && prismaDiff && ('error' in prismaDiff || !prismaDiff.empty))
+      code = 'error' in prismaDiff ? 2 : 1;
+
+    const rel = (p: string) => path.relative(io.cwd, p) || p;
+    if (json) {
+      io.out(
+        JSON.stringify(
+          { migration: target.name, rollback: rel(rollback.path), ...result, prismaDiff },
+          null,
+          2,
+        ),
+      );
+      return code;
+    }
+    const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+    switch (result.kind) {
+      case 'verified':
+        io.out(
+          `✓ ${rel(rollback.path)} restores the schema before ${target.name} (verified against ${result.replayed} earlier migration${result.replayed === 1 ? '' : 's'} ${result.engine === 'embedded' ? 'in the embedded PostgreSQL' : 'on the shadow server'} · ${seconds(result.ms)}${result.cached ? ', cached' : ''}).`,
+        );
+        break;
+      case 'differences':
+        io.out(
+          `✗ ${rel(rollback.path)} does not restore the schema before ${target.name}: ${result.differences.length} difference${result.differences.length === 1 ? '' : 's'}.`,
+        );
+        for (const d of result.differences) io.out(`  ${d}`);
+        break;
+      case 'couldNotVerify':
+        io.out(`? could not verify the rollback of ${target.name}: ${result.reason}`);
+        if (result.failure && !result.reason.includes(describeFailure(result.failure)))
+          io.out(`  ${describeFailure(result.failure)}`);
+        break;
+    }
+    if (prismaDiff) {
+      if ('error' in prismaDiff) io.out(`? Prisma's engine diff failed: ${prismaDiff.error}`);
+      else if (prismaDiff.empty)
+        io.out(`✓ Prisma's engine diff agrees: no difference (${seconds(prismaDiff.ms)}).`);
+      else
+        io.out(
+          `✗ Prisma's engine diff is not empty; it would still run:\n${prismaDiff.script.replace(/^/gm, '  ')}`,
+        );
+    }
+    return code;
+  },
+};

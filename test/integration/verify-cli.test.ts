@@ -1,0 +1,121 @@
+/** `prisma-rollback verify`: exit 0 verified, 1 differences, 2 could not verify; text and JSON output. */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli';
+import { adminUrl } from '../support/pg';
+
+let root: string;
+const migrations: Record<string, { sql: string; down?: string }> = {
+  '20240101000000_init': {
+    sql: `CREATE TABLE "User" ("id" SERIAL NOT NULL, "email" TEXT NOT NULL, CONSTRAINT "User_pkey" PRIMARY KEY ("id"));\nCREATE UNIQUE INDEX "User_email_key" ON "User"("email");\n`,
+  },
+  '20240102000000_add_name': {
+    sql: `ALTER TABLE "User" ADD COLUMN "name" VARCHAR(100);\nCREATE INDEX "User_name_idx" ON "User"("name");\n`,
+    down: `DROP INDEX "User_name_idx";\nALTER TABLE "User" DROP COLUMN "name";\n`,
+  },
+  '20240103000000_drop_email_key': {
+    sql: `DROP INDEX "User_email_key";\n`,
+    down: `-- forgot to re-create the unique index\nSELECT 1;\n`,
+  },
+  '20240107000000_links': {
+    sql: `CREATE EXTENSION IF NOT EXISTS dblink;\nCREATE TABLE "Link" ("id" INT);\n`,
+    down: `DROP TABLE "Link";\nDROP EXTENSION dblink;\n`,
+  },
+  '20240105000000_no_down': { sql: `ALTER TABLE "User" ADD COLUMN "age" INT;\n` },
+  '20240106000000_rollback_no_down': { sql: `ALTER TABLE "User" DROP COLUMN "age";\n` },
+};
+
+async function run(
+  env: NodeJS.ProcessEnv,
+  ...argv: string[]
+): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), env, cwd: root });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+beforeAll(async () => {
+  root = await fs.mkdtemp(path.join(os.tmpdir(), 'pr-verify-'));
+  const dir = path.join(root, 'prisma', 'migrations');
+  await fs.mkdir(dir, { recursive: true });
+  await fs.writeFile(path.join(dir, 'migration_lock.toml'), 'provider = "postgresql"\n');
+  for (const [name, m] of Object.entries(migrations)) {
+    await fs.mkdir(path.join(dir, name));
+    await fs.writeFile(path.join(dir, name, 'migration.sql'), m.sql);
+    if (m.down) await fs.writeFile(path.join(dir, name, 'down.sql'), m.down);
+  }
+});
+afterAll(async () => {
+  await fs.rm(root, { recursive: true, force: true });
+});
+
+describe('prisma-rollback verify', () => {
+  const M = ['--migrations', 'prisma/migrations'];
+
+  it('exits 0 for a verified down.sql', async () => {
+    const r = await run({}, 'verify', 'add_name', ...M);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(
+      /^✓ prisma\/migrations\/20240102000000_add_name\/down\.sql restores the schema before 20240102000000_add_name \(verified against 1 earlier migration in the embedded PostgreSQL · [\d.]+ s\)\.$/,
+    );
+    expect(r.err).toContain('Replaying migration 1 of 1: 20240101000000_init');
+  });
+
+  it('exits 1 and lists the differences', async () => {
+    const r = await run({}, 'verify', '20240103000000_drop_email_key', ...M);
+    expect(r.code).toBe(1);
+    expect(r.out.split('\n')).toEqual([
+      '✗ prisma/migrations/20240103000000_drop_email_key/down.sql does not restore the schema before 20240103000000_drop_email_key: 1 difference.',
+      '  index "User_email_key" is missing',
+    ]);
+  });
+
+  it('prints JSON', async () => {
+    const r = await run({}, 'verify', 'drop_email_key', ...M, '--json');
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.out);
+    expect(j).toMatchObject({
+      migration: '20240103000000_drop_email_key',
+      kind: 'differences',
+      differences: ['index "User_email_key" is missing'],
+      replayed: 2,
+    });
+  });
+
+  it('exits 2 when an extension is missing, and verifies on the shadow server from the environment', async () => {
+    const r = await run({}, 'verify', 'links', ...M);
+    expect(r.code).toBe(2);
+    expect(r.out).toContain('extension "dblink" is not available in the embedded PostgreSQL');
+    const s = await run({ PRISMA_ROLLBACK_SHADOW_DATABASE_URL: adminUrl() }, 'verify', 'links', ...M);
+    expect(s.out).toContain('on the shadow server');
+    expect(s.code).toBe(0);
+    expect(`${s.out}\n${s.err}`).not.toContain('test-secret-pw');
+  });
+
+  it('finds a later _rollback_ migration, and --rollback FILE', async () => {
+    const r = await run({}, 'verify', '20240105000000_no_down', ...M);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('20240106000000_rollback_no_down/migration.sql restores the schema');
+    await fs.writeFile(path.join(root, 'wrong.sql'), 'SELECT 1;\n');
+    const w = await run({}, 'verify', '20240105000000_no_down', ...M, '--rollback', 'wrong.sql');
+    expect(w.code).toBe(1);
+    expect(w.out).toContain('column "User"."age" is extra');
+  });
+
+  it('explains a migration without a rollback and a wrong name (exit 2)', async () => {
+    const r = await run({}, 'verify', 'init', ...M);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('20240101000000_init has no rollback: no down.sql in its folder');
+    expect((await run({}, 'verify', 'nope', ...M)).err).toContain('No migration "nope"');
+  });
+
+  it("asks Prisma's engine for a second opinion with --prisma-diff", async () => {
+    const r = await run({}, 'verify', 'drop_email_key', ...M, '--prisma-diff');
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("✗ Prisma's engine diff is not empty; it would still run:");
+    expect(r.out).toContain('CREATE UNIQUE INDEX "User_email_key"');
+  });
+});
