@@ -126,7 +126,7 @@ describe('backup with the real pg_dump', () => {
       format: 'custom',
       tables: d.tables,
     });
-    expect(r.tables).toEqual(['"WidgetInstall"']);
+    expect(r.tables).toEqual(['"public"."WidgetInstall"']);
     const { stdout } = await run('pg_restore', ['--list', r.file]);
     expect(stdout).toContain('TABLE public WidgetInstall');
     expect(stdout).not.toContain('TABLE public User');

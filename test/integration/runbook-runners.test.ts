@@ -10,10 +10,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NO_FILTERS, toMigrationList } from '../../src/core/engine';
 import { readMigrationsFolder } from '../../src/core/migrations';
 import { applyDown, PRISMA_ADVISORY_LOCK } from '../../src/core/runbook/apply-down';
+import { runBackup } from '../../src/core/runbook/backup';
 import { RunbookError } from '../../src/core/runbook/errors';
 import { databaseName, resetDatabase } from '../../src/core/runbook/reset';
 import { deployMigrations, resolveMigration } from '../../src/core/runbook/resolve';
 import { ensureRollbackScript, verifyRollbackScript } from '../../src/core/runbook/services';
+import { rollbackTables } from '../../src/core/runbook/tables';
 import { tempMigrations, withEngine } from '../support/engine';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';
 
@@ -522,6 +524,57 @@ describe('checklist steps 3 and 4 over the generator and the verifier', () => {
       expect(e.message).toContain('edited by hand');
       expect(await fs.readFile(down, 'utf8')).toContain('-- a note by hand');
     } finally {
+      await mig.cleanup();
+    }
+  });
+});
+
+describe('a project in its own Postgres schema (?schema=app)', () => {
+  it("apply-down runs unqualified down.sql in that schema and records it in that schema's _prisma_migrations; backup --tables-of finds its tables", async () => {
+    const db = await createTestDatabase('schema');
+    const mig = await tempMigrations();
+    const out = path.join(mig.root, 'b.dump');
+    try {
+      const u = new URL(db.url);
+      u.searchParams.set('schema', 'app');
+      const url = u.toString();
+      await mig.add('20240101000000_init', INIT);
+      await mig.add('20240102000000_post', POST);
+      await deployMigrations({ url, environment: 'local', migrationsDir: mig.dir });
+      // A same-named table in public must not be touched.
+      await query(db.url, 'CREATE TABLE public."Post" (id int)');
+      expect(
+        await query(db.url, "SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'app'"),
+      ).toEqual([{ n: 3 }]);
+      await fs.writeFile(path.join(mig.dir, '20240102000000_post', 'down.sql'), POST_DOWN_OK);
+      const tables = (await rollbackTables(mig.dir, '20240102000000_post')).tables;
+      const b = await runBackup({ url, environment: 'local', out, format: 'custom', tables });
+      expect(b.tables).toEqual(['"app"."Post"']);
+      const lines: string[] = [];
+      await applyDown({
+        url,
+        environment: 'local',
+        migrationsDir: mig.dir,
+        migration: '20240102000000_post',
+        log: (l) => lines.push(l),
+      });
+      expect(lines.join('\n')).toContain('SET LOCAL search_path TO "app"');
+      expect(
+        await query(
+          db.url,
+          "SELECT tablename FROM pg_tables WHERE schemaname IN ('app', 'public') ORDER BY 1",
+        ),
+      ).toEqual([{ tablename: 'Post' }, { tablename: 'User' }, { tablename: '_prisma_migrations' }]);
+      expect(await query(db.url, "SELECT schemaname FROM pg_tables WHERE tablename = 'Post'")).toEqual([
+        { schemaname: 'public' },
+      ]);
+      const rows = await query<{ rolled_back_at: Date | null }>(
+        db.url,
+        `SELECT rolled_back_at FROM app._prisma_migrations WHERE migration_name = '20240102000000_post'`,
+      );
+      expect(rows[0].rolled_back_at).toBeInstanceOf(Date);
+    } finally {
+      await db.drop();
       await mig.cleanup();
     }
   });

@@ -19,7 +19,7 @@ import { engineErrorMessage, openSchemaEngine } from '../engine';
 import { pgAdapterFactory } from '../engine/pg-adapter';
 import { RunbookError } from './errors';
 import { describeRowState, latestRow, markAppliedRowRolledBack } from './history';
-import { prismaSchema } from './pg-env';
+import { prismaSchema, quoteIdent, schemaConnectionOptions } from './pg-env';
 import { lineColumn, ScriptParseError, type ScriptStatement, splitScript, statementLabel } from './script';
 
 /** The advisory lock key of Prisma Migrate (prisma-engines `sql_schema_connector`). */
@@ -227,6 +227,13 @@ export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult
         await client.query(
           `SET LOCAL statement_timeout = ${Math.max(0, Math.round(opts.statementTimeoutMs ?? 0))}`,
         );
+        // Prisma runs a project's migrations in its `?schema=` (search_path); so does its rollback.
+        if (schema !== 'public') {
+          await client.query(`SET LOCAL search_path TO ${quoteIdent(schema)}`);
+          log(
+            `  SET LOCAL search_path TO ${quoteIdent(schema)}  -- the schema of ?schema= in the connection string`,
+          );
+        }
         // The state may have changed while we waited for the lock.
         const locked = await latestRow(client, schema, opts.migration);
         if (locked.state !== previousState) {
@@ -271,6 +278,7 @@ export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult
     // A failed row is Prisma's to resolve: its engine sets rolled_back_at on the failed rows.
     const pool = new pg.Pool({
       connectionString: opts.url,
+      ...schemaConnectionOptions(opts.url),
       max: 2,
       application_name: 'prisma-rollback resolve',
     });

@@ -9,7 +9,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { describeDbError, maskUrl } from '../db';
 import { RunbookError } from './errors';
-import { pgEnvFromUrl, quoteIdent } from './pg-env';
+import { pgEnvFromUrl, prismaSchema, quoteIdent } from './pg-env';
 
 export interface BackupOptions {
   url: string;
@@ -141,6 +141,9 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
         'config',
       );
     }
+    // Unqualified table names (from down.sql) resolve in Prisma's schema, as the migrations did.
+    const schema = prismaSchema(opts.url);
+    if (schema !== 'public') await db.query(`SET search_path TO ${quoteIdent(schema)}`);
     const v = await db.query<{ num: string; v: string }>(
       "SELECT current_setting('server_version_num') AS num, current_setting('server_version') AS v",
     );
@@ -149,11 +152,16 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
     if (opts.tables) {
       for (const t of opts.tables) {
         const q = t.schema ? quoteIdent(t.schema, t.name) : quoteIdent(t.name);
-        const r = await db.query<{ reg: string | null }>('SELECT to_regclass($1)::text AS reg', [q]);
-        if (r.rows[0]?.reg) {
-          dumped.push(r.rows[0].reg);
-          // pg_dump -t takes a pattern: quote it so that case and dots are literal.
-          tableArgs.push(`--table=${t.schema ? quoteIdent(t.schema, t.name) : quoteIdent(t.name)}`);
+        const r = await db.query<{ nspname: string; relname: string }>(
+          'SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)',
+          [q],
+        );
+        const found = r.rows[0];
+        if (found) {
+          const qualified = quoteIdent(found.nspname, found.relname);
+          dumped.push(qualified);
+          // pg_dump -t takes a pattern: schema-qualified and quoted, so that case and dots are literal.
+          tableArgs.push(`--table=${qualified}`);
         } else log(`  (table ${q} does not exist in ${opts.environment}: nothing to dump for it)`);
       }
       if (tableArgs.length === 0) {

@@ -77,3 +77,14 @@ export function databaseName(url: string): string {
     return '';
   }
 }
+
+/**
+ * Connection settings that put a session in Prisma's `?schema=` (as Prisma's own engine does):
+ * `search_path` as a startup option, so that every connection of a pool — also the schema
+ * engine's — creates and finds `_prisma_migrations` and the project's tables there.
+ */
+export function schemaConnectionOptions(url: string): { options?: string } {
+  const schema = prismaSchema(url);
+  if (schema === 'public') return {};
+  return { options: `-c search_path=${quoteIdent(schema).replace(/[\\ ]/g, '\\$&')}` };
+}

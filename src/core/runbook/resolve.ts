@@ -15,7 +15,7 @@ import { pgAdapterFactory } from '../engine/pg-adapter';
 import { readMigrationsFolder } from '../migrations';
 import { RunbookError } from './errors';
 import { describeRowState, latestRow, markAppliedRowRolledBack } from './history';
-import { prismaSchema } from './pg-env';
+import { prismaSchema, schemaConnectionOptions } from './pg-env';
 
 export async function withEngine<T>(
   url: string,
@@ -24,6 +24,7 @@ export async function withEngine<T>(
   const schema = prismaSchema(url);
   const pool = new pg.Pool({
     connectionString: url,
+    ...schemaConnectionOptions(url),
     max: 2,
     application_name: 'prisma-rollback',
     connectionTimeoutMillis: 10_000,
