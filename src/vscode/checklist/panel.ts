@@ -182,7 +182,13 @@ export class ChecklistPanel implements vscode.Disposable {
       return;
     }
     panel.webview.options = ChecklistPanel.options(deps);
-    new ChecklistPanel(panel, deps, key);
+    try {
+      new ChecklistPanel(panel, deps, key);
+    } catch (e) {
+      // The project or environment is gone (settings changed while the window was closed).
+      const text = String((e as Error).message).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+      panel.webview.html = `<p>This checklist cannot be restored: ${text}</p>`;
+    }
   }
 
   private static options(deps: ChecklistDeps): vscode.WebviewPanelOptions & vscode.WebviewOptions {
