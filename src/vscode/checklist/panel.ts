@@ -166,7 +166,12 @@ export class ChecklistPanel implements vscode.Disposable {
       vscode.ViewColumn.Active,
       ChecklistPanel.options(deps),
     );
-    return new ChecklistPanel(panel, deps, key);
+    try {
+      return new ChecklistPanel(panel, deps, key);
+    } catch (e) {
+      panel.dispose();
+      throw e;
+    }
   }
 
   /** Restores a panel after a reload (from the webview's persisted state, which names its key). */
@@ -208,8 +213,8 @@ export class ChecklistPanel implements vscode.Disposable {
     private readonly deps: ChecklistDeps,
     private readonly key: ChecklistKey,
   ) {
-    ChecklistPanel.open.set(storageKey(key), this);
     this.state = this.load();
+    ChecklistPanel.open.set(storageKey(key), this);
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
       panel.webview.onDidReceiveMessage((m: unknown) => this.receive(m)),
