@@ -1,0 +1,385 @@
+/**
+ * Live pre-check: before a rollback runs against an environment, what it would destroy there.
+ * For every destructive statement of the rollback (DROP TABLE, DROP COLUMN, ALTER COLUMN TYPE,
+ * enum value removal, DELETE, TRUNCATE) it counts, read-only and under a statement timeout,
+ * the rows and values at stake: exactly up to a limit, above it the planner's estimate (marked
+ * as such). Also says whether the migration is applied there at all.
+ */
+import type pg from 'pg';
+import { describeDbError, readOnly } from '../db';
+import { quoteIdent, quoteLiteral } from '../sql/names';
+import { deparseNode, initSqlParser, parseMigrationSync, type SqlStatement } from '../sql/parser';
+
+export interface Count {
+  /** Exact count, or the planner's estimate when `exact` is false. */
+  count: number;
+  exact: boolean;
+}
+
+export type DestructiveKind =
+  | 'dropTable'
+  | 'dropColumn'
+  | 'alterColumnType'
+  | 'removeEnumValues'
+  | 'delete'
+  | 'truncate';
+
+export interface DestructiveStep {
+  kind: DestructiveKind;
+  /** 1-based position of the statement in the rollback file. */
+  line: number;
+  column: number;
+  /** The statement as written (first 200 characters). */
+  statement: string;
+  /** `"Table"` or `"schema"."Table"`. */
+  table: string;
+  /** Dropped or converted column, for column steps. */
+  columnName?: string;
+  /** Rows that would be deleted (dropTable, delete, truncate) or rows holding removed enum values. */
+  rows?: Count;
+  /** Non-null values that would be lost (dropColumn) or converted (alterColumnType). */
+  values?: Count;
+  /** alterColumnType to a shorter varchar/char: values that do not fit. */
+  tooLong?: Count;
+  /** removeEnumValues: the labels the column's type loses. */
+  removedValues?: string[];
+  /** The object is not there (nothing to destroy), or the count failed (timeout…). */
+  note?: string;
+}
+
+export interface PrecheckResult {
+  /** Whether migration `migrationName` is applied in that database (when asked). */
+  migration?: { name: string; state: 'applied' | 'notApplied' | 'rolledBack' | 'failed' | 'noHistoryTable' };
+  /** Set when the rollback must not run there, with the reason (e.g. the migration is not applied). */
+  refused?: string;
+  steps: DestructiveStep[];
+  /** `down.sql would delete 12,345 rows of "WidgetInstall" and the values of 2 columns`. */
+  summary: string;
+  ms: number;
+}
+
+export interface PrecheckOptions {
+  /** Label in the summary (default `down.sql`). */
+  rollbackName?: string;
+  /** The migration being rolled back: checked against `_prisma_migrations`. */
+  migrationName?: string;
+  /** Counts are exact up to this many rows (default 100,000); above it, the planner's estimate. */
+  exactLimit?: number;
+  /** Per query (default 5 s). */
+  statementTimeoutMs?: number;
+}
+
+interface TableRef {
+  schema?: string;
+  name: string;
+}
+
+function qualified(t: TableRef): string {
+  return t.schema ? `${quoteIdent(t.schema)}.${quoteIdent(t.name)}` : quoteIdent(t.name);
+}
+
+function display(t: TableRef): string {
+  return t.schema && t.schema !== 'public'
+    ? `${quoteIdent(t.schema)}.${quoteIdent(t.name)}`
+    : quoteIdent(t.name);
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: libpg-query parse-tree nodes
+type N = any;
+
+function names(list: N[] | undefined): string[] {
+  return (list ?? []).map((n: N) => n.String?.sval ?? '').filter(Boolean);
+}
+
+function rangeVar(rv: N): TableRef {
+  return { schema: rv.schemaname || undefined, name: rv.relname };
+}
+
+function fromList(items: string[]): TableRef {
+  return items.length > 1
+    ? { schema: items[items.length - 2], name: items[items.length - 1] }
+    : { name: items[0] };
+}
+
+interface Planned {
+  step: Omit<DestructiveStep, 'line' | 'column' | 'statement'>;
+  st: SqlStatement;
+  /** For removeEnumValues: the labels the new type has. */
+  newLabels?: string[];
+  /** For alterColumnType: varchar/char length limit of the new type. */
+  maxLength?: number;
+  whereSql?: string;
+}
+
+/** The destructive statements of a rollback, read with PostgreSQL's parser. */
+function plan(sql: string): Planned[] {
+  const statements = parseMigrationSync(sql).statements;
+  const enumsCreated = new Map<string, string[]>();
+  for (const st of statements) {
+    const e = (st.node as N).CreateEnumStmt;
+    if (e)
+      enumsCreated.set(
+        names(e.typeName).at(-1)!,
+        (e.vals ?? []).map((v: N) => v.String?.sval),
+      );
+  }
+  const out: Planned[] = [];
+  for (const st of statements) {
+    const n = st.node as N;
+    if (n.DropStmt?.removeType === 'OBJECT_TABLE') {
+      for (const o of n.DropStmt.objects ?? []) {
+        const t = fromList(names(o.List?.items));
+        out.push({ st, step: { kind: 'dropTable', table: display(t), ...ref(t) } });
+      }
+    } else if (n.TruncateStmt) {
+      for (const r of n.TruncateStmt.relations ?? []) {
+        const t = rangeVar(r.RangeVar);
+        out.push({ st, step: { kind: 'truncate', table: display(t), ...ref(t) } });
+      }
+    } else if (n.DeleteStmt) {
+      const t = rangeVar(n.DeleteStmt.relation);
+      const whereSql = n.DeleteStmt.whereClause ? deparseNode(n.DeleteStmt.whereClause) : undefined;
+      const using = (n.DeleteStmt.usingClause ?? []).length > 0;
+      out.push({
+        st,
+        whereSql: using ? 'USING' : whereSql,
+        step: { kind: 'delete', table: display(t), ...ref(t) },
+      });
+    } else if (n.AlterTableStmt && (n.AlterTableStmt.objtype ?? 'OBJECT_TABLE') === 'OBJECT_TABLE') {
+      const t = rangeVar(n.AlterTableStmt.relation);
+      for (const c of n.AlterTableStmt.cmds ?? []) {
+        const cmd = c.AlterTableCmd as N;
+        if (cmd?.subtype === 'AT_DropColumn') {
+          out.push({ st, step: { kind: 'dropColumn', table: display(t), columnName: cmd.name, ...ref(t) } });
+        } else if (cmd?.subtype === 'AT_AlterColumnType') {
+          const typeName = cmd.def?.ColumnDef?.typeName;
+          const tn = names(typeName?.names);
+          const base = tn.at(-1) ?? '';
+          const labels = enumsCreated.get(base);
+          if (labels) {
+            out.push({
+              st,
+              newLabels: labels,
+              step: { kind: 'removeEnumValues', table: display(t), columnName: cmd.name, ...ref(t) },
+            });
+          } else {
+            const mod = typeName?.typmods?.[0]?.A_Const?.ival?.ival;
+            const maxLength =
+              ['varchar', 'bpchar', 'char'].includes(base) && typeof mod === 'number' ? mod : undefined;
+            out.push({
+              st,
+              maxLength,
+              step: { kind: 'alterColumnType', table: display(t), columnName: cmd.name, ...ref(t) },
+            });
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Hidden fields carried from planning to counting (removed before returning). */
+function ref(t: TableRef): { __ref?: TableRef } {
+  return { __ref: t } as { __ref?: TableRef };
+}
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+function countText(c: Count): string {
+  return c.exact ? fmt(c.count) : `about ${fmt(c.count)} (planner estimate)`;
+}
+
+function summarize(name: string, steps: DestructiveStep[]): string {
+  const rowsByTable = new Map<string, Count>();
+  const addRows = (table: string, c: Count | undefined) => {
+    if (!c || c.count === 0) return;
+    const prev = rowsByTable.get(table);
+    rowsByTable.set(table, prev ? { count: prev.count + c.count, exact: prev.exact && c.exact } : { ...c });
+  };
+  let columns = 0;
+  let values: Count = { count: 0, exact: true };
+  const extra: string[] = [];
+  for (const s of steps) {
+    if (s.kind === 'dropTable' || s.kind === 'truncate' || s.kind === 'delete') addRows(s.table, s.rows);
+    else if (s.kind === 'dropColumn' && s.values && s.values.count > 0) {
+      columns++;
+      values = { count: values.count + s.values.count, exact: values.exact && s.values.exact };
+    } else if (s.kind === 'removeEnumValues' && s.rows && s.rows.count > 0)
+      extra.push(
+        `change ${countText(s.rows)} value${s.rows.count === 1 ? '' : 's'} of ${s.table}.${quoteIdent(s.columnName!)} that hold removed enum values (${s.removedValues!.join(', ')})`,
+      );
+    else if (s.kind === 'alterColumnType' && s.tooLong && s.tooLong.count > 0)
+      extra.push(
+        `cut or reject ${countText(s.tooLong)} values of ${s.table}.${quoteIdent(s.columnName!)} that do not fit the new type`,
+      );
+  }
+  const parts: string[] = [];
+  const deleted = [...rowsByTable].map(
+    ([t, c]) => `${countText(c)} row${c.count === 1 && c.exact ? '' : 's'} of ${t}`,
+  );
+  if (deleted.length) parts.push(`delete ${deleted.join(', ')}`);
+  if (columns)
+    parts.push(
+      `the values of ${columns} column${columns === 1 ? '' : 's'} (${countText(values)} non-null values)`,
+    );
+  parts.push(...extra);
+  if (!parts.length) return `${name} would destroy no data there`;
+  const last = parts.pop()!;
+  const text = parts.length ? `${parts.join(', ')} and ${last}` : last;
+  return `${name} would ${text.startsWith('the values') ? `delete ${text}` : text}`;
+}
+
+/**
+ * What `rollbackSql` would destroy in the database behind `pool`, read-only. Never writes; each
+ * count runs under `statementTimeoutMs`; a count that fails is noted on its step.
+ */
+export async function precheckRollback(
+  pool: pg.Pool,
+  rollbackSql: string,
+  opts: PrecheckOptions = {},
+): Promise<PrecheckResult> {
+  const started = performance.now();
+  const limit = opts.exactLimit ?? 100_000;
+  const timeout = opts.statementTimeoutMs ?? 5_000;
+  const name = opts.rollbackName ?? 'down.sql';
+  await initSqlParser();
+  const planned = plan(rollbackSql);
+  const steps: DestructiveStep[] = [];
+  let migration: PrecheckResult['migration'];
+
+  await readOnly(pool, async (c) => {
+    await c.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.round(timeout))}`);
+    let sp = 0;
+    /** One query in a savepoint, so that a failure (timeout, missing object) does not end the others. */
+    const attempt = async <T>(sql: string): Promise<{ rows: T[] } | { error: unknown }> => {
+      const name = `pr_${++sp}`;
+      await c.query(`SAVEPOINT ${name}`);
+      try {
+        const r = await c.query(sql);
+        await c.query(`RELEASE SAVEPOINT ${name}`);
+        return { rows: r.rows as T[] };
+      } catch (error) {
+        await c.query(`ROLLBACK TO SAVEPOINT ${name}`);
+        return { error };
+      }
+    };
+
+    if (opts.migrationName) {
+      const r = await attempt<{ finished: boolean; rolled_back: boolean }>(
+        `SELECT finished_at IS NOT NULL AS finished, rolled_back_at IS NOT NULL AS rolled_back
+           FROM _prisma_migrations WHERE migration_name = ${quoteLiteral(opts.migrationName)} ORDER BY started_at`,
+      );
+      let state: NonNullable<PrecheckResult['migration']>['state'];
+      if ('error' in r) state = 'noHistoryTable';
+      else if (r.rows.some((x) => x.finished && !x.rolled_back)) state = 'applied';
+      else if (r.rows.some((x) => x.rolled_back)) state = 'rolledBack';
+      else if (r.rows.length) state = 'failed';
+      else state = 'notApplied';
+      migration = { name: opts.migrationName, state };
+    }
+
+    /** Exact count up to the limit; above it the planner's estimate for the relation. */
+    const count = async (t: TableRef, where?: string): Promise<Count | { error: unknown }> => {
+      const r = await attempt<{ n: string }>(
+        `SELECT count(*) AS n FROM (SELECT 1 FROM ${qualified(t)}${where ? ` WHERE ${where}` : ''} LIMIT ${limit + 1}) s`,
+      );
+      if ('error' in r) return r;
+      const n = Number(r.rows[0].n);
+      if (n <= limit) return { count: n, exact: true };
+      // more than the limit: the planner's estimate (EXPLAIN without ANALYZE runs nothing)
+      const est = await attempt<{ plan: unknown }>(
+        `EXPLAIN (FORMAT JSON) SELECT 1 FROM ${qualified(t)}${where ? ` WHERE ${where}` : ''}`,
+      );
+      let e = 0;
+      if (!('error' in est)) {
+        const raw = (est.rows[0] as Record<string, unknown>)['QUERY PLAN'];
+        const plan = (typeof raw === 'string' ? JSON.parse(raw) : raw) as {
+          Plan?: { 'Plan Rows'?: number };
+        }[];
+        e = Math.round(plan?.[0]?.Plan?.['Plan Rows'] ?? 0);
+      }
+      return { count: Math.max(e, n), exact: false };
+    };
+
+    for (const p of planned) {
+      const t = (p.step as { __ref?: TableRef }).__ref!;
+      const text = p.st.text.replace(/\s+/g, ' ');
+      const step: DestructiveStep = {
+        ...p.step,
+        line: p.st.line,
+        column: p.st.column,
+        statement: text.length > 200 ? `${text.slice(0, 197)}...` : text,
+      };
+      delete (step as { __ref?: TableRef }).__ref;
+      steps.push(step);
+      const exists = await attempt<{ ok: boolean }>(
+        `SELECT to_regclass(${quoteLiteral(qualified(t))}) IS NOT NULL AS ok`,
+      );
+      if ('error' in exists || !exists.rows[0].ok) {
+        step.note = `${step.table} does not exist there`;
+        continue;
+      }
+      const col = step.columnName ? quoteIdent(step.columnName) : undefined;
+      const record = (key: 'rows' | 'values' | 'tooLong', c: Count | { error: unknown }) => {
+        if ('error' in c) step.note = `could not count: ${describeDbError(c.error)}`;
+        else step[key] = c;
+      };
+      if (col) {
+        const has = await attempt<{ ok: boolean; labels: string | null }>(
+          `SELECT true AS ok,
+                  (SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder)::text FROM pg_catalog.pg_enum e WHERE e.enumtypid = a.atttypid) AS labels
+             FROM pg_catalog.pg_attribute a
+            WHERE a.attrelid = ${quoteLiteral(qualified(t))}::regclass AND a.attname = ${quoteLiteral(step.columnName!)} AND NOT a.attisdropped`,
+        );
+        if ('error' in has || !has.rows.length) {
+          step.note = `column ${step.table}.${col} does not exist there`;
+          continue;
+        }
+        if (step.kind === 'removeEnumValues') {
+          const current = has.rows[0].labels ? (JSON.parse(has.rows[0].labels) as string[]) : [];
+          step.removedValues = current.filter((l) => !p.newLabels!.includes(l));
+          if (!step.removedValues.length) step.rows = { count: 0, exact: true };
+          else
+            record(
+              'rows',
+              await count(t, `${col}::text IN (${step.removedValues.map(quoteLiteral).join(', ')})`),
+            );
+          continue;
+        }
+        record('values', await count(t, `${col} IS NOT NULL`));
+        if (step.kind === 'alterColumnType' && p.maxLength !== undefined)
+          record('tooLong', await count(t, `length(${col}::text) > ${p.maxLength}`));
+        continue;
+      }
+      if (step.kind === 'delete') {
+        if (p.whereSql === 'USING') {
+          step.note = 'DELETE … USING: rows not counted';
+          continue;
+        }
+        record('rows', await count(t, p.whereSql));
+        continue;
+      }
+      record('rows', await count(t));
+    }
+  });
+
+  let refused: string | undefined;
+  if (migration && migration.state !== 'applied') {
+    refused =
+      migration.state === 'noHistoryTable'
+        ? `This database has no _prisma_migrations table: ${migration.name} was never applied here, so there is nothing to roll back.`
+        : migration.state === 'notApplied'
+          ? `${migration.name} is not applied in this database (it is pending): there is nothing to roll back.`
+          : migration.state === 'rolledBack'
+            ? `${migration.name} is already marked as rolled back in this database.`
+            : `${migration.name} failed in this database and was not completed: resolve the failed migration instead of rolling it back.`;
+  }
+  return {
+    migration,
+    refused,
+    steps,
+    summary: summarize(name, steps),
+    ms: Math.round(performance.now() - started),
+  };
+}
