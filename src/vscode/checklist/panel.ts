@@ -111,7 +111,11 @@ export function capabilitiesOf(s: ChecklistServices): Capabilities {
 }
 
 /** The connection string(s) a task needs, as environment variables (never argv, never logged). */
-export function taskEnvFor(entry: ProjectEntry, environment: string): Record<string, string> {
+export function taskEnvFor(
+  entry: ProjectEntry,
+  environment: string,
+  o: { prismaCli?: boolean } = {},
+): Record<string, string> {
   const env = entry.environments.find((e) => e.name === environment);
   const url = env?.resolved?.url;
   if (!url) {
@@ -133,6 +137,12 @@ export function taskEnvFor(entry: ProjectEntry, environment: string): Record<str
       configs.map((c) => ({ name: c.name, urlEnv: c.urlEnv, envFile: c.envFile, protected: c.protected })),
     ),
   };
+  if (o.prismaCli && !datasourceVar) {
+    // The project's Prisma CLI would connect wherever its schema/config says: maybe another database.
+    throw new ChecklistError(
+      `The project's Prisma CLI reads its connection string from ${entry.project.configFile ? 'prisma.config.ts' : 'the schema'} without a variable this extension can point at ${environment}: it could run against another database. Use the bundled runner for this step.`,
+    );
+  }
   const primary = cfg?.urlEnv ?? datasourceVar;
   if (primary) vars[primary] = url;
   // The project's own Prisma CLI reads the datasource's variable: point it at this environment.
@@ -354,8 +364,8 @@ export class ChecklistPanel implements vscode.Disposable {
   }
 
   /** The connection string(s) a task needs, as environment variables (never argv, never logged). */
-  private secretEnv(environment: string): Record<string, string> {
-    return taskEnvFor(this.target().entry, environment);
+  private secretEnv(environment: string, prismaCli = false): Record<string, string> {
+    return taskEnvFor(this.target().entry, environment, { prismaCli });
   }
 
   // ---- webview ------------------------------------------------------------------------------
@@ -534,7 +544,8 @@ export class ChecklistPanel implements vscode.Disposable {
     const ctx = id === 'backup' ? this.commandContext() : c;
     const cmd = stepCommand(id, ctx);
     if (!cmd) throw new ChecklistError(`"${stepDefinition(id).title}" has no command here.`);
-    const secretEnv = this.secretEnv(cmd.environment);
+    // A command that is not the bundled CLI is the project's Prisma CLI.
+    const secretEnv = this.secretEnv(cmd.environment, cmd.command !== ctx.node);
     const commandLine = redactSecrets(cmd.display);
     await this.persist(
       startStep(this.state, id, { commandLine, typed, caps: capabilitiesOf(this.deps.services) }),
@@ -709,7 +720,7 @@ export class ChecklistPanel implements vscode.Disposable {
       }
       case 'dbPull': {
         const cmd = dbPullCommand(this.commandContext());
-        const secretEnv = this.secretEnv(this.key.environment);
+        const secretEnv = this.secretEnv(this.key.environment, true);
         await this.audit({ step: 'followUp', event: 'start', commandLine: cmd.display });
         const { exitCode } = await this.deps.tasks.run(cmd, {
           id: 'followUp',
