@@ -539,9 +539,9 @@ export class ChecklistPanel implements vscode.Disposable {
   }
 
   private async runTask(id: StepId, typed?: string): Promise<void> {
-    const c = this.commandContext();
+    // The command runs exactly as shown (the backup file name included); a later run gets a new name.
+    const ctx = this.commandContext();
     if (id === 'backup') this.plannedBackup = undefined;
-    const ctx = id === 'backup' ? this.commandContext() : c;
     const cmd = stepCommand(id, ctx);
     if (!cmd) throw new ChecklistError(`"${stepDefinition(id).title}" has no command here.`);
     // A command that is not the bundled CLI is the project's Prisma CLI.
