@@ -159,6 +159,9 @@ export const verifyCommand: CliCommand = {
       );
     }
 
+    const { dependentMigrations } = await import('../core/verify/dependents');
+    const dependents = await dependentMigrations(migrations, index).catch(() => []);
+
     let code = exitCode(result);
     if (code === 0 && prismaDiff && ('error' in prismaDiff || !prismaDiff.empty))
       code = 'error' in prismaDiff ? 2 : 1;
@@ -201,6 +204,16 @@ export const verifyCommand: CliCommand = {
         io.out(
           `✗ Prisma's engine diff is not empty; it would still run:\n${prismaDiff.script.replace(/^/gm, '  ')}`,
         );
+    }
+    if (dependents.length) {
+      io.out(
+        `  note: ${dependents.length} later migration${dependents.length === 1 ? ' touches' : 's touch'} what ${target.name} created or changed; rolling it back while ${dependents.length === 1 ? 'it is' : 'they are'} applied breaks ${dependents.length === 1 ? 'it' : 'them'}:`,
+      );
+      for (const d of dependents.slice(0, 10))
+        io.out(
+          `    ${d.name}: ${d.reasons[0]}${d.reasons.length > 1 ? ` (+${d.reasons.length - 1} more)` : ''}`,
+        );
+      if (dependents.length > 10) io.out(`    … and ${dependents.length - 10} more (--json lists all)`);
     }
     return code;
   },

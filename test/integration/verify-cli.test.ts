@@ -23,6 +23,10 @@ const migrations: Record<string, { sql: string; down?: string }> = {
     sql: `CREATE EXTENSION IF NOT EXISTS dblink;\nCREATE TABLE "Link" ("id" INT);\n`,
     down: `DROP TABLE "Link";\nDROP EXTENSION dblink;\n`,
   },
+  '20240104000000_rename_name': {
+    sql: `ALTER TABLE "User" RENAME COLUMN "name" TO "full_name";\n`,
+    down: `ALTER TABLE "User" RENAME COLUMN "full_name" TO "name";\n`,
+  },
   '20240105000000_no_down': { sql: `ALTER TABLE "User" ADD COLUMN "age" INT;\n` },
   '20240106000000_rollback_no_down': { sql: `ALTER TABLE "User" DROP COLUMN "age";\n` },
 };
@@ -58,7 +62,7 @@ describe('prisma-rollback verify', () => {
   it('exits 0 for a verified down.sql', async () => {
     const r = await run({}, 'verify', 'add_name', ...M);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(
+    expect(r.out.split('\n')[0]).toMatch(
       /^✓ prisma\/migrations\/20240102000000_add_name\/down\.sql restores the schema before 20240102000000_add_name \(verified against 1 earlier migration in the embedded PostgreSQL · [\d.]+ s\)\.$/,
     );
     expect(r.err).toContain('Replaying migration 1 of 1: 20240101000000_init');
@@ -70,6 +74,14 @@ describe('prisma-rollback verify', () => {
     expect(r.out.split('\n')).toEqual([
       '✗ prisma/migrations/20240103000000_drop_email_key/down.sql does not restore the schema before 20240103000000_drop_email_key: 1 difference.',
       '  index "User_email_key" is missing',
+    ]);
+  });
+
+  it('notes later migrations that depend on the one rolled back', async () => {
+    const r = await run({}, 'verify', 'add_name', ...M);
+    expect(r.out.split('\n').slice(1)).toEqual([
+      '  note: 1 later migration touches what 20240102000000_add_name created or changed; rolling it back while it is applied breaks it:',
+      '    20240104000000_rename_name: line 1: renames column "User"."name", which 20240102000000_add_name added or changed',
     ]);
   });
 
