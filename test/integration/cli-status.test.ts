@@ -10,7 +10,7 @@ import { main } from '../../src/cli';
 import { NO_FILTERS, toMigrationList } from '../../src/core/engine';
 import { readMigrationsFolder } from '../../src/core/migrations';
 import { deploy, markRolledBack, tempMigrations, withEngine } from '../support/engine';
-import { createTestDatabase, query, type TestDatabase } from '../support/pg';
+import { adminPassword, createTestDatabase, query, type TestDatabase } from '../support/pg';
 
 const A = '20250101000000_init';
 const B = '20250102000000_posts';
@@ -83,7 +83,7 @@ describe('prisma-rollback status', () => {
     expect((await diagnose()).history).toBeNull();
     const table = await runCli(['status', '--project', mig.root], mig.root);
     expect(table.out).toMatch(/applied\s+20250101000000_init/);
-    expect(table.out).not.toContain('test-secret-pw');
+    expect(table.out).not.toContain(adminPassword());
     expect(table.out).toContain('***');
   });
 

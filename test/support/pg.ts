@@ -7,6 +7,11 @@ export function adminUrl(): string {
   return inject('adminUrl');
 }
 
+/** The server's password: tests assert that no output contains it. */
+export function adminPassword(): string {
+  return decodeURIComponent(new URL(adminUrl()).password);
+}
+
 export interface TestDatabase {
   name: string;
   url: string;
