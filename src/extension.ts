@@ -6,7 +6,9 @@
 import * as vscode from 'vscode';
 import { MIGRATION_SQL_SELECTOR, MigrationCodeLensProvider } from './vscode/codelens';
 import { registerCommands } from './vscode/commands';
+import { coreLoadMs, loadCore } from './vscode/core';
 import { MigrationsRepository } from './vscode/repository';
+import { ROLLBACK_SELECTOR, RollbackEditor } from './vscode/rollback';
 import { runtimeProblem } from './vscode/runtime';
 import { MigrationsTreeProvider } from './vscode/tree';
 
@@ -28,7 +30,9 @@ export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('Prisma Rollback', { log: true });
   const repo = new MigrationsRepository(context.secrets, log);
   repository = repo;
-  const tree = new MigrationsTreeProvider(repo);
+  const rollback = new RollbackEditor(repo, log, context.workspaceState);
+  repo.relay(rollback.store.onDidChange);
+  const tree = new MigrationsTreeProvider(repo, (dir, name) => rollback.treeDecoration(dir, name));
   const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true });
   const restricted = () => {
     view.message = vscode.workspace.isTrusted
@@ -45,8 +49,10 @@ export function activate(context: vscode.ExtensionContext): void {
     view,
     lenses,
     vscode.languages.registerCodeLensProvider(MIGRATION_SQL_SELECTOR, lenses),
+    rollback,
+    vscode.languages.registerCodeLensProvider(ROLLBACK_SELECTOR, rollback),
     vscode.workspace.onDidGrantWorkspaceTrust(restricted),
-    ...registerCommands({ repo, log, secrets: context.secrets }),
+    ...registerCommands({ repo, log, secrets: context.secrets, rollback }),
   );
 
   // The first refresh starts when the view is shown or a migration.sql is opened (repo.ensureStarted).
@@ -59,4 +65,9 @@ export async function deactivate(): Promise<void> {
   const repo = repository;
   repository = undefined;
   await repo?.close();
+  // The embedded PostgreSQL of the verifier, if the core was loaded at all.
+  if (repo && coreLoadMs() > 0)
+    await loadCore()
+      .then((core) => core.disposeEmbeddedVerifier())
+      .catch(() => {});
 }

@@ -7,12 +7,15 @@ import * as vscode from 'vscode';
 import { isPostgresUrl, maskUrl } from '../core/db';
 import { redactSecrets } from './redact';
 import { type EnvironmentEntry, type MigrationsRepository, type ProjectEntry, secretKey } from './repository';
+import { type RollbackEditor, RollbackUserError } from './rollback';
 import { connectionTarget, isMigrationNode } from './tree';
 
 export interface CommandContext {
   repo: MigrationsRepository;
   log: vscode.LogOutputChannel;
   secrets: vscode.SecretStorage;
+  /** Create / Verify Rollback, Check Impact (src/vscode/rollback.ts). */
+  rollback: RollbackEditor;
 }
 
 /** An error whose message is meant for the user as is (no "unexpected error" wording). */
@@ -34,6 +37,11 @@ export const COMMANDS: CommandDefinition[] = [
     run: () =>
       vscode.commands.executeCommand('workbench.action.openSettings', `@ext:prisma-rollback.prisma-rollback`),
   },
+  { id: 'prismaRollback.createRollback', run: (ctx, arg) => ctx.rollback.create(arg) },
+  { id: 'prismaRollback.createRollbackAsMigration', run: (ctx, arg) => ctx.rollback.create(arg, true) },
+  { id: 'prismaRollback.openRollback', run: (ctx, arg) => ctx.rollback.open(arg) },
+  { id: 'prismaRollback.verifyRollback', run: (ctx, arg) => ctx.rollback.verify(arg) },
+  { id: 'prismaRollback.checkImpact', run: (ctx, arg) => ctx.rollback.impact(arg) },
 ];
 
 /** Wraps a handler: any failure is logged (secrets redacted) and shown once, with a way to the log. */
@@ -46,7 +54,8 @@ export function withErrorBoundary(id: string, ctx: CommandContext, run: CommandD
       ctx.log.error(
         `${id} failed: ${redactSecrets(e instanceof Error ? (e.stack ?? e.message) : String(e))}`,
       );
-      const text = e instanceof UserError ? message : `Prisma Rollback: ${message}`;
+      const text =
+        e instanceof UserError || e instanceof RollbackUserError ? message : `Prisma Rollback: ${message}`;
       void vscode.window.showErrorMessage(text, 'Show Log').then((choice) => {
         if (choice) ctx.log.show(true);
       });

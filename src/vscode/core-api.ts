@@ -4,6 +4,9 @@
  * Prisma's internals, pg, the schema engine's glue. Add new core entry points here.
  */
 export { PoolRegistry } from '../core/db';
+export { readMigrationsFolder } from '../core/migrations';
 export { discoverProjects, resolveEnvironments } from '../core/project';
-export { computeStatus } from '../core/status';
 export { ensureRollbackScript, verifyRollbackScript } from '../core/runbook/services';
+export { downSqlConflict, generateRollback, isDownSqlStale, SqlParseError } from '../core/sql';
+export { computeStatus } from '../core/status';
+export { disposeEmbeddedVerifier, verifyCacheKey, verifyRollback } from '../core/verify';

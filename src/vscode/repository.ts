@@ -161,6 +161,11 @@ export class MigrationsRepository implements vscode.Disposable {
     return entry ? { entry, name: path.basename(migrationDir) } : undefined;
   }
 
+  /** Re-renders the views when another source of per-migration state changes (rollback verifications). */
+  relay(event: vscode.Event<void>): void {
+    this.disposables.push(event(() => this.changed.fire()));
+  }
+
   /** Starts the first refresh when something first needs the state (the view is shown, a migration.sql is opened). */
   ensureStarted(): void {
     if (this.started || this.disposed) return;

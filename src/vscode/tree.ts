@@ -72,12 +72,21 @@ const SEVERITY_ICON: Record<MessageNode['severity'], vscode.ThemeIcon> = {
   loading: new vscode.ThemeIcon('loading~spin'),
 };
 
+/** Extra description words and tooltip lines of a migration (its rollback: generated, verified…). */
+export type MigrationDecorator = (
+  migrationsDir: string,
+  name: string,
+) => { description?: string; tooltip: string[] } | undefined;
+
 export class MigrationsTreeProvider implements vscode.TreeDataProvider<MigrationsNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<MigrationsNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly subscription: vscode.Disposable;
 
-  constructor(private readonly repo: MigrationsRepository) {
+  constructor(
+    private readonly repo: MigrationsRepository,
+    private readonly decorate?: MigrationDecorator,
+  ) {
     this.subscription = repo.onDidChange(() => this.changed.fire(undefined));
   }
 
@@ -180,7 +189,7 @@ export class MigrationsTreeProvider implements vscode.TreeDataProvider<Migration
       case 'environment':
         return environmentItem(node);
       case 'migration':
-        return migrationItem(node);
+        return migrationItem(node, this.decorate?.(node.project.project.migrationsDir, node.migration.name));
       case 'message':
         return messageItem(node);
     }
@@ -241,7 +250,7 @@ function environmentItem(node: EnvironmentNode): vscode.TreeItem {
   return item;
 }
 
-function migrationItem(node: MigrationNode): vscode.TreeItem {
+function migrationItem(node: MigrationNode, extra?: ReturnType<MigrationDecorator>): vscode.TreeItem {
   const { migration: m, status } = node;
   const state = shownState(m, status);
   const look = STATE_PRESENTATION[state];
@@ -250,7 +259,11 @@ function migrationItem(node: MigrationNode): vscode.TreeItem {
   item.description = migrationDescription(m, state);
   item.iconPath = new vscode.ThemeIcon(look.icon, look.color ? new vscode.ThemeColor(look.color) : undefined);
   item.contextValue = migrationContextValue(state);
-  item.tooltip = new vscode.MarkdownString(migrationTooltip(m, status));
+  if (extra?.description) item.description = `${item.description} · ${extra.description}`;
+  const tooltip = migrationTooltip(m, status);
+  item.tooltip = new vscode.MarkdownString(
+    extra?.tooltip.length ? `${tooltip}\n\n${extra.tooltip.join('\n\n')}` : tooltip,
+  );
   item.accessibilityInformation = { label: `${m.name}, ${item.description}` };
   if (m.local && !m.local.error) {
     item.command = {

@@ -1,0 +1,344 @@
+/**
+ * How rollbacks read in the editor: CodeLens titles, tree descriptions and tooltips of a
+ * verification, notification texts of a generation, Problems entries for `down.sql`, the name
+ * of a rollback migration, the shadow-database setting. Pure (no 'vscode'): the editor layer
+ * and the unit tests share one wording. Only types are imported from the generator and the
+ * verifier, so nothing heavy is loaded with it.
+ */
+import type { DownSqlConflict, RollbackSummary, RollbackWarningKind } from '../sql';
+import type { VerifyResult } from '../verify';
+
+/** What the editor knows about the verification of one migration's rollback. */
+export type VerificationState = { kind: 'running' } | VerifyResult;
+
+/** `850 ms`, `2 s`, `1.4 s`, `2 min 5 s` (whole seconds without `.0`, as in the CodeLens). */
+export function shortDuration(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`;
+  if (ms < 10_000) {
+    const s = Math.round(ms / 100) / 10;
+    return `${Number.isInteger(s) ? s.toFixed(0) : s.toFixed(1)} s`;
+  }
+  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
+  const total = Math.round(ms / 1000);
+  return `${Math.floor(total / 60)} min ${total % 60} s`;
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+}
+
+/** The first line of a reason, at most `max` characters. */
+export function shortReason(reason: string, max = 80): string {
+  const line = reason.split(/\r?\n/)[0].trim();
+  return line.length > max ? `${line.slice(0, max - 1).trimEnd()}…` : line;
+}
+
+/** Migrations the rollback was proven against: the history before N and N itself. */
+export function migrationsVerifiedAgainst(r: { replayed: number }): number {
+  return r.replayed + 1;
+}
+
+/**
+ * Title of the verification CodeLens (stable texts, the e2e journeys read them):
+ * `Verify rollback`, `$(sync~spin) Verifying rollback…`, `✓ Verified against 434 migrations · 2 s`,
+ * `✗ 2 differences`, `? could not verify: <reason>`.
+ */
+export function verificationLensTitle(state: VerificationState | undefined): string {
+  if (!state) return 'Verify rollback';
+  switch (state.kind) {
+    case 'running':
+      return '$(sync~spin) Verifying rollback…';
+    case 'verified':
+      return `✓ Verified against ${plural(migrationsVerifiedAgainst(state), 'migration')} · ${shortDuration(state.ms)}`;
+    case 'differences':
+      return `✗ ${plural(state.differences.length, 'difference')}`;
+    case 'couldNotVerify':
+      return `? could not verify: ${shortReason(state.reason, 60)}`;
+  }
+}
+
+/** Short words for the tree item's description: `rollback verified`, `rollback: 2 differences`… */
+export function verificationDescription(state: VerificationState | undefined): string | undefined {
+  if (!state) return undefined;
+  switch (state.kind) {
+    case 'running':
+      return 'verifying rollback…';
+    case 'verified':
+      return 'rollback ✓ verified';
+    case 'differences':
+      return `rollback ✗ ${plural(state.differences.length, 'difference')}`;
+    case 'couldNotVerify':
+      return 'rollback ? not verified';
+  }
+}
+
+/** Markdown lines for the tree item's tooltip (texts are escaped by the caller's `esc`). */
+export function verificationTooltipLines(
+  state: VerificationState | undefined,
+  esc: (s: string) => string = (s) => s,
+): string[] {
+  if (!state) return [];
+  switch (state.kind) {
+    case 'running':
+      return ['Rollback: verifying…'];
+    case 'verified':
+      return [
+        `Rollback **verified**: migrations 1–${migrationsVerifiedAgainst(state)} and the rollback leave the schema exactly as it was before this migration (${state.engine === 'server' ? 'shadow database server' : 'embedded PostgreSQL'}, ${shortDuration(state.ms)}${state.cached ? ', cached' : ''}).`,
+      ];
+    case 'differences':
+      return [
+        `Rollback **does not restore the schema** (${plural(state.differences.length, 'difference')}):`,
+        ...state.differences.slice(0, 10).map((d) => `- ${esc(d)}`),
+        ...(state.differences.length > 10 ? [`- … and ${state.differences.length - 10} more`] : []),
+      ];
+    case 'couldNotVerify':
+      return [`Rollback could not be verified: ${esc(state.reason)}`];
+  }
+}
+
+/** The notification after a verification. */
+export function verificationMessage(migration: string, r: VerifyResult): string {
+  switch (r.kind) {
+    case 'verified':
+      return `✓ The rollback of ${migration} is verified against ${plural(migrationsVerifiedAgainst(r), 'migration')}: the schema after the migration and its rollback equals the schema before (${shortDuration(r.ms)}${r.cached ? ', cached result' : ''}).`;
+    case 'differences':
+      return `✗ The rollback of ${migration} does not restore the schema: ${plural(r.differences.length, 'difference')} (${r.differences.slice(0, 2).join('; ')}${r.differences.length > 2 ? '; …' : ''}). See the Problems panel.`;
+    case 'couldNotVerify':
+      return `? The rollback of ${migration} could not be verified: ${r.reason}`;
+  }
+}
+
+/** Words for the generator's warning kinds. */
+export const WARNING_KIND_WORDS: Record<RollbackWarningKind, string> = {
+  dataLoss: 'data loss',
+  dataNotRestored: 'data not restored',
+  irreversible: 'irreversible',
+  needsBackfill: 'needs backfill',
+  enumValue: 'enum value',
+  shared: 'shared object',
+  mayFail: 'may fail on data',
+  noTransaction: 'outside a transaction',
+};
+
+/** `4 statements, 1 flagged (1 data loss), 0 irreversible` */
+export function generationCounts(s: RollbackSummary): string {
+  const kinds = Object.entries(s.byKind)
+    .filter(([, n]) => (n ?? 0) > 0)
+    .map(([k, n]) => `${n} ${WARNING_KIND_WORDS[k as RollbackWarningKind] ?? k}`)
+    .join(', ');
+  return `${plural(s.statements, 'statement')}, ${s.inverted} reversed, ${s.flagged} flagged${kinds ? ` (${kinds})` : ''}, ${s.irreversible} irreversible`;
+}
+
+/** The notification after a generation; `file` is what was written (relative path). */
+export function generationMessage(migration: string, file: string, s: RollbackSummary): string {
+  const lead = `Rollback of ${migration} written to ${file}: ${generationCounts(s)}.`;
+  if (s.irreversible > 0)
+    return `${lead} Some steps cannot be undone from SQL: review the IRREVERSIBLE blocks and plan a restore from backup.`;
+  if (s.flagged > 0) return `${lead} Review the warnings in the Problems panel.`;
+  return lead;
+}
+
+/** Short words for the tree: `3 flagged · 1 irreversible`. */
+export function generationDescription(s: RollbackSummary): string | undefined {
+  const parts: string[] = [];
+  if (s.flagged > 0) parts.push(`${s.flagged} flagged`);
+  if (s.irreversible > 0) parts.push(`${s.irreversible} irreversible`);
+  return parts.length ? parts.join(' · ') : undefined;
+}
+
+/** What overwriting an existing down.sql would lose, for the modal confirmation. */
+export const CONFLICT_LOSS: Record<DownSqlConflict, string> = {
+  handWritten: 'It has no generator header: it was written by hand, and every line of it would be replaced.',
+  handEdited: 'It was edited by hand after it was generated: those edits would be lost.',
+  stale:
+    'It was generated from an earlier version of migration.sql (and may hold reviewed changes): it would be replaced by the rollback of the current migration.sql.',
+  differs:
+    'It was generated and not edited, but differs from what the generator writes now: it would be replaced.',
+};
+
+export function conflictQuestion(migration: string, conflict: DownSqlConflict): string {
+  return `${migration}/down.sql already exists. ${CONFLICT_LOSS[conflict]}`;
+}
+
+/** A Problems entry: 0-based line and columns, in a file of the editor's choosing. */
+export interface ProblemEntry {
+  line: number;
+  startColumn: number;
+  endColumn: number;
+  severity: 'error' | 'warning' | 'information';
+  message: string;
+  /** A short code shown beside the message (`dataLoss`, `difference`…). */
+  code: string;
+}
+
+const WARNING_LINE = /^\s*--\s*WARNING \((\w+)\):\s*(.*)$/;
+const IRREVERSIBLE_LINE = /^\s*--\s*IRREVERSIBLE:\s*(.*)$/;
+
+/**
+ * Problems entries for a `down.sql`, read from its own text: every `-- WARNING (kind): …` line and
+ * every `-- IRREVERSIBLE: …` block the generator writes. Reading the file (not a generation result)
+ * keeps the entries right after a reload and after edits that move lines.
+ */
+export function downSqlProblems(text: string): ProblemEntry[] {
+  const out: ProblemEntry[] = [];
+  const lines = text.split(/\r?\n|\r/);
+  lines.forEach((raw, i) => {
+    const w = WARNING_LINE.exec(raw);
+    if (w) {
+      const kind = w[1] as RollbackWarningKind;
+      out.push({
+        line: i,
+        startColumn: raw.indexOf('--'),
+        endColumn: raw.length,
+        severity: 'warning',
+        message: `Rollback ${WARNING_KIND_WORDS[kind] ?? kind}: ${w[2]}`,
+        code: kind,
+      });
+      return;
+    }
+    const irr = IRREVERSIBLE_LINE.exec(raw);
+    if (irr) {
+      out.push({
+        line: i,
+        startColumn: raw.indexOf('--'),
+        endColumn: raw.length,
+        severity: 'warning',
+        message: `Not undone by this script: ${irr[1]} Write its inverse by hand or restore the data from the backup.`,
+        code: 'irreversible',
+      });
+    }
+  });
+  return out;
+}
+
+/** Names in double quotes in a difference ("column "User"."name": …" → User, name). */
+function quotedNames(text: string): string[] {
+  return [...text.matchAll(/"((?:[^"]|"")+)"/g)].map((m) => m[1]);
+}
+
+/**
+ * The 0-based line of `down.sql` a difference is best shown on: the last statement line (not a
+ * comment) that mentions the difference's quoted names (the first one, its subject, counting
+ * double); 0 when none is mentioned.
+ */
+export function differenceLine(difference: string, downSql: string): number {
+  const names = quotedNames(difference);
+  if (!names.length) return 0;
+  const lines = downSql.split(/\r?\n|\r/);
+  let best = -1;
+  let bestScore = 0;
+  lines.forEach((l, i) => {
+    if (/^\s*--/.test(l)) return;
+    // the object a difference is about is named first: it weighs more than the others
+    const score = names.reduce(
+      (sum, n, k) =>
+        l.includes(`"${n}"`) || new RegExp(`\\b${escapeRe(n)}\\b`).test(l) ? sum + (k === 0 ? 2 : 1) : sum,
+      0,
+    );
+    if (score > bestScore || (score === bestScore && score > 0)) {
+      best = i;
+      bestScore = score;
+    }
+  });
+  return Math.max(0, best);
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Problems entries for a verification that found differences: each difference on the down.sql
+ * line that mentions its objects; a rollback that failed to apply, at the failing position.
+ */
+export function verificationProblems(
+  r: VerifyResult,
+  downSql: string,
+  rollbackPath?: string,
+): ProblemEntry[] {
+  if (r.kind === 'verified') return [];
+  const lines = downSql.split(/\r?\n|\r/);
+  const whole = (line: number) => ({
+    line,
+    startColumn: 0,
+    endColumn: Math.max(1, lines[line]?.length ?? 1),
+  });
+  if (r.kind === 'couldNotVerify') {
+    const f = r.failure;
+    // A failure of down.sql itself is located there; other reasons concern the history.
+    if (f?.line !== undefined && rollbackPath && f.path === rollbackPath) {
+      const line = f.line - 1;
+      return [
+        {
+          line,
+          startColumn: Math.max(0, (f.column ?? 1) - 1),
+          endColumn: Math.max(1, lines[line]?.length ?? 1),
+          severity: 'error',
+          message: `Verification: ${f.message}`,
+          code: 'verify',
+        },
+      ];
+    }
+    return [];
+  }
+  if (r.failure) {
+    const f = r.failure;
+    const line = Math.max(0, (f.line ?? 1) - 1);
+    return [
+      {
+        line,
+        startColumn: Math.max(0, (f.column ?? 1) - 1),
+        endColumn: Math.max(1, lines[line]?.length ?? 1),
+        severity: 'error',
+        message: `The rollback failed to apply: ${f.message}${f.code ? ` (${f.code})` : ''}`,
+        code: 'verify',
+      },
+    ];
+  }
+  return r.differences.map((d) => ({
+    ...whole(differenceLine(d, downSql)),
+    severity: 'error',
+    message: `After this rollback the schema differs from before the migration: ${d}`,
+    code: 'difference',
+  }));
+}
+
+/** `<UTC timestamp>_rollback_<name without its timestamp>` (the runbook's Method 2). */
+export function rollbackMigrationName(migration: string, now = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  const stamp = `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
+  return `${stamp}_rollback_${migration.replace(/^\d+_/, '')}`;
+}
+
+/** Whether a migration folder is a rollback written as a forward migration. */
+export function isRollbackMigration(name: string): boolean {
+  return /^\d+_rollback_/.test(name);
+}
+
+/**
+ * `prismaRollback.shadowDatabaseUrl`: a connection string, or — so that no secret has to live in
+ * settings — the name of an environment variable (`SHADOW_DATABASE_URL`, or `env:SHADOW_DATABASE_URL`)
+ * looked up with `lookup` (the process environment, then the project's .env files).
+ */
+export function resolveShadowDatabaseUrl(
+  setting: string | undefined,
+  lookup: (name: string) => string | undefined,
+): { url?: string; problem?: string; from?: string } {
+  const v = (setting ?? '').trim();
+  if (!v) return {};
+  if (/^postgres(ql)?:\/\//i.test(v)) return { url: v, from: 'the setting' };
+  const m = /^(?:env:)?([A-Za-z_][A-Za-z0-9_]*)$/.exec(v);
+  if (!m)
+    return {
+      problem:
+        'prismaRollback.shadowDatabaseUrl is neither a postgresql:// connection string nor the name of an environment variable.',
+    };
+  const value = lookup(m[1])?.trim();
+  if (!value)
+    return {
+      problem: `prismaRollback.shadowDatabaseUrl names the environment variable ${m[1]}, which is not set (neither in the environment nor in the project's .env files).`,
+    };
+  if (!/^postgres(ql)?:\/\//i.test(value))
+    return { problem: `The environment variable ${m[1]} does not hold a postgresql:// connection string.` };
+  return { url: value, from: m[1] };
+}

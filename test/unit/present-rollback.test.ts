@@ -1,0 +1,258 @@
+/**
+ * The editor's wording and Problems entries for rollbacks (src/core/status/present-rollback.ts),
+ * checked against the real generator's down.sql where the input is a generated file.
+ */
+import { describe, expect, it } from 'vitest';
+import { generateRollback } from '../../src/core/sql';
+import {
+  conflictQuestion,
+  differenceLine,
+  downSqlProblems,
+  generationCounts,
+  generationDescription,
+  generationMessage,
+  isRollbackMigration,
+  resolveShadowDatabaseUrl,
+  rollbackMigrationName,
+  shortDuration,
+  verificationDescription,
+  verificationLensTitle,
+  verificationMessage,
+  verificationProblems,
+  verificationTooltipLines,
+} from '../../src/core/status/present-rollback';
+import type { VerifyResult } from '../../src/core/verify';
+
+const base = {
+  replayed: 433,
+  engine: 'embedded' as const,
+  cached: false,
+  key: 'k',
+  verifiedAt: '2026-01-01T00:00:00Z',
+};
+const verified: VerifyResult = { kind: 'verified', ms: 2049, ...base };
+const differences: VerifyResult = {
+  kind: 'differences',
+  ms: 900,
+  ...base,
+  differences: [
+    'index "Post_authorId_idx": definition is CREATE INDEX … (id), was … ("authorId")',
+    'table "Tag" is left over',
+  ],
+};
+const couldNot: VerifyResult = {
+  kind: 'couldNotVerify',
+  ms: 10,
+  reason:
+    'extension postgis is not available in the embedded PostgreSQL; set prismaRollback.shadowDatabaseUrl to verify on a real server',
+};
+
+describe('durations', () => {
+  it('reads like the CodeLens examples', () => {
+    expect(shortDuration(850.4)).toBe('850 ms');
+    expect(shortDuration(2000)).toBe('2 s');
+    expect(shortDuration(2049)).toBe('2 s');
+    expect(shortDuration(1449)).toBe('1.4 s');
+    expect(shortDuration(12_300)).toBe('12 s');
+    expect(shortDuration(125_000)).toBe('2 min 5 s');
+  });
+});
+
+describe('verification lens, tree and notification texts', () => {
+  it('has one stable lens title per state', () => {
+    expect(verificationLensTitle(undefined)).toBe('Verify rollback');
+    expect(verificationLensTitle({ kind: 'running' })).toBe('$(sync~spin) Verifying rollback…');
+    // 433 replayed + the migration itself
+    expect(verificationLensTitle(verified)).toBe('✓ Verified against 434 migrations · 2 s');
+    expect(verificationLensTitle({ ...verified, replayed: 0 })).toBe('✓ Verified against 1 migration · 2 s');
+    expect(verificationLensTitle(differences)).toBe('✗ 2 differences');
+    expect(verificationLensTitle({ ...differences, differences: ['x'] } as VerifyResult)).toBe(
+      '✗ 1 difference',
+    );
+    const t = verificationLensTitle(couldNot);
+    expect(t.startsWith('? could not verify: extension postgis is not available')).toBe(true);
+    expect(t.endsWith('…')).toBe(true);
+    expect(t.length).toBeLessThanOrEqual('? could not verify: '.length + 60);
+  });
+
+  it('describes and explains results in the tree', () => {
+    expect(verificationDescription(undefined)).toBeUndefined();
+    expect(verificationDescription(verified)).toBe('rollback ✓ verified');
+    expect(verificationDescription(differences)).toBe('rollback ✗ 2 differences');
+    expect(verificationDescription(couldNot)).toBe('rollback ? not verified');
+    const lines = verificationTooltipLines(differences, (s) => s.replace(/"/g, '\\"'));
+    expect(lines[0]).toContain('2 differences');
+    expect(lines[1]).toBe(
+      '- index \\"Post_authorId_idx\\": definition is CREATE INDEX … (id), was … (\\"authorId\\")',
+    );
+    expect(verificationTooltipLines(verified)[0]).toContain('migrations 1–434');
+    expect(verificationTooltipLines({ ...verified, cached: true })[0]).toContain('cached');
+  });
+
+  it('says what was found in the notification', () => {
+    expect(verificationMessage('20240101_add_post', verified)).toMatch(
+      /^✓ The rollback of 20240101_add_post is verified against 434 migrations/,
+    );
+    expect(verificationMessage('m', differences)).toContain('2 differences (index "Post_authorId_idx"');
+    expect(verificationMessage('m', couldNot)).toBe(
+      `? The rollback of m could not be verified: ${(couldNot as { reason: string }).reason}`,
+    );
+  });
+});
+
+const HISTORY = [
+  {
+    name: '20240101000000_init',
+    sql: 'CREATE TABLE "Post" ("id" INTEGER NOT NULL, "authorId" INTEGER, CONSTRAINT "Post_pkey" PRIMARY KEY ("id"));\nCREATE INDEX "Post_authorId_idx" ON "Post"("authorId");\n',
+  },
+  {
+    name: '20240102000000_tags',
+    sql: [
+      '-- CreateTable',
+      'CREATE TABLE "Tag" ("id" SERIAL NOT NULL, "name" TEXT NOT NULL, CONSTRAINT "Tag_pkey" PRIMARY KEY ("id"));',
+      '-- AlterTable',
+      'ALTER TABLE "Post" DROP COLUMN "authorId";',
+      'INSERT INTO "Tag" ("name") VALUES (\'news\');',
+      '',
+    ].join('\n'),
+  },
+];
+
+describe('Problems entries of a generated down.sql', () => {
+  it('puts each WARNING and IRREVERSIBLE block on the line the generator reports', async () => {
+    const r = await generateRollback(HISTORY, 1);
+    const problems = downSqlProblems(r.sql);
+    expect(r.warnings.length).toBeGreaterThanOrEqual(3);
+    // one entry per warning, each at the generator's down.sql line (1-based there, 0-based here)
+    expect(problems.map((p) => p.line + 1).sort((a, b) => a - b)).toEqual(
+      r.warnings.map((w) => w.downLine).sort((a, b) => (a ?? 0) - (b ?? 0)),
+    );
+    const lines = r.sql.split('\n');
+    for (const p of problems) expect(lines[p.line]).toMatch(/^-- (WARNING \(\w+\)|IRREVERSIBLE):/);
+    const kinds = problems.map((p) => p.code);
+    expect(kinds).toContain('dataLoss');
+    expect(kinds).toContain('irreversible');
+    const irr = problems.find((p) => p.code === 'irreversible')!;
+    expect(irr.message).toContain('restore the data from the backup');
+    expect(problems.find((p) => p.code === 'dataLoss')!.message).toMatch(/^Rollback data loss: /);
+    expect(problems.every((p) => p.severity === 'warning')).toBe(true);
+  });
+
+  it('finds nothing in a hand-written down.sql without markers', () => {
+    expect(downSqlProblems('DROP TABLE "Tag";\n-- a note\n')).toEqual([]);
+  });
+
+  it('counts what the generator flagged', async () => {
+    const r = await generateRollback(HISTORY, 1);
+    const counts = generationCounts(r.summary);
+    expect(counts).toBe(
+      `${r.summary.statements} statements, ${r.summary.inverted} reversed, ${r.summary.flagged} flagged (${Object.entries(
+        r.summary.byKind,
+      )
+        .map(
+          ([k, n]) =>
+            `${n} ${k === 'dataLoss' ? 'data loss' : k === 'irreversible' ? 'irreversible' : k === 'dataNotRestored' ? 'data not restored' : k === 'needsBackfill' ? 'needs backfill' : k}`,
+        )
+        .join(', ')}), ${r.summary.irreversible} irreversible`,
+    );
+    expect(r.summary.irreversible).toBe(1);
+    expect(generationMessage('m', 'm/down.sql', r.summary)).toContain('IRREVERSIBLE blocks');
+    expect(generationDescription(r.summary)).toBe(`${r.summary.flagged} flagged · 1 irreversible`);
+    const clean = await generateRollback(HISTORY.slice(0, 1), 0);
+    expect(generationDescription(clean.summary)).toBe(`${clean.summary.flagged} flagged`);
+  });
+});
+
+describe('differences on down.sql lines', () => {
+  const down = [
+    '-- Step 1 (line 2), undoes:',
+    '--   DROP INDEX "Post_authorId_idx"',
+    'CREATE INDEX "Post_authorId_idx" ON "Post"("id");',
+    'ALTER TABLE "Post" ADD COLUMN "authorId" INTEGER;',
+    'DROP TABLE "Tag";',
+  ].join('\n');
+
+  it('picks the statement line that names the objects, never a comment', () => {
+    expect(differenceLine('index "Post_authorId_idx": definition differs', down)).toBe(2);
+    expect(differenceLine('column "Post"."authorId": type is text, was integer', down)).toBe(3);
+    expect(differenceLine('table "Tag" is left over', down)).toBe(4);
+    expect(differenceLine('sequence "Other_id_seq" is missing', down)).toBe(0);
+    expect(differenceLine('something without names', down)).toBe(0);
+  });
+
+  it('maps differences and a failed rollback to Problems entries', () => {
+    const entries = verificationProblems(differences, down);
+    expect(entries.map((e) => [e.line, e.severity, e.code])).toEqual([
+      [2, 'error', 'difference'],
+      [4, 'error', 'difference'],
+    ]);
+    expect(entries[1].message).toBe(
+      'After this rollback the schema differs from before the migration: table "Tag" is left over',
+    );
+    expect(verificationProblems(verified, down)).toEqual([]);
+    const failed: VerifyResult = {
+      ...(differences as Extract<VerifyResult, { kind: 'differences' }>),
+      differences: ['down.sql failed'],
+      failure: {
+        script: 'down.sql',
+        message: 'relation "Tag" does not exist',
+        code: '42P01',
+        line: 5,
+        column: 12,
+      },
+    };
+    const [f] = verificationProblems(failed, down);
+    expect(f).toMatchObject({ line: 4, startColumn: 11, severity: 'error', code: 'verify' });
+    expect(f.message).toBe('The rollback failed to apply: relation "Tag" does not exist (42P01)');
+    // a failure of an earlier migration is not a problem of down.sql
+    expect(
+      verificationProblems(
+        {
+          ...couldNot,
+          failure: { script: 'x', path: '/m/x/migration.sql', message: 'boom', line: 1, column: 1 },
+        } as VerifyResult,
+        down,
+        '/m/y/down.sql',
+      ),
+    ).toEqual([]);
+  });
+});
+
+describe('names and settings', () => {
+  it('names a rollback migration with a UTC timestamp', () => {
+    const at = new Date(Date.UTC(2026, 0, 2, 3, 4, 5));
+    expect(rollbackMigrationName('20240102000000_add_tags', at)).toBe('20260102030405_rollback_add_tags');
+    expect(rollbackMigrationName('init', at)).toBe('20260102030405_rollback_init');
+    expect(isRollbackMigration('20260102030405_rollback_add_tags')).toBe(true);
+    expect(isRollbackMigration('20240102000000_add_rollback_table')).toBe(false);
+  });
+
+  it('accepts a connection string or the name of an environment variable for the shadow server', () => {
+    const env: Record<string, string> = {
+      SHADOW_DATABASE_URL: 'postgresql://u:p@h:5432/d',
+      NOT_PG: 'mysql://x',
+    };
+    const lookup = (n: string) => env[n];
+    expect(resolveShadowDatabaseUrl('', lookup)).toEqual({});
+    expect(resolveShadowDatabaseUrl(undefined, lookup)).toEqual({});
+    expect(resolveShadowDatabaseUrl('postgres://a@b/c', lookup)).toEqual({
+      url: 'postgres://a@b/c',
+      from: 'the setting',
+    });
+    expect(resolveShadowDatabaseUrl('SHADOW_DATABASE_URL', lookup)).toEqual({
+      url: 'postgresql://u:p@h:5432/d',
+      from: 'SHADOW_DATABASE_URL',
+    });
+    expect(resolveShadowDatabaseUrl('env:SHADOW_DATABASE_URL', lookup).url).toBe('postgresql://u:p@h:5432/d');
+    expect(resolveShadowDatabaseUrl('MISSING', lookup).problem).toContain('MISSING, which is not set');
+    expect(resolveShadowDatabaseUrl('NOT_PG', lookup).problem).toContain('does not hold a postgresql://');
+    expect(resolveShadowDatabaseUrl('host=x user=y', lookup).problem).toContain('neither');
+  });
+
+  it('explains what overwriting would lose', () => {
+    expect(conflictQuestion('m', 'handEdited')).toBe(
+      'm/down.sql already exists. It was edited by hand after it was generated: those edits would be lost.',
+    );
+    expect(conflictQuestion('m', 'handWritten')).toContain('written by hand');
+  });
+});
