@@ -188,6 +188,7 @@ function report(results) {
 const started = performance.now();
 if (watch) {
   await copyAssets();
+  await (await import('../webview/build.mjs')).buildWebview({ production });
   for (const b of builds) {
     const ctx = await esbuild.context({
       ...b,
@@ -212,6 +213,8 @@ if (watch) {
   const results = await Promise.all(builds.map((b) => esbuild.build(b)));
   await finishCli();
   await copyAssets();
+  // The checklist webview (browser bundle + @vscode-elements/elements + codicons) → dist/webview/.
+  await (await import('../webview/build.mjs')).buildWebview({ production });
   report(results);
   console.log(`built in ${(performance.now() - started).toFixed(0)} ms${production ? ' (production)' : ''}`);
 }

@@ -4,6 +4,7 @@
  * load on the first refresh, which starts when the view is shown or a migration.sql is opened.
  */
 import * as vscode from 'vscode';
+import { registerChecklist } from './vscode/checklist';
 import { MIGRATION_SQL_SELECTOR, MigrationCodeLensProvider } from './vscode/codelens';
 import { registerCommands } from './vscode/commands';
 import { coreLoadMs, loadCore } from './vscode/core';
@@ -53,6 +54,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.languages.registerCodeLensProvider(ROLLBACK_SELECTOR, rollback),
     vscode.workspace.onDidGrantWorkspaceTrust(restricted),
     ...registerCommands({ repo, log, secrets: context.secrets, rollback }),
+    ...registerChecklist({ context, repo, log }),
   );
 
   // The first refresh starts when the view is shown or a migration.sql is opened (repo.ensureStarted).
