@@ -6,9 +6,7 @@
 import Module from 'node:module';
 
 function inert(): unknown {
-  const fn = function () {
-    return inert();
-  };
+  const fn = () => inert();
   return new Proxy(fn, {
     get: (_t, p) => {
       if (p === 'then') return undefined;

@@ -187,6 +187,31 @@ describe('status engine on a real PostgreSQL', () => {
   });
 });
 
+describe('status engine with ?schema=', () => {
+  it('reads _prisma_migrations and the engine diagnosis in the schema of the URL', async () => {
+    const db = await createTestDatabase('schema');
+    const mig = await tempMigrations();
+    await query(db.url, 'CREATE SCHEMA "app"');
+    const url = `${db.url}?schema=app`;
+    await mig.add('20240101000000_init', INIT);
+    await mig.add('20240102000000_post', POST);
+    expect(await deploy(url, mig.dir)).toHaveLength(2);
+    const [where] = await query<{ schema: string }>(
+      db.url,
+      `SELECT table_schema AS schema FROM information_schema.tables WHERE table_name = '_prisma_migrations'`,
+    );
+    expect(where.schema).toBe('app');
+    let s = await computeStatus({ environment: 'local', migrationsDir: mig.dir, url });
+    expect(s.diagnosis).toEqual({ kind: 'upToDate' });
+    expect(s.counts.applied).toBe(2);
+    // The public schema has no history: without ?schema= nothing reads as applied.
+    s = await computeStatus({ environment: 'local', migrationsDir: mig.dir, url: db.url });
+    expect(s.diagnosis.kind).toBe('noMigrationsTable');
+    await mig.cleanup();
+    await db.drop();
+  });
+});
+
 describe('status engine failures', () => {
   it('unreachable: a closed port gives a reason, not an exception', async () => {
     const mig = await tempMigrations();

@@ -4,6 +4,7 @@
  * and connection errors translated into what the user should do.
  */
 import pg from 'pg';
+import { quoteIdent } from '../sql/names';
 
 export interface ConnectionOptions {
   /** Connect timeout in milliseconds (setting `prismaRollback.connectTimeoutSeconds`). */
@@ -44,10 +45,30 @@ export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//i.test(url.trim());
 }
 
+/** The PostgreSQL schema Prisma uses for a URL: its `?schema=` parameter, else `public`. */
+export function prismaSchema(url: string): string {
+  try {
+    return new URL(url).searchParams.get('schema') || 'public';
+  } catch {
+    return 'public';
+  }
+}
+
+/**
+ * `pg` connection options that put Prisma's schema (`?schema=`) first on the search path, as
+ * Prisma does: unqualified names in migrations and `_prisma_migrations` then resolve there.
+ */
+export function schemaConnectionOptions(url: string): { options?: string } {
+  const schema = prismaSchema(url);
+  if (schema === 'public') return {};
+  return { options: `-c search_path=${quoteIdent(schema).replace(/[\\ ]/g, '\\$&')}` };
+}
+
 /** Creates a pool; the caller owns it and must `end()` it. */
 export function createPool(url: string, opts: ConnectionOptions = {}): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
+    ...schemaConnectionOptions(url),
     connectionTimeoutMillis: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     statement_timeout: opts.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
     idleTimeoutMillis: 30_000,

@@ -19,7 +19,8 @@ import { engineErrorMessage, openSchemaEngine } from '../engine';
 import { pgAdapterFactory } from '../engine/pg-adapter';
 import { RunbookError } from './errors';
 import { describeRowState, latestRow, markAppliedRowRolledBack } from './history';
-import { prismaSchema, quoteIdent, schemaConnectionOptions } from './pg-env';
+import { prismaSchema, schemaConnectionOptions } from '../db';
+import { quoteIdent } from '../sql/names';
 import { lineColumn, ScriptParseError, type ScriptStatement, splitScript, statementLabel } from './script';
 
 /** The advisory lock key of Prisma Migrate (prisma-engines `sql_schema_connector`). */

@@ -9,7 +9,9 @@ import path from 'node:path';
 import pg from 'pg';
 import { describeDbError, maskUrl } from '../db';
 import { RunbookError } from './errors';
-import { pgEnvFromUrl, prismaSchema, quoteIdent } from './pg-env';
+import { prismaSchema } from '../db';
+import { quoteIdent } from '../sql/names';
+import { pgEnvFromUrl } from './pg-env';
 
 export interface BackupOptions {
   url: string;

@@ -9,7 +9,7 @@
  * keeping the old row as history.
  */
 import type pg from 'pg';
-import { quoteIdent } from './pg-env';
+import { quoteIdent } from '../sql/names';
 
 export type RowState = 'applied' | 'failed' | 'rolledBack' | 'absent' | 'noTable';
 

@@ -55,20 +55,6 @@ export function pgEnvFromUrl(url: string, appName = 'prisma-rollback'): PgEnv {
   return env;
 }
 
-/** Prisma's `?schema=` parameter (the Postgres schema its migrations live in), default `public`. */
-export function prismaSchema(url: string): string {
-  try {
-    return new URL(url).searchParams.get('schema') || 'public';
-  } catch {
-    return 'public';
-  }
-}
-
-/** `"schema"."name"` with embedded quotes doubled. */
-export function quoteIdent(...parts: string[]): string {
-  return parts.map((p) => `"${p.replace(/"/g, '""')}"`).join('.');
-}
-
 /** The database name of a connection string (what the user must type to reset it). */
 export function databaseName(url: string): string {
   try {
@@ -76,15 +62,4 @@ export function databaseName(url: string): string {
   } catch {
     return '';
   }
-}
-
-/**
- * Connection settings that put a session in Prisma's `?schema=` (as Prisma's own engine does):
- * `search_path` as a startup option, so that every connection of a pool — also the schema
- * engine's — creates and finds `_prisma_migrations` and the project's tables there.
- */
-export function schemaConnectionOptions(url: string): { options?: string } {
-  const schema = prismaSchema(url);
-  if (schema === 'public') return {};
-  return { options: `-c search_path=${quoteIdent(schema).replace(/[\\ ]/g, '\\$&')}` };
 }

@@ -15,7 +15,7 @@ import { pgAdapterFactory } from '../engine/pg-adapter';
 import { readMigrationsFolder } from '../migrations';
 import { RunbookError } from './errors';
 import { describeRowState, latestRow, markAppliedRowRolledBack } from './history';
-import { prismaSchema, schemaConnectionOptions } from './pg-env';
+import { prismaSchema, schemaConnectionOptions } from '../db';
 
 export async function withEngine<T>(
   url: string,

@@ -1,8 +1,8 @@
 /** Identifier quoting and the names PostgreSQL derives for unnamed constraints and indexes. */
 
 /** Always double-quotes (as Prisma does), doubling embedded quotes: round-trips any name. */
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
+export function quoteIdent(...parts: string[]): string {
+  return parts.map((p) => `"${p.replace(/"/g, '""')}"`).join('.');
 }
 
 /** `"schema"."name"`, or `"name"` when the object was named without a schema. */

@@ -5,7 +5,8 @@
  * migration. Where the engine and the table disagree, the engine wins and the item says so.
  */
 import type pg from 'pg';
-import { createPool, describeDbError, hostLabel, readOnly } from '../db';
+import { createPool, describeDbError, hostLabel, prismaSchema, readOnly } from '../db';
+import { quoteIdent } from '../sql/names';
 import {
   type DiagnoseMigrationHistoryOutput,
   engineErrorMessage,
@@ -46,15 +47,6 @@ export interface StatusRequest {
   log?: (line: string) => void;
 }
 
-/** The Postgres schema Prisma uses: `?schema=` in the URL, else `public`. */
-export function schemaOf(url: string): string {
-  try {
-    return new URL(url).searchParams.get('schema') || 'public';
-  } catch {
-    return 'public';
-  }
-}
-
 const engines = new WeakMap<pg.Pool, Promise<SchemaEngine>>();
 
 /** One engine per pool, created on first use (the WASM module is loaded then, not before). */
@@ -79,13 +71,12 @@ export function engineForPool(
 /** Reads every row of `_prisma_migrations` (null when the table does not exist). */
 export async function readMigrationRows(pool: pg.Pool, schema: string): Promise<MigrationRow[] | null> {
   return readOnly(pool, async (c) => {
-    const exists = await c.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [
-      `"${schema.replace(/"/g, '""')}"."_prisma_migrations"`,
-    ]);
+    const table = quoteIdent(schema, '_prisma_migrations');
+    const exists = await c.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [table]);
     if (!exists.rows[0]?.t) return null;
     const res = await c.query(
       `SELECT id, checksum, migration_name, started_at, finished_at, logs, rolled_back_at, applied_steps_count
-         FROM "${schema.replace(/"/g, '""')}"."_prisma_migrations"
+         FROM ${table}
         ORDER BY started_at ASC, id ASC`,
     );
     return res.rows.map(
@@ -237,7 +228,7 @@ export async function computeStatus(req: StatusRequest): Promise<EnvironmentStat
       localOnly(),
     );
   }
-  const schema = schemaOf(req.url);
+  const schema = prismaSchema(req.url);
   const pool = req.pool ?? createPool(req.url);
   try {
     // The table and the engine's diagnosis are read concurrently (the pool has several connections).

@@ -14,6 +14,8 @@
  * is compared on the column), and Prisma's own `_prisma_migrations` table.
  */
 
+import { quoteIdent } from '../sql/names';
+
 // biome-ignore lint/suspicious/noExplicitAny: rows come from pg or PGlite, typed per query below.
 export type QueryFn = (sql: string) => Promise<{ rows: any[] }>;
 
@@ -101,10 +103,6 @@ function userSchema(col: string): string {
 /** SQL predicate: the object (class catalog, oid column) is not a member of an extension. */
 function notExtensionMember(catalog: string, oidCol: string): string {
   return `NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = '${catalog}'::regclass AND d.objid = ${oidCol} AND d.deptype = 'e')`;
-}
-
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
 }
 
 /** `"name"` for objects in `public`, `"schema"."name"` elsewhere. */
