@@ -210,10 +210,16 @@ describe('verifyRollback in the embedded PostgreSQL', () => {
         name: '20240105000000_concurrent_index',
         sql: 'CREATE INDEX CONCURRENTLY "Post_title_idx2" ON "Post"("title");\n',
       },
+      {
+        name: '20240105500000_two_transactions',
+        sql: 'BEGIN;\nCREATE TABLE "Tag" ("id" INT);\nCOMMIT;\nBEGIN;\nCREATE INDEX "Tag_id_idx" ON "Tag"("id");\nCOMMIT;\n',
+      },
       { name: '20240106000000_comment', sql: `COMMENT ON TABLE "Post" IS 'posts';\n` },
     ];
-    expect(transactionBody(concurrent[4].sql)).toBeUndefined();
+    expect(transactionBody(concurrent[5].sql)).toBeUndefined();
+    expect(transactionBody(concurrent[4].sql)).toBe('CREATE INDEX  "Post_title_idx2" ON "Post"("title");\n');
     expect(transactionBody(PROFILES_DOWN)).not.toContain('BEGIN');
+    expect(transactionBody('BEGIN;\nSELECT 1;\nCOMMIT;\nVACUUM;')).toBeUndefined();
     const down = 'DROP INDEX CONCURRENTLY "Post_title_idx2";\n';
     const a = await verifyRollback({ migrations: concurrent, index: 4, rollbackSql: down, noCache: true });
     expect(a.kind).toBe('verified');
@@ -224,17 +230,37 @@ describe('verifyRollback in the embedded PostgreSQL', () => {
       noCache: true,
     });
     expect(differences(b)).toEqual(['index "Post_title_idx2" is extra']);
+    // outside a transaction: the replayed state is saved, and restored before the next use
+    const progress: string[] = [];
+    const e = await verifyRollback({
+      migrations: concurrent,
+      index: 5,
+      rollbackSql: 'DROP TABLE "Tag";',
+      noCache: true,
+      onProgress: (m) => progress.push(m),
+    });
+    expect(e).toMatchObject({ kind: 'verified', replayed: 5 });
+    expect(progress).toContain('Saving the replayed state');
+    const f = await verifyRollback({
+      migrations: concurrent,
+      index: 5,
+      rollbackSql: 'DROP INDEX "Tag_id_idx";',
+      noCache: true,
+      onProgress: (m) => progress.push(m),
+    });
+    expect(differences(f)).toEqual(['table "Tag" is extra']);
+    expect(progress).toContain('Restoring the replayed state');
     // the state was restored: the next migration's rollback is judged against the right schema
     const c = await verifyRollback({
       migrations: concurrent,
-      index: 5,
+      index: 6,
       rollbackSql: 'COMMENT ON TABLE "Post" IS NULL;',
       noCache: true,
     });
-    expect(c).toMatchObject({ kind: 'verified', replayed: 5 });
+    expect(c).toMatchObject({ kind: 'verified', replayed: 6 });
     const d = await verifyRollback({
       migrations: concurrent,
-      index: 5,
+      index: 6,
       rollbackSql: 'SELECT 1;',
       noCache: true,
     });

@@ -188,8 +188,8 @@ const NON_TRANSACTIONAL = new Set([
 /**
  * The part of a script that can run inside a transaction of ours: the script itself when it has
  * no transaction control, its body when it is one `BEGIN; … COMMIT;` block (what the generator
- * writes), or undefined when it must run on its own (other transaction control, CONCURRENTLY,
- * VACUUM…).
+ * writes), with `CONCURRENTLY` dropped from index statements (same resulting schema); or
+ * undefined when it must run on its own (other transaction control, VACUUM…).
  */
 export function transactionBody(sql: string): string | undefined {
   let statements: ReturnType<typeof parseMigrationSync>['statements'];
@@ -210,15 +210,31 @@ export function transactionBody(sql: string): string | undefined {
     from = 1;
     to -= 1;
   }
+  // CONCURRENTLY only changes how the index is built (without blocking writers), not the schema
+  // it leaves: inside our transaction the plain form is run instead.
+  const cuts: number[] = [];
   for (let i = from; i < to; i++) {
     const st = statements[i];
     if (NON_TRANSACTIONAL.has(st.kind)) return undefined;
     const n = st.node as Record<string, { concurrent?: boolean; params?: unknown[] }>;
-    if (n.IndexStmt?.concurrent || n.DropStmt?.concurrent) return undefined;
-    if (n.ReindexStmt?.params?.some((p) => JSON.stringify(p).includes('concurrently'))) return undefined;
+    const concurrent =
+      n.IndexStmt?.concurrent ||
+      n.DropStmt?.concurrent ||
+      n.ReindexStmt?.params?.some((p) => JSON.stringify(p).includes('concurrently'));
+    if (!concurrent) continue;
+    const m = /\bCONCURRENTLY\b/i.exec(sql.slice(st.start, st.end));
+    if (!m) return undefined;
+    cuts.push(st.start + m.index);
   }
-  if (from === 0) return sql;
-  return sql.slice(statements[0].end, statements[statements.length - 1].start);
+  const bodyStart = from === 0 ? 0 : statements[0].end;
+  const bodyEnd = from === 0 ? sql.length : statements[statements.length - 1].start;
+  let body = '';
+  let at = bodyStart;
+  for (const c of cuts) {
+    body += sql.slice(at, c);
+    at = c + 'CONCURRENTLY'.length;
+  }
+  return body + sql.slice(at, bodyEnd);
 }
 
 // ---------------------------------------------------------------------------------------------
