@@ -23,7 +23,16 @@ import { embeddedExtensionAvailable, startEmbedded } from './embedded';
 import { describeFailure, locateFailure, type ScriptFailure, scriptFailure } from './failure';
 import { compareSnapshots, type SchemaSnapshot, snapshotSchema } from './snapshot';
 
+export { type DependentMigration, dependentMigrations } from './dependents';
 export { describeFailure, type ScriptFailure } from './failure';
+export {
+  type Count,
+  type DestructiveKind,
+  type DestructiveStep,
+  type PrecheckOptions,
+  type PrecheckResult,
+  precheckRollback,
+} from './precheck';
 export { compareSnapshots, type SchemaSnapshot, snapshotSchema } from './snapshot';
 
 /** Bumped when the verifier's judgement changes, so cached results from older versions are ignored. */
