@@ -14,13 +14,16 @@ import { parseJsonc, resolveProject } from './target';
 export const SHADOW_URL_ENV = 'PRISMA_ROLLBACK_SHADOW_DATABASE_URL';
 
 const USAGE =
-  'prisma-rollback verify <migration name|folder> [--project DIR] [--migrations DIR] [--rollback FILE] [--engine auto|embedded|server] [--cache-dir DIR] [--prisma-diff] [--json]\n' +
+  'prisma-rollback verify <migration name|folder> | --all [--generate] [--project DIR] [--migrations DIR] [--rollback FILE] [--engine auto|embedded|server] [--cache-dir DIR] [--prisma-diff] [--json]\n' +
   '  Replays the migrations before it in an embedded PostgreSQL, applies the migration and its rollback\n' +
   '  (down.sql in its folder, a later <timestamp>_rollback_<name> migration, or --rollback FILE), and\n' +
   '  compares the schema with the one before the migration.\n' +
   `  A history that needs an extension the embedded PostgreSQL lacks is verified on a throwaway database\n` +
   `  on the server in $${SHADOW_URL_ENV} (or the prismaRollback.shadowDatabaseUrl setting).\n` +
   "  --prisma-diff also asks Prisma's engine (migrate diff) for a second opinion.\n" +
+  '  --all verifies the rollback of every migration that has one (with --generate: of every migration,\n' +
+  '  generating the rollbacks that are missing, in memory); the history is replayed once. A migration\n' +
+  '  without a rollback counts as a failure (exit 1).\n' +
   '  Exit codes: 0 verified; 1 differences (or Prisma diff not empty); 2 could not verify / error.';
 
 /** `20240101_init`, a unique part of a name, or a path to the migration's folder. */
@@ -108,10 +111,11 @@ export const verifyCommand: CliCommand = {
   name: 'verify',
   summary: 'Prove that a rollback restores the schema: replay, apply the migration and its rollback, compare',
   usage: USAGE,
-  booleans: ['json', 'prisma-diff', 'no-cache'],
+  booleans: ['json', 'prisma-diff', 'no-cache', 'all', 'generate'],
   async run(args, io) {
+    if (has(args, 'all')) return verifyAll(args, io);
     const wanted = args.positionals[0];
-    if (!wanted) throw new UsageError('Name the migration whose rollback to verify.');
+    if (!wanted) throw new UsageError('Name the migration whose rollback to verify, or pass --all.');
     const engine = flag(args, 'engine') ?? 'auto';
     if (!['auto', 'embedded', 'server'].includes(engine))
       throw new UsageError('--engine is auto, embedded or server.');
@@ -218,3 +222,89 @@ export const verifyCommand: CliCommand = {
     return code;
   },
 };
+
+interface AllRow {
+  migration: string;
+  rollback: string | null;
+  kind: VerifyResult['kind'] | 'noRollback';
+  differences?: string[];
+  reason?: string;
+  ms?: number;
+}
+
+/** `--all`: every migration's rollback, in order, on one replayed history. */
+async function verifyAll(args: ParsedArgs, io: CliIO): Promise<number> {
+  if (args.positionals.length) throw new UsageError('--all verifies every migration: name none.');
+  const { dir, root } = await migrationsDirOf(args, io);
+  const folder = await readMigrationsFolder(dir);
+  if (!folder.exists)
+    throw new CliError(`Migrations folder ${dir} does not exist. Pass --migrations DIR or --project DIR.`);
+  const unreadable = folder.migrations.find((m) => m.sql === undefined);
+  if (unreadable) throw new CliError(`Cannot read ${unreadable.sqlPath}: ${unreadable.error}`);
+  const migrations = folder.migrations.map((m) => ({ name: m.name, sql: m.sql ?? '', path: m.sqlPath }));
+  const shadowDatabaseUrl = io.env[SHADOW_URL_ENV]?.trim() || (await shadowUrlFromSettings(root));
+  const json = has(args, 'json');
+  const rel = (p: string) => path.relative(io.cwd, p) || p;
+  let generated: ({ sql: string } | Error)[] | undefined;
+  if (has(args, 'generate')) {
+    const { generateAllRollbacksSync, initSqlParser } = await import('../core/sql');
+    await initSqlParser();
+    generated = generateAllRollbacksSync(migrations);
+  }
+  const rows: AllRow[] = [];
+  const started = performance.now();
+  try {
+    for (let index = 0; index < folder.migrations.length; index++) {
+      const m = folder.migrations[index];
+      // a Method 2 rollback migration is itself the rollback of an earlier one
+      if (/_rollback_/.test(m.name)) continue;
+      let rollback: Rollback | undefined;
+      try {
+        rollback = await findRollback({ positionals: [], flags: new Map() }, io, folder.migrations, index);
+      } catch {
+        const g = generated?.[index];
+        if (g && !(g instanceof Error))
+          rollback = { sql: g.sql, name: 'generated down.sql', path: `${m.name} (generated)` };
+      }
+      if (!rollback) {
+        rows.push({ migration: m.name, rollback: null, kind: 'noRollback' });
+        continue;
+      }
+      const r = await verifyRollback({
+        migrations,
+        index,
+        rollbackSql: rollback.sql,
+        rollbackName: rollback.name,
+        rollbackPath: rollback.path,
+        shadowDatabaseUrl,
+        cacheDir: flag(args, 'cache-dir') ? path.resolve(io.cwd, flag(args, 'cache-dir')!) : undefined,
+        noCache: has(args, 'no-cache'),
+      });
+      const row: AllRow = { migration: m.name, rollback: rel(rollback.path), kind: r.kind, ms: r.ms };
+      if (r.kind === 'differences') row.differences = r.differences;
+      if (r.kind === 'couldNotVerify') row.reason = r.reason;
+      rows.push(row);
+      if (!json) {
+        const mark = r.kind === 'verified' ? '✓' : r.kind === 'differences' ? '✗' : '?';
+        io.out(`${mark} ${m.name}${r.kind === 'couldNotVerify' ? `: ${r.reason}` : ''}`);
+        if (r.kind === 'differences') for (const d of r.differences) io.out(`    ${d}`);
+      }
+    }
+  } finally {
+    await disposeEmbeddedVerifier();
+  }
+  const count = (k: AllRow['kind']) => rows.filter((r) => r.kind === k).length;
+  const summary = {
+    verified: count('verified'),
+    differences: count('differences'),
+    couldNotVerify: count('couldNotVerify'),
+    noRollback: count('noRollback'),
+    ms: Math.round(performance.now() - started),
+  };
+  if (json) io.out(JSON.stringify({ migrations: rows, summary }, null, 2));
+  else
+    io.out(
+      `${summary.verified} verified, ${summary.differences} with differences, ${summary.couldNotVerify} could not be verified, ${summary.noRollback} without a rollback${generated ? '' : ' (--generate verifies generated ones)'} · ${(summary.ms / 1000).toFixed(1)} s`,
+    );
+  return summary.couldNotVerify ? 2 : summary.differences || summary.noRollback ? 1 : 0;
+}

@@ -130,4 +130,33 @@ describe('prisma-rollback verify', () => {
     expect(r.out).toContain("✗ Prisma's engine diff is not empty; it would still run:");
     expect(r.out).toContain('CREATE UNIQUE INDEX "User_email_key"');
   });
+
+  it('--all verifies every rollback on one replayed history; --generate fills the missing ones', async () => {
+    const r = await run(
+      { PRISMA_ROLLBACK_SHADOW_DATABASE_URL: adminUrl() },
+      'verify',
+      '--all',
+      ...M,
+      '--json',
+    );
+    const j = JSON.parse(r.out);
+    expect(j.migrations.map((m: { migration: string; kind: string }) => `${m.migration} ${m.kind}`)).toEqual([
+      '20240101000000_init noRollback',
+      '20240102000000_add_name verified',
+      '20240103000000_drop_email_key differences',
+      '20240104000000_rename_name verified',
+      '20240105000000_no_down verified',
+      '20240107000000_links verified',
+    ]);
+    expect(j.summary).toMatchObject({ verified: 4, differences: 1, couldNotVerify: 0, noRollback: 1 });
+    expect(r.code).toBe(1);
+    const g = await run({}, 'verify', '--all', '--generate', '--no-cache', ...M);
+    expect(g.out.split('\n')[0]).toBe('✓ 20240101000000_init');
+    expect(g.out).toContain('✗ 20240103000000_drop_email_key\n    index "User_email_key" is missing');
+    expect(g.out).toContain('? 20240107000000_links: Cannot verify here: extension "dblink"');
+    expect(g.out.split('\n').at(-1)).toMatch(
+      /^4 verified, 1 with differences, 1 could not be verified, 0 without a rollback · [\d.]+ s$/,
+    );
+    expect(g.code).toBe(2);
+  });
 });
