@@ -7,6 +7,11 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { type LocalMigration, readMigrationsFolder } from '../core/migrations';
 import { describeFailure, disposeEmbeddedVerifier, type VerifyResult, verifyRollback } from '../core/verify';
+import {
+  findRollbackScript,
+  isRollbackMigration,
+  rollbackMigrationSuffix,
+} from '../core/verify/rollback-file';
 import { CliError, type CliCommand, type CliIO, flag, has, type ParsedArgs, UsageError } from './args';
 import { parseJsonc, resolveProject } from './target';
 
@@ -92,14 +97,10 @@ async function findRollback(
     });
     return { sql, name: path.basename(file), path: file };
   }
-  if (target.downSqlPath) {
-    return { sql: await fs.readFile(target.downSqlPath, 'utf8'), name: 'down.sql', path: target.downSqlPath };
-  }
-  const suffix = `_rollback_${target.name.replace(/^\d+_/, '')}`;
-  const method2 = migrations.slice(index + 1).find((m) => m.name.endsWith(suffix));
-  if (method2?.sql !== undefined) return { sql: method2.sql, name: method2.name, path: method2.sqlPath };
+  const found = await findRollbackScript(migrations, index);
+  if (found) return found;
   throw new CliError(
-    `${target.name} has no rollback: no down.sql in its folder and no later *${suffix} migration. Generate one with \`prisma-rollback down ${target.name}\` or pass --rollback FILE.`,
+    `${target.name} has no rollback: no down.sql in its folder and no later *${rollbackMigrationSuffix(target.name)} migration. Generate one with \`prisma-rollback down ${target.name}\` or pass --rollback FILE.`,
   );
 }
 
@@ -257,7 +258,7 @@ async function verifyAll(args: ParsedArgs, io: CliIO): Promise<number> {
     for (let index = 0; index < folder.migrations.length; index++) {
       const m = folder.migrations[index];
       // a Method 2 rollback migration is itself the rollback of an earlier one
-      if (/_rollback_/.test(m.name)) continue;
+      if (isRollbackMigration(m.name)) continue;
       let rollback: Rollback | undefined;
       try {
         rollback = await findRollback({ positionals: [], flags: new Map() }, io, folder.migrations, index);

@@ -26,6 +26,12 @@ import { compareSnapshots, type SchemaSnapshot, snapshotSchema } from './snapsho
 export { type DependentMigration, dependentMigrations } from './dependents';
 export { describeFailure, type ScriptFailure } from './failure';
 export {
+  findRollbackScript,
+  isRollbackMigration,
+  type RollbackScript,
+  rollbackMigrationSuffix,
+} from './rollback-file';
+export {
   type Count,
   type DestructiveKind,
   type DestructiveStep,
