@@ -94,6 +94,21 @@ describe('verification lens, tree and notification texts', () => {
       /^✓ The rollback of 20240101_add_post is verified against 434 migrations/,
     );
     expect(verificationMessage('m', differences)).toContain('2 differences (index "Post_authorId_idx"');
+    const failed = {
+      ...differences,
+      differences: ['down.sql failed to apply: /abs/path/down.sql:34:1: cannot drop type "P"'],
+      failure: {
+        script: 'down.sql',
+        path: '/abs/path/down.sql',
+        message: 'cannot drop type "P"',
+        code: '2BP01',
+        line: 34,
+        column: 1,
+      },
+    } as VerifyResult;
+    expect(verificationMessage('m', failed)).toBe(
+      '✗ The rollback of m does not restore the schema: 1 difference (down.sql:34:1 failed to apply: cannot drop type "P" (2BP01)). See the Problems panel.',
+    );
     expect(verificationMessage('m', couldNot)).toBe(
       `? The rollback of m could not be verified: ${(couldNot as { reason: string }).reason}`,
     );

@@ -101,8 +101,15 @@ export function verificationMessage(migration: string, r: VerifyResult): string 
   switch (r.kind) {
     case 'verified':
       return `✓ The rollback of ${migration} is verified against ${plural(migrationsVerifiedAgainst(r), 'migration')}: the schema after the migration and its rollback equals the schema before (${shortDuration(r.ms)}${r.cached ? ', cached result' : ''}).`;
-    case 'differences':
-      return `✗ The rollback of ${migration} does not restore the schema: ${plural(r.differences.length, 'difference')} (${r.differences.slice(0, 2).join('; ')}${r.differences.length > 2 ? '; …' : ''}). See the Problems panel.`;
+    case 'differences': {
+      const n = plural(r.differences.length, 'difference');
+      const f = r.failure;
+      if (f) {
+        const at = f.line !== undefined ? `:${f.line}:${f.column ?? 1}` : '';
+        return `✗ The rollback of ${migration} does not restore the schema: ${n} (${f.script}${at} failed to apply: ${f.message}${f.code ? ` (${f.code})` : ''}). See the Problems panel.`;
+      }
+      return `✗ The rollback of ${migration} does not restore the schema: ${n} (${r.differences.slice(0, 2).join('; ')}${r.differences.length > 2 ? '; …' : ''}). See the Problems panel.`;
+    }
     case 'couldNotVerify':
       return `? The rollback of ${migration} could not be verified: ${r.reason}`;
   }
