@@ -405,6 +405,38 @@ describe('extensions', () => {
     expect(await leftoverDatabases()).toEqual([]);
   });
 
+  it('tries the shadow server when the history does not apply in the embedded PostgreSQL (a platform role)', async () => {
+    const role = `verify_role_${Date.now()}`;
+    await query(adminUrl(), `CREATE ROLE ${role}`);
+    try {
+      const migrations: VerifyMigration[] = [
+        ...history.slice(0, 2),
+        { name: '20240102500000_grants', sql: `GRANT SELECT ON "Profile" TO ${role};\n` },
+        ...history.slice(2),
+      ];
+      const embedded = await verifyRollback({ migrations, index: 3, rollbackSql: GUEST_DOWN, noCache: true });
+      expect(embedded).toMatchObject({
+        kind: 'couldNotVerify',
+        failure: { script: '20240102500000_grants', code: '42704' },
+      });
+      if (embedded.kind === 'couldNotVerify')
+        expect(embedded.reason).toMatch(
+          /If it applies on your servers, set prismaRollback\.shadowDatabaseUrl to verify on a real server\.$/,
+        );
+      const fallback = await verifyRollback({
+        migrations,
+        index: 3,
+        rollbackSql: GUEST_DOWN,
+        shadowDatabaseUrl: adminUrl(),
+        noCache: true,
+      });
+      expect(fallback).toMatchObject({ kind: 'verified', engine: 'server', replayed: 3 });
+      expect(await leftoverDatabases()).toEqual([]);
+    } finally {
+      await query(adminUrl(), `DROP ROLE ${role}`).catch(() => {});
+    }
+  });
+
   it('drops the throwaway database also when a migration fails on the server', async () => {
     const migrations = [...withExtension('dblink')];
     migrations.splice(2, 0, {

@@ -344,6 +344,25 @@ export async function verifyRollback(opts: VerifyRollbackOptions): Promise<Verif
       result = await serialize(() =>
         verifyEmbedded(opts, key, new Set([...needed, ...all]), progress, started),
       );
+      // A history that does not apply in the embedded PostgreSQL (roles, settings or objects of the
+      // hosting platform…) may apply on a real server: try the shadow server when there is one.
+      if (result.kind === 'couldNotVerify' && result.failure && opts.engine !== 'embedded') {
+        if (opts.shadowDatabaseUrl) {
+          progress(
+            'The history does not apply in the embedded PostgreSQL; trying the shadow database server',
+          );
+          const onServer = await verifyOnServer(opts, key, opts.shadowDatabaseUrl, progress, started);
+          result =
+            onServer.kind === 'couldNotVerify' && !onServer.failure
+              ? { ...result, reason: `${result.reason} (and on the shadow server: ${onServer.reason})` }
+              : onServer;
+        } else {
+          result = {
+            ...result,
+            reason: `${result.reason}. If it applies on your servers, set prismaRollback.shadowDatabaseUrl to verify on a real server.`,
+          };
+        }
+      }
     } else {
       if (!opts.shadowDatabaseUrl)
         return {
