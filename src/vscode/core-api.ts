@@ -9,4 +9,11 @@ export { discoverProjects, resolveEnvironments } from '../core/project';
 export { ensureRollbackScript, verifyRollbackScript } from '../core/runbook/services';
 export { downSqlConflict, generateRollback, isDownSqlStale, SqlParseError } from '../core/sql';
 export { computeStatus } from '../core/status';
-export { disposeEmbeddedVerifier, verifyCacheKey, verifyRollback } from '../core/verify';
+export {
+  dependentMigrations,
+  disposeEmbeddedVerifier,
+  findRollbackScript,
+  precheckRollback,
+  verifyCacheKey,
+  verifyRollback,
+} from '../core/verify';

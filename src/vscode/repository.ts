@@ -5,6 +5,7 @@
  * `onDidChange`; views only read it.
  */
 import path from 'node:path';
+import type pg from 'pg';
 import * as vscode from 'vscode';
 import type { PoolRegistry } from '../core/db';
 import type { PrismaProject, ResolvedEnvironment } from '../core/project/types';
@@ -159,6 +160,14 @@ export class MigrationsRepository implements vscode.Disposable {
     const migrationsDir = path.dirname(migrationDir);
     const entry = this.entries.find((e) => samePath(e.project.migrationsDir, migrationsDir));
     return entry ? { entry, name: path.basename(migrationDir) } : undefined;
+  }
+
+  /** The connection pool of an environment (the one its status is read with), for read-only checks. */
+  async pool(project: ProjectEntry, env: EnvironmentEntry): Promise<pg.Pool | undefined> {
+    const url = vscode.workspace.isTrusted ? env.resolved?.url : undefined;
+    if (!url) return undefined;
+    const pools = this.poolsFor(await loadCore());
+    return pools.get(`${project.project.id}::${env.name}`, url);
   }
 
   /** Re-renders the views when another source of per-migration state changes (rollback verifications). */

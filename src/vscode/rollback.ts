@@ -19,7 +19,7 @@ import {
   downSqlProblems,
   generationDescription,
   generationMessage,
-  isRollbackMigration,
+  impactReport,
   type ProblemEntry,
   resolveShadowDatabaseUrl,
   rollbackMigrationName,
@@ -30,6 +30,7 @@ import {
   verificationTooltipLines,
 } from '../core/status/present-rollback';
 import type { VerifyResult } from '../core/verify';
+import { isRollbackMigration, rollbackMigrationSuffix } from '../core/verify/rollback-file';
 import { type CoreApi, loadCore } from './core';
 import { redactSecrets } from './redact';
 import type { EnvironmentEntry, MigrationsRepository, ProjectEntry } from './repository';
@@ -422,27 +423,14 @@ export class RollbackEditor implements vscode.Disposable, vscode.CodeLensProvide
   // -------------------------------------------------------------------------------------------
   // Verify Rollback
 
-  /** The rollback of migration N: its down.sql, else a later `<ts>_rollback_<name>` migration. */
-  private rollbackOf(
-    migrations: LocalMigration[],
-    index: number,
-  ): { path: string; name: string } | undefined {
-    const m = migrations[index];
-    if (m.downSqlPath) return { path: m.downSqlPath, name: 'down.sql' };
-    const suffix = `_rollback_${m.name.replace(/^\d+_/, '')}`;
-    const later = migrations.slice(index + 1).find((x) => x.name.endsWith(suffix) && x.sql !== undefined);
-    return later ? { path: later.sqlPath, name: later.name } : undefined;
-  }
-
   /** A `_rollback_` migration verifies as the rollback of the migration it undoes. */
   private undoneBy(migrations: LocalMigration[], name: string): string | undefined {
     if (!isRollbackMigration(name)) return undefined;
-    const rest = name.replace(/^\d+_rollback_/, '');
     const i = migrations.findIndex((m) => m.name === name);
     return migrations
       .slice(0, i)
       .reverse()
-      .find((m) => m.name.replace(/^\d+_/, '') === rest)?.name;
+      .find((m) => name.endsWith(rollbackMigrationSuffix(m.name)))?.name;
   }
 
   private shadowUrl(t: RollbackTarget): string | undefined {
@@ -466,7 +454,7 @@ export class RollbackEditor implements vscode.Disposable, vscode.CodeLensProvide
       t = { ...t, name: undone };
       h = await this.history(core, t);
     }
-    const rollback = this.rollbackOf(h.migrations, h.index);
+    const rollback = await core.findRollbackScript(h.migrations, h.index);
     if (!rollback) {
       const create = 'Create Rollback…';
       const c = await vscode.window.showInformationMessage(
@@ -476,7 +464,7 @@ export class RollbackEditor implements vscode.Disposable, vscode.CodeLensProvide
       if (c) await this.create(vscode.Uri.file(h.local.sqlPath));
       return undefined;
     }
-    const rollbackSql = (await readText(rollback.path)) ?? '';
+    const rollbackSql = rollback.sql;
     const trusted = vscode.workspace.isTrusted;
     const shadowDatabaseUrl = trusted ? this.shadowUrl(t) : undefined;
     const before = this.store.setRunning(t.migrationsDir, t.name);
@@ -547,10 +535,9 @@ export class RollbackEditor implements vscode.Disposable, vscode.CodeLensProvide
     const folder = await core.readMigrationsFolder(t.migrationsDir);
     const index = folder.migrations.findIndex((m) => m.name === t.name);
     if (index < 0) return;
-    const rollback = this.rollbackOf(folder.migrations, index);
+    const rollback = await core.findRollbackScript(folder.migrations, index);
     if (!rollback) return;
-    const sql = await readText(rollback.path);
-    if (sql === undefined) return;
+    const sql = rollback.sql;
     const key = core.verifyCacheKey(
       folder.migrations.map((m) => ({ name: m.name, sql: m.sql ?? '' })),
       index,
@@ -736,32 +723,43 @@ export class RollbackEditor implements vscode.Disposable, vscode.CodeLensProvide
       );
     const core = await loadCore();
     const h = await this.history(core, t);
-    const rollback = this.rollbackOf(h.migrations, h.index);
+    const rollback = await core.findRollbackScript(h.migrations, h.index);
     if (!rollback) throw new RollbackUserError(`${t.name} has no down.sql yet: create the rollback first.`);
-    const text = await vscode.window.withProgress(
+    const pool = await this.repo.pool(project, env);
+    if (!pool) throw new RollbackUserError(`No connection string for ${env.name}.`);
+    const later = new Map((env.status?.migrations ?? []).map((x) => [x.name, x.state]));
+    const [pre, deps] = await vscode.window.withProgress(
       {
         location: vscode.ProgressLocation.Notification,
-        title: `Checking what the rollback of ${t.name} would delete in ${env.name} (read-only)`,
-        cancellable: true,
+        title: `Checking what the rollback of ${t.name} would destroy in ${env.name} (read-only)`,
       },
-      async (_progress, token) => {
-        const abort = new AbortController();
-        token.onCancellationRequested(() => abort.abort());
-        return runImpact(core, {
-          migrations: h.migrations.map((x) => ({ name: x.name, sql: x.sql ?? '', path: x.sqlPath })),
-          index: h.index,
-          rollbackSql: (await readText(rollback.path)) ?? '',
-          url: env.resolved!.url!,
-          signal: abort.signal,
-        });
-      },
+      () =>
+        Promise.all([
+          core.precheckRollback(pool, rollback.sql, {
+            rollbackName: rollback.name,
+            migrationName: t.name,
+            statementTimeoutMs: readSettings(vscode.Uri.file(project.project.root)).statementTimeoutMs,
+          }),
+          core.dependentMigrations(
+            h.migrations.map((x) => ({ name: x.name, sql: x.sql ?? '' })),
+            h.index,
+          ),
+        ]),
     );
-    const report = redactSecrets(text);
-    this.log.info(`Impact of rolling back ${t.name} in ${env.name}:\n${report}`);
-    await vscode.window.showInformationMessage(`Rollback of ${t.name} in ${env.name}`, {
-      modal: true,
-      detail: report,
-    });
+    const report = impactReport(
+      env.name,
+      t.name,
+      pre,
+      deps.map((d) => ({ name: d.name, reasons: d.reasons, state: later.get(d.name) })),
+    );
+    this.log.info(
+      `Check Impact on ${env.name} — ${redactSecrets(report.title)}\n${redactSecrets(report.detail)}`,
+    );
+    const show =
+      report.refused || report.blocking.length
+        ? vscode.window.showWarningMessage
+        : vscode.window.showInformationMessage;
+    await show(redactSecrets(report.title), { modal: true, detail: redactSecrets(report.detail) });
   }
 
   private async pickEnvironment(project: ProjectEntry): Promise<EnvironmentEntry | undefined> {
@@ -823,20 +821,4 @@ async function withDelayedProgress<T>(title: string, work: Promise<T>, delayMs =
       work.catch(() => undefined),
     );
   return work;
-}
-
-interface ImpactInput {
-  migrations: { name: string; sql: string; path?: string }[];
-  index: number;
-  rollbackSql: string;
-  url: string;
-  signal: AbortSignal;
-}
-
-/** The live pre-check through the core (src/core/verify), when this build has it. */
-async function runImpact(core: CoreApi, input: ImpactInput): Promise<string> {
-  const api = core as unknown as { rollbackImpact?: (i: ImpactInput) => Promise<{ text: string }> };
-  if (!api.rollbackImpact)
-    throw new RollbackUserError('The live pre-check is not available in this build of Prisma Rollback yet.');
-  return (await api.rollbackImpact(input)).text;
 }

@@ -1,12 +1,24 @@
 /**
  * The verifier's real findings, as the editor shows them: a deliberately broken down.sql is
  * verified in the embedded PostgreSQL and each difference lands on the down.sql line that names
- * its object; the CodeLens title counts them.
+ * its object; the CodeLens title counts them. "Check Impact" text from the real pre-check on a
+ * real PostgreSQL with rows, and the later migrations that depend on the one rolled back.
  */
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateRollback } from '../../src/core/sql';
-import { verificationLensTitle, verificationProblems } from '../../src/core/status/present-rollback';
-import { disposeEmbeddedVerifier, verifyRollback } from '../../src/core/verify';
+import {
+  impactReport,
+  verificationLensTitle,
+  verificationProblems,
+} from '../../src/core/status/present-rollback';
+import {
+  dependentMigrations,
+  disposeEmbeddedVerifier,
+  precheckRollback,
+  verifyRollback,
+} from '../../src/core/verify';
+import { createTestDatabase, query } from '../support/pg';
 
 const HISTORY = [
   {
@@ -62,5 +74,66 @@ describe('verification results in the editor', () => {
     const onTag = problems.find((p) => /"Tag"/.test(p.message) && !p.message.includes('Post'));
     expect(onTag, bad.differences.join('\n')).toBeDefined();
     for (const p of problems) expect(p.severity).toBe('error');
+  }, 60_000);
+});
+
+describe('Check Impact text', () => {
+  it('counts the rows the rollback would delete and names the applied migrations that depend on it', async () => {
+    const history = [
+      { name: '20240101000000_users', sql: 'CREATE TABLE "User" ("id" INTEGER PRIMARY KEY);' },
+      {
+        name: '20240102000000_widgets',
+        sql: 'CREATE TABLE "WidgetInstall" ("id" INTEGER PRIMARY KEY, "ownerId" INTEGER, "domain" TEXT);\nALTER TABLE "User" ADD COLUMN "nick" TEXT;',
+      },
+      {
+        name: '20240103000000_widget_owner_fk',
+        sql: 'ALTER TABLE "WidgetInstall" ADD CONSTRAINT "WidgetInstall_ownerId_fkey" FOREIGN KEY ("ownerId") REFERENCES "User"("id");',
+      },
+    ];
+    const db = await createTestDatabase('impact');
+    const pool = new pg.Pool({ connectionString: db.url });
+    try {
+      await query(
+        db.url,
+        `${history.map((m) => m.sql).join('\n')}
+         CREATE TABLE _prisma_migrations (id text, checksum text, migration_name text, started_at timestamptz DEFAULT now(), finished_at timestamptz, logs text, rolled_back_at timestamptz, applied_steps_count int DEFAULT 1);
+         INSERT INTO _prisma_migrations (id, checksum, migration_name, finished_at) SELECT m, '', m, now() FROM unnest(ARRAY['20240101000000_users','20240102000000_widgets','20240103000000_widget_owner_fk']) m;
+         INSERT INTO "User" ("id", "nick") SELECT g, CASE WHEN g % 2 = 0 THEN 'n' || g END FROM generate_series(1, 40) g;
+         INSERT INTO "WidgetInstall" ("id", "ownerId") SELECT g, 1 + g % 40 FROM generate_series(1, 1234) g;`,
+      );
+      const down = (await generateRollback(history.slice(0, 2), 1)).sql;
+      const pre = await precheckRollback(pool, down, { migrationName: history[1].name });
+      const deps = await dependentMigrations(history, 1);
+      const r = impactReport(
+        'staging',
+        history[1].name,
+        pre,
+        deps.map((d) => ({ ...d, state: 'applied' })),
+      );
+      expect(r.refused).toBe(false);
+      expect(r.title).toBe(
+        'Rollback of 20240102000000_widgets in staging: down.sql would delete 1,234 rows of "WidgetInstall" and the values of 1 column (20 non-null values)',
+      );
+      expect(r.detail).toMatch(/• line \d+: DROP TABLE "WidgetInstall" — 1,234 rows/);
+      expect(r.detail).toMatch(/• line \d+: ALTER TABLE "User" DROP COLUMN "nick" — 20 non-null values/);
+      expect(r.blocking.map((d) => d.name)).toEqual(['20240103000000_widget_owner_fk']);
+      expect(r.detail).toContain('• 20240103000000_widget_owner_fk (applied in staging): ');
+      expect(r.detail).toContain('Roll it back first: 20240103000000_widget_owner_fk is applied in staging');
+
+      // A migration that is not applied there is refused, with the reason.
+      await query(db.url, `DELETE FROM _prisma_migrations WHERE migration_name = '${history[1].name}'`);
+      const refused = impactReport(
+        'staging',
+        history[1].name,
+        await precheckRollback(pool, down, { migrationName: history[1].name }),
+        [],
+      );
+      expect(refused.refused).toBe(true);
+      expect(refused.title).toBe('The rollback of 20240102000000_widgets must not run in staging');
+      expect(refused.detail).toMatch(/^Refused: .*not applied/);
+    } finally {
+      await pool.end();
+      await db.drop();
+    }
   }, 60_000);
 });

@@ -6,7 +6,7 @@
  * verifier, so nothing heavy is loaded with it.
  */
 import type { DownSqlConflict, RollbackSummary, RollbackWarningKind } from '../sql';
-import type { VerifyResult } from '../verify';
+import type { Count, DestructiveStep, PrecheckResult, VerifyResult } from '../verify';
 
 /** What the editor knows about the verification of one migration's rollback. */
 export type VerificationState = { kind: 'running' } | VerifyResult;
@@ -317,11 +317,6 @@ export function rollbackMigrationName(migration: string, now = new Date()): stri
   return `${stamp}_rollback_${migration.replace(/^\d+_/, '')}`;
 }
 
-/** Whether a migration folder is a rollback written as a forward migration. */
-export function isRollbackMigration(name: string): boolean {
-  return /^\d+_rollback_/.test(name);
-}
-
 /**
  * `prismaRollback.shadowDatabaseUrl`: a connection string, or — so that no secret has to live in
  * settings — the name of an environment variable (`SHADOW_DATABASE_URL`, or `env:SHADOW_DATABASE_URL`)
@@ -348,4 +343,65 @@ export function resolveShadowDatabaseUrl(
   if (!/^postgres(ql)?:\/\//i.test(value))
     return { problem: `The environment variable ${m[1]} does not hold a postgresql:// connection string.` };
   return { url: value, from: m[1] };
+}
+
+/** A later migration that touches what the rolled-back one created or changed. */
+export interface DependentLine {
+  name: string;
+  reasons: string[];
+  /** Its state in the environment checked (`applied`, `pending`…), when known. */
+  state?: string;
+}
+
+function countWords(c: Count): string {
+  return c.exact ? c.count.toLocaleString('en-US') : `about ${c.count.toLocaleString('en-US')} (estimate)`;
+}
+
+/** One line per destructive step: `line 30: DROP TABLE "WidgetInstall" — 12,345 rows`. */
+export function impactStepLine(s: DestructiveStep): string {
+  const what: string[] = [];
+  if (s.rows) what.push(`${countWords(s.rows)} row${s.rows.count === 1 && s.rows.exact ? '' : 's'}`);
+  if (s.values)
+    what.push(`${countWords(s.values)} non-null value${s.values.count === 1 && s.values.exact ? '' : 's'}`);
+  if (s.tooLong) what.push(`${countWords(s.tooLong)} too long for the new type`);
+  if (s.removedValues?.length) what.push(`removed enum values ${s.removedValues.join(', ')}`);
+  if (s.note) what.push(s.note);
+  return `line ${s.line}: ${shortReason(s.statement, 100)}${what.length ? ` — ${what.join(', ')}` : ''}`;
+}
+
+/**
+ * The text of "Check Impact on <env>…": the pre-check's summary (or why the rollback must not run
+ * there), each destructive step with its counts, and the later migrations that depend on this one
+ * (flagged when they are applied in that environment).
+ */
+export function impactReport(
+  environment: string,
+  migration: string,
+  pre: PrecheckResult,
+  dependents: DependentLine[],
+): { title: string; detail: string; refused: boolean; blocking: DependentLine[] } {
+  const blocking = dependents.filter(
+    (d) => d.state === 'applied' || d.state === 'edited' || d.state === 'failed',
+  );
+  const lines: string[] = [];
+  if (pre.refused) lines.push(`Refused: ${pre.refused}`);
+  else lines.push(`${pre.summary}.`);
+  if (pre.steps.length) {
+    lines.push('', 'Destructive steps:');
+    for (const s of pre.steps) lines.push(`• ${impactStepLine(s)}`);
+  }
+  if (dependents.length) {
+    lines.push('', `Later migrations that depend on ${migration}:`);
+    for (const d of dependents)
+      lines.push(`• ${d.name}${d.state ? ` (${d.state} in ${environment})` : ''}: ${d.reasons.join('; ')}`);
+    if (blocking.length)
+      lines.push(
+        `Roll ${blocking.length === 1 ? 'it' : 'them'} back first: ${blocking.map((d) => d.name).join(', ')} ${blocking.length === 1 ? 'is' : 'are'} applied in ${environment} and use${blocking.length === 1 ? 's' : ''} what ${migration} created or changed.`,
+      );
+  } else lines.push('', `No later migration depends on ${migration}.`);
+  lines.push('', `Read-only check in ${shortDuration(pre.ms)}; nothing was changed.`);
+  const title = pre.refused
+    ? `The rollback of ${migration} must not run in ${environment}`
+    : `Rollback of ${migration} in ${environment}: ${pre.summary}`;
+  return { title, detail: lines.join('\n'), refused: !!pre.refused, blocking };
 }
