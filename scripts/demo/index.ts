@@ -75,11 +75,14 @@ async function main(): Promise<void> {
   try {
     const code = process.env.DEMO_CODE_SERVER === '1' ? undefined : desktopCode();
     if (!code) ensureSetup();
-    const vsix = packageExtension();
+    const packaged = packageExtension();
 
     const root = await fs.mkdtemp(path.join(os.tmpdir(), 'prisma-rollback-demo-'));
     cleanups.push(() => fs.rm(root, { recursive: true, force: true }));
     syncCleanups.push(() => rmSync(root, { recursive: true, force: true }));
+    // A copy: a build started meanwhile (npm run build/watch) empties dist/.
+    const vsix = path.join(root, path.basename(packaged));
+    await fs.copyFile(packaged, vsix);
     const pg: Postgres = await startPostgres();
     cleanups.push(() => pg.stop());
     const sample: SampleSetup = await createSample(pg.adminUrl, root);

@@ -28,8 +28,11 @@ export default async function setup(project: TestProject) {
   await fs.mkdir(screenshotsDir, { recursive: true });
 
   ensureSetup();
-  const vsix = packageExtension();
+  const packaged = packageExtension();
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'prisma-rollback-e2e-'));
+  // A copy: a build started meanwhile (npm run build/watch) empties dist/.
+  const vsix = path.join(root, path.basename(packaged));
+  await fs.copyFile(packaged, vsix);
   const samplesDir = path.join(root, 'workspaces');
   await fs.mkdir(samplesDir);
   let pg: Postgres | undefined;

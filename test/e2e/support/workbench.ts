@@ -284,13 +284,24 @@ export async function contextMenu(page: Page, row: Locator): Promise<string[]> {
   return (await menu.allInnerTexts()).map((t) => t.trim()).filter(Boolean);
 }
 
-/** Picks a context menu entry of a row by its label. */
+/**
+ * Picks a context menu entry of a row by its label. Uses the keyboard (the way monaco menus are
+ * reliably driven): arrow down to the entry, check that it has focus, Enter.
+ */
 export async function runContextMenu(page: Page, row: Locator, entry: string): Promise<void> {
   await row.click({ button: 'right' });
-  await page
-    .locator('.context-view .monaco-menu .action-item', { has: page.getByText(entry, { exact: true }) })
-    .first()
-    .click();
+  const items = page.locator(
+    '.context-view .monaco-menu .action-item:not(.disabled) .action-label:not(.separator)',
+  );
+  await items.first().waitFor({ state: 'visible' });
+  const labels = (await items.allInnerTexts()).map((t) => t.trim());
+  const index = labels.indexOf(entry);
+  if (index < 0) throw new Error(`context menu has no "${entry}": ${labels.join(', ')}`);
+  for (let k = 0; k <= index; k++) await page.keyboard.press('ArrowDown');
+  const focused = page.locator('.context-view .monaco-menu .action-item.focused .action-label');
+  const text = (await focused.innerText().catch(() => '')).trim();
+  if (text !== entry) throw new Error(`context menu focus is on "${text}", expected "${entry}"`);
+  await page.keyboard.press('Enter');
 }
 
 /**
@@ -348,7 +359,7 @@ export async function openFile(page: Page, relativePath: string): Promise<void> 
   await row.first().waitFor({ state: 'visible', timeout: 10_000 });
   await row.first().click();
   await page
-    .locator(`.editor-group-container.active .tab.active .monaco-icon-label[aria-label$="${relativePath}"]`)
+    .locator(`.editor-group-container.active .tab.active .monaco-icon-label[aria-label*="${relativePath}"]`)
     .waitFor({ timeout: 10_000 });
 }
 
@@ -448,6 +459,26 @@ export function recordFailures(page: () => Page | undefined): void {
       );
     });
   });
+}
+
+/** Polls `read` until `ok` holds (usable in hooks, where expect.poll is not); returns the last value. */
+export async function waitUntil<T>(
+  read: () => Promise<T>,
+  ok: (v: T) => boolean,
+  what: string,
+  timeout = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeout;
+  let last: T = await read();
+  while (!ok(last)) {
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeout} ms waiting for ${what}; last value: ${JSON.stringify(last)}`,
+      );
+    await new Promise((r) => setTimeout(r, 300));
+    last = await read();
+  }
+  return last;
 }
 
 export function escapeRegExp(s: string): string {
