@@ -454,6 +454,11 @@ export class RollbackEditor implements vscode.Disposable, vscode.CodeLensProvide
       t = { ...t, name: undone };
       h = await this.history(core, t);
     }
+    // What is verified is the file on disk: unsaved edits of it are saved first.
+    const dirty = vscode.workspace.textDocuments.find(
+      (d) => d.isDirty && d.uri.scheme === 'file' && path.dirname(d.uri.fsPath) === h.local.dir,
+    );
+    if (dirty) await dirty.save();
     const rollback = await core.findRollbackScript(h.migrations, h.index);
     if (!rollback) {
       const create = 'Create Rollback…';
@@ -750,7 +755,10 @@ export class RollbackEditor implements vscode.Disposable, vscode.CodeLensProvide
       env.name,
       t.name,
       pre,
-      deps.map((d) => ({ name: d.name, reasons: d.reasons, state: later.get(d.name) })),
+      deps
+        // its own Method 2 rollback migration naturally touches the same objects
+        .filter((d) => !d.name.endsWith(rollbackMigrationSuffix(t.name)))
+        .map((d) => ({ name: d.name, reasons: d.reasons, state: later.get(d.name) })),
     );
     this.log.info(
       `Check Impact on ${env.name} — ${redactSecrets(report.title)}\n${redactSecrets(report.detail)}`,

@@ -114,11 +114,14 @@ describe('Check Impact text', () => {
       expect(r.title).toBe(
         'Rollback of 20240102000000_widgets in staging: down.sql would delete 1,234 rows of "WidgetInstall" and the values of 1 column (20 non-null values)',
       );
+      expect(r.detail.startsWith('Destructive steps:\n')).toBe(true);
       expect(r.detail).toMatch(/• line \d+: DROP TABLE "WidgetInstall" — 1,234 rows/);
       expect(r.detail).toMatch(/• line \d+: ALTER TABLE "User" DROP COLUMN "nick" — 20 non-null values/);
       expect(r.blocking.map((d) => d.name)).toEqual(['20240103000000_widget_owner_fk']);
       expect(r.detail).toContain('• 20240103000000_widget_owner_fk (applied in staging): ');
-      expect(r.detail).toContain('Roll it back first: 20240103000000_widget_owner_fk is applied in staging');
+      expect(r.detail).toContain(
+        'Roll it back first, newest first: 20240103000000_widget_owner_fk (applied in staging) uses what 20240102000000_widgets created or changed.',
+      );
 
       // A migration that is not applied there is refused, with the reason.
       await query(db.url, `DELETE FROM _prisma_migrations WHERE migration_name = '${history[1].name}'`);

@@ -380,25 +380,25 @@ export function impactReport(
   pre: PrecheckResult,
   dependents: DependentLine[],
 ): { title: string; detail: string; refused: boolean; blocking: DependentLine[] } {
-  const blocking = dependents.filter(
-    (d) => d.state === 'applied' || d.state === 'edited' || d.state === 'failed',
-  );
+  const blocking = dependents
+    .filter((d) => d.state === 'applied' || d.state === 'edited' || d.state === 'failed')
+    .reverse();
   const lines: string[] = [];
-  if (pre.refused) lines.push(`Refused: ${pre.refused}`);
-  else lines.push(`${pre.summary}.`);
+  if (pre.refused) lines.push(`Refused: ${pre.refused}`, '');
   if (pre.steps.length) {
-    lines.push('', 'Destructive steps:');
+    lines.push('Destructive steps:');
     for (const s of pre.steps) lines.push(`• ${impactStepLine(s)}`);
+    lines.push('');
   }
   if (dependents.length) {
-    lines.push('', `Later migrations that depend on ${migration}:`);
+    lines.push(`Later migrations that depend on ${migration}:`);
     for (const d of dependents)
       lines.push(`• ${d.name}${d.state ? ` (${d.state} in ${environment})` : ''}: ${d.reasons.join('; ')}`);
     if (blocking.length)
       lines.push(
-        `Roll ${blocking.length === 1 ? 'it' : 'them'} back first: ${blocking.map((d) => d.name).join(', ')} ${blocking.length === 1 ? 'is' : 'are'} applied in ${environment} and use${blocking.length === 1 ? 's' : ''} what ${migration} created or changed.`,
+        `Roll ${blocking.length === 1 ? 'it' : 'them'} back first, newest first: ${blocking.map((d) => `${d.name} (${d.state} in ${environment})`).join(', ')} ${blocking.length === 1 ? 'uses' : 'use'} what ${migration} created or changed.`,
       );
-  } else lines.push('', `No later migration depends on ${migration}.`);
+  } else lines.push(`No later migration depends on ${migration}.`);
   lines.push('', `Read-only check in ${shortDuration(pre.ms)}; nothing was changed.`);
   const title = pre.refused
     ? `The rollback of ${migration} must not run in ${environment}`
