@@ -7,6 +7,6 @@ import { resolveCommand } from './resolve';
 import { deployCommand } from './deploy';
 import { resetCommand } from './reset';
 import { downCommand } from './down';
-import { verifyCommand } from './verify';
+import { impactCommand, verifyCommand } from './verify';
 
-export const commands: CliCommand[] = [statusCommand, backupCommand, applyDownCommand, resolveCommand, deployCommand, resetCommand, downCommand, verifyCommand];
+export const commands: CliCommand[] = [statusCommand, backupCommand, applyDownCommand, resolveCommand, deployCommand, resetCommand, downCommand, verifyCommand, impactCommand];

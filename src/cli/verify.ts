@@ -13,7 +13,8 @@ import {
   rollbackMigrationSuffix,
 } from '../core/verify/rollback-file';
 import { CliError, type CliCommand, type CliIO, flag, has, type ParsedArgs, UsageError } from './args';
-import { parseJsonc, resolveProject } from './target';
+import { createPool, describeDbError, maskUrl } from '../core/db';
+import { parseJsonc, pickEnvironment, resolveProject } from './target';
 
 /** Where the CLI reads the shadow server from (never from the command line: it holds a password). */
 export const SHADOW_URL_ENV = 'PRISMA_ROLLBACK_SHADOW_DATABASE_URL';
@@ -309,3 +310,89 @@ async function verifyAll(args: ParsedArgs, io: CliIO): Promise<number> {
     );
   return summary.couldNotVerify ? 2 : summary.differences || summary.noRollback ? 1 : 0;
 }
+
+const IMPACT_USAGE =
+  'prisma-rollback impact <migration name|folder> [--project DIR] [--migrations DIR] [--env NAME] [--rollback FILE] [--exact-limit N] [--timeout SECONDS] [--json]\n' +
+  "  Read-only: what the migration's rollback would destroy in that environment (rows of dropped tables,\n" +
+  '  values of dropped columns, rows holding removed enum values, DELETEd rows), exactly up to --exact-limit\n' +
+  "  rows (default 100000), above it the planner's estimate. Refuses a migration that is not applied there.\n" +
+  '  Exit codes: 0 nothing would be destroyed; 1 data would be destroyed; 2 refused or error.';
+
+export const impactCommand: CliCommand = {
+  name: 'impact',
+  summary: "What a migration's rollback would destroy in an environment (read-only row counts)",
+  usage: IMPACT_USAGE,
+  booleans: ['json'],
+  async run(args, io) {
+    const wanted = args.positionals[0];
+    if (!wanted) throw new UsageError('Name the migration whose rollback to check.');
+    const target = await resolveProject(args, io);
+    const env = pickEnvironment(target, flag(args, 'env'));
+    if (!env.url)
+      throw new CliError(`Environment ${env.name} has no database URL: ${env.problem ?? 'not configured'}.`);
+    const folder = await readMigrationsFolder(target.migrationsDir);
+    const index = findMigration(
+      folder.migrations.map((m) => m.name),
+      wanted,
+    );
+    const m = folder.migrations[index];
+    const rollback = await findRollback(args, io, folder.migrations, index);
+    const limit = flag(args, 'exact-limit') ? Number(flag(args, 'exact-limit')) : undefined;
+    if (limit !== undefined && !(limit >= 0)) throw new UsageError('--exact-limit is a number of rows.');
+    const timeout = flag(args, 'timeout') ? Number(flag(args, 'timeout')) * 1000 : undefined;
+    if (timeout !== undefined && !(timeout > 0)) throw new UsageError('--timeout is a number of seconds.');
+    const { precheckRollback } = await import('../core/verify/precheck');
+    const pool = createPool(env.url, { statementTimeoutMs: timeout });
+    let result: Awaited<ReturnType<typeof precheckRollback>>;
+    try {
+      result = await precheckRollback(pool, rollback.sql, {
+        rollbackName: rollback.name,
+        migrationName: m.name,
+        exactLimit: limit,
+        statementTimeoutMs: timeout,
+      });
+    } catch (e) {
+      throw new CliError(`Cannot check ${env.name}: ${describeDbError(e, env.url)}`);
+    } finally {
+      await pool.end().catch(() => {});
+    }
+    const destroys = result.steps.some(
+      (s) => (s.rows?.count ?? 0) > 0 || (s.values?.count ?? 0) > 0 || (s.tooLong?.count ?? 0) > 0,
+    );
+    if (has(args, 'json')) {
+      io.out(
+        JSON.stringify(
+          {
+            environment: env.name,
+            rollback: path.relative(io.cwd, rollback.path) || rollback.path,
+            ...result,
+          },
+          null,
+          2,
+        ),
+      );
+    } else {
+      io.out(`Environment ${env.name} · ${maskUrl(env.url)}`);
+      if (result.refused) io.out(`✗ ${result.refused}`);
+      io.out(result.summary);
+      for (const s of result.steps) {
+        const what = [
+          s.rows
+            ? `${s.rows.exact ? '' : 'about '}${s.rows.count.toLocaleString('en-US')} rows${s.rows.exact ? '' : ' (planner estimate)'}`
+            : '',
+          s.values
+            ? `${s.values.exact ? '' : 'about '}${s.values.count.toLocaleString('en-US')} non-null values`
+            : '',
+          s.tooLong ? `${s.tooLong.count.toLocaleString('en-US')} too long for the new type` : '',
+          s.removedValues?.length ? `removed enum values ${s.removedValues.join(', ')}` : '',
+          s.note ?? '',
+        ].filter(Boolean);
+        io.out(
+          `  ${rollback.name}:${s.line}: ${s.kind} ${s.table}${s.columnName ? `."${s.columnName}"` : ''}: ${what.join('; ')}`,
+        );
+      }
+    }
+    if (result.refused) return 2;
+    return destroys ? 1 : 0;
+  },
+};
