@@ -145,9 +145,14 @@ async function readCache(key: string, cacheDir?: string): Promise<VerifyResult |
   return undefined;
 }
 
+const MEMORY_CACHE_SIZE = 2000;
+
 async function writeCache(r: VerifyResult, cacheDir?: string): Promise<void> {
   if (r.kind === 'couldNotVerify') return;
+  memoryCache.delete(r.key);
   memoryCache.set(r.key, r);
+  // oldest first in a Map: keep the most recent entries
+  while (memoryCache.size > MEMORY_CACHE_SIZE) memoryCache.delete(memoryCache.keys().next().value as string);
   if (!cacheDir) return;
   try {
     await fs.mkdir(cacheDir, { recursive: true });
