@@ -1,0 +1,226 @@
+/**
+ * Journey 4 — Checklist, and journey 5 — Guard. "Start Rollback…" opens the rollback checklist
+ * webview. On the unprotected `local`: the rollback script is generated and verified, the backup
+ * runs as a task in a terminal and its step turns done with the dump on disk, Apply runs the
+ * rollback, and the migration reads "rolled back" in the tree and in `_prisma_migrations`. On the protected
+ * `production`: Apply stays disabled until backup and verification are done, then asks for the
+ * environment's name, and only the right name runs it.
+ */
+import fs from 'node:fs/promises';
+import type { Browser, FrameLocator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSample, type SampleSetup } from '../../scripts/e2e/harness';
+import { migrationRows, query } from './support/db';
+import {
+  childRow,
+  e2eContext,
+  groupRows,
+  launchBrowser,
+  openViewContainer,
+  openWorkbench,
+  recordFailures,
+  runCommand,
+  runContextMenu,
+  screenshot,
+  setTheme,
+  terminalText,
+  treeRows,
+  type Workbench,
+  waitUntil,
+  webviewFrame,
+  widenSidebar,
+} from './support/workbench';
+
+const VIEW = 'Migrations';
+const TARGET = '20240215160000_add_post_tags';
+
+async function description(page: Page, env: string, name: string): Promise<string> {
+  const group = groupRows(await treeRows(page, VIEW)).get(env);
+  return group?.children.find((r) => r.label === name)?.description ?? '';
+}
+
+/** State class of a checklist step (`todo`, `running`, `done`, `failed`, `skipped`). */
+async function stepState(frame: FrameLocator, id: string): Promise<string> {
+  const cls = (await frame.locator(`#step-${id}`).getAttribute('class', { timeout: 5_000 })) ?? '';
+  return ['running', 'done', 'failed', 'skipped', 'todo'].find((s) => cls.split(/\s+/).includes(s)) ?? cls;
+}
+
+async function waitStep(frame: FrameLocator, id: string, state: string, timeout = 60_000): Promise<void> {
+  await waitUntil(
+    () => stepState(frame, id),
+    (s) => s === state || (s === 'failed' && state !== 'failed'),
+    `step ${id} ${state}`,
+    timeout,
+  );
+  const now = await stepState(frame, id);
+  if (now !== state) {
+    const text = await frame.locator(`#step-${id}`).innerText();
+    throw new Error(`step ${id} is ${now}, expected ${state}:\n${text}`);
+  }
+}
+
+async function isDisabled(frame: FrameLocator, buttonId: string): Promise<boolean> {
+  return (await frame.locator(`#${buttonId}`).getAttribute('disabled')) !== null;
+}
+
+async function openChecklist(wb: Workbench, env: string): Promise<FrameLocator> {
+  await runContextMenu(wb.page, await childRow(wb.page, VIEW, env, TARGET), 'Start Rollback…');
+  const frame = webviewFrame(wb.page);
+  await frame.locator('h1').waitFor({ timeout: 30_000 });
+  expect(await frame.locator('h1').innerText()).toBe(`Roll back ${TARGET} on ${env}`);
+  await frame.locator('#step-apply').waitFor();
+  return frame;
+}
+
+describe('journeys 4 and 5: the rollback checklist', () => {
+  let browser: Browser;
+  let sample: SampleSetup;
+  let wb: Workbench;
+  recordFailures(() => wb?.page);
+
+  beforeAll(async () => {
+    const ctx = e2eContext();
+    sample = await createSample(ctx.adminUrl, ctx.samplesDir);
+    browser = await launchBrowser();
+    wb = await openWorkbench(browser, sample.workspace.dir);
+    await openViewContainer(wb.page, 'Prisma Rollback');
+    await widenSidebar(wb.page, 560);
+    await waitUntil(
+      () => description(wb.page, 'local', TARGET),
+      (d) => /· applied/.test(d),
+      'tree loaded',
+      60_000,
+    );
+  });
+
+  afterAll(async () => {
+    await wb?.close();
+    await browser?.close();
+    await sample?.remove();
+  });
+
+  it('journey 4: script, verify, backup in a terminal and apply on local; the migration reads rolled back', async () => {
+    const { page } = wb;
+    const frame = await openChecklist(wb, 'local');
+    expect(await frame.locator('header .sub').innerText()).toContain('environment local');
+    await setTheme(page, sample.workspace.settingsPath, 'light');
+    await screenshot(page, 'checklist-light');
+    await setTheme(page, sample.workspace.settingsPath, 'dark');
+    await screenshot(page, 'checklist-dark');
+    await setTheme(page, sample.workspace.settingsPath, 'light');
+
+    // The rollback script and its verification.
+    await frame.locator('#script-run').click();
+    await waitStep(frame, 'script', 'done');
+    await fs.access(`${sample.workspace.migrationDir(TARGET)}/down.sql`);
+    await frame.locator('#verify-run').click();
+    await waitStep(frame, 'verify', 'done', 120_000);
+    expect(await frame.locator('#step-verify').innerText()).toMatch(/Result: verified/);
+
+    // Backup: a task in a terminal, done by its exit code, the dump on disk.
+    await frame.locator('#backup-run').click();
+    await waitStep(frame, 'backup', 'done', 120_000);
+    const backupText = await frame.locator('#step-backup').innerText();
+    const file = /File: (\S+)/.exec(backupText)?.[1];
+    expect(file, backupText).toBeTruthy();
+    const size = (await fs.stat(file as string)).size;
+    expect(size).toBeGreaterThan(1000);
+    expect(backupText).toMatch(/exit code 0/);
+    const terminal = await terminalText(page);
+    expect(terminal).toMatch(/pg_dump --format=custom/);
+    expect(terminal).toMatch(/Backup written: /);
+    expect(terminal).not.toContain(new URL(e2eContext().adminUrl).password);
+    await frame.locator('#step-backup').scrollIntoViewIfNeeded();
+    await screenshot(page, 'checklist-backup-done');
+
+    // Apply on the unprotected environment: no typed confirmation, the tables are gone.
+    expect(await frame.locator('#apply-typed').count()).toBe(0);
+    await frame.locator('#apply-run').click();
+    await waitStep(frame, 'apply', 'done', 120_000);
+    const tables = await query<{ t: string }>(
+      sample.localUrl,
+      `SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' AND tablename IN ('Tag', '_PostToTag')`,
+    );
+    expect(tables).toEqual([]);
+
+    // The bundled apply route records the rollback itself (step 10 is for routes that do not).
+    const row = (await migrationRows(sample.localUrl)).find((r) => r.migration_name === TARGET);
+    expect(row?.rolled_back_at).toBeInstanceOf(Date);
+    expect(row?.finished_at).toBeInstanceOf(Date);
+
+    await runCommand(page, 'Prisma Rollback: Refresh');
+    await waitUntil(
+      () => description(page, 'local', TARGET),
+      (d) => /rolled back/.test(d),
+      'tree shows rolled back',
+    );
+    expect(await description(page, 'local', TARGET)).toMatch(/^2024-02-15 · rolled back/);
+    expect(await description(page, 'production', TARGET)).toMatch(/^2024-02-15 · applied/);
+    await screenshot(page, 'checklist-rolled-back');
+    await runCommand(page, 'View: Close All Editors');
+  });
+
+  it('journey 5: on production, Apply waits for backup and verification, then for the typed name', async () => {
+    const { page } = wb;
+    const frame = await openChecklist(wb, 'production');
+    expect(await frame.locator('header .sub').innerText()).toMatch(/environment production\s*protected/);
+
+    expect(await isDisabled(frame, 'apply-run')).toBe(true);
+    const blockers = await frame.locator('#step-apply .blockers').innerText();
+    expect(blockers).toContain('Backup is not done.');
+    expect(blockers).toContain('The rollback has not passed verification.');
+    await frame.locator('#step-apply').scrollIntoViewIfNeeded();
+    await screenshot(page, 'guard-apply-blocked');
+
+    await frame.locator('#backup-run').click();
+    await waitStep(frame, 'backup', 'done', 120_000);
+    expect(await isDisabled(frame, 'apply-run')).toBe(true);
+    expect(await frame.locator('#step-apply .blockers').innerText()).not.toContain('Backup is not done.');
+
+    if ((await stepState(frame, 'script')) !== 'done') {
+      await frame.locator('#script-run').click();
+      await waitStep(frame, 'script', 'done');
+    }
+    await frame.locator('#verify-run').click();
+    await waitStep(frame, 'verify', 'done', 120_000);
+
+    // Now it asks for the environment's name.
+    await waitUntil(
+      () => isDisabled(frame, 'apply-run'),
+      (d) => !d,
+      'apply enabled',
+    );
+    expect(await frame.locator('#step-apply .confirm-label').innerText()).toContain(
+      'Type “production” to run it there',
+    );
+    await frame.locator('#step-apply').scrollIntoViewIfNeeded();
+    await screenshot(page, 'guard-type-name');
+
+    // The wrong name runs nothing.
+    await frame.locator('#apply-typed input').fill('prod');
+    await frame.locator('#apply-run').click();
+    const alert = frame.locator('[role="alert"]');
+    await alert.waitFor({ timeout: 10_000 });
+    expect(await alert.innerText()).toBe(
+      `Type the environment's name (production) to run "Apply to target" there.`,
+    );
+    expect(await stepState(frame, 'apply')).toBe('todo');
+    await screenshot(page, 'guard-wrong-name');
+    const stillThere = await query<{ n: string }>(
+      sample.productionUrl,
+      `SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public' AND tablename = 'Tag'`,
+    );
+    expect(Number(stillThere[0].n)).toBe(1);
+
+    await frame.locator('#apply-typed input').fill('production');
+    await frame.locator('#apply-run').click();
+    await waitStep(frame, 'apply', 'done', 120_000);
+    const gone = await query<{ n: string }>(
+      sample.productionUrl,
+      `SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public' AND tablename = 'Tag'`,
+    );
+    expect(Number(gone[0].n)).toBe(0);
+    await frame.locator('#step-apply').scrollIntoViewIfNeeded();
+    await screenshot(page, 'guard-applied');
+  });
+});
