@@ -17,11 +17,11 @@ import { escapeMarkdown } from '../core/status/present';
 import {
   conflictQuestion,
   downSqlProblems,
-  generationDescription,
   generationMessage,
   impactReport,
   type ProblemEntry,
   resolveShadowDatabaseUrl,
+  rollbackFileDescription,
   rollbackMigrationName,
   verificationDescription,
   verificationLensTitle,
@@ -116,13 +116,22 @@ export class RollbackEditor implements vscode.Disposable, vscode.CodeLensProvide
     memento?: vscode.Memento,
   ) {
     this.store = new VerificationStore(memento);
+    const watcher = vscode.workspace.createFileSystemWatcher('**/migrations/*/{migration,down}.sql');
     const isDown = (d: vscode.TextDocument) =>
       d.uri.scheme === 'file' && path.basename(d.uri.fsPath) === 'down.sql';
     this.subscriptions = [
       this.store,
       this.diagnostics,
       this.lensChanged,
-      repo.onDidChange(() => this.lensChanged.fire()),
+      repo.onDidChange(() => {
+        this.lensChanged.fire();
+        // a refresh replaces the project list: read the rollback files again (not on every event)
+        if (repo.projects !== this.scannedProjects) this.scheduleScan();
+      }),
+      watcher,
+      watcher.onDidChange(() => this.scheduleScan()),
+      watcher.onDidCreate(() => this.scheduleScan()),
+      watcher.onDidDelete(() => this.scheduleScan()),
       this.store.onDidChange(() => void this.refreshAllDiagnostics()),
       vscode.workspace.onDidOpenTextDocument((d) => {
         if (isDown(d)) void this.refreshDownDiagnostics(d.uri.fsPath);
@@ -141,7 +150,53 @@ export class RollbackEditor implements vscode.Disposable, vscode.CodeLensProvide
   }
 
   dispose(): void {
+    if (this.scanTimer) clearTimeout(this.scanTimer);
     for (const s of this.subscriptions) s.dispose();
+  }
+
+  private scanTimer: NodeJS.Timeout | undefined;
+  private scanning = false;
+  private scannedProjects: readonly ProjectEntry[] | undefined;
+
+  /** Re-reads the down.sql files (warnings, staleness) shortly after the repository changed. */
+  private scheduleScan(): void {
+    if (this.scanTimer) clearTimeout(this.scanTimer);
+    this.scanTimer = setTimeout(() => {
+      this.scanTimer = undefined;
+      if (this.scanning) return this.scheduleScan();
+      this.scanning = true;
+      void this.scanRollbackFiles()
+        .catch((e) => this.log.debug(`Reading rollback files failed: ${e instanceof Error ? e.message : e}`))
+        .finally(() => {
+          this.scanning = false;
+        });
+    }, 300);
+  }
+
+  private async scanRollbackFiles(): Promise<void> {
+    this.scannedProjects = this.repo.projects;
+    const projects = this.repo.projects.filter((p) => p.project.support.supported);
+    if (!projects.length) return;
+    const core = await loadCore();
+    for (const p of projects) {
+      const dir = p.project.migrationsDir;
+      const folder = await core.readMigrationsFolder(dir);
+      for (const m of folder.migrations) {
+        const text = m.downSqlPath
+          ? await fs.promises.readFile(m.downSqlPath, 'utf8').catch(() => undefined)
+          : undefined;
+        if (text === undefined) {
+          this.store.setFile(dir, m.name, undefined);
+          continue;
+        }
+        const problems = downSqlProblems(text);
+        this.store.setFile(dir, m.name, {
+          warnings: problems.filter((x) => x.code !== 'irreversible').length,
+          irreversible: problems.filter((x) => x.code === 'irreversible').length,
+          stale: m.sql !== undefined && core.isDownSqlStale(text, m.sql) === true,
+        });
+      }
+    }
   }
 
   // -------------------------------------------------------------------------------------------
@@ -592,13 +647,15 @@ export class RollbackEditor implements vscode.Disposable, vscode.CodeLensProvide
   treeDecoration(migrationsDir: string, name: string): { description?: string; tooltip: string[] } {
     const e = this.store.get(migrationsDir, name);
     const parts = [
-      e?.generated ? generationDescription(e.generated) : undefined,
+      e?.file ? rollbackFileDescription(e.file) : undefined,
       verificationDescription(e?.verification),
     ].filter((x): x is string => !!x);
-    return {
-      description: parts.length ? parts.join(' · ') : undefined,
-      tooltip: verificationTooltipLines(e?.verification, escapeMarkdown),
-    };
+    const tooltip = verificationTooltipLines(e?.verification, escapeMarkdown);
+    if (e?.file?.stale)
+      tooltip.unshift(
+        'down.sql is **out of date**: it was generated from an earlier migration.sql. Regenerate it with *Create Rollback…* (asks before overwriting).',
+      );
+    return { description: parts.length ? parts.join(' · ') : undefined, tooltip };
   }
 
   // -------------------------------------------------------------------------------------------

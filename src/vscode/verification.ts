@@ -21,6 +21,16 @@ export interface RollbackEntry {
   verification?: VerificationState;
   /** Summary of the rollback generated in this session. */
   generated?: RollbackSummary;
+  /** What the rollback file on disk says (read in the background). */
+  file?: RollbackFileInfo;
+}
+
+/** A migration's down.sql as read from disk: its flagged steps and whether migration.sql changed since. */
+export interface RollbackFileInfo {
+  warnings: number;
+  irreversible: number;
+  /** Generated from an earlier migration.sql (header checksum differs). */
+  stale: boolean;
 }
 
 function keyOf(migrationsDir: string, name: string): string {
@@ -50,7 +60,7 @@ export class VerificationStore implements vscode.Disposable {
   private update(migrationsDir: string, name: string, change: Partial<RollbackEntry>): void {
     const k = keyOf(migrationsDir, name);
     const next = { ...this.entries.get(k), ...change };
-    if (!next.verification && !next.generated) this.entries.delete(k);
+    if (!next.verification && !next.generated && !next.file) this.entries.delete(k);
     else this.entries.set(k, next);
     this.changed.fire();
   }
@@ -82,6 +92,13 @@ export class VerificationStore implements vscode.Disposable {
     this.update(migrationsDir, name, { generated: summary });
   }
 
+  /** Records what a down.sql on disk says; fires only when that changed. */
+  setFile(migrationsDir: string, name: string, info: RollbackFileInfo | undefined): void {
+    const before = this.get(migrationsDir, name)?.file;
+    if (JSON.stringify(before) === JSON.stringify(info)) return;
+    this.update(migrationsDir, name, { file: info });
+  }
+
   /** A result stored for this cache key in an earlier session, if any. */
   remembered(cacheKey: string): VerifyResult | undefined {
     const r = this.memento?.get<Record<string, VerifyResult>>(MEMENTO_KEY, {})[cacheKey];
@@ -103,7 +120,7 @@ export class VerificationStore implements vscode.Disposable {
       if (!affected || entry.verification?.kind === 'running') continue;
       const next: RollbackEntry = { ...entry, verification: undefined };
       if (base === 'migration.sql' && n === name) next.generated = undefined;
-      if (!next.generated) this.entries.delete(k);
+      if (!next.generated && !next.file) this.entries.delete(k);
       else this.entries.set(k, next);
       dropped = true;
     }

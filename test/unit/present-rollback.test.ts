@@ -12,6 +12,7 @@ import {
   generationDescription,
   generationMessage,
   resolveShadowDatabaseUrl,
+  rollbackFileDescription,
   rollbackMigrationName,
   shortDuration,
   verificationDescription,
@@ -174,6 +175,24 @@ describe('Problems entries of a generated down.sql', () => {
     expect(generationDescription(r.summary)).toBe(`${r.summary.flagged} flagged · 1 irreversible`);
     const clean = await generateRollback(HISTORY.slice(0, 1), 0);
     expect(generationDescription(clean.summary)).toBe(`${clean.summary.flagged} flagged`);
+  });
+});
+
+describe('a down.sql on disk in the tree', () => {
+  it('says when it is out of date and how many warnings it carries', async () => {
+    const r = await generateRollback(HISTORY, 1);
+    const problems = downSqlProblems(r.sql);
+    const info = {
+      warnings: problems.filter((p) => p.code !== 'irreversible').length,
+      irreversible: problems.filter((p) => p.code === 'irreversible').length,
+      stale: false,
+    };
+    expect(info.irreversible).toBe(1);
+    expect(rollbackFileDescription(info)).toBe(`${info.warnings} warnings · 1 irreversible`);
+    expect(rollbackFileDescription({ warnings: 1, irreversible: 0, stale: true })).toBe(
+      'rollback out of date · 1 warning',
+    );
+    expect(rollbackFileDescription({ warnings: 0, irreversible: 0, stale: false })).toBeUndefined();
   });
 });
 

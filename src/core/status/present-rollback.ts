@@ -145,6 +145,19 @@ export function generationMessage(migration: string, file: string, s: RollbackSu
   return lead;
 }
 
+/** Short words for the tree from a down.sql on disk: `rollback out of date`, `2 warnings · 1 irreversible`. */
+export function rollbackFileDescription(f: {
+  warnings: number;
+  irreversible: number;
+  stale: boolean;
+}): string | undefined {
+  const parts: string[] = [];
+  if (f.stale) parts.push('rollback out of date');
+  if (f.warnings > 0) parts.push(plural(f.warnings, 'warning'));
+  if (f.irreversible > 0) parts.push(`${f.irreversible} irreversible`);
+  return parts.length ? parts.join(' · ') : undefined;
+}
+
 /** Short words for the tree: `3 flagged · 1 irreversible`. */
 export function generationDescription(s: RollbackSummary): string | undefined {
   const parts: string[] = [];
