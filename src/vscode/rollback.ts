@@ -108,6 +108,8 @@ export class RollbackEditor implements vscode.Disposable, vscode.CodeLensProvide
   readonly onDidChangeCodeLenses = this.lensChanged.event;
   /** Cache keys already looked up in workspaceState (one lookup per key). */
   private readonly peeked = new Set<string>();
+  /** Migrations whose remembered result was looked for since their files last changed. */
+  private readonly peekedTargets = new Set<string>();
   private readonly subscriptions: vscode.Disposable[];
 
   constructor(
@@ -129,9 +131,9 @@ export class RollbackEditor implements vscode.Disposable, vscode.CodeLensProvide
         if (repo.projects !== this.scannedProjects) this.scheduleScan();
       }),
       watcher,
-      watcher.onDidChange(() => this.scheduleScan()),
-      watcher.onDidCreate(() => this.scheduleScan()),
-      watcher.onDidDelete(() => this.scheduleScan()),
+      watcher.onDidChange(() => this.filesChanged()),
+      watcher.onDidCreate(() => this.filesChanged()),
+      watcher.onDidDelete(() => this.filesChanged()),
       this.store.onDidChange(() => void this.refreshAllDiagnostics()),
       vscode.workspace.onDidOpenTextDocument((d) => {
         if (isDown(d)) void this.refreshDownDiagnostics(d.uri.fsPath);
@@ -152,6 +154,11 @@ export class RollbackEditor implements vscode.Disposable, vscode.CodeLensProvide
   dispose(): void {
     if (this.scanTimer) clearTimeout(this.scanTimer);
     for (const s of this.subscriptions) s.dispose();
+  }
+
+  private filesChanged(): void {
+    this.peekedTargets.clear();
+    this.scheduleScan();
   }
 
   private scanTimer: NodeJS.Timeout | undefined;
@@ -686,7 +693,11 @@ export class RollbackEditor implements vscode.Disposable, vscode.CodeLensProvide
     const out: vscode.CodeLens[] = [];
     const hasDown = isDown || isFile(downPath);
     const verification = this.store.verification(t.migrationsDir, t.name);
-    if (!verification && hasDown) void this.peek(t).catch(() => {});
+    const target = `${t.migrationsDir}::${t.name}`;
+    if (!verification && hasDown && !this.peekedTargets.has(target)) {
+      this.peekedTargets.add(target);
+      void this.peek(t).catch(() => {});
+    }
     const verifyLens = () =>
       lens(
         verificationLensTitle(verification),
