@@ -130,6 +130,26 @@ describe('snapshotSchema / compareSnapshots on PGlite', () => {
       expect.stringMatching(/^function "touch"\(\): definition differs: is .*NEW\."title" = .*, was /),
     ]);
     expect(await diffAfter('ALTER TABLE "User" ADD COLUMN "x" INT')).toEqual(['column "User"."x" is extra']);
+    expect(await diffAfter(`CREATE POLICY "own_posts" ON "Post" FOR SELECT USING ("authorId" = 1)`)).toEqual([
+      'policy "own_posts" on "Post" is extra',
+    ]);
+    expect(
+      await diffAfter('CREATE MATERIALIZED VIEW "PostCount" AS SELECT count(*) AS n FROM "Post"'),
+    ).toEqual(['materialized view "PostCount" is extra']);
+    expect(
+      await diffAfter(`CREATE TABLE "Event" ("at" DATE NOT NULL) PARTITION BY RANGE ("at");
+        CREATE TABLE "Event_2024" PARTITION OF "Event" FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')`),
+    ).toEqual(['table "Event" is extra', 'table "Event_2024" is extra']);
+    expect(await diffAfter('ALTER SEQUENCE "User_id_seq" INCREMENT BY 2')).toEqual([
+      'sequence "User_id_seq": increment is 2, was 1',
+    ]);
+    expect(await diffAfter(`ALTER DOMAIN "positive" SET DEFAULT 1`)).toEqual([
+      'domain "positive": default is 1, was none',
+    ]);
+    expect(await diffAfter('ALTER TABLE "User" ALTER COLUMN "email" TYPE TEXT COLLATE "POSIX"')).toEqual([
+      'column "User"."email": collation is pg_catalog.POSIX, was pg_catalog.C',
+    ]);
+    expect(await diffAfter('CREATE SCHEMA "extra"')).toEqual(['schema "extra" is extra']);
     expect(await diffAfter('ALTER TABLE "User" ENABLE ROW LEVEL SECURITY')).toEqual([
       'table "User": row level security is on, was off',
     ]);
