@@ -210,6 +210,10 @@ describe('differences on down.sql lines', () => {
     expect(differenceLine('column "Post"."authorId": type is text, was integer', down)).toBe(3);
     expect(differenceLine('table "Tag" is left over', down)).toBe(4);
     expect(differenceLine('sequence "Other_id_seq" is missing', down)).toBe(0);
+    // no statement names it (its DROP was removed): the comment quoting the forward statement
+    const withoutDrop = `${down.replace('DROP TABLE "Tag";', '-- (removed)')}\n-- Step 0 (line 1), undoes:\n--   CREATE TABLE "Tag" ("id" int)`;
+    expect(differenceLine('table "Tag" is extra', withoutDrop)).toBe(6);
+    expect(differenceLine('index "Post_authorId_idx" is missing', withoutDrop)).toBe(2);
     expect(differenceLine('something without names', down)).toBe(0);
   });
 

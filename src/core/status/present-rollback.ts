@@ -239,28 +239,42 @@ function quotedNames(text: string): string[] {
 /**
  * The 0-based line of `down.sql` a difference is best shown on: the last statement line (not a
  * comment) that mentions the difference's quoted names (the first one, its subject, counting
- * double); 0 when none is mentioned.
+ * double); else the first comment line that does; 0 when none is mentioned.
  */
 export function differenceLine(difference: string, downSql: string): number {
   const names = quotedNames(difference);
   if (!names.length) return 0;
   const lines = downSql.split(/\r?\n|\r/);
-  let best = -1;
-  let bestScore = 0;
-  lines.forEach((l, i) => {
-    if (/^\s*--/.test(l)) return;
-    // the object a difference is about is named first: it weighs more than the others
-    const score = names.reduce(
+  // the object a difference is about is named first: it weighs more than the others
+  const score = (l: string) =>
+    names.reduce(
       (sum, n, k) =>
         l.includes(`"${n}"`) || new RegExp(`\\b${escapeRe(n)}\\b`).test(l) ? sum + (k === 0 ? 2 : 1) : sum,
       0,
     );
-    if (score > bestScore || (score === bestScore && score > 0)) {
+  let best = -1;
+  let bestScore = 0;
+  lines.forEach((l, i) => {
+    if (/^\s*--/.test(l)) return;
+    const sc = score(l);
+    if (sc > 0 && sc >= bestScore) {
       best = i;
-      bestScore = score;
+      bestScore = sc;
     }
   });
-  return Math.max(0, best);
+  if (best >= 0) return best;
+  // No statement names it (e.g. the statement that should undo it is missing): the first comment
+  // that does, usually the forward statement the generator quotes above the step.
+  let first = -1;
+  lines.forEach((l, i) => {
+    if (!/^\s*--/.test(l)) return;
+    const sc = score(l);
+    if (sc > bestScore) {
+      first = i;
+      bestScore = sc;
+    }
+  });
+  return Math.max(0, first);
 }
 
 function escapeRe(s: string): string {
