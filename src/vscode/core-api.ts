@@ -17,3 +17,4 @@ export {
   verifyCacheKey,
   verifyRollback,
 } from '../core/verify';
+export { prismaDiffRollback } from '../core/verify/prisma-diff';

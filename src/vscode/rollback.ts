@@ -20,6 +20,7 @@ import {
   generationMessage,
   impactReport,
   type ProblemEntry,
+  prismaDiffDifference,
   resolveShadowDatabaseUrl,
   rollbackFileDescription,
   rollbackMigrationName,
@@ -534,6 +535,10 @@ export class RollbackEditor implements vscode.Disposable, vscode.CodeLensProvide
     const rollbackSql = rollback.sql;
     const trusted = vscode.workspace.isTrusted;
     const shadowDatabaseUrl = trusted ? this.shadowUrl(t) : undefined;
+    const secondOpinion =
+      vscode.workspace
+        .getConfiguration('prismaRollback', vscode.Uri.file(t.migrationsDir))
+        .get<boolean>('verify.prismaDiff') === true;
     const before = this.store.setRunning(t.migrationsDir, t.name);
     const started = Date.now();
     let result: VerifyResult;
@@ -544,11 +549,12 @@ export class RollbackEditor implements vscode.Disposable, vscode.CodeLensProvide
           title: `Verifying the rollback of ${t.name}`,
           cancellable: true,
         },
-        (progress, token) => {
+        async (progress, token) => {
           const abort = new AbortController();
           token.onCancellationRequested(() => abort.abort());
-          return core.verifyRollback({
-            migrations: h.migrations.map((m) => ({ name: m.name, sql: m.sql ?? '', path: m.sqlPath })),
+          const migrations = h.migrations.map((m) => ({ name: m.name, sql: m.sql ?? '', path: m.sqlPath }));
+          const r = await core.verifyRollback({
+            migrations,
             index: h.index,
             rollbackSql,
             rollbackName: rollback.name,
@@ -559,6 +565,26 @@ export class RollbackEditor implements vscode.Disposable, vscode.CodeLensProvide
             signal: abort.signal,
             onProgress: (message) => progress.report({ message: redactSecrets(message) }),
           });
+          if (r.kind !== 'verified' || r.cached || token.isCancellationRequested || !secondOpinion) return r;
+          // Setting prismaRollback.verify.prismaDiff: Prisma's own engine must agree.
+          progress.report({ message: "asking Prisma's schema engine (migrate diff) for a second opinion" });
+          try {
+            const diff = await core.prismaDiffRollback({ migrations, index: h.index, rollbackSql });
+            this.log.info(
+              `Prisma's migrate diff after the rollback of ${t.name}: ${diff.empty ? 'empty' : diff.script} (${diff.ms.toFixed(0)} ms)`,
+            );
+            if (diff.empty) return r;
+            return {
+              ...r,
+              kind: 'differences',
+              differences: [prismaDiffDifference(diff.script)],
+            } satisfies VerifyResult;
+          } catch (e) {
+            this.log.warn(
+              `Prisma's migrate diff could not run: ${redactSecrets(e instanceof Error ? e.message : String(e))}`,
+            );
+            return r;
+          }
         },
       );
     } catch (e) {

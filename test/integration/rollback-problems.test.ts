@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { generateRollback } from '../../src/core/sql';
 import {
   impactReport,
+  prismaDiffDifference,
   verificationLensTitle,
   verificationProblems,
 } from '../../src/core/status/present-rollback';
@@ -74,7 +75,19 @@ describe('verification results in the editor', () => {
     const onTag = problems.find((p) => /"Tag"/.test(p.message) && !p.message.includes('Post'));
     expect(onTag, bad.differences.join('\n')).toBeDefined();
     for (const p of problems) expect(p.severity).toBe('error');
-  }, 60_000);
+
+    // The second oracle (setting prismaRollback.verify.prismaDiff) agrees, in the editor's words.
+    const { prismaDiffRollback } = await import('../../src/core/verify/prisma-diff');
+    const diff = await prismaDiffRollback({ migrations: HISTORY, index: 1, rollbackSql: broken });
+    expect(diff.empty).toBe(false);
+    const line = prismaDiffDifference(diff.script);
+    expect(line, diff.script).toMatch(
+      /^Prisma's migrate diff still sees a difference: it would run .*"(Tag|Post_authorId_idx|Post)"/,
+    );
+    expect(
+      (await prismaDiffRollback({ migrations: HISTORY, index: 1, rollbackSql: generated.sql })).empty,
+    ).toBe(true);
+  }, 90_000);
 });
 
 describe('Check Impact text', () => {
