@@ -180,19 +180,19 @@ describe('journey 1: status', () => {
     await openFile(page, `prisma/migrations/${SAMPLE.edited}/migration.sql`);
     expect(await activeTabTitle(page)).toBe('migration.sql');
     const lenses = await codeLenses(page);
-    expect(lenses).toEqual(['local: edited after apply · production: pending']);
+    expect(lenses).toContain('local: edited after apply · production: pending');
     await screenshot(page, 'status-codelens-edited');
 
     await openFile(page, `prisma/migrations/${SAMPLE_MIGRATIONS[0].name}/migration.sql`);
     await expect
       .poll(() => codeLenses(page), { timeout: 10_000 })
-      .toEqual([
+      .toContainEqual(
         expect.stringMatching(/^local: applied \d{4}-\d\d-\d\d · production: applied \d{4}-\d\d-\d\d$/),
-      ]);
+      );
     await openFile(page, `prisma/migrations/${SAMPLE.failed}/migration.sql`);
     await expect
       .poll(() => codeLenses(page), { timeout: 10_000 })
-      .toEqual(['local: failed · production: pending']);
+      .toContain('local: failed · production: pending');
     await runCommand(page, 'View: Close All Editors');
   });
 

@@ -289,7 +289,24 @@ export async function contextMenu(page: Page, row: Locator): Promise<string[]> {
  * reliably driven): arrow down to the entry, check that it has focus, Enter.
  */
 export async function runContextMenu(page: Page, row: Locator, entry: string): Promise<void> {
-  await row.click({ button: 'right' });
+  // The tree may re-render (a refresh) between finding the row and clicking it: check that the
+  // row still carries the same label once the menu is open, else close the menu and retry.
+  const label = (await row.locator('.label-name').first().innerText()).trim();
+  for (let attempt = 0; ; attempt++) {
+    await row.click({ button: 'right' });
+    const now = (
+      await row
+        .locator('.label-name')
+        .first()
+        .innerText()
+        .catch(() => '')
+    ).trim();
+    const focused = await row.evaluate((e) => e.classList.contains('focused')).catch(() => false);
+    if (now === label && focused) break;
+    await page.keyboard.press('Escape');
+    if (attempt >= 3) throw new Error(`the row "${label}" changed while opening its context menu`);
+    await page.waitForTimeout(500);
+  }
   const items = page.locator(
     '.context-view .monaco-menu .action-item:not(.disabled) .action-label:not(.separator)',
   );
@@ -378,7 +395,11 @@ export async function isDiffEditorActive(page: Page): Promise<boolean> {
 export async function codeLenses(page: Page, timeout = 20_000): Promise<string[]> {
   const lens = page.locator('.editor-group-container.active .codelens-decoration');
   await lens.first().waitFor({ state: 'visible', timeout });
-  return (await lens.allInnerTexts()).map((t) => t.trim()).filter(Boolean);
+  // One decoration holds a line's lenses, separated by " | ".
+  return (await lens.allInnerTexts())
+    .flatMap((t) => t.split(/\s*\n?\|\n?\s*/))
+    .map((t) => t.replace(/\s+/g, ' ').trim())
+    .filter(Boolean);
 }
 
 /** The lines a Monaco editor renders (visible lines only), top to bottom. */
