@@ -238,6 +238,8 @@ export const USER_SETTINGS: Record<string, unknown> = {
   'terminal.integrated.gpuAcceleration': 'off',
   'terminal.integrated.enablePersistentSessions': false,
   'workbench.editor.enablePreview': false,
+  // Keep diffs side by side in the test window's width (screenshots of the rollback diff).
+  'diffEditor.useInlineViewWhenSpaceIsLimited': false,
 };
 
 export interface CodeServer {

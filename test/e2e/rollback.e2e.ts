@@ -60,7 +60,7 @@ describe('journeys 2 and 3: create and verify a rollback', () => {
     browser = await launchBrowser();
     wb = await openWorkbench(browser, sample.workspace.dir);
     await openViewContainer(wb.page, 'Prisma Rollback');
-    await widenSidebar(wb.page, 720);
+    await widenSidebar(wb.page, 540);
     await waitUntil(
       () => localDescription(wb, TARGET),
       (d) => /· applied/.test(d),
@@ -88,6 +88,7 @@ describe('journeys 2 and 3: create and verify a rollback', () => {
 
     await expect.poll(() => isDiffEditorActive(page), { timeout: 15_000 }).toBe(true);
     expect(await activeTabTitle(page)).toContain(`${TARGET}: migration.sql ↔ down.sql (rollback)`);
+    await clearNotifications(page);
     await setTheme(page, sample.workspace.settingsPath, 'light');
     await screenshot(page, 'rollback-diff-light');
     await setTheme(page, sample.workspace.settingsPath, 'dark');
