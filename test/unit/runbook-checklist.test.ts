@@ -246,7 +246,7 @@ describe('checklist model', () => {
     s = runTask(s, 'apply', 0, { marksRolledBack: true });
     expect(s.steps.markRolledBack).toMatchObject({
       state: 'skipped',
-      reason: expect.stringContaining('apply-down recorded'),
+      reason: expect.stringContaining('apply-down already recorded'),
     });
     let p = createChecklist({
       key: { ...key, environment: 'local' },
@@ -260,6 +260,71 @@ describe('checklist model', () => {
     expect(nextStep(p, ALL)).toBe('identify');
     expect(resetStep(p, 'apply').steps.apply).toEqual({ state: 'todo' });
     expect(() => skipStep(p, 'notify', '   ')).toThrow(/Say why/);
+  });
+
+  it('after the bundled apply-down, step 10 reads skipped with when it was recorded and cannot run (resolve would exit 1)', () => {
+    const reason =
+      'apply-down already recorded the rollback in _prisma_migrations at 2026-01-01 12:00:05 UTC (same transaction): nothing is left to mark.';
+    let s = createChecklist({
+      key: { ...key, environment: 'local' },
+      protected: false,
+      migrationState: 'applied',
+    });
+    s = runTask(s, 'apply', 0, { marksRolledBack: true });
+    expect(s.steps.markRolledBack).toEqual({ state: 'skipped', reason, finishedAt: t(5).toISOString() });
+    // The Run button stays disabled, with the reason; running it anyway is refused before any command.
+    expect(gate(s, 'markRolledBack', ALL)).toMatchObject({
+      allowed: false,
+      blockers: [reason],
+      overridable: false,
+    });
+    expect(() => startStep(s, 'markRolledBack', { caps: ALL })).toThrow(/already recorded the rollback/);
+    const v = viewChecklist(s, ALL, { projectLabel: 'app', auditLog: 'a.jsonl', commands: {} });
+    expect(v.steps.find((x) => x.id === 'markRolledBack')).toMatchObject({
+      state: 'skipped',
+      reason,
+      allowed: false,
+    });
+    // Reset brings the reason back rather than a runnable step.
+    expect(resetStep(s, 'markRolledBack').steps.markRolledBack).toMatchObject({ state: 'skipped', reason });
+    expect(nextStep(s, ALL)).not.toBe('markRolledBack');
+    // A state saved by an older build, where step 10 was run and failed with exit code 1, is repaired on load.
+    const old: ChecklistState = JSON.parse(JSON.stringify(s));
+    old.steps.markRolledBack = { state: 'failed', exitCode: 1, reason: 'Exit code 1.' };
+    expect(recoverInterrupted(old).steps.markRolledBack).toMatchObject({ state: 'skipped', reason });
+    expect(recoverInterrupted(s)).toBe(s);
+    // A failed apply-down recorded nothing: step 10 stays blocked behind Apply, not skipped.
+    const failedApply = runTask(
+      createChecklist({ key: { ...key, environment: 'local' }, protected: false, migrationState: 'applied' }),
+      'apply',
+      1,
+      { marksRolledBack: true },
+    );
+    expect(failedApply.steps.markRolledBack.state).toBe('todo');
+    expect(gate(failedApply, 'markRolledBack', ALL).blockers).toEqual(['Apply to target is not done.']);
+  });
+
+  it('prismaCli: db execute records nothing, so step 10 stays a real step that runs and turns done by its exit code', () => {
+    let p = createChecklist({
+      key: { ...key, environment: 'local' },
+      protected: false,
+      migrationState: 'applied',
+      runner: 'prismaCli',
+    });
+    p = runTask(p, 'apply', 0, { marksRolledBack: false });
+    expect(p.steps.markRolledBack.state).toBe('todo');
+    expect(gate(p, 'markRolledBack', ALL)).toMatchObject({ allowed: true, blockers: [] });
+    const ran = runTask(p, 'markRolledBack', 0);
+    expect(ran.steps.markRolledBack).toMatchObject({
+      state: 'done',
+      exitCode: 0,
+      commandLine: 'cmd markRolledBack',
+    });
+    expect(runTask(p, 'markRolledBack', 1).steps.markRolledBack).toMatchObject({
+      state: 'failed',
+      exitCode: 1,
+    });
+    expect(resetStep(ran, 'markRolledBack').steps.markRolledBack).toEqual({ state: 'todo' });
   });
 
   it('persists as JSON and comes back equal; junk is rejected', () => {

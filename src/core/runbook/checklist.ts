@@ -293,6 +293,9 @@ export function gate(s: ChecklistState, id: StepId, caps?: Capabilities): Gate {
     }
   }
   if (id === 'markRolledBack') {
+    const recorded = rollbackRecordedByApply(s);
+    // Running `resolve --rolled-back` again would fail: the row is already rolled back.
+    if (recorded) return { allowed: false, blockers: [recordedReason(recorded)], overridable: false };
     if (s.steps.apply.state !== 'done') blockers.push('Apply to target is not done.');
   }
   if (id === 'confirm' && !['done', 'skipped'].includes(s.steps.apply.state))
@@ -372,19 +375,34 @@ export function finishStep(s: ChecklistState, id: StepId, o: FinishOptions): Che
       : (o.reason ?? (o.exitCode === null ? 'Ended without an exit code.' : `Exit code ${o.exitCode}.`)),
   };
   // The bundled apply-down records the rollback itself: nothing left for step 10.
-  if (
-    id === 'apply' &&
-    ok &&
-    n.steps.apply.detail?.marksRolledBack === true &&
-    n.steps.markRolledBack.state === 'todo'
-  ) {
-    n.steps.markRolledBack = {
-      state: 'skipped',
-      reason: 'apply-down recorded the rollback in _prisma_migrations itself.',
-      finishedAt: at,
-    };
-  }
+  if (id === 'apply') settleMarkRolledBack(n);
   return n;
+}
+
+/**
+ * When "Apply to target" ran through a route that records the rollback in `_prisma_migrations`
+ * in the same transaction (the bundled apply-down), the time it finished; otherwise undefined.
+ */
+export function rollbackRecordedByApply(s: ChecklistState): string | undefined {
+  const a = s.steps.apply;
+  return a.state === 'done' && a.detail?.marksRolledBack === true ? (a.finishedAt ?? s.updatedAt) : undefined;
+}
+
+function recordedReason(at: string): string {
+  const when = Number.isNaN(Date.parse(at))
+    ? at
+    : `${new Date(at).toISOString().replace('T', ' ').slice(0, 19)} UTC`;
+  return `apply-down already recorded the rollback in _prisma_migrations at ${when} (same transaction): nothing is left to mark.`;
+}
+
+/** Step 10 reads skipped, with the reason, when apply-down already recorded the rollback (never run: it would fail). */
+function settleMarkRolledBack(n: ChecklistState): void {
+  const recorded = rollbackRecordedByApply(n);
+  const m = n.steps.markRolledBack;
+  if (!recorded || m.state === 'running' || m.state === 'done') return;
+  const reason = recordedReason(recorded);
+  if (m.state === 'skipped' && m.reason === reason) return;
+  n.steps.markRolledBack = { state: 'skipped', reason, finishedAt: recorded };
 }
 
 /** The terminal was closed (or the window reloaded) while the step ran: failed, never done. */
@@ -485,12 +503,18 @@ export function resetStep(s: ChecklistState, id: StepId, now?: Date): ChecklistS
   const n = clone(s);
   touch(n, now);
   n.steps[id] = { state: 'todo' };
+  // Resetting step 10 after apply-down recorded the rollback brings back its reason, not a runnable step.
+  if (id === 'markRolledBack') settleMarkRolledBack(n);
   return n;
 }
 
 /** Steps left running in a persisted state (window reloaded mid-run): they become failed, interrupted. */
 export function recoverInterrupted(s: ChecklistState, now?: Date): ChecklistState {
   let n = s;
+  // A state saved before step 10 was settled automatically (it may even read failed, exit code 1).
+  const settled = clone(s);
+  settleMarkRolledBack(settled);
+  if (JSON.stringify(settled.steps.markRolledBack) !== JSON.stringify(s.steps.markRolledBack)) n = settled;
   for (const id of STEP_IDS) {
     if (n.steps[id].state === 'running')
       n = interruptStep(
