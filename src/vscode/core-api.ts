@@ -6,7 +6,12 @@
 export { PoolRegistry } from '../core/db';
 export { readMigrationsFolder } from '../core/migrations';
 export { discoverProjects, resolveEnvironments } from '../core/project';
-export { ensureRollbackScript, verifyRollbackScript } from '../core/runbook/services';
+export {
+  dependentsOf,
+  ensureRollbackScript,
+  impactOnTarget,
+  verifyRollbackScript,
+} from '../core/runbook/services';
 export { downSqlConflict, generateRollback, isDownSqlStale, SqlParseError } from '../core/sql';
 export { computeStatus } from '../core/status';
 export {

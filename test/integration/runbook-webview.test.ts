@@ -212,4 +212,58 @@ describe('checklist webview in Chromium', () => {
     fs.mkdirSync(path.dirname(shot), { recursive: true });
     await page.screenshot({ path: shot, fullPage: true });
   });
+
+  it('lists the dependent later migrations with their reasons, says why when they are not listed, and shows step 10 skipped after apply-down', async () => {
+    let st = createChecklist({
+      key: { projectId: '/w/app', migration: '20250101000000_add_widgets', environment: 'local' },
+      protected: false,
+      migrationState: 'applied',
+    });
+    st = finishStep(startStep(st, 'apply', { commandLine: 'node cli.js apply-down' }), 'apply', {
+      exitCode: 0,
+      detail: { marksRolledBack: true },
+      now: new Date(Date.UTC(2026, 2, 3, 9, 15, 42)),
+    });
+    const base = { projectLabel: 'app', auditLog: '/w/a.jsonl', commands: {} };
+    await send(
+      viewChecklist(st, CAPS, {
+        ...base,
+        dependents: [
+          {
+            name: '20250102000000_widget_owner',
+            reasons: [
+              'line 2: adds a foreign key to table "Widget", which 20250101000000_add_widgets created',
+            ],
+            state: 'applied',
+          },
+        ],
+      }),
+    );
+    await page.waitForSelector('#dependents li');
+    const deps = await page.textContent('#dependents');
+    expect(deps).toContain('1 later migration depends on it:');
+    expect(deps).toContain('20250102000000_widget_owner (applied in local)');
+    expect(deps).toContain('line 2: adds a foreign key to table "Widget"');
+    const step10 = await page.textContent('#step-markRolledBack');
+    expect(step10).toContain(
+      'apply-down already recorded the rollback in _prisma_migrations at 2026-03-03 09:15:42 UTC',
+    );
+    expect(await page.getAttribute('#step-markRolledBack', 'class')).toContain('skipped');
+    expect(await page.getAttribute('#markRolledBack-run', 'disabled')).not.toBeNull();
+
+    await send(viewChecklist(st, CAPS, { ...base, dependents: [] }));
+    await expect
+      .poll(() => page.textContent('#dependents'))
+      .toBe('No later migration touches what this one created or changed.');
+    await send(
+      viewChecklist(st, CAPS, {
+        ...base,
+        dependentsNote: 'Dependent later migrations could not be listed: its migration.sql does not parse.',
+      }),
+    );
+    await expect
+      .poll(() => page.textContent('#dependents'))
+      .toBe('Dependent later migrations could not be listed: its migration.sql does not parse.');
+    expect(await page.textContent('#step-identify')).not.toContain('not available yet');
+  });
 });

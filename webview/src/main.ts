@@ -120,6 +120,7 @@ function detailText(s: StepView): string[] {
     out.push(`File: ${d.file}${typeof d.size === 'string' ? ` (${d.size})` : ''}`);
   if (typeof d.result === 'string') out.push(`Result: ${d.result}`);
   if (typeof d.summary === 'string') out.push(d.summary);
+  if (typeof d.lines === 'string') out.push(...d.lines.split('\n'));
   if (typeof d.state === 'string') out.push(`State: ${d.state}`);
   if (typeof d.health === 'string') out.push(`Health: ${d.health}`);
   return out;
@@ -258,20 +259,43 @@ function overrideForm(s: StepView): HTMLElement | undefined {
   );
 }
 
+function dependentsBlock(v: ChecklistView): HTMLElement {
+  if (!v.dependents) return h('p', { class: 'muted', id: 'dependents' }, v.dependentsNote ?? '');
+  if (v.dependents.length === 0)
+    return h(
+      'p',
+      { class: 'muted', id: 'dependents' },
+      'No later migration touches what this one created or changed.',
+    );
+  return h(
+    'div',
+    { class: 'warn', id: 'dependents' },
+    h(
+      'p',
+      {},
+      h('vscode-icon', { name: 'warning' }),
+      ` ${v.dependents.length} later migration${v.dependents.length === 1 ? '' : 's'} depend${v.dependents.length === 1 ? 's' : ''} on it:`,
+    ),
+    h(
+      'ul',
+      { 'aria-label': 'Later migrations that depend on it' },
+      ...v.dependents.map((d) =>
+        h(
+          'li',
+          {},
+          h('code', {}, d.name),
+          d.state ? ` (${d.state} in ${v.environment})` : '',
+          h('ul', {}, ...d.reasons.map((r) => h('li', {}, r))),
+        ),
+      ),
+    ),
+  );
+}
+
 function extras(s: StepView, v: ChecklistView): (HTMLElement | undefined)[] {
   switch (s.id) {
     case 'identify':
-      return [
-        v.statusLine ? h('p', { class: 'status' }, v.statusLine) : undefined,
-        v.dependents?.length
-          ? h(
-              'p',
-              { class: 'warn' },
-              h('vscode-icon', { name: 'warning' }),
-              ` Later migrations depend on it: ${v.dependents.join(', ')}`,
-            )
-          : h('p', { class: 'muted' }, 'Dependent later migrations: not available yet (needs the verifier).'),
-      ];
+      return [v.statusLine ? h('p', { class: 'status' }, v.statusLine) : undefined, dependentsBlock(v)];
     case 'review':
       return [
         h(
@@ -416,11 +440,13 @@ function stepItem(s: StepView, v: ChecklistView): HTMLElement {
     s.note ? h('p', { class: 'note' }, s.note) : undefined,
     s.reason ? h('p', { class: s.state === 'failed' ? 'error-text' : 'muted' }, s.reason) : undefined,
     ...detailText(s).map((t) => h('p', { class: 'detail' }, t)),
-    s.available && s.blockers.length && s.state !== 'running'
+    s.available && s.blockers.some((b) => b !== s.reason) && s.state !== 'running'
       ? h(
           'ul',
           { class: 'blockers', 'aria-label': 'Why it is disabled' },
-          ...s.blockers.map((b) => h('li', {}, h('vscode-icon', { name: 'lock' }), ` ${b}`)),
+          ...s.blockers
+            .filter((b) => b !== s.reason)
+            .map((b) => h('li', {}, h('vscode-icon', { name: 'lock' }), ` ${b}`)),
         )
       : undefined,
     overrideForm(s),

@@ -31,6 +31,14 @@ export interface StepView {
   typeToConfirm?: string;
 }
 
+export interface DependentView {
+  name: string;
+  /** One line per statement that touches what the migration created or changed. */
+  reasons: string[];
+  /** Its state in the target environment (applied, pending…), when known. */
+  state?: string;
+}
+
 export interface ChecklistView {
   /** Which checklist this is (kept in the webview's state so that a reload restores the same panel). */
   key: ChecklistKey;
@@ -44,8 +52,10 @@ export interface ChecklistView {
   stagingEnvironment?: string;
   /** One line of live status of the target ("applied 2025-11-17 · host:5432/db"). */
   statusLine?: string;
-  /** Later migrations that depend on this one (from the verifier), when known. */
-  dependents?: string[];
+  /** Later migrations that depend on this one, with why, once step 1 listed them. */
+  dependents?: DependentView[];
+  /** Why the dependents are not listed (not yet identified, could not be computed…), when they are not. */
+  dependentsNote?: string;
   steps: StepView[];
   overrides: Override[];
   notifyText: string;

@@ -1,13 +1,19 @@
 /**
- * The checklist's steps 3 and 4 over the generator (src/core/sql) and the verifier
- * (src/core/verify): make sure `down.sql` exists and is current with `migration.sql`, and prove
- * it in an embedded PostgreSQL. Heavy (parser, PGlite): the editor loads this lazily.
+ * The checklist's steps over the generator (src/core/sql) and the verifier (src/core/verify):
+ * step 1's dependent later migrations, step 3 makes sure `down.sql` exists and is current with
+ * `migration.sql`, step 4 proves it in an embedded PostgreSQL, step 5 runs the live read-only
+ * pre-check against the target. Heavy (parser, PGlite, pg): the editor loads this lazily.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { createPool, describeDbError, maskUrl } from '../db';
 import { readMigrationsFolder } from '../migrations';
 import { generateRollback, isDownSqlHandEdited, isDownSqlStale } from '../sql';
-import { verifyRollback } from '../verify';
+import { initSqlParser, parseMigrationSync } from '../sql/parser';
+import { dependentMigrations, findRollbackScript, verifyRollback } from '../verify';
+import type { DestructiveStep } from '../verify/precheck';
+import { precheckRollback } from '../verify/precheck';
+import { isRollbackMigration, rollbackMigrationSuffix } from '../verify/rollback-file';
 import { RunbookError } from './errors';
 
 async function history(migrationsDir: string, migration: string) {
@@ -106,4 +112,125 @@ export async function verifyRollbackScript(
     };
   }
   return { result: 'couldNotVerify', summary: `Could not verify: ${r.reason}` };
+}
+
+export interface DependentStep {
+  /** Folder name of the later migration. */
+  name: string;
+  /** One line per statement that touches what the migration created or changed. */
+  reasons: string[];
+}
+
+/**
+ * Step 1: the later migrations (in folder order) that touch what `migration` created or changed,
+ * read with PostgreSQL's parser. Its own Method 2 rollback migration (`…_rollback_<name>`) is
+ * left out: undoing the same objects is its purpose. A later migration that cannot be read is
+ * listed with that reason (it could not be checked), never silently dropped.
+ */
+export async function dependentsOf(migrationsDir: string, migration: string): Promise<DependentStep[]> {
+  const { folder, index, local } = await history(migrationsDir, migration);
+  await initSqlParser();
+  try {
+    parseMigrationSync(local.sql!);
+  } catch (e) {
+    // dependentMigrations would answer "none": say that it could not be computed instead.
+    throw new RunbookError(
+      `Cannot list the migrations that depend on ${migration}: its migration.sql does not parse (${(e as Error).message}).`,
+      'parse',
+    );
+  }
+  const own = rollbackMigrationSuffix(migration);
+  const unreadable = new Map<string, string>();
+  const list = folder.migrations.map((m) => {
+    if (m.sql === undefined)
+      unreadable.set(m.name, `could not be checked: cannot read ${m.sqlPath}: ${m.error}`);
+    return { name: m.name, sql: m.sql ?? '' };
+  });
+  const found = await dependentMigrations(list, index);
+  const byName = new Map(found.map((d) => [d.name, d.reasons]));
+  for (const [name, why] of unreadable)
+    if (list.findIndex((m) => m.name === name) > index) byName.set(name, [why]);
+  return list
+    .slice(index + 1)
+    .filter((m) => byName.has(m.name) && !(isRollbackMigration(m.name) && m.name.endsWith(own)))
+    .map((m) => ({ name: m.name, reasons: byName.get(m.name)! }));
+}
+
+export interface ImpactStepResult {
+  /** False when the check could not answer (no rollback script yet, the migration is not applied there…). */
+  ok: boolean;
+  /** `down.sql would delete 3 rows of "Tag" …`, or why it could not be checked. */
+  summary: string;
+  result: 'destroys' | 'destroysNothing' | 'refused' | 'noRollback';
+  /** One line per destructive statement: `down.sql:4: dropTable "Tag": 3 rows`. */
+  lines: string[];
+  ms?: number;
+}
+
+function countText(c: { count: number; exact: boolean }, what: string): string {
+  return `${c.exact ? '' : 'about '}${c.count.toLocaleString('en-US')} ${what}${c.exact ? '' : ' (planner estimate)'}`;
+}
+
+function describeStep(rollbackName: string, s: DestructiveStep): string {
+  const what = [
+    s.rows ? countText(s.rows, 'rows') : '',
+    s.values ? countText(s.values, 'non-null values') : '',
+    s.tooLong ? `${s.tooLong.count.toLocaleString('en-US')} too long for the new type` : '',
+    s.removedValues?.length ? `removed enum values ${s.removedValues.join(', ')}` : '',
+    s.note ?? '',
+  ].filter(Boolean);
+  return `${rollbackName}:${s.line}: ${s.kind} ${s.table}${s.columnName ? `."${s.columnName}"` : ''}${what.length ? `: ${what.join('; ')}` : ''}`;
+}
+
+/**
+ * Step 5: what the rollback would destroy in the target environment, read-only (the live
+ * pre-check of src/core/verify/precheck.ts, each count under a statement timeout). The
+ * connection string is used for this check only and never appears in the result.
+ */
+export async function impactOnTarget(o: {
+  url: string;
+  environment: string;
+  migrationsDir: string;
+  migration: string;
+  statementTimeoutMs?: number;
+  exactLimit?: number;
+}): Promise<ImpactStepResult> {
+  const { folder, index } = await history(o.migrationsDir, o.migration);
+  const rollback = await findRollbackScript(folder.migrations, index);
+  if (!rollback) {
+    return {
+      ok: false,
+      result: 'noRollback',
+      summary: `${o.migration} has no rollback script yet (no down.sql, no later *${rollbackMigrationSuffix(o.migration)} migration): step 3 writes down.sql, then check again.`,
+      lines: [],
+    };
+  }
+  const pool = createPool(o.url, { statementTimeoutMs: o.statementTimeoutMs });
+  try {
+    const r = await precheckRollback(pool, rollback.sql, {
+      rollbackName: rollback.name,
+      migrationName: o.migration,
+      statementTimeoutMs: o.statementTimeoutMs,
+      exactLimit: o.exactLimit,
+    });
+    const lines = r.steps.map((s) => describeStep(rollback.name, s));
+    if (r.refused) return { ok: false, result: 'refused', summary: r.refused, lines, ms: r.ms };
+    const destroys = r.steps.some(
+      (s) => (s.rows?.count ?? 0) > 0 || (s.values?.count ?? 0) > 0 || (s.tooLong?.count ?? 0) > 0,
+    );
+    return {
+      ok: true,
+      result: destroys ? 'destroys' : 'destroysNothing',
+      summary: `${o.environment}: ${r.summary}`,
+      lines,
+      ms: r.ms,
+    };
+  } catch (e) {
+    throw new RunbookError(
+      `Cannot check ${o.environment} (${maskUrl(o.url)}): ${describeDbError(e, o.url)}`,
+      'config',
+    );
+  } finally {
+    await pool.end().catch(() => {});
+  }
 }

@@ -9,12 +9,13 @@ import {
   type StepId,
 } from './checklist';
 import type { TaskCommand } from './commands';
-import type { ChecklistView, StepView } from './protocol';
+import type { ChecklistView, DependentView, StepView } from './protocol';
 
 export interface ViewExtras {
   projectLabel: string;
   statusLine?: string;
-  dependents?: string[];
+  dependents?: DependentView[];
+  dependentsNote?: string;
   auditLog: string;
   /** Planned commands of task steps (shown before they run). */
   commands: Partial<Record<StepId, TaskCommand>>;
@@ -62,9 +63,10 @@ export function viewChecklist(s: ChecklistState, caps: Capabilities, x: ViewExtr
     stagingEnvironment: s.stagingEnvironment,
     statusLine: x.statusLine,
     dependents: x.dependents,
+    dependentsNote: x.dependents ? undefined : x.dependentsNote,
     steps,
     overrides: s.overrides,
-    notifyText: notifyMessage(s, { dependents: x.dependents }),
+    notifyText: notifyMessage(s, { dependents: x.dependents?.map((d) => d.name) }),
     auditLog: x.auditLog,
     updatedAt: s.updatedAt,
   };

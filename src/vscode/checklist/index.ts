@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import type { ChecklistKey } from '../../core/runbook/checklist';
 import { loadCore } from '../core';
 import type { EnvironmentEntry, MigrationsRepository, ProjectEntry } from '../repository';
+import { readSettings } from '../settings';
 import { isMigrationNode } from '../tree';
 import { type ChecklistDeps, ChecklistPanel, type ChecklistServices, VIEW_TYPE } from './panel';
 import { resetDatabaseCommand } from './reset';
@@ -65,9 +66,26 @@ export function registerChecklist(r: ChecklistRegistration): vscode.Disposable[]
   ];
 }
 
-/** Steps 3 and 4 over the generator and the verifier, loaded lazily with the rest of the core. */
+/**
+ * Steps 1 (dependent migrations), 3 (generator), 4 (verifier) and 5 (live impact pre-check),
+ * loaded lazily with the rest of the core on first use.
+ */
 export function defaultServices(): ChecklistServices {
   return {
+    async dependents({ project, migration }) {
+      const core = await loadCore();
+      return core.dependentsOf(project.migrationsDir, migration);
+    },
+    async impact({ project, migration, environment, url }) {
+      const core = await loadCore();
+      return core.impactOnTarget({
+        url,
+        environment,
+        migrationsDir: project.migrationsDir,
+        migration,
+        statementTimeoutMs: readSettings(vscode.Uri.file(project.root)).statementTimeoutMs,
+      });
+    },
     async generate({ project, migration }) {
       const core = await loadCore();
       return core.ensureRollbackScript(project.migrationsDir, migration);

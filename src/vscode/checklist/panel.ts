@@ -40,6 +40,7 @@ import {
   type TaskCommand,
 } from '../../core/runbook/commands';
 import {
+  type DependentView,
   type FollowUpAction,
   type HostMessage,
   parseWebviewMessage,
@@ -65,14 +66,21 @@ export interface ChecklistServices {
     result: 'verified' | 'differences' | 'couldNotVerify';
     summary: string;
   }>;
-  /** Read-only pre-check of what the rollback would destroy in an environment. */
+  /**
+   * Read-only pre-check of what the rollback would destroy in an environment. `ok: false` when it
+   * could not answer (no rollback script yet, the migration is not applied there…), with why.
+   */
   impact?(o: {
     project: ProjectEntry['project'];
     migration: string;
+    environment: string;
     url: string;
-  }): Promise<{ summary: string }>;
-  /** Later migrations that depend on this one. */
-  dependents?(o: { project: ProjectEntry['project']; migration: string }): Promise<string[]>;
+  }): Promise<{ ok: boolean; summary: string; result?: string; lines?: string[] }>;
+  /** Later migrations that depend on this one, with why (throws when it cannot be computed). */
+  dependents?(o: {
+    project: ProjectEntry['project'];
+    migration: string;
+  }): Promise<{ name: string; reasons: string[] }[]>;
 }
 
 export interface ChecklistDeps {
@@ -160,7 +168,8 @@ export class ChecklistPanel implements vscode.Disposable {
   private state!: ChecklistState;
   private readonly disposables: vscode.Disposable[] = [];
   private plannedBackup?: string;
-  private dependents?: string[];
+  private dependents?: DependentView[];
+  private dependentsNote?: string;
   private ready = false;
 
   /** Opens (or reveals) the checklist of a migration in an environment. */
@@ -395,6 +404,11 @@ export class ChecklistPanel implements vscode.Disposable {
       projectLabel: entry?.project.label ?? this.key.projectId,
       statusLine: statusLine ? redactSecrets(statusLine) : undefined,
       dependents: this.dependents,
+      dependentsNote:
+        this.dependentsNote ??
+        (this.state.steps.identify.state === 'running'
+          ? 'Listing the later migrations that depend on it…'
+          : 'Run Identify to list the later migrations that depend on it.'),
       auditLog: this.auditFile(),
       commands: this.plannedCommands(),
     });
@@ -426,6 +440,9 @@ export class ChecklistPanel implements vscode.Disposable {
       case 'ready':
         this.ready = true;
         this.post();
+        // After a reload: the list is not persisted, read it again (local files only).
+        if (this.state.steps.identify.state === 'done' && !this.dependents && !this.dependentsNote)
+          void this.loadDependents().then(() => this.post());
         return;
       case 'refresh':
         await this.deps.repo.refresh('checklist');
@@ -630,10 +647,13 @@ export class ChecklistPanel implements vscode.Disposable {
           const { env } = this.target();
           const state = this.migrationState(env);
           this.state = { ...this.state, migrationState: state };
-          if (s.dependents) this.dependents = await s.dependents({ project, migration: this.key.migration });
+          await this.loadDependents();
           const m = env.status?.migrations.find((x) => x.name === this.key.migration);
+          const deps: Record<string, string> = this.dependents
+            ? { dependents: this.dependents.map((d) => d.name).join(', ') || 'none' }
+            : {};
           if (state === 'applied' || state === 'failed')
-            return await finish(true, '', { state: m?.state ?? state });
+            return await finish(true, '', { state: m?.state ?? state, ...deps });
           return await finish(
             false,
             `${this.key.migration} reads ${m?.state ?? 'unknown'} in ${this.key.environment}: there is nothing to roll back there.`,
@@ -649,8 +669,18 @@ export class ChecklistPanel implements vscode.Disposable {
           return await finish(r.result === 'verified', r.summary, { result: r.result, summary: r.summary });
         }
         case 'impact': {
-          const r = await s.impact!({ project, migration: this.key.migration, url: this.secretEnvUrl() });
-          return await finish(true, '', { summary: r.summary });
+          const r = await s.impact!({
+            project,
+            migration: this.key.migration,
+            environment: this.key.environment,
+            url: this.secretEnvUrl(),
+          });
+          const summary = redactSecrets(r.summary);
+          return await finish(r.ok, summary, {
+            result: r.result ?? (r.ok ? 'checked' : 'notChecked'),
+            ...(r.ok ? { summary } : {}),
+            ...(r.lines?.length ? { lines: redactSecrets(r.lines.join('\n')) } : {}),
+          });
         }
         case 'confirm': {
           await this.deps.repo.refresh('checklist confirm');
@@ -671,6 +701,26 @@ export class ChecklistPanel implements vscode.Disposable {
     } catch (e) {
       if (this.state.steps[id].state === 'running') await finish(false, redactSecrets((e as Error).message));
       throw e;
+    }
+  }
+
+  /** Step 1's list of later migrations that depend on this one (never "none" when it could not be computed). */
+  private async loadDependents(): Promise<void> {
+    const service = this.deps.services.dependents;
+    if (!service) {
+      this.dependents = undefined;
+      this.dependentsNote = 'Dependent later migrations: not available in this build (no dependency check).';
+      return;
+    }
+    try {
+      const { entry, env } = this.target();
+      const list = await service({ project: entry.project, migration: this.key.migration });
+      const states = new Map((env.status?.migrations ?? []).map((m) => [m.name, m.state]));
+      this.dependents = list.map((d) => ({ name: d.name, reasons: d.reasons, state: states.get(d.name) }));
+      this.dependentsNote = undefined;
+    } catch (e) {
+      this.dependents = undefined;
+      this.dependentsNote = `Dependent later migrations could not be listed: ${redactSecrets((e as Error).message)}`;
     }
   }
 
