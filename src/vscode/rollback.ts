@@ -32,12 +32,20 @@ import {
 } from '../core/status/present-rollback';
 import type { VerifyResult } from '../core/verify';
 import { isRollbackMigration, rollbackMigrationSuffix } from '../core/verify/rollback-file';
-import { type CoreApi, loadCore } from './core';
+import { type CoreApi, coreLoadMs, loadCore } from './core';
 import { redactSecrets } from './redact';
 import type { EnvironmentEntry, MigrationsRepository, ProjectEntry } from './repository';
 import { readSettings } from './settings';
 import { isMigrationNode } from './tree';
 import { VerificationStore } from './verification';
+
+/** A migration's down.sql as read from disk: its flagged steps and whether migration.sql changed since. */
+export interface RollbackFileInfo {
+  warnings: number;
+  irreversible: number;
+  /** Generated from an earlier migration.sql (header checksum differs). */
+  stale: boolean;
+}
 
 /** Stable command ids (the manifest, the CodeLens and the e2e journeys use them). */
 export const ROLLBACK_COMMAND_IDS = {
@@ -126,16 +134,12 @@ export class RollbackEditor implements vscode.Disposable, vscode.CodeLensProvide
       this.store,
       this.diagnostics,
       this.lensChanged,
-      repo.onDidChange(() => {
-        this.lensChanged.fire();
-        // a refresh replaces the project list: read the rollback files again (not on every event)
-        if (repo.projects !== this.scannedProjects) this.scheduleScan();
-      }),
+      repo.onDidChange(() => this.lensChanged.fire()),
       watcher,
-      watcher.onDidChange(() => this.filesChanged()),
-      watcher.onDidCreate(() => this.filesChanged()),
-      watcher.onDidDelete(() => this.filesChanged()),
-      this.store.onDidChange(() => void this.refreshAllDiagnostics()),
+      watcher.onDidChange((u) => this.filesChanged(u.fsPath)),
+      watcher.onDidCreate((u) => this.filesChanged(u.fsPath)),
+      watcher.onDidDelete((u) => this.filesChanged(u.fsPath)),
+      this.store.onDidChange(() => this.scheduleDiagnostics()),
       vscode.workspace.onDidOpenTextDocument((d) => {
         if (isDown(d)) void this.refreshDownDiagnostics(d.uri.fsPath);
       }),
@@ -153,58 +157,112 @@ export class RollbackEditor implements vscode.Disposable, vscode.CodeLensProvide
   }
 
   dispose(): void {
-    if (this.scanTimer) clearTimeout(this.scanTimer);
+    if (this.diagnosticsTimer) clearTimeout(this.diagnosticsTimer);
     for (const s of this.subscriptions) s.dispose();
   }
 
-  private filesChanged(): void {
+  private diagnosticsTimer: NodeJS.Timeout | undefined;
+
+  /** Problems of open and known down.sql files follow the store (coalesced). */
+  private scheduleDiagnostics(): void {
+    if (this.diagnosticsTimer) clearTimeout(this.diagnosticsTimer);
+    this.diagnosticsTimer = setTimeout(() => {
+      this.diagnosticsTimer = undefined;
+      void this.refreshAllDiagnostics();
+    }, 50);
+  }
+
+  private filesChanged(file: string): void {
     this.peekedTargets.clear();
-    this.scheduleScan();
+    void this.revalidate(file).catch((e) =>
+      this.log.debug(`Revalidating verifications failed: ${e instanceof Error ? e.message : e}`),
+    );
   }
 
-  private scanTimer: NodeJS.Timeout | undefined;
-  private scanning = false;
-  private scannedProjects: readonly ProjectEntry[] | undefined;
-
-  /** Re-reads the down.sql files (warnings, staleness) shortly after the repository changed. */
-  private scheduleScan(): void {
-    if (this.scanTimer) clearTimeout(this.scanTimer);
-    this.scanTimer = setTimeout(() => {
-      this.scanTimer = undefined;
-      if (this.scanning) return this.scheduleScan();
-      this.scanning = true;
-      void this.scanRollbackFiles()
-        .catch((e) => this.log.debug(`Reading rollback files failed: ${e instanceof Error ? e.message : e}`))
-        .finally(() => {
-          this.scanning = false;
-        });
-    }, 300);
-  }
-
-  private async scanRollbackFiles(): Promise<void> {
-    this.scannedProjects = this.repo.projects;
-    const projects = this.repo.projects.filter((p) => p.project.support.supported);
-    if (!projects.length) return;
+  /**
+   * After a migration.sql or down.sql changed, forgets the verifications it made out of date: those
+   * whose cache key (checksums of migrations 1..N and of the rollback) no longer matches the files.
+   * Comparing keys, not reacting to the event alone, keeps a result that a late event of the
+   * rollback's own writing would otherwise wipe.
+   */
+  private async revalidate(file: string, keepUnkeyed = false): Promise<void> {
+    const dir = path.dirname(file);
+    const migrationsDir = path.dirname(dir);
+    const name = path.basename(dir);
+    const isDownSql = path.basename(file) === 'down.sql';
+    const affected = this.store.verifiedIn(migrationsDir).filter((n) => (isDownSql ? n === name : n >= name));
+    if (!affected.length) return;
     const core = await loadCore();
-    for (const p of projects) {
-      const dir = p.project.migrationsDir;
-      const folder = await core.readMigrationsFolder(dir);
-      for (const m of folder.migrations) {
-        const text = m.downSqlPath
-          ? await fs.promises.readFile(m.downSqlPath, 'utf8').catch(() => undefined)
-          : undefined;
-        if (text === undefined) {
-          this.store.setFile(dir, m.name, undefined);
-          continue;
-        }
-        const problems = downSqlProblems(text);
-        this.store.setFile(dir, m.name, {
-          warnings: problems.filter((x) => x.code !== 'irreversible').length,
-          irreversible: problems.filter((x) => x.code === 'irreversible').length,
-          stale: m.sql !== undefined && core.isDownSqlStale(text, m.sql) === true,
-        });
-      }
+    const folder = await core.readMigrationsFolder(migrationsDir);
+    const migrations = folder.migrations.map((m) => ({ name: m.name, sql: m.sql ?? '' }));
+    for (const n of affected) {
+      const state = this.store.verification(migrationsDir, n);
+      if (!state || state.kind === 'running') continue;
+      const index = folder.migrations.findIndex((m) => m.name === n);
+      const rollback = index < 0 ? undefined : await core.findRollbackScript(folder.migrations, index);
+      const key = rollback ? core.verifyCacheKey(migrations, index, rollback.sql) : undefined;
+      const stale = state.kind === 'couldNotVerify' ? !keepUnkeyed : state.key !== key;
+      if (stale) this.store.dropVerification(migrationsDir, n);
     }
+  }
+
+  /** Re-renders the views once (the core became available to read staleness with). */
+  private repoChanged(): void {
+    this.store.touch();
+  }
+
+  /** The loaded core (set once something loaded it; the tree reads staleness with it). */
+  private core: CoreApi | undefined;
+  private readonly fileCache = new Map<string, { stamp: string; info: RollbackFileInfo | undefined }>();
+
+  /**
+   * What a migration's down.sql on disk says, for the tree: its warnings and whether migration.sql
+   * changed since it was generated. Synchronous and cached by the files' sizes and times, so the
+   * tree's own refresh (the repository watches these files) shows it without extra events.
+   */
+  private fileInfo(migrationsDir: string, name: string): RollbackFileInfo | undefined {
+    const dir = path.join(migrationsDir, name);
+    const down = path.join(dir, 'down.sql');
+    const sqlPath = path.join(dir, 'migration.sql');
+    const stat = (f: string) => {
+      try {
+        const s = fs.statSync(f);
+        return `${s.mtimeMs}:${s.size}`;
+      } catch {
+        return undefined;
+      }
+    };
+    const downStamp = stat(down);
+    if (!downStamp) return undefined;
+    if (!this.core && coreLoadMs() > 0)
+      void loadCore().then((c) => {
+        if (this.core) return;
+        this.core = c;
+        this.fileCache.clear();
+        this.repoChanged();
+      });
+    const stamp = `${downStamp}|${stat(sqlPath)}|${this.core ? 'core' : ''}`;
+    const hit = this.fileCache.get(down);
+    if (hit?.stamp === stamp) return hit.info;
+    let info: RollbackFileInfo | undefined;
+    try {
+      const text = fs.readFileSync(down, 'utf8');
+      const problems = downSqlProblems(text);
+      let stale = false;
+      if (this.core) {
+        const sql = fs.readFileSync(sqlPath, 'utf8');
+        stale = this.core.isDownSqlStale(text, sql) === true;
+      }
+      info = {
+        warnings: problems.filter((x) => x.code !== 'irreversible').length,
+        irreversible: problems.filter((x) => x.code === 'irreversible').length,
+        stale,
+      };
+    } catch {
+      info = undefined;
+    }
+    this.fileCache.set(down, { stamp, info });
+    return info;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -602,6 +660,7 @@ export class RollbackEditor implements vscode.Disposable, vscode.CodeLensProvide
         reason: `${result.reason} (Restricted Mode: verifying on a shadow database server needs a trusted workspace)`,
       };
     this.store.setResult(t.migrationsDir, t.name, result);
+    void this.revalidate(h.local.sqlPath, true).catch(() => {});
     const detail = result.kind === 'differences' ? `: ${result.differences.join('; ')}` : '';
     this.log.info(
       `Verify ${t.name} (${rollback.name}): ${result.kind}${result.kind === 'couldNotVerify' ? `: ${redactSecrets(result.reason)}` : detail} in ${Date.now() - started} ms`,
@@ -679,12 +738,13 @@ export class RollbackEditor implements vscode.Disposable, vscode.CodeLensProvide
   /** Extra words for a migration's tree item description, and tooltip lines. */
   treeDecoration(migrationsDir: string, name: string): { description?: string; tooltip: string[] } {
     const e = this.store.get(migrationsDir, name);
+    const file = this.fileInfo(migrationsDir, name);
     const parts = [
-      e?.file ? rollbackFileDescription(e.file) : undefined,
+      file ? rollbackFileDescription(file) : undefined,
       verificationDescription(e?.verification),
     ].filter((x): x is string => !!x);
     const tooltip = verificationTooltipLines(e?.verification, escapeMarkdown);
-    if (e?.file?.stale)
+    if (file?.stale)
       tooltip.unshift(
         'down.sql is **out of date**: it was generated from an earlier migration.sql. Regenerate it with *Create Rollback…* (asks before overwriting).',
       );

@@ -6,7 +6,8 @@
  * Results are also kept in workspaceState by the verifier's cache key (checksums of migrations
  * 1..N and of the rollback): after a reload, `remembered()` finds the result of an unchanged
  * history instantly; any change to those files changes the key. File changes drop the entries
- * they make out of date (a migration.sql: its own and every later migration's; a down.sql: its own).
+ * whose checksums no longer match (RollbackEditor.revalidate: a migration.sql can affect its own and
+ * every later migration's result, a down.sql its own).
  */
 import path from 'node:path';
 import * as vscode from 'vscode';
@@ -21,16 +22,6 @@ export interface RollbackEntry {
   verification?: VerificationState;
   /** Summary of the rollback generated in this session. */
   generated?: RollbackSummary;
-  /** What the rollback file on disk says (read in the background). */
-  file?: RollbackFileInfo;
-}
-
-/** A migration's down.sql as read from disk: its flagged steps and whether migration.sql changed since. */
-export interface RollbackFileInfo {
-  warnings: number;
-  irreversible: number;
-  /** Generated from an earlier migration.sql (header checksum differs). */
-  stale: boolean;
 }
 
 function keyOf(migrationsDir: string, name: string): string {
@@ -43,11 +34,7 @@ export class VerificationStore implements vscode.Disposable {
   private readonly entries = new Map<string, RollbackEntry>();
   private readonly subscriptions: vscode.Disposable[] = [this.changed];
 
-  constructor(private readonly memento?: vscode.Memento) {
-    const w = vscode.workspace.createFileSystemWatcher('**/migrations/*/{migration,down}.sql');
-    const on = (uri: vscode.Uri) => this.fileChanged(uri.fsPath);
-    this.subscriptions.push(w, w.onDidChange(on), w.onDidCreate(on), w.onDidDelete(on));
-  }
+  constructor(private readonly memento?: vscode.Memento) {}
 
   get(migrationsDir: string, name: string): RollbackEntry | undefined {
     return this.entries.get(keyOf(migrationsDir, name));
@@ -60,7 +47,7 @@ export class VerificationStore implements vscode.Disposable {
   private update(migrationsDir: string, name: string, change: Partial<RollbackEntry>): void {
     const k = keyOf(migrationsDir, name);
     const next = { ...this.entries.get(k), ...change };
-    if (!next.verification && !next.generated && !next.file) this.entries.delete(k);
+    if (!next.verification && !next.generated) this.entries.delete(k);
     else this.entries.set(k, next);
     this.changed.fire();
   }
@@ -92,11 +79,9 @@ export class VerificationStore implements vscode.Disposable {
     this.update(migrationsDir, name, { generated: summary });
   }
 
-  /** Records what a down.sql on disk says; fires only when that changed. */
-  setFile(migrationsDir: string, name: string, info: RollbackFileInfo | undefined): void {
-    const before = this.get(migrationsDir, name)?.file;
-    if (JSON.stringify(before) === JSON.stringify(info)) return;
-    this.update(migrationsDir, name, { file: info });
+  /** Tells the views to render again (something they show changed outside the store). */
+  touch(): void {
+    this.changed.fire();
   }
 
   /** A result stored for this cache key in an earlier session, if any. */
@@ -105,26 +90,19 @@ export class VerificationStore implements vscode.Disposable {
     return r && r.kind !== 'couldNotVerify' ? { ...r, cached: true } : undefined;
   }
 
-  /** Drops what a changed migration.sql or down.sql makes out of date. */
-  fileChanged(file: string): void {
-    const base = path.basename(file);
-    const dir = path.dirname(file);
-    const migrationsDir = path.resolve(path.dirname(dir));
-    const name = path.basename(dir);
-    let dropped = false;
-    for (const [k, entry] of this.entries) {
-      const sep = k.lastIndexOf('::');
-      const [d, n] = [k.slice(0, sep), k.slice(sep + 2)];
-      if (d !== migrationsDir) continue;
-      const affected = base === 'down.sql' ? n === name : n >= name;
-      if (!affected || entry.verification?.kind === 'running') continue;
-      const next: RollbackEntry = { ...entry, verification: undefined };
-      if (base === 'migration.sql' && n === name) next.generated = undefined;
-      if (!next.generated && !next.file) this.entries.delete(k);
-      else this.entries.set(k, next);
-      dropped = true;
-    }
-    if (dropped) this.changed.fire();
+  /** Migrations of a folder that have a verification (not running), oldest first. */
+  verifiedIn(migrationsDir: string): string[] {
+    const prefix = `${path.resolve(migrationsDir)}::`;
+    return [...this.entries]
+      .filter(([k, e]) => k.startsWith(prefix) && e.verification && e.verification.kind !== 'running')
+      .map(([k]) => k.slice(prefix.length))
+      .sort();
+  }
+
+  /** Forgets a verification that no longer matches the files. */
+  dropVerification(migrationsDir: string, name: string): void {
+    if (!this.verification(migrationsDir, name)) return;
+    this.update(migrationsDir, name, { verification: undefined });
   }
 
   dispose(): void {
