@@ -450,7 +450,6 @@ export class RollbackEditor implements vscode.Disposable, vscode.CodeLensProvide
     this.log.info(
       `Wrote ${file}: ${result.summary.statements} statements, ${result.summary.flagged} flagged`,
     );
-    this.store.setGenerated(t.migrationsDir, t.name, result.summary);
     await this.openDiff(local.sqlPath, file, t.name);
     await this.refreshDownDiagnostics(file);
     this.announceGeneration(t, path.basename(file), result);

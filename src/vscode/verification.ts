@@ -1,6 +1,6 @@
 /**
  * What the editor knows about each migration's rollback: the latest verification (running,
- * verified, differences, could not verify) and the summary of the latest generation. Views read
+ * verified, differences, could not verify). Views read
  * it; changes fire `onDidChange`, which MigrationsRepository forwards to the tree and the CodeLens.
  *
  * Results are also kept in workspaceState by the verifier's cache key (checksums of migrations
@@ -11,7 +11,6 @@
  */
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { RollbackSummary } from '../core/sql';
 import type { VerificationState } from '../core/status/present-rollback';
 import type { VerifyResult } from '../core/verify';
 
@@ -20,8 +19,6 @@ const MEMENTO_LIMIT = 200;
 
 export interface RollbackEntry {
   verification?: VerificationState;
-  /** Summary of the rollback generated in this session. */
-  generated?: RollbackSummary;
 }
 
 function keyOf(migrationsDir: string, name: string): string {
@@ -47,7 +44,7 @@ export class VerificationStore implements vscode.Disposable {
   private update(migrationsDir: string, name: string, change: Partial<RollbackEntry>): void {
     const k = keyOf(migrationsDir, name);
     const next = { ...this.entries.get(k), ...change };
-    if (!next.verification && !next.generated) this.entries.delete(k);
+    if (!next.verification) this.entries.delete(k);
     else this.entries.set(k, next);
     this.changed.fire();
   }
@@ -73,10 +70,6 @@ export class VerificationStore implements vscode.Disposable {
       for (const old of keys.slice(0, Math.max(0, keys.length - MEMENTO_LIMIT))) delete all[old];
       void this.memento.update(MEMENTO_KEY, all);
     }
-  }
-
-  setGenerated(migrationsDir: string, name: string, summary: RollbackSummary): void {
-    this.update(migrationsDir, name, { generated: summary });
   }
 
   /** Tells the views to render again (something they show changed outside the store). */
