@@ -1,7 +1,7 @@
 /**
  * What the editor knows about each migration's rollback: the latest verification (running,
- * verified, differences, could not verify). Views read
- * it; changes fire `onDidChange`, which MigrationsRepository forwards to the tree and the CodeLens.
+ * verified, differences, could not verify). Views read it; changes fire `onDidChange`, which
+ * MigrationsRepository forwards to the tree and the CodeLens.
  *
  * Results are also kept in workspaceState by the verifier's cache key (checksums of migrations
  * 1..N and of the rollback): after a reload, `remembered()` finds the result of an unchanged
