@@ -608,7 +608,10 @@ export class RollbackEditor implements vscode.Disposable, vscode.CodeLensProvide
         },
         async (progress, token) => {
           const abort = new AbortController();
-          token.onCancellationRequested(() => abort.abort());
+          token.onCancellationRequested(() => {
+            this.log.info(`Verification of the rollback of ${t.name}: cancel requested`);
+            abort.abort();
+          });
           const migrations = h.migrations.map((m) => ({ name: m.name, sql: m.sql ?? '', path: m.sqlPath }));
           const r = await core.verifyRollback({
             migrations,
