@@ -1,9 +1,12 @@
 /**
  * CodeLens over `migration.sql` in a migrations folder: one line with the migration's state in
  * every environment ("local: applied 2025-11-17 · production: pending"); clicking refreshes.
+ * Beside it, "Start Rollback…" opens the rollback checklist of that migration, when it is
+ * applied, failed or edited in at least one environment (trusted workspaces only).
  * `provideCodeLenses` only reads the repository's cached state; the setting is read on every call.
  */
 import * as vscode from 'vscode';
+import { canStartRollback } from '../core/runbook/checklist';
 import { lensTitle } from '../core/status/present';
 import type { MigrationsRepository } from './repository';
 import { readSettings, SECTION } from './settings';
@@ -42,13 +45,30 @@ export class MigrationCodeLensProvider implements vscode.CodeLensProvider, vscod
           name,
           entry.environments.map((e) => ({ environment: e.name, status: e.status })),
         );
-    return [
-      new vscode.CodeLens(new vscode.Range(0, 0, 0, 0), {
+    const range = new vscode.Range(0, 0, 0, 0);
+    const lenses = [
+      new vscode.CodeLens(range, {
         title,
         tooltip: 'Prisma Rollback: state of this migration in each environment (click to refresh)',
         command: 'prismaRollback.refresh',
       }),
     ];
+    if (
+      vscode.workspace.isTrusted &&
+      canStartRollback(
+        entry.environments.map((e) => e.status?.migrations.find((m) => m.name === name)?.state),
+      )
+    ) {
+      lenses.push(
+        new vscode.CodeLens(range, {
+          title: 'Start Rollback…',
+          tooltip: `Prisma Rollback: open the rollback checklist of ${name} (pick the target environment)`,
+          command: 'prismaRollback.startRollback',
+          arguments: [document.uri],
+        }),
+      );
+    }
+    return lenses;
   }
 
   dispose(): void {

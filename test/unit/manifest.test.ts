@@ -59,6 +59,23 @@ describe('package.json and the code agree', () => {
     expect(links.filter((c: string) => !declared.has(c))).toEqual([]);
   });
 
+  it('only links declared commands from CodeLenses and tree items; migration.sql offers Start Rollback…', () => {
+    const linked = sourceFiles(path.join(root, 'src')).flatMap((f) =>
+      [...fs.readFileSync(f, 'utf8').matchAll(/\bcommand:\s*'(prismaRollback\.[\w.]+)'/g)].map((m) => m[1]),
+    );
+    expect(linked.filter((c) => !declared.has(c))).toEqual([]);
+    // The lens on migration.sql passes the file's Uri, which the command resolves to its migration.
+    const lens = fs.readFileSync(path.join(root, 'src/vscode/codelens.ts'), 'utf8');
+    expect(lens).toMatch(
+      /title: 'Start Rollback…',[\s\S]{0,200}command: 'prismaRollback\.startRollback',\s*arguments: \[document\.uri\]/,
+    );
+    expect(declared.has('prismaRollback.startRollback')).toBe(true);
+    const cmd = pkg.contributes.commands.find(
+      (c: { command: string }) => c.command === 'prismaRollback.startRollback',
+    );
+    expect(cmd.enablement).toBe('isWorkspaceTrusted');
+  });
+
   it('hides item-only commands from the command palette', () => {
     const palette: { command: string; when?: string }[] = pkg.contributes?.menus?.commandPalette ?? [];
     expect(palette.find((p) => p.command === 'prismaRollback.openMigration')?.when).toBe('false');

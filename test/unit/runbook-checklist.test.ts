@@ -13,6 +13,7 @@ import {
 import {
   type Capabilities,
   type ChecklistState,
+  canStartRollback,
   completeStep,
   confirmOutcome,
   createChecklist,
@@ -325,6 +326,14 @@ describe('checklist model', () => {
       exitCode: 1,
     });
     expect(resetStep(ran, 'markRolledBack').steps.markRolledBack).toEqual({ state: 'todo' });
+  });
+
+  it('"Start Rollback…" (CodeLens, pickers) applies when the migration is applied, failed or edited in at least one environment', () => {
+    expect(canStartRollback(['pending', 'applied'])).toBe(true);
+    expect(canStartRollback([undefined, 'failed'])).toBe(true);
+    expect(canStartRollback(['edited'])).toBe(true);
+    expect(canStartRollback(['pending', 'rolledBack', 'missingLocally', undefined])).toBe(false);
+    expect(canStartRollback([])).toBe(false);
   });
 
   it('persists as JSON and comes back equal; junk is rejected', () => {

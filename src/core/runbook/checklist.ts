@@ -134,6 +134,14 @@ export const STEPS: readonly StepDefinition[] = [
   },
 ];
 
+/** Migration states (src/core/status) from which a rollback can start: something was applied there. */
+export const ROLLBACKABLE_STATES: ReadonlySet<string> = new Set(['applied', 'failed', 'edited']);
+
+/** Whether "Start Rollback…" applies: the migration is applied, failed or edited in at least one environment. */
+export function canStartRollback(states: readonly (string | undefined)[]): boolean {
+  return states.some((st) => st !== undefined && ROLLBACKABLE_STATES.has(st));
+}
+
 export function stepDefinition(id: StepId): StepDefinition {
   return STEPS.find((s) => s.id === id)!;
 }

@@ -6,7 +6,7 @@
  * Wire it from activate(): `context.subscriptions.push(...registerChecklist({ context, repo, log }))`.
  */
 import * as vscode from 'vscode';
-import type { ChecklistKey } from '../../core/runbook/checklist';
+import { type ChecklistKey, ROLLBACKABLE_STATES } from '../../core/runbook/checklist';
 import { loadCore } from '../core';
 import type { EnvironmentEntry, MigrationsRepository, ProjectEntry } from '../repository';
 import { readSettings } from '../settings';
@@ -102,8 +102,6 @@ export function defaultServices(): ChecklistServices {
   };
 }
 
-const ROLLBACKABLE = new Set(['applied', 'failed', 'edited']);
-
 /** The project × migration × environment to open: from a tree item, a migration.sql Uri, or pickers. */
 async function pickTarget(repo: MigrationsRepository, arg: unknown): Promise<ChecklistKey | undefined> {
   if (!vscode.workspace.isTrusted) {
@@ -139,7 +137,7 @@ async function pickTarget(repo: MigrationsRepository, arg: unknown): Promise<Che
     const names = new Map<string, string[]>();
     for (const env of entry.environments) {
       for (const m of env.status?.migrations ?? []) {
-        if (ROLLBACKABLE.has(m.state))
+        if (ROLLBACKABLE_STATES.has(m.state))
           names.set(m.name, [...(names.get(m.name) ?? []), `${env.name}: ${m.state}`]);
       }
     }
