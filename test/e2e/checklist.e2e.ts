@@ -1,8 +1,11 @@
 /**
- * Journey 4 — Checklist, and journey 5 — Guard. "Start Rollback…" opens the rollback checklist
- * webview. On the unprotected `local`: the rollback script is generated and verified, the backup
- * runs as a task in a terminal and its step turns done with the dump on disk, Apply runs the
- * rollback, and the migration reads "rolled back" in the tree and in `_prisma_migrations`. On the protected
+ * Journey 4 — Checklist, and journey 5 — Guard. "Start Rollback…" (the CodeLens on migration.sql,
+ * the tree's context menu) opens the rollback checklist webview. On the unprotected `local`:
+ * Identify lists the dependent later migrations, the rollback script is generated and verified,
+ * Impact counts the rows it would destroy there, the backup runs as a task in a terminal and its
+ * step turns done with the dump on disk, Apply runs the rollback, "Mark rolled back" reads skipped
+ * because apply-down recorded it, and the migration reads "rolled back" in the tree and in
+ * `_prisma_migrations`. On the protected
  * `production`: Apply stays disabled until backup and verification are done, then asks for the
  * environment's name, and only the right name runs it.
  */
@@ -12,10 +15,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSample, type SampleSetup } from '../../scripts/e2e/harness';
 import { migrationRows, query } from './support/db';
 import {
+  answerQuickPick,
   childRow,
+  codeLenses,
   e2eContext,
   groupRows,
   launchBrowser,
+  openFile,
   openViewContainer,
   openWorkbench,
   recordFailures,
@@ -101,8 +107,29 @@ describe('journeys 4 and 5: the rollback checklist', () => {
 
   it('journey 4: script, verify, backup in a terminal and apply on local; the migration reads rolled back', async () => {
     const { page } = wb;
-    const frame = await openChecklist(wb, 'local');
+    // From the CodeLens on migration.sql: "Start Rollback…" beside the states, then the environment.
+    await openFile(page, `prisma/migrations/${TARGET}/migration.sql`);
+    await expect.poll(() => codeLenses(page), { timeout: 15_000 }).toContain('Start Rollback…');
+    // The hover Quick Open leaves under the mouse (the file's path) would take the click.
+    await page.mouse.move(5, 5);
+    await page.keyboard.press('Escape');
+    await page.locator('.context-view .hover-contents').waitFor({ state: 'hidden', timeout: 10_000 });
+    await page
+      .locator('.editor-group-container.active .codelens-decoration a', { hasText: 'Start Rollback…' })
+      .click();
+    await answerQuickPick(page, 'local');
+    const frame = webviewFrame(page);
+    await frame.locator('h1').waitFor({ timeout: 30_000 });
+    expect(await frame.locator('h1').innerText()).toBe(`Roll back ${TARGET} on local`);
     expect(await frame.locator('header .sub').innerText()).toContain('environment local');
+
+    // Identify: live status and the later migrations that depend on it (none in the sample).
+    expect(await frame.locator('#dependents').innerText()).toMatch(/Run Identify to list/);
+    await frame.locator('#identify-run').click();
+    await waitStep(frame, 'identify', 'done');
+    expect(await frame.locator('#dependents').innerText()).toBe(
+      'No later migration touches what this one created or changed.',
+    );
     await setTheme(page, sample.workspace.settingsPath, 'light');
     await screenshot(page, 'checklist-light');
     await setTheme(page, sample.workspace.settingsPath, 'dark');
@@ -116,6 +143,17 @@ describe('journeys 4 and 5: the rollback checklist', () => {
     await frame.locator('#verify-run').click();
     await waitStep(frame, 'verify', 'done', 120_000);
     expect(await frame.locator('#step-verify').innerText()).toMatch(/Result: verified/);
+
+    // Impact on the target: the live read-only pre-check counts the rows the rollback would destroy.
+    await query(sample.localUrl, `INSERT INTO "Tag" ("name") VALUES ('a'), ('b'), ('c')`);
+    await frame.locator('#impact-run').click();
+    await waitStep(frame, 'impact', 'done');
+    const impact = await frame.locator('#step-impact').innerText();
+    expect(impact).toContain('local: down.sql would delete 3 rows of "Tag"');
+    expect(impact).toMatch(/down\.sql:\d+: dropTable "Tag": 3 rows/);
+    expect(
+      Number((await query<{ n: string }>(sample.localUrl, 'SELECT count(*) AS n FROM "Tag"'))[0].n),
+    ).toBe(3);
 
     // Backup: a task in a terminal, done by its exit code, the dump on disk.
     await frame.locator('#backup-run').click();
@@ -143,10 +181,22 @@ describe('journeys 4 and 5: the rollback checklist', () => {
     );
     expect(tables).toEqual([]);
 
-    // The bundled apply route records the rollback itself (step 10 is for routes that do not).
+    // The bundled apply route records the rollback itself: step 10 reads skipped, with when, and cannot run.
     const row = (await migrationRows(sample.localUrl)).find((r) => r.migration_name === TARGET);
     expect(row?.rolled_back_at).toBeInstanceOf(Date);
     expect(row?.finished_at).toBeInstanceOf(Date);
+    await waitStep(frame, 'markRolledBack', 'skipped');
+    const step10 = await frame.locator('#step-markRolledBack').innerText();
+    expect(step10).toMatch(
+      /apply-down already recorded the rollback in _prisma_migrations at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/,
+    );
+    expect(await isDisabled(frame, 'markRolledBack-run')).toBe(true);
+    // Reset brings the same reason back, not a step that would fail with exit code 1.
+    await frame.locator('#markRolledBack-reset').click();
+    await waitStep(frame, 'markRolledBack', 'skipped');
+    expect(await isDisabled(frame, 'markRolledBack-run')).toBe(true);
+    await frame.locator('#step-markRolledBack').scrollIntoViewIfNeeded();
+    await screenshot(page, 'checklist-mark-rolled-back-skipped');
 
     await runCommand(page, 'Prisma Rollback: Refresh');
     await waitUntil(
