@@ -102,6 +102,11 @@ else
   mkdir -p "$CACHE/code-server"
   [[ -f "$CACHE/code-server/package.json" ]] || echo '{"private":true}' >"$CACHE/code-server/package.json"
   (
+    # Under `npm run`, the outer npm (Node 20) exports its settings as npm_* variables; the inner
+    # npm would take them as its own, and code-server's postinstall reads the Node version from
+    # npm_config_user_agent. Start from a clean npm environment.
+    while IFS= read -r var; do unset "$var"; done < <(env | sed -n 's/^\(npm_[A-Za-z0-9_]*\)=.*/\1/p')
+    export npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
     export PATH="$NODE24_DIR/bin:$PATH"
     export npm_config_nodedir="$NODE24_DIR"
     # npm's "#!/usr/bin/env node" now finds Node 24, so install scripts and node-gyp run on it.
