@@ -336,6 +336,31 @@ describe('verifyRollback in the embedded PostgreSQL', () => {
     const r = await verify(1, PROFILES_DOWN, { signal: controller.signal });
     expect(r).toMatchObject({ kind: 'couldNotVerify', cancelled: true });
   });
+
+  it('a cancel that arrives as an event while the history replays stops it (the run yields to the event loop)', async () => {
+    await disposeEmbeddedVerifier();
+    const long: VerifyMigration[] = Array.from({ length: 300 }, (_, i) => ({
+      name: `2023${String(i).padStart(10, '0')}_t${i}`,
+      sql: `CREATE TABLE "T${i}" ("id" INT PRIMARY KEY);\n`,
+    }));
+    const controller = new AbortController();
+    const progress: string[] = [];
+    const r = await verifyRollback({
+      migrations: long,
+      index: long.length - 1,
+      rollbackSql: `DROP TABLE "T${long.length - 1}";`,
+      noCache: true,
+      signal: controller.signal,
+      // An event queued from inside the run, as an editor's Cancel button would be: it can only be
+      // handled if the run gives the event loop a turn.
+      onProgress: (m) => {
+        progress.push(m);
+        if (/Replaying migration/.test(m) && progress.length < 3) setImmediate(() => controller.abort());
+      },
+    });
+    expect(r).toMatchObject({ kind: 'couldNotVerify', cancelled: true });
+    expect(progress.some((m) => /Replaying migration 300 /.test(m))).toBe(false);
+  });
 });
 
 describe('extensions', () => {

@@ -393,7 +393,12 @@ export async function verifyRollback(opts: VerifyRollbackOptions): Promise<Verif
   }
 }
 
-function checkAbort(signal?: AbortSignal): void {
+/**
+ * Lets pending events run (PGlite works on the caller's thread, so an editor's Cancel could not
+ * arrive otherwise), then stops if the run was cancelled.
+ */
+async function checkAbort(signal?: AbortSignal): Promise<void> {
+  await new Promise<void>((resolve) => setImmediate(resolve));
   if (signal?.aborted) throw new Cancelled();
 }
 
@@ -409,7 +414,7 @@ async function replay(
 ): Promise<ScriptFailure | undefined> {
   const step = Math.max(1, Math.ceil((to - from) / 10));
   for (let i = from; i < to; i++) {
-    checkAbort(opts.signal);
+    await checkAbort(opts.signal);
     if ((i - from) % step === 0) progress(`Replaying migration ${i + 1} of ${to}: ${migrations[i].name}`);
     const m = migrations[i];
     try {
@@ -482,7 +487,7 @@ async function verifyEmbedded(
     if (!reusable) {
       await disposeEmbeddedVerifier();
       progress('Starting the embedded PostgreSQL');
-      checkAbort(opts.signal);
+      await checkAbort(opts.signal);
       session = { db: await startEmbedded(extensions), extensions, applied: [] };
     }
     if (session!.restoreFrom) {
@@ -500,7 +505,7 @@ async function verifyEmbedded(
     });
     const ms = () => Math.round(performance.now() - started);
     if (failed) return historyFailure(failed, 'in the embedded PostgreSQL', ms(), 'embedded');
-    checkAbort(opts.signal);
+    await checkAbort(opts.signal);
     s.snapshot ??= await snapshotSchema((q) => s.db.query(q));
     const before = s.snapshot;
     const target = migrations[index];
@@ -606,7 +611,7 @@ async function verifyOnServer(
     const exec = (sql: string) => client.query(sql);
     const failed = await replay(exec, migrations, 0, index, opts, progress);
     if (failed) return historyFailure(failed, 'on the shadow database server', ms(), 'server');
-    checkAbort(opts.signal);
+    await checkAbort(opts.signal);
     const before = await snapshotSchema(exec);
     const target = migrations[index];
     progress(`Applying ${target.name}`);
@@ -616,7 +621,7 @@ async function verifyOnServer(
       const f = await locateFailure(exec, target.sql, scriptFailure(e, target.sql, target.name, target.path));
       return historyFailure(f, 'on the shadow database server', ms(), 'server');
     }
-    checkAbort(opts.signal);
+    await checkAbort(opts.signal);
     progress(`Applying ${rollbackName}`);
     const base = { replayed: index, engine: 'server' as const, cached: false, key };
     try {
