@@ -9,8 +9,8 @@ import {
   type RollbackResult,
   SqlParseError,
 } from '../core/sql';
-import { type CliCommand, CliError, type CliIO, flag, has, type ParsedArgs, UsageError } from './args';
-import { resolveProject } from './target';
+import { type CliCommand, CliError, flag, has, UsageError } from './args';
+import { findMigration, migrationsDirOf } from './target';
 
 const USAGE =
   'prisma-rollback down <migration name|folder> [--project DIR] [--migrations DIR] [--stdout | --out FILE | --as-migration] [--force] [--strict] [--json]\n' +
@@ -18,26 +18,6 @@ const USAGE =
   '  --as-migration writes <UTC timestamp>_rollback_<name>/migration.sql instead (it becomes part of the history).\n' +
   '  Exit codes: 0 written; 1 written but incomplete (a step cannot be undone from SQL; with --strict: any warning);\n' +
   '  2 error (usage, unknown migration, parse error, existing down.sql).';
-
-async function migrationsDirOf(args: ParsedArgs, io: CliIO): Promise<string> {
-  const explicit = flag(args, 'migrations');
-  if (explicit) return path.resolve(io.cwd, explicit);
-  return (await resolveProject(args, io)).migrationsDir;
-}
-
-/** `20240101_init`, a unique part of a name (`init`), or a path to the migration's folder. */
-function findMigration(names: string[], wanted: string): number {
-  const base = path.basename(wanted.replace(/[\\/]+(migration\.sql)?$/, ''));
-  const exact = names.indexOf(base);
-  if (exact >= 0) return exact;
-  const partial = names.map((n, i) => [n, i] as const).filter(([n]) => n.includes(base));
-  if (partial.length === 1) return partial[0][1];
-  if (partial.length > 1)
-    throw new CliError(
-      `"${wanted}" matches several migrations: ${partial.map(([n]) => n).join(', ')}. Name one exactly.`,
-    );
-  throw new CliError(`No migration "${wanted}" in the migrations folder.`);
-}
 
 function utcStamp(d = new Date()): string {
   const p = (n: number) => String(n).padStart(2, '0');
@@ -85,7 +65,7 @@ export const downCommand: CliCommand = {
     if (!wanted) throw new UsageError('Name the migration to generate a rollback for.');
     const modes = ['stdout', 'out', 'as-migration'].filter((m) => has(args, m));
     if (modes.length > 1) throw new UsageError(`Use only one of --${modes.join(', --')}.`);
-    const dir = await migrationsDirOf(args, io);
+    const { dir } = await migrationsDirOf(args, io);
     const folder = await readMigrationsFolder(dir);
     if (!folder.exists)
       throw new CliError(`Migrations folder ${dir} does not exist. Pass --migrations DIR or --project DIR.`);

@@ -35,25 +35,31 @@ export function parseJsonc(text: string): unknown {
   return JSON.parse(out.replace(/,(\s*[}\]])/g, '$1'));
 }
 
-/** `prismaRollback.environments` from the nearest `.vscode/settings.json` at or above `dir`. */
-export async function environmentsFromSettings(dir: string): Promise<EnvironmentConfig[] | undefined> {
+/** A setting from the nearest `.vscode/settings.json` at or above `dir` that defines it. */
+export async function workspaceSetting(dir: string, key: string): Promise<unknown> {
   let current = path.resolve(dir);
   for (;;) {
     const file = path.join(current, '.vscode', 'settings.json');
     const text = await fs.readFile(file, 'utf8').catch(() => undefined);
     if (text !== undefined) {
+      let settings: Record<string, unknown>;
       try {
-        const settings = parseJsonc(text) as Record<string, unknown>;
-        const envs = settings['prismaRollback.environments'];
-        if (Array.isArray(envs)) return envs as EnvironmentConfig[];
+        settings = parseJsonc(text) as Record<string, unknown>;
       } catch (e) {
         throw new CliError(`Cannot read ${file}: ${(e as Error).message}`);
       }
+      if (key in settings) return settings[key];
     }
     const parent = path.dirname(current);
     if (parent === current) return undefined;
     current = parent;
   }
+}
+
+/** `prismaRollback.environments` from the nearest `.vscode/settings.json` at or above `dir`. */
+export async function environmentsFromSettings(dir: string): Promise<EnvironmentConfig[] | undefined> {
+  const envs = await workspaceSetting(dir, 'prismaRollback.environments');
+  return Array.isArray(envs) ? (envs as EnvironmentConfig[]) : undefined;
 }
 
 export interface CliTarget {
@@ -93,4 +99,35 @@ export function pickEnvironment(target: CliTarget, name: string | undefined): Re
     );
   }
   return env;
+}
+
+/**
+ * The migrations folder a command works on: `--migrations DIR`, else the project's. `root` is
+ * where settings are looked up; `project` is set when discovery ran.
+ */
+export async function migrationsDirOf(
+  args: ParsedArgs,
+  io: CliIO,
+): Promise<{ dir: string; root: string; project?: PrismaProject }> {
+  const explicit = flag(args, 'migrations');
+  if (explicit) {
+    const dir = path.resolve(io.cwd, explicit);
+    return { dir, root: flag(args, 'project') ? path.resolve(io.cwd, flag(args, 'project')!) : dir };
+  }
+  const target = await resolveProject(args, io);
+  return { dir: target.migrationsDir, root: target.project.root, project: target.project };
+}
+
+/** `20240101_init`, a unique part of a name (`init`), or a path to the migration's folder or files. */
+export function findMigration(names: string[], wanted: string): number {
+  const base = path.basename(wanted.replace(/[\\/]+((migration|down)\.sql)?$/, ''));
+  const exact = names.indexOf(base);
+  if (exact >= 0) return exact;
+  const partial = names.map((n, i) => [n, i] as const).filter(([n]) => n.includes(base));
+  if (partial.length === 1) return partial[0][1];
+  if (partial.length > 1)
+    throw new CliError(
+      `"${wanted}" matches several migrations: ${partial.map(([n]) => n).join(', ')}. Name one exactly.`,
+    );
+  throw new CliError(`No migration "${wanted}" in the migrations folder.`);
 }

@@ -14,7 +14,10 @@ import {
 } from '../core/verify/rollback-file';
 import { CliError, type CliCommand, type CliIO, flag, has, type ParsedArgs, UsageError } from './args';
 import { createPool, describeDbError, maskUrl } from '../core/db';
-import { parseJsonc, pickEnvironment, resolveProject } from './target';
+import { findMigration, migrationsDirOf, pickEnvironment, resolveProject, workspaceSetting } from './target';
+import { readEnvFile } from '../core/project';
+import type { PrismaProject } from '../core/project/types';
+import { resolveShadowDatabaseUrl } from '../core/status/present-rollback';
 
 /** Where the CLI reads the shadow server from (never from the command line: it holds a password). */
 export const SHADOW_URL_ENV = 'PRISMA_ROLLBACK_SHADOW_DATABASE_URL';
@@ -32,49 +35,28 @@ const USAGE =
   '  without a rollback counts as a failure (exit 1).\n' +
   '  Exit codes: 0 verified; 1 differences (or Prisma diff not empty); 2 could not verify / error.';
 
-/** `20240101_init`, a unique part of a name, or a path to the migration's folder. */
-function findMigration(names: string[], wanted: string): number {
-  const base = path.basename(wanted.replace(/[\\/]+((migration|down)\.sql)?$/, ''));
-  const exact = names.indexOf(base);
-  if (exact >= 0) return exact;
-  const partial = names.map((n, i) => [n, i] as const).filter(([n]) => n.includes(base));
-  if (partial.length === 1) return partial[0][1];
-  if (partial.length > 1)
-    throw new CliError(
-      `"${wanted}" matches several migrations: ${partial.map(([n]) => n).join(', ')}. Name one exactly.`,
-    );
-  throw new CliError(`No migration "${wanted}" in the migrations folder.`);
-}
-
-async function migrationsDirOf(args: ParsedArgs, io: CliIO): Promise<{ dir: string; root: string }> {
-  const explicit = flag(args, 'migrations');
-  if (explicit) {
-    const dir = path.resolve(io.cwd, explicit);
-    return { dir, root: flag(args, 'project') ? path.resolve(io.cwd, flag(args, 'project')!) : dir };
+/**
+ * The shadow server: $PRISMA_ROLLBACK_SHADOW_DATABASE_URL, else `prismaRollback.shadowDatabaseUrl`
+ * from the workspace settings — a URL, or (preferably) the name of a variable read from the
+ * environment and the project's .env files, exactly as the extension reads it.
+ */
+async function resolveShadowServer(
+  io: CliIO,
+  root: string,
+  project?: PrismaProject,
+): Promise<string | undefined> {
+  const fromEnv = io.env[SHADOW_URL_ENV]?.trim();
+  if (fromEnv) return fromEnv;
+  const setting = await workspaceSetting(root, 'prismaRollback.shadowDatabaseUrl');
+  if (typeof setting !== 'string' || !setting.trim()) return undefined;
+  const files: Record<string, string>[] = [];
+  for (const f of project?.envFiles ?? []) {
+    const values = await readEnvFile(f);
+    if (values) files.push(values);
   }
-  const target = await resolveProject(args, io);
-  return { dir: target.migrationsDir, root: target.project.root };
-}
-
-/** `prismaRollback.shadowDatabaseUrl` from the nearest .vscode/settings.json, if any. */
-async function shadowUrlFromSettings(dir: string): Promise<string | undefined> {
-  let current = path.resolve(dir);
-  for (;;) {
-    const text = await fs
-      .readFile(path.join(current, '.vscode', 'settings.json'), 'utf8')
-      .catch(() => undefined);
-    if (text !== undefined) {
-      try {
-        const v = (parseJsonc(text) as Record<string, unknown>)['prismaRollback.shadowDatabaseUrl'];
-        if (typeof v === 'string' && v.trim()) return v.trim();
-      } catch {
-        // unreadable settings are reported by the commands that need environments
-      }
-    }
-    const parent = path.dirname(current);
-    if (parent === current) return undefined;
-    current = parent;
-  }
+  const r = resolveShadowDatabaseUrl(setting, (name) => io.env[name] ?? files.find((v) => name in v)?.[name]);
+  if (r.problem) throw new CliError(r.problem);
+  return r.url;
 }
 
 interface Rollback {
@@ -121,7 +103,7 @@ export const verifyCommand: CliCommand = {
     const engine = flag(args, 'engine') ?? 'auto';
     if (!['auto', 'embedded', 'server'].includes(engine))
       throw new UsageError('--engine is auto, embedded or server.');
-    const { dir, root } = await migrationsDirOf(args, io);
+    const { dir, root, project } = await migrationsDirOf(args, io);
     const folder = await readMigrationsFolder(dir);
     if (!folder.exists)
       throw new CliError(`Migrations folder ${dir} does not exist. Pass --migrations DIR or --project DIR.`);
@@ -134,7 +116,7 @@ export const verifyCommand: CliCommand = {
     const target = folder.migrations[index];
     const rollback = await findRollback(args, io, folder.migrations, index);
     const migrations = folder.migrations.map((m) => ({ name: m.name, sql: m.sql ?? '', path: m.sqlPath }));
-    const shadowDatabaseUrl = io.env[SHADOW_URL_ENV]?.trim() || (await shadowUrlFromSettings(root));
+    const shadowDatabaseUrl = await resolveShadowServer(io, root, project);
     const json = has(args, 'json');
 
     let result: VerifyResult;
@@ -237,14 +219,14 @@ interface AllRow {
 /** `--all`: every migration's rollback, in order, on one replayed history. */
 async function verifyAll(args: ParsedArgs, io: CliIO): Promise<number> {
   if (args.positionals.length) throw new UsageError('--all verifies every migration: name none.');
-  const { dir, root } = await migrationsDirOf(args, io);
+  const { dir, root, project } = await migrationsDirOf(args, io);
   const folder = await readMigrationsFolder(dir);
   if (!folder.exists)
     throw new CliError(`Migrations folder ${dir} does not exist. Pass --migrations DIR or --project DIR.`);
   const unreadable = folder.migrations.find((m) => m.sql === undefined);
   if (unreadable) throw new CliError(`Cannot read ${unreadable.sqlPath}: ${unreadable.error}`);
   const migrations = folder.migrations.map((m) => ({ name: m.name, sql: m.sql ?? '', path: m.sqlPath }));
-  const shadowDatabaseUrl = io.env[SHADOW_URL_ENV]?.trim() || (await shadowUrlFromSettings(root));
+  const shadowDatabaseUrl = await resolveShadowServer(io, root, project);
   const json = has(args, 'json');
   const rel = (p: string) => path.relative(io.cwd, p) || p;
   let generated: ({ sql: string } | Error)[] | undefined;
