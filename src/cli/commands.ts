@@ -9,4 +9,14 @@ import { resetCommand } from './reset';
 import { downCommand } from './down';
 import { impactCommand, verifyCommand } from './verify';
 
-export const commands: CliCommand[] = [statusCommand, backupCommand, applyDownCommand, resolveCommand, deployCommand, resetCommand, downCommand, verifyCommand, impactCommand];
+export const commands: CliCommand[] = [
+  statusCommand,
+  backupCommand,
+  applyDownCommand,
+  resolveCommand,
+  deployCommand,
+  resetCommand,
+  downCommand,
+  verifyCommand,
+  impactCommand,
+];
