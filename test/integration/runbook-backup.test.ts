@@ -14,6 +14,7 @@ import { RunbookError } from '../../src/core/runbook/errors';
 import { pgEnvFromUrl } from '../../src/core/runbook/pg-env';
 import { deployMigrations } from '../../src/core/runbook/resolve';
 import { rollbackTables } from '../../src/core/runbook/tables';
+import { startEmbeddedPostgres } from '../../scripts/lib/postgres';
 import { tempMigrations } from '../support/engine';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';
 
@@ -151,6 +152,33 @@ describe('backup with the real pg_dump', () => {
     expect((e as RunbookError).message).toContain('postgresql-client-15');
     expect((e as RunbookError).message).toContain('prismaRollback.pgDumpPath');
     await expect(fs.stat(target)).rejects.toThrow();
+  });
+
+  it("refuses a real newer server (PostgreSQL 18) with the machine's pg_dump 15, naming what to install", async () => {
+    const { stdout: version } = await run('pg_dump', ['--version']);
+    const dumpMajor = Number(/(\d+)\./.exec(version)?.[1]);
+    expect(dumpMajor).toBeLessThan(18);
+    const server = await startEmbeddedPostgres('pg18', { newer: true });
+    try {
+      const [row] = await query<{ v: string }>(
+        server.adminUrl,
+        "SELECT current_setting('server_version') AS v",
+      );
+      expect(row.v).toMatch(/^18\./);
+      const target = path.join(out, 'never18.sql');
+      const e = await runBackup({ url: server.adminUrl, environment: 'staging', out: target }).then(
+        () => undefined,
+        (x: unknown) => x,
+      );
+      expect(e).toBeInstanceOf(RunbookError);
+      expect((e as RunbookError).code).toBe('pgDumpTooOld');
+      expect((e as RunbookError).message).toMatch(/cannot dump staging: its server runs PostgreSQL 18\.\d+/);
+      expect((e as RunbookError).message).toContain('postgresql-client-18');
+      expect((e as RunbookError).message).not.toContain(new URL(server.adminUrl).password);
+      await expect(fs.stat(target)).rejects.toThrow();
+    } finally {
+      await server.stop();
+    }
   });
 
   it('says how to install pg_dump when it is missing, and reports pg_dump failures without secrets', async () => {
