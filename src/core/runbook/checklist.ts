@@ -9,21 +9,9 @@
  * running it there also requires typing the environment's name.
  */
 
-export const STEP_IDS = [
-  'identify',
-  'review',
-  'script',
-  'verify',
-  'impact',
-  'backup',
-  'notify',
-  'staging',
-  'apply',
-  'markRolledBack',
-  'confirm',
-  'followUp',
-] as const;
-export type StepId = (typeof STEP_IDS)[number];
+import { STEP_IDS, type StepId } from './steps';
+
+export { STEP_IDS, type StepId };
 export type StepState = 'todo' | 'running' | 'done' | 'failed' | 'skipped';
 export type Runner = 'bundled' | 'prismaCli';
 

@@ -3,7 +3,8 @@
  * both sides (the webview bundle and the extension). Browser-safe: type imports only.
  * Every message that arrives is validated with the parse functions below before it is used.
  */
-import type { ChecklistKey, Override, Runner, StepId, StepRecord, StepState } from './checklist';
+import type { ChecklistKey, Override, Runner, StepRecord, StepState } from './checklist';
+import { STEP_IDS, type StepId } from './steps';
 
 export interface StepView {
   id: StepId;
@@ -86,20 +87,7 @@ export type WebviewMessage =
   | { type: 'setRunner'; runner: Runner }
   | { type: 'followUp'; action: FollowUpAction };
 
-const STEP_ID_LIST: readonly string[] = [
-  'identify',
-  'review',
-  'script',
-  'verify',
-  'impact',
-  'backup',
-  'notify',
-  'staging',
-  'apply',
-  'markRolledBack',
-  'confirm',
-  'followUp',
-];
+const STEP_ID_LIST: readonly string[] = STEP_IDS;
 const OPEN_TARGETS: readonly string[] = [
   'migration',
   'rollback',

@@ -1,0 +1,19 @@
+/**
+ * The checklist's steps, in order — shared by the model (checklist.ts) and the webview protocol
+ * (protocol.ts, also bundled into the browser), so it imports nothing.
+ */
+export const STEP_IDS = [
+  'identify',
+  'review',
+  'script',
+  'verify',
+  'impact',
+  'backup',
+  'notify',
+  'staging',
+  'apply',
+  'markRolledBack',
+  'confirm',
+  'followUp',
+] as const;
+export type StepId = (typeof STEP_IDS)[number];
