@@ -6,7 +6,10 @@
 import Module from 'node:module';
 
 function inert(): unknown {
-  const fn = () => inert();
+  // A function expression (not an arrow) so that `new vscode.ThemeIcon(…)` works on it.
+  const fn = function inertFn() {
+    return inert();
+  };
   return new Proxy(fn, {
     get: (_t, p) => {
       if (p === 'then') return undefined;

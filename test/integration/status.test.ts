@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { checksumMatches, prismaChecksum } from '../../src/core/migrations';
+import { createPool } from '../../src/core/db';
 import { computeStatus, isUpToDate } from '../../src/core/status';
 import type { EnvironmentStatus } from '../../src/core/status/types';
 import { deploy, markRolledBack, tempMigrations } from '../support/engine';
@@ -184,6 +185,56 @@ describe('status engine on a real PostgreSQL', () => {
     expect(m.local?.error).toMatch(/ENOENT/);
     expect(m.note).toMatch(/migration\.sql cannot be read/);
     await expect(deploy(db.url, mig.dir)).rejects.toBeTruthy();
+  });
+});
+
+describe('status engine with a reused pool', () => {
+  it("reuses Prisma's verdict only while the folder and the table are unchanged", async () => {
+    const db = await createTestDatabase('memo');
+    const mig = await tempMigrations();
+    await mig.add('20240101000000_init', INIT);
+    await mig.add('20240102000000_post', POST);
+    await deploy(db.url, mig.dir);
+    const pool = createPool(db.url);
+    const lines: string[] = [];
+    const status = () =>
+      computeStatus({
+        environment: 'local',
+        migrationsDir: mig.dir,
+        url: db.url,
+        pool,
+        log: (l) => lines.push(l),
+      });
+    const engineRan = () => lines.filter((l) => /diagnoseMigrationHistory local: [\d.]+ ms/.test(l)).length;
+    try {
+      expect((await status()).counts.applied).toBe(2);
+      expect(engineRan()).toBe(1);
+      expect((await status()).counts.applied).toBe(2);
+      expect(engineRan()).toBe(1);
+      expect(lines.some((l) => /unchanged, engine verdict reused/.test(l))).toBe(true);
+
+      // A change in the table: the engine runs again and its verdict changes.
+      await query(
+        db.url,
+        `UPDATE _prisma_migrations SET rolled_back_at = now() WHERE migration_name = '20240102000000_post'`,
+      );
+      let s = await status();
+      expect(engineRan()).toBe(2);
+      expect(stateOf(s, '20240102000000_post')).toBe('rolledBack');
+      expect(s.diagnosis).toEqual({ kind: 'databaseIsBehind', unapplied: ['20240102000000_post'] });
+
+      // A change in the folder (an edit): the engine runs again.
+      await query(db.url, `UPDATE _prisma_migrations SET rolled_back_at = NULL`);
+      await mig.add('20240101000000_init', `${INIT}-- edited\n`);
+      s = await status();
+      expect(engineRan()).toBe(3);
+      expect(s.engine?.editedMigrationNames).toEqual(['20240101000000_init']);
+      expect(stateOf(s, '20240101000000_init')).toBe('edited');
+    } finally {
+      await pool.end();
+      await mig.cleanup();
+      await db.drop();
+    }
   });
 });
 

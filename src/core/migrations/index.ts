@@ -48,7 +48,9 @@ function unpaddedChecksum(content: string): string {
  * decides it (prisma-engines `checksum.rs`): the file as is, with LF turned into CRLF or
  * CRLF into LF, in the padded or the old unpadded hex form.
  */
-export function checksumMatches(stored: string, content: string): boolean {
+export function checksumMatches(stored: string, content: string, contentChecksum?: string): boolean {
+  // The common case first: the file is byte-for-byte what was applied (its checksum is often known).
+  if ((contentChecksum ?? prismaChecksum(content)) === stored) return true;
   const variants = new Set([content, content.replace(/\r\n/g, '\n'), content.replace(/\r?\n/g, '\r\n')]);
   for (const v of variants) {
     if (prismaChecksum(v) === stored || unpaddedChecksum(v) === stored) return true;
@@ -72,6 +74,17 @@ interface CachedFile {
 }
 /** Contents and checksums by path, reused while a file's mtime, ctime and size are unchanged. */
 const fileCache = new Map<string, CachedFile>();
+
+/** The cached text and checksum of `migration.sql` while the file is unchanged, else undefined. */
+function cachedSql(sqlPath: string): { value: string; checksum: string } | undefined {
+  const hit = fileCache.get(sqlPath);
+  if (!hit) return undefined;
+  const st = fsSync.statSync(sqlPath, { throwIfNoEntry: false });
+  if (st && hit.mtimeMs === st.mtimeMs && hit.ctimeMs === st.ctimeMs && hit.size === st.size) {
+    return { value: hit.sql, checksum: hit.checksum };
+  }
+  return undefined;
+}
 
 /**
  * Reads `migration.sql`, reusing the cached text and checksum while the file is unchanged
@@ -114,23 +127,29 @@ export async function readMigrationsFolder(dir: string): Promise<MigrationsFolde
       throw e;
     exists = false;
   }
-  const migrations = await Promise.all(
-    entries
-      .filter((d) => d.isDirectory())
-      .map(async (d): Promise<LocalMigration> => {
-        const mdir = path.join(dir, d.name);
-        const sqlPath = path.join(mdir, 'migration.sql');
-        const downSqlPath = path.join(mdir, 'down.sql');
-        const sql = await readSql(sqlPath);
-        const m: LocalMigration = { name: d.name, dir: mdir, sqlPath };
-        if ('value' in sql) {
-          m.sql = sql.value;
-          m.checksum = sql.checksum;
-        } else m.error = sql.error;
-        if (fsSync.statSync(downSqlPath, { throwIfNoEntry: false })?.isFile()) m.downSqlPath = downSqlPath;
-        return m;
-      }),
-  );
+  // One pass with synchronous stats: on a warm refresh nothing is read, only stat'ed (a
+  // thousand folders cost a few milliseconds; a promise per folder cost more than the I/O).
+  const migrations: LocalMigration[] = [];
+  const changed: Promise<void>[] = [];
+  for (const d of entries) {
+    if (!d.isDirectory()) continue;
+    const mdir = path.join(dir, d.name);
+    const sqlPath = path.join(mdir, 'migration.sql');
+    const downSqlPath = path.join(mdir, 'down.sql');
+    const m: LocalMigration = { name: d.name, dir: mdir, sqlPath };
+    const apply = (sql: { value: string; checksum: string } | { error: string }) => {
+      if ('value' in sql) {
+        m.sql = sql.value;
+        m.checksum = sql.checksum;
+      } else m.error = sql.error;
+    };
+    const cached = cachedSql(sqlPath);
+    if (cached) apply(cached);
+    else changed.push(readSql(sqlPath).then(apply));
+    if (fsSync.statSync(downSqlPath, { throwIfNoEntry: false })?.isFile()) m.downSqlPath = downSqlPath;
+    migrations.push(m);
+  }
+  await Promise.all(changed);
   migrations.sort((a, b) => a.name.localeCompare(b.name));
   return {
     dir,

@@ -4,6 +4,7 @@
  * `prisma migrate status` asks) and the rows of `_prisma_migrations`, into one state per
  * migration. Where the engine and the table disagree, the engine wins and the item says so.
  */
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { createPool, describeDbError, hostLabel, prismaSchema, readOnly } from '../db';
 import { quoteIdent } from '../sql/names';
@@ -48,6 +49,22 @@ export interface StatusRequest {
 }
 
 const engines = new WeakMap<pg.Pool, Promise<SchemaEngine>>();
+/** The last diagnosis per pool and the inputs it was made from. */
+const diagnoses = new WeakMap<pg.Pool, { key: string; out: DiagnoseMigrationHistoryOutput }>();
+
+/** Everything diagnoseMigrationHistory reads: the folder (names, checksums, lock file) and the table. */
+export function diagnosisKey(folder: MigrationsFolder, rows: MigrationRow[] | null, schema: string): string {
+  const h = createHash('sha256');
+  h.update(`${schema}\0${folder.lockfile.content ?? ''}\0`);
+  for (const m of folder.migrations) h.update(`${m.name}\0${m.checksum ?? `!${m.error}`}\0`);
+  h.update(rows ? `rows:${rows.length}\0` : 'no table\0');
+  for (const r of rows ?? []) {
+    h.update(
+      `${r.id}\0${r.migrationName}\0${r.checksum}\0${r.startedAt?.getTime()}\0${r.finishedAt?.getTime()}\0${r.rolledBackAt?.getTime()}\0${r.appliedStepsCount}\0`,
+    );
+  }
+  return h.digest('hex');
+}
 
 /** One engine per pool, created on first use (the WASM module is loaded then, not before). */
 export function engineForPool(
@@ -112,7 +129,8 @@ export function stateFromRows(rows: MigrationRow[], local: LocalMigration | unde
   if (applied.length > 0) {
     if (!local) return 'missingLocally';
     const first = rows[0];
-    if (local.sql !== undefined && !checksumMatches(first.checksum, local.sql)) return 'edited';
+    if (local.sql !== undefined && !checksumMatches(first.checksum, local.sql, local.checksum))
+      return 'edited';
     return 'applied';
   }
   if (live.length > 0) return 'failed';
@@ -179,7 +197,7 @@ export function combine(
       status.note = `migration.sql cannot be read (${local.error}): Prisma lists this folder as a migration, and \`migrate deploy\` will fail on it.`;
     }
     if (mrows.length > 0 && local?.sql !== undefined)
-      status.checksumMatches = checksumMatches(mrows[0].checksum, local.sql);
+      status.checksumMatches = checksumMatches(mrows[0].checksum, local.sql, local.checksum);
     if (!engine) return status;
 
     // The engine's verdict, in order of precedence.
@@ -231,29 +249,47 @@ export async function computeStatus(req: StatusRequest): Promise<EnvironmentStat
   const schema = prismaSchema(req.url);
   const pool = req.pool ?? createPool(req.url);
   try {
-    // The table and the engine's diagnosis are read concurrently (the pool has several connections).
+    // Prisma's diagnosis (without a shadow database) is a function of the migrations folder and the
+    // rows of _prisma_migrations alone: when both are unchanged since the last diagnosis on this
+    // pool, the engine's verdict is reused. Otherwise table and engine are read concurrently.
+    const previous = diagnoses.get(pool);
     const rowsP = readMigrationRows(pool, schema).then(
       (rows) => ({ rows }),
       (error: unknown) => ({ error }),
     );
-    const engineP = (async () => {
-      const engine = await engineForPool(pool, schema, log);
-      const t = performance.now();
-      const out = await engine.diagnoseMigrationHistory({
-        migrationsList: toMigrationList(folder),
-        optInToShadowDatabase: false,
-        filters: NO_FILTERS,
-      });
-      log(`diagnoseMigrationHistory ${req.environment}: ${(performance.now() - t).toFixed(1)} ms`);
-      return out;
-    })().then(
-      (out) => ({ out }),
-      (error: unknown) => ({ error }),
-    );
-    const [rowsR, engineR] = await Promise.all([rowsP, engineP]);
+    const runEngine = () =>
+      (async () => {
+        const engine = await engineForPool(pool, schema, log);
+        const t = performance.now();
+        const out = await engine.diagnoseMigrationHistory({
+          migrationsList: toMigrationList(folder),
+          optInToShadowDatabase: false,
+          filters: NO_FILTERS,
+        });
+        log(`diagnoseMigrationHistory ${req.environment}: ${(performance.now() - t).toFixed(1)} ms`);
+        return out;
+      })().then(
+        (out) => ({ out }),
+        (error: unknown) => ({ error }),
+      );
+    let engineP = previous ? undefined : runEngine();
+    const rowsR = await rowsP;
     if ('error' in rowsR) {
       return finish({ kind: 'unreachable', reason: describeDbError(rowsR.error, req.url) }, localOnly());
     }
+    let engineR: { out: DiagnoseMigrationHistoryOutput } | { error: unknown };
+    const key = diagnosisKey(folder, rowsR.rows, schema);
+    if (previous && key === previous.key) {
+      engineR = { out: previous.out };
+      log(
+        `diagnoseMigrationHistory ${req.environment}: folder and _prisma_migrations unchanged, engine verdict reused`,
+      );
+    } else {
+      engineP ??= runEngine();
+      engineR = await engineP;
+    }
+    if ('out' in engineR) diagnoses.set(pool, { key, out: engineR.out });
+    else diagnoses.delete(pool);
     const rows = rowsR.rows;
     if ('error' in engineR) {
       const migrations = combine(folder, rows, undefined);
