@@ -4,6 +4,7 @@
  * Arguments that come from tree items are validated before use.
  */
 import * as vscode from 'vscode';
+import { coreLoadMs, loadCore } from './core';
 import { isPostgresUrl, maskUrl } from '../core/db';
 import { redactSecrets } from './redact';
 import { type EnvironmentEntry, type MigrationsRepository, type ProjectEntry, secretKey } from './repository';
@@ -71,7 +72,12 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
 async function refresh(ctx: CommandContext): Promise<void> {
   await vscode.window.withProgress(
     { location: { viewId: 'prismaRollback.migrations' }, title: 'Refreshing migrations' },
-    () => ctx.repo.refresh('refresh command'),
+    async () => {
+      // An explicit refresh evaluates prisma.config.* again: the cache cannot see edits to the
+      // modules a config imports.
+      if (coreLoadMs() > 0) (await loadCore()).clearConfigCache();
+      await ctx.repo.refresh('refresh command');
+    },
   );
 }
 

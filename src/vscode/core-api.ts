@@ -5,7 +5,7 @@
  */
 export { PoolRegistry } from '../core/db';
 export { readMigrationsFolder } from '../core/migrations';
-export { discoverProjects, resolveEnvironments } from '../core/project';
+export { clearConfigCache, discoverProjects, resolveEnvironments } from '../core/project';
 export {
   dependentsOf,
   ensureRollbackScript,
