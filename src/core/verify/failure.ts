@@ -64,9 +64,11 @@ export async function locateFailure(
   const quoted = /"([^"]+)"/.exec(failure.message)?.[1];
   const lines = new LineIndex(sql);
   const at = (offset: number) => ({ ...failure, ...lines.position(offset) });
+  // Comments blanked out (same offsets), so a position never lands in a `-- undoes: …` comment.
+  const code = blankComments(sql);
   const mention = (from: number, to: number): number | undefined => {
     if (!quoted) return undefined;
-    const text = sql.slice(from, to);
+    const text = code.slice(from, to);
     let i = text.indexOf(`"${quoted}"`);
     if (i < 0) {
       const m = new RegExp(`\\b${quoted.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`, 'i').exec(text);
@@ -102,12 +104,49 @@ export async function locateFailure(
     }
     if (failedAt !== undefined) {
       const st = statements[failedAt];
-      const textStart = Math.max(st.start, sql.indexOf(st.text, st.start));
+      const lead = /\S/.exec(code.slice(st.start, st.end));
+      const textStart = lead ? st.start + lead.index : st.start;
       return at(mention(textStart, st.end) ?? textStart);
     }
   }
   const i = mention(0, sql.length);
   return i === undefined ? failure : at(i);
+}
+
+/**
+ * The script with `-- …` and `/* … *\/` comments replaced by spaces (line breaks kept), leaving
+ * string literals, quoted identifiers and dollar-quoted bodies alone: offsets stay valid.
+ */
+export function blankComments(sql: string): string {
+  const out = sql.split('');
+  let i = 0;
+  const blank = (from: number, to: number) => {
+    for (let k = from; k < to; k++) if (out[k] !== '\n' && out[k] !== '\r') out[k] = ' ';
+  };
+  while (i < sql.length) {
+    const ch = sql[i];
+    if (ch === "'" || ch === '"') {
+      const end = sql.indexOf(ch, i + 1);
+      i = end < 0 ? sql.length : end + 1;
+    } else if (ch === '$') {
+      const tag = /^\$[A-Za-z_]*\$/.exec(sql.slice(i));
+      if (tag) {
+        const end = sql.indexOf(tag[0], i + tag[0].length);
+        i = end < 0 ? sql.length : end + tag[0].length;
+      } else i++;
+    } else if (ch === '-' && sql[i + 1] === '-') {
+      const nl = sql.indexOf('\n', i);
+      const end = nl < 0 ? sql.length : nl;
+      blank(i, end);
+      i = end;
+    } else if (ch === '/' && sql[i + 1] === '*') {
+      const close = sql.indexOf('*/', i + 2);
+      const end = close < 0 ? sql.length : close + 2;
+      blank(i, end);
+      i = end;
+    } else i++;
+  }
+  return out.join('');
 }
 
 /** `20240101_init/migration.sql:12:5: relation "User" does not exist (42P01)` */
