@@ -95,10 +95,12 @@ describe('journey 1: status', () => {
       .poll(
         async () => {
           const groups = groupRows(await treeRows(page, VIEW));
-          return ['local', 'production'].map(
-            (e) =>
-              groups.get(e)?.children.filter((r) => /\d{4}-\d\d-\d\d · /.test(r.description)).length ?? 0,
-          );
+          return ['local', 'production'].map((e) => {
+            const g = groups.get(e);
+            // Both the environment's summary and its migrations must have been rendered from a status.
+            if (!g || /loading/.test(g.row.description)) return -1;
+            return g.children.filter((r) => /\d{4}-\d\d-\d\d · /.test(r.description)).length;
+          });
         },
         { timeout: 60_000, interval: 500 },
       )
