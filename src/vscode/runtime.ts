@@ -1,11 +1,12 @@
 /**
  * The Node.js the extension host must run: Prisma 7 declares `^20.19 || ^22.12 || >=24`.
- * VS Code 1.101 (Electron 35, Node 22.15) is the oldest editor `engines.vscode` accepts.
+ * VS Code 1.100 (Electron 34.5, Node 20.19.0) is the first release whose Node satisfies that, so it is
+ * the oldest editor `engines.vscode` accepts; the check below still guards against a different build.
  * No 'vscode' import: unit-tested in plain Node.
  */
 
 export const REQUIRED_NODE = '^20.19 || ^22.12 || >=24';
-export const MIN_VSCODE = '1.101';
+export const MIN_VSCODE = '1.100';
 
 /** Whether a Node version (`22.15.1`, `v20.18.3`) satisfies `^20.19 || ^22.12 || >=24`. */
 export function nodeSatisfies(version: string): boolean {

@@ -4,7 +4,7 @@ import { nodeSatisfies, runtimeProblem } from '../../src/vscode/runtime';
 
 describe('Node version required by Prisma 7 (^20.19 || ^22.12 || >=24)', () => {
   it.each([
-    ['20.19.0', true],
+    ['20.19.0', true], // VS Code 1.100 (Electron 34.5)
     ['v20.20.2', true],
     ['20.18.3', false], // VS Code 1.99 (Electron 34.3)
     ['22.11.0', false],
@@ -18,9 +18,10 @@ describe('Node version required by Prisma 7 (^20.19 || ^22.12 || >=24)', () => {
   });
 
   it('explains what to do on an old editor', () => {
+    expect(runtimeProblem('20.19.0', '1.100.0')).toBeUndefined();
     expect(runtimeProblem('22.15.1', '1.101.0')).toBeUndefined();
     const msg = runtimeProblem('20.18.1', '1.96.4');
-    expect(msg).toContain('VS Code 1.101 or newer');
+    expect(msg).toContain('VS Code 1.100 or newer');
     expect(msg).toContain('Node.js 20.18.1');
   });
 });
