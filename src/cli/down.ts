@@ -5,17 +5,21 @@ import { readMigrationsFolder } from '../core/migrations';
 import {
   DOWN_SQL_CONFLICT_REASONS,
   downSqlConflict,
-  generateRollback,
+  GENERATOR_STRATEGIES,
+  generateRollbackWith,
+  isGeneratorStrategy,
   type RollbackResult,
   SqlParseError,
 } from '../core/sql';
 import { type CliCommand, CliError, flag, has, UsageError } from './args';
-import { findMigration, migrationsDirOf } from './target';
+import { findMigration, migrationsDirOf, workspaceSetting } from './target';
 
 const USAGE =
-  'prisma-rollback down <migration name|folder> [--project DIR] [--migrations DIR] [--stdout | --out FILE | --as-migration] [--force] [--strict] [--json]\n' +
+  'prisma-rollback down <migration name|folder> [--project DIR] [--migrations DIR] [--stdout | --out FILE | --as-migration] [--strategy statements|prismaDiff] [--force] [--strict] [--json]\n' +
   '  Writes down.sql next to the migration.sql (never over an existing down.sql without --force).\n' +
   '  --as-migration writes <UTC timestamp>_rollback_<name>/migration.sql instead (it becomes part of the history).\n' +
+  '  --strategy (default: the prismaRollback.generator setting, else statements): statements inverts each statement\n' +
+  "  from the parse tree; prismaDiff asks Prisma's migrate diff (migrations 1..N → 1..N-1), which does not see custom SQL.\n" +
   '  Exit codes: 0 written; 1 written but incomplete (a step cannot be undone from SQL; with --strict: any warning);\n' +
   '  2 error (usage, unknown migration, parse error, existing down.sql).';
 
@@ -65,7 +69,7 @@ export const downCommand: CliCommand = {
     if (!wanted) throw new UsageError('Name the migration to generate a rollback for.');
     const modes = ['stdout', 'out', 'as-migration'].filter((m) => has(args, m));
     if (modes.length > 1) throw new UsageError(`Use only one of --${modes.join(', --')}.`);
-    const { dir } = await migrationsDirOf(args, io);
+    const { dir, root } = await migrationsDirOf(args, io);
     const folder = await readMigrationsFolder(dir);
     if (!folder.exists)
       throw new CliError(`Migrations folder ${dir} does not exist. Pass --migrations DIR or --project DIR.`);
@@ -75,9 +79,15 @@ export const downCommand: CliCommand = {
     if (target.sql === undefined) throw new CliError(`Cannot read ${target.sqlPath}: ${target.error}`);
     const history = folder.migrations.slice(0, index + 1).map((m) => ({ name: m.name, sql: m.sql ?? '' }));
 
+    const strategy =
+      flag(args, 'strategy') ?? (await workspaceSetting(root, 'prismaRollback.generator')) ?? 'statements';
+    if (!isGeneratorStrategy(strategy))
+      throw new UsageError(
+        `--strategy must be one of ${GENERATOR_STRATEGIES.join(', ')} (got ${String(strategy)}).`,
+      );
     let result: RollbackResult;
     try {
-      result = await generateRollback(history, index);
+      result = await generateRollbackWith(strategy, history, index);
     } catch (e) {
       if (e instanceof SqlParseError)
         throw new CliError(`${path.join(target.dir, 'migration.sql')}:${e.line}:${e.column}: ${e.reason}`);

@@ -12,7 +12,14 @@ export {
   impactOnTarget,
   verifyRollbackScript,
 } from '../core/runbook/services';
-export { downSqlConflict, generateRollback, isDownSqlStale, SqlParseError } from '../core/sql';
+export {
+  downSqlConflict,
+  generateRollback,
+  generateRollbackWith,
+  isDownSqlStale,
+  isGeneratorStrategy,
+  SqlParseError,
+} from '../core/sql';
 export { computeStatus } from '../core/status';
 export {
   dependentMigrations,

@@ -39,6 +39,12 @@ import { readSettings } from './settings';
 import { isMigrationNode } from './tree';
 import { VerificationStore } from './verification';
 
+/** The `prismaRollback.generator` setting for a file (an unknown value falls back to `statements`). */
+function generatorStrategy(uri: vscode.Uri, core: { isGeneratorStrategy(v: unknown): boolean }) {
+  const v = vscode.workspace.getConfiguration('prismaRollback', uri).get<string>('generator', 'statements');
+  return (core.isGeneratorStrategy(v) ? v : 'statements') as 'statements' | 'prismaDiff';
+}
+
 /** A migration's down.sql as read from disk: its flagged steps and whether migration.sql changed since. */
 export interface RollbackFileInfo {
   warnings: number;
@@ -379,7 +385,7 @@ export class RollbackEditor implements vscode.Disposable, vscode.CodeLensProvide
     try {
       result = await withDelayedProgress(
         `Generating the rollback of ${t.name} (replaying ${index} earlier migrations)…`,
-        core.generateRollback(source, index),
+        core.generateRollbackWith(generatorStrategy(sqlUri, core), source, index),
       );
     } catch (e) {
       if (e instanceof core.SqlParseError) {

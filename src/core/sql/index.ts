@@ -48,3 +48,9 @@ export {
   type RollbackStep,
   type RollbackSummary,
 } from './rollback';
+export {
+  GENERATOR_STRATEGIES,
+  type GeneratorStrategy,
+  generateRollbackWith,
+  isGeneratorStrategy,
+} from './strategy';

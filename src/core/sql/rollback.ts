@@ -309,6 +309,49 @@ function render(
   };
 }
 
+/**
+ * A down.sql around the script of Prisma's differ (the `prismaDiff` strategy), with the same
+ * header as the statement generator's (source checksum, generator, content hash), so staleness and
+ * hand-edit detection work the same.
+ */
+export function renderPrismaDiffRollback(migration: MigrationSource, script: string): RollbackResult {
+  const checksum = prismaChecksum(migration.sql);
+  const body = script
+    .split(/\r?\n/)
+    .filter((l) => !/^--\s*This is an empty migration\.?\s*$/.test(l.trim()))
+    .join('\n')
+    .trim();
+  const statements = body.split('\n').filter((l) => /;\s*$/.test(l) && !l.trim().startsWith('--')).length;
+  const note =
+    "Prisma's migrate diff sees the schema Prisma models (tables, columns, indexes, foreign keys, enums), not custom SQL: functions, triggers, views and data changes are not undone.";
+  const lines = [
+    `-- Rollback of migration ${migration.name}`,
+    `-- Generated from migration.sql sha256 ${checksum}`,
+    `-- Generator: prisma-rollback ${GENERATOR_VERSION} (prismaDiff)`,
+    `-- Summary: ${statements} statements from Prisma's migrate diff (migrations up to ${migration.name} → the ones before it)`,
+    `-- Note: ${note}`,
+    '-- Review the script before running it: Prisma generates it from the two schemas, not from the migration.',
+    '',
+    'BEGIN;',
+    '',
+    body || `-- Prisma's migrate diff found no difference: ${migration.name} changes nothing Prisma models.`,
+    '',
+    'COMMIT;',
+  ];
+  const sql = signDownSql(`${lines.join('\n')}\n`);
+  return {
+    migration: migration.name,
+    checksum,
+    sql,
+    steps: [],
+    warnings: [],
+    irreversible: [],
+    summary: { statements, inverted: statements, noop: 0, flagged: 0, irreversible: 0, byKind: {} },
+    transactional: true,
+    historyProblems: [note],
+  };
+}
+
 /** Reads the header of a down.sql: the migration.sql checksum it was generated from. */
 export function downSqlSourceChecksum(downSql: string): string | undefined {
   return /^-- Generated from migration\.sql sha256 ([0-9a-f]{64})\s*$/m.exec(downSql)?.[1];

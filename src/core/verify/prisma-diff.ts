@@ -136,19 +136,19 @@ function migrationList(migrations: VerifyMigration[]): MigrationList {
 }
 
 /**
- * Prisma's diff between migrations 1..N-1 and 1..N + rollback. Throws when the engine fails
- * (a migration that does not apply, an extension PGlite lacks), with the engine's message.
+ * `prisma migrate diff --from-migrations <from> --to-migrations <to> --script`, with PGlite as the
+ * shadow database: the SQL that takes the schema of `from` to the schema of `to`. Throws when
+ * Prisma's engine cannot replay either side (a migration that does not apply, an extension PGlite
+ * lacks), with the engine's message.
  */
-export async function prismaDiffRollback(opts: {
-  migrations: VerifyMigration[];
-  index: number;
-  rollbackSql: string;
-}): Promise<PrismaDiffResult> {
+export async function prismaMigrationsDiff(
+  from: VerifyMigration[],
+  to: VerifyMigration[],
+): Promise<PrismaDiffResult> {
   const started = performance.now();
-  const before = opts.migrations.slice(0, opts.index);
-  const target = opts.migrations[opts.index];
-  const after = [...before, target, { name: `${target.name}_zz_rollback`, sql: opts.rollbackSql }];
-  const extensions = (await extensionsCreatedBy(after.map((m) => m.sql))).filter(embeddedExtensionAvailable);
+  const extensions = (await extensionsCreatedBy([...from, ...to].map((m) => m.sql))).filter(
+    embeddedExtensionAvailable,
+  );
   const registry = globalThis as { PRISMA_WASM_PANIC_REGISTRY?: { set_message(m: string): void } };
   let panic: string | undefined;
   registry.PRISMA_WASM_PANIC_REGISTRY ??= {
@@ -160,8 +160,8 @@ export async function prismaDiffRollback(opts: {
   const engine = await openSchemaEngine(pgliteFactory(extensions, opened));
   try {
     const r = await engine.diff({
-      from: { tag: 'migrations', ...migrationList(after) },
-      to: { tag: 'migrations', ...migrationList(before) },
+      from: { tag: 'migrations', ...migrationList(from) },
+      to: { tag: 'migrations', ...migrationList(to) },
       script: true,
       exitCode: true,
       filters: NO_FILTERS,
@@ -182,4 +182,30 @@ export async function prismaDiffRollback(opts: {
     engine.free();
     await Promise.all(opened.map((c) => c()));
   }
+}
+
+/**
+ * The second oracle for a rollback: the diff from migrations 1..N followed by the rollback to
+ * migrations 1..N-1 must be empty.
+ */
+export async function prismaDiffRollback(opts: {
+  migrations: VerifyMigration[];
+  index: number;
+  rollbackSql: string;
+}): Promise<PrismaDiffResult> {
+  const before = opts.migrations.slice(0, opts.index);
+  const target = opts.migrations[opts.index];
+  const after = [...before, target, { name: `${target.name}_zz_rollback`, sql: opts.rollbackSql }];
+  return prismaMigrationsDiff(after, before);
+}
+
+/**
+ * The `prismaDiff` generator strategy: Prisma's own differ from migrations 1..N to 1..N-1. It sees
+ * the schema Prisma models, not custom SQL (functions, triggers, views, data).
+ */
+export async function prismaDiffDownScript(
+  migrations: VerifyMigration[],
+  index: number,
+): Promise<PrismaDiffResult> {
+  return prismaMigrationsDiff(migrations.slice(0, index + 1), migrations.slice(0, index));
 }

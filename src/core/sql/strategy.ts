@@ -1,0 +1,28 @@
+/**
+ * The generator strategies (setting `prismaRollback.generator`, CLI `down --strategy`):
+ * `statements` (default) inverts the migration statement by statement from the parse tree and the
+ * schema model; `prismaDiff` asks Prisma's own differ (migrations 1..N → 1..N-1, PGlite as the
+ * shadow database), which sees schema state but not custom SQL.
+ */
+import type { MigrationSource, RollbackResult } from './rollback';
+import { generateRollback, renderPrismaDiffRollback } from './rollback';
+
+export const GENERATOR_STRATEGIES = ['statements', 'prismaDiff'] as const;
+export type GeneratorStrategy = (typeof GENERATOR_STRATEGIES)[number];
+
+export function isGeneratorStrategy(v: unknown): v is GeneratorStrategy {
+  return typeof v === 'string' && (GENERATOR_STRATEGIES as readonly string[]).includes(v);
+}
+
+/** The rollback of `history[index]` with the chosen strategy. */
+export async function generateRollbackWith(
+  strategy: GeneratorStrategy,
+  history: MigrationSource[],
+  index: number,
+): Promise<RollbackResult> {
+  if (strategy === 'statements') return generateRollback(history, index);
+  // Heavy (Prisma's engine + PGlite): loaded only for this strategy.
+  const { prismaDiffDownScript } = await import('../verify/prisma-diff');
+  const diff = await prismaDiffDownScript(history, index);
+  return renderPrismaDiffRollback(history[index], diff.script);
+}
