@@ -10,7 +10,6 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { freePort, startEmbeddedPostgres } from '../lib/postgres';
 import {
   createDatabase,
   createSampleWorkspace,
@@ -18,6 +17,7 @@ import {
   prepareSampleDatabases,
   type SampleWorkspace,
 } from '../demo/sample';
+import { freePort, startEmbeddedPostgres } from '../lib/postgres';
 
 /** The repository root: the nearest folder above this file (or its bundle) whose package.json is this extension's. */
 function findRepo(): string {

@@ -5,19 +5,19 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { createPool, describeDbError, maskUrl } from '../core/db';
 import { type LocalMigration, readMigrationsFolder } from '../core/migrations';
+import { readEnvFile } from '../core/project';
+import type { PrismaProject } from '../core/project/types';
+import { resolveShadowDatabaseUrl } from '../core/status/present-rollback';
 import { describeFailure, disposeEmbeddedVerifier, type VerifyResult, verifyRollback } from '../core/verify';
 import {
   findRollbackScript,
   isRollbackMigration,
   rollbackMigrationSuffix,
 } from '../core/verify/rollback-file';
-import { CliError, type CliCommand, type CliIO, flag, has, type ParsedArgs, UsageError } from './args';
-import { createPool, describeDbError, maskUrl } from '../core/db';
+import { type CliCommand, CliError, type CliIO, flag, has, type ParsedArgs, UsageError } from './args';
 import { findMigration, migrationsDirOf, pickEnvironment, resolveProject, workspaceSetting } from './target';
-import { readEnvFile } from '../core/project';
-import type { PrismaProject } from '../core/project/types';
-import { resolveShadowDatabaseUrl } from '../core/status/present-rollback';
 
 /** Where the CLI reads the shadow server from (never from the command line: it holds a password). */
 export const SHADOW_URL_ENV = 'PRISMA_ROLLBACK_SHADOW_DATABASE_URL';

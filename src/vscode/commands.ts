@@ -4,8 +4,8 @@
  * Arguments that come from tree items are validated before use.
  */
 import * as vscode from 'vscode';
-import { coreLoadMs, loadCore } from './core';
 import { isPostgresUrl, maskUrl } from '../core/db';
+import { coreLoadMs, loadCore } from './core';
 import { redactSecrets } from './redact';
 import { type EnvironmentEntry, type MigrationsRepository, type ProjectEntry, secretKey } from './repository';
 import { type RollbackEditor, RollbackUserError } from './rollback';

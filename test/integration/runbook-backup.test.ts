@@ -9,12 +9,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedPostgres } from '../../scripts/lib/postgres';
 import { runBackup } from '../../src/core/runbook/backup';
 import { RunbookError } from '../../src/core/runbook/errors';
 import { pgEnvFromUrl } from '../../src/core/runbook/pg-env';
 import { deployMigrations } from '../../src/core/runbook/resolve';
 import { rollbackTables } from '../../src/core/runbook/tables';
-import { startEmbeddedPostgres } from '../../scripts/lib/postgres';
 import { tempMigrations } from '../support/engine';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';
 

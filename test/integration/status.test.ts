@@ -6,8 +6,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { checksumMatches, prismaChecksum } from '../../src/core/migrations';
 import { createPool } from '../../src/core/db';
+import { checksumMatches, prismaChecksum } from '../../src/core/migrations';
 import { computeStatus, isUpToDate } from '../../src/core/status';
 import type { EnvironmentStatus } from '../../src/core/status/types';
 import { deploy, markRolledBack, tempMigrations } from '../support/engine';

@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { initSqlParser } from '../../src/core/sql/parser';
 import {
   clearVerifyCache,
   disposeEmbeddedVerifier,
@@ -15,7 +16,6 @@ import {
   type VerifyResult,
   verifyRollback,
 } from '../../src/core/verify';
-import { initSqlParser } from '../../src/core/sql/parser';
 import { adminUrl, query } from '../support/pg';
 
 const history: VerifyMigration[] = [

@@ -25,9 +25,15 @@ let runtimeLoadMs = 0;
 
 /** Where the engine's .wasm lives: beside the bundle in the packaged extension, else in node_modules. */
 function wasmPath(): string {
-  const candidates = [path.join(__dirname, 'schema_engine_bg.wasm'), path.join(__dirname, '..', 'schema_engine_bg.wasm')];
+  const candidates = [
+    path.join(__dirname, 'schema_engine_bg.wasm'),
+    path.join(__dirname, '..', 'schema_engine_bg.wasm'),
+  ];
   for (const c of candidates) if (fs.existsSync(c)) return c;
-  return path.join(path.dirname(require.resolve('@prisma/schema-engine-wasm/schema_engine_bg')), 'schema_engine_bg.wasm');
+  return path.join(
+    path.dirname(require.resolve('@prisma/schema-engine-wasm/schema_engine_bg')),
+    'schema_engine_bg.wasm',
+  );
 }
 
 async function loadRuntime(): Promise<EngineClass> {
@@ -77,7 +83,10 @@ export function toMigrationList(folder: MigrationsFolder, shadowDbInitScript = '
       path: m.name,
       migrationFile: {
         path: 'migration.sql',
-        content: m.sql !== undefined ? { tag: 'ok', value: m.sql } : { tag: 'error', value: m.error ?? 'unreadable' },
+        content:
+          m.sql !== undefined
+            ? { tag: 'ok', value: m.sql }
+            : { tag: 'error', value: m.error ?? 'unreadable' },
       },
     })),
   };

@@ -14,13 +14,12 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
-import { describeDbError, maskUrl } from '../db';
+import { describeDbError, maskUrl, prismaSchema, schemaConnectionOptions } from '../db';
 import { engineErrorMessage, openSchemaEngine } from '../engine';
 import { pgAdapterFactory } from '../engine/pg-adapter';
+import { quoteIdent } from '../sql/names';
 import { RunbookError } from './errors';
 import { describeRowState, latestRow, markAppliedRowRolledBack } from './history';
-import { prismaSchema, schemaConnectionOptions } from '../db';
-import { quoteIdent } from '../sql/names';
 import { lineColumn, ScriptParseError, type ScriptStatement, splitScript, statementLabel } from './script';
 
 /** The advisory lock key of Prisma Migrate (prisma-engines `sql_schema_connector`). */

@@ -7,10 +7,9 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
-import { describeDbError, maskUrl } from '../db';
-import { RunbookError } from './errors';
-import { prismaSchema } from '../db';
+import { describeDbError, maskUrl, prismaSchema } from '../db';
 import { quoteIdent } from '../sql/names';
+import { RunbookError } from './errors';
 import { pgEnvFromUrl } from './pg-env';
 
 export interface BackupOptions {

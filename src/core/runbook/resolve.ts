@@ -3,7 +3,7 @@
  * through Prisma's own schema engine (WebAssembly), with the adapter that sends whole scripts.
  */
 import pg from 'pg';
-import { describeDbError, maskUrl } from '../db';
+import { describeDbError, maskUrl, prismaSchema, schemaConnectionOptions } from '../db';
 import {
   engineErrorMessage,
   NO_FILTERS,
@@ -15,7 +15,6 @@ import { pgAdapterFactory } from '../engine/pg-adapter';
 import { readMigrationsFolder } from '../migrations';
 import { RunbookError } from './errors';
 import { describeRowState, latestRow, markAppliedRowRolledBack } from './history';
-import { prismaSchema, schemaConnectionOptions } from '../db';
 
 export async function withEngine<T>(
   url: string,

@@ -7,7 +7,6 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { createPool, describeDbError, hostLabel, prismaSchema, readOnly } from '../db';
-import { quoteIdent } from '../sql/names';
 import {
   type DiagnoseMigrationHistoryOutput,
   engineErrorMessage,
@@ -23,6 +22,7 @@ import {
   type MigrationsFolder,
   readMigrationsFolder,
 } from '../migrations';
+import { quoteIdent } from '../sql/names';
 import type {
   EnvironmentStatus,
   MigrationRow,

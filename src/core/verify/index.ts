@@ -26,12 +26,6 @@ import { compareSnapshots, type SchemaSnapshot, snapshotSchema } from './snapsho
 export { type DependentMigration, dependentMigrations } from './dependents';
 export { describeFailure, type ScriptFailure } from './failure';
 export {
-  findRollbackScript,
-  isRollbackMigration,
-  type RollbackScript,
-  rollbackMigrationSuffix,
-} from './rollback-file';
-export {
   type Count,
   type DestructiveKind,
   type DestructiveStep,
@@ -39,6 +33,12 @@ export {
   type PrecheckResult,
   precheckRollback,
 } from './precheck';
+export {
+  findRollbackScript,
+  isRollbackMigration,
+  type RollbackScript,
+  rollbackMigrationSuffix,
+} from './rollback-file';
 export { compareSnapshots, type SchemaSnapshot, snapshotSchema } from './snapshot';
 
 /** Bumped when the verifier's judgement changes, so cached results from older versions are ignored. */

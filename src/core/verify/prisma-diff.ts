@@ -12,8 +12,8 @@
 import type { PGlite } from '@electric-sql/pglite';
 import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
-import { engineErrorMessage, NO_FILTERS, openSchemaEngine } from '../engine';
 import type { MigrationList } from '../engine';
+import { engineErrorMessage, NO_FILTERS, openSchemaEngine } from '../engine';
 import { pgAdapterFactory } from '../engine/pg-adapter';
 import { embeddedExtensionAvailable, startEmbedded } from './embedded';
 import { extensionsCreatedBy, type VerifyMigration } from './index';

@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { type SchemaSnapshot, snapshotSchema } from '../../../src/core/verify/snapshot';
 import { applyFirst, createDatabase, dropDatabase, type SampleWorkspace } from '../../../scripts/demo/sample';
+import { type SchemaSnapshot, snapshotSchema } from '../../../src/core/verify/snapshot';
 
 export async function query<T = Record<string, unknown>>(
   url: string,
