@@ -7,20 +7,10 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { applyFirst, createDatabase, dropDatabase, type SampleWorkspace } from '../../../scripts/demo/sample';
 import { type SchemaSnapshot, snapshotSchema } from '../../../src/core/verify/snapshot';
+import { query } from '../../support/pg';
 
-export async function query<T = Record<string, unknown>>(
-  url: string,
-  sql: string,
-  params: unknown[] = [],
-): Promise<T[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query(sql, params)).rows as T[];
-  } finally {
-    await c.end();
-  }
-}
+/** One query on a database (the integration tests' helper). */
+export { query };
 
 /** The schema as the verifier reads it (src/core/verify/snapshot.ts: one implementation for all). */
 export async function schemaSnapshot(url: string): Promise<SchemaSnapshot> {
