@@ -319,6 +319,18 @@ export async function runContextMenu(page: Page, row: Locator, entry: string): P
   const text = (await focused.innerText().catch(() => '')).trim();
   if (text !== entry) throw new Error(`context menu focus is on "${text}", expected "${entry}"`);
   await page.keyboard.press('Enter');
+  // When the tree re-rendered (a refresh after a file change) while the menu was open, VS Code runs
+  // the command without its item, and the command asks which migration — as from the palette.
+  // Answer with the row the menu was opened on.
+  const ask = page.locator('.quick-input-widget input[placeholder^="Migration whose"]');
+  if (
+    await ask.waitFor({ state: 'visible', timeout: 1_500 }).then(
+      () => true,
+      () => false,
+    )
+  ) {
+    await answerQuickPick(page, label);
+  }
 }
 
 /**
