@@ -2,24 +2,12 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
-import { prismaSchema, schemaConnectionOptions } from '../../src/core/db';
-import { NO_FILTERS, openSchemaEngine, type SchemaEngine, toMigrationList } from '../../src/core/engine';
-import { pgAdapterFactory } from '../../src/core/engine/pg-adapter';
+import { NO_FILTERS, toMigrationList } from '../../src/core/engine';
 import { readMigrationsFolder } from '../../src/core/migrations';
+import { withEngine } from '../../src/core/runbook/resolve';
 
-/** Opens an engine on `url`; call `close()` when done. */
-export async function withEngine<T>(url: string, fn: (engine: SchemaEngine) => Promise<T>): Promise<T> {
-  const pool = new pg.Pool({ connectionString: url, max: 2, ...schemaConnectionOptions(url) });
-  const schema = prismaSchema(url);
-  const engine = await openSchemaEngine(pgAdapterFactory(pool, schema === 'public' ? undefined : schema));
-  try {
-    return await fn(engine);
-  } finally {
-    engine.free();
-    await pool.end();
-  }
-}
+/** Opens Prisma's engine on `url`, runs `fn`, closes it (the runners' own helper). */
+export { withEngine };
 
 /** `prisma migrate deploy`: applies the folder's pending migrations. Rejects on a failing migration. */
 export async function deploy(url: string, migrationsDir: string): Promise<string[]> {

@@ -14,12 +14,12 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
-import { describeDbError, maskUrl, prismaSchema, schemaConnectionOptions } from '../db';
-import { engineErrorMessage, openSchemaEngine } from '../engine';
-import { pgAdapterFactory } from '../engine/pg-adapter';
+import { describeDbError, maskUrl, prismaSchema } from '../db';
+import { engineErrorMessage } from '../engine';
 import { quoteIdent } from '../sql/names';
 import { RunbookError } from './errors';
 import { describeRowState, latestRow, markAppliedRowRolledBack } from './history';
+import { withEngine } from './resolve';
 import { lineColumn, ScriptParseError, type ScriptStatement, splitScript, statementLabel } from './script';
 
 /** The advisory lock key of Prisma Migrate (prisma-engines `sql_schema_connector`). */
@@ -276,20 +276,10 @@ export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult
 
   if (previousState === 'failed') {
     // A failed row is Prisma's to resolve: its engine sets rolled_back_at on the failed rows.
-    const pool = new pg.Pool({
-      connectionString: opts.url,
-      ...schemaConnectionOptions(opts.url),
-      max: 2,
-      application_name: 'prisma-rollback resolve',
-    });
-    pool.on('error', () => {});
     try {
-      const engine = await openSchemaEngine(pgAdapterFactory(pool, schema === 'public' ? undefined : schema));
-      try {
-        await engine.markMigrationRolledBack({ migrationName: opts.migration });
-      } finally {
-        engine.free();
-      }
+      await withEngine(opts.url, (engine) =>
+        engine.markMigrationRolledBack({ migrationName: opts.migration }),
+      );
       log(`  markMigrationRolledBack("${opts.migration}") through Prisma's engine`);
     } catch (e) {
       throw new RunbookError(
@@ -297,8 +287,6 @@ export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult
           `Run: prisma-rollback resolve --rolled-back ${opts.migration} --env ${opts.environment}`,
         'engine',
       );
-    } finally {
-      await pool.end().catch(() => {});
     }
   }
 
