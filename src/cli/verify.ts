@@ -231,7 +231,10 @@ async function verifyAll(args: ParsedArgs, io: CliIO): Promise<number> {
   const rel = (p: string) => path.relative(io.cwd, p) || p;
   let generated: ({ sql: string } | Error)[] | undefined;
   if (has(args, 'generate')) {
-    const { generateAllRollbacksSync, initSqlParser } = await import('../core/sql');
+    const [{ generateAllRollbacksSync }, { initSqlParser }] = await Promise.all([
+      import('../core/generator'),
+      import('../core/sql'),
+    ]);
     await initSqlParser();
     generated = generateAllRollbacksSync(migrations);
   }

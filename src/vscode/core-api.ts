@@ -4,6 +4,13 @@
  * Prisma's internals, pg, the schema engine's glue. Add new core entry points here.
  */
 export { PoolRegistry } from '../core/db';
+export {
+  downSqlConflict,
+  generateRollback,
+  generateRollbackWith,
+  isDownSqlStale,
+  isGeneratorStrategy,
+} from '../core/generator';
 export { readMigrationsFolder } from '../core/migrations';
 export { clearConfigCache, discoverProjects, resolveEnvironments } from '../core/project';
 export {
@@ -12,14 +19,7 @@ export {
   impactOnTarget,
   verifyRollbackScript,
 } from '../core/runbook/services';
-export {
-  downSqlConflict,
-  generateRollback,
-  generateRollbackWith,
-  isDownSqlStale,
-  isGeneratorStrategy,
-  SqlParseError,
-} from '../core/sql';
+export { SqlParseError } from '../core/sql';
 export { computeStatus } from '../core/status';
 export {
   dependentMigrations,

@@ -11,8 +11,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
+import type { RollbackResult } from '../core/generator';
 import type { LocalMigration } from '../core/migrations';
-import type { RollbackResult } from '../core/sql';
 import { escapeMarkdown } from '../core/status/present';
 import {
   conflictQuestion,

@@ -3,7 +3,7 @@
  * checked against the real generator's down.sql where the input is a generated file.
  */
 import { describe, expect, it } from 'vitest';
-import { generateRollback } from '../../src/core/sql';
+import { generateRollback } from '../../src/core/generator';
 import {
   conflictQuestion,
   differenceLine,

@@ -1,15 +1,17 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { prismaChecksum } from '../../src/core/migrations';
 import {
   downSqlConflict,
   generateRollbackSync,
+  isDownSqlHandEdited,
+  isDownSqlStale,
+  prismaWarningsOf,
+} from '../../src/core/generator';
+import { prismaChecksum } from '../../src/core/migrations';
+import {
   implicitConstraintName,
   implicitIndexName,
   initSqlParser,
-  isDownSqlHandEdited,
-  isDownSqlStale,
   parseMigrationSync,
-  prismaWarningsOf,
   quoteIdent,
   SqlParseError,
 } from '../../src/core/sql';

@@ -7,8 +7,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createPool, describeDbError, maskUrl } from '../db';
+import { generateRollback, isDownSqlHandEdited, isDownSqlStale } from '../generator';
 import { readMigrationsFolder } from '../migrations';
-import { generateRollback, isDownSqlHandEdited, isDownSqlStale } from '../sql';
 import { initSqlParser, parseMigrationSync } from '../sql/parser';
 import { dependentMigrations, findRollbackScript, verifyRollback } from '../verify';
 import type { DestructiveStep } from '../verify/precheck';

@@ -5,7 +5,7 @@
  * and the unit tests share one wording. Only types are imported from the generator and the
  * verifier, so nothing heavy is loaded with it.
  */
-import type { DownSqlConflict, RollbackSummary, RollbackWarningKind } from '../sql';
+import type { DownSqlConflict, RollbackSummary, RollbackWarningKind } from '../generator';
 import type { Count, DestructiveStep, PrecheckResult, VerifyResult } from '../verify';
 
 /** What the editor knows about the verification of one migration's rollback. */

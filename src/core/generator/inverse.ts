@@ -4,6 +4,9 @@
  * `applyStatement` and emitting the inverses in reverse order yields its rollback: each inverse
  * runs in exactly the state its forward statement left, so names (renamed types, tables) resolve.
  */
+
+import { objectKey, quoteIdent, quoteLiteral, quoteQualified } from '../sql/names';
+import { deparseNode, type SqlStatement } from '../sql/parser';
 import {
   type ColumnModel,
   type ConstraintModel,
@@ -38,8 +41,6 @@ import {
   typeKey,
   walk,
 } from './model';
-import { objectKey, quoteIdent, quoteLiteral, quoteQualified } from './names';
-import { deparseNode, type SqlStatement } from './parser';
 
 export type RollbackWarningKind =
   /** Running the rollback destroys data written since the migration (dropped table/column). */

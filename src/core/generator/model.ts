@@ -4,8 +4,14 @@
  * generator can deparse previous definitions, and the original SQL of functions, views and
  * triggers, whose bodies it never needs to understand.
  */
-import { implicitConstraintName, implicitIndexName, makeObjectName, objectKey, quoteIdent } from './names';
-import type { SqlStatement } from './parser';
+import {
+  implicitConstraintName,
+  implicitIndexName,
+  makeObjectName,
+  objectKey,
+  quoteIdent,
+} from '../sql/names';
+import type { SqlStatement } from '../sql/parser';
 
 // Parse-tree nodes are plain JSON objects; the model reads a few fields of many node types.
 // biome-ignore lint/suspicious/noExplicitAny: libpg-query's JSON parse tree

@@ -4,9 +4,14 @@
  * apply the migration again (it must apply cleanly after its rollback) and go on with the next.
  * Used by the generator's integration tests and by the corpus conformance run.
  */
-import { compareSnapshots, type QueryFn, snapshotSchema } from '../verify/snapshot';
-import { parseMigrationSync } from './parser';
-import { generateAllRollbacksSync, type MigrationSource, type RollbackResult } from './rollback';
+
+import {
+  generateAllRollbacksSync,
+  type MigrationSource,
+  type RollbackResult,
+} from '../../src/core/generator';
+import { parseMigrationSync } from '../../src/core/sql/parser';
+import { compareSnapshots, type QueryFn, snapshotSchema } from '../../src/core/verify/snapshot';
 
 export interface RoundTripOutcome {
   name: string;
