@@ -127,7 +127,7 @@ describe('src/core import graph', () => {
   const edges = importEdges();
 
   it('reads a real graph (the scanner sees the imports)', () => {
-    expect(edges.some((e) => e.file === 'generator/rollback.ts' && e.target === 'generator/inverse.ts')).toBe(
+    expect(edges.some((e) => e.file === 'generator/rollback.ts' && e.target === 'generator/inverse/index.ts')).toBe(
       true,
     );
     expect(
