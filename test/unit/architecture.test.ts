@@ -127,9 +127,9 @@ describe('src/core import graph', () => {
   const edges = importEdges();
 
   it('reads a real graph (the scanner sees the imports)', () => {
-    expect(edges.some((e) => e.file === 'generator/rollback.ts' && e.target === 'generator/inverse/index.ts')).toBe(
-      true,
-    );
+    expect(
+      edges.some((e) => e.file === 'generator/rollback.ts' && e.target === 'generator/inverse/index.ts'),
+    ).toBe(true);
     expect(
       edges.some((e) => e.file === 'generator/strategy.ts' && e.target === 'verify/prisma-diff.ts'),
     ).toBe(true);
