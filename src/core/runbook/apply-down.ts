@@ -17,10 +17,16 @@ import pg from 'pg';
 import { describeDbError, maskUrl, prismaSchema } from '../db';
 import { engineErrorMessage } from '../engine';
 import { quoteIdent } from '../sql/names';
+import {
+  lineColumn,
+  ScriptParseError,
+  type ScriptStatement,
+  splitScript,
+  statementLabel,
+} from '../sql/script';
 import { RunbookError } from './errors';
 import { describeRowState, latestRow, markAppliedRowRolledBack } from './history';
 import { withEngine } from './resolve';
-import { lineColumn, ScriptParseError, type ScriptStatement, splitScript, statementLabel } from './script';
 
 /** The advisory lock key of Prisma Migrate (prisma-engines `sql_schema_connector`). */
 export const PRISMA_ADVISORY_LOCK = 72707369;
