@@ -17,13 +17,8 @@ import pg from 'pg';
 import { describeDbError, maskUrl, prismaSchema } from '../db';
 import { engineErrorMessage } from '../engine';
 import { quoteIdent } from '../sql/names';
-import {
-  lineColumn,
-  ScriptParseError,
-  type ScriptStatement,
-  splitScript,
-  statementLabel,
-} from '../sql/script';
+import { LineIndex, SqlParseError } from '../sql/parser';
+import { type ScriptStatement, splitScript, statementLabel } from '../sql/script';
 import { RunbookError } from './errors';
 import { describeRowState, latestRow, markAppliedRowRolledBack } from './history';
 import { withEngine } from './resolve';
@@ -113,7 +108,7 @@ function failedStatementError(
   let at = { line: s.line, column: s.column };
   if (err?.position) {
     // PostgreSQL's position is 1-based, in characters, within the statement sent.
-    at = lineColumn(script, s.offset + Number(err.position) - 1);
+    at = new LineIndex(script).position(s.offset + Number(err.position) - 1);
   }
   const base = err?.code ? `${err.message} (SQLSTATE ${err.code})` : describeDbError(e, url);
   const hint =
@@ -149,9 +144,9 @@ export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult
   try {
     statements = await splitScript(script);
   } catch (e) {
-    if (e instanceof ScriptParseError) {
+    if (e instanceof SqlParseError) {
       throw new RunbookError(
-        `${path.basename(file)} does not parse: ${e.message}. Nothing was run.`,
+        `${path.basename(file)} does not parse: ${e.reason} (line ${e.line}, column ${e.column}). Nothing was run.`,
         'parse',
         {
           file,
