@@ -30,7 +30,7 @@ function parseError(sql: string, file?: string): SqlParseError {
   throw new Error('expected a parse error');
 }
 
-describe('parseMigration', () => {
+describe('parseMigrationSync', () => {
   it('returns each statement with its kind, text, 1-based line/column and Prisma step comment', () => {
     const sql = `-- CreateTable\nCREATE TABLE "A" ("id" INT);\n\n-- CreateIndex\n  CREATE INDEX "A_id_idx" ON "A"("id");\n`;
     const { statements } = parseMigrationSync(sql);

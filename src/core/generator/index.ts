@@ -17,7 +17,6 @@
 export type { RollbackWarning, RollbackWarningKind } from './inverse';
 export type { ColumnModel, EnumModel, IndexModel, SchemaModel, TableModel } from './model';
 export {
-  buildSchemaModel,
   buildSchemaModelSync,
   DOWN_SQL_CONFLICT_REASONS,
   type DownSqlConflict,

@@ -109,13 +109,6 @@ export function buildSchemaModelSync(migrations: MigrationSource[]): {
   return { model, problems };
 }
 
-export async function buildSchemaModel(
-  migrations: MigrationSource[],
-): Promise<{ model: SchemaModel; problems: string[] }> {
-  await initSqlParser();
-  return buildSchemaModelSync(migrations);
-}
-
 /**
  * Generates the rollback of `history[index]` from the model of `history[0..index-1]`.
  * Throws `SqlParseError` (file, line, column) when that migration does not parse.

@@ -94,6 +94,20 @@ function redact(text: string): string {
     .replace(/password=\S+/gi, 'password=***');
 }
 
+/**
+ * Dumps the environment's database (or only `opts.tables`) with pg_dump to `opts.out`, after
+ * checking that pg_dump is at least the server's major version, then checks the file (pg_restore
+ * --list for the custom format, the plain-format header otherwise).
+ *
+ * Throws `RunbookError`:
+ * - `pgDump` — pg_dump cannot be found or run, does not print a version, or fails: a file it
+ *   started is removed;
+ * - `pgDumpTooOld` — pg_dump is older than the server: nothing was written;
+ * - `config` — the database cannot be reached, or none of `opts.tables` exists: nothing was written;
+ * - `verifyDump` — pg_dump exited 0 but the file is missing, empty or unreadable: the file (if
+ *   any) is left for inspection.
+ * Tool output in messages has connection strings and passwords redacted.
+ */
 export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
   const log = opts.log ?? (() => {});
   const started = performance.now();

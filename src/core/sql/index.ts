@@ -10,7 +10,6 @@ export {
   initSqlParser,
   LineIndex,
   type ParsedMigration,
-  parseMigration,
   parseMigrationSync,
   SqlParseError,
   type SqlStatement,

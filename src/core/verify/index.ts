@@ -286,12 +286,8 @@ interface Session {
 let session: Session | undefined;
 let queue: Promise<unknown> = Promise.resolve();
 let idleTimer: NodeJS.Timeout | undefined;
-let idleMs = 5 * 60_000;
-
-/** How long the embedded PostgreSQL stays in memory after the last verification (default 5 min). */
-export function setEmbeddedIdleTimeout(ms: number): void {
-  idleMs = ms;
-}
+/** How long the embedded PostgreSQL stays in memory after the last verification. */
+const idleMs = 5 * 60_000;
 
 /** Closes the embedded PostgreSQL (it restarts on the next verification). */
 export async function disposeEmbeddedVerifier(): Promise<void> {
