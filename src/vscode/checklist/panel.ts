@@ -8,7 +8,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { maskUrl } from '../../core/db';
-import { appendAudit, auditEntry, auditLogPath, redactSecrets } from '../../core/runbook/audit';
+import { redactSecrets } from '../../core/db/redact';
+import { appendAudit, auditEntry, auditLogPath } from '../../core/runbook/audit';
 import {
   type Capabilities,
   ChecklistError,
