@@ -8,10 +8,10 @@ import path from 'node:path';
 import type pg from 'pg';
 import * as vscode from 'vscode';
 import type { PoolRegistry } from '../core/db';
+import { redactSecrets } from '../core/db/redact';
 import type { PrismaProject, ResolvedEnvironment } from '../core/project/types';
 import type { EnvironmentStatus } from '../core/status/types';
 import { type CoreApi, loadCore } from './core';
-import { redactSecrets } from './redact';
 import { affects, readSettings } from './settings';
 
 export interface EnvironmentEntry {

@@ -5,7 +5,7 @@
  * stack. Anything else is an unexpected failure: shown with the prefix, logged with its stack.
  */
 import * as vscode from 'vscode';
-import { redactSecrets } from '../redact';
+import { redactSecrets } from '../../core/db/redact';
 
 /** An error whose message is meant for the user as is (bad input, a refused action, a missing file). */
 export class UserError extends Error {}

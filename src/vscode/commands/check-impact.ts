@@ -3,11 +3,11 @@
  * environment (rows of dropped tables and columns…) and which later migrations depend on it.
  */
 import * as vscode from 'vscode';
+import { redactSecrets } from '../../core/db/redact';
 import { impactReport } from '../../core/status/present-rollback';
 import { rollbackMigrationSuffix } from '../../core/verify/rollback-file';
 import { loadCore } from '../core';
 import { pickEnvironment, pickMigration } from '../pick';
-import { redactSecrets } from '../redact';
 import { readHistory } from '../rollback/files';
 import { readSettings } from '../settings';
 import { UserError } from './boundary';

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
+import { redactSecrets } from '../../core/db/redact';
 import type { LocalMigration } from '../../core/migrations';
 import {
   prismaDiffDifference,
@@ -16,7 +17,6 @@ import type { VerifyResult } from '../../core/verify';
 import { isRollbackMigration, rollbackMigrationSuffix } from '../../core/verify/rollback-file';
 import { loadCore } from '../core';
 import { type MigrationTarget, pickMigration } from '../pick';
-import { redactSecrets } from '../redact';
 import { readHistory } from '../rollback/files';
 import { readRollbackSettings } from '../settings';
 import type { CommandContext } from './context';
