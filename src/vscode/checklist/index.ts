@@ -96,7 +96,8 @@ export function defaultServices(): ChecklistServices {
         .getConfiguration('prismaRollback', vscode.Uri.file(project.root))
         .get<string>('shadowDatabaseUrl');
       return core.verifyRollbackScript(project.migrationsDir, migration, {
-        shadowDatabaseUrl: shadow?.trim() || undefined,
+        shadowSetting: shadow,
+        envFiles: project.envFiles,
       });
     },
   };
