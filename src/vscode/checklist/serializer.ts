@@ -69,7 +69,8 @@ export function defaultServices(): ChecklistServices {
     async verify({ project, migration }) {
       const core = await loadCore();
       return core.verifyRollbackScript(project.migrationsDir, migration, {
-        shadowDatabaseUrl: readRollbackSettings(vscode.Uri.file(project.root)).shadowDatabaseUrl,
+        shadowSetting: readRollbackSettings(vscode.Uri.file(project.root)).shadowDatabaseUrl,
+        envFiles: project.envFiles,
       });
     },
   };
