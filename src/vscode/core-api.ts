@@ -5,7 +5,12 @@
  */
 export { PoolRegistry } from '../core/db';
 export { readMigrationsFolder } from '../core/migrations';
-export { clearConfigCache, discoverProjects, resolveEnvironments } from '../core/project';
+export {
+  clearConfigCache,
+  discoverProjects,
+  resolveEnvironments,
+  resolveShadowDatabase,
+} from '../core/project';
 export {
   dependentsOf,
   ensureRollbackScript,

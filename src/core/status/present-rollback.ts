@@ -344,12 +344,6 @@ export function rollbackMigrationName(migration: string, now = new Date()): stri
   return `${stamp}_rollback_${migration.replace(/^\d+_/, '')}`;
 }
 
-/**
- * The rule lives in src/core/project/shadow.ts; re-exported here only for the editor's current
- * import (remove once src/vscode calls `resolveShadowDatabase` from core).
- */
-export { resolveShadowDatabaseUrl } from '../project/shadow';
-
 /** A later migration that touches what the rolled-back one created or changed. */
 export interface DependentLine {
   name: string;

@@ -3,27 +3,19 @@
  * and the workspace is trusted), applies the migration and its rollback and compares the schemas;
  * cancellable. The result goes to the RollbackState (tree, CodeLens, Problems) and a notification.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { redactSecrets } from '../../core/db/redact';
 import type { LocalMigration } from '../../core/migrations';
-import {
-  prismaDiffDifference,
-  resolveShadowDatabaseUrl,
-  verificationMessage,
-} from '../../core/status/present-rollback';
+import { prismaDiffDifference, verificationMessage } from '../../core/status/present-rollback';
 import type { VerifyResult } from '../../core/verify';
 import { isRollbackMigration, rollbackMigrationSuffix } from '../../core/verify/rollback-file';
-import { loadCore } from '../core';
+import { type CoreApi, loadCore } from '../core';
 import { type MigrationTarget, pickMigration } from '../pick';
 import { readHistory } from '../rollback/files';
 import { readRollbackSettings } from '../settings';
 import type { CommandContext } from './context';
 import { createRollback } from './create-rollback';
-
-/** Where the shadow server comes from when the setting is empty (the CLI reads the same variable). */
-export const SHADOW_URL_ENV = 'PRISMA_ROLLBACK_SHADOW_DATABASE_URL';
 
 /** A `_rollback_` migration verifies as the rollback of the migration it undoes. */
 function undoneBy(migrations: LocalMigration[], name: string): string | undefined {
@@ -35,30 +27,23 @@ function undoneBy(migrations: LocalMigration[], name: string): string | undefine
     .find((m) => name.endsWith(rollbackMigrationSuffix(m.name)))?.name;
 }
 
-/** Reads `.env` in a project root synchronously (only for a variable named by the shadow setting). */
-function readDotEnv(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  let text: string;
-  try {
-    text = fs.readFileSync(path.join(root, '.env'), 'utf8');
-  } catch {
-    return out;
-  }
-  for (const line of text.split(/\r?\n/)) {
-    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
-    if (!m) continue;
-    let v = m[2];
-    if ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'"))) v = v.slice(1, -1);
-    out[m[1]] = v;
-  }
-  return out;
-}
-
-function shadowUrl(ctx: CommandContext, t: MigrationTarget): string | undefined {
-  const setting = readRollbackSettings(vscode.Uri.file(t.migrationsDir)).shadowDatabaseUrl;
-  const dotenv = t.project ? readDotEnv(t.project.project.root) : {};
-  const lookup = (n: string) => process.env[n] ?? dotenv[n];
-  const r = resolveShadowDatabaseUrl(setting || lookup(SHADOW_URL_ENV) || '', lookup);
+/**
+ * The shadow server of a migration's project, by the core's one rule (src/core/project/shadow.ts):
+ * $PRISMA_ROLLBACK_SHADOW_DATABASE_URL, else the setting (a URL or a variable's name), else that
+ * variable in the project's .env files. A wrong configuration is logged and verification goes on
+ * without a shadow server.
+ */
+async function shadowUrl(
+  ctx: CommandContext,
+  core: CoreApi,
+  t: MigrationTarget,
+): Promise<string | undefined> {
+  const r = await core.resolveShadowDatabase(
+    readRollbackSettings(vscode.Uri.file(t.migrationsDir)).shadowDatabaseUrl,
+    {
+      envFiles: t.project?.project.envFiles,
+    },
+  );
   if (r.problem) ctx.log.warn(r.problem);
   return r.url;
 }
@@ -99,7 +84,7 @@ export const verifyRollback =
     const history = h;
     const rollbackSql = rollback.sql;
     const trusted = vscode.workspace.isTrusted;
-    const shadowDatabaseUrl = trusted ? shadowUrl(ctx, t) : undefined;
+    const shadowDatabaseUrl = trusted ? await shadowUrl(ctx, core, t) : undefined;
     const secondOpinion = readRollbackSettings(vscode.Uri.file(t.migrationsDir)).prismaDiff;
     const store = ctx.rollbacks.verifications;
     const before = store.setRunning(t.migrationsDir, t.name);
