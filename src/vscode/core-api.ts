@@ -12,7 +12,12 @@ export {
   isGeneratorStrategy,
 } from '../core/generator';
 export { readMigrationsFolder } from '../core/migrations';
-export { clearConfigCache, discoverProjects, resolveEnvironments } from '../core/project';
+export {
+  clearConfigCache,
+  discoverProjects,
+  resolveEnvironments,
+  resolveShadowDatabase,
+} from '../core/project';
 export {
   dependentsOf,
   ensureRollbackScript,
