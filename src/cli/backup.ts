@@ -26,15 +26,41 @@ export async function runbookTarget(args: ParsedArgs, io: CliIO) {
         `PRISMA_ROLLBACK_ENVIRONMENTS is not a JSON array of environments: ${(e as Error).message}`,
       );
     }
+    // An environment that settings declare protected stays protected whatever the variable says.
+    const declared = new Set(target.environments.filter((e) => e.protected).map((e) => e.name));
+    configs = configs.map((c) => (declared.has(c?.name) ? { ...c, protected: true } : c));
     target.environments = await resolveEnvironments(target.project, configs, { env: io.env });
   }
   const env = pickEnvironment(target, flag(args, 'env'));
   if (!env.url)
     throw new CliError(
-      `Environment "${env.name}" has no connection string: ${env.problem ?? 'not configured'}.`,
+      env.problem
+        ? `Environment "${env.name}": ${env.problem}`
+        : `Environment "${env.name}" has no connection string: not configured.`,
     );
   for (const w of env.warnings) io.err(`warning: ${w}`);
   return { target, env, url: env.url };
+}
+
+/**
+ * Refuses (CliError, exit code 1, before anything is read or changed) a command that changes a
+ * protected environment unless `--confirm` repeats the environment's name exactly (case and
+ * all). `what` names the change, e.g. "apply-down runs a rollback script there".
+ */
+export function confirmProtected(
+  args: ParsedArgs,
+  env: { name: string; protected: boolean },
+  what: string,
+): void {
+  if (!env.protected) return;
+  const typed = flag(args, 'confirm');
+  if (typed === env.name) return;
+  throw new CliError(
+    typed === undefined
+      ? `Refused: ${env.name} is a protected environment and ${what}. Pass --confirm ${env.name} to go ahead. Nothing was changed.`
+      : `Refused: --confirm "${typed}" is not the name of the protected environment ${env.name}; type it exactly. Nothing was changed.`,
+    1,
+  );
 }
 
 /** Runs a runbook action; its expected failures become one clear message and exit code 1. */
