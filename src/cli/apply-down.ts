@@ -21,17 +21,19 @@ export const applyDownCommand: CliCommand = {
     const { target, env, url } = await runbookTarget(args, io);
     confirmProtected(args, env, 'apply-down runs a rollback script there');
     const log = has(args, 'json') ? (l: string) => io.err(l) : (l: string) => io.out(l);
-    const result = await runbookAction(() =>
-      applyDown({
-        url,
-        environment: env.name,
-        migrationsDir: target.migrationsDir,
-        migration: name,
-        file: flag(args, 'file') ? path.resolve(io.cwd, flag(args, 'file')!) : undefined,
-        after,
-        lockTimeoutMs: lockTimeout !== undefined ? Number(lockTimeout) * 1000 : undefined,
-        log,
-      }),
+    const result = await runbookAction(
+      () =>
+        applyDown({
+          url,
+          environment: env.name,
+          migrationsDir: target.migrationsDir,
+          migration: name,
+          file: flag(args, 'file') ? path.resolve(io.cwd, flag(args, 'file')!) : undefined,
+          after,
+          lockTimeoutMs: lockTimeout !== undefined ? Number(lockTimeout) * 1000 : undefined,
+          log,
+        }),
+      { environment: env.name, url },
     );
     if (has(args, 'json')) io.out(JSON.stringify(result, null, 2));
     else

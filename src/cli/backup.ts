@@ -1,5 +1,6 @@
 /** `prisma-rollback backup` — pg_dump of one environment, checked, credentials never on a command line. */
 import path from 'node:path';
+import { describeDbError } from '../core/db';
 import { resolveEnvironments } from '../core/project';
 import type { EnvironmentConfig } from '../core/project/types';
 import { defaultBackupPath, formatBytes, runBackup } from '../core/runbook/backup';
@@ -63,12 +64,27 @@ export function confirmProtected(
   );
 }
 
-/** Runs a runbook action; its expected failures become one clear message and exit code 1. */
-export async function runbookAction<T>(fn: () => Promise<T>): Promise<T> {
+/**
+ * Runs a runbook action; its expected failures become one clear message and exit code 1 (2 for
+ * configuration problems). A database error it did not translate (a permission denied on
+ * `_prisma_migrations`, a lost connection) becomes one line naming the environment and its host,
+ * exit code 2.
+ */
+export async function runbookAction<T>(
+  fn: () => Promise<T>,
+  target?: { environment: string; url: string },
+): Promise<T> {
   try {
     return await fn();
   } catch (e) {
     if (e instanceof RunbookError) throw new CliError(e.message, e.code === 'config' ? 2 : 1);
+    const err = e as { code?: unknown; severity?: unknown };
+    if (
+      target &&
+      (err?.severity || (typeof err?.code === 'string' && /^(E[A-Z]+|[0-9A-Z]{5})$/.test(err.code))) &&
+      !(e as NodeJS.ErrnoException)?.path
+    )
+      throw new CliError(`${target.environment}: ${describeDbError(e, target.url)}`);
     throw e;
   }
 }

@@ -10,13 +10,15 @@ export const deployCommand: CliCommand = {
   async run(args, io) {
     const { target, env, url } = await runbookTarget(args, io);
     confirmProtected(args, env, 'deploy applies migrations there');
-    await runbookAction(() =>
-      deployMigrations({
-        url,
-        environment: env.name,
-        migrationsDir: target.migrationsDir,
-        log: (l) => io.out(l),
-      }),
+    await runbookAction(
+      () =>
+        deployMigrations({
+          url,
+          environment: env.name,
+          migrationsDir: target.migrationsDir,
+          log: (l) => io.out(l),
+        }),
+      { environment: env.name, url },
     );
     return 0;
   },

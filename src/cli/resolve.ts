@@ -15,15 +15,17 @@ export const resolveCommand: CliCommand = {
       throw new UsageError('Pass exactly one of --rolled-back MIGRATION or --applied MIGRATION.');
     const { target, env, url } = await runbookTarget(args, io);
     confirmProtected(args, env, 'resolve rewrites its _prisma_migrations');
-    const result = await runbookAction(() =>
-      resolveMigration({
-        url,
-        environment: env.name,
-        migrationsDir: target.migrationsDir,
-        migration: (rolledBack ?? applied)!,
-        action: rolledBack ? 'rolledBack' : 'applied',
-        log: (l) => io.out(l),
-      }),
+    const result = await runbookAction(
+      () =>
+        resolveMigration({
+          url,
+          environment: env.name,
+          migrationsDir: target.migrationsDir,
+          migration: (rolledBack ?? applied)!,
+          action: rolledBack ? 'rolledBack' : 'applied',
+          log: (l) => io.out(l),
+        }),
+      { environment: env.name, url },
     );
     io.out(`${rolledBack ?? applied} on ${env.name}: ${result.recorded}.`);
     return 0;

@@ -119,13 +119,24 @@ export function toMigrationList(folder: MigrationsFolder, shadowDbInitScript = '
  * gives one readable message (and Prisma's error code when there is one).
  */
 export function engineErrorMessage(e: unknown): string {
-  if (e instanceof Error) return e.message;
-  if (typeof e === 'string') return e;
+  if (e instanceof Error) return withoutBacktrace(e.message);
+  if (typeof e === 'string') return withoutBacktrace(e);
   if (e && typeof e === 'object') {
     const o = e as { message?: string; error_code?: string; errorCode?: string; meta?: unknown };
     const code = o.error_code ?? o.errorCode;
-    if (o.message) return code ? `${code}: ${o.message}` : o.message;
+    if (o.message) return withoutBacktrace(code ? `${code}: ${o.message}` : o.message);
     return JSON.stringify(e);
   }
   return String(e);
+}
+
+/**
+ * An engine message without the Rust span trace it may carry (`   0: schema_engine_wasm::…`
+ * followed by `at schema-engine/….rs:167` lines): what went wrong stays, where in Prisma's
+ * source it went wrong goes.
+ */
+function withoutBacktrace(message: string): string {
+  const lines = message.split('\n');
+  const start = lines.findIndex((l) => /^\s*\d+: [\w:]+/.test(l));
+  return (start > 0 ? lines.slice(0, start) : lines).join('\n').trimEnd();
 }

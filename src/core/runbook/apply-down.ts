@@ -139,6 +139,12 @@ export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult
       'config',
     );
   });
+  if (!script.trim())
+    throw new RunbookError(
+      `${file} is empty: there is no rollback to run. Generate it (prisma-rollback down ${opts.migration} --write) or pass the right --file. Nothing was run.`,
+      'config',
+      { file },
+    );
   let statements: ScriptStatement[];
   try {
     statements = await splitScript(script);
