@@ -93,37 +93,42 @@ export const backupCommand: CliCommand = {
   name: 'backup',
   summary: "pg_dump one environment (checks pg_dump's version against the server's, verifies the file)",
   usage:
-    'prisma-rollback backup --env NAME [--project DIR] [--migrations DIR] [--out FILE] [--format plain|custom] [--tables-of MIGRATION] [--pg-dump-path PATH] [--json]',
-  booleans: ['json'],
+    'prisma-rollback backup --env NAME [--project DIR] [--migrations DIR] [--out FILE] [--format plain|custom] [--tables-of MIGRATION] [--pg-dump-path PATH] [--force] [--json]',
+  booleans: ['json', 'force'],
   async run(args, io) {
     const format = flag(args, 'format') ?? 'plain';
     if (format !== 'plain' && format !== 'custom') throw new UsageError('--format must be plain or custom');
     const { target, env, url } = await runbookTarget(args, io);
     const tablesOf = flag(args, 'tables-of');
     const log = has(args, 'json') ? (l: string) => io.err(l) : (l: string) => io.out(l);
-    const result = await runbookAction(async () => {
-      let tables: { schema?: string; name: string }[] | undefined;
-      if (tablesOf) {
-        const t = await rollbackTables(target.migrationsDir, tablesOf);
-        tables = t.tables;
-        log(
-          `Tables touched by the rollback of ${tablesOf} (from ${path.relative(io.cwd, t.source)}): ${tables.map((x) => (x.schema ? `${x.schema}.${x.name}` : x.name)).join(', ') || 'none'}`,
-        );
-      }
-      const out = flag(args, 'out')
-        ? path.resolve(io.cwd, flag(args, 'out')!)
-        : defaultBackupPath(target.project.root, env.name, tablesOf ?? 'full', format);
-      return runBackup({
-        url,
-        environment: env.name,
-        out,
-        format,
-        pgDumpPath: flag(args, 'pg-dump-path') ?? io.env.PRISMA_ROLLBACK_PG_DUMP_PATH,
-        tables,
-        env: io.env,
-        log,
-      });
-    });
+    const result = await runbookAction(
+      async () => {
+        let tables: { schema?: string; name: string }[] | undefined;
+        if (tablesOf) {
+          const t = await rollbackTables(target.migrationsDir, tablesOf);
+          tables = t.tables;
+          log(
+            `Tables touched by the rollback of ${tablesOf} (from ${path.relative(io.cwd, t.source)}): ${tables.map((x) => (x.schema ? `${x.schema}.${x.name}` : x.name)).join(', ') || 'none'}`,
+          );
+        }
+        const out = flag(args, 'out')
+          ? path.resolve(io.cwd, flag(args, 'out')!)
+          : defaultBackupPath(target.project.root, env.name, tablesOf ?? 'full', format);
+        return runBackup({
+          url,
+          environment: env.name,
+          out,
+          force: has(args, 'force'),
+          protectedDirs: [target.migrationsDir, target.project.migrationsDir],
+          format,
+          pgDumpPath: flag(args, 'pg-dump-path') ?? io.env.PRISMA_ROLLBACK_PG_DUMP_PATH,
+          tables,
+          env: io.env,
+          log,
+        });
+      },
+      { environment: env.name, url },
+    );
     if (has(args, 'json')) io.out(JSON.stringify({ ...result, size: formatBytes(result.bytes) }, null, 2));
     return 0;
   },
