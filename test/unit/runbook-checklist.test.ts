@@ -34,6 +34,7 @@ import {
 } from '../../src/core/runbook/checklist';
 import {
   type CommandContext,
+  deployCommand,
   detectPackageManager,
   detectSupabase,
   stepCommand,
@@ -496,6 +497,24 @@ describe('command lines', () => {
       `/usr/bin/node /ext/dist/cli.js backup --out /b/x.dump --format custom --tables-of 20250101000000_add_widgets --pg-dump-path /opt/pg16/bin/pg_dump --project ${root} --migrations ${path.join(root, 'prisma', 'migrations')} --env production`,
     );
     expect(stepCommand('notify', ctx())).toBeUndefined();
+  });
+
+  it('a protected target: apply-down, resolve and deploy carry --confirm <environment>; backup and the staging rehearsal do not', () => {
+    const p = ctx({ environmentProtected: true });
+    const tail = (c: { args: string[] } | undefined) => c!.args.slice(-4);
+    expect(tail(stepCommand('apply', p))).toEqual(['--env', 'production', '--confirm', 'production']);
+    expect(tail(stepCommand('markRolledBack', p))).toEqual([
+      '--env',
+      'production',
+      '--confirm',
+      'production',
+    ]);
+    expect(tail(deployCommand(p))).toEqual(['--env', 'production', '--confirm', 'production']);
+    expect(stepCommand('backup', p)!.args).not.toContain('--confirm');
+    expect(stepCommand('staging', p)!.args).not.toContain('--confirm');
+    expect(deployCommand(p, 'staging').args).not.toContain('--confirm');
+    // Not protected: the command lines are as before.
+    expect(stepCommand('apply', ctx())!.args).not.toContain('--confirm');
   });
 
   it("a Supabase project with the Supabase CLI installed gets the runbook's `supabase db dump` alternative noted", async () => {
