@@ -477,6 +477,7 @@ describe('kind 5 — a fault is one line, never a crash or a stack trace', () =>
         expect(line).toContain('LOCAL_DATABASE_URL from the environment');
         expect(line).toContain(reason);
         expect(line).not.toContain('Invalid URL');
+        expect(line).not.toContain('cret');
       });
     }
     it(`status with ${shape} in LOCAL_DATABASE_URL → exit 2, the reason names the variable`, async () => {

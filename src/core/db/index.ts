@@ -78,7 +78,12 @@ export function connectionUrlProblem(url: string): string | undefined {
     }
     const hostPort = (at >= 0 ? rest.slice(at + 1) : rest).split(/[/?#]/)[0];
     const port = /:([^:\]]*)$/.exec(hostPort)?.[1];
-    if (port !== undefined && !/^\d{1,5}$/.test(port)) return `its port "${port}" is not a number`;
+    if (port !== undefined && !/^\d{1,5}$/.test(port)) {
+      // `user:password` with nothing after it: the URL was cut before its `@` (an unquoted `#` in a .env file starts a comment).
+      if (at < 0 && !rest.includes('/'))
+        return `it ends after "user:…" with no "@host": if a password follows, it was cut short — quote the value in a .env file and percent-encode a "#" in it (# → %23)`;
+      return `its port "${port}" is not a number`;
+    }
     if (port !== undefined && Number(port) > 65535) return `its port ${port} is not between 1 and 65535`;
     if (!hostPort || hostPort.startsWith(':')) return 'it names no host';
     if (parsed)
