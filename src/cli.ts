@@ -2,6 +2,7 @@
 /** `prisma-rollback` — the headless CLI over src/core, for terminals and CI pipelines. */
 import { CliError, type CliIO, parseArgs, UsageError } from './cli/args';
 import { commands } from './cli/commands';
+import { describeFailure } from './cli/failure';
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -41,24 +42,37 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       io.err(e.message);
       return e.exitCode;
     }
-    io.err(`Unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    io.err(describeFailure(e));
+    if (io.env.PRISMA_ROLLBACK_DEBUG && e instanceof Error && e.stack) io.err(e.stack);
     return 2;
   }
 }
 
 if (require.main === module) {
+  // An error thrown outside the command's promise (an event nobody listens to) is still one line.
+  process.on('uncaughtException', (e) => {
+    process.stderr.write(`${describeFailure(e)}\n`);
+    if (process.env.PRISMA_ROLLBACK_DEBUG && e instanceof Error && e.stack)
+      process.stderr.write(`${e.stack}\n`);
+    process.exit(2);
+  });
+  // Held until the command settles: nothing it waits on can let the process end early (timers of
+  // Prisma's engine are unref'd, src/core/engine); released after, so the process exits at once.
+  const keepAlive = setInterval(() => {}, 1 << 30);
   main(process.argv.slice(2), {
     out: (t) => process.stdout.write(`${t}\n`),
     err: (t) => process.stderr.write(`${t}\n`),
     env: process.env,
     cwd: process.cwd(),
-  }).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e) => {
-      process.stderr.write(`${String(e)}\n`);
-      process.exitCode = 2;
-    },
-  );
+  })
+    .then(
+      (code) => {
+        process.exitCode = code;
+      },
+      (e) => {
+        process.stderr.write(`${describeFailure(e)}\n`);
+        process.exitCode = 2;
+      },
+    )
+    .finally(() => clearInterval(keepAlive));
 }

@@ -18,11 +18,14 @@ export function parseArgs(argv: string[], booleans: readonly string[] = []): Par
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
       const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
-      if (eq > 0) flags.set(name, a.slice(eq + 1));
-      else if (booleans.includes(name)) flags.set(name, true);
+      if (eq > 0) {
+        if (!a.slice(eq + 1).trim()) throw new UsageError(`--${name} needs a value (it was empty)`);
+        flags.set(name, a.slice(eq + 1));
+      } else if (booleans.includes(name)) flags.set(name, true);
       else {
         const v = argv[i + 1];
         if (v === undefined || v.startsWith('--')) throw new UsageError(`--${name} needs a value`);
+        if (!v.trim()) throw new UsageError(`--${name} needs a value (it was empty)`);
         flags.set(name, v);
         i++;
       }

@@ -1,5 +1,6 @@
 /** `prisma-rollback backup` — pg_dump of one environment, checked, credentials never on a command line. */
 import path from 'node:path';
+import { describeDbError } from '../core/db';
 import { resolveEnvironments } from '../core/project';
 import type { EnvironmentConfig } from '../core/project/types';
 import { defaultBackupPath, formatBytes, runBackup } from '../core/runbook/backup';
@@ -26,23 +27,64 @@ export async function runbookTarget(args: ParsedArgs, io: CliIO) {
         `PRISMA_ROLLBACK_ENVIRONMENTS is not a JSON array of environments: ${(e as Error).message}`,
       );
     }
+    // An environment that settings declare protected stays protected whatever the variable says.
+    const declared = new Set(target.environments.filter((e) => e.protected).map((e) => e.name));
+    configs = configs.map((c) => (declared.has(c?.name) ? { ...c, protected: true } : c));
     target.environments = await resolveEnvironments(target.project, configs, { env: io.env });
   }
   const env = pickEnvironment(target, flag(args, 'env'));
   if (!env.url)
     throw new CliError(
-      `Environment "${env.name}" has no connection string: ${env.problem ?? 'not configured'}.`,
+      env.problem
+        ? `Environment "${env.name}": ${env.problem}`
+        : `Environment "${env.name}" has no connection string: not configured.`,
     );
   for (const w of env.warnings) io.err(`warning: ${w}`);
   return { target, env, url: env.url };
 }
 
-/** Runs a runbook action; its expected failures become one clear message and exit code 1. */
-export async function runbookAction<T>(fn: () => Promise<T>): Promise<T> {
+/**
+ * Refuses (CliError, exit code 1, before anything is read or changed) a command that changes a
+ * protected environment unless `--confirm` repeats the environment's name exactly (case and
+ * all). `what` names the change, e.g. "apply-down runs a rollback script there".
+ */
+export function confirmProtected(
+  args: ParsedArgs,
+  env: { name: string; protected: boolean },
+  what: string,
+): void {
+  if (!env.protected) return;
+  const typed = flag(args, 'confirm');
+  if (typed === env.name) return;
+  throw new CliError(
+    typed === undefined
+      ? `Refused: ${env.name} is a protected environment and ${what}. Pass --confirm ${env.name} to go ahead. Nothing was changed.`
+      : `Refused: --confirm "${typed}" is not the name of the protected environment ${env.name}; type it exactly. Nothing was changed.`,
+    1,
+  );
+}
+
+/**
+ * Runs a runbook action; its expected failures become one clear message and exit code 1 (2 for
+ * configuration problems). A database error it did not translate (a permission denied on
+ * `_prisma_migrations`, a lost connection) becomes one line naming the environment and its host,
+ * exit code 2.
+ */
+export async function runbookAction<T>(
+  fn: () => Promise<T>,
+  target?: { environment: string; url: string },
+): Promise<T> {
   try {
     return await fn();
   } catch (e) {
     if (e instanceof RunbookError) throw new CliError(e.message, e.code === 'config' ? 2 : 1);
+    const err = e as { code?: unknown; severity?: unknown };
+    if (
+      target &&
+      (err?.severity || (typeof err?.code === 'string' && /^(E[A-Z]+|[0-9A-Z]{5})$/.test(err.code))) &&
+      !(e as NodeJS.ErrnoException)?.path
+    )
+      throw new CliError(`${target.environment}: ${describeDbError(e, target.url)}`);
     throw e;
   }
 }
@@ -51,37 +93,42 @@ export const backupCommand: CliCommand = {
   name: 'backup',
   summary: "pg_dump one environment (checks pg_dump's version against the server's, verifies the file)",
   usage:
-    'prisma-rollback backup --env NAME [--project DIR] [--migrations DIR] [--out FILE] [--format plain|custom] [--tables-of MIGRATION] [--pg-dump-path PATH] [--json]',
-  booleans: ['json'],
+    'prisma-rollback backup --env NAME [--project DIR] [--migrations DIR] [--out FILE] [--format plain|custom] [--tables-of MIGRATION] [--pg-dump-path PATH] [--force] [--json]',
+  booleans: ['json', 'force'],
   async run(args, io) {
     const format = flag(args, 'format') ?? 'plain';
     if (format !== 'plain' && format !== 'custom') throw new UsageError('--format must be plain or custom');
     const { target, env, url } = await runbookTarget(args, io);
     const tablesOf = flag(args, 'tables-of');
     const log = has(args, 'json') ? (l: string) => io.err(l) : (l: string) => io.out(l);
-    const result = await runbookAction(async () => {
-      let tables: { schema?: string; name: string }[] | undefined;
-      if (tablesOf) {
-        const t = await rollbackTables(target.migrationsDir, tablesOf);
-        tables = t.tables;
-        log(
-          `Tables touched by the rollback of ${tablesOf} (from ${path.relative(io.cwd, t.source)}): ${tables.map((x) => (x.schema ? `${x.schema}.${x.name}` : x.name)).join(', ') || 'none'}`,
-        );
-      }
-      const out = flag(args, 'out')
-        ? path.resolve(io.cwd, flag(args, 'out')!)
-        : defaultBackupPath(target.project.root, env.name, tablesOf ?? 'full', format);
-      return runBackup({
-        url,
-        environment: env.name,
-        out,
-        format,
-        pgDumpPath: flag(args, 'pg-dump-path') ?? io.env.PRISMA_ROLLBACK_PG_DUMP_PATH,
-        tables,
-        env: io.env,
-        log,
-      });
-    });
+    const result = await runbookAction(
+      async () => {
+        let tables: { schema?: string; name: string }[] | undefined;
+        if (tablesOf) {
+          const t = await rollbackTables(target.migrationsDir, tablesOf);
+          tables = t.tables;
+          log(
+            `Tables touched by the rollback of ${tablesOf} (from ${path.relative(io.cwd, t.source)}): ${tables.map((x) => (x.schema ? `${x.schema}.${x.name}` : x.name)).join(', ') || 'none'}`,
+          );
+        }
+        const out = flag(args, 'out')
+          ? path.resolve(io.cwd, flag(args, 'out')!)
+          : defaultBackupPath(target.project.root, env.name, tablesOf ?? 'full', format);
+        return runBackup({
+          url,
+          environment: env.name,
+          out,
+          force: has(args, 'force'),
+          protectedDirs: [target.migrationsDir, target.project.migrationsDir],
+          format,
+          pgDumpPath: flag(args, 'pg-dump-path') ?? io.env.PRISMA_ROLLBACK_PG_DUMP_PATH,
+          tables,
+          env: io.env,
+          log,
+        });
+      },
+      { environment: env.name, url },
+    );
     if (has(args, 'json')) io.out(JSON.stringify({ ...result, size: formatBytes(result.bytes) }, null, 2));
     return 0;
   },

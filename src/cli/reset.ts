@@ -12,15 +12,17 @@ export const resetCommand: CliCommand = {
     if (!confirm)
       throw new UsageError('--confirm DATABASE_NAME is required: every row of that database is deleted.');
     const { target, env, url } = await runbookTarget(args, io);
-    const r = await runbookAction(() =>
-      resetDatabase({
-        url,
-        environment: env.name,
-        migrationsDir: target.migrationsDir,
-        protected: env.protected,
-        confirm,
-        log: (l) => io.out(l),
-      }),
+    const r = await runbookAction(
+      () =>
+        resetDatabase({
+          url,
+          environment: env.name,
+          migrationsDir: target.migrationsDir,
+          protected: env.protected,
+          confirm,
+          log: (l) => io.out(l),
+        }),
+      { environment: env.name, url },
     );
     io.out(`Reset ${env.name}: ${r.applied.length} migration(s) applied in ${r.durationMs.toFixed(0)} ms.`);
     return 0;

@@ -1,10 +1,10 @@
 /** `prisma-rollback status` — the migration status of one environment, as a table or JSON. */
 import path from 'node:path';
-import { maskUrl } from '../core/db';
+import { connectionUrlProblem, isPostgresUrl, maskUrl } from '../core/db';
 import { migrationDate } from '../core/migrations';
 import { computeStatus, isUpToDate } from '../core/status';
 import type { EnvironmentStatus, ProjectDiagnosis } from '../core/status/types';
-import { type CliCommand, flag, has } from './args';
+import { type CliCommand, CliError, flag, has } from './args';
 import { pickEnvironment, resolveProject } from './target';
 
 export function describeDiagnosis(d: ProjectDiagnosis): string {
@@ -85,7 +85,13 @@ export const statusCommand: CliCommand = {
   async run(args, io) {
     const target = await resolveProject(args, io);
     const env = pickEnvironment(target, flag(args, 'env'));
-    const url = flag(args, 'url') ?? env.url;
+    const given = flag(args, 'url');
+    const invalid = given !== undefined ? connectionUrlProblem(given) : undefined;
+    if (given !== undefined && (!isPostgresUrl(given) || invalid))
+      throw new CliError(
+        `--url is not a usable PostgreSQL URL: ${invalid ?? 'it does not start with postgresql://'}.`,
+      );
+    const url = given ?? env.url;
     const status = await computeStatus({
       environment: env.name,
       migrationsDir: target.migrationsDir,

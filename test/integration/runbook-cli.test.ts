@@ -69,7 +69,7 @@ describe('runbook CLI commands', () => {
   });
 
   it('deploy → backup → apply-down → resolve on the configured environments', async () => {
-    const d = await cli('deploy', '--env', 'production');
+    const d = await cli('deploy', '--env', 'production', '--confirm', 'production');
     expect(d.code).toBe(0);
     expect(d.out).toContain('applied 20240102000000_bio');
     expect(d.out).toContain('postgresql://postgres:***@');
@@ -90,7 +90,7 @@ describe('runbook CLI commands', () => {
     expect(backup.archiveEntries).toBeGreaterThan(3);
     expect(b.err).toContain('Backup written:');
 
-    const a = await cli('apply-down', '20240102000000_bio', '--env', 'production');
+    const a = await cli('apply-down', '20240102000000_bio', '--env', 'production', '--confirm', 'production');
     expect(a.code).toBe(0);
     expect(a.out).toContain('Rolled back 20240102000000_bio on production: 1 statement(s)');
     expect(a.out).toContain('skipped line 1: BEGIN');
@@ -114,16 +114,31 @@ describe('runbook CLI commands', () => {
     });
 
     // Again: nothing to roll back — a clear refusal with exit code 1.
-    const again = await cli('apply-down', '20240102000000_bio', '--env', 'production');
+    const again = await cli(
+      'apply-down',
+      '20240102000000_bio',
+      '--env',
+      'production',
+      '--confirm',
+      'production',
+    );
     expect(again.code).toBe(1);
     expect(again.err).toContain('already rolled back in production');
 
     // Prisma's engine refuses `resolve --applied` once the migration has a finished row, even a rolled-back one
     // (seen here): a kept migration comes back with deploy, which re-runs it.
-    const r = await cli('resolve', '--applied', '20240102000000_bio', '--env', 'production');
+    const r = await cli(
+      'resolve',
+      '--applied',
+      '20240102000000_bio',
+      '--env',
+      'production',
+      '--confirm',
+      'production',
+    );
     expect(r.code).toBe(1);
     expect(r.err).toContain('already recorded as applied');
-    const re = await cli('deploy', '--env', 'production');
+    const re = await cli('deploy', '--env', 'production', '--confirm', 'production');
     expect(re.code).toBe(0);
     expect(re.out).toContain('applied 20240102000000_bio');
     expect(
@@ -147,7 +162,9 @@ describe('runbook CLI commands', () => {
       expect(d.code).toBe(0);
       expect(d.out).toContain('applied 20240101000000_init');
       expect(await query(local.url, 'SELECT count(*)::int AS n FROM _prisma_migrations')).toEqual([{ n: 2 }]);
-      expect((await cli('deploy', '--env', 'production')).err).toContain('No environment "production"');
+      expect((await cli('deploy', '--env', 'production', '--confirm', 'production')).err).toContain(
+        'No environment "production"',
+      );
       env = { ...env, PRISMA_ROLLBACK_ENVIRONMENTS: '{"name":"x"}' };
       expect((await cli('deploy', '--env', 'staging')).err).toContain(
         'PRISMA_ROLLBACK_ENVIRONMENTS is not a JSON array',

@@ -96,6 +96,34 @@ describe('resolveEnvironments', () => {
     );
   });
 
+  it('reports an unusable URL (the editor refresh and the CLI alike) naming where it came from, never the password', async () => {
+    const { p } = await project({
+      'prisma/schema.prisma': 'datasource db {\n  provider = "postgresql"\n  url = env("DATABASE_URL")\n}\n',
+      'prisma/.env': 'DATABASE_URL="postgresql://app:top#secret@db.internal:5432/app"\n',
+    });
+    const [local] = await resolveEnvironments(p, undefined, { env: {} });
+    expect(local!.url).toBeUndefined();
+    expect(local!.problem).toBe(
+      'The connection string (DATABASE_URL in prisma/.env) is not a usable URL: its password contains "#", which must be percent-encoded (# → %23).',
+    );
+    // Unquoted, dotenv reads the "#" as the start of a comment: the value ends at the password.
+    await fs.writeFile(
+      path.join(p.root, 'prisma', '.env'),
+      'DATABASE_URL=postgresql://app:top#secret@db.internal:5432/app\n',
+    );
+    const [cut] = await resolveEnvironments(p, undefined, { env: {} });
+    expect(cut!.problem).toBe(
+      'The connection string (DATABASE_URL in prisma/.env) is not a usable URL: it ends after "user:…" with no "@host": if a password follows, it was cut short — quote the value in a .env file and percent-encode a "#" in it (# → %23).',
+    );
+    expect(cut!.problem).not.toContain('top');
+    const [port] = await resolveEnvironments(p, undefined, {
+      env: { DATABASE_URL: 'postgresql://app:pw@db.internal:5432x/app' },
+    });
+    expect(port!.problem).toBe(
+      'The connection string (DATABASE_URL from the environment) is not a usable URL: its port "5432x" is not a number.',
+    );
+  });
+
   it('uses a literal URL from the schema and says where it came from', async () => {
     const { p } = await project({
       'prisma/schema.prisma':

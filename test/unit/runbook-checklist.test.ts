@@ -493,6 +493,22 @@ describe('command lines', () => {
     expect(stepCommand('notify', ctx())).toBeUndefined();
   });
 
+  it('a protected target: apply-down and resolve carry --confirm <environment>; backup and the staging rehearsal do not', () => {
+    const p = ctx({ environmentProtected: true });
+    const tail = (c: { args: string[] } | undefined) => c!.args.slice(-4);
+    expect(tail(stepCommand('apply', p))).toEqual(['--env', 'production', '--confirm', 'production']);
+    expect(tail(stepCommand('markRolledBack', p))).toEqual([
+      '--env',
+      'production',
+      '--confirm',
+      'production',
+    ]);
+    expect(stepCommand('backup', p)!.args).not.toContain('--confirm');
+    expect(stepCommand('staging', p)!.args).not.toContain('--confirm');
+    // Not protected: the command lines are as before.
+    expect(stepCommand('apply', ctx())!.args).not.toContain('--confirm');
+  });
+
   it("a Supabase project with the Supabase CLI installed gets the runbook's `supabase db dump` alternative noted", async () => {
     expect(detectSupabase(root, '')).toBe(false);
     await fs.mkdir(path.join(root, 'supabase'));

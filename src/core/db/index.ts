@@ -47,6 +47,56 @@ export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//i.test(url.trim());
 }
 
+/**
+ * Why a `postgresql://` connection string cannot be used, in words, or undefined when it can.
+ * pg, Prisma's engine and this extension all read it as a WHATWG URL: a `#`, `/` or `?` in the
+ * user or password ends that part early (an `@` does not: the last `@` ends the credentials),
+ * a port must be 1–65535, and a host is required unless `?host=` names a socket folder (Prisma
+ * refuses an empty host: P1013). The reason never contains the password. The scheme is not
+ * checked here (`isPostgresUrl`).
+ */
+export function connectionUrlProblem(url: string): string | undefined {
+  const text = url.trim();
+  const rest = text.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(text);
+  } catch {
+    parsed = undefined;
+  }
+  // A connection string has no fragment: a `#` there was meant as part of the user or password.
+  if (!parsed || parsed.hash) {
+    // The credentials run to the last `@` before the path; a `#`, `/` or `?` in them cuts the URL short.
+    const at = rest.lastIndexOf('@');
+    const credentials = at >= 0 ? rest.slice(0, at) : '';
+    const bad = [...new Set(credentials.match(/[#/?\s]/g) ?? [])];
+    if (bad.length) {
+      const where =
+        credentials.includes(':') && !/[#/?\s]/.test(credentials.split(':')[0]) ? 'password' : 'user name';
+      const shown = bad.map((c) => (c.trim() ? `"${c}"` : 'a space')).join(', ');
+      return `its ${where} contains ${shown}, which must be percent-encoded (${bad
+        .map((c) => `${c.trim() ? c : 'space'} → ${encodeURIComponent(c)}`)
+        .join(', ')})`;
+    }
+    const hostPort = (at >= 0 ? rest.slice(at + 1) : rest).split(/[/?#]/)[0];
+    const port = /:([^:\]]*)$/.exec(hostPort)?.[1];
+    if (port !== undefined && !/^\d{1,5}$/.test(port)) {
+      // `user:password` with nothing after it: the URL was cut before its `@` (an unquoted `#` in a .env file starts a comment).
+      if (at < 0 && !rest.includes('/'))
+        return `it ends after "user:…" with no "@host": if a password follows, it was cut short — quote the value in a .env file and percent-encode a "#" in it (# → %23)`;
+      return `its port "${port}" is not a number`;
+    }
+    if (port !== undefined && Number(port) > 65535) return `its port ${port} is not between 1 and 65535`;
+    if (!hostPort || hostPort.startsWith(':')) return 'it names no host';
+    if (parsed)
+      return 'it contains "#", which ends the URL there: percent-encode it in the user name or password (# → %23)';
+    return 'it does not parse as a URL; percent-encode any special character in the user name and password';
+  }
+  if (!parsed.hostname && !parsed.searchParams.get('host')) return 'it names no host';
+  if (parsed.port && Number(parsed.port) === 0) return 'its port 0 is not between 1 and 65535';
+  return undefined;
+}
+
 /** The PostgreSQL schema Prisma uses for a URL: its `?schema=` parameter, else `public`. */
 export function prismaSchema(url: string): string {
   try {
@@ -66,6 +116,26 @@ export function schemaConnectionOptions(url: string): { options?: string } {
   return { options: `-c search_path=${quoteIdent(schema).replace(/[\\ ]/g, '\\$&')}` };
 }
 
+/**
+ * Gives a pool (and every client it opens) an `'error'` listener. A connection lost while a
+ * client is checked out makes pg emit `'error'` on that client besides rejecting its query;
+ * with no listener Node throws it and the host process dies (the CLI's `status` did). The
+ * query's own rejection still reaches the caller. Returns the pool.
+ */
+export function guardPool<P extends pg.Pool>(pool: P): P {
+  pool.on('error', () => {});
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
+  return pool;
+}
+
+/** Gives a lone client an `'error'` listener (see `guardPool`); returns it. */
+export function guardClient<C extends pg.Client>(client: C): C {
+  client.on('error', () => {});
+  return client;
+}
+
 /** Creates a pool; the caller owns it and must `end()` it. */
 export function createPool(url: string, opts: ConnectionOptions = {}): pg.Pool {
   const pool = new pg.Pool({
@@ -77,8 +147,8 @@ export function createPool(url: string, opts: ConnectionOptions = {}): pg.Pool {
     max: 4,
     application_name: 'prisma-rollback',
   });
-  // An idle client's error (server restart) must not crash the host.
-  pool.on('error', () => {});
+  // A client's error (server restart, connection lost mid-query) must not crash the host.
+  guardPool(pool);
   if (opts.onQuery) {
     const onQuery = opts.onQuery;
     // Every query goes through a pooled client's `query` (pool.query included): log there, once.
@@ -172,10 +242,17 @@ export function describeDbError(e: unknown, url?: string): string {
       return `Database does not exist${where}: ${err.message ?? ''}. Create it or fix the database name.`;
     case '57014':
       return `A query was cancelled by the statement timeout${where}.`;
+    case '42501':
+      return `Permission denied${where}: ${err.message ?? ''}. Connect as a user with rights on it (its owner, or GRANT them to this user).`;
     default:
       break;
   }
   const msg = err?.message ?? String(e);
+  if (
+    /Connection terminated|ECONNRESET|server closed the connection/i.test(msg) ||
+    err?.code === 'ECONNRESET'
+  )
+    return `The connection was lost${where}: the server closed it (restart, crash, network, proxy or pooler). Retry; if it happens again, check the server's log.`;
   if (/timeout/i.test(msg) && /connect/i.test(msg))
     return `Connection timed out${where}: check the host, port and network.`;
   if (/SSL|self[- ]signed|certificate/i.test(msg))

@@ -36,12 +36,34 @@ function wasmPath(): string {
   );
 }
 
+/**
+ * The engine's imports with its `setTimeout` made not to hold the process open. The engine
+ * races some operations against a timer (e.g. 10 s around Prisma's advisory lock) and, on
+ * WebAssembly, never clears the timer when the operation wins (the glue imports no
+ * `clearTimeout`), so a CLI command stayed alive ~10 s after its last line. Unref'd timers
+ * still fire while anything else keeps the process up (the engine's own pool does while it
+ * works); the CLI also holds the process open until its command settles (src/cli.ts).
+ */
+export function withUnrefTimers(glue: WebAssembly.ModuleImports): WebAssembly.ModuleImports {
+  const imports: WebAssembly.ModuleImports = { ...glue };
+  for (const name of Object.keys(glue)) {
+    if (!name.startsWith('__wbg_setTimeout_')) continue;
+    const original = glue[name] as (...a: unknown[]) => unknown;
+    imports[name] = (...args: unknown[]) => {
+      const timer = original(...args) as { unref?: () => unknown } | undefined;
+      timer?.unref?.();
+      return timer;
+    };
+  }
+  return imports;
+}
+
 async function loadRuntime(): Promise<EngineClass> {
   const started = performance.now();
   const glue = await import('@prisma/schema-engine-wasm/schema_engine_bg');
   const bytes = await fs.promises.readFile(wasmPath());
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
-    './schema_engine_bg.js': glue as unknown as WebAssembly.ModuleImports,
+    './schema_engine_bg.js': withUnrefTimers(glue as unknown as WebAssembly.ModuleImports),
   });
   (glue as unknown as { __wbg_set_wasm(e: WebAssembly.Exports): void }).__wbg_set_wasm(instance.exports);
   (instance.exports.__wbindgen_start as () => void)();
@@ -97,13 +119,24 @@ export function toMigrationList(folder: MigrationsFolder, shadowDbInitScript = '
  * gives one readable message (and Prisma's error code when there is one).
  */
 export function engineErrorMessage(e: unknown): string {
-  if (e instanceof Error) return e.message;
-  if (typeof e === 'string') return e;
+  if (e instanceof Error) return withoutBacktrace(e.message);
+  if (typeof e === 'string') return withoutBacktrace(e);
   if (e && typeof e === 'object') {
     const o = e as { message?: string; error_code?: string; errorCode?: string; meta?: unknown };
     const code = o.error_code ?? o.errorCode;
-    if (o.message) return code ? `${code}: ${o.message}` : o.message;
+    if (o.message) return withoutBacktrace(code ? `${code}: ${o.message}` : o.message);
     return JSON.stringify(e);
   }
   return String(e);
+}
+
+/**
+ * An engine message without the Rust span trace it may carry (`   0: schema_engine_wasm::…`
+ * followed by `at schema-engine/….rs:167` lines): what went wrong stays, where in Prisma's
+ * source it went wrong goes.
+ */
+function withoutBacktrace(message: string): string {
+  const lines = message.split('\n');
+  const start = lines.findIndex((l) => /^\s*\d+: [\w:]+/.test(l));
+  return (start > 0 ? lines.slice(0, start) : lines).join('\n').trimEnd();
 }

@@ -146,7 +146,13 @@ export async function readMigrationsFolder(dir: string): Promise<MigrationsFolde
     const cached = cachedSql(sqlPath);
     if (cached) apply(cached);
     else changed.push(readSql(sqlPath).then(apply));
-    if (fsSync.statSync(downSqlPath, { throwIfNoEntry: false })?.isFile()) m.downSqlPath = downSqlPath;
+    let downSql: import('node:fs').Stats | undefined;
+    try {
+      downSql = fsSync.statSync(downSqlPath, { throwIfNoEntry: false });
+    } catch {
+      // A down.sql that cannot be stat'ed (a symbolic link loop, no rights) is not listed; reading it says why.
+    }
+    if (downSql?.isFile()) m.downSqlPath = downSqlPath;
     migrations.push(m);
   }
   await Promise.all(changed);

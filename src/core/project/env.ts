@@ -11,7 +11,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import dotenv from 'dotenv';
-import { hostLabel, isPostgresUrl, maskUrl } from '../db';
+import { connectionUrlProblem, hostLabel, isPostgresUrl, maskUrl } from '../db';
 import { evaluateConfigFile } from './config-file';
 import type { EnvironmentConfig, PrismaProject, ResolvedEnvironment } from './types';
 import { ancestors } from './version';
@@ -279,6 +279,11 @@ async function resolveOne(
   if (url && !isPostgresUrl(url)) {
     const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url.trim())?.[1];
     env.problem = `The connection string (${env.source ?? cfg.name}) is not a PostgreSQL URL${scheme ? ` (it starts with ${scheme}://)` : ''}: Prisma Rollback works with postgresql:// URLs.`;
+    url = undefined;
+  }
+  const invalid = url ? connectionUrlProblem(url) : undefined;
+  if (invalid) {
+    env.problem = `The connection string (${env.source ?? cfg.name}) is not a usable URL: ${invalid}.`;
     url = undefined;
   }
   if (url) {

@@ -141,11 +141,17 @@ async function loadRollbackScript(
   const script = await fs.readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
     throw new RunbookError(
       e.code === 'ENOENT'
-        ? `No rollback script at ${file}. Generate it first (prisma-rollback down ${migration} --write) or pass --file.`
+        ? `No rollback script at ${file}. Generate it first (\`prisma-rollback down ${migration}\` writes it beside migration.sql) or pass --file.`
         : `Cannot read ${file}: ${e.message}`,
       'config',
     );
   });
+  if (!script.trim())
+    throw new RunbookError(
+      `${file} is empty: there is no rollback to run. Generate it (\`prisma-rollback down ${migration}\` writes it) or pass the right --file. Nothing was run.`,
+      'config',
+      { file },
+    );
   let statements: ScriptStatement[];
   try {
     statements = await splitScript(script);

@@ -15,8 +15,16 @@ import { pgEnvFromUrl } from './pg-env';
 export interface BackupOptions {
   url: string;
   environment: string;
-  /** Output file (its folder is created). */
+  /**
+   * Output file. Its folder is created (mode 0700); the dump is written to a temporary file
+   * beside it (mode 0600: it holds every row) and renamed to `out` once checked, so a failed
+   * dump never leaves a partial file nor touches an existing one.
+   */
   out: string;
+  /** Replace `out` when it exists (default: refused, nothing written). */
+  force?: boolean;
+  /** Migrations folders the backup must not be written into (a dump there would be read as a migration). */
+  protectedDirs?: string[];
   format?: 'plain' | 'custom';
   /** Setting `prismaRollback.pgDumpPath`; default `pg_dump` on PATH. */
   pgDumpPath?: string;
@@ -87,23 +95,124 @@ function siblingTool(pgDumpPath: string, tool: string): string {
   return path.join(path.dirname(pgDumpPath), `${tool}${ext}`);
 }
 
+/** The path with its existing part resolved through symbolic links (the rest appended as is). */
+async function realPathOf(p: string): Promise<string> {
+  const missing: string[] = [];
+  let current = path.resolve(p);
+  for (;;) {
+    try {
+      return path.join(await fs.realpath(current), ...missing.reverse());
+    } catch {
+      const parent = path.dirname(current);
+      if (parent === current) return path.join(current, ...missing.reverse());
+      missing.push(path.basename(current));
+      current = parent;
+    }
+  }
+}
+
+function isInside(child: string, parent: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
 /**
- * Dumps the environment's database (or only `opts.tables`) with pg_dump to `opts.out`, after
- * checking that pg_dump is at least the server's major version, then checks the file (pg_restore
- * --list for the custom format, the plain-format header otherwise).
- *
- * Throws `RunbookError`:
- * - `pgDump` — pg_dump cannot be found or run, does not print a version, or fails: a file it
- *   started is removed;
- * - `pgDumpTooOld` — pg_dump is older than the server: nothing was written;
- * - `config` — the database cannot be reached, or none of `opts.tables` exists: nothing was written;
- * - `verifyDump` — pg_dump exited 0 but the file is missing, empty or unreadable: the file (if
- *   any) is left for inspection.
- * Tool output in messages has connection strings and passwords redacted.
+ * Refuses an output path before anything runs: inside a migrations folder, an existing file
+ * without `force`, or a folder. Throws RunbookError 'refused'.
+ */
+async function checkOutput(out: string, opts: BackupOptions): Promise<void> {
+  const real = await realPathOf(out);
+  for (const dir of opts.protectedDirs ?? []) {
+    if (isInside(real, await realPathOf(dir)))
+      throw new RunbookError(
+        `Refused: ${out} is inside the migrations folder ${dir}, where a dump would be taken for a migration (or replace one). Write the backup elsewhere (the default is .prisma-rollback/backups). Nothing was written.`,
+        'refused',
+      );
+  }
+  const st = await fs.lstat(out).catch(() => undefined);
+  if (st?.isDirectory())
+    throw new RunbookError(
+      `Refused: ${out} is a folder; --out takes a file name. Nothing was written.`,
+      'refused',
+    );
+  if (st && !opts.force)
+    throw new RunbookError(
+      `Refused: ${out} already exists and is kept as it is. Choose another --out, or pass --force to replace it. Nothing was written.`,
+      'refused',
+    );
+}
+
+/** Creates the backup folder (0700 for what it creates) and an empty temporary file in it (0600). */
+async function createTemporary(out: string): Promise<string> {
+  const dir = path.dirname(out);
+  try {
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    const tmp = path.join(dir, `.${path.basename(out)}.${process.pid}-${Date.now().toString(36)}.partial`);
+    const fh = await fs.open(tmp, 'wx', 0o600);
+    await fh.close();
+    return tmp;
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why =
+      err.code === 'EACCES' || err.code === 'EPERM'
+        ? 'permission denied'
+        : err.code === 'EROFS'
+          ? 'read-only file system'
+          : err.code === 'ENOTDIR' || err.code === 'EEXIST'
+            ? 'a part of that path is a file, not a folder'
+            : err.code === 'ELOOP'
+              ? 'a symbolic link loop'
+              : err.message;
+    throw new RunbookError(
+      `Cannot write the backup in ${dir} (${why}). Choose a writable folder with --out, or fix that folder's rights. Nothing was written.`,
+      'config',
+    );
+  }
+}
+
+/** Moves the checked temporary file to `out`: never over an existing file unless `force`. */
+async function placeBackup(tmp: string, out: string, force: boolean): Promise<void> {
+  if (force) {
+    await fs.rename(tmp, out);
+    return;
+  }
+  try {
+    // link() fails with EEXIST instead of replacing: a file that appeared meanwhile is kept.
+    await fs.link(tmp, out);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new RunbookError(
+        `Refused: ${out} appeared while the dump ran and is kept as it is. Choose another --out, or pass --force. Nothing was written.`,
+        'refused',
+      );
+    // A file system without hard links: check, then rename.
+    if (
+      await fs.lstat(out).then(
+        () => true,
+        () => false,
+      )
+    )
+      throw new RunbookError(
+        `Refused: ${out} already exists and is kept as it is. Nothing was written.`,
+        'refused',
+      );
+    await fs.rename(tmp, out);
+    return;
+  }
+  await fs.rm(tmp, { force: true });
+}
+
+/**
+ * Dumps one environment with pg_dump into `opts.out` (see BackupOptions for how the file is
+ * written). Throws RunbookError: 'refused' (exit 1: the output exists or is in a migrations
+ * folder; nothing was written), 'config' (cannot connect, cannot write the folder), 'pgDump',
+ * 'pgDumpTooOld', 'verifyDump'. On any failure the temporary file is removed and an existing
+ * `out` is left untouched.
  */
 export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
   const log = opts.log ?? (() => {});
   const started = performance.now();
+  await checkOutput(path.resolve(opts.out), opts);
   const format = opts.format ?? 'plain';
   const pgDump = opts.pgDumpPath || 'pg_dump';
   const baseEnv = { ...(opts.env ?? process.env) };
@@ -125,7 +234,11 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
   const client = parseToolVersion(versionOut.stdout);
   if (versionOut.code !== 0 || !client) {
     throw new RunbookError(
-      `${pgDump} --version did not print a PostgreSQL version: ${redactSecrets(versionOut.stdout + versionOut.stderr).trim()}`,
+      `${pgDump} --version did not print a PostgreSQL version: ${
+        redactSecrets(versionOut.stdout + versionOut.stderr)
+          .trim()
+          .split('\n')[0] || 'no output'
+      }. Point --pg-dump-path (setting prismaRollback.pgDumpPath) at PostgreSQL's pg_dump.`,
       'pgDump',
     );
   }
@@ -190,77 +303,83 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
   }
 
   const out = path.resolve(opts.out);
-  await fs.mkdir(path.dirname(out), { recursive: true });
-  const args = [
-    `--format=${format === 'custom' ? 'custom' : 'plain'}`,
-    `--file=${out}`,
-    '--no-password',
-    ...tableArgs,
-  ];
-  const pgEnv = pgEnvFromUrl(opts.url, 'prisma-rollback backup');
-  const commandLine = [pgDump, ...args]
-    .map((a) => (/[\s"'$]/.test(a) ? `'${a.replace(/'/g, "'\\''")}'` : a))
-    .join(' ');
-  log(
-    `Backing up ${opts.environment} (${maskUrl(opts.url)}, PostgreSQL ${serverVersion}) with pg_dump ${client.text}:`,
-  );
-  log(`  ${commandLine}`);
-  log(`  (credentials passed as ${Object.keys(pgEnv).join(', ')} in pg_dump's environment)`);
-  const dump = await run(pgDump, args, { ...baseEnv, ...pgEnv });
-  if (dump.code !== 0) {
-    await fs.rm(out, { force: true });
-    throw new RunbookError(
-      `pg_dump failed (exit code ${dump.code}): ${redactSecrets(dump.stderr).trim() || 'no message'}`,
-      'pgDump',
+  const tmp = await createTemporary(out);
+  try {
+    const args = [
+      `--format=${format === 'custom' ? 'custom' : 'plain'}`,
+      `--file=${tmp}`,
+      '--no-password',
+      ...tableArgs,
+    ];
+    const pgEnv = pgEnvFromUrl(opts.url, 'prisma-rollback backup');
+    const commandLine = [pgDump, ...args]
+      .map((a) => (/[\s"'$]/.test(a) ? `'${a.replace(/'/g, "'\\''")}'` : a))
+      .join(' ');
+    log(
+      `Backing up ${opts.environment} (${maskUrl(opts.url)}, PostgreSQL ${serverVersion}) with pg_dump ${client.text}:`,
     );
-  }
-  const stat = await fs.stat(out).catch(() => undefined);
-  if (!stat || stat.size === 0)
-    throw new RunbookError(`pg_dump exited 0 but ${out} is ${stat ? 'empty' : 'missing'}.`, 'verifyDump');
+    log(`  ${commandLine}`);
+    log(`  (credentials passed as ${Object.keys(pgEnv).join(', ')} in pg_dump's environment)`);
+    const dump = await run(pgDump, args, { ...baseEnv, ...pgEnv });
+    if (dump.code !== 0) {
+      throw new RunbookError(
+        `pg_dump failed (exit code ${dump.code}): ${redactSecrets(dump.stderr).trim() || 'no message'}`,
+        'pgDump',
+      );
+    }
+    const stat = await fs.stat(tmp).catch(() => undefined);
+    if (!stat || stat.size === 0)
+      throw new RunbookError(`pg_dump exited 0 but ${out} is ${stat ? 'empty' : 'missing'}.`, 'verifyDump');
 
-  let archiveEntries: number | undefined;
-  if (format === 'custom') {
-    const pgRestore = siblingTool(pgDump, 'pg_restore');
-    let list: Run;
-    try {
-      list = await run(pgRestore, ['--list', out], baseEnv);
-    } catch (e) {
-      throw new RunbookError(
-        `Cannot run ${pgRestore} to check the archive: ${(e as Error).message}`,
-        'verifyDump',
-      );
-    }
-    if (list.code !== 0)
-      throw new RunbookError(
-        `pg_restore --list cannot read ${out}: ${redactSecrets(list.stderr).trim()}`,
-        'verifyDump',
-      );
-    archiveEntries = list.stdout.split('\n').filter((l) => l.trim() && !l.startsWith(';')).length;
-    log(`  pg_restore --list read ${archiveEntries} entries from the archive.`);
-  } else {
-    const fh = await fs.open(out, 'r');
-    try {
-      const head = Buffer.alloc(256);
-      await fh.read(head, 0, 256, 0);
-      if (!head.toString('utf8').includes('PostgreSQL database dump')) {
-        throw new RunbookError(`${out} does not start like a pg_dump plain-format dump.`, 'verifyDump');
+    let archiveEntries: number | undefined;
+    if (format === 'custom') {
+      const pgRestore = siblingTool(pgDump, 'pg_restore');
+      let list: Run;
+      try {
+        list = await run(pgRestore, ['--list', tmp], baseEnv);
+      } catch (e) {
+        throw new RunbookError(
+          `Cannot run ${pgRestore} to check the archive: ${(e as Error).message}`,
+          'verifyDump',
+        );
       }
-    } finally {
-      await fh.close();
+      if (list.code !== 0)
+        throw new RunbookError(
+          `pg_restore --list cannot read ${out}: ${redactSecrets(list.stderr).trim()}`,
+          'verifyDump',
+        );
+      archiveEntries = list.stdout.split('\n').filter((l) => l.trim() && !l.startsWith(';')).length;
+      log(`  pg_restore --list read ${archiveEntries} entries from the archive.`);
+    } else {
+      const fh = await fs.open(tmp, 'r');
+      try {
+        const head = Buffer.alloc(256);
+        await fh.read(head, 0, 256, 0);
+        if (!head.toString('utf8').includes('PostgreSQL database dump')) {
+          throw new RunbookError(`${out} does not start like a pg_dump plain-format dump.`, 'verifyDump');
+        }
+      } finally {
+        await fh.close();
+      }
     }
+    // pg_dump may have re-created the file with the umask's mode: a backup holds every row.
+    await fs.chmod(tmp, 0o600);
+    await placeBackup(tmp, out, opts.force === true);
+    log(`Backup written: ${out} (${formatBytes(stat.size)})`);
+    return {
+      file: out,
+      bytes: stat.size,
+      format,
+      pgDumpVersion: client.text,
+      serverVersion,
+      tables: opts.tables ? dumped : undefined,
+      archiveEntries,
+      commandLine,
+      durationMs: performance.now() - started,
+    };
+  } finally {
+    await fs.rm(tmp, { force: true });
   }
-  log(`Backup written: ${out} (${formatBytes(stat.size)})`);
-  return {
-    file: out,
-    bytes: stat.size,
-    format,
-    pgDumpVersion: client.text,
-    serverVersion,
-    tables: opts.tables ? dumped : undefined,
-    archiveEntries,
-    commandLine,
-    durationMs: performance.now() - started,
-  };
 }
 
 export function formatBytes(n: number): string {

@@ -65,6 +65,11 @@ export interface CommandContext {
   migration: string;
   /** Target environment name. */
   environment: string;
+  /**
+   * The target environment is protected: the bundled CLI's apply-down, resolve and deploy on it
+   * get `--confirm <environment>` (the checklist asked the user to type the name first).
+   */
+  environmentProtected?: boolean;
   /** Unprotected environment to rehearse on. */
   stagingEnvironment?: string;
   /** State of the migration in the target (decides how step 10 can mark it). */
@@ -124,6 +129,8 @@ function make(
 }
 
 function bundled(c: CommandContext, sub: string[], environment: string): { command: string; args: string[] } {
+  // The CLI refuses to change a protected environment without its name repeated (backup reads only).
+  const confirm = c.environmentProtected && environment === c.environment && sub[0] !== 'backup';
   return {
     command: c.node,
     args: [
@@ -135,6 +142,7 @@ function bundled(c: CommandContext, sub: string[], environment: string): { comma
       c.migrationsDir,
       '--env',
       environment,
+      ...(confirm ? ['--confirm', environment] : []),
     ],
   };
 }

@@ -4,6 +4,8 @@ export class RunbookError extends Error {
     message: string,
     readonly code:
       | 'config'
+      /** Refused before anything was changed (an existing file, a path inside the migrations folder). */
+      | 'refused'
       | 'state'
       | 'parse'
       | 'notInTransaction'

@@ -3,7 +3,7 @@
  * through Prisma's own schema engine (WebAssembly), with the adapter that sends whole scripts.
  */
 import pg from 'pg';
-import { describeDbError, maskUrl, prismaSchema, schemaConnectionOptions } from '../db';
+import { describeDbError, guardPool, maskUrl, prismaSchema, schemaConnectionOptions } from '../db';
 import {
   engineErrorMessage,
   NO_FILTERS,
@@ -28,7 +28,7 @@ export async function withEngine<T>(
     application_name: 'prisma-rollback',
     connectionTimeoutMillis: 10_000,
   });
-  pool.on('error', () => {});
+  guardPool(pool);
   try {
     try {
       const c = await pool.connect();

@@ -251,7 +251,10 @@ export async function computeStatus(req: StatusRequest): Promise<EnvironmentStat
   try {
     // Prisma's diagnosis (without a shadow database) is a function of the migrations folder and the
     // rows of _prisma_migrations alone: when both are unchanged since the last diagnosis on this
-    // pool, the engine's verdict is reused. Otherwise table and engine are read concurrently.
+    // pool, the engine's verdict is reused. Otherwise the engine runs once the table was read: a
+    // user without rights on _prisma_migrations makes Prisma's engine (WASM, 7.10) trap outside any
+    // promise — an uncaught exception that ends the CLI and leaves the engine unusable — so the
+    // engine only runs on a database whose table this connection could read.
     const previous = diagnoses.get(pool);
     const rowsP = readMigrationRows(pool, schema).then(
       (rows) => ({ rows }),
@@ -272,7 +275,8 @@ export async function computeStatus(req: StatusRequest): Promise<EnvironmentStat
         (out) => ({ out }),
         (error: unknown) => ({ error }),
       );
-    let engineP = previous ? undefined : runEngine();
+    // Opening the engine (loading its WebAssembly) sends no query: that part still overlaps the read.
+    if (!previous) engineForPool(pool, schema, log).catch(() => {});
     const rowsR = await rowsP;
     if ('error' in rowsR) {
       return finish({ kind: 'unreachable', reason: describeDbError(rowsR.error, req.url) }, localOnly());
@@ -285,8 +289,7 @@ export async function computeStatus(req: StatusRequest): Promise<EnvironmentStat
         `diagnoseMigrationHistory ${req.environment}: folder and _prisma_migrations unchanged, engine verdict reused`,
       );
     } else {
-      engineP ??= runEngine();
-      engineR = await engineP;
+      engineR = await runEngine();
     }
     if ('out' in engineR) diagnoses.set(pool, { key, out: engineR.out });
     else diagnoses.delete(pool);

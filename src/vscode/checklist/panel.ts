@@ -277,6 +277,7 @@ export class ChecklistPanel implements vscode.Disposable {
       migrationsDir: p.migrationsDir,
       migration: this.key.migration,
       environment: this.key.environment,
+      environmentProtected: this.state.protected,
       stagingEnvironment: this.state.stagingEnvironment,
       migrationState: this.state.migrationState,
       node: process.execPath,
