@@ -33,7 +33,9 @@ const USAGE =
   '  --all verifies the rollback of every migration that has one (with --generate: of every migration,\n' +
   '  generating the rollbacks that are missing, in memory); the history is replayed once. A migration\n' +
   '  without a rollback counts as a failure (exit 1).\n' +
-  '  Exit codes: 0 verified; 1 differences (or Prisma diff not empty); 2 could not verify / error.';
+  '  When no difference is found but the migration or its rollback holds a statement the comparison\n' +
+  '  cannot see (a DO block, an owner change, a step marked IRREVERSIBLE…), it answers "cannot prove".\n' +
+  '  Exit codes: 0 verified; 1 differences (or Prisma diff not empty); 2 cannot prove / could not verify / error.';
 
 /**
  * The shadow server: $PRISMA_ROLLBACK_SHADOW_DATABASE_URL, else `prismaRollback.shadowDatabaseUrl`
@@ -178,6 +180,12 @@ export const verifyCommand: CliCommand = {
         );
         for (const d of result.differences) io.out(`  ${d}`);
         break;
+      case 'cannotProve':
+        io.out(
+          `? cannot prove that ${rel(rollback.path)} restores the schema before ${target.name}: the comparison found no difference, but it cannot see the effect of:`,
+        );
+        for (const r of result.reasons) io.out(`  ${r}`);
+        break;
       case 'couldNotVerify':
         io.out(`? could not verify the rollback of ${target.name}: ${result.reason}`);
         if (result.failure && !result.reason.includes(describeFailure(result.failure)))
@@ -212,6 +220,8 @@ interface AllRow {
   rollback: string | null;
   kind: VerifyResult['kind'] | 'noRollback';
   differences?: string[];
+  /** cannotProve: what the comparison cannot see. */
+  reasons?: string[];
   reason?: string;
   ms?: number;
 }
@@ -267,11 +277,15 @@ async function verifyAll(args: ParsedArgs, io: CliIO): Promise<number> {
       const row: AllRow = { migration: m.name, rollback: rel(rollback.path), kind: r.kind, ms: r.ms };
       if (r.kind === 'differences') row.differences = r.differences;
       if (r.kind === 'couldNotVerify') row.reason = r.reason;
+      if (r.kind === 'cannotProve') row.reasons = r.reasons;
       rows.push(row);
       if (!json) {
         const mark = r.kind === 'verified' ? '✓' : r.kind === 'differences' ? '✗' : '?';
-        io.out(`${mark} ${m.name}${r.kind === 'couldNotVerify' ? `: ${r.reason}` : ''}`);
+        io.out(
+          `${mark} ${m.name}${r.kind === 'couldNotVerify' ? `: ${r.reason}` : r.kind === 'cannotProve' ? ': cannot prove (no difference found, but the comparison cannot see all of it)' : ''}`,
+        );
         if (r.kind === 'differences') for (const d of r.differences) io.out(`    ${d}`);
+        if (r.kind === 'cannotProve') for (const d of r.reasons) io.out(`    ${d}`);
       }
     }
   } finally {
@@ -281,6 +295,7 @@ async function verifyAll(args: ParsedArgs, io: CliIO): Promise<number> {
   const summary = {
     verified: count('verified'),
     differences: count('differences'),
+    cannotProve: count('cannotProve'),
     couldNotVerify: count('couldNotVerify'),
     noRollback: count('noRollback'),
     ms: Math.round(performance.now() - started),
@@ -288,9 +303,13 @@ async function verifyAll(args: ParsedArgs, io: CliIO): Promise<number> {
   if (json) io.out(JSON.stringify({ migrations: rows, summary }, null, 2));
   else
     io.out(
-      `${summary.verified} verified, ${summary.differences} with differences, ${summary.couldNotVerify} could not be verified, ${summary.noRollback} without a rollback${generated ? '' : ' (--generate verifies generated ones)'} · ${(summary.ms / 1000).toFixed(1)} s`,
+      `${summary.verified} verified, ${summary.differences} with differences, ${summary.cannotProve} cannot be proven, ${summary.couldNotVerify} could not be verified, ${summary.noRollback} without a rollback${generated ? '' : ' (--generate verifies generated ones)'} · ${(summary.ms / 1000).toFixed(1)} s`,
     );
-  return summary.couldNotVerify ? 2 : summary.differences || summary.noRollback ? 1 : 0;
+  return summary.couldNotVerify || summary.cannotProve
+    ? 2
+    : summary.differences || summary.noRollback
+      ? 1
+      : 0;
 }
 
 const IMPACT_USAGE =

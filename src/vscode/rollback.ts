@@ -669,7 +669,12 @@ export class RollbackEditor implements vscode.Disposable, vscode.CodeLensProvide
       };
     this.store.setResult(t.migrationsDir, t.name, result);
     void this.revalidate(h.local.sqlPath, true).catch(() => {});
-    const detail = result.kind === 'differences' ? `: ${result.differences.join('; ')}` : '';
+    const detail =
+      result.kind === 'differences'
+        ? `: ${result.differences.join('; ')}`
+        : result.kind === 'cannotProve'
+          ? `: ${result.reasons.join('; ')}`
+          : '';
     this.log.info(
       `Verify ${t.name} (${rollback.name}): ${result.kind}${result.kind === 'couldNotVerify' ? `: ${redactSecrets(result.reason)}` : detail} in ${Date.now() - started} ms`,
     );

@@ -111,6 +111,11 @@ export async function verifyRollbackScript(
       summary: `${r.differences.length} difference(s): ${r.differences.slice(0, 5).join('; ')}${r.differences.length > 5 ? '; …' : ''}`,
     };
   }
+  if (r.kind === 'cannotProve')
+    return {
+      result: 'couldNotVerify',
+      summary: `Cannot prove: no difference found, but the comparison cannot see ${r.reasons.join('; ')}`,
+    };
   return { result: 'couldNotVerify', summary: `Could not verify: ${r.reason}` };
 }
 
