@@ -317,7 +317,7 @@ const IMPACT_USAGE =
   "  Read-only: what the migration's rollback would destroy in that environment (rows of dropped tables,\n" +
   '  values of dropped columns, rows holding removed enum values, DELETEd rows), exactly up to --exact-limit\n' +
   "  rows (default 100000), above it the planner's estimate. Refuses a migration that is not applied there.\n" +
-  '  Exit codes: 0 nothing would be destroyed; 1 data would be destroyed; 2 refused or error.';
+  '  Exit codes: 0 nothing would be destroyed; 1 data would be destroyed; 2 refused, a count failed, or error.';
 
 export const impactCommand: CliCommand = {
   name: 'impact',
@@ -357,9 +357,6 @@ export const impactCommand: CliCommand = {
     } finally {
       await pool.end().catch(() => {});
     }
-    const destroys = result.steps.some(
-      (s) => (s.rows?.count ?? 0) > 0 || (s.values?.count ?? 0) > 0 || (s.tooLong?.count ?? 0) > 0,
-    );
     if (has(args, 'json')) {
       io.out(
         JSON.stringify(
@@ -386,6 +383,12 @@ export const impactCommand: CliCommand = {
             : '',
           s.tooLong ? `${s.tooLong.count.toLocaleString('en-US')} too long for the new type` : '',
           s.removedValues?.length ? `removed enum values ${s.removedValues.join(', ')}` : '',
+          s.kind === 'removeEnumValues' && !s.removedValues?.length && s.rows?.count
+            ? `values that are not labels of ${s.targetEnum}`
+            : '',
+          s.kind === 'alterColumnType' && s.lossless && s.values?.count
+            ? `converted to ${s.targetType} without loss`
+            : '',
           s.note ?? '',
         ].filter(Boolean);
         io.out(
@@ -393,7 +396,7 @@ export const impactCommand: CliCommand = {
         );
       }
     }
-    if (result.refused) return 2;
-    return destroys ? 1 : 0;
+    if (result.refused || result.incomplete.length) return 2;
+    return result.destroys ? 1 : 0;
   },
 };

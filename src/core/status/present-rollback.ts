@@ -424,7 +424,7 @@ export function impactReport(
   migration: string,
   pre: PrecheckResult,
   dependents: DependentLine[],
-): { title: string; detail: string; refused: boolean; blocking: DependentLine[] } {
+): { title: string; detail: string; refused: boolean; incomplete: boolean; blocking: DependentLine[] } {
   const blocking = dependents
     .filter((d) => d.state === 'applied' || d.state === 'edited' || d.state === 'failed')
     .reverse();
@@ -448,7 +448,13 @@ export function impactReport(
   const title = pre.refused
     ? `The rollback of ${migration} must not run in ${environment}`
     : `Rollback of ${migration} in ${environment}: ${pre.summary}`;
-  return { title, detail: lines.join('\n'), refused: !!pre.refused, blocking };
+  return {
+    title,
+    detail: lines.join('\n'),
+    refused: !!pre.refused,
+    incomplete: pre.incomplete.length > 0,
+    blocking,
+  };
 }
 
 /** One difference line for a non-empty `prisma migrate diff` (its first statements). */

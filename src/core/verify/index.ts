@@ -444,10 +444,10 @@ async function replay(
 async function unseenOf(opts: VerifyRollbackOptions): Promise<string[]> {
   await initSqlParser();
   const target = opts.migrations[opts.index];
-  return unseenEffects([
+  return unseenEffects(
     { name: `${target.name}/migration.sql`, sql: target.sql },
-    { name: opts.rollbackName ?? 'down.sql', sql: opts.rollbackSql, marked: true },
-  ]);
+    { name: opts.rollbackName ?? 'down.sql', sql: opts.rollbackSql },
+  );
 }
 
 function historyFailure(

@@ -649,8 +649,7 @@ export async function snapshotSchema(query: QueryFn): Promise<SchemaSnapshot> {
  */
 function privilegesSql(relFilter: string): string {
   const grant = `e.privilege_type || ' to ' || CASE WHEN e.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(e.grantee)::text) END || CASE WHEN e.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END`;
-  const grants = (acl: string) =>
-    `SELECT ${grant} AS g FROM pg_catalog.aclexplode(COALESCE(${acl}, '{}'::aclitem[])) e`;
+  const grants = (acl: string) => `SELECT ${grant} AS g FROM pg_catalog.aclexplode(${acl}) e`;
   const diff = `(SELECT pg_catalog.json_agg(x ORDER BY x)::text FROM (
                   SELECT g AS x FROM (${grants('o.acl')} EXCEPT ${grants('o.def')}) plus
                   UNION ALL
@@ -663,7 +662,7 @@ function privilegesSql(relFilter: string): string {
         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
        WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S') AND c.relacl IS NOT NULL AND ${relFilter}
       UNION ALL
-      SELECT 'column', n.nspname, c.relname, a.attname::text, a.attacl, NULL::aclitem[]
+      SELECT 'column', n.nspname, c.relname, a.attname::text, a.attacl, pg_catalog.acldefault('c'::"char", c.relowner)
         FROM pg_catalog.pg_attribute a
         JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -845,7 +844,7 @@ export function compareSnapshots(
     'role',
     before.roles ?? {},
     after.roles ?? {},
-    (k, was, now) => listDiffs(`role ${quoteIdent(k)}`, was, now),
+    (k, was, now) => listDiffs(`role ${k}`, was, now),
     undefined,
     (k) => quoteIdent(k),
   );

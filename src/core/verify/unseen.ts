@@ -219,18 +219,34 @@ function objectWords(t: string | undefined): string {
 }
 
 const IRREVERSIBLE_MARKER = /^\s*--\s*IRREVERSIBLE:\s*(.*)$/;
+/** The header of a step in a generated down.sql: `-- Step 3 (line 12)…` (line of the statement in migration.sql). */
+const STEP_HEADER = /^\s*--\s*Step\s+\d+\s+\(line\s+(\d+)\)/;
+/** Statements that change rows, not the schema: a marker on them does not concern the comparison. */
+const DATA_KINDS = new Set([
+  'InsertStmt',
+  'UpdateStmt',
+  'DeleteStmt',
+  'TruncateStmt',
+  'CopyStmt',
+  'SelectStmt',
+]);
 
 /**
- * Reasons the comparison cannot prove a rollback, one line each (`migration.sql:2: a DO block
+ * Reasons the comparison cannot prove a rollback, one line each (`…/migration.sql:2: a DO block
  * (…)`), in file order: statements of the migration and of the rollback whose effect the
- * snapshot does not read, and `-- IRREVERSIBLE:` markers in the rollback (a step its author
- * says is not undone). Each script is `{ name, sql }`; `marked` says whether its IRREVERSIBLE
- * markers count (the rollback's do; a migration's comments are its own business). A script
- * that PostgreSQL's parser cannot read yields one reason saying so. Needs `initSqlParser()`.
+ * snapshot does not read, then `-- IRREVERSIBLE:` markers in the rollback (a step its author
+ * says is not undone) — except markers on a step that only changes rows (the down.sql step
+ * header `-- Step n (line L)` names the migration statement; INSERT, UPDATE, DELETE… change no
+ * schema, and the comparison never claims to restore data). A script that PostgreSQL's parser
+ * cannot read yields one reason saying so. Needs `initSqlParser()`.
  */
-export function unseenEffects(scripts: { name: string; sql: string; marked?: boolean }[]): string[] {
+export function unseenEffects(
+  migration: { name: string; sql: string },
+  rollback: { name: string; sql: string },
+): string[] {
   const out: string[] = [];
-  for (const s of scripts) {
+  const parsed = new Map<string, SqlStatement[]>();
+  for (const s of [migration, rollback]) {
     let statements: SqlStatement[];
     try {
       statements = parseMigrationSync(s.sql).statements;
@@ -238,16 +254,22 @@ export function unseenEffects(scripts: { name: string; sql: string; marked?: boo
       out.push(`${s.name}: its statements cannot be read (${(e as Error).message.split('\n')[0]})`);
       continue;
     }
+    parsed.set(s.name, statements);
     for (const st of statements) {
       const why = unseenReason(st);
       if (why) out.push(`${s.name}:${st.line}: ${why}`);
     }
-    if (s.marked) {
-      s.sql.split(/\r?\n|\r/).forEach((line, i) => {
-        const m = IRREVERSIBLE_MARKER.exec(line);
-        if (m) out.push(`${s.name}:${i + 1}: a step marked IRREVERSIBLE is not undone by it: ${m[1].trim()}`);
-      });
-    }
   }
+  const forward = parsed.get(migration.name) ?? [];
+  let stepLine: number | undefined;
+  rollback.sql.split(/\r?\n|\r/).forEach((line, i) => {
+    const h = STEP_HEADER.exec(line);
+    if (h) stepLine = Number(h[1]);
+    const m = IRREVERSIBLE_MARKER.exec(line);
+    if (!m) return;
+    const st = stepLine === undefined ? undefined : forward.find((f) => f.line === stepLine);
+    if (st && DATA_KINDS.has(st.kind)) return;
+    out.push(`${rollback.name}:${i + 1}: a step marked IRREVERSIBLE is not undone by it: ${m[1].trim()}`);
+  });
   return out;
 }
