@@ -29,7 +29,9 @@ const USAGE =
   '  --all verifies the rollback of every migration that has one (with --generate: of every migration,\n' +
   '  generating the rollbacks that are missing, in memory); the history is replayed once. A migration\n' +
   '  without a rollback counts as a failure (exit 1).\n' +
-  '  Exit codes: 0 verified; 1 differences (or Prisma diff not empty); 2 could not verify / error.';
+  '  When no difference is found but the migration or its rollback holds a statement the comparison\n' +
+  '  cannot see (a DO block, an owner change, a step marked IRREVERSIBLE…), it answers "cannot prove".\n' +
+  '  Exit codes: 0 verified; 1 differences (or Prisma diff not empty); 2 cannot prove / could not verify / error.';
 
 /**
  * The shadow server, resolved by core (src/core/project/shadow.ts) exactly as the editor resolves
@@ -171,6 +173,12 @@ export const verifyCommand: CliCommand = {
         );
         for (const d of result.differences) io.out(`  ${d}`);
         break;
+      case 'cannotProve':
+        io.out(
+          `? cannot prove that ${rel(rollback.path)} restores the schema before ${target.name}: the comparison found no difference, but it cannot see the effect of:`,
+        );
+        for (const r of result.reasons) io.out(`  ${r}`);
+        break;
       case 'couldNotVerify':
         io.out(`? could not verify the rollback of ${target.name}: ${result.reason}`);
         if (result.failure && !result.reason.includes(describeFailure(result.failure)))
@@ -205,6 +213,8 @@ interface AllRow {
   rollback: string | null;
   kind: VerifyResult['kind'] | 'noRollback';
   differences?: string[];
+  /** cannotProve: what the comparison cannot see. */
+  reasons?: string[];
   reason?: string;
   ms?: number;
 }
@@ -263,11 +273,15 @@ async function verifyAll(args: ParsedArgs, io: CliIO): Promise<number> {
       const row: AllRow = { migration: m.name, rollback: rel(rollback.path), kind: r.kind, ms: r.ms };
       if (r.kind === 'differences') row.differences = r.differences;
       if (r.kind === 'couldNotVerify') row.reason = r.reason;
+      if (r.kind === 'cannotProve') row.reasons = r.reasons;
       rows.push(row);
       if (!json) {
         const mark = r.kind === 'verified' ? '✓' : r.kind === 'differences' ? '✗' : '?';
-        io.out(`${mark} ${m.name}${r.kind === 'couldNotVerify' ? `: ${r.reason}` : ''}`);
+        io.out(
+          `${mark} ${m.name}${r.kind === 'couldNotVerify' ? `: ${r.reason}` : r.kind === 'cannotProve' ? ': cannot prove (no difference found, but the comparison cannot see all of it)' : ''}`,
+        );
         if (r.kind === 'differences') for (const d of r.differences) io.out(`    ${d}`);
+        if (r.kind === 'cannotProve') for (const d of r.reasons) io.out(`    ${d}`);
       }
     }
   } finally {
@@ -277,6 +291,7 @@ async function verifyAll(args: ParsedArgs, io: CliIO): Promise<number> {
   const summary = {
     verified: count('verified'),
     differences: count('differences'),
+    cannotProve: count('cannotProve'),
     couldNotVerify: count('couldNotVerify'),
     noRollback: count('noRollback'),
     ms: Math.round(performance.now() - started),
@@ -284,9 +299,13 @@ async function verifyAll(args: ParsedArgs, io: CliIO): Promise<number> {
   if (json) io.out(JSON.stringify({ migrations: rows, summary }, null, 2));
   else
     io.out(
-      `${summary.verified} verified, ${summary.differences} with differences, ${summary.couldNotVerify} could not be verified, ${summary.noRollback} without a rollback${generated ? '' : ' (--generate verifies generated ones)'} · ${(summary.ms / 1000).toFixed(1)} s`,
+      `${summary.verified} verified, ${summary.differences} with differences, ${summary.cannotProve} cannot be proven, ${summary.couldNotVerify} could not be verified, ${summary.noRollback} without a rollback${generated ? '' : ' (--generate verifies generated ones)'} · ${(summary.ms / 1000).toFixed(1)} s`,
     );
-  return summary.couldNotVerify ? 2 : summary.differences || summary.noRollback ? 1 : 0;
+  return summary.couldNotVerify || summary.cannotProve
+    ? 2
+    : summary.differences || summary.noRollback
+      ? 1
+      : 0;
 }
 
 const IMPACT_USAGE =
@@ -294,7 +313,7 @@ const IMPACT_USAGE =
   "  Read-only: what the migration's rollback would destroy in that environment (rows of dropped tables,\n" +
   '  values of dropped columns, rows holding removed enum values, DELETEd rows), exactly up to --exact-limit\n' +
   "  rows (default 100000), above it the planner's estimate. Refuses a migration that is not applied there.\n" +
-  '  Exit codes: 0 nothing would be destroyed; 1 data would be destroyed; 2 refused or error.';
+  '  Exit codes: 0 nothing would be destroyed; 1 data would be destroyed; 2 refused, a count failed, or error.';
 
 export const impactCommand: CliCommand = {
   name: 'impact',
@@ -334,9 +353,6 @@ export const impactCommand: CliCommand = {
     } finally {
       await pool.end().catch(() => {});
     }
-    const destroys = result.steps.some(
-      (s) => (s.rows?.count ?? 0) > 0 || (s.values?.count ?? 0) > 0 || (s.tooLong?.count ?? 0) > 0,
-    );
     if (has(args, 'json')) {
       io.out(
         JSON.stringify(
@@ -363,6 +379,12 @@ export const impactCommand: CliCommand = {
             : '',
           s.tooLong ? `${s.tooLong.count.toLocaleString('en-US')} too long for the new type` : '',
           s.removedValues?.length ? `removed enum values ${s.removedValues.join(', ')}` : '',
+          s.kind === 'removeEnumValues' && !s.removedValues?.length && s.rows?.count
+            ? `values that are not labels of ${s.targetEnum}`
+            : '',
+          s.kind === 'alterColumnType' && s.lossless && s.values?.count
+            ? `converted to ${s.targetType} without loss`
+            : '',
           s.note ?? '',
         ].filter(Boolean);
         io.out(
@@ -370,7 +392,7 @@ export const impactCommand: CliCommand = {
         );
       }
     }
-    if (result.refused) return 2;
-    return destroys ? 1 : 0;
+    if (result.refused || result.incomplete.length) return 2;
+    return result.destroys ? 1 : 0;
   },
 };

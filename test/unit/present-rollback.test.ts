@@ -133,6 +133,35 @@ const HISTORY = [
   },
 ];
 
+describe('a rollback that cannot be proven (no difference, but a statement the comparison cannot see)', () => {
+  const cannot: VerifyResult = {
+    kind: 'cannotProve',
+    ms: 1200,
+    ...base,
+    reasons: [
+      '20250202000000_x/migration.sql:2: a DO block (its code runs at apply time and cannot be inspected)',
+      'down.sql:18: a step marked IRREVERSIBLE is not undone by it: anonymous code block (DO)',
+    ],
+  };
+  it('never reads as verified: lens, tree, tooltip, notification, Problems', () => {
+    expect(verificationLensTitle(cannot)).toBe(
+      '? cannot prove: a DO block (its code runs at apply time and cannot be inspe…',
+    );
+    expect(verificationDescription(cannot)).toBe('rollback ? cannot prove');
+    expect(verificationTooltipLines(cannot)).toEqual([
+      'Rollback **cannot be proven**: the schema comparison found no difference, but it cannot see the effect of:',
+      '- 20250202000000_x/migration.sql:2: a DO block (its code runs at apply time and cannot be inspected)',
+      '- down.sql:18: a step marked IRREVERSIBLE is not undone by it: anonymous code block (DO)',
+    ]);
+    expect(verificationMessage('20250202000000_x', cannot)).toBe(
+      '? The rollback of 20250202000000_x cannot be proven: the schema comparison found no difference, but it cannot see the effect of 2 statements (20250202000000_x/migration.sql:2: a DO block (its code runs at apply time and cannot be inspected); down.sql:18: a step marked IRREVERSIBLE is not undone by it: anonymous code block (DO)).',
+    );
+    expect(verificationProblems(cannot, 'SELECT 1;\n')).toEqual([]);
+    for (const text of [verificationLensTitle(cannot), verificationDescription(cannot) ?? ''])
+      expect(text).not.toContain('✓');
+  });
+});
+
 describe('Problems entries of a generated down.sql', () => {
   it('puts each WARNING and IRREVERSIBLE block on the line the generator reports', async () => {
     const r = await generateRollback(HISTORY, 1);

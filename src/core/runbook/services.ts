@@ -127,6 +127,11 @@ export async function verifyRollbackScript(
       summary: `${r.differences.length} difference(s): ${r.differences.slice(0, 5).join('; ')}${r.differences.length > 5 ? '; …' : ''}`,
     };
   }
+  if (r.kind === 'cannotProve')
+    return {
+      result: 'couldNotVerify',
+      summary: `Cannot prove: no difference found, but the comparison cannot see ${r.reasons.join('; ')}`,
+    };
   const setting = shadow.problem ? ` (${shadow.problem})` : '';
   return { result: 'couldNotVerify', summary: `Could not verify: ${r.reason}${setting}` };
 }
@@ -178,7 +183,7 @@ export interface ImpactStepResult {
   ok: boolean;
   /** `down.sql would delete 3 rows of "Tag" …`, or why it could not be checked. */
   summary: string;
-  result: 'destroys' | 'destroysNothing' | 'refused' | 'noRollback';
+  result: 'destroys' | 'destroysNothing' | 'refused' | 'noRollback' | 'couldNotCount';
   /** One line per destructive statement: `down.sql:4: dropTable "Tag": 3 rows`. */
   lines: string[];
   ms?: number;
@@ -232,12 +237,17 @@ export async function impactOnTarget(o: {
     });
     const lines = r.steps.map((s) => describeStep(rollback.name, s));
     if (r.refused) return { ok: false, result: 'refused', summary: r.refused, lines, ms: r.ms };
-    const destroys = r.steps.some(
-      (s) => (s.rows?.count ?? 0) > 0 || (s.values?.count ?? 0) > 0 || (s.tooLong?.count ?? 0) > 0,
-    );
+    if (r.incomplete.length)
+      return {
+        ok: false,
+        result: 'couldNotCount',
+        summary: `${o.environment}: ${r.summary}`,
+        lines,
+        ms: r.ms,
+      };
     return {
       ok: true,
-      result: destroys ? 'destroys' : 'destroysNothing',
+      result: r.destroys ? 'destroys' : 'destroysNothing',
       summary: `${o.environment}: ${r.summary}`,
       lines,
       ms: r.ms,

@@ -41,7 +41,7 @@ export function migrationsVerifiedAgainst(r: { replayed: number }): number {
 /**
  * Title of the verification CodeLens (stable texts, the e2e journeys read them):
  * `Verify rollback`, `$(sync~spin) Verifying rollback…`, `✓ Verified against 434 migrations · 2 s`,
- * `✗ 2 differences`, `? could not verify: <reason>`.
+ * `✗ 2 differences`, `? cannot prove: <first reason>`, `? could not verify: <reason>`.
  */
 export function verificationLensTitle(state: VerificationState | undefined): string {
   if (!state) return 'Verify rollback';
@@ -52,6 +52,8 @@ export function verificationLensTitle(state: VerificationState | undefined): str
       return `✓ Verified against ${plural(migrationsVerifiedAgainst(state), 'migration')} · ${shortDuration(state.ms)}`;
     case 'differences':
       return `✗ ${plural(state.differences.length, 'difference')}`;
+    case 'cannotProve':
+      return `? cannot prove: ${shortReason(cannotProveReason(state.reasons), 60)}`;
     case 'couldNotVerify':
       return `? could not verify: ${shortReason(state.reason, 60)}`;
   }
@@ -67,6 +69,8 @@ export function verificationDescription(state: VerificationState | undefined): s
       return 'rollback ✓ verified';
     case 'differences':
       return `rollback ✗ ${plural(state.differences.length, 'difference')}`;
+    case 'cannotProve':
+      return 'rollback ? cannot prove';
     case 'couldNotVerify':
       return 'rollback ? not verified';
   }
@@ -91,6 +95,12 @@ export function verificationTooltipLines(
         ...state.differences.slice(0, 10).map((d) => `- ${esc(d)}`),
         ...(state.differences.length > 10 ? [`- … and ${state.differences.length - 10} more`] : []),
       ];
+    case 'cannotProve':
+      return [
+        'Rollback **cannot be proven**: the schema comparison found no difference, but it cannot see the effect of:',
+        ...state.reasons.slice(0, 10).map((d) => `- ${esc(d)}`),
+        ...(state.reasons.length > 10 ? [`- … and ${state.reasons.length - 10} more`] : []),
+      ];
     case 'couldNotVerify':
       return [`Rollback could not be verified: ${esc(state.reason)}`];
   }
@@ -110,9 +120,17 @@ export function verificationMessage(migration: string, r: VerifyResult): string 
       }
       return `✗ The rollback of ${migration} does not restore the schema: ${n} (${r.differences.slice(0, 2).join('; ')}${r.differences.length > 2 ? '; …' : ''}). See the Problems panel.`;
     }
+    case 'cannotProve':
+      return `? The rollback of ${migration} cannot be proven: the schema comparison found no difference, but it cannot see the effect of ${plural(r.reasons.length, 'statement')} (${r.reasons.slice(0, 2).join('; ')}${r.reasons.length > 2 ? '; …' : ''}).`;
     case 'couldNotVerify':
       return `? The rollback of ${migration} could not be verified: ${r.reason}`;
   }
+}
+
+/** The first reason of a `cannotProve` result without its position: `a DO block (…)`. */
+export function cannotProveReason(reasons: string[]): string {
+  const first = reasons[0] ?? 'a statement the comparison cannot see';
+  return first.replace(/^[^:]*(?::\d+)?:\s*/, '');
 }
 
 /** Words for the generator's warning kinds. */
@@ -290,7 +308,7 @@ export function verificationProblems(
   downSql: string,
   rollbackPath?: string,
 ): ProblemEntry[] {
-  if (r.kind === 'verified') return [];
+  if (r.kind === 'verified' || r.kind === 'cannotProve') return [];
   const lines = downSql.split(/\r?\n|\r/);
   const whole = (line: number) => ({
     line,
@@ -378,7 +396,7 @@ export function impactReport(
   migration: string,
   pre: PrecheckResult,
   dependents: DependentLine[],
-): { title: string; detail: string; refused: boolean; blocking: DependentLine[] } {
+): { title: string; detail: string; refused: boolean; incomplete: boolean; blocking: DependentLine[] } {
   const blocking = dependents
     .filter((d) => d.state === 'applied' || d.state === 'edited' || d.state === 'failed')
     .reverse();
@@ -402,7 +420,13 @@ export function impactReport(
   const title = pre.refused
     ? `The rollback of ${migration} must not run in ${environment}`
     : `Rollback of ${migration} in ${environment}: ${pre.summary}`;
-  return { title, detail: lines.join('\n'), refused: !!pre.refused, blocking };
+  return {
+    title,
+    detail: lines.join('\n'),
+    refused: !!pre.refused,
+    incomplete: pre.incomplete.length > 0,
+    blocking,
+  };
 }
 
 /** One difference line for a non-empty `prisma migrate diff` (its first statements). */

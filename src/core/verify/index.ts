@@ -1,8 +1,10 @@
 /**
  * Proves a rollback before anyone runs it: replays migrations 1..N-1 in an embedded
  * PostgreSQL (PGlite, in-process), snapshots the schema (A), applies migration N and then its
- * rollback, snapshots again (B), and compares. Equal → `verified`; otherwise the differences in
- * plain words. When the history needs an extension PGlite does not have, the same steps run on
+ * rollback, snapshots again (B), and compares. Differences → `differences`, in plain words;
+ * equal, but migration N or the rollback holds a statement whose effect the snapshot cannot see
+ * (a DO block, an owner change… see ./unseen.ts) or a step marked IRREVERSIBLE → `cannotProve`,
+ * with the reasons; equal otherwise → `verified`. When the history needs an extension PGlite does not have, the same steps run on
  * a throwaway database created on `shadowDatabaseUrl` (and dropped afterwards, also on failure).
  *
  * Work is reused: one PGlite instance stays at the state of the last replayed prefix, so
@@ -23,6 +25,7 @@ import { notInTransaction, transactionControl } from '../sql/script';
 import { embeddedExtensionAvailable, startEmbedded } from './embedded';
 import { describeFailure, locateFailure, type ScriptFailure, scriptFailure } from './failure';
 import { compareSnapshots, type SchemaSnapshot, snapshotSchema } from './snapshot';
+import { unseenEffects } from './unseen';
 
 export { type DependentMigration, dependentMigrations } from './dependents';
 export { describeFailure, type ScriptFailure } from './failure';
@@ -41,9 +44,10 @@ export {
   rollbackMigrationSuffix,
 } from './rollback-file';
 export { compareSnapshots, type SchemaSnapshot, snapshotSchema } from './snapshot';
+export { unseenEffects } from './unseen';
 
 /** Bumped when the verifier's judgement changes, so cached results from older versions are ignored. */
-export const VERIFIER_VERSION = 1;
+export const VERIFIER_VERSION = 2;
 
 export interface VerifyMigration {
   /** Folder name, e.g. `20240101120000_init`. */
@@ -101,6 +105,15 @@ export type VerifyResult =
       /** The rollback's own failure (position in the rollback file), when it did not apply. */
       failure?: ScriptFailure;
     } & ResultBase)
+  | ({
+      /**
+       * No difference was found, but the comparison cannot see everything the migration or its
+       * rollback did: never shown as verified (CLI exit 2).
+       */
+      kind: 'cannotProve';
+      /** One line per statement or marker the comparison cannot see: `migration.sql:2: a DO block (…)`. */
+      reasons: string[];
+    } & ResultBase)
   | {
       kind: 'couldNotVerify';
       reason: string;
@@ -136,7 +149,7 @@ async function readCache(key: string, cacheDir?: string): Promise<VerifyResult |
   if (!cacheDir) return undefined;
   try {
     const r = JSON.parse(await fs.readFile(path.join(cacheDir, `${key}.json`), 'utf8')) as VerifyResult;
-    if (r.kind === 'verified' || r.kind === 'differences') {
+    if (r.kind === 'verified' || r.kind === 'differences' || r.kind === 'cannotProve') {
       memoryCache.set(key, r);
       return r;
     }
@@ -431,6 +444,16 @@ async function replay(
   return undefined;
 }
 
+/** What the comparison of migrations[index] and its rollback cannot see (./unseen.ts). */
+async function unseenOf(opts: VerifyRollbackOptions): Promise<string[]> {
+  await initSqlParser();
+  const target = opts.migrations[opts.index];
+  return unseenEffects(
+    { name: `${target.name}/migration.sql`, sql: target.sql },
+    { name: opts.rollbackName ?? 'down.sql', sql: opts.rollbackSql },
+  );
+}
+
 function historyFailure(
   f: ScriptFailure,
   where: string,
@@ -451,6 +474,7 @@ function judged(
   after: SchemaSnapshot | ScriptFailure,
   base: Omit<ResultBase, 'ms' | 'verifiedAt'>,
   started: number,
+  unseen: string[],
 ): VerifyResult {
   const common = {
     ...base,
@@ -466,9 +490,9 @@ function judged(
     };
   }
   const differences = compareSnapshots(before, after as SchemaSnapshot);
-  return differences.length
-    ? { kind: 'differences', differences, ...common }
-    : { kind: 'verified', ...common };
+  if (differences.length) return { kind: 'differences', differences, ...common };
+  if (unseen.length) return { kind: 'cannotProve', reasons: unseen, ...common };
+  return { kind: 'verified', ...common };
 }
 
 async function verifyEmbedded(
@@ -514,6 +538,7 @@ async function verifyEmbedded(
     const before = s.snapshot;
     const target = migrations[index];
     const base = { replayed: index, engine: 'embedded' as const, cached: false, key };
+    const unseen = await unseenOf(opts);
 
     // Fast path: N and the rollback in one transaction that is rolled back.
     await initSqlParser();
@@ -533,7 +558,7 @@ async function verifyEmbedded(
       } finally {
         await s.db.exec('ROLLBACK');
       }
-      if (outcome) return judged(before, outcome, base, started);
+      if (outcome) return judged(before, outcome, base, started, unseen);
     }
 
     // Outside a transaction, as `prisma migrate deploy` and `prisma db execute` would run them;
@@ -557,10 +582,10 @@ async function verifyEmbedded(
         await s.db.exec(opts.rollbackSql);
       } catch (e) {
         const f = scriptFailure(e, opts.rollbackSql, rollbackName, opts.rollbackPath);
-        return judged(before, await locateFailure(exec, opts.rollbackSql, f), base, started);
+        return judged(before, await locateFailure(exec, opts.rollbackSql, f), base, started, unseen);
       }
       progress('Comparing schemas');
-      return judged(before, await snapshotSchema((q) => s.db.query(q)), base, started);
+      return judged(before, await snapshotSchema((q) => s.db.query(q)), base, started, unseen);
     } finally {
       s.restoreFrom = saved;
     }
@@ -628,14 +653,15 @@ async function verifyOnServer(
     await checkAbort(opts.signal);
     progress(`Applying ${rollbackName}`);
     const base = { replayed: index, engine: 'server' as const, cached: false, key };
+    const unseen = await unseenOf(opts);
     try {
       await exec(opts.rollbackSql);
     } catch (e) {
       const f = scriptFailure(e, opts.rollbackSql, rollbackName, opts.rollbackPath);
-      return judged(before, await locateFailure(exec, opts.rollbackSql, f), base, started);
+      return judged(before, await locateFailure(exec, opts.rollbackSql, f), base, started, unseen);
     }
     progress('Comparing schemas');
-    return judged(before, await snapshotSchema(exec), base, started);
+    return judged(before, await snapshotSchema(exec), base, started, unseen);
   } catch (e) {
     if (e instanceof Cancelled) throw e;
     return {

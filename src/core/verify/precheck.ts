@@ -4,6 +4,12 @@
  * enum value removal, DELETE, TRUNCATE) it counts, read-only and under a statement timeout,
  * the rows and values at stake: exactly up to a limit, above it the planner's estimate (marked
  * as such). Also says whether the migration is applied there at all.
+ *
+ * Fail closed: a count that fails (permission denied, statement timeout) is reported as such
+ * (`incomplete`), never as "nothing destroyed"; a history table that cannot be read is not
+ * "never applied". Whether a step destroys data is decided in one place (`stepDestroys`), and
+ * both the summary and `destroys` follow it: a lossless cast back (citext or varchar → text,
+ * integer → bigint) converts values without destroying them.
  */
 import type pg from 'pg';
 import { describeDbError, readOnly } from '../db';
@@ -22,7 +28,8 @@ export type DestructiveKind =
   | 'alterColumnType'
   | 'removeEnumValues'
   | 'delete'
-  | 'truncate';
+  | 'truncate'
+  | 'dropExtension';
 
 export interface DestructiveStep {
   kind: DestructiveKind;
@@ -43,17 +50,38 @@ export interface DestructiveStep {
   tooLong?: Count;
   /** removeEnumValues: the labels the column's type loses. */
   removedValues?: string[];
-  /** The object is not there (nothing to destroy), or the count failed (timeout…). */
+  /**
+   * removeEnumValues: the enum the rollback casts the column (or, for an array column, its
+   * elements) to; `rows` counts the rows holding a value that is not one of its labels at that
+   * point of the rollback (PostgreSQL rejects the cast on exactly those rows).
+   */
+  targetEnum?: string;
+  /** alterColumnType: the type the column is converted to, as written (`text`, `varchar(20)`). */
+  targetType?: string;
+  /** alterColumnType: the conversion keeps every value (to text, varchar, citext, bigint), so converting is not destroying. */
+  lossless?: boolean;
+  /** The count failed (permission denied, timeout…): why. The result is then `incomplete`. */
+  countFailed?: string;
+  /** The object is not there (nothing to destroy), the count failed (timeout…), or a remark (shared extension). */
   note?: string;
 }
 
 export interface PrecheckResult {
   /** Whether migration `migrationName` is applied in that database (when asked). */
-  migration?: { name: string; state: 'applied' | 'notApplied' | 'rolledBack' | 'failed' | 'noHistoryTable' };
+  migration?: {
+    name: string;
+    /** `unknown`: `_prisma_migrations` exists but could not be read (`error` says why). */
+    state: 'applied' | 'notApplied' | 'rolledBack' | 'failed' | 'noHistoryTable' | 'unknown';
+    error?: string;
+  };
   /** Set when the rollback must not run there, with the reason (e.g. the migration is not applied). */
   refused?: string;
   steps: DestructiveStep[];
-  /** `down.sql would delete 12,345 rows of "WidgetInstall" and the values of 2 columns`. */
+  /** Whether some step destroys data (`stepDestroys`); the summary says the same. */
+  destroys: boolean;
+  /** One line per count that failed (`"Order"."note": permission denied for table Order`); non-empty → no all-clear. */
+  incomplete: string[];
+  /** `down.sql would delete 12,345 rows of "WidgetInstall" and the values of 2 columns`, or `could not count …`. */
   summary: string;
   ms: number;
 }
@@ -104,28 +132,91 @@ function fromList(items: string[]): TableRef {
 interface Planned {
   step: Omit<DestructiveStep, 'line' | 'column' | 'statement'>;
   st: SqlStatement;
-  /** For removeEnumValues: the labels the new type has. */
+  /** For a cast to an enum the rollback itself creates: the labels it has at that point. */
   newLabels?: string[];
+  /** For a cast to another type: the type, looked up in the database (an enum there → removeEnumValues). */
+  target?: TableRef;
+  /** Labels the rollback adds (ALTER TYPE … ADD VALUE) to `target` before this step. */
+  addedLabels?: string[];
+  /** The column, or its elements (array type), are cast. */
+  array?: boolean;
   /** For alterColumnType: varchar/char length limit of the new type. */
   maxLength?: number;
   whereSql?: string;
 }
 
-/** The destructive statements of a rollback, read with PostgreSQL's parser. */
+/** Types whose conversion keeps every value of any source type it is cast from (given `tooLong` is 0). */
+const LOSSLESS_TARGETS = new Set(['text', 'varchar', 'citext', 'int8']);
+
+/**
+ * The destructive statements of a rollback, read with PostgreSQL's parser. Enum labels are
+ * followed through the rollback in order (CREATE TYPE … AS ENUM, ADD VALUE, RENAME VALUE,
+ * RENAME TO, DROP TYPE), so a cast is checked against the labels its target has at that point.
+ */
 function plan(sql: string): Planned[] {
   const statements = parseMigrationSync(sql).statements;
+  /** Enums created by the rollback (by last name) → labels so far. */
   const enumsCreated = new Map<string, string[]>();
-  for (const st of statements) {
-    const e = (st.node as N).CreateEnumStmt;
-    if (e)
-      enumsCreated.set(
-        names(e.typeName).at(-1)!,
-        (e.vals ?? []).map((v: N) => v.String?.sval),
-      );
-  }
+  /** Other types (by last name) → labels the rollback added to them so far. */
+  const added = new Map<string, string[]>();
   const out: Planned[] = [];
   for (const st of statements) {
     const n = st.node as N;
+    if (n.CreateEnumStmt) {
+      enumsCreated.set(
+        names(n.CreateEnumStmt.typeName).at(-1)!,
+        (n.CreateEnumStmt.vals ?? []).map((v: N) => v.String?.sval),
+      );
+      continue;
+    }
+    if (n.AlterEnumStmt) {
+      const e = n.AlterEnumStmt;
+      const type = names(e.typeName).at(-1)!;
+      const labels = enumsCreated.get(type);
+      if (e.oldVal && e.newVal) {
+        if (labels)
+          enumsCreated.set(
+            type,
+            labels.map((l) => (l === e.oldVal ? e.newVal : l)),
+          );
+        else added.set(type, [...(added.get(type) ?? []), e.newVal]);
+      } else if (e.newVal) {
+        if (labels) labels.push(e.newVal);
+        else added.set(type, [...(added.get(type) ?? []), e.newVal]);
+      }
+      continue;
+    }
+    if (n.RenameStmt?.renameType === 'OBJECT_TYPE') {
+      const from = names(n.RenameStmt.object?.List?.items).at(-1);
+      const labels = from ? enumsCreated.get(from) : undefined;
+      if (from && labels) {
+        enumsCreated.delete(from);
+        enumsCreated.set(n.RenameStmt.newname, labels);
+      }
+      continue;
+    }
+    if (n.DropStmt?.removeType === 'OBJECT_TYPE') {
+      for (const o of n.DropStmt.objects ?? []) {
+        const name = names(o.TypeName?.names ?? o.List?.items).at(-1);
+        if (name) enumsCreated.delete(name);
+      }
+      continue;
+    }
+    if (n.DropStmt?.removeType === 'OBJECT_EXTENSION') {
+      for (const o of n.DropStmt.objects ?? []) {
+        const ext = o.String?.sval;
+        if (ext)
+          out.push({
+            st,
+            step: {
+              kind: 'dropExtension',
+              table: `extension ${quoteIdent(ext)}`,
+              note: `shared: objects outside this migration may use extension ${quoteIdent(ext)}; DROP EXTENSION fails on them (without CASCADE) and destroys no rows`,
+            },
+          });
+      }
+      continue;
+    }
     if (n.DropStmt?.removeType === 'OBJECT_TABLE') {
       for (const o of n.DropStmt.objects ?? []) {
         const t = fromList(names(o.List?.items));
@@ -155,12 +246,21 @@ function plan(sql: string): Planned[] {
           const typeName = cmd.def?.ColumnDef?.typeName;
           const tn = names(typeName?.names);
           const base = tn.at(-1) ?? '';
+          const array = (typeName?.arrayBounds ?? []).length > 0;
           const labels = enumsCreated.get(base);
+          const targetType = typeName ? deparseTypeName(typeName) : base;
           if (labels) {
             out.push({
               st,
-              newLabels: labels,
-              step: { kind: 'removeEnumValues', table: display(t), columnName: cmd.name, ...ref(t) },
+              newLabels: [...labels],
+              array,
+              step: {
+                kind: 'removeEnumValues',
+                table: display(t),
+                columnName: cmd.name,
+                targetEnum: quoteIdent(base),
+                ...ref(t),
+              },
             });
           } else {
             const mod = typeName?.typmods?.[0]?.A_Const?.ival?.ival;
@@ -169,7 +269,17 @@ function plan(sql: string): Planned[] {
             out.push({
               st,
               maxLength,
-              step: { kind: 'alterColumnType', table: display(t), columnName: cmd.name, ...ref(t) },
+              array,
+              target: tn.length > 1 ? { schema: tn[tn.length - 2], name: base } : { name: base },
+              addedLabels: [...(added.get(base) ?? [])],
+              step: {
+                kind: 'alterColumnType',
+                table: display(t),
+                columnName: cmd.name,
+                targetType,
+                lossless: !array && LOSSLESS_TARGETS.has(base),
+                ...ref(t),
+              },
             });
           }
         }
@@ -177,6 +287,17 @@ function plan(sql: string): Planned[] {
     }
   }
   return out;
+}
+
+/** A type as written in SQL (`text`, `varchar(20)`, `"Role"[]`). */
+function deparseTypeName(typeName: N): string {
+  try {
+    return deparseNode({ TypeName: typeName } as never);
+  } catch {
+    return names(typeName?.names)
+      .filter((x) => x !== 'pg_catalog')
+      .join('.');
+  }
 }
 
 /** Hidden fields carried from planning to counting (removed before returning). */
@@ -190,7 +311,30 @@ function countText(c: Count): string {
   return c.exact ? fmt(c.count) : `about ${fmt(c.count)} (planner estimate)`;
 }
 
-function summarize(name: string, steps: DestructiveStep[]): string {
+/**
+ * Whether a step destroys data — the one rule behind both `destroys` (the CLI's exit code) and
+ * the summary: rows of a dropped, truncated or emptied table; non-null values of a dropped
+ * column; rows holding values the target enum lacks; values too long for the new type; and
+ * values of a conversion that is not known to keep them (anything but a cast to text, varchar,
+ * citext or bigint).
+ */
+export function stepDestroys(s: DestructiveStep): boolean {
+  switch (s.kind) {
+    case 'dropTable':
+    case 'truncate':
+    case 'delete':
+    case 'removeEnumValues':
+      return (s.rows?.count ?? 0) > 0;
+    case 'dropColumn':
+      return (s.values?.count ?? 0) > 0;
+    case 'alterColumnType':
+      return (s.tooLong?.count ?? 0) > 0 || (!s.lossless && (s.values?.count ?? 0) > 0);
+    case 'dropExtension':
+      return false;
+  }
+}
+
+function summarize(name: string, steps: DestructiveStep[], incomplete: string[]): string {
   const rowsByTable = new Map<string, Count>();
   const addRows = (table: string, c: Count | undefined) => {
     if (!c || c.count === 0) return;
@@ -207,11 +351,15 @@ function summarize(name: string, steps: DestructiveStep[]): string {
       values = { count: values.count + s.values.count, exact: values.exact && s.values.exact };
     } else if (s.kind === 'removeEnumValues' && s.rows && s.rows.count > 0)
       extra.push(
-        `change ${countText(s.rows)} value${s.rows.count === 1 ? '' : 's'} of ${s.table}.${quoteIdent(s.columnName!)} that hold removed enum values (${s.removedValues!.join(', ')})`,
+        `change ${countText(s.rows)} row${s.rows.count === 1 && s.rows.exact ? '' : 's'} of ${s.table}.${quoteIdent(s.columnName!)} that hold ${s.removedValues?.length ? `removed enum values (${s.removedValues.join(', ')})` : `values that are not labels of ${s.targetEnum}`}`,
       );
     else if (s.kind === 'alterColumnType' && s.tooLong && s.tooLong.count > 0)
       extra.push(
         `cut or reject ${countText(s.tooLong)} values of ${s.table}.${quoteIdent(s.columnName!)} that do not fit the new type`,
+      );
+    else if (s.kind === 'alterColumnType' && stepDestroys(s))
+      extra.push(
+        `convert ${countText(s.values!)} value${s.values!.count === 1 && s.values!.exact ? '' : 's'} of ${s.table}.${quoteIdent(s.columnName!)} to ${s.targetType} (a cast that may change or reject them)`,
       );
   }
   const parts: string[] = [];
@@ -224,10 +372,15 @@ function summarize(name: string, steps: DestructiveStep[]): string {
       `the values of ${columns} column${columns === 1 ? '' : 's'} (${countText(values)} non-null values)`,
     );
   parts.push(...extra);
-  if (!parts.length) return `${name} would destroy no data there`;
+  const failed = `could not count ${incomplete.length === 1 ? 'one step' : `${incomplete.length} steps`} (${incomplete.join('; ')})`;
+  if (!parts.length)
+    return incomplete.length
+      ? `${failed}: what ${name} would destroy there is not known`
+      : `${name} would destroy no data there`;
   const last = parts.pop()!;
   const text = parts.length ? `${parts.join(', ')} and ${last}` : last;
-  return `${name} would ${text.startsWith('the values') ? `delete ${text}` : text}`;
+  const counted = `${name} would ${text.startsWith('the values') ? `delete ${text}` : text}`;
+  return incomplete.length ? `${counted}; and ${failed}, which may destroy more` : counted;
 }
 
 /**
@@ -271,12 +424,19 @@ export async function precheckRollback(
            FROM _prisma_migrations WHERE migration_name = ${quoteLiteral(opts.migrationName)} ORDER BY started_at`,
       );
       let state: NonNullable<PrecheckResult['migration']>['state'];
-      if ('error' in r) state = 'noHistoryTable';
-      else if (r.rows.some((x) => x.finished && !x.rolled_back)) state = 'applied';
+      let error: string | undefined;
+      if ('error' in r) {
+        // 42P01 undefined_table: no history table; anything else (permission, timeout) is not an answer
+        if ((r.error as { code?: string }).code === '42P01') state = 'noHistoryTable';
+        else {
+          state = 'unknown';
+          error = describeDbError(r.error);
+        }
+      } else if (r.rows.some((x) => x.finished && !x.rolled_back)) state = 'applied';
       else if (r.rows.some((x) => x.rolled_back)) state = 'rolledBack';
       else if (r.rows.length) state = 'failed';
       else state = 'notApplied';
-      migration = { name: opts.migrationName, state };
+      migration = { name: opts.migrationName, state, ...(error ? { error } : {}) };
     }
 
     /** Exact count up to the limit; above it the planner's estimate for the relation. */
@@ -313,38 +473,76 @@ export async function precheckRollback(
       };
       delete (step as { __ref?: TableRef }).__ref;
       steps.push(step);
+      if (step.kind === 'dropExtension') continue;
+      const failedCount = (what: string, error: unknown) => {
+        step.countFailed = `${what}: ${describeDbError(error)}`;
+        step.note = `could not count: ${describeDbError(error)}`;
+      };
       const exists = await attempt<{ ok: boolean }>(
         `SELECT to_regclass(${quoteLiteral(qualified(t))}) IS NOT NULL AS ok`,
       );
-      if ('error' in exists || !exists.rows[0].ok) {
+      if ('error' in exists) {
+        failedCount(step.table, exists.error);
+        continue;
+      }
+      if (!exists.rows[0].ok) {
         step.note = `${step.table} does not exist there`;
         continue;
       }
       const col = step.columnName ? quoteIdent(step.columnName) : undefined;
+      const what = col ? `${step.table}.${col}` : step.table;
       const record = (key: 'rows' | 'values' | 'tooLong', c: Count | { error: unknown }) => {
-        if ('error' in c) step.note = `could not count: ${describeDbError(c.error)}`;
+        if ('error' in c) failedCount(what, c.error);
         else step[key] = c;
       };
       if (col) {
         const has = await attempt<{ ok: boolean; labels: string | null }>(
           `SELECT true AS ok,
-                  (SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder)::text FROM pg_catalog.pg_enum e WHERE e.enumtypid = a.atttypid) AS labels
-             FROM pg_catalog.pg_attribute a
+                  (SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder)::text FROM pg_catalog.pg_enum e
+                    WHERE e.enumtypid = CASE WHEN t.typcategory = 'A' THEN t.typelem ELSE a.atttypid END) AS labels
+             FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
             WHERE a.attrelid = ${quoteLiteral(qualified(t))}::regclass AND a.attname = ${quoteLiteral(step.columnName!)} AND NOT a.attisdropped`,
         );
-        if ('error' in has || !has.rows.length) {
+        if ('error' in has) {
+          failedCount(what, has.error);
+          continue;
+        }
+        if (!has.rows.length) {
           step.note = `column ${step.table}.${col} does not exist there`;
           continue;
         }
+        // A cast to an enum that exists there (not created by the rollback): its labels, plus those the rollback adds first.
+        if (step.kind === 'alterColumnType' && p.target) {
+          const target = await attempt<{ labels: string | null }>(
+            `SELECT (SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder)::text FROM pg_catalog.pg_enum e
+                      WHERE e.enumtypid = to_regtype(${quoteLiteral(qualified(p.target))})) AS labels`,
+          );
+          if ('error' in target) {
+            failedCount(what, target.error);
+            continue;
+          }
+          if (target.rows[0]?.labels) {
+            step.kind = 'removeEnumValues';
+            step.targetEnum = display(p.target);
+            p.newLabels = [...(JSON.parse(target.rows[0].labels) as string[]), ...(p.addedLabels ?? [])];
+            delete step.targetType;
+            delete step.lossless;
+          }
+        }
         if (step.kind === 'removeEnumValues') {
-          const current = has.rows[0].labels ? (JSON.parse(has.rows[0].labels) as string[]) : [];
-          step.removedValues = current.filter((l) => !p.newLabels!.includes(l));
-          if (!step.removedValues.length) step.rows = { count: 0, exact: true };
-          else
-            record(
-              'rows',
-              await count(t, `${col}::text IN (${step.removedValues.map(quoteLiteral).join(', ')})`),
-            );
+          const labels = p.newLabels!;
+          if (has.rows[0].labels) {
+            const current = JSON.parse(has.rows[0].labels) as string[];
+            step.removedValues = current.filter((l) => !labels.includes(l));
+          }
+          // rows holding a value (an element, for an array) that is not a label of the target enum
+          const notALabel = (v: string) =>
+            labels.length ? `${v}::text NOT IN (${labels.map(quoteLiteral).join(', ')})` : 'true';
+          const where = p.array
+            ? `EXISTS (SELECT 1 FROM unnest(${col}) AS v(x) WHERE v.x IS NOT NULL AND ${notALabel('v.x')})`
+            : `${col} IS NOT NULL AND ${notALabel(col)}`;
+          if (step.removedValues && !step.removedValues.length) step.rows = { count: 0, exact: true };
+          else record('rows', await count(t, where));
           continue;
         }
         record('values', await count(t, `${col} IS NOT NULL`));
@@ -355,6 +553,7 @@ export async function precheckRollback(
       if (step.kind === 'delete') {
         if (p.whereSql === 'USING') {
           step.note = 'DELETE … USING: rows not counted';
+          step.countFailed = `${step.table}: DELETE … USING is not counted`;
           continue;
         }
         record('rows', await count(t, p.whereSql));
@@ -369,17 +568,22 @@ export async function precheckRollback(
     refused =
       migration.state === 'noHistoryTable'
         ? `This database has no _prisma_migrations table: ${migration.name} was never applied here, so there is nothing to roll back.`
-        : migration.state === 'notApplied'
-          ? `${migration.name} is not applied in this database (it is pending): there is nothing to roll back.`
-          : migration.state === 'rolledBack'
-            ? `${migration.name} is already marked as rolled back in this database.`
-            : `${migration.name} failed in this database and was not completed: resolve the failed migration instead of rolling it back.`;
+        : migration.state === 'unknown'
+          ? `Cannot read _prisma_migrations here (${migration.error}): whether ${migration.name} is applied is not known, so the rollback must not run until it can be read.`
+          : migration.state === 'notApplied'
+            ? `${migration.name} is not applied in this database (it is pending): there is nothing to roll back.`
+            : migration.state === 'rolledBack'
+              ? `${migration.name} is already marked as rolled back in this database.`
+              : `${migration.name} failed in this database and was not completed: resolve the failed migration instead of rolling it back.`;
   }
+  const incomplete = steps.filter((s) => s.countFailed).map((s) => s.countFailed!);
   return {
     migration,
     refused,
     steps,
-    summary: summarize(name, steps),
+    destroys: steps.some(stepDestroys),
+    incomplete,
+    summary: summarize(name, steps, incomplete),
     ms: Math.round(performance.now() - started),
   };
 }

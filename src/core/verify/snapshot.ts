@@ -6,12 +6,21 @@
  * Works over anything that runs one SQL statement and returns rows: `pg.Pool`, `pg.Client`,
  * `PGlite` (`(sql) => db.query(sql)`). Only catalog reads, no parameters, no temporary objects.
  *
- * What is left out on purpose: OIDs, owners, grants, physical column order (a rollback that
+ * Besides the schema objects it reads what a rollback can leave behind around them: privileges
+ * (as deviations from PostgreSQL's defaults, `acldefault()`: GRANT/REVOKE on tables, columns,
+ * sequences, schemas, functions, types and the database), REPLICA IDENTITY, storage parameters
+ * (`reloptions`, also of the TOAST table), column statistics targets, options and storage modes,
+ * roles (attributes, memberships, settings), the current database's settings and connection
+ * limit, and on PostgreSQL 18 the names of NOT NULL constraints (compared only where both
+ * snapshots have one, so a PostgreSQL 15 snapshot compares with a PostgreSQL 18 one). Roles are
+ * cluster-wide: a role created by someone else between two snapshots shows as a difference.
+ *
+ * What is left out on purpose: OIDs, owners, grantors, physical column order (a rollback that
  * re-adds a dropped column puts it last; PostgreSQL cannot do otherwise and Prisma ignores the
  * order — `compareSnapshots(…, { columnOrder: true })` reports it when wanted), sequence values,
- * extension versions, system schemas, objects that belong to an extension, NOT NULL
- * constraints as separate catalog rows (PostgreSQL 18 keeps them in pg_constraint; nullability
- * is compared on the column), and Prisma's own `_prisma_migrations` table.
+ * extension versions, system schemas, objects that belong to an extension, built-in `pg_*`
+ * roles, and Prisma's own `_prisma_migrations` table. Statements whose effect none of this sees
+ * are listed by `unseenEffects` (./unseen.ts): the verifier answers "cannot prove" for them.
  */
 
 import { quoteIdent } from '../sql/names';
@@ -30,6 +39,12 @@ export interface ColumnSnapshot {
   generated: string | null;
   /** Collation when it is not the type's default, else null. */
   collation: string | null;
+  /** `ALTER COLUMN … SET STATISTICS n`, null for the default. */
+  statistics: number | null;
+  /** `ALTER COLUMN … SET (n_distinct = …)`, sorted, `, `-joined; null when none. */
+  options: string | null;
+  /** `ALTER COLUMN … SET STORAGE` when it is not the type's default (`plain`, `external`, `main`, `extended`), else null. */
+  storage: string | null;
 }
 
 export interface TableSnapshot {
@@ -44,6 +59,10 @@ export interface TableSnapshot {
   partitionKey: string | null;
   /** `FOR VALUES …` of a partition, with its parent. */
   partitionOf: string | null;
+  /** `default`, `nothing`, `full` or `using index "name"` (ALTER TABLE … REPLICA IDENTITY). */
+  replicaIdentity: string;
+  /** Storage parameters (`fillfactor=70`, `toast.autovacuum_enabled=false`), sorted, `, `-joined; null when none. */
+  parameters: string | null;
 }
 
 export interface SequenceSnapshot {
@@ -91,6 +110,19 @@ export interface SchemaSnapshot {
   policies: Record<string, { table: string; name: string; definition: string }>;
   /** `table "User"`, `column "User"."name"`, `index "x"`… → comment text. */
   comments: Record<string, string>;
+  /**
+   * `table "User"`, `column "User"."email"`, `schema "public"`, `function "f"(integer)`,
+   * `sequence "s"`, `type "Role"`, `database` → privileges that differ from PostgreSQL's default
+   * for the object, sorted: `SELECT to "reader"`, `UPDATE to PUBLIC WITH GRANT OPTION`,
+   * `revoked EXECUTE from PUBLIC`. Objects with default privileges are absent.
+   */
+  privileges: Record<string, string[]>;
+  /** `"Table"."column"` → name of its NOT NULL constraint (PostgreSQL 18+; empty before). */
+  notNullNames: Record<string, string>;
+  /** Role name (not the built-in `pg_*` ones) → sorted properties: `LOGIN`, `member of "x"`, `SET work_mem=4MB`. */
+  roles: Record<string, string[]>;
+  /** The current database: `SET default_transaction_isolation=serializable`, `CONNECTION LIMIT 5`, sorted. */
+  database: string[];
 }
 
 const IGNORED_TABLES = new Set(['_prisma_migrations']);
@@ -151,6 +183,10 @@ export async function snapshotSchema(query: QueryFn): Promise<SchemaSnapshot> {
     triggerRows,
     policyRows,
     commentRows,
+    privilegeRows,
+    notNullRows,
+    roleRows,
+    databaseRows,
   ] = [
     await q<{ nspname: string }>(
       `SELECT n.nspname FROM pg_catalog.pg_namespace n WHERE ${userSchema('n.nspname')} AND ${notExtensionMember('pg_namespace', 'n.oid')}`,
@@ -168,9 +204,20 @@ export async function snapshotSchema(query: QueryFn): Promise<SchemaSnapshot> {
       partkey: string | null;
       partbound: string | null;
       parent: string | null;
+      replident: string;
+      params: string | null;
     }>(
       `SELECT n.nspname, c.relname, c.relkind::text AS relkind, c.relpersistence::text AS relpersistence,
               c.relrowsecurity, c.relforcerowsecurity,
+              CASE c.relreplident WHEN 'd' THEN 'default' WHEN 'n' THEN 'nothing' WHEN 'f' THEN 'full'
+                   ELSE 'using index ' || COALESCE((SELECT pg_catalog.quote_ident(ic.relname) FROM pg_catalog.pg_index ri
+                                                      JOIN pg_catalog.pg_class ic ON ic.oid = ri.indexrelid
+                                                     WHERE ri.indrelid = c.oid AND ri.indisreplident LIMIT 1), '?') END AS replident,
+              NULLIF(pg_catalog.array_to_string(ARRAY(
+                SELECT o FROM pg_catalog.unnest(c.reloptions) o
+                UNION ALL
+                SELECT 'toast.' || o FROM pg_catalog.pg_class tc, pg_catalog.unnest(tc.reloptions) o WHERE tc.oid = c.reltoastrelid
+                ORDER BY 1), ', '), '') AS params,
               CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END AS partkey,
               CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END AS partbound,
               (SELECT pn.nspname || '.' || pc.relname FROM pg_catalog.pg_inherits i
@@ -190,6 +237,9 @@ export async function snapshotSchema(query: QueryFn): Promise<SchemaSnapshot> {
       identity: string;
       generated: string;
       collation: string | null;
+      statistics: number | null;
+      options: string | null;
+      storage: string | null;
     }>(
       `SELECT n.nspname, c.relname, a.attname, a.attnum::int AS attnum,
               pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS notnull,
@@ -197,7 +247,11 @@ export async function snapshotSchema(query: QueryFn): Promise<SchemaSnapshot> {
               a.attidentity::text AS identity, a.attgenerated::text AS generated,
               CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0
                    THEN (SELECT cn.nspname || '.' || co.collname FROM pg_catalog.pg_collation co
-                           JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END AS collation
+                           JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END AS collation,
+              CASE WHEN a.attstattarget >= 0 THEN a.attstattarget::int END AS statistics,
+              NULLIF(pg_catalog.array_to_string(ARRAY(SELECT o FROM pg_catalog.unnest(a.attoptions) o ORDER BY 1), ', '), '') AS options,
+              CASE WHEN a.attstorage <> t.typstorage THEN CASE a.attstorage WHEN 'p' THEN 'plain' WHEN 'e' THEN 'external'
+                                                                             WHEN 'm' THEN 'main' ELSE 'extended' END END AS storage
          FROM pg_catalog.pg_attribute a
          JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -295,7 +349,9 @@ export async function snapshotSchema(query: QueryFn): Promise<SchemaSnapshot> {
         WHERE ${userSchema('n.nspname')} AND ${notExtensionMember('pg_proc', 'p.oid')}`,
     ),
     await q<{ nspname: string; relname: string; tgname: string; def: string }>(
-      `SELECT n.nspname, c.relname, t.tgname, pg_catalog.pg_get_triggerdef(t.oid, true) AS def
+      `SELECT n.nspname, c.relname, t.tgname,
+              pg_catalog.pg_get_triggerdef(t.oid, true) || CASE t.tgenabled WHEN 'D' THEN ' (disabled)'
+                WHEN 'R' THEN ' (enabled on replicas only)' WHEN 'A' THEN ' (enabled always)' ELSE '' END AS def
          FROM pg_catalog.pg_trigger t
          JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -357,6 +413,51 @@ export async function snapshotSchema(query: QueryFn): Promise<SchemaSnapshot> {
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
         WHERE ${relFilter}`,
     ),
+    await q<{
+      kind: string;
+      nspname: string | null;
+      name: string | null;
+      sub: string | null;
+      privs: string | null;
+    }>(privilegesSql(relFilter)),
+    await q<{ nspname: string; relname: string; attname: string; conname: string }>(
+      `SELECT n.nspname, c.relname, a.attname, co.conname
+         FROM pg_catalog.pg_constraint co
+         JOIN pg_catalog.pg_class c ON c.oid = co.conrelid
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         JOIN pg_catalog.pg_attribute a ON a.attrelid = co.conrelid AND a.attnum = co.conkey[1]
+        WHERE co.contype = 'n' AND ${relFilter}`,
+    ),
+    await q<{ rolname: string; props: string | null }>(
+      `SELECT r.rolname, pg_catalog.json_agg(p ORDER BY p)::text AS props
+         FROM pg_catalog.pg_roles r
+         LEFT JOIN LATERAL (
+           SELECT 'SUPERUSER' AS p WHERE r.rolsuper
+           UNION ALL SELECT 'NOINHERIT' WHERE NOT r.rolinherit
+           UNION ALL SELECT 'CREATEROLE' WHERE r.rolcreaterole
+           UNION ALL SELECT 'CREATEDB' WHERE r.rolcreatedb
+           UNION ALL SELECT 'LOGIN' WHERE r.rolcanlogin
+           UNION ALL SELECT 'REPLICATION' WHERE r.rolreplication
+           UNION ALL SELECT 'BYPASSRLS' WHERE r.rolbypassrls
+           UNION ALL SELECT 'CONNECTION LIMIT ' || r.rolconnlimit WHERE r.rolconnlimit >= 0
+           UNION ALL SELECT 'VALID UNTIL ' || r.rolvaliduntil::text WHERE r.rolvaliduntil IS NOT NULL
+           UNION ALL SELECT 'member of ' || pg_catalog.quote_ident(g.rolname)
+                       FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid
+           UNION ALL SELECT CASE WHEN s.setdatabase = 0 THEN 'SET ' ELSE 'in this database SET ' END || c
+                       FROM pg_catalog.pg_db_role_setting s, pg_catalog.unnest(s.setconfig) c
+                      WHERE s.setrole = r.oid AND s.setdatabase IN (0, (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()))
+         ) props ON true
+        WHERE r.rolname !~ '^pg_'
+        GROUP BY r.rolname`,
+    ),
+    await q<{ p: string }>(
+      `SELECT 'SET ' || c AS p
+         FROM pg_catalog.pg_db_role_setting s, pg_catalog.unnest(s.setconfig) c
+        WHERE s.setrole = 0 AND s.setdatabase = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
+       UNION ALL
+       SELECT 'CONNECTION LIMIT ' || d.datconnlimit FROM pg_catalog.pg_database d
+        WHERE d.datname = pg_catalog.current_database() AND d.datconnlimit >= 0`,
+    ),
   ];
 
   const tableName = (nspname: string, relname: string) => displayName(nspname, relname);
@@ -377,6 +478,8 @@ export async function snapshotSchema(query: QueryFn): Promise<SchemaSnapshot> {
       forceRowSecurity: bool(r.relforcerowsecurity),
       partitionKey: strOrNull(r.partkey),
       partitionOf: r.partbound ? `${qualifiedDotted(r.parent)} ${r.partbound}` : null,
+      replicaIdentity: str(r.replident),
+      parameters: strOrNull(r.params),
     });
   }
   const columnEntries = new Map<string, [string, ColumnSnapshot][]>();
@@ -396,6 +499,9 @@ export async function snapshotSchema(query: QueryFn): Promise<SchemaSnapshot> {
         identity: r.identity === 'a' ? 'always' : r.identity === 'd' ? 'by default' : null,
         generated: generated ? `${str(r.def)}${r.generated === 'v' ? ' VIRTUAL' : ' STORED'}` : null,
         collation: strOrNull(r.collation),
+        statistics: r.statistics === null || r.statistics === undefined ? null : Number(r.statistics),
+        options: strOrNull(r.options),
+        storage: strOrNull(r.storage),
       },
     ]);
     columnEntries.set(t, list);
@@ -508,7 +614,77 @@ export async function snapshotSchema(query: QueryFn): Promise<SchemaSnapshot> {
         return [key, str(r.description)];
       }),
     ),
+    privileges: byKey(
+      privilegeRows
+        .filter((r) => r.privs)
+        .map((r) => {
+          let key: string;
+          if (r.kind === 'database') key = 'database';
+          else if (r.kind === 'schema') key = `schema ${quoteIdent(r.name!)}`;
+          else if (r.kind === 'function') {
+            const paren = r.name!.indexOf('(');
+            key = `function ${displayName(r.nspname!, r.name!.slice(0, paren))}${r.name!.slice(paren)}`;
+          } else if (r.kind === 'column') key = `column ${sub(displayName(r.nspname!, r.name!), r.sub!)}`;
+          else key = `${r.kind} ${displayName(r.nspname!, r.name!)}`;
+          return [key, JSON.parse(r.privs!) as string[]];
+        }),
+    ),
+    notNullNames: byKey(
+      notNullRows.map((r) => [sub(tableName(r.nspname, r.relname), r.attname), str(r.conname)]),
+    ),
+    roles: byKey(
+      roleRows.map((r) => [
+        r.rolname,
+        r.props ? (JSON.parse(r.props) as (string | null)[]).filter((p): p is string => p !== null) : [],
+      ]),
+    ),
+    database: databaseRows.map((r) => str(r.p)).sort(),
   };
+}
+
+/**
+ * One query: every object whose ACL is not the default, with its privileges that differ from
+ * `acldefault()` for its kind and owner (PostgreSQL docs, "Privileges", table 5.2 "ACL Privilege
+ * Abbreviations" and the defaults of 5.8). Grantors are left out.
+ */
+function privilegesSql(relFilter: string): string {
+  const grant = `e.privilege_type || ' to ' || CASE WHEN e.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(e.grantee)::text) END || CASE WHEN e.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END`;
+  const grants = (acl: string) => `SELECT ${grant} AS g FROM pg_catalog.aclexplode(${acl}) e`;
+  const diff = `(SELECT pg_catalog.json_agg(x ORDER BY x)::text FROM (
+                  SELECT g AS x FROM (${grants('o.acl')} EXCEPT ${grants('o.def')}) plus
+                  UNION ALL
+                  SELECT 'revoked ' || regexp_replace(g, ' to ', ' from ') FROM (${grants('o.def')} EXCEPT ${grants('o.acl')}) minus) d)`;
+  return `SELECT o.kind, o.nspname, o.name, o.sub, ${diff} AS privs FROM (
+      SELECT CASE c.relkind WHEN 'S' THEN 'sequence' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
+                            WHEN 'f' THEN 'foreign table' ELSE 'table' END AS kind,
+             n.nspname, c.relname AS name, NULL::text AS sub, c.relacl AS acl,
+             pg_catalog.acldefault((CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END)::"char", c.relowner) AS def
+        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+       WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S') AND c.relacl IS NOT NULL AND ${relFilter}
+      UNION ALL
+      SELECT 'column', n.nspname, c.relname, a.attname::text, a.attacl, pg_catalog.acldefault('c'::"char", c.relowner)
+        FROM pg_catalog.pg_attribute a
+        JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+       WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attacl IS NOT NULL AND ${relFilter}
+      UNION ALL
+      SELECT 'schema', n.nspname, n.nspname, NULL, n.nspacl, pg_catalog.acldefault('n'::"char", n.nspowner)
+        FROM pg_catalog.pg_namespace n
+       WHERE n.nspacl IS NOT NULL AND ${userSchema('n.nspname')} AND ${notExtensionMember('pg_namespace', 'n.oid')}
+      UNION ALL
+      SELECT 'function', n.nspname, p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')', NULL,
+             p.proacl, pg_catalog.acldefault('f'::"char", p.proowner)
+        FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+       WHERE p.proacl IS NOT NULL AND ${userSchema('n.nspname')} AND ${notExtensionMember('pg_proc', 'p.oid')}
+      UNION ALL
+      SELECT 'type', n.nspname, t.typname, NULL, t.typacl, pg_catalog.acldefault('T'::"char", t.typowner)
+        FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+       WHERE t.typacl IS NOT NULL AND t.typcategory <> 'A' AND ${userSchema('n.nspname')} AND ${notExtensionMember('pg_type', 't.oid')}
+      UNION ALL
+      SELECT 'database', NULL, NULL, NULL, d.datacl, pg_catalog.acldefault('d'::"char", d.datdba)
+        FROM pg_catalog.pg_database d
+       WHERE d.datname = pg_catalog.current_database() AND d.datacl IS NOT NULL
+    ) o`;
 }
 
 export interface CompareOptions {
@@ -646,7 +822,42 @@ export function compareSnapshots(
     else if (now === undefined) out.push(`comment on ${k} is missing: '${was}'`);
     else if (was !== now) out.push(`comment on ${k} is '${now}', was '${was}'`);
   }
+
+  // privileges (those of missing or extra tables and their columns are not repeated)
+  const privilegeKeys = [
+    ...new Set([...Object.keys(before.privileges ?? {}), ...Object.keys(after.privileges ?? {})]),
+  ].sort();
+  for (const k of privilegeKeys) {
+    if ([...goneTables].some((t) => commentBelongsTo(k, t))) continue;
+    out.push(...listDiffs(`privileges on ${k}`, before.privileges?.[k] ?? [], after.privileges?.[k] ?? []));
+  }
+
+  // NOT NULL constraint names: only where both snapshots record one (PostgreSQL 18+), on tables both have
+  for (const [k, was] of Object.entries(before.notNullNames ?? {})) {
+    const now = after.notNullNames?.[k];
+    if (now === undefined || now === was) continue;
+    if ([...goneTables].some((t) => k.startsWith(`${t}.`))) continue;
+    out.push(`column ${k}: NOT NULL constraint is named ${quoteIdent(now)}, was ${quoteIdent(was)}`);
+  }
+
+  keyed(
+    'role',
+    before.roles ?? {},
+    after.roles ?? {},
+    (k, was, now) => listDiffs(`role ${k}`, was, now),
+    undefined,
+    (k) => quoteIdent(k),
+  );
+  out.push(...listDiffs('database setting', before.database ?? [], after.database ?? []));
   return out;
+}
+
+/** `label: item is missing` / `label: item is extra` for two sorted lists of properties. */
+function listDiffs(label: string, was: string[], now: string[]): string[] {
+  const lines: string[] = [];
+  for (const x of was) if (!now.includes(x)) lines.push(`${label}: ${x} is missing`);
+  for (const x of now) if (!was.includes(x)) lines.push(`${label}: ${x} is extra`);
+  return lines;
 }
 
 function commentBelongsTo(commentKey: string, table: string): boolean {
@@ -679,6 +890,11 @@ const FIELD_WORDS: Record<string, string> = {
   cycle: 'cycle',
   ownedBy: 'owned by',
   constraints: 'constraints',
+  statistics: 'statistics target',
+  options: 'options',
+  storage: 'storage',
+  replicaIdentity: 'replica identity',
+  parameters: 'storage parameters',
 };
 
 /** One line per differing field: `label: type is text, was character varying(200)`. */

@@ -92,7 +92,7 @@ export const checkImpact =
       `Check Impact on ${env.name} — ${redactSecrets(report.title)}\n${redactSecrets(report.detail)}`,
     );
     const show =
-      report.refused || report.blocking.length
+      report.refused || report.incomplete || report.blocking.length
         ? vscode.window.showWarningMessage
         : vscode.window.showInformationMessage;
     await show(redactSecrets(report.title), { modal: true, detail: redactSecrets(report.detail) });

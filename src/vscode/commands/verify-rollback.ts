@@ -158,7 +158,12 @@ export const verifyRollback =
       };
     store.setResult(t.migrationsDir, t.name, result);
     void ctx.rollbacks.revalidate(h.local.sqlPath, true).catch(() => {});
-    const detail = result.kind === 'differences' ? `: ${result.differences.join('; ')}` : '';
+    const detail =
+      result.kind === 'differences'
+        ? `: ${result.differences.join('; ')}`
+        : result.kind === 'cannotProve'
+          ? `: ${result.reasons.join('; ')}`
+          : '';
     ctx.log.info(
       `Verify ${t.name} (${rollback.name}): ${result.kind}${result.kind === 'couldNotVerify' ? `: ${redactSecrets(result.reason)}` : detail} in ${Date.now() - started} ms`,
     );

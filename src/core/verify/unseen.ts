@@ -1,0 +1,275 @@
+/**
+ * What the schema comparison cannot see. The verifier compares two catalog snapshots
+ * (./snapshot.ts); a migration or rollback statement whose effect no reader of the snapshot
+ * covers (a `DO` block, a rule, an owner change, a default privilege…) could leave something
+ * behind that the comparison would miss, so "no difference" does not prove the rollback. The
+ * same holds for a step the rollback's author marked as not undone (`-- IRREVERSIBLE: …`, the
+ * marker the generator writes in down.sql; read from the text, not from the generator).
+ *
+ * Fail closed: statement kinds are allowed by name (those a reader covers); anything else is
+ * reported. Data statements (INSERT, UPDATE, DELETE, TRUNCATE, COPY) and session statements
+ * (SET, transaction control) change no schema and are allowed.
+ */
+import { parseMigrationSync, type SqlStatement } from '../sql/parser';
+
+/** Statement kinds whose whole effect the snapshot reads (or that change no schema). */
+const SEEN_KINDS = new Set([
+  'CreateStmt',
+  'IndexStmt',
+  'CreateEnumStmt',
+  'AlterEnumStmt',
+  'CreateDomainStmt',
+  'AlterDomainStmt',
+  'CompositeTypeStmt',
+  'CreateSeqStmt',
+  'AlterSeqStmt',
+  'ViewStmt',
+  'CreateTableAsStmt',
+  'RefreshMatViewStmt',
+  'CreateFunctionStmt',
+  'AlterFunctionStmt',
+  'CreateTrigStmt',
+  'CreatePolicyStmt',
+  'AlterPolicyStmt',
+  'CreateSchemaStmt',
+  'CreateExtensionStmt',
+  'CreateRoleStmt',
+  'AlterRoleStmt',
+  'AlterRoleSetStmt',
+  'DropRoleStmt',
+  'GrantRoleStmt',
+  'AlterDatabaseSetStmt',
+  // data and session statements: no schema change
+  'InsertStmt',
+  'UpdateStmt',
+  'DeleteStmt',
+  'TruncateStmt',
+  'CopyStmt',
+  'SelectStmt',
+  'VariableSetStmt',
+  'TransactionStmt',
+  'LockStmt',
+  'VacuumStmt',
+  'ReindexStmt',
+  'ClusterStmt',
+  'ExplainStmt',
+  'NotifyStmt',
+]);
+
+/** Object types (ObjectType in PostgreSQL's parsenodes.h) that a reader of the snapshot covers. */
+const SEEN_OBJECTS = new Set([
+  'OBJECT_TABLE',
+  'OBJECT_COLUMN',
+  'OBJECT_TABCONSTRAINT',
+  'OBJECT_DOMCONSTRAINT',
+  'OBJECT_INDEX',
+  'OBJECT_SEQUENCE',
+  'OBJECT_VIEW',
+  'OBJECT_MATVIEW',
+  'OBJECT_FOREIGN_TABLE',
+  'OBJECT_TYPE',
+  'OBJECT_DOMAIN',
+  'OBJECT_ATTRIBUTE',
+  'OBJECT_FUNCTION',
+  'OBJECT_PROCEDURE',
+  'OBJECT_ROUTINE',
+  'OBJECT_AGGREGATE',
+  'OBJECT_TRIGGER',
+  'OBJECT_POLICY',
+  'OBJECT_SCHEMA',
+  'OBJECT_EXTENSION',
+  'OBJECT_ROLE',
+  'OBJECT_DATABASE',
+]);
+
+/** ALTER TABLE subcommands (AlterTableType in parsenodes.h) whose effect the snapshot reads. */
+const SEEN_ALTER_TABLE = new Set([
+  'AT_AddColumn',
+  'AT_AddColumnToView',
+  'AT_ColumnDefault',
+  'AT_CookedColumnDefault',
+  'AT_DropNotNull',
+  'AT_SetNotNull',
+  'AT_SetExpression',
+  'AT_DropExpression',
+  'AT_SetStatistics',
+  'AT_SetOptions',
+  'AT_ResetOptions',
+  'AT_SetStorage',
+  'AT_DropColumn',
+  'AT_AddIndex',
+  'AT_ReAddIndex',
+  'AT_AddConstraint',
+  'AT_ReAddConstraint',
+  'AT_AlterConstraint',
+  'AT_ValidateConstraint',
+  'AT_AddIndexConstraint',
+  'AT_DropConstraint',
+  'AT_AlterColumnType',
+  'AT_SetLogged',
+  'AT_SetUnLogged',
+  'AT_SetRelOptions',
+  'AT_ResetRelOptions',
+  'AT_ReplaceRelOptions',
+  'AT_EnableTrig',
+  'AT_EnableAlwaysTrig',
+  'AT_EnableReplicaTrig',
+  'AT_DisableTrig',
+  'AT_EnableTrigAll',
+  'AT_DisableTrigAll',
+  'AT_EnableTrigUser',
+  'AT_DisableTrigUser',
+  'AT_ReplicaIdentity',
+  'AT_EnableRowSecurity',
+  'AT_DisableRowSecurity',
+  'AT_ForceRowSecurity',
+  'AT_NoForceRowSecurity',
+  'AT_AttachPartition',
+  'AT_DetachPartition',
+  'AT_DetachPartitionFinalize',
+  'AT_AddIdentity',
+  'AT_SetIdentity',
+  'AT_DropIdentity',
+]);
+
+/** GRANT/REVOKE targets whose privileges the snapshot reads. */
+const SEEN_GRANT_OBJECTS = new Set([
+  'OBJECT_TABLE',
+  'OBJECT_SEQUENCE',
+  'OBJECT_SCHEMA',
+  'OBJECT_FUNCTION',
+  'OBJECT_PROCEDURE',
+  'OBJECT_ROUTINE',
+  'OBJECT_TYPE',
+  'OBJECT_DOMAIN',
+  'OBJECT_DATABASE',
+  'OBJECT_FOREIGN_TABLE',
+]);
+
+/** Words for a statement kind in a reason (`DoStmt` → `DO block`). */
+const KIND_WORDS: Record<string, string> = {
+  DoStmt: 'a DO block (its code runs at apply time and cannot be inspected)',
+  AlterOwnerStmt: 'an owner change (owners are not compared)',
+  AlterDefaultPrivilegesStmt: 'ALTER DEFAULT PRIVILEGES (default privileges are not compared)',
+  RuleStmt: 'a rule (rules are not compared)',
+  CallStmt: 'a CALL (the procedure runs at apply time and cannot be inspected)',
+  CreateEventTrigStmt: 'an event trigger (event triggers are not compared)',
+  CreatePublicationStmt: 'a publication (publications are not compared)',
+  AlterPublicationStmt: 'a publication change (publications are not compared)',
+  CreateStatsStmt: 'extended statistics (not compared)',
+  AlterExtensionStmt: 'an extension update (extension versions are not compared)',
+  SecLabelStmt: 'a security label (not compared)',
+};
+
+// biome-ignore lint/suspicious/noExplicitAny: libpg-query parse-tree nodes
+type N = any;
+
+/** Why one statement's effect is not seen by the snapshot, or undefined when it is. */
+function unseenReason(st: SqlStatement): string | undefined {
+  const n = st.node as N;
+  const kind = st.kind;
+  if (SEEN_KINDS.has(kind)) return undefined;
+  const body = n[kind] ?? {};
+  switch (kind) {
+    case 'AlterTableStmt': {
+      const bad = (body.cmds ?? [])
+        .map((c: N) => c.AlterTableCmd?.subtype as string | undefined)
+        .filter((t: string | undefined) => !t || !SEEN_ALTER_TABLE.has(t));
+      return bad.length
+        ? `ALTER TABLE … ${bad.map((t: string | undefined) => (t ?? 'unknown').replace(/^AT_/, '')).join(', ')} (not compared)`
+        : undefined;
+    }
+    case 'DropStmt':
+      return SEEN_OBJECTS.has(body.removeType)
+        ? undefined
+        : `DROP of a ${objectWords(body.removeType)} (not compared)`;
+    case 'RenameStmt':
+      return SEEN_OBJECTS.has(body.renameType)
+        ? undefined
+        : `a rename of a ${objectWords(body.renameType)} (not compared)`;
+    case 'AlterObjectSchemaStmt':
+      return SEEN_OBJECTS.has(body.objectType)
+        ? undefined
+        : `SET SCHEMA of a ${objectWords(body.objectType)} (not compared)`;
+    case 'CommentStmt':
+      return SEEN_OBJECTS.has(body.objtype)
+        ? undefined
+        : `a comment on a ${objectWords(body.objtype)} (not compared)`;
+    case 'GrantStmt':
+      return SEEN_GRANT_OBJECTS.has(body.objtype)
+        ? undefined
+        : `GRANT/REVOKE on a ${objectWords(body.objtype)} (not compared)`;
+    case 'DefineStmt':
+      return body.kind === 'OBJECT_AGGREGATE' ? undefined : `CREATE ${objectWords(body.kind)} (not compared)`;
+    case 'AlterDatabaseStmt':
+      // only CONNECTION LIMIT is read
+      return (body.options ?? []).every((o: N) => o.DefElem?.defname === 'connection_limit')
+        ? undefined
+        : 'ALTER DATABASE (only settings and the connection limit are compared)';
+    default:
+      return KIND_WORDS[kind] ?? `${kind.replace(/Stmt$/, '')} (its effect is not compared)`;
+  }
+}
+
+function objectWords(t: string | undefined): string {
+  return (t ?? 'unknown object')
+    .replace(/^OBJECT_/, '')
+    .toLowerCase()
+    .replace(/_/g, ' ');
+}
+
+const IRREVERSIBLE_MARKER = /^\s*--\s*IRREVERSIBLE:\s*(.*)$/;
+/** The header of a step in a generated down.sql: `-- Step 3 (line 12)…` (line of the statement in migration.sql). */
+const STEP_HEADER = /^\s*--\s*Step\s+\d+\s+\(line\s+(\d+)\)/;
+/** Statements that change rows, not the schema: a marker on them does not concern the comparison. */
+const DATA_KINDS = new Set([
+  'InsertStmt',
+  'UpdateStmt',
+  'DeleteStmt',
+  'TruncateStmt',
+  'CopyStmt',
+  'SelectStmt',
+]);
+
+/**
+ * Reasons the comparison cannot prove a rollback, one line each (`…/migration.sql:2: a DO block
+ * (…)`), in file order: statements of the migration and of the rollback whose effect the
+ * snapshot does not read, then `-- IRREVERSIBLE:` markers in the rollback (a step its author
+ * says is not undone) — except markers on a step that only changes rows (the down.sql step
+ * header `-- Step n (line L)` names the migration statement; INSERT, UPDATE, DELETE… change no
+ * schema, and the comparison never claims to restore data). A script that PostgreSQL's parser
+ * cannot read yields one reason saying so. Needs `initSqlParser()`.
+ */
+export function unseenEffects(
+  migration: { name: string; sql: string },
+  rollback: { name: string; sql: string },
+): string[] {
+  const out: string[] = [];
+  const parsed = new Map<string, SqlStatement[]>();
+  for (const s of [migration, rollback]) {
+    let statements: SqlStatement[];
+    try {
+      statements = parseMigrationSync(s.sql).statements;
+    } catch (e) {
+      out.push(`${s.name}: its statements cannot be read (${(e as Error).message.split('\n')[0]})`);
+      continue;
+    }
+    parsed.set(s.name, statements);
+    for (const st of statements) {
+      const why = unseenReason(st);
+      if (why) out.push(`${s.name}:${st.line}: ${why}`);
+    }
+  }
+  const forward = parsed.get(migration.name) ?? [];
+  let stepLine: number | undefined;
+  rollback.sql.split(/\r?\n|\r/).forEach((line, i) => {
+    const h = STEP_HEADER.exec(line);
+    if (h) stepLine = Number(h[1]);
+    const m = IRREVERSIBLE_MARKER.exec(line);
+    if (!m) return;
+    const st = stepLine === undefined ? undefined : forward.find((f) => f.line === stepLine);
+    if (st && DATA_KINDS.has(st.kind)) return;
+    out.push(`${rollback.name}:${i + 1}: a step marked IRREVERSIBLE is not undone by it: ${m[1].trim()}`);
+  });
+  return out;
+}
