@@ -167,4 +167,36 @@ describe('messages that name what happened', () => {
     expect(json.json().diagnosis.kind).toBe('failedMigrations');
     expect(json.json().diagnosis.message).not.toMatch(/up to date/i);
   });
+
+  it('case rollback-as-forward-migration: verify does not list the rollback migration as a dependent; deploy applies it; status is clean', async () => {
+    const second = '20250502000000_add_profile_bio';
+    if (!(await fromCase('rollback-as-forward-migration', mig))) {
+      await mig.add(
+        '20250501000000_create_profile',
+        'CREATE TABLE "profile" ("id" TEXT PRIMARY KEY, "email" TEXT NOT NULL);\n',
+      );
+      await mig.add(
+        second,
+        'ALTER TABLE "profile" ADD COLUMN "bio" TEXT;\nCREATE INDEX "profile_bio_idx" ON "profile"("bio");\n',
+      );
+    }
+    const names = (await fs.readdir(mig.dir)).filter((n) => /^\d/.test(n)).sort();
+    const target = names[1];
+    expect((await runCli(['deploy', '--env', 'local'], mig.root)).code).toBe(0);
+    const down = await runCli(['down', target, '--as-migration'], mig.root);
+    expect(down.code).toBe(0);
+    const rollbackName = (await fs.readdir(mig.dir)).find((n) => n.includes('_rollback_'));
+    expect(rollbackName).toMatch(/^\d{14}_rollback_/);
+    const verify = await runCli(['verify', target, '--json'], mig.root);
+    expect(verify.code).toBe(0);
+    expect(verify.json().kind).toBe('verified');
+    expect(verify.json().rollback).toContain(rollbackName);
+    expect(verify.json().dependents).toEqual([]);
+    const text = await runCli(['verify', target], mig.root);
+    expect(text.out).not.toContain('later migration');
+    expect((await runCli(['deploy', '--env', 'local'], mig.root)).out).toContain(`applied ${rollbackName}`);
+    const status = await runCli(['status', '--env', 'local', '--json'], mig.root);
+    expect(status.code).toBe(0);
+    expect(status.json().diagnosis.kind).toBe('upToDate');
+  });
 });
