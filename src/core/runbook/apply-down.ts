@@ -134,7 +134,7 @@ export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult
   const script = await fs.readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
     throw new RunbookError(
       e.code === 'ENOENT'
-        ? `No rollback script at ${file}. Generate it first (prisma-rollback down ${opts.migration} --write) or pass --file.`
+        ? `No rollback script at ${file}. Generate it first (\`prisma-rollback down ${opts.migration}\` writes it beside migration.sql) or pass --file.`
         : `Cannot read ${file}: ${e.message}`,
       'config',
     );
