@@ -1,15 +1,17 @@
 /**
- * Entry point of the VS Code extension. Activation only registers the view, the CodeLens and the
- * commands. The project and status modules (dist/core-api.js, the schema engine's WebAssembly)
+ * Entry point of the VS Code extension. Activation only registers the view, the CodeLenses and the
+ * command table. The project and status modules (dist/core-api.js, the schema engine's WebAssembly)
  * load on the first refresh, which starts when the view is shown or a migration.sql is opened.
  */
 import * as vscode from 'vscode';
-import { registerChecklist } from './vscode/checklist';
+import { setUpChecklist } from './vscode/checklist/serializer';
 import { MIGRATION_SQL_SELECTOR, MigrationCodeLensProvider } from './vscode/codelens';
 import { registerCommands } from './vscode/commands';
 import { coreLoadMs, loadCore } from './vscode/core';
 import { MigrationsRepository } from './vscode/repository';
-import { ROLLBACK_SELECTOR, RollbackEditor } from './vscode/rollback';
+import { ROLLBACK_SELECTOR, RollbackCodeLensProvider } from './vscode/rollback/codelens';
+import { RollbackDiagnostics } from './vscode/rollback/diagnostics';
+import { RollbackState } from './vscode/rollback/state';
 import { runtimeProblem } from './vscode/runtime';
 import { MigrationsTreeProvider } from './vscode/tree';
 
@@ -31,9 +33,10 @@ export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('Prisma Rollback', { log: true });
   const repo = new MigrationsRepository(context.secrets, log);
   repository = repo;
-  const rollback = new RollbackEditor(repo, log, context.workspaceState);
-  repo.relay(rollback.store.onDidChange);
-  const tree = new MigrationsTreeProvider(repo, (dir, name) => rollback.treeDecoration(dir, name));
+  const rollbacks = new RollbackState(log, context.workspaceState);
+  repo.relay(rollbacks.onDidChange);
+  const diagnostics = new RollbackDiagnostics(repo, rollbacks);
+  const tree = new MigrationsTreeProvider(repo, (dir, name) => rollbacks.treeDecoration(dir, name));
   const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true });
   const restricted = () => {
     view.message = vscode.workspace.isTrusted
@@ -42,6 +45,8 @@ export function activate(context: vscode.ExtensionContext): void {
   };
   restricted();
   const lenses = new MigrationCodeLensProvider(repo);
+  const rollbackLenses = new RollbackCodeLensProvider(repo, rollbacks);
+  const checklist = setUpChecklist({ context, repo, log });
 
   context.subscriptions.push(
     log,
@@ -50,11 +55,21 @@ export function activate(context: vscode.ExtensionContext): void {
     view,
     lenses,
     vscode.languages.registerCodeLensProvider(MIGRATION_SQL_SELECTOR, lenses),
-    rollback,
-    vscode.languages.registerCodeLensProvider(ROLLBACK_SELECTOR, rollback),
+    rollbacks,
+    diagnostics,
+    rollbackLenses,
+    vscode.languages.registerCodeLensProvider(ROLLBACK_SELECTOR, rollbackLenses),
     vscode.workspace.onDidGrantWorkspaceTrust(restricted),
-    ...registerCommands({ repo, log, secrets: context.secrets, rollback }),
-    ...registerChecklist({ context, repo, log }),
+    ...checklist.disposables,
+    ...registerCommands({
+      extension: context,
+      repo,
+      log,
+      secrets: context.secrets,
+      rollbacks,
+      diagnostics,
+      checklist: checklist.deps,
+    }),
   );
 
   // The first refresh starts when the view is shown or a migration.sql is opened (repo.ensureStarted).

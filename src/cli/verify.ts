@@ -7,9 +7,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createPool, describeDbError, maskUrl } from '../core/db';
 import { type LocalMigration, readMigrationsFolder } from '../core/migrations';
-import { readEnvFile } from '../core/project';
+import { resolveShadowDatabase, SHADOW_URL_ENV } from '../core/project';
 import type { PrismaProject } from '../core/project/types';
-import { resolveShadowDatabaseUrl } from '../core/status/present-rollback';
 import { describeFailure, disposeEmbeddedVerifier, type VerifyResult, verifyRollback } from '../core/verify';
 import {
   findRollbackScript,
@@ -18,9 +17,6 @@ import {
 } from '../core/verify/rollback-file';
 import { type CliCommand, CliError, type CliIO, flag, has, type ParsedArgs, UsageError } from './args';
 import { findMigration, migrationsDirOf, pickEnvironment, resolveProject, workspaceSetting } from './target';
-
-/** Where the CLI reads the shadow server from (never from the command line: it holds a password). */
-export const SHADOW_URL_ENV = 'PRISMA_ROLLBACK_SHADOW_DATABASE_URL';
 
 const USAGE =
   'prisma-rollback verify <migration name|folder> | --all [--generate] [--project DIR] [--migrations DIR] [--rollback FILE] [--engine auto|embedded|server] [--cache-dir DIR] [--prisma-diff] [--json]\n' +
@@ -36,25 +32,22 @@ const USAGE =
   '  Exit codes: 0 verified; 1 differences (or Prisma diff not empty); 2 could not verify / error.';
 
 /**
- * The shadow server: $PRISMA_ROLLBACK_SHADOW_DATABASE_URL, else `prismaRollback.shadowDatabaseUrl`
- * from the workspace settings — a URL, or (preferably) the name of a variable read from the
- * environment and the project's .env files, exactly as the extension reads it.
+ * The shadow server, resolved by core (src/core/project/shadow.ts) exactly as the editor resolves
+ * it: $PRISMA_ROLLBACK_SHADOW_DATABASE_URL, else `prismaRollback.shadowDatabaseUrl` from the
+ * workspace settings (a URL, or the name of a variable read from the environment, then the
+ * project's .env files), else PRISMA_ROLLBACK_SHADOW_DATABASE_URL from those files. A wrong
+ * configuration is a CliError (one line, no secret).
  */
 async function resolveShadowServer(
   io: CliIO,
   root: string,
   project?: PrismaProject,
 ): Promise<string | undefined> {
-  const fromEnv = io.env[SHADOW_URL_ENV]?.trim();
-  if (fromEnv) return fromEnv;
   const setting = await workspaceSetting(root, 'prismaRollback.shadowDatabaseUrl');
-  if (typeof setting !== 'string' || !setting.trim()) return undefined;
-  const files: Record<string, string>[] = [];
-  for (const f of project?.envFiles ?? []) {
-    const values = await readEnvFile(f);
-    if (values) files.push(values);
-  }
-  const r = resolveShadowDatabaseUrl(setting, (name) => io.env[name] ?? files.find((v) => name in v)?.[name]);
+  const r = await resolveShadowDatabase(typeof setting === 'string' ? setting : undefined, {
+    env: io.env,
+    envFiles: project?.envFiles,
+  });
   if (r.problem) throw new CliError(r.problem);
   return r.url;
 }
@@ -237,7 +230,10 @@ async function verifyAll(args: ParsedArgs, io: CliIO): Promise<number> {
   const rel = (p: string) => path.relative(io.cwd, p) || p;
   let generated: ({ sql: string } | Error)[] | undefined;
   if (has(args, 'generate')) {
-    const { generateAllRollbacksSync, initSqlParser } = await import('../core/sql');
+    const [{ generateAllRollbacksSync }, { initSqlParser }] = await Promise.all([
+      import('../core/generator'),
+      import('../core/sql'),
+    ]);
     await initSqlParser();
     generated = generateAllRollbacksSync(migrations);
   }

@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import { canStartRollback } from '../core/runbook/checklist';
 import { lensTitle } from '../core/status/present';
 import type { MigrationsRepository } from './repository';
-import { readSettings, SECTION } from './settings';
+import { affects, readSettings } from './settings';
 
 /** Narrow selector: only `migration.sql` directly inside a migration folder of a `migrations` folder. */
 export const MIGRATION_SQL_SELECTOR: vscode.DocumentFilter = {
@@ -27,7 +27,7 @@ export class MigrationCodeLensProvider implements vscode.CodeLensProvider, vscod
       this.changed,
       repo.onDidChange(() => this.changed.fire()),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration(`${SECTION}.codeLens.enabled`)) this.changed.fire();
+        if (affects(e, 'codeLens.enabled')) this.changed.fire();
       }),
     ];
   }

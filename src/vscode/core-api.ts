@@ -4,22 +4,27 @@
  * Prisma's internals, pg, the schema engine's glue. Add new core entry points here.
  */
 export { PoolRegistry } from '../core/db';
-export { readMigrationsFolder } from '../core/migrations';
-export { clearConfigCache, discoverProjects, resolveEnvironments } from '../core/project';
-export {
-  dependentsOf,
-  ensureRollbackScript,
-  impactOnTarget,
-  verifyRollbackScript,
-} from '../core/runbook/services';
 export {
   downSqlConflict,
   generateRollback,
   generateRollbackWith,
   isDownSqlStale,
   isGeneratorStrategy,
-  SqlParseError,
-} from '../core/sql';
+} from '../core/generator';
+export { readMigrationsFolder } from '../core/migrations';
+export {
+  clearConfigCache,
+  discoverProjects,
+  resolveEnvironments,
+  resolveShadowDatabase,
+} from '../core/project';
+export {
+  dependentsOf,
+  ensureRollbackScript,
+  impactOnTarget,
+  verifyRollbackScript,
+} from '../core/runbook/services';
+export { SqlParseError } from '../core/sql';
 export { computeStatus } from '../core/status';
 export {
   dependentMigrations,

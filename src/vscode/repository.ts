@@ -8,11 +8,11 @@ import path from 'node:path';
 import type pg from 'pg';
 import * as vscode from 'vscode';
 import type { PoolRegistry } from '../core/db';
+import { redactSecrets } from '../core/db/redact';
 import type { PrismaProject, ResolvedEnvironment } from '../core/project/types';
 import type { EnvironmentStatus } from '../core/status/types';
 import { type CoreApi, loadCore } from './core';
-import { redactSecrets } from './redact';
-import { readSettings } from './settings';
+import { affects, readSettings } from './settings';
 
 export interface EnvironmentEntry {
   name: string;
@@ -96,17 +96,14 @@ export class MigrationsRepository implements vscode.Disposable {
         }
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (
-          e.affectsConfiguration('prismaRollback.connectTimeoutSeconds') ||
-          e.affectsConfiguration('prismaRollback.statementTimeoutSeconds')
-        ) {
+        if (affects(e, 'connectTimeoutSeconds', 'statementTimeoutSeconds')) {
           const old = this.pools;
           this.pools = undefined;
           void old?.closeAll();
           this.scheduleRefresh('connection settings changed');
-        } else if (e.affectsConfiguration('prismaRollback.environments')) {
+        } else if (affects(e, 'environments')) {
           this.scheduleRefresh('environments changed');
-        } else if (e.affectsConfiguration('prismaRollback.sortOrder')) {
+        } else if (affects(e, 'sortOrder')) {
           this.changed.fire();
         }
       }),

@@ -1,4 +1,9 @@
-/** Typed access to the `prismaRollback.*` settings (read on every use, so changes apply live). */
+/**
+ * Every `prismaRollback.*` setting, read in one place (after rust-analyzer's `config.ts`): typed
+ * getters, read on every use so changes apply live. Nothing else in src/ calls
+ * `getConfiguration` (test/unit/commands-table.test.ts). Keys and defaults are declared in
+ * package.json `contributes.configuration`.
+ */
 import * as vscode from 'vscode';
 import type { EnvironmentConfig } from '../core/project/types';
 import type { SortOrder } from '../core/status/present';
@@ -39,6 +44,7 @@ export function cleanEnvironments(value: unknown): EnvironmentConfig[] | undefin
   return out.length ? out : undefined;
 }
 
+/** The status settings (environments, sort order, timeouts in ms, CodeLens) for a resource scope. */
 export function readSettings(scope?: vscode.Uri): Settings {
   const c = vscode.workspace.getConfiguration(SECTION, scope);
   return {
@@ -49,4 +55,54 @@ export function readSettings(scope?: vscode.Uri): Settings {
     refreshOnFocusAfterMs: seconds(c.get('refreshOnFocusAfterSeconds'), 60, 0),
     codeLensEnabled: c.get<boolean>('codeLens.enabled') !== false,
   };
+}
+
+export interface RollbackSettings {
+  /** `prismaRollback.generator` as set (unchecked: the core's `isGeneratorStrategy` validates it); `statements` when unset. */
+  generator: string;
+  /** `prismaRollback.shadowDatabaseUrl`, trimmed; undefined when empty. */
+  shadowDatabaseUrl: string | undefined;
+  /** `prismaRollback.verify.prismaDiff`: ask Prisma's schema engine for a second opinion after a verified replay. */
+  prismaDiff: boolean;
+}
+
+/** The generator and verifier settings for a resource scope (a migrations folder or project root). */
+export function readRollbackSettings(scope?: vscode.Uri): RollbackSettings {
+  const c = vscode.workspace.getConfiguration(SECTION, scope);
+  const generator = c.get<string>('generator');
+  const shadow = c.get<string>('shadowDatabaseUrl');
+  return {
+    generator: typeof generator === 'string' && generator ? generator : 'statements',
+    shadowDatabaseUrl: typeof shadow === 'string' && shadow.trim() ? shadow.trim() : undefined,
+    prismaDiff: c.get<boolean>('verify.prismaDiff') === true,
+  };
+}
+
+export interface RunbookSettings {
+  runner: 'bundled' | 'prismaCli';
+  pgDumpPath?: string;
+  backupFormat: 'custom' | 'plain';
+  healthUrl?: string;
+  auditLogPath?: string;
+}
+
+/** The rollback checklist's settings (runner, pg_dump, backup format, health URL, audit log path). */
+export function readRunbookSettings(scope?: vscode.Uri): RunbookSettings {
+  const c = vscode.workspace.getConfiguration(SECTION, scope);
+  const str = (k: string) => {
+    const v = c.get<string>(k);
+    return typeof v === 'string' && v.trim() ? v.trim() : undefined;
+  };
+  return {
+    runner: c.get<string>('runner') === 'prismaCli' ? 'prismaCli' : 'bundled',
+    pgDumpPath: str('pgDumpPath'),
+    backupFormat: c.get<string>('backupFormat') === 'plain' ? 'plain' : 'custom',
+    healthUrl: str('healthUrl'),
+    auditLogPath: str('auditLogPath'),
+  };
+}
+
+/** Whether a configuration change touches one of these keys (names without the `prismaRollback.` prefix). */
+export function affects(e: vscode.ConfigurationChangeEvent, ...keys: string[]): boolean {
+  return keys.some((k) => e.affectsConfiguration(`${SECTION}.${k}`));
 }

@@ -2,16 +2,17 @@
  * The generator against real histories on a real PostgreSQL: migrations of the corpus projects
  * are applied one by one; each checked one is rolled back with its generated down.sql inside a
  * transaction, its catalog compared with the one before it, and applied again
- * (src/core/sql/roundtrip.ts). umami, hoppscotch and rallly are checked in full, documenso and
+ * (scripts/lib/roundtrip.ts). umami, hoppscotch and rallly are checked in full, documenso and
  * langfuse on a sample (the whole corpus: `npm run conformance -- --verify`).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { checkRollbacks, type RoundTripOutcome, roundTripVerdict } from '../../scripts/lib/roundtrip';
+import type { MigrationSource } from '../../src/core/generator';
 import { readMigrationsFolder } from '../../src/core/migrations';
-import { initSqlParser, type MigrationSource } from '../../src/core/sql';
-import { checkRollbacks, type RoundTripOutcome, roundTripVerdict } from '../../src/core/sql/roundtrip';
+import { initSqlParser } from '../../src/core/sql';
 import { createTestDatabase } from '../support/pg';
 
 const CORPUS = path.resolve(__dirname, '../../../shared/corpus');

@@ -9,7 +9,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli';
-import { isDownSqlHandEdited, isDownSqlStale } from '../../src/core/sql';
+import { isDownSqlHandEdited, isDownSqlStale } from '../../src/core/generator';
 import { compareSnapshots, snapshotSchema } from '../../src/core/verify/snapshot';
 import { createTestDatabase } from '../support/pg';
 

@@ -6,8 +6,9 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateRollback, initSqlParser, type RollbackResult } from '../../src/core/sql';
-import { checkRollbacks, roundTripOk } from '../../src/core/sql/roundtrip';
+import { checkRollbacks, roundTripOk } from '../../scripts/lib/roundtrip';
+import { generateRollback, type RollbackResult } from '../../src/core/generator';
+import { initSqlParser } from '../../src/core/sql';
 import { compareSnapshots, snapshotSchema } from '../../src/core/verify/snapshot';
 import { createTestDatabase, type TestDatabase } from '../support/pg';
 

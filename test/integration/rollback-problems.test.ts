@@ -6,7 +6,7 @@
  */
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generateRollback } from '../../src/core/sql';
+import { generateRollback } from '../../src/core/generator';
 import {
   impactReport,
   prismaDiffDifference,

@@ -1,13 +1,15 @@
 /**
  * The checklist's Identify (dependent later migrations) and Impact (live read-only pre-check)
- * steps over the real parser and a real PostgreSQL 15, as the editor's default services run them.
+ * steps over the real parser and a real PostgreSQL 15, as the editor's default services run them;
+ * its Verify step with the shadow server named by the setting (as the editor passes it).
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dependentsOf, impactOnTarget } from '../../src/core/runbook/services';
+import { dependentsOf, impactOnTarget, verifyRollbackScript } from '../../src/core/runbook/services';
+import { clearVerifyCache } from '../../src/core/verify';
 import { deploy, tempMigrations } from '../support/engine';
-import { adminPassword, createTestDatabase, query, type TestDatabase } from '../support/pg';
+import { adminPassword, adminUrl, createTestDatabase, query, type TestDatabase } from '../support/pg';
 
 const INIT = '20240101000000_init';
 const TAGS = '20240102000000_add_tags';
@@ -125,5 +127,54 @@ describe('Impact on the target: the live pre-check', () => {
     );
     expect(err?.message).toMatch(/^Cannot check staging/);
     expect(err?.message).not.toContain(adminPassword());
+  });
+});
+
+describe('Verify: a history the embedded PostgreSQL cannot replay, on the shadow server the setting names', () => {
+  let ext: Awaited<ReturnType<typeof tempMigrations>>;
+  const PROFILE = '20240102000000_profile';
+
+  beforeAll(async () => {
+    ext = await tempMigrations();
+    // dblink is not among the embedded PostgreSQL's extensions: only a real server replays this.
+    await ext.add('20240101000000_dblink', 'CREATE EXTENSION IF NOT EXISTS "dblink";\n');
+    await ext.add(PROFILE, 'CREATE TABLE "Profile" ("id" SERIAL PRIMARY KEY, "bio" TEXT);\n');
+    await fs.writeFile(path.join(ext.dir, PROFILE, 'down.sql'), 'DROP TABLE "Profile";\n');
+    await fs.writeFile(path.join(ext.root, '.env'), `SHADOW_DATABASE_URL=${adminUrl()}\n`);
+  });
+
+  afterAll(async () => {
+    await ext?.cleanup();
+  });
+
+  it('resolves the documented form (the name of a variable) from the environment, then the project .env', async () => {
+    const fromEnvFile = await verifyRollbackScript(ext.dir, PROFILE, {
+      shadowSetting: 'SHADOW_DATABASE_URL',
+      env: {},
+      envFiles: [path.join(ext.root, '.env')],
+    });
+    expect(fromEnvFile.result).toBe('verified');
+    expect(fromEnvFile.summary).toMatch(
+      /^Verified against 1 earlier migration\(s\) in [\d.]+ s \(server\)\.$/,
+    );
+    const fromEnv = await verifyRollbackScript(ext.dir, PROFILE, {
+      shadowSetting: 'env:MY_SHADOW',
+      env: { MY_SHADOW: adminUrl() },
+    });
+    expect(fromEnv.result).toBe('verified');
+  });
+
+  it('says what is wrong with the setting when the embedded PostgreSQL cannot verify, without a password', async () => {
+    clearVerifyCache(); // the other test's verified result is remembered in memory
+    const r = await verifyRollbackScript(ext.dir, PROFILE, {
+      shadowSetting: 'UNSET_SHADOW',
+      env: {},
+    });
+    expect(r.result).toBe('couldNotVerify');
+    expect(r.summary).toContain('extension "dblink" is not available in the embedded PostgreSQL');
+    expect(r.summary).toMatch(
+      /\(prismaRollback\.shadowDatabaseUrl names the environment variable UNSET_SHADOW, which is not set .*\)$/,
+    );
+    expect(r.summary).not.toContain(adminPassword());
   });
 });

@@ -6,8 +6,8 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { generateRollback } from '../../src/core/generator';
 import { readMigrationsFolder } from '../../src/core/migrations';
-import { generateRollback } from '../../src/core/sql';
 import { disposeEmbeddedVerifier, type VerifyMigration, verifyRollback } from '../../src/core/verify';
 
 const CORPUS =

@@ -19,15 +19,10 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** Command ids registered in code: entries `{ id: 'prismaRollback.x', run… }` of the command table, or `registerCommand('…')`. */
+/** Command ids registered in code: the keys `'prismaRollback.x': handler` of the command table (src/vscode/commands/index.ts). */
 function registeredCommands(): Set<string> {
-  const ids = new Set<string>();
-  for (const file of sourceFiles(path.join(root, 'src'))) {
-    const text = fs.readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/\{\s*id:\s*'(prismaRollback\.[\w.]+)'\s*,\s*run\b/g)) ids.add(m[1]);
-    for (const m of text.matchAll(/registerCommand\(\s*'(prismaRollback\.[\w.]+)'/g)) ids.add(m[1]);
-  }
-  return ids;
+  const table = fs.readFileSync(path.join(root, 'src/vscode/commands/index.ts'), 'utf8');
+  return new Set([...table.matchAll(/^\s*'(prismaRollback\.[\w.]+)':/gm)].map((m) => m[1]));
 }
 
 const declared = new Set<string>(
@@ -60,9 +55,13 @@ describe('package.json and the code agree', () => {
   });
 
   it('only links declared commands from CodeLenses and tree items; migration.sql offers Start Rollback…', () => {
+    // `command: 'prismaRollback.x'` in items and lenses; the rollback lenses pass typed ids as arguments.
     const linked = sourceFiles(path.join(root, 'src')).flatMap((f) =>
-      [...fs.readFileSync(f, 'utf8').matchAll(/\bcommand:\s*'(prismaRollback\.[\w.]+)'/g)].map((m) => m[1]),
+      [...fs.readFileSync(f, 'utf8').matchAll(/(?:\bcommand:\s*|^\s*)'(prismaRollback\.[\w.]+)'/gm)].map(
+        (m) => m[1],
+      ),
     );
+    expect(linked).toContain('prismaRollback.verifyRollback');
     expect(linked.filter((c) => !declared.has(c))).toEqual([]);
     // The lens on migration.sql passes the file's Uri, which the command resolves to its migration.
     const lens = fs.readFileSync(path.join(root, 'src/vscode/codelens.ts'), 'utf8');
@@ -95,11 +94,13 @@ describe('package.json and the code agree', () => {
     >;
     for (const [key, p] of Object.entries(props))
       expect(p.description ?? p.markdownDescription, key).toBeTruthy();
-    // Every setting read in src/vscode/ is declared.
+    // Every setting read in src/vscode/ (all in settings.ts) is declared.
     const settingsSource = fs.readFileSync(path.join(root, 'src/vscode/settings.ts'), 'utf8');
-    for (const m of settingsSource.matchAll(/c\.get(?:<\w+>)?\('([\w.]+)'\)/g)) {
-      expect(props[`prismaRollback.${m[1]}`], m[1]).toBeDefined();
-    }
+    const read = [...settingsSource.matchAll(/\b(?:c\.get(?:<\w+>)?|str)\('([\w.]+)'\)/g)].map((m) => m[1]);
+    expect(read.length).toBeGreaterThanOrEqual(14);
+    for (const key of read) expect(props[`prismaRollback.${key}`], key).toBeDefined();
+    // …and every declared setting is read there.
+    for (const key of Object.keys(props)) expect(read, key).toContain(key.replace(/^prismaRollback\./, ''));
   });
 
   it('activates from its contributions, never on *', () => {

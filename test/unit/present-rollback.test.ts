@@ -3,7 +3,7 @@
  * checked against the real generator's down.sql where the input is a generated file.
  */
 import { describe, expect, it } from 'vitest';
-import { generateRollback } from '../../src/core/sql';
+import { generateRollback } from '../../src/core/generator';
 import {
   conflictQuestion,
   differenceLine,
@@ -12,7 +12,6 @@ import {
   generationDescription,
   generationMessage,
   prismaDiffDifference,
-  resolveShadowDatabaseUrl,
   rollbackFileDescription,
   rollbackMigrationName,
   shortDuration,
@@ -274,28 +273,6 @@ describe('names and settings', () => {
     const at = new Date(Date.UTC(2026, 0, 2, 3, 4, 5));
     expect(rollbackMigrationName('20240102000000_add_tags', at)).toBe('20260102030405_rollback_add_tags');
     expect(rollbackMigrationName('init', at)).toBe('20260102030405_rollback_init');
-  });
-
-  it('accepts a connection string or the name of an environment variable for the shadow server', () => {
-    const env: Record<string, string> = {
-      SHADOW_DATABASE_URL: 'postgresql://u:p@h:5432/d',
-      NOT_PG: 'mysql://x',
-    };
-    const lookup = (n: string) => env[n];
-    expect(resolveShadowDatabaseUrl('', lookup)).toEqual({});
-    expect(resolveShadowDatabaseUrl(undefined, lookup)).toEqual({});
-    expect(resolveShadowDatabaseUrl('postgres://a@b/c', lookup)).toEqual({
-      url: 'postgres://a@b/c',
-      from: 'the setting',
-    });
-    expect(resolveShadowDatabaseUrl('SHADOW_DATABASE_URL', lookup)).toEqual({
-      url: 'postgresql://u:p@h:5432/d',
-      from: 'SHADOW_DATABASE_URL',
-    });
-    expect(resolveShadowDatabaseUrl('env:SHADOW_DATABASE_URL', lookup).url).toBe('postgresql://u:p@h:5432/d');
-    expect(resolveShadowDatabaseUrl('MISSING', lookup).problem).toContain('MISSING, which is not set');
-    expect(resolveShadowDatabaseUrl('NOT_PG', lookup).problem).toContain('does not hold a postgresql://');
-    expect(resolveShadowDatabaseUrl('host=x user=y', lookup).problem).toContain('neither');
   });
 
   it('explains what overwriting would lose', () => {

@@ -3,13 +3,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  appendAudit,
-  auditEntry,
-  auditLogPath,
-  readAudit,
-  redactSecrets,
-} from '../../src/core/runbook/audit';
+import { redactSecrets } from '../../src/core/db';
+import { appendAudit, auditEntry, auditLogPath, readAudit } from '../../src/core/runbook/audit';
 import {
   type Capabilities,
   type ChecklistState,

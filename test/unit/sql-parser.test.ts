@@ -1,15 +1,17 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { prismaChecksum } from '../../src/core/migrations';
 import {
   downSqlConflict,
   generateRollbackSync,
+  isDownSqlHandEdited,
+  isDownSqlStale,
+  prismaWarningsOf,
+} from '../../src/core/generator';
+import { prismaChecksum } from '../../src/core/migrations';
+import {
   implicitConstraintName,
   implicitIndexName,
   initSqlParser,
-  isDownSqlHandEdited,
-  isDownSqlStale,
   parseMigrationSync,
-  prismaWarningsOf,
   quoteIdent,
   SqlParseError,
 } from '../../src/core/sql';
@@ -28,7 +30,7 @@ function parseError(sql: string, file?: string): SqlParseError {
   throw new Error('expected a parse error');
 }
 
-describe('parseMigration', () => {
+describe('parseMigrationSync', () => {
   it('returns each statement with its kind, text, 1-based line/column and Prisma step comment', () => {
     const sql = `-- CreateTable\nCREATE TABLE "A" ("id" INT);\n\n-- CreateIndex\n  CREATE INDEX "A_id_idx" ON "A"("id");\n`;
     const { statements } = parseMigrationSync(sql);

@@ -5,6 +5,9 @@
  */
 import pg from 'pg';
 import { quoteIdent } from '../sql/names';
+import { SECRET_PARAM } from './redact';
+
+export { redactSecrets } from './redact';
 
 export interface ConnectionOptions {
   /** Connect timeout in milliseconds (setting `prismaRollback.connectTimeoutSeconds`). */
@@ -23,8 +26,7 @@ export function maskUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
-    for (const k of [...u.searchParams.keys()])
-      if (/pass|secret|token|key/i.test(k)) u.searchParams.set(k, '***');
+    for (const k of [...u.searchParams.keys()]) if (SECRET_PARAM.test(k)) u.searchParams.set(k, '***');
     return u.toString();
   } catch {
     return '<unparseable connection string>';

@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { maskUrl } from '../db';
+import { redactSecrets } from '../db';
 
 export interface EvaluatedConfig {
   /** Absolute schema path (file or folder) from `schema`, when set. */
@@ -102,11 +102,6 @@ export function configModulePath(projectRoot: string, includeOwn = true): string
     }
   }
   return undefined;
-}
-
-/** Connection strings inside an error message (a config may echo one) are masked. */
-export function maskUrlsIn(text: string): string {
-  return text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s'"`<>]+/gi, (u) => maskUrl(u));
 }
 
 /** Strips ANSI colour codes that Prisma's messages carry. */
@@ -225,7 +220,7 @@ async function evaluateUncached(configFile: string, opts: EvaluateOptions): Prom
     child.on('message', (m: unknown) => {
       const msg = m as { ok: boolean; message?: string; config?: EvaluatedConfig };
       if (msg.ok && msg.config) done({ ok: true, config: msg.config });
-      else done({ ok: false, error: shortError(maskUrlsIn(stripAnsi(msg.message ?? 'unknown error'))) });
+      else done({ ok: false, error: shortError(redactSecrets(stripAnsi(msg.message ?? 'unknown error'))) });
     });
     child.on('error', (e) =>
       done({ ok: false, transient: true, error: `could not start Node: ${e.message}` }),

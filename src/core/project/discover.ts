@@ -7,8 +7,9 @@
 import type { Dirent } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { redactSecrets } from '../db';
 import { lockfileProvider } from '../migrations';
-import { type EvaluatedConfig, evaluateConfigFile, maskUrlsIn } from './config-file';
+import { type EvaluatedConfig, evaluateConfigFile } from './config-file';
 import { projectEnvFiles, rememberConfigUrl } from './env';
 import { type LoadedSchema, loadDefaultSchema, loadInternals, loadSchemaAt, readSchemaFacts } from './schema';
 import type { PrismaProject, ProjectSupport, UrlExpression } from './types';
@@ -203,7 +204,7 @@ async function analyze(c: Candidate, opts: DiscoverOptions): Promise<PrismaProje
   try {
     schema = explicitSchema ? await loadSchemaAt(explicitSchema, root) : await loadDefaultSchema(root);
   } catch (e) {
-    schemaError = maskUrlsIn((e as Error).message);
+    schemaError = redactSecrets((e as Error).message);
   }
   if (!schema && !configFile && !pkgSchema) return undefined;
   const version = await getVersion();
@@ -361,7 +362,7 @@ export async function discoverProjects(folders: string[], opts: DiscoverOptions)
     try {
       return await analyze(c, opts);
     } catch (e) {
-      const reason = `Could not read this project: ${maskUrlsIn((e as Error).message)}`;
+      const reason = `Could not read this project: ${redactSecrets((e as Error).message)}`;
       const p: PrismaProject = {
         id: c.dir,
         root: c.dir,

@@ -12,4 +12,11 @@ export {
   readEnvFile,
   resolveEnvironments,
 } from './env';
+export {
+  resolveShadowDatabase,
+  resolveShadowDatabaseUrl,
+  SHADOW_URL_ENV,
+  type ShadowDatabaseUrl,
+  type ShadowSources,
+} from './shadow';
 export type * from './types';

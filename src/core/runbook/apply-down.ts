@@ -17,10 +17,11 @@ import pg from 'pg';
 import { describeDbError, maskUrl, prismaSchema } from '../db';
 import { engineErrorMessage } from '../engine';
 import { quoteIdent } from '../sql/names';
+import { LineIndex, SqlParseError } from '../sql/parser';
+import { type ScriptStatement, splitScript, statementLabel } from '../sql/script';
 import { RunbookError } from './errors';
 import { describeRowState, latestRow, markAppliedRowRolledBack } from './history';
 import { withEngine } from './resolve';
-import { lineColumn, ScriptParseError, type ScriptStatement, splitScript, statementLabel } from './script';
 
 /** The advisory lock key of Prisma Migrate (prisma-engines `sql_schema_connector`). */
 export const PRISMA_ADVISORY_LOCK = 72707369;
@@ -107,7 +108,7 @@ function failedStatementError(
   let at = { line: s.line, column: s.column };
   if (err?.position) {
     // PostgreSQL's position is 1-based, in characters, within the statement sent.
-    at = lineColumn(script, s.offset + Number(err.position) - 1);
+    at = new LineIndex(script).position(s.offset + Number(err.position) - 1);
   }
   const base = err?.code ? `${err.message} (SQLSTATE ${err.code})` : describeDbError(e, url);
   const hint =
@@ -126,15 +127,21 @@ function failedStatementError(
   );
 }
 
-export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult> {
-  const log = opts.log ?? (() => {});
-  const started = performance.now();
-  const folder = path.join(opts.migrationsDir, opts.migration);
-  const file = path.resolve(opts.file ?? path.join(folder, 'down.sql'));
+/**
+ * Reads the rollback script and splits it with PostgreSQL's parser: the statements to run, and
+ * the `BEGIN;`/`COMMIT;` lines skipped because the runner owns the transaction.
+ * Throws `RunbookError` `config` (no such file, nothing to run), `parse` (with line and column)
+ * or `notInTransaction` (a statement of the table in src/core/sql/script.ts, or other
+ * transaction control). Reads only; nothing has run when it throws.
+ */
+async function loadRollbackScript(
+  file: string,
+  migration: string,
+): Promise<{ script: string; statements: ScriptStatement[]; run: ScriptStatement[]; skipped: string[] }> {
   const script = await fs.readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
     throw new RunbookError(
       e.code === 'ENOENT'
-        ? `No rollback script at ${file}. Generate it first (\`prisma-rollback down ${opts.migration}\` writes it beside migration.sql) or pass --file.`
+        ? `No rollback script at ${file}. Generate it first (\`prisma-rollback down ${migration}\` writes it beside migration.sql) or pass --file.`
         : `Cannot read ${file}: ${e.message}`,
       'config',
     );
@@ -143,9 +150,9 @@ export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult
   try {
     statements = await splitScript(script);
   } catch (e) {
-    if (e instanceof ScriptParseError) {
+    if (e instanceof SqlParseError) {
       throw new RunbookError(
-        `${path.basename(file)} does not parse: ${e.message}. Nothing was run.`,
+        `${path.basename(file)} does not parse: ${e.reason} (line ${e.line}, column ${e.column}). Nothing was run.`,
         'parse',
         {
           file,
@@ -179,6 +186,33 @@ export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult
     } else run.push(s);
   }
   if (run.length === 0) throw new RunbookError(`${file} contains no statement to run.`, 'config', { file });
+  return { script, statements, run, skipped };
+}
+
+/**
+ * Runs `down.sql` (or `opts.file`) of `opts.migration` on `opts.url` in one transaction, under
+ * Prisma Migrate's advisory lock, and records the migration rolled back in `_prisma_migrations`
+ * (rolled_back_at on an applied row; Prisma's engine for a failed one). Then keeps or deletes the
+ * migration folder (`opts.after`).
+ *
+ * Throws `RunbookError`:
+ * - `config`, `parse`, `notInTransaction` — the script cannot be read or run as one transaction,
+ *   or the database cannot be reached: nothing ran;
+ * - `state` — the migration is not applied or failed there (or changed state while waiting for
+ *   the lock): nothing ran;
+ * - `lockTimeout` — another session held Prisma's advisory lock: nothing ran;
+ * - `statementFailed` — a statement failed (named with its line and column): the transaction was
+ *   rolled back, schema, data and `_prisma_migrations` are as before;
+ * - `engine` — the script was committed but Prisma's engine could not mark the failed migration
+ *   rolled back: the schema is rolled back, the row is not (the message gives the resolve command).
+ * The folder is deleted only after everything else succeeded.
+ */
+export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult> {
+  const log = opts.log ?? (() => {});
+  const started = performance.now();
+  const folder = path.join(opts.migrationsDir, opts.migration);
+  const file = path.resolve(opts.file ?? path.join(folder, 'down.sql'));
+  const { script, statements, run, skipped } = await loadRollbackScript(file, opts.migration);
 
   const schema = prismaSchema(opts.url);
   log(

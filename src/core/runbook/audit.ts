@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { maskUrl } from '../db';
+import { redactSecrets } from '../db';
 import type { ChecklistKey, StepId } from './checklist';
 
 export interface AuditEntry {
@@ -20,19 +20,6 @@ export interface AuditEntry {
   backupPath?: string;
   reason?: string;
   detail?: Record<string, string | number | boolean | null>;
-}
-
-const URL_PATTERN = /\b(?:postgres(?:ql)?|prisma(?:\+postgres)?):\/\/[^\s'"`<>]+/gi;
-
-/** Masks connection strings (`user:***@host`) and `password=…` / `PGPASSWORD=…` pairs. */
-export function redactSecrets(text: string): string {
-  return text
-    .replace(URL_PATTERN, (url) => {
-      const trailing = /[).,;:]+$/.exec(url)?.[0] ?? '';
-      const bare = trailing ? url.slice(0, -trailing.length) : url;
-      return maskUrl(bare) + trailing;
-    })
-    .replace(/\b(PGPASSWORD|password)=([^\s&'"]+)/gi, '$1=***');
 }
 
 function redactDeep<T>(v: T): T {

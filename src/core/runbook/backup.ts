@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
-import { describeDbError, maskUrl, prismaSchema } from '../db';
+import { describeDbError, maskUrl, prismaSchema, redactSecrets } from '../db';
 import { quoteIdent } from '../sql/names';
 import { RunbookError } from './errors';
 import { pgEnvFromUrl } from './pg-env';
@@ -87,13 +87,20 @@ function siblingTool(pgDumpPath: string, tool: string): string {
   return path.join(path.dirname(pgDumpPath), `${tool}${ext}`);
 }
 
-/** Redacts anything that looks like a connection string from tool output. */
-function redact(text: string): string {
-  return text
-    .replace(/postgres(?:ql)?:\/\/[^\s'"]+/gi, (u) => maskUrl(u))
-    .replace(/password=\S+/gi, 'password=***');
-}
-
+/**
+ * Dumps the environment's database (or only `opts.tables`) with pg_dump to `opts.out`, after
+ * checking that pg_dump is at least the server's major version, then checks the file (pg_restore
+ * --list for the custom format, the plain-format header otherwise).
+ *
+ * Throws `RunbookError`:
+ * - `pgDump` — pg_dump cannot be found or run, does not print a version, or fails: a file it
+ *   started is removed;
+ * - `pgDumpTooOld` — pg_dump is older than the server: nothing was written;
+ * - `config` — the database cannot be reached, or none of `opts.tables` exists: nothing was written;
+ * - `verifyDump` — pg_dump exited 0 but the file is missing, empty or unreadable: the file (if
+ *   any) is left for inspection.
+ * Tool output in messages has connection strings and passwords redacted.
+ */
 export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
   const log = opts.log ?? (() => {});
   const started = performance.now();
@@ -118,7 +125,7 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
   const client = parseToolVersion(versionOut.stdout);
   if (versionOut.code !== 0 || !client) {
     throw new RunbookError(
-      `${pgDump} --version did not print a PostgreSQL version: ${redact(versionOut.stdout + versionOut.stderr).trim()}`,
+      `${pgDump} --version did not print a PostgreSQL version: ${redactSecrets(versionOut.stdout + versionOut.stderr).trim()}`,
       'pgDump',
     );
   }
@@ -203,7 +210,7 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
   if (dump.code !== 0) {
     await fs.rm(out, { force: true });
     throw new RunbookError(
-      `pg_dump failed (exit code ${dump.code}): ${redact(dump.stderr).trim() || 'no message'}`,
+      `pg_dump failed (exit code ${dump.code}): ${redactSecrets(dump.stderr).trim() || 'no message'}`,
       'pgDump',
     );
   }
@@ -225,7 +232,7 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
     }
     if (list.code !== 0)
       throw new RunbookError(
-        `pg_restore --list cannot read ${out}: ${redact(list.stderr).trim()}`,
+        `pg_restore --list cannot read ${out}: ${redactSecrets(list.stderr).trim()}`,
         'verifyDump',
       );
     archiveEntries = list.stdout.split('\n').filter((l) => l.trim() && !l.startsWith(';')).length;

@@ -462,26 +462,6 @@ export function endCheck(
   return n;
 }
 
-/** Records a check that ran and failed (verification found differences, confirm saw the wrong state…). */
-export function failStep(
-  s: ChecklistState,
-  id: StepId,
-  reason: string,
-  detail?: StepRecord['detail'],
-  now?: Date,
-): ChecklistState {
-  const n = clone(s);
-  const at = touch(n, now);
-  n.steps[id] = {
-    ...n.steps[id],
-    state: 'failed',
-    finishedAt: at,
-    reason,
-    detail: detail ?? n.steps[id].detail,
-  };
-  return n;
-}
-
 export function skipStep(s: ChecklistState, id: StepId, reason: string, now?: Date): ChecklistState {
   if (s.steps[id].state === 'running')
     throw new ChecklistError(`"${stepDefinition(id).title}" is running; wait for it to end.`);

@@ -212,16 +212,6 @@ export function stepCommand(step: StepId, c: CommandContext): TaskCommand | unde
   }
 }
 
-/** `prisma migrate deploy` (follow-up: re-apply a kept migration) for either runner. */
-export function deployCommand(c: CommandContext, environment = c.environment): TaskCommand {
-  if (c.runner === 'prismaCli') {
-    const prisma = prismaInvocation(c.packageManager);
-    return make(prisma.command, [...prisma.args, 'migrate', 'deploy'], c, { environment });
-  }
-  const b = bundled(c, ['deploy'], environment);
-  return make(b.command, b.args, c, { environment });
-}
-
 /** `prisma db pull` (follow-up: bring schema.prisma in line with the rolled-back database). */
 export function dbPullCommand(c: CommandContext): TaskCommand {
   const prisma = prismaInvocation(c.packageManager);

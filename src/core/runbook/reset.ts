@@ -23,6 +23,16 @@ export interface ResetOptions {
   log?: (line: string) => void;
 }
 
+/**
+ * `prisma migrate reset` through Prisma's schema engine: empties the database, then applies every
+ * migration of `o.migrationsDir` again. Refused on a protected environment and unless `o.confirm`
+ * is the database's name.
+ *
+ * Throws `RunbookError`: `state` (protected environment, or wrong confirmation: nothing changed),
+ * `config` (no migrations folder, or the database cannot be reached: nothing changed), `engine`
+ * (the reset or a migration failed: the database is left as the engine left it, possibly empty or
+ * partly migrated; run the reset again or `prisma migrate deploy`).
+ */
 export async function resetDatabase(o: ResetOptions): Promise<{ applied: string[]; durationMs: number }> {
   const log = o.log ?? (() => {});
   const started = performance.now();

@@ -68,6 +68,16 @@ export interface ResolveResult {
   recorded: string;
 }
 
+/**
+ * `prisma migrate resolve --applied | --rolled-back` for one migration: through Prisma's engine
+ * where Prisma allows it; an applied migration marked rolled back gets `rolled_back_at` on its
+ * row (what Prisma refuses with P3012), in one transaction.
+ *
+ * Throws `RunbookError`: `config` (the database cannot be reached), `state` (no local folder for
+ * `--applied`, or nothing to mark rolled back), `engine` (Prisma's engine refused). Nothing is
+ * recorded when it throws; other database errors (from pg) propagate after the transaction is
+ * rolled back.
+ */
 export async function resolveMigration(opts: ResolveOptions): Promise<ResolveResult> {
   const log = opts.log ?? (() => {});
   const flagName = opts.action === 'rolledBack' ? '--rolled-back' : '--applied';

@@ -7,8 +7,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createPool, describeDbError, maskUrl } from '../db';
+import { generateRollback, isDownSqlHandEdited, isDownSqlStale } from '../generator';
 import { readMigrationsFolder } from '../migrations';
-import { generateRollback, isDownSqlHandEdited, isDownSqlStale } from '../sql';
+import { resolveShadowDatabase, type ShadowSources } from '../project/shadow';
 import { initSqlParser, parseMigrationSync } from '../sql/parser';
 import { dependentMigrations, findRollbackScript, verifyRollback } from '../verify';
 import type { DestructiveStep } from '../verify/precheck';
@@ -78,17 +79,32 @@ export interface VerifyStepResult {
   summary: string;
 }
 
-/** Step 4: replay 1..N-1, apply N and its rollback in an embedded PostgreSQL, compare the schemas. */
+export interface VerifyStepOptions extends ShadowSources {
+  /**
+   * The value of `prismaRollback.shadowDatabaseUrl` as written (a URL, or the name of a variable
+   * read from `env`, then `envFiles`); resolved here with `resolveShadowDatabase`.
+   */
+  shadowSetting?: string;
+  cacheDir?: string;
+}
+
+/**
+ * Step 4: replay 1..N-1, apply N and its rollback in an embedded PostgreSQL (or, when the history
+ * needs it, on the shadow server the setting names), compare the schemas. A shadow setting that
+ * does not resolve is not an error by itself: the embedded PostgreSQL is tried, and when it cannot
+ * verify, the summary says what is wrong with the setting.
+ */
 export async function verifyRollbackScript(
   migrationsDir: string,
   migration: string,
-  o: { shadowDatabaseUrl?: string; cacheDir?: string } = {},
+  o: VerifyStepOptions = {},
 ): Promise<VerifyStepResult> {
   const { folder, index, local } = await history(migrationsDir, migration);
   const file = path.join(local.dir, 'down.sql');
   const rollbackSql = await fs.readFile(file, 'utf8').catch(() => undefined);
   if (rollbackSql === undefined)
     return { result: 'couldNotVerify', summary: 'There is no down.sql to verify yet (step 3 writes it).' };
+  const shadow = await resolveShadowDatabase(o.shadowSetting, { env: o.env, envFiles: o.envFiles });
   const r = await verifyRollback({
     migrations: folder.migrations
       .slice(0, index + 1)
@@ -96,7 +112,7 @@ export async function verifyRollbackScript(
     index,
     rollbackSql,
     rollbackPath: file,
-    shadowDatabaseUrl: o.shadowDatabaseUrl,
+    shadowDatabaseUrl: shadow.url,
     cacheDir: o.cacheDir,
   });
   if (r.kind === 'verified') {
@@ -111,7 +127,8 @@ export async function verifyRollbackScript(
       summary: `${r.differences.length} difference(s): ${r.differences.slice(0, 5).join('; ')}${r.differences.length > 5 ? '; …' : ''}`,
     };
   }
-  return { result: 'couldNotVerify', summary: `Could not verify: ${r.reason}` };
+  const setting = shadow.problem ? ` (${shadow.problem})` : '';
+  return { result: 'couldNotVerify', summary: `Could not verify: ${r.reason}${setting}` };
 }
 
 export interface DependentStep {

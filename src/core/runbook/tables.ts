@@ -1,8 +1,8 @@
 /** The tables a migration's rollback touches, for `backup --tables-of <migration>`. */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { splitScript, tablesOf } from '../sql/script';
 import { RunbookError } from './errors';
-import { splitScript, tablesOf } from './script';
 
 /**
  * Tables named in the migration's `down.sql` when it has one (what the rollback changes), else in

@@ -1,56 +1,16 @@
 /**
- * SQL analysis for rollbacks: the PostgreSQL parser (libpg-query), a schema model replayed from
- * the migration history, and the inverse generator that writes `down.sql`.
- *
- * Typical use (editor, CLI, checklist):
- *   const r = await generateRollback(history, index); // history: {name, sql}[] in folder order
- *   r.sql                   // the down.sql text (header with checksum, summary, steps last-first)
- *   r.warnings              // {kind, message, line (migration.sql), downLine (down.sql)} for Problems
- *   r.irreversible          // steps with no SQL inverse (marked blocks in down.sql)
- *   r.summary               // {statements, inverted, noop, flagged, irreversible, byKind}
- * Before overwriting an existing down.sql: downSqlConflict(existing, r.sql, migrationSql)
- * (undefined = nothing lost; else 'handWritten' | 'handEdited' | 'stale' | 'differs').
- * Staleness for CodeLens/tree: isDownSqlStale(downSql, migrationSql).
- * A migration that does not parse: generateRollback throws SqlParseError {file, line, column, reason}.
+ * SQL primitives: the PostgreSQL parser (libpg-query) with statement positions, and identifier
+ * quoting. The rollback generator lives in src/core/generator.
  *
  * Bundling: libpg-query loads `libpg-query.wasm` from the directory of the script that contains
  * it (`__dirname`), so a bundle must ship node_modules/libpg-query/wasm/libpg-query.wasm beside it.
  */
-export type { RollbackWarning, RollbackWarningKind } from './inverse';
-export type { ColumnModel, EnumModel, IndexModel, SchemaModel, TableModel } from './model';
 export { implicitConstraintName, implicitIndexName, quoteIdent, quoteLiteral, quoteQualified } from './names';
 export {
   initSqlParser,
   LineIndex,
   type ParsedMigration,
-  parseMigration,
   parseMigrationSync,
   SqlParseError,
   type SqlStatement,
 } from './parser';
-export {
-  buildSchemaModel,
-  buildSchemaModelSync,
-  DOWN_SQL_CONFLICT_REASONS,
-  type DownSqlConflict,
-  downSqlConflict,
-  downSqlSourceChecksum,
-  GENERATOR_VERSION,
-  generateAllRollbacksSync,
-  generateRollback,
-  generateRollbackSync,
-  isDownSqlHandEdited,
-  isDownSqlStale,
-  type MigrationSource,
-  prismaWarningsOf,
-  type RollbackOptions,
-  type RollbackResult,
-  type RollbackStep,
-  type RollbackSummary,
-} from './rollback';
-export {
-  GENERATOR_STRATEGIES,
-  type GeneratorStrategy,
-  generateRollbackWith,
-  isGeneratorStrategy,
-} from './strategy';

@@ -172,12 +172,6 @@ export function parseMigrationSync(sql: string, file?: string): ParsedMigration 
   return { file, statements };
 }
 
-/** Loads the parser when needed, then parses (see `parseMigrationSync`). */
-export async function parseMigration(sql: string, file?: string): Promise<ParsedMigration> {
-  await initSqlParser();
-  return parseMigrationSync(sql, file);
-}
-
 /** Deparses a parse-tree node back to SQL with pgsql-deparser (identifiers quoted when needed). */
 export function deparseNode(node: Node | Node[], opts?: { pretty?: boolean }): string {
   return deparseSync(node as Node, opts);

@@ -5,7 +5,7 @@
  * and the unit tests share one wording. Only types are imported from the generator and the
  * verifier, so nothing heavy is loaded with it.
  */
-import type { DownSqlConflict, RollbackSummary, RollbackWarningKind } from '../sql';
+import type { DownSqlConflict, RollbackSummary, RollbackWarningKind } from '../generator';
 import type { Count, DestructiveStep, PrecheckResult, VerifyResult } from '../verify';
 
 /** What the editor knows about the verification of one migration's rollback. */
@@ -342,34 +342,6 @@ export function rollbackMigrationName(migration: string, now = new Date()): stri
   const p = (n: number) => String(n).padStart(2, '0');
   const stamp = `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
   return `${stamp}_rollback_${migration.replace(/^\d+_/, '')}`;
-}
-
-/**
- * `prismaRollback.shadowDatabaseUrl`: a connection string, or — so that no secret has to live in
- * settings — the name of an environment variable (`SHADOW_DATABASE_URL`, or `env:SHADOW_DATABASE_URL`)
- * looked up with `lookup` (the process environment, then the project's .env files).
- */
-export function resolveShadowDatabaseUrl(
-  setting: string | undefined,
-  lookup: (name: string) => string | undefined,
-): { url?: string; problem?: string; from?: string } {
-  const v = (setting ?? '').trim();
-  if (!v) return {};
-  if (/^postgres(ql)?:\/\//i.test(v)) return { url: v, from: 'the setting' };
-  const m = /^(?:env:)?([A-Za-z_][A-Za-z0-9_]*)$/.exec(v);
-  if (!m)
-    return {
-      problem:
-        'prismaRollback.shadowDatabaseUrl is neither a postgresql:// connection string nor the name of an environment variable.',
-    };
-  const value = lookup(m[1])?.trim();
-  if (!value)
-    return {
-      problem: `prismaRollback.shadowDatabaseUrl names the environment variable ${m[1]}, which is not set (neither in the environment nor in the project's .env files).`,
-    };
-  if (!/^postgres(ql)?:\/\//i.test(value))
-    return { problem: `The environment variable ${m[1]} does not hold a postgresql:// connection string.` };
-  return { url: value, from: m[1] };
 }
 
 /** A later migration that touches what the rolled-back one created or changed. */

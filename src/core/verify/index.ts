@@ -19,6 +19,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { describeDbError, maskUrl } from '../db';
 import { initSqlParser, parseMigrationSync } from '../sql/parser';
+import { notInTransaction, transactionControl } from '../sql/script';
 import { embeddedExtensionAvailable, startEmbedded } from './embedded';
 import { describeFailure, locateFailure, type ScriptFailure, scriptFailure } from './failure';
 import { compareSnapshots, type SchemaSnapshot, snapshotSchema } from './snapshot';
@@ -197,19 +198,32 @@ export async function extensionsCreatedBy(scripts: string[]): Promise<string[]> 
   return [...names].sort();
 }
 
-const NON_TRANSACTIONAL = new Set([
-  'TransactionStmt',
-  'VacuumStmt',
-  'CreatedbStmt',
-  'DropdbStmt',
-  'AlterSystemStmt',
-]);
+/**
+ * The range of the word CONCURRENTLY in a statement (start offset in the file, length), with the
+ * parentheses around it when it is REINDEX's only option; undefined when it cannot be cut out
+ * cleanly (one option among others).
+ */
+function concurrentlyCut(sql: string, st: { start: number; end: number }): [number, number] | undefined {
+  const text = sql.slice(st.start, st.end);
+  const alone = /\(\s*CONCURRENTLY\s*\)/i.exec(text);
+  if (alone) return [st.start + alone.index, alone[0].length];
+  const m = /\bCONCURRENTLY\b/i.exec(text);
+  if (!m) return undefined;
+  const before = text.slice(0, m.index).trimEnd().slice(-1);
+  const after = text
+    .slice(m.index + m[0].length)
+    .trimStart()
+    .charAt(0);
+  if (before === '(' || before === ',' || after === ',' || after === ')') return undefined;
+  return [st.start + m.index, m[0].length];
+}
 
 /**
  * The part of a script that can run inside a transaction of ours: the script itself when it has
  * no transaction control, its body when it is one `BEGIN; … COMMIT;` block (what the generator
  * writes), with `CONCURRENTLY` dropped from index statements (same resulting schema); or
- * undefined when it must run on its own (other transaction control, VACUUM…).
+ * undefined when it must run on its own (other transaction control, or a statement of the table
+ * in src/core/sql/script.ts: VACUUM, CREATE DATABASE…).
  */
 export function transactionBody(sql: string): string | undefined {
   let statements: ReturnType<typeof parseMigrationSync>['statements'];
@@ -218,41 +232,35 @@ export function transactionBody(sql: string): string | undefined {
   } catch {
     return /\b(BEGIN|COMMIT|ROLLBACK|START\s+TRANSACTION|CONCURRENTLY|VACUUM)\b/i.test(sql) ? undefined : sql;
   }
-  const txKind = (i: number) =>
-    (statements[i]?.node as { TransactionStmt?: { kind?: string } } | undefined)?.TransactionStmt?.kind;
   let from = 0;
   let to = statements.length;
   if (
     statements.length >= 2 &&
-    (txKind(0) === 'TRANS_STMT_BEGIN' || txKind(0) === 'TRANS_STMT_START') &&
-    txKind(to - 1) === 'TRANS_STMT_COMMIT'
+    transactionControl(statements[0]) === 'begin' &&
+    transactionControl(statements[to - 1]) === 'commit'
   ) {
     from = 1;
     to -= 1;
   }
   // CONCURRENTLY only changes how the index is built (without blocking writers), not the schema
   // it leaves: inside our transaction the plain form is run instead.
-  const cuts: number[] = [];
+  const cuts: [number, number][] = [];
   for (let i = from; i < to; i++) {
     const st = statements[i];
-    if (NON_TRANSACTIONAL.has(st.kind)) return undefined;
-    const n = st.node as Record<string, { concurrent?: boolean; params?: unknown[] }>;
-    const concurrent =
-      n.IndexStmt?.concurrent ||
-      n.DropStmt?.concurrent ||
-      n.ReindexStmt?.params?.some((p) => JSON.stringify(p).includes('concurrently'));
-    if (!concurrent) continue;
-    const m = /\bCONCURRENTLY\b/i.exec(sql.slice(st.start, st.end));
-    if (!m) return undefined;
-    cuts.push(st.start + m.index);
+    if (transactionControl(st)) return undefined;
+    const why = notInTransaction(st);
+    if (!why) continue;
+    const cut = why.concurrently ? concurrentlyCut(sql, st) : undefined;
+    if (!cut) return undefined;
+    cuts.push(cut);
   }
   const bodyStart = from === 0 ? 0 : statements[0].end;
   const bodyEnd = from === 0 ? sql.length : statements[statements.length - 1].start;
   let body = '';
   let at = bodyStart;
-  for (const c of cuts) {
+  for (const [c, length] of cuts) {
     body += sql.slice(at, c);
-    at = c + 'CONCURRENTLY'.length;
+    at = c + length;
   }
   return body + sql.slice(at, bodyEnd);
 }
@@ -278,12 +286,8 @@ interface Session {
 let session: Session | undefined;
 let queue: Promise<unknown> = Promise.resolve();
 let idleTimer: NodeJS.Timeout | undefined;
-let idleMs = 5 * 60_000;
-
-/** How long the embedded PostgreSQL stays in memory after the last verification (default 5 min). */
-export function setEmbeddedIdleTimeout(ms: number): void {
-  idleMs = ms;
-}
+/** How long the embedded PostgreSQL stays in memory after the last verification. */
+const idleMs = 5 * 60_000;
 
 /** Closes the embedded PostgreSQL (it restarts on the next verification). */
 export async function disposeEmbeddedVerifier(): Promise<void> {

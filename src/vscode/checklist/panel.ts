@@ -8,7 +8,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { maskUrl } from '../../core/db';
-import { appendAudit, auditEntry, auditLogPath, redactSecrets } from '../../core/runbook/audit';
+import { redactSecrets } from '../../core/db/redact';
+import { appendAudit, auditEntry, auditLogPath } from '../../core/runbook/audit';
 import {
   type Capabilities,
   ChecklistError,
@@ -48,9 +49,9 @@ import {
 } from '../../core/runbook/protocol';
 import { viewChecklist } from '../../core/runbook/view';
 import type { EnvironmentEntry, MigrationsRepository, ProjectEntry } from '../repository';
-import { readSettings } from '../settings';
+import { readRunbookSettings } from '../settings';
 import { checklistHtml } from './html';
-import type { TaskRunner } from './tasks';
+import { type TaskRunner, taskEnvFor } from './tasks';
 
 export const VIEW_TYPE = 'prismaRollback.checklist';
 
@@ -91,76 +92,8 @@ export interface ChecklistDeps {
   services: ChecklistServices;
 }
 
-export interface RunbookSettings {
-  runner: 'bundled' | 'prismaCli';
-  pgDumpPath?: string;
-  backupFormat: 'custom' | 'plain';
-  healthUrl?: string;
-  auditLogPath?: string;
-}
-
-export function readRunbookSettings(scope?: vscode.Uri): RunbookSettings {
-  const c = vscode.workspace.getConfiguration('prismaRollback', scope);
-  const str = (k: string) => {
-    const v = c.get<string>(k);
-    return typeof v === 'string' && v.trim() ? v.trim() : undefined;
-  };
-  return {
-    runner: c.get<string>('runner') === 'prismaCli' ? 'prismaCli' : 'bundled',
-    pgDumpPath: str('pgDumpPath'),
-    backupFormat: c.get<string>('backupFormat') === 'plain' ? 'plain' : 'custom',
-    healthUrl: str('healthUrl'),
-    auditLogPath: str('auditLogPath'),
-  };
-}
-
 export function capabilitiesOf(s: ChecklistServices): Capabilities {
   return { generator: !!s.generate, verifier: !!s.verify, impact: !!s.impact };
-}
-
-/** The connection string(s) a task needs, as environment variables (never argv, never logged). */
-export function taskEnvFor(
-  entry: ProjectEntry,
-  environment: string,
-  o: { prismaCli?: boolean } = {},
-): Record<string, string> {
-  const env = entry.environments.find((e) => e.name === environment);
-  const url = env?.resolved?.url;
-  if (!url) {
-    throw new ChecklistError(
-      `Environment "${environment}" has no connection string: ${env?.resolved?.problem ?? 'not configured'}.`,
-    );
-  }
-  const configs = readSettings(vscode.Uri.file(entry.project.root)).environments ?? [{ name: 'local' }];
-  const cfg = configs.find((c) => c.name === environment);
-  const expr = entry.project.urlExpression;
-  const datasourceVar =
-    expr?.kind === 'env'
-      ? expr.name
-      : expr?.kind === 'config'
-        ? (expr as { envName?: string }).envName
-        : undefined;
-  const vars: Record<string, string> = {
-    PRISMA_ROLLBACK_ENVIRONMENTS: JSON.stringify(
-      configs.map((c) => ({ name: c.name, urlEnv: c.urlEnv, envFile: c.envFile, protected: c.protected })),
-    ),
-  };
-  if (o.prismaCli && !datasourceVar) {
-    // The project's Prisma CLI would connect wherever its schema/config says: maybe another database.
-    throw new ChecklistError(
-      `The project's Prisma CLI reads its connection string from ${entry.project.configFile ? 'prisma.config.ts' : 'the schema'} without a variable this extension can point at ${environment}: it could run against another database. Use the bundled runner for this step.`,
-    );
-  }
-  const primary = cfg?.urlEnv ?? datasourceVar;
-  if (primary) vars[primary] = url;
-  // The project's own Prisma CLI reads the datasource's variable: point it at this environment.
-  if (datasourceVar) vars[datasourceVar] = url;
-  if (!primary && !datasourceVar) {
-    throw new ChecklistError(
-      `Cannot pass ${environment}'s connection string to a task: neither the environment (urlEnv) nor the datasource names a variable. Set urlEnv in prismaRollback.environments.`,
-    );
-  }
-  return vars;
 }
 
 export class ChecklistPanel implements vscode.Disposable {

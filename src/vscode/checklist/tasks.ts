@@ -5,7 +5,10 @@
  * process exit code (terminal closed, task terminated) resolves as interrupted, never success.
  */
 import * as vscode from 'vscode';
+import { ChecklistError } from '../../core/runbook/checklist';
 import type { TaskCommand } from '../../core/runbook/commands';
+import type { ProjectEntry } from '../repository';
+import { readSettings } from '../settings';
 
 export const TASK_TYPE = 'prismaRollback';
 
@@ -101,4 +104,55 @@ export class TaskRunner implements vscode.Disposable {
     for (const p of this.pending.values()) p.resolve({ exitCode: undefined });
     this.pending.clear();
   }
+}
+
+/**
+ * The connection string(s) a task needs, as environment variables (never argv, never logged):
+ * the environment's `urlEnv` and the datasource's variable, plus PRISMA_ROLLBACK_ENVIRONMENTS
+ * (the environments' settings, no secrets). Throws a ChecklistError when the environment has no
+ * connection string or no variable can carry it (or, with `prismaCli`, when the project's Prisma
+ * CLI would read another one).
+ */
+export function taskEnvFor(
+  entry: ProjectEntry,
+  environment: string,
+  o: { prismaCli?: boolean } = {},
+): Record<string, string> {
+  const env = entry.environments.find((e) => e.name === environment);
+  const url = env?.resolved?.url;
+  if (!url) {
+    throw new ChecklistError(
+      `Environment "${environment}" has no connection string: ${env?.resolved?.problem ?? 'not configured'}.`,
+    );
+  }
+  const configs = readSettings(vscode.Uri.file(entry.project.root)).environments ?? [{ name: 'local' }];
+  const cfg = configs.find((c) => c.name === environment);
+  const expr = entry.project.urlExpression;
+  const datasourceVar =
+    expr?.kind === 'env'
+      ? expr.name
+      : expr?.kind === 'config'
+        ? (expr as { envName?: string }).envName
+        : undefined;
+  const vars: Record<string, string> = {
+    PRISMA_ROLLBACK_ENVIRONMENTS: JSON.stringify(
+      configs.map((c) => ({ name: c.name, urlEnv: c.urlEnv, envFile: c.envFile, protected: c.protected })),
+    ),
+  };
+  if (o.prismaCli && !datasourceVar) {
+    // The project's Prisma CLI would connect wherever its schema/config says: maybe another database.
+    throw new ChecklistError(
+      `The project's Prisma CLI reads its connection string from ${entry.project.configFile ? 'prisma.config.ts' : 'the schema'} without a variable this extension can point at ${environment}: it could run against another database. Use the bundled runner for this step.`,
+    );
+  }
+  const primary = cfg?.urlEnv ?? datasourceVar;
+  if (primary) vars[primary] = url;
+  // The project's own Prisma CLI reads the datasource's variable: point it at this environment.
+  if (datasourceVar) vars[datasourceVar] = url;
+  if (!primary && !datasourceVar) {
+    throw new ChecklistError(
+      `Cannot pass ${environment}'s connection string to a task: neither the environment (urlEnv) nor the datasource names a variable. Set urlEnv in prismaRollback.environments.`,
+    );
+  }
+  return vars;
 }

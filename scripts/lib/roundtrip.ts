@@ -4,9 +4,15 @@
  * apply the migration again (it must apply cleanly after its rollback) and go on with the next.
  * Used by the generator's integration tests and by the corpus conformance run.
  */
-import { compareSnapshots, type QueryFn, snapshotSchema } from '../verify/snapshot';
-import { parseMigrationSync } from './parser';
-import { generateAllRollbacksSync, type MigrationSource, type RollbackResult } from './rollback';
+
+import {
+  generateAllRollbacksSync,
+  type MigrationSource,
+  type RollbackResult,
+} from '../../src/core/generator';
+import { parseMigrationSync } from '../../src/core/sql/parser';
+import { notInTransaction, transactionControl } from '../../src/core/sql/script';
+import { compareSnapshots, type QueryFn, snapshotSchema } from '../../src/core/verify/snapshot';
 
 export interface RoundTripOutcome {
   name: string;
@@ -52,16 +58,14 @@ function downBody(sql: string): string {
   return sql.replace(/^BEGIN;$/m, '').replace(/^COMMIT;$/m, '');
 }
 
-/** The migration's statements without transaction control (it runs inside the check's transaction). */
+/**
+ * The migration's statements without transaction control (it runs inside the check's transaction),
+ * or undefined when one of them cannot run in a transaction block (the table in src/core/sql/script.ts).
+ */
 function withoutTransactionControl(sql: string): string[] | undefined {
   const statements = parseMigrationSync(sql).statements;
-  if (
-    statements.some(
-      (s) => /\bCONCURRENTLY\b/i.test(s.text) && (s.kind === 'IndexStmt' || s.kind === 'DropStmt'),
-    )
-  )
-    return undefined;
-  return statements.filter((s) => s.kind !== 'TransactionStmt').map((s) => s.text);
+  if (statements.some((s) => notInTransaction(s))) return undefined;
+  return statements.filter((s) => !transactionControl(s)).map((s) => s.text);
 }
 
 /**
@@ -69,7 +73,7 @@ function withoutTransactionControl(sql: string): string[] | undefined {
  * migration's rollback. Each check runs in a transaction that is rolled back afterwards
  * (`BEGIN; migration; down.sql; snapshot; migration again; ROLLBACK`), so data steps that the
  * rollback cannot undo do not disturb the rest of the history; then the migration is applied for
- * real. Migrations that cannot run in a transaction (CONCURRENTLY) are checked without one.
+ * real. Migrations that cannot run in a transaction (CONCURRENTLY, VACUUM…) are checked without one.
  * The database is left with the whole history applied (as far as it applies).
  */
 export async function checkRollbacks(

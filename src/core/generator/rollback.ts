@@ -3,9 +3,9 @@
  * computing each statement's inverse, and renders `down.sql` with the inverses in reverse order.
  */
 import { checksumMatches, prismaChecksum } from '../migrations';
+import { initSqlParser, parseMigrationSync, SqlParseError, type SqlStatement } from '../sql/parser';
 import { applyStatement, type RollbackWarning, type RollbackWarningKind, type StepInverse } from './inverse';
 import { dropTable, emptyModel, type SchemaModel } from './model';
-import { initSqlParser, parseMigrationSync, SqlParseError, type SqlStatement } from './parser';
 
 export const GENERATOR_VERSION = '0.1.0';
 
@@ -107,13 +107,6 @@ export function buildSchemaModelSync(migrations: MigrationSource[]): {
     }
   }
   return { model, problems };
-}
-
-export async function buildSchemaModel(
-  migrations: MigrationSource[],
-): Promise<{ model: SchemaModel; problems: string[] }> {
-  await initSqlParser();
-  return buildSchemaModelSync(migrations);
 }
 
 /**

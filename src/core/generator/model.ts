@@ -4,8 +4,13 @@
  * generator can deparse previous definitions, and the original SQL of functions, views and
  * triggers, whose bodies it never needs to understand.
  */
-import { implicitConstraintName, implicitIndexName, makeObjectName, objectKey, quoteIdent } from './names';
-import type { SqlStatement } from './parser';
+import {
+  implicitConstraintName,
+  implicitIndexName,
+  makeObjectName,
+  objectKey,
+  quoteIdent,
+} from '../sql/names';
 
 // Parse-tree nodes are plain JSON objects; the model reads a few fields of many node types.
 // biome-ignore lint/suspicious/noExplicitAny: libpg-query's JSON parse tree
@@ -110,27 +115,6 @@ export function emptyModel(): SchemaModel {
 
 export function cloneNode<T>(n: T): T {
   return n === undefined ? n : (JSON.parse(JSON.stringify(n)) as T);
-}
-
-export function cloneModel(m: SchemaModel): SchemaModel {
-  const c = emptyModel();
-  for (const [k, t] of m.tables) c.tables.set(k, cloneNode(t));
-  for (const [k, v] of m.indexes) c.indexes.set(k, cloneNode(v));
-  for (const [k, v] of m.enums) c.enums.set(k, { ...v, labels: [...v.labels] });
-  for (const key of [
-    'types',
-    'views',
-    'functions',
-    'triggers',
-    'policies',
-    'sequences',
-    'extensions',
-    'schemas',
-  ] as const) {
-    for (const [k, v] of m[key]) (c[key] as Map<string, unknown>).set(k, { ...v });
-  }
-  for (const [k, v] of m.comments) c.comments.set(k, v);
-  return c;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -404,10 +388,6 @@ export function columnDefNode(col: ColumnModel, schema?: string): N {
 // ---------------------------------------------------------------------------------------------
 // Folding statements into the model
 
-export function findTable(model: SchemaModel, key: string): TableModel | undefined {
-  return model.tables.get(key);
-}
-
 /** Index and constraint names share a namespace per schema: find which table holds a constraint index. */
 export function findConstraintIndex(
   model: SchemaModel,
@@ -590,10 +570,4 @@ export function dropTable(model: SchemaModel, key: string, cascade: boolean): vo
       t.constraints = t.constraints.filter(
         (c) => !(c.node.contype === 'CONSTR_FOREIGN' && tableKey(c.node.pktable) === key),
       );
-}
-
-/** A step that the model could not follow (unknown object, unsupported form). */
-export interface ModelNote {
-  statement: SqlStatement;
-  message: string;
 }

@@ -14,7 +14,12 @@ export function isGeneratorStrategy(v: unknown): v is GeneratorStrategy {
   return typeof v === 'string' && (GENERATOR_STRATEGIES as readonly string[]).includes(v);
 }
 
-/** The rollback of `history[index]` with the chosen strategy. */
+/**
+ * The rollback of `history[index]` with the chosen strategy. Throws `SqlParseError` (file, line,
+ * column) when that migration does not parse (`statements`); with `prismaDiff`, the Error of
+ * Prisma's engine or of the embedded PostgreSQL (PGlite) when the history does not replay there.
+ * Writes nothing: the caller decides where the result goes.
+ */
 export async function generateRollbackWith(
   strategy: GeneratorStrategy,
   history: MigrationSource[],

@@ -1,0 +1,77 @@
+/**
+ * The rollback checklist's wiring: its task runner, the services of steps 1, 3, 4 and 5 (loaded
+ * lazily with the rest of the core on first use), and the webview panel serializer that restores
+ * open checklists after a reload. "Start Rollback…" is a command of the table
+ * (src/vscode/commands/start-rollback.ts).
+ */
+import * as vscode from 'vscode';
+import { loadCore } from '../core';
+import type { MigrationsRepository } from '../repository';
+import { readRollbackSettings, readSettings } from '../settings';
+import { type ChecklistDeps, ChecklistPanel, type ChecklistServices, VIEW_TYPE } from './panel';
+import { TaskRunner } from './tasks';
+
+export interface ChecklistRegistration {
+  context: vscode.ExtensionContext;
+  repo: MigrationsRepository;
+  log: vscode.LogOutputChannel;
+  /** Generator, verifier, impact check… when they exist (their steps read "not available yet" otherwise). */
+  services?: ChecklistServices;
+}
+
+/** The checklist's dependencies (for the panels and the commands) and what to dispose with the extension. */
+export function setUpChecklist(r: ChecklistRegistration): {
+  deps: ChecklistDeps;
+  disposables: vscode.Disposable[];
+} {
+  const tasks = new TaskRunner();
+  const deps: ChecklistDeps = {
+    context: r.context,
+    repo: r.repo,
+    log: r.log,
+    tasks,
+    services: r.services ?? defaultServices(),
+  };
+  const serializer = vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, {
+    async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
+      // The projects must be known before the checklist can find its environment.
+      if (r.repo.projects.length === 0) await r.repo.refresh('restore checklist');
+      ChecklistPanel.revive(deps, panel, state);
+    },
+  });
+  return { deps, disposables: [tasks, serializer] };
+}
+
+/**
+ * Steps 1 (dependent migrations), 3 (generator), 4 (verifier) and 5 (live impact pre-check),
+ * loaded lazily with the rest of the core on first use.
+ */
+export function defaultServices(): ChecklistServices {
+  return {
+    async dependents({ project, migration }) {
+      const core = await loadCore();
+      return core.dependentsOf(project.migrationsDir, migration);
+    },
+    async impact({ project, migration, environment, url }) {
+      const core = await loadCore();
+      return core.impactOnTarget({
+        url,
+        environment,
+        migrationsDir: project.migrationsDir,
+        migration,
+        statementTimeoutMs: readSettings(vscode.Uri.file(project.root)).statementTimeoutMs,
+      });
+    },
+    async generate({ project, migration }) {
+      const core = await loadCore();
+      return core.ensureRollbackScript(project.migrationsDir, migration);
+    },
+    async verify({ project, migration }) {
+      const core = await loadCore();
+      return core.verifyRollbackScript(project.migrationsDir, migration, {
+        shadowSetting: readRollbackSettings(vscode.Uri.file(project.root)).shadowDatabaseUrl,
+        envFiles: project.envFiles,
+      });
+    },
+  };
+}

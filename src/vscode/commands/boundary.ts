@@ -1,0 +1,38 @@
+/**
+ * The one error boundary of every command (after prisma/language-tools' `handleCommandError`):
+ * a failure is redacted, logged and shown once with "Show Log". A `UserError` is a message meant
+ * for the user as is: shown without the "Prisma Rollback:" prefix, logged as one line without a
+ * stack. Anything else is an unexpected failure: shown with the prefix, logged with its stack.
+ */
+import * as vscode from 'vscode';
+import { redactSecrets } from '../../core/db/redact';
+
+/** An error whose message is meant for the user as is (bad input, a refused action, a missing file). */
+export class UserError extends Error {}
+
+/** A command body: what `vscode.commands.registerCommand` calls, with the arguments VS Code passes. */
+export type Handler = (...args: unknown[]) => unknown;
+
+/**
+ * Wraps a handler: it resolves to the handler's value, or to undefined after a failure was shown
+ * (never rejects, so VS Code adds no notification of its own).
+ */
+export function withErrorBoundary(id: string, log: vscode.LogOutputChannel, run: Handler) {
+  return async (...args: unknown[]): Promise<unknown> => {
+    try {
+      return await run(...args);
+    } catch (e) {
+      const message = redactSecrets(e instanceof Error ? e.message : String(e));
+      const user = e instanceof UserError;
+      if (user) log.warn(`${id}: ${message}`);
+      else
+        log.error(`${id} failed: ${redactSecrets(e instanceof Error ? (e.stack ?? e.message) : String(e))}`);
+      void vscode.window
+        .showErrorMessage(user ? message : `Prisma Rollback: ${message}`, 'Show Log')
+        .then((choice) => {
+          if (choice) log.show(true);
+        });
+      return undefined;
+    }
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * "Check Impact on Environment…": a read-only pre-check of what the rollback would destroy in an
+ * environment (rows of dropped tables and columns…) and which later migrations depend on it.
+ */
+import * as vscode from 'vscode';
+import { redactSecrets } from '../../core/db/redact';
+import { impactReport } from '../../core/status/present-rollback';
+import { rollbackMigrationSuffix } from '../../core/verify/rollback-file';
+import { loadCore } from '../core';
+import { pickEnvironment, pickMigration } from '../pick';
+import { readHistory } from '../rollback/files';
+import { readSettings } from '../settings';
+import { UserError } from './boundary';
+import type { CommandContext } from './context';
+
+export const checkImpact =
+  (ctx: CommandContext) =>
+  async (arg?: unknown): Promise<void> => {
+    if (!vscode.workspace.isTrusted)
+      throw new UserError(
+        'Check Impact connects to a database: trust this workspace first (in Restricted Mode Prisma Rollback only reads files).',
+      );
+    const t = await pickMigration(ctx.repo, arg, {
+      prompt: { placeHolder: 'Migration whose rollback impact to check' },
+      reason: 'migration quick pick',
+      among: 'local',
+      needsLocal: true,
+      needsProject: true,
+    });
+    if (!t) return;
+    const project = t.project;
+    if (!project) throw new UserError(`${t.name} does not belong to a Prisma project of this workspace.`);
+    const picked = await pickEnvironment(project, arg, {
+      prompt: { placeHolder: 'Environment to check the rollback against (read-only)' },
+      none: 'This project has no environment with a connection string.',
+      item: (e) => ({
+        label: `Check Impact on ${e.name}…`,
+        description: e.protected ? 'protected' : undefined,
+        detail: e.status?.target ?? e.resolved?.problem,
+      }),
+    });
+    if (!picked) return;
+    const env = picked.env;
+    const state = env.status?.migrations.find((x) => x.name === t.name)?.state;
+    if (state === 'pending')
+      throw new UserError(
+        `${t.name} is pending in ${env.name}: it was never applied there, so there is nothing to roll back.`,
+      );
+    if (state === 'rolledBack')
+      throw new UserError(
+        `${t.name} is already marked rolled back in ${env.name}: there is nothing to roll back.`,
+      );
+    if (!state || !env.resolved?.url)
+      throw new UserError(
+        `The state of ${t.name} in ${env.name} is not known${env.status ? `: ${redactSecrets(env.resolved?.problem ?? env.status.diagnosis.kind)}` : ''}. Refresh the Migrations view or set the connection string first.`,
+      );
+    const core = await loadCore();
+    const h = await readHistory(core, t);
+    const rollback = await core.findRollbackScript(h.migrations, h.index);
+    if (!rollback) throw new UserError(`${t.name} has no down.sql yet: create the rollback first.`);
+    const pool = await ctx.repo.pool(project, env);
+    if (!pool) throw new UserError(`No connection string for ${env.name}.`);
+    const later = new Map((env.status?.migrations ?? []).map((x) => [x.name, x.state]));
+    const [pre, deps] = await vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `Checking what the rollback of ${t.name} would destroy in ${env.name} (read-only)`,
+      },
+      () =>
+        Promise.all([
+          core.precheckRollback(pool, rollback.sql, {
+            rollbackName: rollback.name,
+            migrationName: t.name,
+            statementTimeoutMs: readSettings(vscode.Uri.file(project.project.root)).statementTimeoutMs,
+          }),
+          core.dependentMigrations(
+            h.migrations.map((x) => ({ name: x.name, sql: x.sql ?? '' })),
+            h.index,
+          ),
+        ]),
+    );
+    const report = impactReport(
+      env.name,
+      t.name,
+      pre,
+      deps
+        // its own Method 2 rollback migration naturally touches the same objects
+        .filter((d) => !d.name.endsWith(rollbackMigrationSuffix(t.name)))
+        .map((d) => ({ name: d.name, reasons: d.reasons, state: later.get(d.name) })),
+    );
+    ctx.log.info(
+      `Check Impact on ${env.name} — ${redactSecrets(report.title)}\n${redactSecrets(report.detail)}`,
+    );
+    const show =
+      report.refused || report.blocking.length
+        ? vscode.window.showWarningMessage
+        : vscode.window.showInformationMessage;
+    await show(redactSecrets(report.title), { modal: true, detail: redactSecrets(report.detail) });
+  };
