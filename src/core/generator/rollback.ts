@@ -4,8 +4,14 @@
  */
 import { checksumMatches, prismaChecksum } from '../migrations';
 import { initSqlParser, parseMigrationSync, SqlParseError, type SqlStatement } from '../sql/parser';
-import { applyStatement, type RollbackWarning, type RollbackWarningKind, type StepInverse } from './inverse';
-import { dropTable, emptyModel, type SchemaModel } from './model';
+import {
+  applyStatement,
+  type MigrationContext,
+  type RollbackWarning,
+  type RollbackWarningKind,
+  type StepInverse,
+} from './inverse';
+import { dropTable, emptyModel, type N, type SchemaModel, tableKey } from './model';
 
 export const GENERATOR_VERSION = '0.1.0';
 
@@ -76,9 +82,16 @@ export interface RollbackOptions {
 
 /** Folds a whole migration into the model; returns the inverse of each statement. */
 export function foldMigration(model: SchemaModel, statements: SqlStatement[]): StepInverse[] {
+  const ctx: MigrationContext = { createdTables: new Set(), triggeredTables: new Set() };
   const out = statements.map((s) => {
+    const n = s.node as N;
+    if (n.CreateStmt && n.CreateStmt.relation?.relpersistence !== 't') {
+      const key = tableKey(n.CreateStmt.relation);
+      if (!model.tables.has(key)) ctx.createdTables.add(key);
+    } else if (n.CreateTrigStmt?.relation) ctx.triggeredTables.add(tableKey(n.CreateTrigStmt.relation));
+    else if (n.RuleStmt?.relation) ctx.triggeredTables.add(tableKey(n.RuleStmt.relation));
     try {
-      return applyStatement(model, s);
+      return applyStatement(model, s, ctx);
     } catch (e) {
       // a shape of parse tree the model does not expect: never crash the whole generation
       const why = `the generator could not follow this statement (${(e as Error).message}): undo it by hand`;
