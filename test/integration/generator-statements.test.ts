@@ -465,6 +465,29 @@ INSERT INTO "Audit" VALUES (1);`,
     expect(r.irreversible.map((s) => s.kind)).toEqual(['InsertStmt', 'InsertStmt', 'InsertStmt']);
   });
 
+  it('a type change whose USING rewrites the values is flagged dataNotRestored; a plain cast is not', async () => {
+    const store = `CREATE TABLE "store" ("id" TEXT PRIMARY KEY, "fee" DECIMAL(65,30) NOT NULL DEFAULT 0.05, "code" TEXT, "n" INTEGER);`;
+    const rewrites = [
+      'ALTER TABLE "store" ALTER COLUMN "fee" DROP DEFAULT, ALTER COLUMN "fee" SET DATA TYPE INTEGER USING (ROUND("fee" * 100)::INTEGER), ALTER COLUMN "fee" SET DEFAULT 5;',
+      'ALTER TABLE "store" ALTER COLUMN "code" TYPE TEXT USING lower("code");',
+      'ALTER TABLE "store" ALTER COLUMN "n" TYPE BOOLEAN USING ("n" > 0);',
+    ];
+    for (const forward of rewrites) {
+      const r = await roundTrip([store, forward]);
+      const flagged = r.warnings.filter((w) => w.kind === 'dataNotRestored');
+      expect(flagged, forward).toHaveLength(1);
+      expect(flagged[0].message).toMatch(/rewrote the values of "(fee|code|n)" \(USING /);
+    }
+    for (const plain of [
+      'ALTER TABLE "store" ALTER COLUMN "n" TYPE BIGINT USING "n"::bigint;',
+      'ALTER TABLE "store" ALTER COLUMN "code" TYPE VARCHAR(50) USING "code"::text::varchar(50);',
+      'ALTER TABLE "store" ALTER COLUMN "n" TYPE BIGINT;',
+    ]) {
+      const r = await roundTrip([store, plain]);
+      expect(kinds(r), plain).not.toContain('dataNotRestored');
+    }
+  });
+
   it('an empty migration.sql (Prisma applies it) has an empty rollback', async () => {
     for (const empty of ['', '\n\n', '-- This is an empty migration.\n']) {
       const r = await generateRollback(
