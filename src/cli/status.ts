@@ -7,10 +7,29 @@ import type { EnvironmentStatus, ProjectDiagnosis } from '../core/status/types';
 import { type CliCommand, CliError, flag, has } from './args';
 import { pickEnvironment, resolveProject } from './target';
 
+/**
+ * One paragraph for an environment's verdict (the `message` of `status --json`'s diagnosis). Never
+ * says "up to date" while a migration is failed or edited; names them and the next step.
+ */
 export function describeDiagnosis(d: ProjectDiagnosis): string {
   switch (d.kind) {
     case 'upToDate':
       return 'Database schema is up to date.';
+    case 'failedMigrations': {
+      const n = d.failed.length;
+      return (
+        `${n} migration${n === 1 ? '' : 's'} failed: ${d.failed.join(', ')}. Prisma's migrate deploy refuses to run until ${n === 1 ? 'it is' : 'they are'} resolved: ` +
+        `undo what ${n === 1 ? 'it' : 'they'} left applied, then \`prisma-rollback resolve --rolled-back <migration> --env <name>\` (or finish ${n === 1 ? 'it' : 'them'} by hand and resolve --applied).` +
+        (d.edited.length ? ` Also edited after they were applied: ${d.edited.join(', ')}.` : '') +
+        (d.besides ? ` ${describeDiagnosis(d.besides)}` : '')
+      );
+    }
+    case 'editedMigrations':
+      return (
+        `${d.edited.length} applied migration${d.edited.length === 1 ? ' was' : 's were'} edited after ${d.edited.length === 1 ? 'it was' : 'they were'} applied (checksum differs): ${d.edited.join(', ')}. ` +
+        'The database ran the earlier text; restore the file from version control or create a new migration for the change.' +
+        (d.besides ? ` ${describeDiagnosis(d.besides)}` : '')
+      );
     case 'noMigrationsTable':
       return 'The database has no _prisma_migrations table yet: no migration has been applied.';
     case 'databaseIsBehind':

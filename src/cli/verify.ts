@@ -143,7 +143,7 @@ export const verifyCommand: CliCommand = {
     }
 
     const { dependentMigrations } = await import('../core/verify/dependents');
-    const dependents = await dependentMigrations(migrations, index).catch(() => []);
+    const dependents = await dependentMigrations(folder.migrations, index).catch(() => []);
 
     let code = exitCode(result);
     if (code === 0 && prismaDiff && ('error' in prismaDiff || !prismaDiff.empty))
@@ -153,7 +153,13 @@ export const verifyCommand: CliCommand = {
     if (json) {
       io.out(
         JSON.stringify(
-          { migration: target.name, rollback: rel(rollback.path), ...result, prismaDiff },
+          {
+            migration: target.name,
+            rollback: rel(rollback.path),
+            ...result,
+            prismaDiff,
+            dependents: dependents.map((d) => ({ name: d.name, reasons: d.reasons })),
+          },
           null,
           2,
         ),

@@ -108,6 +108,13 @@ describe('prisma-rollback status', () => {
     expect(failed.state).toBe('failed');
     expect(failed.logs).toMatch(/Missing/);
     expect((await diagnose()).failedMigrationNames).toEqual([C]);
+    // The verdict names the failed migration; it never reads "up to date" (Prisma's own history is null here).
+    expect(r.json().diagnosis).toMatchObject({ kind: 'failedMigrations', failed: [C], edited: [] });
+    expect(r.json().diagnosis.message).toMatch(new RegExp(`1 migration failed: ${C}`));
+    expect(r.json().diagnosis.message).toMatch(/resolve --rolled-back/);
+    const text = await runCli(['status'], mig.root);
+    expect(text.out).not.toMatch(/up to date/i);
+    expect(text.out).toContain(`1 migration failed: ${C}`);
 
     await markRolledBack(db.url, mig.dir, C);
     r = await runCli(['status', '--json'], mig.root);
@@ -128,6 +135,17 @@ describe('prisma-rollback status', () => {
     expect(states(r.json())[B]).toBe('edited');
     expect(r.json().migrations[1].checksumMatches).toBe(false);
     expect((await diagnose()).editedMigrationNames).toEqual([B]);
+    expect(r.json().diagnosis).toMatchObject({ kind: 'editedMigrations', edited: [B] });
+    expect(r.json().diagnosis.message).not.toMatch(/up to date/i);
+    // Edited and, besides, one not applied yet: both are said.
+    await mig.add(C, 'CREATE TABLE "Tag" ("id" SERIAL PRIMARY KEY);\n');
+    const both = (await runCli(['status', '--json'], mig.root)).json().diagnosis;
+    expect(both).toMatchObject({
+      kind: 'editedMigrations',
+      edited: [B],
+      besides: { kind: 'databaseIsBehind', unapplied: [C] },
+    });
+    expect(both.message).toContain(`not applied yet: ${C}`);
   });
 
   it('missingLocally → exit 1', async () => {

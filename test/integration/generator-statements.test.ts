@@ -429,6 +429,79 @@ DO $$ BEGIN PERFORM 1; END $$;`,
     expect(r.summary.irreversible).toBe(4);
   });
 
+  it('rows written only into tables the same migration creates go with its DROP TABLE: not irreversible', async () => {
+    const r = await roundTrip(
+      [
+        base,
+        `CREATE TABLE "Seed" ("id" INT PRIMARY KEY, "v" TEXT);
+CREATE TABLE "app"."Flag" ("k" TEXT PRIMARY KEY);
+INSERT INTO "Seed" VALUES (1, 'a'), (2, 'b');
+INSERT INTO "Seed" SELECT "id" + 10, "email" FROM "User";
+UPDATE "Seed" SET "v" = 'z' WHERE "id" = 1;
+DELETE FROM "Seed" WHERE "id" = 2;
+INSERT INTO "app"."Flag" VALUES ('on');
+TRUNCATE "Seed";`,
+      ],
+      'CREATE SCHEMA "app"',
+    );
+    expect(r.irreversible).toEqual([]);
+    expect(r.summary.irreversible).toBe(0);
+    expect(r.summary.noop).toBe(6);
+    expect(r.sql).not.toMatch(/IRREVERSIBLE/);
+    expect(r.sql).toContain('DROP TABLE "Seed"');
+  });
+
+  it('rows written into existing tables, through a data-modifying WITH, or into a new table with a trigger stay irreversible', async () => {
+    const r = await roundTrip([
+      base,
+      `CREATE TABLE "Seed" ("id" TEXT PRIMARY KEY);
+INSERT INTO "User" ("email") VALUES ('x@y.z');
+WITH moved AS (DELETE FROM "Post" RETURNING "id") INSERT INTO "Seed" SELECT "id" FROM moved;
+CREATE TABLE "Audit" ("id" INT);
+CREATE FUNCTION "audit"() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN UPDATE "User" SET "name" = 'x'; RETURN NEW; END $$;
+CREATE TRIGGER "Audit_t" AFTER INSERT ON "Audit" FOR EACH ROW EXECUTE FUNCTION "audit"();
+INSERT INTO "Audit" VALUES (1);`,
+    ]);
+    expect(r.irreversible.map((s) => s.kind)).toEqual(['InsertStmt', 'InsertStmt', 'InsertStmt']);
+  });
+
+  it('a type change whose USING rewrites the values is flagged dataNotRestored; a plain cast is not', async () => {
+    const store = `CREATE TABLE "store" ("id" TEXT PRIMARY KEY, "fee" DECIMAL(65,30) NOT NULL DEFAULT 0.05, "code" TEXT, "n" INTEGER);`;
+    const rewrites = [
+      'ALTER TABLE "store" ALTER COLUMN "fee" DROP DEFAULT, ALTER COLUMN "fee" SET DATA TYPE INTEGER USING (ROUND("fee" * 100)::INTEGER), ALTER COLUMN "fee" SET DEFAULT 5;',
+      'ALTER TABLE "store" ALTER COLUMN "code" TYPE TEXT USING lower("code");',
+      'ALTER TABLE "store" ALTER COLUMN "n" TYPE BOOLEAN USING ("n" > 0);',
+    ];
+    for (const forward of rewrites) {
+      const r = await roundTrip([store, forward]);
+      const flagged = r.warnings.filter((w) => w.kind === 'dataNotRestored');
+      expect(flagged, forward).toHaveLength(1);
+      expect(flagged[0].message).toMatch(/rewrote the values of "(fee|code|n)" \(USING /);
+    }
+    for (const plain of [
+      'ALTER TABLE "store" ALTER COLUMN "n" TYPE BIGINT USING "n"::bigint;',
+      'ALTER TABLE "store" ALTER COLUMN "code" TYPE VARCHAR(50) USING "code"::text::varchar(50);',
+      'ALTER TABLE "store" ALTER COLUMN "n" TYPE BIGINT;',
+    ]) {
+      const r = await roundTrip([store, plain]);
+      expect(kinds(r), plain).not.toContain('dataNotRestored');
+    }
+  });
+
+  it('an empty migration.sql (Prisma applies it) has an empty rollback', async () => {
+    for (const empty of ['', '\n\n', '-- This is an empty migration.\n']) {
+      const r = await generateRollback(
+        [
+          { name: '20240101000000_a', sql: base },
+          { name: '20240102000000_empty', sql: empty },
+        ],
+        1,
+      );
+      expect(r.summary).toMatchObject({ statements: 0, irreversible: 0 });
+      expect(r.historyProblems).toEqual([]);
+    }
+  });
+
   it('IF EXISTS on objects that did not exist has nothing to undo', async () => {
     const r = await roundTrip([
       base,

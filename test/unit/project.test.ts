@@ -144,6 +144,28 @@ describe('Prisma 7 with prisma.config.ts', () => {
     expect(untrusted.schemaPath).not.toBe(path.join(dir, 'data/base/main.prisma'));
   });
 
+  it('a migration_lock.toml provider that disagrees with the schema is that mismatch, naming both files', async () => {
+    const shapes: [lock: string, schema: string][] = [
+      ['mysql', 'postgresql'],
+      ['postgresql', 'mysql'],
+      ['sqlite', 'postgresql'],
+    ];
+    for (const [lock, schemaProvider] of shapes) {
+      const dir = await scratchDir('mismatch');
+      await writeFiles(dir, {
+        'prisma/schema.prisma': `datasource db {\n  provider = "${schemaProvider}"\n  url = env("DATABASE_URL")\n}\n`,
+        'prisma/migrations/migration_lock.toml': `provider = "${lock}"\n`,
+        'prisma/migrations/20240101000000_a/migration.sql': 'SELECT 1;\n',
+      });
+      const p = await only(dir, true, {});
+      expect(p.support).toMatchObject({ supported: false, code: 'providerMismatch' });
+      const reason = p.support.supported ? '' : p.support.reason;
+      expect(reason).toContain(`prisma/migrations/migration_lock.toml says provider "${lock}"`);
+      expect(reason).toContain(`prisma/schema.prisma says "${schemaProvider}"`);
+      expect(reason).not.toMatch(/not supported/);
+    }
+  });
+
   it('still lists the project when the config reads an unset variable, and names it', async () => {
     const dir = await copyFixture('prisma7');
     await fs.rm(path.join(dir, '.env'));

@@ -76,4 +76,27 @@ describe('dependentMigrations', () => {
     expect(deps.every((d) => d.index > 0 && d.reasons.length > 0)).toBe(true);
     expect(ms).toBeLessThan(10_000);
   });
+
+  it("leaves out the migration's own Method 2 rollback and folders without migration.sql; says which could not be read", async () => {
+    const base = [
+      { name: '20250101000000_profile', sql: 'CREATE TABLE "profile" ("id" TEXT PRIMARY KEY);' },
+      { name: '20250102000000_add_bio', sql: 'ALTER TABLE "profile" ADD COLUMN "bio" TEXT;' },
+    ];
+    const own = { name: '20250103000000_rollback_add_bio', sql: 'ALTER TABLE "profile" DROP COLUMN "bio";' };
+    const later = { name: '20250104000000_bio_index', sql: 'CREATE INDEX "b" ON "profile"("bio");' };
+    const noFile = { name: '20250105000000_empty_folder', missing: true, error: 'ENOENT' };
+    const unreadable = { name: '20250106000000_locked', error: 'EACCES: permission denied' };
+    // Another migration's rollback that touches the same column is a real dependent.
+    const other = {
+      name: '20250107000000_rollback_profile',
+      sql: 'ALTER TABLE "profile" DROP COLUMN "bio";',
+    };
+    const deps = await dependentMigrations([...base, own, later, noFile, unreadable, other], 1);
+    expect(deps.map((d) => d.name)).toEqual([later.name, unreadable.name, other.name]);
+    expect(deps[1].reasons).toEqual([
+      'could not be checked: cannot read its migration.sql: EACCES: permission denied',
+    ]);
+    // Only its own rollback: nothing depends on it.
+    expect(await dependentMigrations([...base, own], 1)).toEqual([]);
+  });
 });

@@ -4,8 +4,15 @@
  */
 import { checksumMatches, prismaChecksum } from '../migrations';
 import { initSqlParser, parseMigrationSync, SqlParseError, type SqlStatement } from '../sql/parser';
-import { applyStatement, type RollbackWarning, type RollbackWarningKind, type StepInverse } from './inverse';
-import { dropTable, emptyModel, type SchemaModel } from './model';
+import {
+  applyStatement,
+  type MigrationContext,
+  type RollbackWarning,
+  type RollbackWarningKind,
+  type StepInverse,
+} from './inverse';
+import { dropTable, emptyModel, type N, type SchemaModel, tableKey } from './model';
+import { scriptRisks } from './script-risk';
 
 export const GENERATOR_VERSION = '0.1.0';
 
@@ -76,9 +83,16 @@ export interface RollbackOptions {
 
 /** Folds a whole migration into the model; returns the inverse of each statement. */
 export function foldMigration(model: SchemaModel, statements: SqlStatement[]): StepInverse[] {
+  const ctx: MigrationContext = { createdTables: new Set(), triggeredTables: new Set() };
   const out = statements.map((s) => {
+    const n = s.node as N;
+    if (n.CreateStmt && n.CreateStmt.relation?.relpersistence !== 't') {
+      const key = tableKey(n.CreateStmt.relation);
+      if (!model.tables.has(key)) ctx.createdTables.add(key);
+    } else if (n.CreateTrigStmt?.relation) ctx.triggeredTables.add(tableKey(n.CreateTrigStmt.relation));
+    else if (n.RuleStmt?.relation) ctx.triggeredTables.add(tableKey(n.RuleStmt.relation));
     try {
-      return applyStatement(model, s);
+      return applyStatement(model, s, ctx);
     } catch (e) {
       // a shape of parse tree the model does not expect: never crash the whole generation
       const why = `the generator could not follow this statement (${(e as Error).message}): undo it by hand`;
@@ -307,7 +321,11 @@ function render(
  * header as the statement generator's (source checksum, generator, content hash), so staleness and
  * hand-edit detection work the same.
  */
-export function renderPrismaDiffRollback(migration: MigrationSource, script: string): RollbackResult {
+export function renderPrismaDiffRollback(
+  migration: MigrationSource,
+  script: string,
+  model?: SchemaModel,
+): RollbackResult {
   const checksum = prismaChecksum(migration.sql);
   const body = script
     .split(/\r?\n/)
@@ -315,6 +333,8 @@ export function renderPrismaDiffRollback(migration: MigrationSource, script: str
     .join('\n')
     .trim();
   const statements = body.split('\n').filter((l) => /;\s*$/.test(l) && !l.trim().startsWith('--')).length;
+  // The same per-step data-loss analysis as the statement generator's, on Prisma's script.
+  const risks = model ? scriptRisks(body, model) : [];
   const note =
     "Prisma's migrate diff sees the schema Prisma models (tables, columns, indexes, foreign keys, enums), not custom SQL: functions, triggers, views and data changes are not undone.";
   const lines = [
@@ -324,22 +344,32 @@ export function renderPrismaDiffRollback(migration: MigrationSource, script: str
     `-- Summary: ${statements} statements from Prisma's migrate diff (migrations up to ${migration.name} → the ones before it)`,
     `-- Note: ${note}`,
     '-- Review the script before running it: Prisma generates it from the two schemas, not from the migration.',
+  ];
+  // down.sql line of the body's first line: the header, the warnings, '', BEGIN, '', and the
+  // content line that signing adds to the header.
+  const bodyStart = lines.length + risks.length + 3 + 2;
+  const warnings = risks.map((w) => ({ ...w, downLine: bodyStart + w.line - 1 }));
+  lines.push(
+    ...warnings.map((w) => `-- WARNING (${w.kind}) at line ${w.downLine}: ${w.message}`),
     '',
     'BEGIN;',
     '',
     body || `-- Prisma's migrate diff found no difference: ${migration.name} changes nothing Prisma models.`,
     '',
     'COMMIT;',
-  ];
+  );
+  const byKind: RollbackSummary['byKind'] = {};
+  for (const w of warnings) byKind[w.kind] = (byKind[w.kind] ?? 0) + 1;
+  const flagged = new Set(warnings.map((w) => w.line)).size;
   const sql = signDownSql(`${lines.join('\n')}\n`);
   return {
     migration: migration.name,
     checksum,
     sql,
     steps: [],
-    warnings: [],
+    warnings,
     irreversible: [],
-    summary: { statements, inverted: statements, noop: 0, flagged: 0, irreversible: 0, byKind: {} },
+    summary: { statements, inverted: statements, noop: 0, flagged, irreversible: 0, byKind },
     transactional: true,
     historyProblems: [note],
   };

@@ -4,8 +4,10 @@
  * schema model; `prismaDiff` asks Prisma's own differ (migrations 1..N → 1..N-1, PGlite as the
  * shadow database), which sees schema state but not custom SQL.
  */
+
+import { initSqlParser } from '../sql/parser';
 import type { MigrationSource, RollbackResult } from './rollback';
-import { generateRollback, renderPrismaDiffRollback } from './rollback';
+import { buildSchemaModelSync, generateRollback, renderPrismaDiffRollback } from './rollback';
 
 export const GENERATOR_STRATEGIES = ['statements', 'prismaDiff'] as const;
 export type GeneratorStrategy = (typeof GENERATOR_STRATEGIES)[number];
@@ -29,5 +31,7 @@ export async function generateRollbackWith(
   // Heavy (Prisma's engine + PGlite): loaded only for this strategy.
   const { prismaDiffDownScript } = await import('../verify/prisma-diff');
   const diff = await prismaDiffDownScript(history, index);
-  return renderPrismaDiffRollback(history[index], diff.script);
+  await initSqlParser();
+  const { model } = buildSchemaModelSync(history.slice(0, index + 1));
+  return renderPrismaDiffRollback(history[index], diff.script, model);
 }

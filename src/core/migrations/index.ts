@@ -20,6 +20,8 @@ export interface LocalMigration {
   sql?: string;
   /** Why `migration.sql` could not be read. */
   error?: string;
+  /** True when the folder has no `migration.sql` at all (Prisma reports it; it is not a migration). */
+  missing?: boolean;
   /** Prisma's checksum of `migration.sql` (lowercase hex SHA-256), when readable. */
   checksum?: string;
   /** Absolute path of `down.sql` when the folder has one. */
@@ -90,7 +92,9 @@ function cachedSql(sqlPath: string): { value: string; checksum: string } | undef
  * Reads `migration.sql`, reusing the cached text and checksum while the file is unchanged
  * (a warm status refresh of a 1,000-migration history then costs a `stat` per file).
  */
-async function readSql(sqlPath: string): Promise<{ value: string; checksum: string } | { error: string }> {
+async function readSql(
+  sqlPath: string,
+): Promise<{ value: string; checksum: string } | { error: string; missing?: boolean }> {
   let st: import('node:fs').Stats | undefined;
   try {
     st = fsSync.statSync(sqlPath, { throwIfNoEntry: false });
@@ -99,7 +103,7 @@ async function readSql(sqlPath: string): Promise<{ value: string; checksum: stri
   }
   if (!st) {
     fileCache.delete(sqlPath);
-    return { error: `ENOENT: no such file or directory, open '${sqlPath}'` };
+    return { error: `ENOENT: no such file or directory, open '${sqlPath}'`, missing: true };
   }
   const hit = fileCache.get(sqlPath);
   if (hit && hit.mtimeMs === st.mtimeMs && hit.ctimeMs === st.ctimeMs && hit.size === st.size) {
@@ -137,11 +141,14 @@ export async function readMigrationsFolder(dir: string): Promise<MigrationsFolde
     const sqlPath = path.join(mdir, 'migration.sql');
     const downSqlPath = path.join(mdir, 'down.sql');
     const m: LocalMigration = { name: d.name, dir: mdir, sqlPath };
-    const apply = (sql: { value: string; checksum: string } | { error: string }) => {
+    const apply = (sql: { value: string; checksum: string } | { error: string; missing?: boolean }) => {
       if ('value' in sql) {
         m.sql = sql.value;
         m.checksum = sql.checksum;
-      } else m.error = sql.error;
+      } else {
+        m.error = sql.error;
+        if (sql.missing) m.missing = true;
+      }
     };
     const cached = cachedSql(sqlPath);
     if (cached) apply(cached);

@@ -232,11 +232,12 @@ async function analyze(c: Candidate, opts: DiscoverOptions): Promise<PrismaProje
     migrationDirs = undefined;
   }
   const provider = lockProvider ?? facts?.provider;
-  if (lockProvider && facts?.provider && lockProvider !== facts.provider) {
-    warnings.push(
-      `migration_lock.toml says provider "${lockProvider}" but the schema's datasource says "${facts.provider}"; Prisma refuses to migrate until they match.`,
-    );
-  }
+  // Prisma refuses to migrate while they disagree (P3019, prisma-engines `migration_lock.rs`):
+  // that, not the provider, is the problem to report.
+  const providerMismatch =
+    lockProvider && facts?.provider && lockProvider !== facts.provider && schema
+      ? `${posix(path.relative(root, path.join(migrationsDir, 'migration_lock.toml')))} says provider "${lockProvider}" but the datasource in ${posix(path.relative(root, schema.schemaPath)) || schema.schemaPath} says "${facts.provider}": Prisma refuses to migrate until they match (P3019). Fix the one that is wrong; if the project really changed provider, its migrations must be recreated for "${facts.provider}".`
+      : undefined;
 
   // The URL expression migrations use.
   let urlExpression: UrlExpression | undefined;
@@ -280,6 +281,8 @@ async function analyze(c: Candidate, opts: DiscoverOptions): Promise<PrismaProje
         schemaError ??
         `No Prisma schema found: ${relConfig ?? 'the project'} names none and neither schema.prisma, prisma/schema.prisma nor prisma/schema/ exists.`,
     };
+  } else if (providerMismatch) {
+    support = { supported: false, code: 'providerMismatch', reason: providerMismatch };
   } else if (provider && provider !== 'postgresql') {
     const name = PROVIDER_NAMES[provider] ?? provider;
     support = {

@@ -20,7 +20,11 @@ export type UrlExpression =
 
 export type ProjectSupport =
   | { supported: true }
-  | { supported: false; reason: string; code: 'provider' | 'prisma8' | 'noMigrations' | 'invalid' };
+  | {
+      supported: false;
+      reason: string;
+      code: 'provider' | 'providerMismatch' | 'prisma8' | 'noMigrations' | 'invalid';
+    };
 
 export interface PrismaProject {
   /** Stable id (absolute path of the project root). */

@@ -2,6 +2,7 @@
  * `prisma-rollback resolve` and `deploy`: `prisma migrate resolve` and `prisma migrate deploy`
  * through Prisma's own schema engine (WebAssembly), with the adapter that sends whole scripts.
  */
+import path from 'node:path';
 import pg from 'pg';
 import { describeDbError, guardPool, maskUrl, prismaSchema, schemaConnectionOptions } from '../db';
 import {
@@ -11,14 +12,17 @@ import {
   type SchemaEngine,
   toMigrationList,
 } from '../engine';
-import { pgAdapterFactory } from '../engine/pg-adapter';
-import { readMigrationsFolder } from '../migrations';
+import { pgAdapterFactory, type ScriptErrorListener } from '../engine/pg-adapter';
+import { type MigrationsFolder, readMigrationsFolder } from '../migrations';
+import { quoteIdent } from '../sql/names';
+import { blankComments, locateFailure, scriptFailure } from '../verify/failure';
 import { RunbookError } from './errors';
 import { describeRowState, latestRow, markAppliedRowRolledBack } from './history';
 
 export async function withEngine<T>(
   url: string,
   fn: (engine: SchemaEngine, pool: pg.Pool, schema: string) => Promise<T>,
+  onScriptError?: ScriptErrorListener,
 ): Promise<T> {
   const schema = prismaSchema(url);
   const pool = new pg.Pool({
@@ -36,7 +40,9 @@ export async function withEngine<T>(
     } catch (e) {
       throw new RunbookError(`Cannot connect: ${describeDbError(e, url)}`, 'config');
     }
-    const engine = await openSchemaEngine(pgAdapterFactory(pool, schema === 'public' ? undefined : schema));
+    const engine = await openSchemaEngine(
+      pgAdapterFactory(pool, schema === 'public' ? undefined : schema, onScriptError),
+    );
     try {
       return await fn(engine, pool, schema);
     } finally {
@@ -159,7 +165,17 @@ export interface DeployOptions {
   log?: (line: string) => void;
 }
 
-/** `prisma migrate deploy`: applies every pending migration through Prisma's engine. */
+/**
+ * `prisma migrate deploy`: applies every pending migration through Prisma's engine
+ * (`applyMigrations`, prisma-engines `apply_migrations.rs`), each as one simple-protocol script.
+ *
+ * Throws RunbookError `config` (no folder, cannot connect) or `statementFailed` when a migration
+ * fails: the message names the migration, the failing statement's `file:line:column`, PostgreSQL's
+ * SQLSTATE, message, detail and hint, and the next step. Left behind on failure: the migrations
+ * before it stay applied; the failing one is recorded as failed in `_prisma_migrations` (with
+ * PostgreSQL's error in `logs`) and, unless its script has its own transaction control, nothing of
+ * it stays applied (PostgreSQL runs a multi-statement simple query as one transaction).
+ */
 export async function deployMigrations(
   opts: DeployOptions,
 ): Promise<{ applied: string[]; durationMs: number }> {
@@ -170,19 +186,110 @@ export async function deployMigrations(
   log(
     `Applying pending migrations of ${opts.migrationsDir} to ${opts.environment} (${maskUrl(opts.url)}) with Prisma's engine (applyMigrations = prisma migrate deploy).`,
   );
-  return withEngine(opts.url, async (engine) => {
-    let out: { appliedMigrationNames: string[] };
-    try {
-      out = await engine.applyMigrations({ migrationsList: toMigrationList(folder), filters: NO_FILTERS });
-    } catch (e) {
-      throw new RunbookError(`migrate deploy failed: ${engineErrorMessage(e)}`, 'engine');
-    }
-    for (const n of out.appliedMigrationNames) log(`  applied ${n}`);
-    log(
-      out.appliedMigrationNames.length
-        ? `${out.appliedMigrationNames.length} migration(s) applied.`
-        : 'No pending migration to apply.',
+  let refused: { error: unknown; script: string } | undefined;
+  return withEngine(
+    opts.url,
+    async (engine, pool, schema) => {
+      let out: { appliedMigrationNames: string[] };
+      try {
+        out = await engine.applyMigrations({ migrationsList: toMigrationList(folder), filters: NO_FILTERS });
+      } catch (e) {
+        const failure = await deployFailure(e, refused, folder, opts);
+        if (failure.migration)
+          await keepDatabaseErrorInLogs(pool, schema, failure.migration, failure.logs, log);
+        throw failure.error;
+      }
+      for (const n of out.appliedMigrationNames) log(`  applied ${n}`);
+      log(
+        out.appliedMigrationNames.length
+          ? `${out.appliedMigrationNames.length} migration(s) applied.`
+          : 'No pending migration to apply.',
+      );
+      return { applied: out.appliedMigrationNames, durationMs: performance.now() - started };
+    },
+    (error, script) => {
+      refused = { error, script };
+    },
+  );
+}
+
+/** The one-paragraph error of a failed deploy (see deployMigrations). */
+async function deployFailure(
+  e: unknown,
+  refused: { error: unknown; script: string } | undefined,
+  folder: MigrationsFolder,
+  opts: DeployOptions,
+): Promise<{ error: RunbookError; migration?: string; logs?: string }> {
+  const engineMessage = engineErrorMessage(e);
+  const named = /migration_name="([^"]+)"/.exec(engineMessage)?.[1];
+  const migration =
+    folder.migrations.find((m) => m.name === named) ??
+    (refused ? folder.migrations.find((m) => m.sql === refused.script) : undefined);
+  if (!migration || !refused) {
+    const firstLine = engineMessage
+      .split('\n')
+      .filter((l) => !/^\s+(\d+:|at |with )/.test(l))
+      .join(' ');
+    return {
+      error: new RunbookError(`migrate deploy failed${named ? ` on ${named}` : ''}: ${firstLine}`, 'engine'),
+    };
+  }
+  const file = path.join(folder.dir, migration.name, 'migration.sql');
+  // Located from PostgreSQL's position, else the first mention of the object its message names:
+  // the failing script is never re-run on the target to find the statement.
+  const failure = await locateFailure(
+    async () => {
+      throw new Error('not re-run on a live database');
+    },
+    refused.script,
+    scriptFailure(refused.error, refused.script, migration.name, file),
+  );
+  const where = failure.line !== undefined ? `${file}:${failure.line}:${failure.column}` : file;
+  const ownTransaction = /^\s*(BEGIN|COMMIT|START\s+TRANSACTION)\b/im.test(blankComments(refused.script));
+  const sentence = (t: string) => (/[.!?]$/.test(t) ? t : `${t}.`);
+  // The words Prisma's native engine stores for a PostgreSQL error (schema-engine `apply_migration.rs`).
+  const logs =
+    `Database error code: ${failure.code ?? 'unknown'}\n\nDatabase error:\nERROR: ${failure.message}` +
+    `${failure.detail ? `\nDETAIL: ${failure.detail}` : ''}${failure.hint ? `\nHINT: ${failure.hint}` : ''}` +
+    `\n\nAt migration.sql${failure.line !== undefined ? `:${failure.line}:${failure.column}` : ''}`;
+  const error = new RunbookError(
+    `Migration ${migration.name} failed on ${opts.environment} at ${where}: ` +
+      `${failure.message} (SQLSTATE ${failure.code ?? 'unknown'}). ` +
+      `${failure.detail ? `${sentence(failure.detail)} ` : ''}${failure.hint ? `Hint: ${sentence(failure.hint)} ` : ''}` +
+      (ownTransaction
+        ? 'Its script has its own transaction control, so part of it may be applied: compare the schema before resolving. '
+        : 'Nothing of it stays applied (PostgreSQL ran the script as one transaction). ') +
+      `It is now recorded as failed in _prisma_migrations and migrate deploy refuses to run until it is resolved. ` +
+      `Next: fix the data or the migration, then \`prisma-rollback resolve --rolled-back ${migration.name} --env ${opts.environment}\` and deploy again.`,
+    'statementFailed',
+    { file, line: failure.line, column: failure.column },
+  );
+  return { error, migration: migration.name, logs };
+}
+
+/**
+ * Appends PostgreSQL's own error to the `logs` Prisma's engine stored for the failed migration:
+ * through the driver adapter the engine keeps only its own category ("Unique constraint failed"),
+ * where the native engine keeps SQLSTATE, message and detail. Best effort: without the right to
+ * update `_prisma_migrations` the engine's words stay (said in the log).
+ */
+async function keepDatabaseErrorInLogs(
+  pool: pg.Pool,
+  schema: string,
+  migration: string,
+  logs: string | undefined,
+  log: (line: string) => void,
+): Promise<void> {
+  if (!logs) return;
+  const table = `${quoteIdent(schema)}."_prisma_migrations"`;
+  try {
+    await pool.query(
+      `UPDATE ${table} SET logs = coalesce(logs || E'\\n\\n', '') || $2
+        WHERE id = (SELECT id FROM ${table} WHERE migration_name = $1 AND finished_at IS NULL
+                      AND rolled_back_at IS NULL ORDER BY started_at DESC LIMIT 1)`,
+      [migration, logs],
     );
-    return { applied: out.appliedMigrationNames, durationMs: performance.now() - started };
-  });
+  } catch (e) {
+    log(`  (could not add PostgreSQL's error to _prisma_migrations.logs: ${describeDbError(e)})`);
+  }
 }

@@ -14,7 +14,7 @@ import { initSqlParser, parseMigrationSync } from '../sql/parser';
 import { dependentMigrations, findRollbackScript, verifyRollback } from '../verify';
 import type { DestructiveStep } from '../verify/precheck';
 import { precheckRollback } from '../verify/precheck';
-import { isRollbackMigration, rollbackMigrationSuffix } from '../verify/rollback-file';
+import { rollbackMigrationSuffix } from '../verify/rollback-file';
 import { RunbookError } from './errors';
 
 async function history(migrationsDir: string, migration: string) {
@@ -161,21 +161,8 @@ export async function dependentsOf(migrationsDir: string, migration: string): Pr
       'parse',
     );
   }
-  const own = rollbackMigrationSuffix(migration);
-  const unreadable = new Map<string, string>();
-  const list = folder.migrations.map((m) => {
-    if (m.sql === undefined)
-      unreadable.set(m.name, `could not be checked: cannot read ${m.sqlPath}: ${m.error}`);
-    return { name: m.name, sql: m.sql ?? '' };
-  });
-  const found = await dependentMigrations(list, index);
-  const byName = new Map(found.map((d) => [d.name, d.reasons]));
-  for (const [name, why] of unreadable)
-    if (list.findIndex((m) => m.name === name) > index) byName.set(name, [why]);
-  return list
-    .slice(index + 1)
-    .filter((m) => byName.has(m.name) && !(isRollbackMigration(m.name) && m.name.endsWith(own)))
-    .map((m) => ({ name: m.name, reasons: byName.get(m.name)! }));
+  const found = await dependentMigrations(folder.migrations, index);
+  return found.map((d) => ({ name: d.name, reasons: d.reasons }));
 }
 
 export interface ImpactStepResult {

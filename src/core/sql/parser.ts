@@ -139,6 +139,9 @@ const STEP_COMMENT = /^--\s*([A-Z][A-Za-z]+)\s*$/;
 export function parseMigrationSync(sql: string, file?: string): ParsedMigration {
   const p = parser();
   let result: ReturnType<LibPgQuery['parseSync']>;
+  // An empty script is a valid migration (Prisma applies it) with no statements; libpg-query
+  // refuses the empty string ("Query cannot be empty").
+  if (sql.trim() === '') return { file, statements: [] };
   try {
     result = p.parseSync(sql);
   } catch (e) {

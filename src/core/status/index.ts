@@ -25,6 +25,7 @@ import {
 import { quoteIdent } from '../sql/names';
 import type {
   EnvironmentStatus,
+  HistoryDiagnosis,
   MigrationRow,
   MigrationState,
   MigrationStatus,
@@ -137,10 +138,31 @@ export function stateFromRows(rows: MigrationRow[], local: LocalMigration | unde
   return 'rolledBack';
 }
 
-function diagnosisFrom(out: DiagnoseMigrationHistoryOutput): ProjectDiagnosis {
+/**
+ * The environment's verdict from Prisma's `diagnoseMigrationHistory` output, in the order Prisma's
+ * `migrate status` reports (prisma/prisma `MigrateStatus.ts`): failed migrations first, then edited
+ * ones, then the comparison of histories. Never reads "up to date" while a migration is failed or
+ * edited.
+ */
+export function diagnosisFrom(out: DiagnoseMigrationHistoryOutput): ProjectDiagnosis {
   if (!out.hasMigrationsTable) return { kind: 'noMigrationsTable' };
+  const history = historyDiagnosis(out);
+  const besides = history ? { besides: history } : {};
+  if (out.failedMigrationNames.length > 0)
+    return {
+      kind: 'failedMigrations',
+      failed: out.failedMigrationNames,
+      edited: out.editedMigrationNames,
+      ...besides,
+    };
+  if (out.editedMigrationNames.length > 0)
+    return { kind: 'editedMigrations', edited: out.editedMigrationNames, ...besides };
+  return history ?? { kind: 'upToDate' };
+}
+
+function historyDiagnosis(out: DiagnoseMigrationHistoryOutput): HistoryDiagnosis | undefined {
   const h = out.history;
-  if (!h) return { kind: 'upToDate' };
+  if (!h) return undefined;
   switch (h.diagnostic) {
     case 'databaseIsBehind':
       return { kind: 'databaseIsBehind', unapplied: h.unappliedMigrationNames };

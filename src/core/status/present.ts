@@ -137,6 +137,10 @@ export function diagnosisMessage(d: ProjectDiagnosis): DiagnosisMessage | undefi
     case 'upToDate':
     case 'databaseIsBehind':
       return undefined;
+    case 'failedMigrations':
+    case 'editedMigrations':
+      // The migration items show failed / edited; what the histories say besides still needs saying.
+      return d.besides ? diagnosisMessage(d.besides) : undefined;
     case 'noMigrationsTable':
       return {
         severity: 'info',

@@ -29,9 +29,24 @@ export interface MigrationStatus {
   note?: string;
 }
 
+/** What Prisma's engine says of the two histories alone (`history` of diagnoseMigrationHistory). */
+export type HistoryDiagnosis =
+  | { kind: 'databaseIsBehind'; unapplied: string[] }
+  | { kind: 'migrationsDirectoryIsBehind'; missingLocally: string[] }
+  | { kind: 'historiesDiverge'; lastCommon?: string; unappliedLocal: string[]; missingLocally: string[] };
+
 export type ProjectDiagnosis =
   | { kind: 'upToDate' }
   | { kind: 'noMigrationsTable' }
+  /**
+   * Migrations recorded as failed (started, never finished, not rolled back): Prisma's `migrate
+   * deploy` refuses to run until they are resolved (P3009). Takes precedence over every other
+   * verdict, as in Prisma's `migrate status` (prisma/prisma MigrateStatus.ts). `besides` is what the
+   * history says besides (e.g. migrations not applied yet).
+   */
+  | { kind: 'failedMigrations'; failed: string[]; edited: string[]; besides?: HistoryDiagnosis }
+  /** Applied migrations whose local `migration.sql` no longer matches the checksum Prisma stored. */
+  | { kind: 'editedMigrations'; edited: string[]; besides?: HistoryDiagnosis }
   | { kind: 'databaseIsBehind'; unapplied: string[] }
   | { kind: 'migrationsDirectoryIsBehind'; missingLocally: string[] }
   | { kind: 'historiesDiverge'; lastCommon?: string; unappliedLocal: string[]; missingLocally: string[] }

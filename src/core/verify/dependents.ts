@@ -8,6 +8,7 @@
  * columns N added, changed or renamed), so a popular table does not make everything dependent.
  */
 import { initSqlParser, parseMigrationSync, type SqlStatement } from '../sql/parser';
+import { isRollbackOf } from './rollback-file';
 
 export interface DependentMigration {
   /** Folder name of the later migration. */
@@ -176,31 +177,50 @@ function touches(st: SqlStatement, fp: Footprint, nName: string): string[] {
   return [...found.values()].map((r) => `line ${st.line}: ${r}`);
 }
 
+/** One migration folder as the dependents check reads it (a `LocalMigration` fits). */
+export interface HistoryEntry {
+  name: string;
+  /** The text of `migration.sql`; undefined when it could not be read. */
+  sql?: string;
+  /** Why `migration.sql` could not be read. */
+  error?: string;
+  /** True when the folder has no `migration.sql` at all: not a migration (Prisma lists it as an error). */
+  missing?: boolean;
+}
+
 /**
- * Later migrations (after `index`) that touch what `migrations[index]` created or changed. A
- * migration that does not parse is listed with that reason (it cannot be checked).
+ * Later migrations (after `index`) that touch what `migrations[index]` created or changed, in
+ * folder order. Left out: folders without a `migration.sql` (not migrations) and the migration's own
+ * Method 2 rollback (`<ts>_rollback_<name>`: undoing the same objects is its purpose). A later
+ * migration that cannot be read or parsed is listed with that reason (it could not be checked),
+ * never silently dropped. Throws only when the parser cannot be loaded; when migration N itself
+ * does not parse the answer is `[]` (callers that must say "could not check" parse it first).
  */
 export async function dependentMigrations(
-  migrations: { name: string; sql: string }[],
+  migrations: HistoryEntry[],
   index: number,
 ): Promise<DependentMigration[]> {
   await initSqlParser();
   const target = migrations[index];
   let fp: Footprint;
   try {
-    fp = footprint(parseMigrationSync(target.sql).statements);
+    fp = footprint(parseMigrationSync(target.sql ?? '').statements);
   } catch {
     return [];
   }
   const out: DependentMigration[] = [];
   for (let i = index + 1; i < migrations.length; i++) {
     const m = migrations[i];
+    if (m.missing || isRollbackOf(m.name, target.name)) continue;
     let reasons: string[];
-    try {
-      reasons = parseMigrationSync(m.sql).statements.flatMap((st) => touches(st, fp, target.name));
-    } catch (e) {
-      reasons = [`could not be checked: ${(e as Error).message}`];
-    }
+    if (m.sql === undefined)
+      reasons = [`could not be checked: cannot read its migration.sql: ${m.error ?? 'unreadable'}`];
+    else
+      try {
+        reasons = parseMigrationSync(m.sql).statements.flatMap((st) => touches(st, fp, target.name));
+      } catch (e) {
+        reasons = [`could not be checked: ${(e as Error).message}`];
+      }
     if (reasons.length) out.push({ name: m.name, index: i, reasons });
   }
   return out;

@@ -24,6 +24,11 @@ export function isRollbackMigration(name: string): boolean {
   return /^\d+_rollback_/.test(name);
 }
 
+/** Whether folder `name` is the Method 2 rollback migration of `migrationName` (`<ts>_rollback_<name>`). */
+export function isRollbackOf(name: string, migrationName: string): boolean {
+  return isRollbackMigration(name) && name.endsWith(rollbackMigrationSuffix(migrationName));
+}
+
 /** The rollback of `migrations[index]`, or undefined when it has none (or it cannot be read). */
 export async function findRollbackScript(
   migrations: LocalMigration[],

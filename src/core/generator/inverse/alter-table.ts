@@ -222,6 +222,12 @@ function alterColumnType(model: SchemaModel, t: TableModel, col: ColumnModel | u
   sql.push(alter(t, `ALTER COLUMN ${colSql} TYPE ${typeSql(prevType)}${coll} USING ${using}`));
   if (col.default !== undefined) sql.push(alter(t, `ALTER COLUMN ${colSql} SET DEFAULT ${d(col.default)}`));
   const warnings: StepInverse['warnings'] = [];
+  const rewrite = valueRewrite(def.raw_default, col.name);
+  if (rewrite)
+    warnings.push({
+      kind: 'dataNotRestored',
+      message: `the migration rewrote the values of ${colSql} (USING ${rewrite}): casting back restores the type ${typeSql(prevType)}, not the values (e.g. 0.05 → 5 stays 5). Restore them from the backup, or add the inverse expression to this step's USING`,
+    });
   if (viaText && newIsEnum) {
     const prevLabels = model.enums.get(typeKey(prevType)!)!.labels;
     const extra = model.enums.get(typeKey(def.typeName)!)!.labels.filter((l) => !prevLabels.includes(l));
@@ -236,6 +242,19 @@ function alterColumnType(model: SchemaModel, t: TableModel, col: ColumnModel | u
       message: `values of ${colSql} are cast back to ${typeSql(prevType)}: the cast can fail or lose precision for values written since`,
     });
   return { sql, warnings };
+}
+
+/**
+ * The SQL of a `USING` expression that computes new values (anything but the column itself, cast
+ * any number of times), or undefined for a plain cast. Such a rewrite is not undone by a cast back.
+ */
+function valueRewrite(using: N | undefined, column: string): string | undefined {
+  if (!using) return undefined;
+  let e: N = using;
+  while (e?.TypeCast) e = e.TypeCast.arg;
+  const fields = e?.ColumnRef?.fields;
+  if (fields?.length && fields.at(-1)?.String?.sval === column) return undefined;
+  return d(using);
 }
 
 function addConstraint(model: SchemaModel, t: TableModel, c: N): StepInverse {

@@ -13,7 +13,7 @@ import type { SqlStatement } from '../../sql/parser';
 import type { N, SchemaModel } from '../model';
 import { alterTable } from './alter-table';
 import { irreversible, noop, type StepInverse } from './common';
-import { DATA_STATEMENTS, dataStatement } from './dml';
+import { DATA_STATEMENTS, dataStatement, type MigrationContext } from './dml';
 import { drop } from './drop';
 import {
   comment,
@@ -31,6 +31,7 @@ import { createIndex, createTable, createTableAs } from './table';
 import { alterEnum, createEnum, createOtherType } from './types';
 
 export type { RollbackWarning, RollbackWarningKind, StepInverse } from './common';
+export type { MigrationContext } from './dml';
 
 type Family = (model: SchemaModel, n: N, stmt: SqlStatement, kind: string) => StepInverse;
 
@@ -65,12 +66,12 @@ const FAMILIES: Record<string, Family> = {
  * Computes the inverse of `stmt` against `model` (the schema just before it) and folds the
  * statement into `model`. Never throws for SQL it does not know: those are irreversible steps.
  */
-export function applyStatement(model: SchemaModel, stmt: SqlStatement): StepInverse {
+export function applyStatement(model: SchemaModel, stmt: SqlStatement, ctx?: MigrationContext): StepInverse {
   const [kind] = Object.keys(stmt.node);
   const n: N = (stmt.node as N)[kind];
   const family = FAMILIES[kind];
   if (family) return family(model, n, stmt, kind);
-  if (DATA_STATEMENTS.has(kind)) return dataStatement(kind);
+  if (DATA_STATEMENTS.has(kind)) return dataStatement(kind, n, ctx);
   return irreversible(
     `${kind.replace(/Stmt$/, '')} statements have no known inverse: undo this step by hand`,
   );

@@ -1,0 +1,112 @@
+/**
+ * What a rollback script written by someone else (Prisma's `migrate diff`, the `prismaDiff`
+ * strategy) destroys or risks, statement by statement: the same warning kinds the statement
+ * generator attaches to its own steps, so `down --strict`, Problems and the down.sql comments treat
+ * both strategies alike. Read from the parse tree against the schema model at migration N (the
+ * state the script runs on), folded forward statement by statement.
+ *
+ * Rules (PostgreSQL 15 docs, ALTER TABLE / DROP TABLE): DROP TABLE deletes the rows; DROP COLUMN
+ * deletes the values (Prisma writes a rename as DROP + ADD: the new column's values are lost);
+ * ADD COLUMN … NOT NULL without a default fails on a table with rows; a type change casts every
+ * value (and can fail or lose precision); SET NOT NULL and new unique indexes / constraints fail
+ * on rows that violate them.
+ */
+import { quoteIdent } from '../sql/names';
+import { parseMigrationSync } from '../sql/parser';
+import { applyStatement, type RollbackWarning } from './inverse';
+import type { N, SchemaModel } from './model';
+
+const rel = (rv: N): string =>
+  (rv?.schemaname ? `${quoteIdent(rv.schemaname)}.` : '') + quoteIdent(rv?.relname ?? '?');
+
+function columnIsBare(def: N): boolean {
+  const cons: N[] = (def.constraints ?? []).map((c: N) => c.Constraint);
+  const notNull = cons.some((c) => c?.contype === 'CONSTR_NOTNULL' || c?.contype === 'CONSTR_PRIMARY');
+  const filled = cons.some((c) =>
+    ['CONSTR_DEFAULT', 'CONSTR_IDENTITY', 'CONSTR_GENERATED'].includes(c?.contype),
+  );
+  const serial = /^(small|big)?serial[248]?$/i.test(def.typeName?.names?.at(-1)?.String?.sval ?? '');
+  return notNull && !filled && !serial;
+}
+
+/** The warnings of one statement of a rollback script (see the module comment). */
+function statementRisks(n: N, line: number): RollbackWarning[] {
+  const out: RollbackWarning[] = [];
+  const warn = (kind: RollbackWarning['kind'], message: string) =>
+    out.push({ kind, message, line, downLine: line });
+  if (n.DropStmt?.removeType === 'OBJECT_TABLE') {
+    for (const o of n.DropStmt.objects ?? []) {
+      const names: string[] = (o.List?.items ?? []).map((i: N) => i.String?.sval);
+      const name = names.map((x) => quoteIdent(x)).join('.');
+      warn('dataLoss', `rows of ${name} are deleted`);
+    }
+  }
+  if (n.TruncateStmt)
+    for (const r of n.TruncateStmt.relations ?? [])
+      warn('dataLoss', `rows of ${rel(r.RangeVar ?? r)} are deleted`);
+  if (n.DeleteStmt || n.UpdateStmt)
+    warn(
+      'dataLoss',
+      `rows of ${rel((n.DeleteStmt ?? n.UpdateStmt).relation)} are ${n.DeleteStmt ? 'deleted' : 'changed'}`,
+    );
+  const at = n.AlterTableStmt;
+  if (at) {
+    const t = rel(at.relation);
+    const cmds: N[] = (at.cmds ?? []).map((c: N) => c.AlterTableCmd);
+    const dropped = cmds.filter((c) => c.subtype === 'AT_DropColumn').map((c) => quoteIdent(c.name));
+    const added = cmds
+      .filter((c) => c.subtype === 'AT_AddColumn')
+      .map((c) => quoteIdent(c.def.ColumnDef.colname));
+    for (const c of cmds) {
+      if (c.subtype === 'AT_DropColumn') warn('dataLoss', `values of ${t}.${quoteIdent(c.name)} are deleted`);
+      else if (c.subtype === 'AT_AddColumn' && columnIsBare(c.def.ColumnDef))
+        warn(
+          'needsBackfill',
+          `${t}.${quoteIdent(c.def.ColumnDef.colname)} is added NOT NULL without a default: this fails on a table with rows; add a default or backfill it`,
+        );
+      else if (c.subtype === 'AT_AlterColumnType')
+        warn(
+          'mayFail',
+          `values of ${t}.${quoteIdent(c.name)} are cast to a new type: the cast can fail or lose precision`,
+        );
+      else if (c.subtype === 'AT_SetNotNull')
+        warn('mayFail', `SET NOT NULL on ${t}.${quoteIdent(c.name)} fails if rows hold NULL there`);
+      else if (
+        c.subtype === 'AT_AddConstraint' &&
+        ['CONSTR_UNIQUE', 'CONSTR_CHECK', 'CONSTR_FOREIGN', 'CONSTR_PRIMARY'].includes(
+          c.def?.Constraint?.contype,
+        )
+      )
+        warn('mayFail', `adding a constraint to ${t} fails if rows violate it`);
+    }
+    if (dropped.length && added.length)
+      warn(
+        'dataNotRestored',
+        `if ${added.join(', ')} stands for ${dropped.join(', ')} (Prisma's diff writes a rename as DROP + ADD), the values of ${dropped.join(', ')} are lost: rename the column instead (ALTER TABLE ${t} RENAME COLUMN …)`,
+      );
+  }
+  if (n.IndexStmt?.unique)
+    warn(
+      'mayFail',
+      `the unique index ${quoteIdent(n.IndexStmt.idxname ?? '?')} fails if rows hold duplicates`,
+    );
+  return out;
+}
+
+/**
+ * The per-statement risks of `script` run on the schema `model` (the state after migration N;
+ * folded forward, so it is changed). Lines are 1-based lines of `script`. Throws SqlParseError when
+ * the script does not parse.
+ */
+export function scriptRisks(script: string, model: SchemaModel): RollbackWarning[] {
+  const out: RollbackWarning[] = [];
+  for (const st of parseMigrationSync(script).statements) {
+    out.push(...statementRisks(st.node as N, st.line));
+    try {
+      applyStatement(model, st);
+    } catch {
+      // a statement the model cannot follow: later risks are judged without it
+    }
+  }
+  return out;
+}
