@@ -411,15 +411,8 @@ export function impactReport(
   return { title, detail: lines.join('\n'), refused: !!pre.refused, blocking };
 }
 
-/** One difference line for a non-empty `prisma migrate diff` (its first statements). */
-export function prismaDiffDifference(script: string): string {
-  const statements = script
-    .split('\n')
-    .filter((l) => l.trim() && !l.trim().startsWith('--'))
-    .join(' ')
-    .split(';')
-    .map((x) => x.trim())
-    .filter(Boolean);
-  const shown = statements.slice(0, 2).join('; ');
-  return `Prisma's migrate diff still sees a difference: it would run ${shown}${statements.length > 2 ? `; … (${statements.length} statements)` : ''}`;
-}
+/**
+ * The wording is part of the second-opinion policy (src/core/verify/second-opinion.ts); re-exported
+ * here only for the editor's current import (remove once src/vscode calls `secondOpinion`).
+ */
+export { prismaDiffDifference } from '../verify/second-opinion';
