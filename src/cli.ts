@@ -2,6 +2,7 @@
 /** `prisma-rollback` — the headless CLI over src/core, for terminals and CI pipelines. */
 import { CliError, type CliIO, parseArgs, UsageError } from './cli/args';
 import { commands } from './cli/commands';
+import { SettingsFileError } from './core/project/settings-file';
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -40,6 +41,10 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     if (e instanceof CliError) {
       io.err(e.message);
       return e.exitCode;
+    }
+    if (e instanceof SettingsFileError) {
+      io.err(e.message);
+      return 2;
     }
     io.err(`Unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     return 2;

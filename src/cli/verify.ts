@@ -7,7 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createPool, describeDbError, maskUrl } from '../core/db';
 import { type LocalMigration, readMigrationsFolder } from '../core/migrations';
-import { resolveShadowDatabase, SHADOW_URL_ENV } from '../core/project';
+import { readWorkspaceSetting, resolveShadowDatabase, SHADOW_URL_ENV } from '../core/project';
 import type { PrismaProject } from '../core/project/types';
 import { describeFailure, disposeEmbeddedVerifier, type VerifyResult, verifyRollback } from '../core/verify';
 import {
@@ -17,7 +17,7 @@ import {
 } from '../core/verify/rollback-file';
 import type { SecondOpinion } from '../core/verify/second-opinion';
 import { type CliCommand, CliError, type CliIO, flag, has, type ParsedArgs, UsageError } from './args';
-import { findMigration, migrationsDirOf, pickEnvironment, resolveProject, workspaceSetting } from './target';
+import { findMigration, migrationsDirOf, pickEnvironment, resolveProject } from './target';
 
 const USAGE =
   'prisma-rollback verify <migration name|folder> | --all [--generate] [--project DIR] [--migrations DIR] [--rollback FILE] [--engine auto|embedded|server] [--cache-dir DIR] [--prisma-diff] [--json]\n' +
@@ -45,7 +45,7 @@ async function resolveShadowServer(
   root: string,
   project?: PrismaProject,
 ): Promise<string | undefined> {
-  const setting = await workspaceSetting(root, 'prismaRollback.shadowDatabaseUrl');
+  const setting = await readWorkspaceSetting(root, 'prismaRollback.shadowDatabaseUrl');
   const r = await resolveShadowDatabase(typeof setting === 'string' ? setting : undefined, {
     env: io.env,
     envFiles: project?.envFiles,
