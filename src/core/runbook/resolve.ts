@@ -7,11 +7,10 @@ import { describeDbError, maskUrl, prismaSchema, schemaConnectionOptions } from 
 import {
   engineErrorMessage,
   NO_FILTERS,
-  openSchemaEngine,
+  openEngineOnPool,
   type SchemaEngine,
   toMigrationList,
 } from '../engine';
-import { pgAdapterFactory } from '../engine/pg-adapter';
 import { readMigrationsFolder } from '../migrations';
 import { RunbookError } from './errors';
 import { describeRowState, latestRow, markAppliedRowRolledBack } from './history';
@@ -36,7 +35,7 @@ export async function withEngine<T>(
     } catch (e) {
       throw new RunbookError(`Cannot connect: ${describeDbError(e, url)}`, 'config');
     }
-    const engine = await openSchemaEngine(pgAdapterFactory(pool, schema === 'public' ? undefined : schema));
+    const engine = await openEngineOnPool(pool, schema);
     try {
       return await fn(engine, pool, schema);
     } finally {
