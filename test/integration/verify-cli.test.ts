@@ -134,6 +134,9 @@ describe('prisma-rollback verify', () => {
       '  Prisma\'s migrate diff still sees a difference: it would run CREATE UNIQUE INDEX "User_email_key" ON',
     );
     expect(r.out).toContain("  the script Prisma's migrate diff would run:\n");
+  });
+
+  it("--prisma-diff --json: the verdict with Prisma's line, and what Prisma answered", async () => {
     const j = JSON.parse((await run({}, 'verify', 'drop_email_key', ...M, '--prisma-diff', '--json')).out);
     expect(j.kind).toBe('differences');
     expect(j.differences).toHaveLength(2);
