@@ -3,6 +3,7 @@
 import { CliError, type CliIO, parseArgs, UsageError } from './cli/args';
 import { commands } from './cli/commands';
 import { describeFailure } from './cli/failure';
+import { SettingsFileError } from './core/project/settings-file';
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -41,6 +42,10 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     if (e instanceof CliError) {
       io.err(e.message);
       return e.exitCode;
+    }
+    if (e instanceof SettingsFileError) {
+      io.err(e.message);
+      return 2;
     }
     io.err(describeFailure(e));
     if (io.env.PRISMA_ROLLBACK_DEBUG && e instanceof Error && e.stack) io.err(e.stack);

@@ -10,9 +10,10 @@ import {
   type RollbackResult,
 } from '../core/generator';
 import { readMigrationsFolder } from '../core/migrations';
+import { readWorkspaceSetting } from '../core/project';
 import { SqlParseError } from '../core/sql';
 import { type CliCommand, CliError, flag, has, UsageError } from './args';
-import { findMigration, migrationsDirOf, workspaceSetting } from './target';
+import { findMigration, migrationsDirOf } from './target';
 
 const USAGE =
   'prisma-rollback down <migration name|folder> [--project DIR] [--migrations DIR] [--stdout | --out FILE | --as-migration] [--strategy statements|prismaDiff] [--force] [--strict] [--json]\n' +
@@ -80,7 +81,9 @@ export const downCommand: CliCommand = {
     const history = folder.migrations.slice(0, index + 1).map((m) => ({ name: m.name, sql: m.sql ?? '' }));
 
     const strategy =
-      flag(args, 'strategy') ?? (await workspaceSetting(root, 'prismaRollback.generator')) ?? 'statements';
+      flag(args, 'strategy') ??
+      (await readWorkspaceSetting(root, 'prismaRollback.generator')) ??
+      'statements';
     if (!isGeneratorStrategy(strategy))
       throw new UsageError(
         `--strategy must be one of ${GENERATOR_STRATEGIES.join(', ')} (got ${String(strategy)}).`,

@@ -4,61 +4,14 @@
  * environments from `prismaRollback.environments` in the nearest `.vscode/settings.json`
  * (the same setting the extension reads), else the default `local` environment.
  */
-import fs from 'node:fs/promises';
 import path from 'node:path';
-import { discoverProjects, resolveEnvironments } from '../core/project';
+import { discoverProjects, readWorkspaceSetting, resolveEnvironments } from '../core/project';
 import type { EnvironmentConfig, PrismaProject, ResolvedEnvironment } from '../core/project/types';
 import { CliError, type CliIO, flag, type ParsedArgs } from './args';
 
-/** Parses JSON with comments and trailing commas (VS Code's settings format). */
-export function parseJsonc(text: string): unknown {
-  let out = '';
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (inString) {
-      out += ch;
-      if (ch === '\\') out += text[++i] ?? '';
-      else if (ch === '"') inString = false;
-    } else if (ch === '"') {
-      inString = true;
-      out += ch;
-    } else if (ch === '/' && text[i + 1] === '/') {
-      while (i < text.length && text[i] !== '\n') i++;
-      out += '\n';
-    } else if (ch === '/' && text[i + 1] === '*') {
-      i = text.indexOf('*/', i + 2);
-      if (i < 0) break;
-      i++;
-    } else out += ch;
-  }
-  return JSON.parse(out.replace(/,(\s*[}\]])/g, '$1'));
-}
-
-/** A setting from the nearest `.vscode/settings.json` at or above `dir` that defines it. */
-export async function workspaceSetting(dir: string, key: string): Promise<unknown> {
-  let current = path.resolve(dir);
-  for (;;) {
-    const file = path.join(current, '.vscode', 'settings.json');
-    const text = await fs.readFile(file, 'utf8').catch(() => undefined);
-    if (text !== undefined) {
-      let settings: Record<string, unknown>;
-      try {
-        settings = parseJsonc(text) as Record<string, unknown>;
-      } catch (e) {
-        throw new CliError(`Cannot read ${file}: ${(e as Error).message}`);
-      }
-      if (key in settings) return settings[key];
-    }
-    const parent = path.dirname(current);
-    if (parent === current) return undefined;
-    current = parent;
-  }
-}
-
 /** `prismaRollback.environments` from the nearest `.vscode/settings.json` at or above `dir`. */
 export async function environmentsFromSettings(dir: string): Promise<EnvironmentConfig[] | undefined> {
-  const envs = await workspaceSetting(dir, 'prismaRollback.environments');
+  const envs = await readWorkspaceSetting(dir, 'prismaRollback.environments');
   return Array.isArray(envs) ? (envs as EnvironmentConfig[]) : undefined;
 }
 

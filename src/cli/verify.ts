@@ -7,7 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createPool, describeDbError, maskUrl } from '../core/db';
 import { type LocalMigration, readMigrationsFolder } from '../core/migrations';
-import { resolveShadowDatabase, SHADOW_URL_ENV } from '../core/project';
+import { readWorkspaceSetting, resolveShadowDatabase, SHADOW_URL_ENV } from '../core/project';
 import type { PrismaProject } from '../core/project/types';
 import { describeFailure, disposeEmbeddedVerifier, type VerifyResult, verifyRollback } from '../core/verify';
 import {
@@ -15,8 +15,9 @@ import {
   isRollbackMigration,
   rollbackMigrationSuffix,
 } from '../core/verify/rollback-file';
+import type { SecondOpinion } from '../core/verify/second-opinion';
 import { type CliCommand, CliError, type CliIO, flag, has, type ParsedArgs, UsageError } from './args';
-import { findMigration, migrationsDirOf, pickEnvironment, resolveProject, workspaceSetting } from './target';
+import { findMigration, migrationsDirOf, pickEnvironment, resolveProject } from './target';
 
 const USAGE =
   'prisma-rollback verify <migration name|folder> | --all [--generate] [--project DIR] [--migrations DIR] [--rollback FILE] [--engine auto|embedded|server] [--cache-dir DIR] [--prisma-diff] [--json]\n' +
@@ -25,13 +26,14 @@ const USAGE =
   '  compares the schema with the one before the migration.\n' +
   `  A history that needs an extension the embedded PostgreSQL lacks is verified on a throwaway database\n` +
   `  on the server in $${SHADOW_URL_ENV} (or the prismaRollback.shadowDatabaseUrl setting).\n` +
-  "  --prisma-diff also asks Prisma's engine (migrate diff) for a second opinion.\n" +
+  "  --prisma-diff also asks Prisma's engine (migrate diff) for a second opinion: a non-empty diff is a\n" +
+  '  difference; when the engine cannot run, the result rests on the catalog comparison alone.\n' +
   '  --all verifies the rollback of every migration that has one (with --generate: of every migration,\n' +
   '  generating the rollbacks that are missing, in memory); the history is replayed once. A migration\n' +
   '  without a rollback counts as a failure (exit 1).\n' +
   '  When no difference is found but the migration or its rollback holds a statement the comparison\n' +
   '  cannot see (a DO block, an owner change, a step marked IRREVERSIBLE…), it answers "cannot prove".\n' +
-  '  Exit codes: 0 verified; 1 differences (or Prisma diff not empty); 2 cannot prove / could not verify / error.';
+  '  Exit codes: 0 verified; 1 differences (Prisma diff not empty included); 2 cannot prove / could not verify / error.';
 
 /**
  * The shadow server, resolved by core (src/core/project/shadow.ts) exactly as the editor resolves
@@ -45,7 +47,7 @@ async function resolveShadowServer(
   root: string,
   project?: PrismaProject,
 ): Promise<string | undefined> {
-  const setting = await workspaceSetting(root, 'prismaRollback.shadowDatabaseUrl');
+  const setting = await readWorkspaceSetting(root, 'prismaRollback.shadowDatabaseUrl');
   const r = await resolveShadowDatabase(typeof setting === 'string' ? setting : undefined, {
     env: io.env,
     envFiles: project?.envFiles,
@@ -132,22 +134,24 @@ export const verifyCommand: CliCommand = {
       await disposeEmbeddedVerifier();
     }
 
-    let prismaDiff: { empty: boolean; script: string; ms: number } | { error: string } | undefined;
-    if (has(args, 'prisma-diff') && result.kind !== 'couldNotVerify') {
-      const { prismaDiffRollback } = await import('../core/verify/prisma-diff');
-      prismaDiff = await prismaDiffRollback({ migrations, index, rollbackSql: rollback.sql }).catch(
-        (e: Error) => ({
-          error: e.message,
-        }),
-      );
+    // --prisma-diff: Prisma's engine as a second opinion, with the editor's policy (core).
+    let opinion: SecondOpinion | undefined;
+    if (has(args, 'prisma-diff')) {
+      const { secondOpinion } = await import('../core/verify/prisma-diff');
+      opinion = await secondOpinion(result, { migrations, index, rollbackSql: rollback.sql });
+      result = opinion.result;
     }
+    const prismaDiff =
+      opinion?.outcome === 'failed'
+        ? { error: opinion.error }
+        : opinion && 'diff' in opinion
+          ? opinion.diff
+          : undefined;
 
     const { dependentMigrations } = await import('../core/verify/dependents');
     const dependents = await dependentMigrations(folder.migrations, index).catch(() => []);
 
-    let code = exitCode(result);
-    if (code === 0 && prismaDiff && ('error' in prismaDiff || !prismaDiff.empty))
-      code = 'error' in prismaDiff ? 2 : 1;
+    const code = exitCode(result);
 
     const rel = (p: string) => path.relative(io.cwd, p) || p;
     if (json) {
@@ -191,15 +195,10 @@ export const verifyCommand: CliCommand = {
           io.out(`  ${describeFailure(result.failure)}`);
         break;
     }
-    if (prismaDiff) {
-      if ('error' in prismaDiff) io.out(`? Prisma's engine diff failed: ${prismaDiff.error}`);
-      else if (prismaDiff.empty)
-        io.out(`✓ Prisma's engine diff agrees: no difference (${seconds(prismaDiff.ms)}).`);
-      else
-        io.out(
-          `✗ Prisma's engine diff is not empty; it would still run:\n${prismaDiff.script.replace(/^/gm, '  ')}`,
-        );
-    }
+    if (opinion?.outcome === 'agrees') io.out(`✓ ${opinion.line}`);
+    if (opinion?.outcome === 'failed') io.out(`? ${opinion.line}`);
+    if (opinion?.outcome === 'disagrees')
+      io.out(`  the script Prisma's migrate diff would run:\n${opinion.diff.script.replace(/^/gm, '    ')}`);
     if (dependents.length) {
       io.out(
         `  note: ${dependents.length} later migration${dependents.length === 1 ? ' touches' : 's touch'} what ${target.name} created or changed; rolling it back while ${dependents.length === 1 ? 'it is' : 'they are'} applied breaks ${dependents.length === 1 ? 'it' : 'them'}:`,

@@ -34,4 +34,4 @@ export {
   verifyCacheKey,
   verifyRollback,
 } from '../core/verify';
-export { prismaDiffRollback } from '../core/verify/prisma-diff';
+export { secondOpinion } from '../core/verify/prisma-diff';

@@ -70,7 +70,9 @@ describe('prismaDiff rollbacks carry the data-loss analysis', () => {
       'prisma/migrations',
     );
     expect(r.code).toBe(1);
-    expect(r.out).toMatch(/WARNING \(dataLoss\).*values of ("public"\.)?"data_link"\."engine_kind" are deleted/);
+    expect(r.out).toMatch(
+      /WARNING \(dataLoss\).*values of ("public"\.)?"data_link"\."engine_kind" are deleted/,
+    );
     expect(r.out).toMatch(
       /WARNING \(needsBackfill\).*("public"\.)?"data_link"\."provider" is added NOT NULL without a default/,
     );

@@ -9,7 +9,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { generateRollback } from '../../src/core/generator';
 import {
   impactReport,
-  prismaDiffDifference,
   verificationLensTitle,
   verificationProblems,
 } from '../../src/core/status/present-rollback';
@@ -19,6 +18,7 @@ import {
   precheckRollback,
   verifyRollback,
 } from '../../src/core/verify';
+import { prismaDiffDifference } from '../../src/core/verify/second-opinion';
 import { createTestDatabase, query } from '../support/pg';
 
 const HISTORY = [

@@ -124,11 +124,44 @@ describe('prisma-rollback verify', () => {
     expect((await run({}, 'verify', 'nope', ...M)).err).toContain('No migration "nope"');
   });
 
-  it("asks Prisma's engine for a second opinion with --prisma-diff", async () => {
+  it("asks Prisma's engine for a second opinion with --prisma-diff: its diff adds a difference", async () => {
     const r = await run({}, 'verify', 'drop_email_key', ...M, '--prisma-diff');
     expect(r.code).toBe(1);
-    expect(r.out).toContain("✗ Prisma's engine diff is not empty; it would still run:");
-    expect(r.out).toContain('CREATE UNIQUE INDEX "User_email_key"');
+    expect(r.out).toContain(
+      'does not restore the schema before 20240103000000_drop_email_key: 2 differences.',
+    );
+    expect(r.out).toContain(
+      '  Prisma\'s migrate diff still sees a difference: it would run CREATE UNIQUE INDEX "User_email_key" ON',
+    );
+    expect(r.out).toContain("  the script Prisma's migrate diff would run:\n");
+  });
+
+  it("--prisma-diff --json: the verdict with Prisma's line, and what Prisma answered", async () => {
+    const j = JSON.parse((await run({}, 'verify', 'drop_email_key', ...M, '--prisma-diff', '--json')).out);
+    expect(j.kind).toBe('differences');
+    expect(j.differences).toHaveLength(2);
+    expect(j.prismaDiff).toMatchObject({
+      empty: false,
+      script: expect.stringContaining('CREATE UNIQUE INDEX'),
+    });
+  });
+
+  it("keeps a verified result when Prisma's engine cannot diff the history, and says so (exit 0)", async () => {
+    // dblink: verified on the shadow server; Prisma's diff runs on PGlite, which lacks dblink.
+    const r = await run(
+      { PRISMA_ROLLBACK_SHADOW_DATABASE_URL: adminUrl() },
+      'verify',
+      'links',
+      ...M,
+      '--prisma-diff',
+    );
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(
+      /^✓ .*down\.sql restores the schema before 20240107000000_links .*on the shadow server/m,
+    );
+    expect(r.out).toMatch(
+      /^\? Prisma's migrate diff could not run: .*extension "dblink" is not available.*\. The result rests on the catalog comparison alone\.$/m,
+    );
   });
 
   it('--all verifies every rollback on one replayed history; --generate fills the missing ones', async () => {

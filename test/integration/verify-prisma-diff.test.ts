@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { VerifyMigration } from '../../src/core/verify';
 import { verifyRollback } from '../../src/core/verify';
-import { prismaDiffRollback } from '../../src/core/verify/prisma-diff';
+import { prismaDiffRollback, secondOpinion } from '../../src/core/verify/prisma-diff';
 
 const migrations: VerifyMigration[] = [
   {
@@ -58,5 +58,27 @@ describe("Prisma's engine diff as a second oracle (PGlite shadow databases)", ()
     expect(diff.empty).toBe(false);
     expect(diff.script).toContain('CREATE INDEX "Post_title_idx"');
     expect(diff.script).toContain('SET DATA TYPE VARCHAR(200)');
+  });
+
+  it('secondOpinion asks after a cached verdict too; agreement keeps it', async () => {
+    await verifyRollback({ migrations, index: 1, rollbackSql: DOWN });
+    const cached = await verifyRollback({ migrations, index: 1, rollbackSql: DOWN });
+    expect(cached).toMatchObject({ kind: 'verified', cached: true });
+    const agrees = await secondOpinion(cached, { migrations, index: 1, rollbackSql: DOWN });
+    expect(agrees.outcome).toBe('agrees');
+    expect(agrees.result).toBe(cached);
+  });
+
+  it("secondOpinion: a disagreement adds Prisma's line to the differences", async () => {
+    const wrong = DOWN.replace('CREATE INDEX "Post_title_idx" ON "Post"("title");\n', '');
+    const ours = await verifyRollback({ migrations, index: 1, rollbackSql: wrong, noCache: true });
+    const disagrees = await secondOpinion(ours, { migrations, index: 1, rollbackSql: wrong });
+    expect(disagrees.outcome).toBe('disagrees');
+    expect(disagrees.result.kind === 'differences' && disagrees.result.differences).toEqual([
+      'index "Post_title_idx" is missing',
+      expect.stringMatching(
+        /^Prisma's migrate diff still sees a difference: it would run CREATE INDEX "Post_title_idx"/,
+      ),
+    ]);
   });
 });

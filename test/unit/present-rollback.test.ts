@@ -11,7 +11,6 @@ import {
   generationCounts,
   generationDescription,
   generationMessage,
-  prismaDiffDifference,
   rollbackFileDescription,
   rollbackMigrationName,
   shortDuration,
@@ -281,19 +280,6 @@ describe('differences on down.sql lines', () => {
         '/m/y/down.sql',
       ),
     ).toEqual([]);
-  });
-});
-
-describe("Prisma's migrate diff as a second opinion", () => {
-  it('turns a non-empty diff script into one difference line', () => {
-    const script =
-      '-- DropIndex\nDROP INDEX "a";\n\n-- CreateIndex\nCREATE INDEX "b" ON "T"("x");\n\n-- AlterTable\nALTER TABLE "T" DROP COLUMN "y";\n';
-    expect(prismaDiffDifference(script)).toBe(
-      'Prisma\'s migrate diff still sees a difference: it would run DROP INDEX "a"; CREATE INDEX "b" ON "T"("x"); … (3 statements)',
-    );
-    expect(prismaDiffDifference('DROP TABLE "Tag";')).toBe(
-      'Prisma\'s migrate diff still sees a difference: it would run DROP TABLE "Tag"',
-    );
   });
 });
 

@@ -15,7 +15,9 @@ import type {
   SchemaEngine,
   SchemaFilter,
 } from '@prisma/schema-engine-wasm';
+import type pg from 'pg';
 import type { MigrationsFolder } from '../migrations';
+import type { ScriptErrorListener } from './pg-adapter';
 
 export type { ApplyMigrationsOutput, DiagnoseMigrationHistoryOutput, MigrationList, SchemaEngine };
 
@@ -93,6 +95,27 @@ export async function openSchemaEngine(
   }
   const { bindMigrationAwareSqlAdapterFactory } = await import('@prisma/driver-adapter-utils');
   return Engine.new({ datamodels: undefined }, log, bindMigrationAwareSqlAdapterFactory(factory));
+}
+
+/**
+ * The one way the engine is opened on a PostgreSQL database (status, resolve, deploy, reset,
+ * apply-down): over `pool`, whose owner closes it (the engine never does), through
+ * `@prisma/adapter-pg` sending whole scripts (./pg-adapter.ts), in Prisma's schema (`schema`, from
+ * the URL's `?schema=`; `public` is the adapter's default). The caller frees the engine with
+ * `engine.free()`. `onScriptError` hears PostgreSQL's own error for a migration script the database
+ * refused (deploy names it). Throws when the WebAssembly module cannot be loaded.
+ */
+export async function openEngineOnPool(
+  pool: pg.Pool,
+  schema: string,
+  log?: (message: string) => void,
+  onScriptError?: ScriptErrorListener,
+): Promise<SchemaEngine> {
+  const { pgAdapterFactory } = await import('./pg-adapter');
+  return openSchemaEngine(
+    pgAdapterFactory(pool, schema === 'public' ? undefined : schema, onScriptError),
+    log,
+  );
 }
 
 /** The engine's view of a migrations folder (same shape the Prisma CLI builds). */

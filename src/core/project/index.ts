@@ -12,6 +12,7 @@ export {
   readEnvFile,
   resolveEnvironments,
 } from './env';
+export { parseJsonc, readWorkspaceSetting, SettingsFileError } from './settings-file';
 export {
   resolveShadowDatabase,
   resolveShadowDatabaseUrl,

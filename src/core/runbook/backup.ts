@@ -389,7 +389,38 @@ export function formatBytes(n: number): string {
   return `${(n / 1024 ** 3).toFixed(2)} GiB`;
 }
 
-/** Default backup file: `<project>/.prisma-rollback/backups/<env>-<what>-<UTC time>.<sql|dump>`. */
+/**
+ * One part of a backup file name: characters other than letters, digits, `_`, `.` and `-` (a `/`,
+ * `\\`, a space, `:`…) and every run of dots become `_`; leading dots and dashes are dropped (no
+ * hidden file, no name read as an option). An environment named `../prod` cannot leave the
+ * backups folder. Never empty (`_`).
+ */
+function fileNamePart(s: string): string {
+  return (
+    s
+      .replace(/[^A-Za-z0-9_.-]+/g, '_')
+      .replace(/\.{2,}/g, '_')
+      .replace(/^[.-]+/, '') || '_'
+  );
+}
+
+/**
+ * The backup file name, the one rule for the CLI and the checklist:
+ * `<environment>-<what>-<UTC yyyymmdd-hhmmss>.<sql|dump>` (`sql` for `plain`, `dump` for
+ * `custom`), each part sanitised (see fileNamePart). `what` is a migration name, `full`, or the
+ * tables it holds. A plain file name: never a path.
+ */
+export function backupFileName(
+  environment: string,
+  what: string,
+  format: 'plain' | 'custom',
+  now = new Date(),
+): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+  return `${fileNamePart(environment)}-${fileNamePart(what)}-${stamp}.${format === 'custom' ? 'dump' : 'sql'}`;
+}
+
+/** Default backup file: `<project>/.prisma-rollback/backups/<backupFileName(…)>`. */
 export function defaultBackupPath(
   projectRoot: string,
   environment: string,
@@ -397,12 +428,10 @@ export function defaultBackupPath(
   format: 'plain' | 'custom',
   now = new Date(),
 ): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
-  const safe = (s: string) => s.replace(/[^A-Za-z0-9_.-]+/g, '_');
   return path.join(
     projectRoot,
     '.prisma-rollback',
     'backups',
-    `${safe(environment)}-${safe(what)}-${stamp}.${format === 'custom' ? 'dump' : 'sql'}`,
+    backupFileName(environment, what, format, now),
   );
 }

@@ -8,11 +8,11 @@ import { describeDbError, guardPool, maskUrl, prismaSchema, schemaConnectionOpti
 import {
   engineErrorMessage,
   NO_FILTERS,
-  openSchemaEngine,
+  openEngineOnPool,
   type SchemaEngine,
   toMigrationList,
 } from '../engine';
-import { pgAdapterFactory, type ScriptErrorListener } from '../engine/pg-adapter';
+import type { ScriptErrorListener } from '../engine/pg-adapter';
 import { type MigrationsFolder, readMigrationsFolder } from '../migrations';
 import { quoteIdent } from '../sql/names';
 import { blankComments, locateFailure, scriptFailure } from '../verify/failure';
@@ -40,9 +40,7 @@ export async function withEngine<T>(
     } catch (e) {
       throw new RunbookError(`Cannot connect: ${describeDbError(e, url)}`, 'config');
     }
-    const engine = await openSchemaEngine(
-      pgAdapterFactory(pool, schema === 'public' ? undefined : schema, onScriptError),
-    );
+    const engine = await openEngineOnPool(pool, schema, undefined, onScriptError);
     try {
       return await fn(engine, pool, schema);
     } finally {

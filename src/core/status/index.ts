@@ -11,11 +11,10 @@ import {
   type DiagnoseMigrationHistoryOutput,
   engineErrorMessage,
   NO_FILTERS,
-  openSchemaEngine,
+  openEngineOnPool,
   type SchemaEngine,
   toMigrationList,
 } from '../engine';
-import { pgAdapterFactory } from '../engine/pg-adapter';
 import {
   checksumMatches,
   type LocalMigration,
@@ -76,7 +75,7 @@ export function engineForPool(
   let e = engines.get(pool);
   if (!e) {
     const started = performance.now();
-    e = openSchemaEngine(pgAdapterFactory(pool, schema === 'public' ? undefined : schema)).then((engine) => {
+    e = openEngineOnPool(pool, schema).then((engine) => {
       log?.(`schema engine ready in ${(performance.now() - started).toFixed(0)} ms`);
       return engine;
     });

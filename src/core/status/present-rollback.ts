@@ -428,16 +428,3 @@ export function impactReport(
     blocking,
   };
 }
-
-/** One difference line for a non-empty `prisma migrate diff` (its first statements). */
-export function prismaDiffDifference(script: string): string {
-  const statements = script
-    .split('\n')
-    .filter((l) => l.trim() && !l.trim().startsWith('--'))
-    .join(' ')
-    .split(';')
-    .map((x) => x.trim())
-    .filter(Boolean);
-  const shown = statements.slice(0, 2).join('; ');
-  return `Prisma's migrate diff still sees a difference: it would run ${shown}${statements.length > 2 ? `; … (${statements.length} statements)` : ''}`;
-}

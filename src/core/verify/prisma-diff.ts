@@ -16,7 +16,8 @@ import type { MigrationList } from '../engine';
 import { engineErrorMessage, NO_FILTERS, openSchemaEngine } from '../engine';
 import { pgAdapterFactory } from '../engine/pg-adapter';
 import { embeddedExtensionAvailable, startEmbedded } from './embedded';
-import { extensionsCreatedBy, type VerifyMigration } from './index';
+import { extensionsCreatedBy, type VerifyMigration, type VerifyResult } from './index';
+import { type SecondOpinion, secondOpinionOf } from './second-opinion';
 
 export interface PrismaDiffResult {
   /** True when Prisma's engine sees no difference. */
@@ -208,4 +209,25 @@ export async function prismaDiffDownScript(
   index: number,
 ): Promise<PrismaDiffResult> {
   return prismaMigrationsDiff(migrations.slice(0, index + 1), migrations.slice(0, index));
+}
+
+/**
+ * The second opinion (CLI `--prisma-diff`, setting `prismaRollback.verify.prismaDiff`), the same
+ * for both: asks Prisma's engine (`prismaDiffRollback`) after every verdict of the catalog
+ * comparison — `verified` or `differences`, cached or not (the cache holds the catalog verdict
+ * only) — never after `couldNotVerify` or once `signal` is aborted, and judges the answer with
+ * `secondOpinionOf` (./second-opinion.ts: what a disagreement means, the wording). Never throws:
+ * an engine failure comes back as `outcome: 'failed'` with the verdict unchanged.
+ * `opts.diff` replaces `prismaDiffRollback` (tests).
+ */
+export async function secondOpinion(
+  result: VerifyResult,
+  input: { migrations: VerifyMigration[]; index: number; rollbackSql: string },
+  opts: { signal?: AbortSignal; diff?: typeof prismaDiffRollback } = {},
+): Promise<SecondOpinion> {
+  if (result.kind === 'couldNotVerify' || opts.signal?.aborted) return { outcome: 'notAsked', result };
+  const answer = await (opts.diff ?? prismaDiffRollback)(input).catch((e: unknown) => ({
+    error: e instanceof Error ? e.message : String(e),
+  }));
+  return secondOpinionOf(result, answer);
 }

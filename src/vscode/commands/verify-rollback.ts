@@ -7,7 +7,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { redactSecrets } from '../../core/db/redact';
 import type { LocalMigration } from '../../core/migrations';
-import { prismaDiffDifference, verificationMessage } from '../../core/status/present-rollback';
+import { verificationMessage } from '../../core/status/present-rollback';
 import type { VerifyResult } from '../../core/verify';
 import { isRollbackMigration, rollbackMigrationSuffix } from '../../core/verify/rollback-file';
 import { type CoreApi, loadCore } from '../core';
@@ -120,26 +120,17 @@ export const verifyRollback =
             signal: abort.signal,
             onProgress: (message) => progress.report({ message: redactSecrets(message) }),
           });
-          if (r.kind !== 'verified' || r.cached || token.isCancellationRequested || !secondOpinion) return r;
-          // Setting prismaRollback.verify.prismaDiff: Prisma's own engine must agree.
+          if (!secondOpinion || token.isCancellationRequested) return r;
+          // Setting prismaRollback.verify.prismaDiff: Prisma's own engine must agree (the core's policy).
           progress.report({ message: "asking Prisma's schema engine (migrate diff) for a second opinion" });
-          try {
-            const diff = await core.prismaDiffRollback({ migrations, index: history.index, rollbackSql });
-            ctx.log.info(
-              `Prisma's migrate diff after the rollback of ${target.name}: ${diff.empty ? 'empty' : diff.script} (${diff.ms.toFixed(0)} ms)`,
-            );
-            if (diff.empty) return r;
-            return {
-              ...r,
-              kind: 'differences',
-              differences: [prismaDiffDifference(diff.script)],
-            } satisfies VerifyResult;
-          } catch (e) {
-            ctx.log.warn(
-              `Prisma's migrate diff could not run: ${redactSecrets(e instanceof Error ? e.message : String(e))}`,
-            );
-            return r;
-          }
+          const o = await core.secondOpinion(
+            r,
+            { migrations, index: history.index, rollbackSql },
+            { signal: abort.signal },
+          );
+          if (o.outcome !== 'notAsked') ctx.log.info(`${target.name}: ${redactSecrets(o.line)}`);
+          if (o.outcome === 'failed') void vscode.window.showWarningMessage(redactSecrets(o.line));
+          return o.result;
         },
       );
     } catch (e) {
