@@ -8,6 +8,7 @@
  * code-server on 127.0.0.1 (installed into .cache/e2e on first run). Ctrl-C stops everything
  * it started and removes the temporary databases and folders.
  *
+ * `npm run demo -- --yes` installs what is missing without asking (see scripts/e2e/setup.sh).
  * Environment: DEMO_PORT (code-server port, default 8080 or a free one), DEMO_CODE_SERVER=1
  * (use code-server even when `code` exists), PRISMA_ROLLBACK_VSIX (skip packaging).
  */
@@ -74,7 +75,7 @@ async function main(): Promise<void> {
 
   try {
     const code = process.env.DEMO_CODE_SERVER === '1' ? undefined : desktopCode();
-    if (!code) ensureSetup();
+    if (!code) ensureSetup('demo', process.argv.includes('--yes'));
     const packaged = packageExtension();
 
     const root = await fs.mkdtemp(path.join(os.tmpdir(), 'prisma-rollback-demo-'));

@@ -61,16 +61,21 @@ export function since(start: number): string {
 export { freePort };
 
 /** Runs scripts/e2e/setup.sh (installs what is missing; a no-op in ~0.1 s when all is there). Throws if it fails. */
-export function ensureSetup(): void {
+/**
+ * Installs what `purpose` needs (scripts/e2e/setup.sh) unless it is all there. The demo does not
+ * install chromium; without `yes`, setup.sh lists what it would install and asks (or stops when
+ * not on a terminal).
+ */
+export function ensureSetup(purpose: 'demo' | 'e2e' = 'e2e', yes = true): void {
   const script = path.join(REPO, 'scripts', 'e2e', 'setup.sh');
-  const check = spawnSync('bash', [script, '--check'], {
+  const check = spawnSync('bash', [script, '--check', '--for', purpose], {
     stdio: ['ignore', 'ignore', 'pipe'],
     encoding: 'utf8',
   });
   if (check.status === 0) return;
-  log('installing what the end-to-end run needs (scripts/e2e/setup.sh)…');
+  log(`installing what the ${purpose} needs (scripts/e2e/setup.sh)…`);
   const started = Date.now();
-  const run = spawnSync('bash', [script], { stdio: 'inherit' });
+  const run = spawnSync('bash', [script, '--for', purpose, ...(yes ? ['--yes'] : [])], { stdio: 'inherit' });
   if (run.status !== 0) {
     throw new Error(
       `scripts/e2e/setup.sh failed (exit ${run.status}); see its messages above for what is missing`,
