@@ -1,6 +1,7 @@
 /** `prisma-rollback down` — generate the rollback (down.sql) of one migration from the history before it. */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { createPool, describeDbError, prismaSchema } from '../core/db';
 import {
   DOWN_SQL_CONFLICT_REASONS,
   downSqlConflict,
@@ -9,14 +10,19 @@ import {
   isGeneratorStrategy,
   type RollbackResult,
 } from '../core/generator';
-import { readMigrationsFolder } from '../core/migrations';
+import { checksumMatches, prismaChecksum, readMigrationsFolder } from '../core/migrations';
+import { findAppliedVersion } from '../core/migrations/git';
 import { readWorkspaceSetting } from '../core/project';
 import { SqlParseError } from '../core/sql';
-import { type CliCommand, CliError, flag, has, UsageError } from './args';
-import { findMigration, migrationsDirOf } from './target';
+import { quoteIdent } from '../core/sql/names';
+import { editedAfterApplyWarning } from '../core/status/present-rollback';
+import { type CliCommand, CliError, type CliIO, flag, has, type ParsedArgs, UsageError } from './args';
+import { findMigration, migrationsDirOf, pickEnvironment, resolveProject } from './target';
 
 const USAGE =
-  'prisma-rollback down <migration name|folder> [--project DIR] [--migrations DIR] [--stdout | --out FILE | --as-migration] [--strategy statements|prismaDiff] [--force] [--strict] [--json]\n' +
+  'prisma-rollback down <migration name|folder> [--project DIR] [--migrations DIR] [--env NAME] [--stdout | --out FILE | --as-migration] [--strategy statements|prismaDiff] [--force] [--strict] [--json]\n' +
+  '  --env NAME: when migration.sql was edited after it was applied there (checksum differs), generate from the\n' +
+  '  version the database ran, found in git; refuses (exit 2) when git does not have it.\n' +
   '  Writes down.sql next to the migration.sql (never over an existing down.sql without --force).\n' +
   '  --as-migration writes <UTC timestamp>_rollback_<name>/migration.sql instead (it becomes part of the history).\n' +
   '  --strategy (default: the prismaRollback.generator setting, else statements): statements inverts each statement\n' +
@@ -59,6 +65,54 @@ function jsonOf(r: RollbackResult, written: string | undefined) {
   };
 }
 
+/**
+ * `down --env NAME`: the text of migration.sql that environment ran. The local file when its
+ * checksum matches the one Prisma stored there (or the migration is not applied there); else the
+ * version git has with that checksum. Throws CliError (exit 2) when the database cannot be read or
+ * git has no such version.
+ */
+async function versionThatRan(
+  args: ParsedArgs,
+  io: CliIO,
+  migration: string,
+  sqlPath: string,
+  localSql: string,
+): Promise<string> {
+  const target = await resolveProject(args, io);
+  const env = pickEnvironment(target, flag(args, 'env'));
+  if (!env.url)
+    throw new CliError(`Environment ${env.name} has no database URL: ${env.problem ?? 'not configured'}.`);
+  const pool = createPool(env.url);
+  let stored: string | undefined;
+  try {
+    const r = await pool.query<{ checksum: string }>(
+      `SELECT checksum FROM ${quoteIdent(prismaSchema(env.url))}."_prisma_migrations" WHERE migration_name = $1 ORDER BY started_at LIMIT 1`,
+      [migration],
+    );
+    stored = r.rows[0]?.checksum;
+  } catch (e) {
+    throw new CliError(`Cannot read _prisma_migrations in ${env.name}: ${describeDbError(e, env.url)}`);
+  } finally {
+    await pool.end().catch(() => {});
+  }
+  if (!stored) {
+    io.err(
+      `${migration} has no row in ${env.name}'s _prisma_migrations: generating from the local migration.sql.`,
+    );
+    return localSql;
+  }
+  if (checksumMatches(stored, localSql)) return localSql;
+  const found = await findAppliedVersion(sqlPath, stored);
+  if (!found)
+    throw new CliError(
+      `${editedAfterApplyWarning(migration, env.name, { storedChecksum: stored, localChecksum: prismaChecksum(localSql) })} Git has no version of ${sqlPath} with checksum ${stored.slice(0, 12)}…: restore the file the database ran (from the commit that was deployed) and run again.`,
+    );
+  io.err(
+    `${migration}/migration.sql was edited after it was applied in ${env.name}: generating from the version it ran (git ${found.revision.slice(0, 10)}, checksum ${stored.slice(0, 12)}…), not the edited file.`,
+  );
+  return found.sql;
+}
+
 export const downCommand: CliCommand = {
   name: 'down',
   summary:
@@ -79,6 +133,8 @@ export const downCommand: CliCommand = {
     const target = folder.migrations[index];
     if (target.sql === undefined) throw new CliError(`Cannot read ${target.sqlPath}: ${target.error}`);
     const history = folder.migrations.slice(0, index + 1).map((m) => ({ name: m.name, sql: m.sql ?? '' }));
+    if (flag(args, 'env'))
+      history[index].sql = await versionThatRan(args, io, target.name, target.sqlPath, target.sql);
 
     const strategy =
       flag(args, 'strategy') ??

@@ -9,6 +9,7 @@ import { createPool, describeDbError, maskUrl } from '../core/db';
 import { type LocalMigration, readMigrationsFolder } from '../core/migrations';
 import { readWorkspaceSetting, resolveShadowDatabase, SHADOW_URL_ENV } from '../core/project';
 import type { PrismaProject } from '../core/project/types';
+import { editedAfterApplyWarning } from '../core/status/present-rollback';
 import { describeFailure, disposeEmbeddedVerifier, type VerifyResult, verifyRollback } from '../core/verify';
 import {
   findRollbackScript,
@@ -350,6 +351,7 @@ export const impactCommand: CliCommand = {
       result = await precheckRollback(pool, rollback.sql, {
         rollbackName: rollback.name,
         migrationName: m.name,
+        migrationSql: m.sql,
         exactLimit: limit,
         statementTimeoutMs: timeout,
       });
@@ -372,6 +374,8 @@ export const impactCommand: CliCommand = {
       );
     } else {
       io.out(`Environment ${env.name} · ${maskUrl(env.url)}`);
+      if (result.migration?.editedAfterApply)
+        io.out(`⚠ ${editedAfterApplyWarning(m.name, env.name, result.migration.editedAfterApply)}`);
       if (result.refused) io.out(`✗ ${result.refused}`);
       io.out(result.summary);
       for (const s of result.steps) {

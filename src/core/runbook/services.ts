@@ -11,6 +11,7 @@ import { generateRollback, isDownSqlHandEdited, isDownSqlStale } from '../genera
 import { readMigrationsFolder } from '../migrations';
 import { resolveShadowDatabase, type ShadowSources } from '../project/shadow';
 import { initSqlParser, parseMigrationSync } from '../sql/parser';
+import { editedAfterApplyWarning } from '../status/present-rollback';
 import { dependentMigrations, findRollbackScript, verifyRollback } from '../verify';
 import type { DestructiveStep } from '../verify/precheck';
 import { precheckRollback } from '../verify/precheck';
@@ -219,10 +220,13 @@ export async function impactOnTarget(o: {
     const r = await precheckRollback(pool, rollback.sql, {
       rollbackName: rollback.name,
       migrationName: o.migration,
+      migrationSql: folder.migrations[index].sql,
       statementTimeoutMs: o.statementTimeoutMs,
       exactLimit: o.exactLimit,
     });
     const lines = r.steps.map((s) => describeStep(rollback.name, s));
+    if (r.migration?.editedAfterApply)
+      lines.unshift(editedAfterApplyWarning(o.migration, o.environment, r.migration.editedAfterApply));
     if (r.refused) return { ok: false, result: 'refused', summary: r.refused, lines, ms: r.ms };
     if (r.incomplete.length)
       return {

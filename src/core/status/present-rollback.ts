@@ -391,6 +391,21 @@ export function impactStepLine(s: DestructiveStep): string {
  * there), each destructive step with its counts, and the later migrations that depend on this one
  * (flagged when they are applied in that environment).
  */
+/**
+ * The warning for a migration whose migration.sql changed after it was applied in `environment`
+ * (Prisma's stored checksum differs): the rollback undoes the edited text, not what ran there.
+ */
+export function editedAfterApplyWarning(
+  migration: string,
+  environment: string,
+  checksums: { storedChecksum: string; localChecksum: string },
+): string {
+  return (
+    `${migration}/migration.sql was edited after it was applied in ${environment}: the database ran the version with checksum ${checksums.storedChecksum.slice(0, 12)}…, the file now has ${checksums.localChecksum.slice(0, 12)}…. ` +
+    `A rollback generated from the file undoes text the database never ran: generate it from the version that ran (\`prisma-rollback down ${migration} --env ${environment}\` finds it in git) or check it against that version.`
+  );
+}
+
 export function impactReport(
   environment: string,
   migration: string,
@@ -401,6 +416,8 @@ export function impactReport(
     .filter((d) => d.state === 'applied' || d.state === 'edited' || d.state === 'failed')
     .reverse();
   const lines: string[] = [];
+  if (pre.migration?.editedAfterApply)
+    lines.push(`⚠ ${editedAfterApplyWarning(migration, environment, pre.migration.editedAfterApply)}`, '');
   if (pre.refused) lines.push(`Refused: ${pre.refused}`, '');
   if (pre.steps.length) {
     lines.push('Destructive steps:');

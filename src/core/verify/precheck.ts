@@ -13,6 +13,7 @@
  */
 import type pg from 'pg';
 import { describeDbError, readOnly } from '../db';
+import { checksumMatches, prismaChecksum } from '../migrations';
 import { quoteIdent, quoteLiteral } from '../sql/names';
 import { deparseNode, initSqlParser, parseMigrationSync, type SqlStatement } from '../sql/parser';
 
@@ -73,6 +74,12 @@ export interface PrecheckResult {
     /** `unknown`: `_prisma_migrations` exists but could not be read (`error` says why). */
     state: 'applied' | 'notApplied' | 'rolledBack' | 'failed' | 'noHistoryTable' | 'unknown';
     error?: string;
+    /**
+     * The checksum Prisma stored for it there (first row, as Prisma compares), when it differs from
+     * `PrecheckOptions.migrationSql`: the file was edited after it was applied, so the rollback was
+     * generated from text the database never ran.
+     */
+    editedAfterApply?: { storedChecksum: string; localChecksum: string };
   };
   /** Set when the rollback must not run there, with the reason (e.g. the migration is not applied). */
   refused?: string;
@@ -91,6 +98,8 @@ export interface PrecheckOptions {
   rollbackName?: string;
   /** The migration being rolled back: checked against `_prisma_migrations`. */
   migrationName?: string;
+  /** The local migration.sql of `migrationName`: compared with the checksum stored there. */
+  migrationSql?: string;
   /** Counts are exact up to this many rows (default 100,000); above it, the planner's estimate. */
   exactLimit?: number;
   /** Per query (default 5 s). */
@@ -419,8 +428,8 @@ export async function precheckRollback(
     };
 
     if (opts.migrationName) {
-      const r = await attempt<{ finished: boolean; rolled_back: boolean }>(
-        `SELECT finished_at IS NOT NULL AS finished, rolled_back_at IS NOT NULL AS rolled_back
+      const r = await attempt<{ finished: boolean; rolled_back: boolean; checksum: string }>(
+        `SELECT finished_at IS NOT NULL AS finished, rolled_back_at IS NOT NULL AS rolled_back, checksum
            FROM _prisma_migrations WHERE migration_name = ${quoteLiteral(opts.migrationName)} ORDER BY started_at`,
       );
       let state: NonNullable<PrecheckResult['migration']>['state'];
@@ -437,6 +446,12 @@ export async function precheckRollback(
       else if (r.rows.length) state = 'failed';
       else state = 'notApplied';
       migration = { name: opts.migrationName, state, ...(error ? { error } : {}) };
+      const stored = 'rows' in r ? r.rows[0]?.checksum : undefined;
+      if (stored && opts.migrationSql !== undefined && !checksumMatches(stored, opts.migrationSql))
+        migration.editedAfterApply = {
+          storedChecksum: stored,
+          localChecksum: prismaChecksum(opts.migrationSql),
+        };
     }
 
     /** Exact count up to the limit; above it the planner's estimate for the relation. */

@@ -71,6 +71,7 @@ export const checkImpact =
           core.precheckRollback(pool, rollback.sql, {
             rollbackName: rollback.name,
             migrationName: t.name,
+            migrationSql: h.migrations[h.index].sql,
             statementTimeoutMs: readSettings(vscode.Uri.file(project.project.root)).statementTimeoutMs,
           }),
           core.dependentMigrations(

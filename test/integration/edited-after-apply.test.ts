@@ -1,0 +1,109 @@
+/**
+ * Issue 13, item 5: a migration whose migration.sql changed after it was applied. Impact says so
+ * (checksums), and `down --env` generates the rollback from the version the database ran, found in
+ * git — on a real PostgreSQL 15 with Prisma's engine, in a real git repository.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli';
+import { prismaChecksum } from '../../src/core/migrations';
+import { findAppliedVersion } from '../../src/core/migrations/git';
+import { deploy, tempMigrations } from '../support/engine';
+import { createTestDatabase, type TestDatabase } from '../support/pg';
+
+const A = '20250101000000_init';
+const B = '20250102000000_profile';
+const RAN = 'CREATE TABLE "profile" ("id" INT PRIMARY KEY, "bio" TEXT);\n';
+const EDITED =
+  'CREATE TABLE "profile" ("id" INT PRIMARY KEY, "bio" TEXT, "avatar" TEXT);\nCREATE INDEX "profile_bio_idx" ON "profile"("bio");\n';
+
+async function cli(cwd: string, ...argv: string[]) {
+  let out = '';
+  let err = '';
+  const code = await main(argv, {
+    out: (t) => {
+      out += `${t}\n`;
+    },
+    err: (t) => {
+      err += `${t}\n`;
+    },
+    env: { PATH: process.env.PATH },
+    cwd,
+  });
+  return { code, out, err };
+}
+
+describe('edited after apply', () => {
+  let db: TestDatabase;
+  let mig: Awaited<ReturnType<typeof tempMigrations>>;
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], {
+      cwd: mig.root,
+      stdio: 'pipe',
+    });
+
+  beforeEach(async () => {
+    db = await createTestDatabase('edited');
+    mig = await tempMigrations();
+    await fs.writeFile(
+      path.join(mig.root, 'prisma', 'schema.prisma'),
+      'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n',
+    );
+    await fs.writeFile(path.join(mig.root, '.env'), `DATABASE_URL="${db.url}"\n`);
+    await fs.writeFile(path.join(mig.root, '.gitignore'), '.env\n');
+    await mig.add(A, 'CREATE TABLE "user" ("id" INT PRIMARY KEY);\n');
+    await mig.add(B, RAN);
+    git('init', '-q');
+    git('add', '.');
+    git('commit', '-qm', 'deploy');
+    await deploy(db.url, mig.dir);
+    await mig.add(B, EDITED);
+  });
+  afterEach(async () => {
+    await db.drop();
+    await mig.cleanup();
+  });
+
+  it('impact names the two checksums; down --env generates from the version git has', async () => {
+    git('commit', '-qam', 'edit the applied migration');
+    await cli(mig.root, 'down', B);
+    const impact = await cli(mig.root, 'impact', B, '--env', 'local');
+    expect(impact.out).toContain(`⚠ ${B}/migration.sql was edited after it was applied in local`);
+    expect(impact.out).toContain(prismaChecksum(RAN).slice(0, 12));
+    expect(impact.out).toContain(prismaChecksum(EDITED).slice(0, 12));
+
+    const down = await cli(mig.root, 'down', B, '--env', 'local', '--stdout');
+    expect(down.code).toBe(0);
+    expect(down.err).toMatch(/generating from the version it ran \(git [0-9a-f]{10}/);
+    expect(down.out).toContain('DROP TABLE "profile"');
+    expect(down.out).toContain(`Generated from migration.sql sha256 ${prismaChecksum(RAN)}`);
+    expect(down.out).not.toContain('profile_bio_idx');
+    // Without --env the local (edited) file is used, as before.
+    expect((await cli(mig.root, 'down', B, '--stdout')).out).toContain('profile_bio_idx');
+  });
+
+  it('down --env refuses (exit 2, one line) when git has no version that ran; unchanged files need no git', async () => {
+    await fs.rm(path.join(mig.root, '.git'), { recursive: true, force: true });
+    const down = await cli(mig.root, 'down', B, '--env', 'local', '--stdout');
+    expect(down.code).toBe(2);
+    expect(down.err.trim().split('\n')).toHaveLength(1);
+    expect(down.err).toMatch(/Git has no version of .* with checksum/);
+    await mig.add(B, RAN);
+    const same = await cli(mig.root, 'down', B, '--env', 'local', '--stdout');
+    expect(same.code).toBe(0);
+    expect(same.err).not.toMatch(/edited after/);
+  });
+
+  it('findAppliedVersion matches LF/CRLF variants and returns undefined outside git', async () => {
+    await mig.add(B, RAN.replace(/\n/g, '\r\n'));
+    git('commit', '-qam', 'crlf');
+    await mig.add(B, EDITED);
+    git('commit', '-qam', 'edited again');
+    const sqlPath = path.join(mig.dir, B, 'migration.sql');
+    const found = await findAppliedVersion(sqlPath, prismaChecksum(RAN));
+    expect(found?.sql.replace(/\r\n/g, '\n')).toBe(RAN);
+    expect(await findAppliedVersion('/tmp/nowhere/migration.sql', prismaChecksum(RAN))).toBeUndefined();
+  });
+});
