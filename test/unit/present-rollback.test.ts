@@ -126,7 +126,7 @@ const HISTORY = [
       'CREATE TABLE "Tag" ("id" SERIAL NOT NULL, "name" TEXT NOT NULL, CONSTRAINT "Tag_pkey" PRIMARY KEY ("id"));',
       '-- AlterTable',
       'ALTER TABLE "Post" DROP COLUMN "authorId";',
-      'INSERT INTO "Tag" ("name") VALUES (\'news\');',
+      'INSERT INTO "Post" ("id") VALUES (1);',
       '',
     ].join('\n'),
   },
