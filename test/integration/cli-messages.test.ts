@@ -7,27 +7,11 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli';
+import { runCli } from '../support/cli';
 import { tempMigrations } from '../support/engine';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';
 
 const CASES = path.resolve(__dirname, '..', '..', '..', 'shared', 'cases');
-
-async function runCli(args: string[], cwd: string) {
-  let out = '';
-  let err = '';
-  const code = await main(args, {
-    out: (t) => {
-      out += `${t}\n`;
-    },
-    err: (t) => {
-      err += `${t}\n`;
-    },
-    env: { PATH: process.env.PATH },
-    cwd,
-  });
-  return { code, out, err, json: () => JSON.parse(out) };
-}
 
 /** Copies a shared case's migrations into `mig` (never into the project). False when absent. */
 async function fromCase(name: string, mig: Awaited<ReturnType<typeof tempMigrations>>): Promise<boolean> {

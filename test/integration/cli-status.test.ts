@@ -6,31 +6,15 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli';
 import { NO_FILTERS, toMigrationList } from '../../src/core/engine';
 import { readMigrationsFolder } from '../../src/core/migrations';
+import { runCli } from '../support/cli';
 import { deploy, markRolledBack, tempMigrations, withEngine } from '../support/engine';
 import { adminPassword, createTestDatabase, query, type TestDatabase } from '../support/pg';
 
 const A = '20250101000000_init';
 const B = '20250102000000_posts';
 const C = '20250103000000_tags';
-
-async function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
-  let out = '';
-  let err = '';
-  const code = await main(args, {
-    out: (t) => {
-      out += `${t}\n`;
-    },
-    err: (t) => {
-      err += `${t}\n`;
-    },
-    env: { PATH: process.env.PATH, ...env },
-    cwd,
-  });
-  return { code, out, err, json: () => JSON.parse(out) };
-}
 
 describe('prisma-rollback status', () => {
   let db: TestDatabase;

@@ -7,9 +7,9 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli';
 import { prismaChecksum } from '../../src/core/migrations';
 import { findAppliedVersion } from '../../src/core/migrations/git';
+import { runCli } from '../support/cli';
 import { deploy, tempMigrations } from '../support/engine';
 import { createTestDatabase, type TestDatabase } from '../support/pg';
 
@@ -19,21 +19,7 @@ const RAN = 'CREATE TABLE "profile" ("id" INT PRIMARY KEY, "bio" TEXT);\n';
 const EDITED =
   'CREATE TABLE "profile" ("id" INT PRIMARY KEY, "bio" TEXT, "avatar" TEXT);\nCREATE INDEX "profile_bio_idx" ON "profile"("bio");\n';
 
-async function cli(cwd: string, ...argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(argv, {
-    out: (t) => {
-      out += `${t}\n`;
-    },
-    err: (t) => {
-      err += `${t}\n`;
-    },
-    env: { PATH: process.env.PATH },
-    cwd,
-  });
-  return { code, out, err };
-}
+const cli = (cwd: string, ...argv: string[]) => runCli(argv, cwd);
 
 describe('edited after apply', () => {
   let db: TestDatabase;
