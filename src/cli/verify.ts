@@ -346,8 +346,11 @@ export const impactCommand: CliCommand = {
     if (timeout !== undefined && !(timeout > 0)) throw new UsageError('--timeout is a number of seconds.');
     const { precheckRollback } = await import('../core/verify/precheck');
     const pool = createPool(env.url, { statementTimeoutMs: timeout });
+    const { lockRisks, measureLockRisks, describeLockRisk } = await import('../core/verify/lock-risk');
     let result: Awaited<ReturnType<typeof precheckRollback>>;
+    let locks: Awaited<ReturnType<typeof measureLockRisks>> = { risks: [] };
     try {
+      locks = await measureLockRisks(pool, await lockRisks(rollback.sql).catch(() => []));
       result = await precheckRollback(pool, rollback.sql, {
         rollbackName: rollback.name,
         migrationName: m.name,
@@ -367,6 +370,7 @@ export const impactCommand: CliCommand = {
             environment: env.name,
             rollback: path.relative(io.cwd, rollback.path) || rollback.path,
             ...result,
+            locks: locks.risks,
           },
           null,
           2,
@@ -400,6 +404,11 @@ export const impactCommand: CliCommand = {
           `  ${rollback.name}:${s.line}: ${s.kind} ${s.table}${s.columnName ? `."${s.columnName}"` : ''}: ${what.join('; ')}`,
         );
       }
+      if (locks.risks.length) {
+        io.out(`Locks and table work of ${rollback.name} on ${env.name}:`);
+        for (const r of locks.risks) io.out(`  ${describeLockRisk(r)}`);
+      }
+      if (locks.error) io.out(`  (table sizes could not be read: ${locks.error})`);
     }
     if (result.refused || result.incomplete.length) return 2;
     return result.destroys ? 1 : 0;

@@ -34,4 +34,5 @@ export {
   verifyCacheKey,
   verifyRollback,
 } from '../core/verify';
+export { describeLockRisk, lockRisks, measureLockRisks } from '../core/verify/lock-risk';
 export { secondOpinion } from '../core/verify/prisma-diff';

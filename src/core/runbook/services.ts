@@ -13,6 +13,7 @@ import { resolveShadowDatabase, type ShadowSources } from '../project/shadow';
 import { initSqlParser, parseMigrationSync } from '../sql/parser';
 import { editedAfterApplyWarning } from '../status/present-rollback';
 import { dependentMigrations, findRollbackScript, verifyRollback } from '../verify';
+import { describeLockRisk, lockRisks, measureLockRisks } from '../verify/lock-risk';
 import type { DestructiveStep } from '../verify/precheck';
 import { precheckRollback } from '../verify/precheck';
 import { rollbackMigrationSuffix } from '../verify/rollback-file';
@@ -225,6 +226,8 @@ export async function impactOnTarget(o: {
       exactLimit: o.exactLimit,
     });
     const lines = r.steps.map((s) => describeStep(rollback.name, s));
+    const locks = await measureLockRisks(pool, await lockRisks(rollback.sql).catch(() => []));
+    for (const l of locks.risks) lines.push(`${rollback.name}: ${describeLockRisk(l)}`);
     if (r.migration?.editedAfterApply)
       lines.unshift(editedAfterApplyWarning(o.migration, o.environment, r.migration.editedAfterApply));
     if (r.refused) return { ok: false, result: 'refused', summary: r.refused, lines, ms: r.ms };

@@ -411,6 +411,8 @@ export function impactReport(
   migration: string,
   pre: PrecheckResult,
   dependents: DependentLine[],
+  /** One line per statement that rewrites or scans a table (verify/lock-risk.ts `describeLockRisk`). */
+  locks: string[] = [],
 ): { title: string; detail: string; refused: boolean; incomplete: boolean; blocking: DependentLine[] } {
   const blocking = dependents
     .filter((d) => d.state === 'applied' || d.state === 'edited' || d.state === 'failed')
@@ -422,6 +424,11 @@ export function impactReport(
   if (pre.steps.length) {
     lines.push('Destructive steps:');
     for (const s of pre.steps) lines.push(`• ${impactStepLine(s)}`);
+    lines.push('');
+  }
+  if (locks.length) {
+    lines.push(`Locks and table work in ${environment}:`);
+    for (const l of locks) lines.push(`• ${l}`);
     lines.push('');
   }
   if (dependents.length) {

@@ -5,7 +5,6 @@
 import * as vscode from 'vscode';
 import { redactSecrets } from '../../core/db/redact';
 import { impactReport } from '../../core/status/present-rollback';
-import { rollbackMigrationSuffix } from '../../core/verify/rollback-file';
 import { loadCore } from '../core';
 import { pickEnvironment, pickMigration } from '../pick';
 import { readHistory } from '../rollback/files';
@@ -61,7 +60,7 @@ export const checkImpact =
     const pool = await ctx.repo.pool(project, env);
     if (!pool) throw new UserError(`No connection string for ${env.name}.`);
     const later = new Map((env.status?.migrations ?? []).map((x) => [x.name, x.state]));
-    const [pre, deps] = await vscode.window.withProgress(
+    const [pre, deps, locks] = await vscode.window.withProgress(
       {
         location: vscode.ProgressLocation.Notification,
         title: `Checking what the rollback of ${t.name} would destroy in ${env.name} (read-only)`,
@@ -74,20 +73,20 @@ export const checkImpact =
             migrationSql: h.migrations[h.index].sql,
             statementTimeoutMs: readSettings(vscode.Uri.file(project.project.root)).statementTimeoutMs,
           }),
-          core.dependentMigrations(
-            h.migrations.map((x) => ({ name: x.name, sql: x.sql ?? '' })),
-            h.index,
-          ),
+          // The core's one rule: its own rollback migration and folders without migration.sql are left out.
+          core.dependentMigrations(h.migrations, h.index),
+          core
+            .lockRisks(rollback.sql)
+            .catch(() => [])
+            .then((r) => core.measureLockRisks(pool, r)),
         ]),
     );
     const report = impactReport(
       env.name,
       t.name,
       pre,
-      deps
-        // its own Method 2 rollback migration naturally touches the same objects
-        .filter((d) => !d.name.endsWith(rollbackMigrationSuffix(t.name)))
-        .map((d) => ({ name: d.name, reasons: d.reasons, state: later.get(d.name) })),
+      deps.map((d) => ({ name: d.name, reasons: d.reasons, state: later.get(d.name) })),
+      locks.risks.map((r) => core.describeLockRisk(r)),
     );
     ctx.log.info(
       `Check Impact on ${env.name} — ${redactSecrets(report.title)}\n${redactSecrets(report.detail)}`,
