@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli';
+import { prismaChecksum } from '../../src/core/migrations';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';
 
 let root: string;
@@ -55,7 +56,7 @@ beforeAll(async () => {
        "migration_name" VARCHAR(255) NOT NULL, "logs" TEXT, "rolled_back_at" TIMESTAMPTZ, "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(),
        "applied_steps_count" INTEGER NOT NULL DEFAULT 0);
      INSERT INTO "_prisma_migrations" ("id", "checksum", "finished_at", "migration_name") VALUES
-       ('1', 'x', now(), '20240101000000_init'), ('2', 'y', now(), '20240102000000_widgets');`,
+       ('1', 'x', now(), '20240101000000_init'), ('2', '${prismaChecksum(WIDGETS)}', now(), '20240102000000_widgets');`,
   );
 });
 afterAll(async () => {
