@@ -14,6 +14,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmbeddedServer, startEmbeddedPostgres } from '../../scripts/lib/postgres';
 import { main } from '../../src/cli';
+import { prismaChecksum } from '../../src/core/migrations';
 import {
   disposeEmbeddedVerifier,
   type VerifyMigration,
@@ -391,7 +392,7 @@ ALTER TABLE "ticket" ALTER COLUMN "status" TYPE "Status" USING ("status"::text::
       await fs.writeFile(path.join(dir, 'down.sql'), downSql);
       await query(
         db.url,
-        `INSERT INTO "_prisma_migrations" ("id", "checksum", "finished_at", "migration_name") VALUES ('${name}', 'x', now(), '${name}') ON CONFLICT DO NOTHING`,
+        `INSERT INTO "_prisma_migrations" ("id", "checksum", "finished_at", "migration_name") VALUES ('${name}', '${prismaChecksum('-- applied before this test\n')}', now(), '${name}') ON CONFLICT DO NOTHING`,
       );
       const out: string[] = [];
       const code = await main(['impact', name], {
@@ -422,6 +423,10 @@ COMMIT;
     expect(r.out.split('\n').slice(1)).toEqual([
       'down.sql would change 2 rows of "lineup"."slots" that hold removed enum values (THIRD)',
       '  down.sql:3: removeEnumValues "lineup"."slots": 2 rows; removed enum values THIRD',
+      'Locks and table work of down.sql on local:',
+      expect.stringMatching(
+        /^ {2}line 3: rewrites "lineup" \([\d.]+ kB\) under ACCESS EXCLUSIVE — ALTER COLUMN "slots" TYPE Slot_rollback\[\]\. Instead: /,
+      ),
     ]);
   });
 

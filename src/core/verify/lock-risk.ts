@@ -45,7 +45,7 @@ const NO_REWRITE_TARGETS = new Set(['text', 'varchar', 'citext']);
 
 function typeLabel(tn: N): string {
   const names: string[] = (tn?.names ?? []).map((x: N) => x.String?.sval).filter(Boolean);
-  return names.filter((x) => x !== 'pg_catalog').join('.') || '?';
+  return (names.filter((x) => x !== 'pg_catalog').join('.') || '?') + (tn?.arrayBounds?.length ? '[]' : '');
 }
 
 function volatileDefault(def: N): boolean {
