@@ -246,14 +246,23 @@ describe('journeys 4 and 5: the rollback checklist', () => {
     await frame.locator('#step-apply').scrollIntoViewIfNeeded();
     await screenshot(page, 'guard-type-name');
 
-    // The wrong name runs nothing.
+    // Run stays disabled until the typed name matches; the reason is beside the field.
+    const hint = frame.locator('#apply-typed-hint');
+    expect(await isDisabled(frame, 'apply-run')).toBe(true);
+    expect(await hint.innerText()).toContain('Run stays disabled until you type “production”.');
     await frame.locator('#apply-typed input').fill('prod');
-    await frame.locator('#apply-run').click();
-    const alert = frame.locator('[role="alert"]');
-    await alert.waitFor({ timeout: 10_000 });
-    expect(await alert.innerText()).toBe(
-      `Type the environment's name (production) to run "Apply to target" there.`,
-    );
+    expect(await isDisabled(frame, 'apply-run')).toBe(true);
+    expect(await hint.innerText()).toContain('“prod” is not “production”: Run stays disabled.');
+    // The hint is beside the field, not a screen away.
+    const [fieldBox, hintBox] = await Promise.all([
+      frame.locator('#apply-typed').boundingBox(),
+      hint.boundingBox(),
+    ]);
+    expect(Math.abs((hintBox?.y ?? 1e6) - (fieldBox?.y ?? 0))).toBeLessThan(60);
+    // Neither a click nor Enter runs it with the wrong name.
+    await frame.locator('#apply-run').click({ force: true });
+    await frame.locator('#apply-typed input').press('Enter');
+    await new Promise((r) => setTimeout(r, 500));
     expect(await stepState(frame, 'apply')).toBe('todo');
     await screenshot(page, 'guard-wrong-name');
     const stillThere = await query<{ n: string }>(
@@ -263,6 +272,8 @@ describe('journeys 4 and 5: the rollback checklist', () => {
     expect(Number(stillThere[0].n)).toBe(1);
 
     await frame.locator('#apply-typed input').fill('production');
+    expect(await isDisabled(frame, 'apply-run')).toBe(false);
+    expect(await hint.innerText()).toContain('The name matches: Run is enabled.');
     await frame.locator('#apply-run').click();
     await waitStep(frame, 'apply', 'done', 120_000);
     const gone = await query<{ n: string }>(

@@ -38,8 +38,13 @@ const drafts: Record<string, string> = persisted.drafts ?? {};
 /** Which inline forms (skip, override) are open. */
 const open: Record<string, boolean> = persisted.open ?? {};
 let error: string | undefined;
+/** The step the user acted on last: the host's error about it is shown in that step, where the eye is. */
+let errorStep: string | undefined;
+let lastStep: string | undefined;
 
 function post(m: WebviewMessage) {
+  if ('step' in m && m.step) lastStep = m.step;
+  else if (m.type !== 'ready') lastStep = undefined;
   vscode.postMessage(m);
 }
 
@@ -126,6 +131,48 @@ function detailText(s: StepView): string[] {
   return out;
 }
 
+/** Why Run is (not yet) enabled, beside the field where the name is typed. */
+function guardHint(expected: string, typed: string, canRun: boolean): { text: string; ok: boolean } {
+  if (!canRun) return { text: 'Run stays disabled until the conditions above are met.', ok: false };
+  if (typed === expected) return { text: 'The name matches: Run is enabled.', ok: true };
+  if (!typed) return { text: `Run stays disabled until you type “${expected}”.`, ok: false };
+  return { text: `“${typed}” is not “${expected}”: Run stays disabled.`, ok: false };
+}
+
+/**
+ * A step that runs only after its environment's name is typed: the field, the reason Run is
+ * disabled (updated as one types, beside the field) and Run, enabled only on an exact match.
+ */
+function typedGuard(s: StepView, runLabel: string, canRun: boolean): HTMLElement[] {
+  const expected = s.typeToConfirm ?? '';
+  const fieldId = `${s.id}-typed`;
+  const hintId = `${s.id}-typed-hint`;
+  const typed = () => drafts[fieldId] ?? '';
+  const field = textField(fieldId, expected, `Type ${expected} to confirm`);
+  field.setAttribute('aria-describedby', hintId);
+  const first = guardHint(expected, typed(), canRun);
+  const hint = h('span', { id: hintId, class: `guard-hint${first.ok ? ' ok' : ''}` }, first.text);
+  const run = button(`${s.id}-run`, runLabel, () => post({ type: 'run', step: s.id, typed: typed() }), {
+    icon: 'play',
+    disabled: !canRun || typed() !== expected,
+    title: `${runLabel}: ${s.title}`,
+  });
+  run.setAttribute('aria-describedby', hintId);
+  field.addEventListener('input', () => {
+    const now = guardHint(expected, typed(), canRun);
+    hint.textContent = now.text;
+    hint.classList.toggle('ok', now.ok);
+    (run as unknown as { disabled: boolean }).disabled = !now.ok;
+  });
+  field.addEventListener('keydown', (e: KeyboardEvent) => {
+    if (e.key === 'Enter' && guardHint(expected, typed(), canRun).ok) run.click();
+  });
+  return [
+    h('label', { for: fieldId, class: 'confirm-label' }, `Type “${expected}” to run it there:`),
+    h('span', { class: 'guard' }, field, run, hint),
+  ];
+}
+
 function stepActions(s: StepView): HTMLElement {
   const bar = h('div', { class: 'actions' });
   const running = s.state === 'running';
@@ -133,27 +180,7 @@ function stepActions(s: StepView): HTMLElement {
   const runLabel = s.state === 'failed' || s.state === 'done' ? 'Run again' : 'Run';
   if (s.kind === 'task' || s.kind === 'check') {
     if (s.typeToConfirm !== undefined) {
-      const field = textField(`${s.id}-typed`, s.typeToConfirm, `Type ${s.typeToConfirm} to confirm`);
-      bar.append(
-        h(
-          'label',
-          { for: `${s.id}-typed`, class: 'confirm-label' },
-          `Type “${s.typeToConfirm}” to run it there:`,
-        ),
-        field,
-      );
-      bar.append(
-        button(
-          `${s.id}-run`,
-          runLabel,
-          () => post({ type: 'run', step: s.id, typed: drafts[`${s.id}-typed`] ?? '' }),
-          {
-            icon: 'play',
-            disabled: !canRun,
-            title: `${runLabel}: ${s.title}`,
-          },
-        ),
-      );
+      bar.append(...typedGuard(s, runLabel, canRun));
     } else {
       bar.append(
         button(`${s.id}-run`, runLabel, () => post({ type: 'run', step: s.id }), {
@@ -452,6 +479,9 @@ function stepItem(s: StepView, v: ChecklistView): HTMLElement {
     overrideForm(s),
     ...extras(s, v),
     stepActions(s),
+    error && errorStep === s.id
+      ? h('p', { class: 'error-text', role: 'alert', id: `${s.id}-error` }, error)
+      : undefined,
     skipForm(s),
   );
 }
@@ -504,7 +534,7 @@ function render() {
           title: `Open ${v.auditLog}`,
         }),
       ),
-      error ? h('p', { class: 'error-text', role: 'alert' }, error) : undefined,
+      error && !errorStep ? h('p', { class: 'error-text', role: 'alert' }, error) : undefined,
     ),
     h('ol', { class: 'steps', 'aria-label': 'Rollback steps' }, ...v.steps.map((s) => stepItem(s, v))),
   );
@@ -527,6 +557,7 @@ window.addEventListener('message', (e: MessageEvent) => {
     }
   } else if (m.type === 'error') {
     error = m.message;
+    errorStep = lastStep && view?.steps.some((s) => s.id === lastStep) ? lastStep : undefined;
     render();
     live.textContent = m.message;
   }
