@@ -65,6 +65,32 @@ async function waitStep(frame: FrameLocator, id: string, state: string, timeout 
   }
 }
 
+/** Id of the element that has focus in the checklist webview ("" when it is the page itself). */
+async function focusedId(frame: FrameLocator): Promise<string> {
+  return frame.locator('body').evaluate(() => {
+    const a = document.activeElement;
+    return a && a !== document.body ? a.id || a.tagName.toLowerCase() : '';
+  });
+}
+
+/** Waits until focus rests on `id` (after a step action, focus moves on by itself). */
+async function waitFocus(frame: FrameLocator, id: string): Promise<void> {
+  await waitUntil(
+    () => focusedId(frame),
+    (f) => f === id,
+    `focus on #${id}`,
+    15_000,
+  );
+}
+
+/** The focused element's outline: a visible ring is at least 2 px and not "none". */
+async function focusRing(frame: FrameLocator): Promise<{ style: string; width: number }> {
+  return frame.locator('body').evaluate(() => {
+    const c = getComputedStyle(document.activeElement as Element);
+    return { style: c.outlineStyle, width: Number.parseFloat(c.outlineWidth) };
+  });
+}
+
 async function isDisabled(frame: FrameLocator, buttonId: string): Promise<boolean> {
   return (await frame.locator(`#${buttonId}`).getAttribute('disabled')) !== null;
 }
@@ -130,6 +156,14 @@ describe('journeys 4 and 5: the rollback checklist', () => {
     expect(await frame.locator('#dependents').innerText()).toBe(
       'No later migration touches what this one created or changed.',
     );
+    // Keyboard: after each step action focus moves on to the next thing to do, never to the page.
+    await waitFocus(frame, 'review-complete');
+    await page.keyboard.press('Enter');
+    await waitStep(frame, 'review', 'done');
+    await waitFocus(frame, 'script-run');
+    const ring = await focusRing(frame);
+    expect(ring.style).not.toBe('none');
+    expect(ring.width).toBeGreaterThanOrEqual(2);
     await setTheme(page, sample.workspace.settingsPath, 'light');
     await screenshot(page, 'checklist-light');
     await setTheme(page, sample.workspace.settingsPath, 'dark');
@@ -137,11 +171,14 @@ describe('journeys 4 and 5: the rollback checklist', () => {
     await setTheme(page, sample.workspace.settingsPath, 'light');
 
     // The rollback script and its verification.
-    await frame.locator('#script-run').click();
+    await frame.locator('#script-run').focus();
+    await page.keyboard.press('Enter');
     await waitStep(frame, 'script', 'done');
     await fs.access(`${sample.workspace.migrationDir(TARGET)}/down.sql`);
-    await frame.locator('#verify-run').click();
+    await waitFocus(frame, 'verify-run');
+    await page.keyboard.press('Enter');
     await waitStep(frame, 'verify', 'done', 120_000);
+    await waitFocus(frame, 'impact-run');
     expect(await frame.locator('#step-verify').innerText()).toMatch(/Result: verified/);
 
     // Impact on the target: the live read-only pre-check counts the rows the rollback would destroy.

@@ -41,11 +41,63 @@ let error: string | undefined;
 /** The step the user acted on last: the host's error about it is shown in that step, where the eye is. */
 let errorStep: string | undefined;
 let lastStep: string | undefined;
+/** The step of the last step action (run, mark done, skip, reset, override): focus moves on from it. */
+let focusAfter: string | undefined;
+const STEP_ACTIONS: ReadonlySet<WebviewMessage['type']> = new Set([
+  'run',
+  'complete',
+  'skip',
+  'reset',
+  'override',
+]);
 
 function post(m: WebviewMessage) {
   if ('step' in m && m.step) lastStep = m.step;
   else if (m.type !== 'ready') lastStep = undefined;
+  if (STEP_ACTIONS.has(m.type) && 'step' in m && m.step) focusAfter = m.step;
   vscode.postMessage(m);
+}
+
+/** The control that does a step's next thing, when it can be done now (else null). */
+function primaryControl(s: StepView): HTMLElement | null {
+  if (s.state === 'running' || s.state === 'done' || s.state === 'skipped') return null;
+  if (!s.allowed || !s.available) return null;
+  if (s.kind === 'manual') return document.getElementById(`${s.id}-complete`);
+  if (s.typeToConfirm !== undefined) return document.getElementById(`${s.id}-typed`);
+  return document.getElementById(`${s.id}-run`);
+}
+
+/**
+ * After a step action, focus never falls back to the page: while the step runs it rests on the
+ * step's heading; once it ended, on the next actionable control (the step's own "Run again" when
+ * it failed, else the first step after it that can be done now, else the first one before it).
+ * It moves only when focus is on the page or inside that step (the user may have gone elsewhere).
+ */
+function moveFocus(v: ChecklistView): void {
+  if (!focusAfter) return;
+  const index = v.steps.findIndex((s) => s.id === focusAfter);
+  const acted = v.steps[index];
+  const box = document.getElementById(`step-${focusAfter}`);
+  const active = document.activeElement;
+  if (!acted || (active && active !== document.body && !box?.contains(active))) {
+    focusAfter = undefined;
+    return;
+  }
+  if (acted.state === 'running') {
+    document.getElementById(`title-${acted.id}`)?.focus();
+    return;
+  }
+  focusAfter = undefined;
+  const order = [...v.steps.slice(index), ...v.steps.slice(0, index)];
+  for (const s of order) {
+    const c = primaryControl(s);
+    if (c) {
+      c.focus();
+      c.scrollIntoView({ block: 'nearest' });
+      return;
+    }
+  }
+  document.querySelector<HTMLElement>('h1')?.focus();
 }
 
 function save() {
@@ -95,7 +147,8 @@ function button(
 }
 
 function textField(id: string, placeholder: string, label: string) {
-  const f = h('vscode-textfield', { id, placeholder, 'aria-label': label }) as HTMLElement & {
+  // `label` is the inner <input>'s accessible name (the element's shadow DOM holds the input).
+  const f = h('vscode-textfield', { id, placeholder, label }) as HTMLElement & {
     value: string;
   };
   f.value = drafts[id] ?? '';
@@ -349,7 +402,7 @@ function extras(s: StepView, v: ChecklistView): (HTMLElement | undefined)[] {
         id: 'notify-text',
         readonly: true,
         rows: '7',
-        'aria-label': 'Message to the team',
+        label: 'Message to the team',
       }) as HTMLElement & { value: string };
       ta.value = v.notifyText;
       return [
@@ -439,7 +492,7 @@ function stepItem(s: StepView, v: ChecklistView): HTMLElement {
         class: `state-icon ${s.state}`,
         'aria-hidden': 'true',
       }),
-      h('h2', { id: `title-${s.id}` }, `${s.number}. ${s.title}`),
+      h('h2', { id: `title-${s.id}`, tabindex: '-1' }, `${s.number}. ${s.title}`),
       h(
         'vscode-badge',
         { variant: 'counter', class: `badge ${s.state}`, 'aria-label': `State: ${st.label}` },
@@ -499,7 +552,7 @@ function render() {
     h(
       'header',
       {},
-      h('h1', {}, v.title),
+      h('h1', { tabindex: '-1' }, v.title),
       h(
         'p',
         { class: 'sub' },
@@ -550,6 +603,7 @@ window.addEventListener('message', (e: MessageEvent) => {
     error = undefined;
     save();
     render();
+    moveFocus(view);
     if (before) {
       const changed = view.steps.filter((s) => before.get(s.id) !== s.state);
       if (changed.length)
@@ -558,6 +612,7 @@ window.addEventListener('message', (e: MessageEvent) => {
   } else if (m.type === 'error') {
     error = m.message;
     errorStep = lastStep && view?.steps.some((s) => s.id === lastStep) ? lastStep : undefined;
+    focusAfter = undefined;
     render();
     live.textContent = m.message;
   }
