@@ -9,7 +9,9 @@
  * `production`: Apply stays disabled until backup and verification are done, then asks for the
  * environment's name, and only the right name runs it.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import type { Browser, FrameLocator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSample, type SampleSetup } from '../../scripts/e2e/harness';
@@ -34,6 +36,7 @@ import {
   treeRows,
   viewPane,
   type Workbench,
+  waitForNotification,
   waitUntil,
   webviewFrame,
   widenSidebar,
@@ -208,6 +211,8 @@ describe('journeys 4 and 5: the rollback checklist', () => {
     const backupText = await frame.locator('#step-backup').innerText();
     const file = /File: (\S+)/.exec(backupText)?.[1];
     expect(file, backupText).toBeTruthy();
+    // A full dump never lands in the work tree: the default folder is the extension's storage.
+    expect(path.relative(sample.workspace.dir, file as string)).toMatch(/^\.\./);
     const size = (await fs.stat(file as string)).size;
     expect(size).toBeGreaterThan(1000);
     expect(backupText).toMatch(/exit code 0/);
@@ -259,6 +264,14 @@ describe('journeys 4 and 5: the rollback checklist', () => {
 
   it('journey 5: on production, Apply waits for backup and verification, then for the typed name', async () => {
     const { page } = wb;
+    // A backup folder chosen inside a git work tree goes into .git/info/exclude.
+    execFileSync('git', ['init', '-q'], { cwd: sample.workspace.dir });
+    const settings = JSON.parse(await fs.readFile(sample.workspace.settingsPath, 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    settings['prismaRollback.backupDirectory'] = '.prisma-rollback/backups';
+    await fs.writeFile(sample.workspace.settingsPath, `${JSON.stringify(settings, null, 2)}\n`);
     const frame = await openChecklist(wb, 'production');
     expect(await frame.locator('header .sub').innerText()).toMatch(/environment production\s*protected/);
 
@@ -270,7 +283,20 @@ describe('journeys 4 and 5: the rollback checklist', () => {
     await screenshot(page, 'guard-apply-blocked');
 
     await frame.locator('#backup-run').click();
+    await waitForNotification(
+      page,
+      /added \/\.prisma-rollback\/backups\/ to \S*exclude so that no dump is ever committed/,
+    );
     await waitStep(frame, 'backup', 'done', 120_000);
+    const dump = /File: (\S+)/.exec(await frame.locator('#step-backup').innerText())?.[1] ?? '';
+    expect(path.relative(sample.workspace.dir, dump)).toMatch(/^\.prisma-rollback\/backups\//);
+    expect(await fs.readFile(path.join(sample.workspace.dir, '.git', 'info', 'exclude'), 'utf8')).toContain(
+      '/.prisma-rollback/backups/',
+    );
+    const untracked = execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], {
+      cwd: sample.workspace.dir,
+    }).toString();
+    expect(untracked).not.toContain('backups');
     expect(await isDisabled(frame, 'apply-run')).toBe(true);
     expect(await frame.locator('#step-apply .blockers').innerText()).not.toContain('Backup is not done.');
 

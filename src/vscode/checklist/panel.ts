@@ -50,6 +50,7 @@ import {
 import { viewChecklist } from '../../core/runbook/view';
 import type { EnvironmentEntry, MigrationsRepository, ProjectEntry } from '../repository';
 import { readRunbookSettings } from '../settings';
+import { backupFolder, type ExcludeOutcome, keepOutOfGit } from './backup-folder';
 import { checklistHtml } from './html';
 import { type TaskRunner, taskEnvFor } from './tasks';
 
@@ -266,9 +267,7 @@ export class ChecklistPanel implements vscode.Disposable {
     const settings = readRunbookSettings(vscode.Uri.file(p.root));
     const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(p.root));
     this.plannedBackup ??= path.join(
-      p.root,
-      '.prisma-rollback',
-      'backups',
+      this.backupDir(p.root),
       `${this.key.environment}-${this.key.migration}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}.${settings.backupFormat === 'plain' ? 'sql' : 'dump'}`,
     );
     return {
@@ -289,6 +288,16 @@ export class ChecklistPanel implements vscode.Disposable {
       pgDumpPath: settings.pgDumpPath,
       supabase: detectSupabase(p.root),
     };
+  }
+
+  /** The backup folder: the setting, else the extension's storage (outside the work tree). */
+  private backupDir(projectRoot: string): string {
+    const storage = (this.deps.context.storageUri ?? this.deps.context.globalStorageUri).fsPath;
+    return backupFolder({
+      setting: readRunbookSettings(vscode.Uri.file(projectRoot)).backupDirectory,
+      projectRoot,
+      storage,
+    });
   }
 
   private plannedCommands(): Partial<Record<StepId, TaskCommand>> {
@@ -494,6 +503,7 @@ export class ChecklistPanel implements vscode.Disposable {
     if (id === 'backup') this.plannedBackup = undefined;
     const cmd = stepCommand(id, ctx);
     if (!cmd) throw new ChecklistError(`"${stepDefinition(id).title}" has no command here.`);
+    if (id === 'backup' && ctx.backupFile) await this.keepBackupsOutOfGit(path.dirname(ctx.backupFile));
     // A command that is not the bundled CLI is the project's Prisma CLI.
     const secretEnv = this.secretEnv(cmd.environment, cmd.command !== ctx.node);
     const commandLine = redactSecrets(cmd.display);
@@ -558,6 +568,23 @@ export class ChecklistPanel implements vscode.Disposable {
     });
     if (exitCode !== 0) this.deps.tasks.showTerminal(id);
     void this.deps.repo.refresh(`checklist ${id}`);
+  }
+
+  /** A backup folder inside a git work tree that is not ignored goes into .git/info/exclude; the user is told. */
+  private async keepBackupsOutOfGit(folder: string): Promise<void> {
+    let r: ExcludeOutcome;
+    try {
+      r = await keepOutOfGit(folder);
+    } catch (e) {
+      throw new ChecklistError(
+        `The backup folder ${folder} is inside a git work tree and could not be excluded from commits (${(e as Error).message}); add it to .gitignore, or set prismaRollback.backupDirectory to a folder outside the repository.`,
+      );
+    }
+    if (r.kind !== 'added') return;
+    this.deps.log.info(`Checklist: added ${r.pattern} to ${r.excludeFile} (backups are never committed).`);
+    void vscode.window.showInformationMessage(
+      `Backups are written to ${folder}, inside a git work tree: added ${r.pattern} to ${r.excludeFile} so that no dump is ever committed.`,
+    );
   }
 
   private async runCheck(id: StepId, caps: Capabilities): Promise<void> {
