@@ -225,7 +225,20 @@ describe('journeys 4 and 5: the rollback checklist', () => {
 
     // Apply on the unprotected environment: no typed confirmation, the tables are gone.
     expect(await frame.locator('#apply-typed').count()).toBe(0);
+    // ...but Impact found rows it deletes: a modal says how many and asks; Cancel runs nothing.
     await frame.locator('#apply-run').click();
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: 10_000 });
+    const asked = await dialog.innerText();
+    expect(asked).toContain('Apply the rollback on local? It destroys data there.');
+    expect(asked).toContain('down.sql would delete 3 rows of "Tag"');
+    expect(asked).toMatch(/Backup: \S+\.dump/);
+    await screenshot(page, 'apply-confirm-data-loss');
+    await dialog.locator('.monaco-button', { hasText: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    expect(await stepState(frame, 'apply')).toBe('todo');
+    await frame.locator('#apply-run').click();
+    await dialog.locator('.monaco-button', { hasText: 'Apply Rollback' }).click();
     await waitStep(frame, 'apply', 'done', 120_000);
     const tables = await query<{ t: string }>(
       sample.localUrl,

@@ -493,8 +493,40 @@ export class ChecklistPanel implements vscode.Disposable {
       throw new ChecklistError(`"${def.title}" is done by hand: mark it done when it is.`);
     const g = gate(this.state, id, caps);
     if (!g.allowed) throw new ChecklistError(`"${def.title}" cannot run yet: ${g.blockers.join(' ')}`);
-    if (def.kind === 'task') return this.runTask(id, typed);
+    if (def.kind === 'task') {
+      if (id === 'apply' && !(await this.confirmDataLoss())) return;
+      return this.runTask(id, typed);
+    }
     return this.runCheck(id, caps);
+  }
+
+  /**
+   * On an environment that is not protected no name is typed: when Impact found data the rollback
+   * destroys, a modal says how much and asks (the confirmation proportional to the damage).
+   * True when it may run.
+   */
+  private async confirmDataLoss(): Promise<boolean> {
+    const impact = this.state.steps.impact;
+    if (this.state.protected || impact.state !== 'done' || impact.detail?.result !== 'destroys') return true;
+    const summary = typeof impact.detail.summary === 'string' ? impact.detail.summary : '';
+    const lines = typeof impact.detail.lines === 'string' ? impact.detail.lines : '';
+    const choice = await vscode.window.showWarningMessage(
+      `Apply the rollback on ${this.key.environment}? It destroys data there.`,
+      {
+        modal: true,
+        detail: [
+          summary,
+          lines,
+          this.state.steps.backup.state === 'done' && typeof this.state.steps.backup.detail?.file === 'string'
+            ? `Backup: ${this.state.steps.backup.detail.file}`
+            : 'No backup is taken yet (step 6).',
+        ]
+          .filter(Boolean)
+          .join('\n\n'),
+      },
+      'Apply Rollback',
+    );
+    return choice === 'Apply Rollback';
   }
 
   private async runTask(id: StepId, typed?: string): Promise<void> {
