@@ -193,6 +193,8 @@ describe('journeys 4 and 5: the rollback checklist', () => {
     await waitStep(frame, 'verify', 'done', 120_000);
     await waitFocus(frame, 'impact-run');
     expect(await frame.locator('#step-verify').innerText()).toMatch(/Result: verified/);
+    // The same count as the CodeLens and the hover: the history before it and itself.
+    expect(await frame.locator('#step-verify').innerText()).toMatch(/Verified against \d+ migrations in/);
 
     // Impact on the target: the live read-only pre-check counts the rows the rollback would destroy.
     await query(sample.localUrl, `INSERT INTO "Tag" ("name") VALUES ('a'), ('b'), ('c')`);
@@ -271,6 +273,28 @@ describe('journeys 4 and 5: the rollback checklist', () => {
     );
     expect(await description(page, 'local', TARGET)).toMatch(/^2024-02-15 · rolled back/);
     expect(await description(page, 'production', TARGET)).toMatch(/^2024-02-15 · applied/);
+    // One truth: the checklist's status line gives the time of the rollback (rolled_back_at), not of the apply.
+    const rolledBackAt = `${(row?.rolled_back_at as Date).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+    await waitUntil(
+      () => frame.locator('#step-identify .status').innerText(),
+      (t) => t.startsWith('rolled back · '),
+      'status line reads rolled back',
+    );
+    expect(await frame.locator('#step-identify .status').innerText()).toContain(
+      `rolled back · rolled back ${rolledBackAt}`,
+    );
+    // "Keep folder" marks Follow up done in the checklist, as in the audit log.
+    await frame.locator('#follow-keep').click();
+    await waitStep(frame, 'followUp', 'done');
+    const audit = await fs.readFile(
+      path.join(sample.workspace.dir, '.prisma-rollback', 'audit.jsonl'),
+      'utf8',
+    );
+    const entries = audit
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { step: string; event: string });
+    expect(entries.some((e) => e.step === 'followUp' && e.event === 'done')).toBe(true);
     await screenshot(page, 'checklist-rolled-back');
     await runCommand(page, 'View: Close All Editors');
   });

@@ -162,7 +162,7 @@ function textField(id: string, placeholder: string, label: string) {
 function time(iso?: string): string {
   if (!iso) return '';
   const d = new Date(iso);
-  return d.toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' });
+  return d.toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium', timeZoneName: 'short' });
 }
 
 function duration(a?: string, b?: string): string {

@@ -11,6 +11,7 @@ import { generateRollback, isDownSqlHandEdited, isDownSqlStale } from '../genera
 import { readMigrationsFolder } from '../migrations';
 import { resolveShadowDatabase, type ShadowSources } from '../project/shadow';
 import { initSqlParser, parseMigrationSync } from '../sql/parser';
+import { verifiedAgainstText } from '../status/present-rollback';
 import { dependentMigrations, findRollbackScript, verifyRollback } from '../verify';
 import type { DestructiveStep } from '../verify/precheck';
 import { precheckRollback } from '../verify/precheck';
@@ -118,7 +119,8 @@ export async function verifyRollbackScript(
   if (r.kind === 'verified') {
     return {
       result: 'verified',
-      summary: `Verified against ${r.replayed} earlier migration(s) in ${(r.ms / 1000).toFixed(1)} s (${r.engine}${r.cached ? ', cached' : ''}).`,
+      // The count every surface shows (CodeLens, hover, notification): the history before N and N itself.
+      summary: `Verified against ${verifiedAgainstText(r)} in ${(r.ms / 1000).toFixed(1)} s (${r.engine === 'server' ? 'shadow database server' : 'embedded PostgreSQL'}${r.cached ? ', cached' : ''}).`,
     };
   }
   if (r.kind === 'differences') {

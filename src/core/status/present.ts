@@ -59,6 +59,38 @@ export function formatDateTime(d: Date): string {
   return `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
+/**
+ * The moment a migration's state is about, from its latest `_prisma_migrations` row: when it was
+ * rolled back (rolled back), started (failed: it never finished), or finished (applied…).
+ * One source for the checklist's status line, the CLI's status table and the tooltip.
+ */
+export function stateMoment(
+  m: Pick<MigrationStatus, 'state' | 'latest'>,
+): { what: 'rolled back' | 'started' | 'applied'; at: Date } | undefined {
+  const l = m.latest;
+  if (!l) return undefined;
+  if (l.rolledBackAt) return { what: 'rolled back', at: l.rolledBackAt };
+  if (!l.finishedAt) return { what: 'started', at: l.startedAt };
+  return { what: 'applied', at: l.finishedAt };
+}
+
+/**
+ * The checklist's live line about a migration in its target environment:
+ * `rolled back · rolled back 2025-11-17 14:03:09 UTC · host:5432/db` (`target` masked by the caller).
+ */
+export function targetStatusLine(
+  m: Pick<MigrationStatus, 'state' | 'latest'> | undefined,
+  o: { loading?: boolean; target?: string },
+): string {
+  const when = m ? stateMoment(m) : undefined;
+  const state = m
+    ? `${STATE_PRESENTATION[m.state].word}${when ? ` · ${when.what} ${formatDateTime(when.at)}` : ''}`
+    : o.loading
+      ? 'reading status…'
+      : 'not in the status';
+  return [state, o.target].filter(Boolean).join(' · ');
+}
+
 /** `850 ms`, `4.2 s`, `3 min 12 s`. */
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;

@@ -48,11 +48,13 @@ import {
   type WebviewMessage,
 } from '../../core/runbook/protocol';
 import { viewChecklist } from '../../core/runbook/view';
+import { targetStatusLine } from '../../core/status/present';
 import type { EnvironmentEntry, MigrationsRepository, ProjectEntry } from '../repository';
 import { readRunbookSettings } from '../settings';
-import { backupFolder, type ExcludeOutcome, keepOutOfGit } from './backup-folder';
+import { backupFolder } from './backup-folder';
 import { checklistHtml } from './html';
-import { type TaskRunner, taskEnvFor } from './tasks';
+import { confirmDataLoss, keepBackupsOutOfGit } from './prompts';
+import { healthCheck, type TaskRunner, taskEnvFor } from './tasks';
 
 export const VIEW_TYPE = 'prismaRollback.checklist';
 
@@ -326,18 +328,15 @@ export class ChecklistPanel implements vscode.Disposable {
     let statusLine: string | undefined;
     try {
       const { env } = this.target();
-      const m = env.status?.migrations.find((x) => x.name === this.key.migration);
-      const when = m?.latest?.finishedAt ?? m?.latest?.startedAt;
-      statusLine = [
-        m
-          ? `${m.state}${when ? ` ${new Date(when).toISOString().replace('T', ' ').slice(0, 19)} UTC` : ''}`
-          : env.loading
-            ? 'reading status…'
-            : 'not in the status',
-        env.resolved?.url ? maskUrl(env.resolved.url) : (env.resolved?.problem ?? env.status?.target),
-      ]
-        .filter(Boolean)
-        .join(' · ');
+      statusLine = targetStatusLine(
+        env.status?.migrations.find((x) => x.name === this.key.migration),
+        {
+          loading: env.loading,
+          target: env.resolved?.url
+            ? maskUrl(env.resolved.url)
+            : (env.resolved?.problem ?? env.status?.target),
+        },
+      );
     } catch (e) {
       statusLine = (e as Error).message;
     }
@@ -494,39 +493,10 @@ export class ChecklistPanel implements vscode.Disposable {
     const g = gate(this.state, id, caps);
     if (!g.allowed) throw new ChecklistError(`"${def.title}" cannot run yet: ${g.blockers.join(' ')}`);
     if (def.kind === 'task') {
-      if (id === 'apply' && !(await this.confirmDataLoss())) return;
+      if (id === 'apply' && !(await confirmDataLoss(this.state))) return;
       return this.runTask(id, typed);
     }
     return this.runCheck(id, caps);
-  }
-
-  /**
-   * On an environment that is not protected no name is typed: when Impact found data the rollback
-   * destroys, a modal says how much and asks (the confirmation proportional to the damage).
-   * True when it may run.
-   */
-  private async confirmDataLoss(): Promise<boolean> {
-    const impact = this.state.steps.impact;
-    if (this.state.protected || impact.state !== 'done' || impact.detail?.result !== 'destroys') return true;
-    const summary = typeof impact.detail.summary === 'string' ? impact.detail.summary : '';
-    const lines = typeof impact.detail.lines === 'string' ? impact.detail.lines : '';
-    const choice = await vscode.window.showWarningMessage(
-      `Apply the rollback on ${this.key.environment}? It destroys data there.`,
-      {
-        modal: true,
-        detail: [
-          summary,
-          lines,
-          this.state.steps.backup.state === 'done' && typeof this.state.steps.backup.detail?.file === 'string'
-            ? `Backup: ${this.state.steps.backup.detail.file}`
-            : 'No backup is taken yet (step 6).',
-        ]
-          .filter(Boolean)
-          .join('\n\n'),
-      },
-      'Apply Rollback',
-    );
-    return choice === 'Apply Rollback';
   }
 
   private async runTask(id: StepId, typed?: string): Promise<void> {
@@ -535,7 +505,8 @@ export class ChecklistPanel implements vscode.Disposable {
     if (id === 'backup') this.plannedBackup = undefined;
     const cmd = stepCommand(id, ctx);
     if (!cmd) throw new ChecklistError(`"${stepDefinition(id).title}" has no command here.`);
-    if (id === 'backup' && ctx.backupFile) await this.keepBackupsOutOfGit(path.dirname(ctx.backupFile));
+    if (id === 'backup' && ctx.backupFile)
+      await keepBackupsOutOfGit(path.dirname(ctx.backupFile), this.deps.log);
     // A command that is not the bundled CLI is the project's Prisma CLI.
     const secretEnv = this.secretEnv(cmd.environment, cmd.command !== ctx.node);
     const commandLine = redactSecrets(cmd.display);
@@ -602,23 +573,6 @@ export class ChecklistPanel implements vscode.Disposable {
     void this.deps.repo.refresh(`checklist ${id}`);
   }
 
-  /** A backup folder inside a git work tree that is not ignored goes into .git/info/exclude; the user is told. */
-  private async keepBackupsOutOfGit(folder: string): Promise<void> {
-    let r: ExcludeOutcome;
-    try {
-      r = await keepOutOfGit(folder);
-    } catch (e) {
-      throw new ChecklistError(
-        `The backup folder ${folder} is inside a git work tree and could not be excluded from commits (${(e as Error).message}); add it to .gitignore, or set prismaRollback.backupDirectory to a folder outside the repository.`,
-      );
-    }
-    if (r.kind !== 'added') return;
-    this.deps.log.info(`Checklist: added ${r.pattern} to ${r.excludeFile} (backups are never committed).`);
-    void vscode.window.showInformationMessage(
-      `Backups are written to ${folder}, inside a git work tree: added ${r.pattern} to ${r.excludeFile} so that no dump is ever committed.`,
-    );
-  }
-
   private async runCheck(id: StepId, caps: Capabilities): Promise<void> {
     const { entry } = this.target();
     const project = entry.project;
@@ -679,7 +633,7 @@ export class ChecklistPanel implements vscode.Disposable {
           const { env } = this.target();
           const m = env.status?.migrations.find((x) => x.name === this.key.migration);
           const outcome = confirmOutcome(m);
-          const health = await this.healthCheck(project.root);
+          const health = await healthCheck(readRunbookSettings(vscode.Uri.file(project.root)).healthUrl);
           const detail = { state: m?.state ?? null, ...(health ? { health: health.text } : {}) };
           return await finish(
             outcome.ok && (health?.ok ?? true),
@@ -723,15 +677,12 @@ export class ChecklistPanel implements vscode.Disposable {
     return env.resolved.url;
   }
 
-  private async healthCheck(root: string): Promise<{ ok: boolean; text: string } | undefined> {
-    const url = readRunbookSettings(vscode.Uri.file(root)).healthUrl;
-    if (!url) return undefined;
-    try {
-      const res = await fetch(url, { method: 'GET', signal: AbortSignal.timeout(10_000) });
-      return { ok: res.ok, text: `GET ${redactSecrets(url)} → ${res.status} ${res.statusText}` };
-    } catch (e) {
-      return { ok: false, text: `GET ${redactSecrets(url)} failed: ${(e as Error).message}` };
-    }
+  /** Follow-up is done when the folder is kept or deleted: the checklist says what the audit log says. */
+  private async markFollowUpDone(): Promise<void> {
+    if (this.state.steps.followUp.state === 'done') return;
+    await this.persist(
+      completeStep(this.state, 'followUp', undefined, undefined, capabilitiesOf(this.deps.services)),
+    );
   }
 
   private async followUp(action: FollowUpAction): Promise<void> {
@@ -739,6 +690,7 @@ export class ChecklistPanel implements vscode.Disposable {
     const dir = path.join(entry.project.migrationsDir, this.key.migration);
     switch (action) {
       case 'keepFolder':
+        await this.markFollowUpDone();
         await this.audit({
           step: 'followUp',
           event: 'done',
@@ -756,6 +708,7 @@ export class ChecklistPanel implements vscode.Disposable {
         );
         if (choice !== 'Delete Folder') return;
         await fs.rm(dir, { recursive: true, force: true });
+        await this.markFollowUpDone();
         await this.audit({ step: 'followUp', event: 'done', reason: `deleted ${dir}` });
         void this.deps.repo.refresh('checklist follow-up');
         return;
