@@ -162,7 +162,16 @@ function textField(id: string, placeholder: string, label: string) {
 function time(iso?: string): string {
   if (!iso) return '';
   const d = new Date(iso);
-  return d.toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium', timeZoneName: 'short' });
+  // Intl refuses dateStyle/timeStyle together with timeZoneName: the fields are named one by one.
+  return d.toLocaleString(undefined, {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    timeZoneName: 'short',
+  });
 }
 
 function duration(a?: string, b?: string): string {
