@@ -178,7 +178,13 @@ describe('journeys 4 and 5: the rollback checklist', () => {
       await screenshot(page, `checklist-${theme}`);
       const inWebview = await axeViolations(webview);
       expect(inWebview, `${theme}: ${describeViolations(inWebview)}`).toEqual([]);
-      const inTree = await axeViolations(page, { include: '[data-axe="migrations"]' });
+      // label-content-name-mismatch is off for the tree: the workbench renders a row's label and
+      // description as adjacent spans spaced by CSS margin, so axe reads "add_post_tags2024-02-15"
+      // as one word and finds it in no name — while the row's name is exactly "label, description".
+      const inTree = await axeViolations(page, {
+        include: '[data-axe="migrations"]',
+        disableRules: ['label-content-name-mismatch'],
+      });
       expect(inTree, `${theme} tree: ${describeViolations(inTree)}`).toEqual([]);
     }
     await setTheme(page, sample.workspace.settingsPath, 'light');
@@ -344,11 +350,11 @@ describe('journeys 4 and 5: the rollback checklist', () => {
     await frame.locator('#verify-run').click();
     await waitStep(frame, 'verify', 'done', 120_000);
 
-    // Now it asks for the environment's name.
+    // Now nothing blocks it but the environment's name.
     await waitUntil(
-      () => isDisabled(frame, 'apply-run'),
-      (d) => !d,
-      'apply enabled',
+      () => frame.locator('#step-apply .blockers').count(),
+      (n) => n === 0,
+      'apply unblocked',
     );
     expect(await frame.locator('#step-apply .confirm-label').innerText()).toContain(
       'Type “production” to run it there',

@@ -58,6 +58,33 @@ function post(m: WebviewMessage) {
   vscode.postMessage(m);
 }
 
+/** The id of the element focus is on its way to (kept across re-renders until it lands). */
+let wantFocus: string | undefined;
+
+/**
+ * Focuses the element with this id once it has rendered: a web component just created
+ * (vscode-button…) takes focus only after its first update, and a re-render meanwhile replaces
+ * the element — the one that bears the id then is focused.
+ */
+function focusById(id: string): void {
+  const el = document.getElementById(id);
+  wantFocus = el ? id : undefined;
+  if (!el) return;
+  const ready =
+    (el as HTMLElement & { updateComplete?: Promise<unknown> }).updateComplete ?? Promise.resolve();
+  void ready.then(() =>
+    requestAnimationFrame(() => {
+      if (wantFocus !== id) return;
+      const now = document.getElementById(id);
+      if (!now) return;
+      if (now !== el) return focusById(id);
+      wantFocus = undefined;
+      now.focus();
+      now.scrollIntoView({ block: 'nearest' });
+    }),
+  );
+}
+
 /** The control that does a step's next thing, when it can be done now (else null). */
 function primaryControl(s: StepView): HTMLElement | null {
   if (s.state === 'running' || s.state === 'done' || s.state === 'skipped') return null;
@@ -84,7 +111,7 @@ function moveFocus(v: ChecklistView): void {
     return;
   }
   if (acted.state === 'running') {
-    document.getElementById(`title-${acted.id}`)?.focus();
+    focusById(`title-${acted.id}`);
     return;
   }
   focusAfter = undefined;
@@ -92,8 +119,7 @@ function moveFocus(v: ChecklistView): void {
   for (const s of order) {
     const c = primaryControl(s);
     if (c) {
-      c.focus();
-      c.scrollIntoView({ block: 'nearest' });
+      focusById(c.id);
       return;
     }
   }
@@ -137,7 +163,8 @@ function button(
     secondary: o.secondary,
     disabled: o.disabled,
     title: o.title,
-    'aria-label': o.title ?? label,
+    // The accessible name starts with the visible words (WCAG 2.5.3); the title adds to it only when it extends them.
+    'aria-label': o.title?.startsWith(label) ? o.title : undefined,
   });
   b.textContent = label;
   b.addEventListener('click', () => {
@@ -411,8 +438,9 @@ function extras(s: StepView, v: ChecklistView): (HTMLElement | undefined)[] {
         id: 'notify-text',
         readonly: true,
         rows: '7',
-        label: 'Message to the team',
-      }) as HTMLElement & { value: string };
+      }) as HTMLElement & { value: string; label: string };
+      // A property only (not an attribute): the inner <textarea>'s accessible name.
+      ta.label = 'Message to the team';
       ta.value = v.notifyText;
       return [
         ta,
@@ -549,7 +577,7 @@ function stepItem(s: StepView, v: ChecklistView): HTMLElement {
 }
 
 function render() {
-  const focused = document.activeElement?.id;
+  const focused = wantFocus ?? document.activeElement?.id;
   root.replaceChildren();
   if (!view) {
     root.append(h('p', { class: 'muted' }, 'Loading the checklist…'));
@@ -600,7 +628,7 @@ function render() {
     ),
     h('ol', { class: 'steps', 'aria-label': 'Rollback steps' }, ...v.steps.map((s) => stepItem(s, v))),
   );
-  if (focused) document.getElementById(focused)?.focus();
+  if (focused) focusById(focused);
 }
 
 window.addEventListener('message', (e: MessageEvent) => {

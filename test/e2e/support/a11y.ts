@@ -28,40 +28,45 @@ export async function frameOf(locator: FrameLocator): Promise<Frame> {
 
 /**
  * Violations of WCAG 2.x A and AA rules in `target` (a page or frame), limited to the
- * elements `include` selects when given. `impacts` keeps only those impacts (default serious
+ * elements `include` selects when given; `disableRules` turns rules off (say why at the call). `impacts` keeps only those impacts (default serious
  * and critical: what the product's acceptance counts).
  */
 export async function axeViolations(
   target: Page | Frame,
-  o: { include?: string; impacts?: string[] } = {},
+  o: { include?: string; impacts?: string[]; disableRules?: string[] } = {},
 ): Promise<AxeViolation[]> {
   const has = await target.evaluate(() => typeof (window as { axe?: unknown }).axe !== 'undefined');
   if (!has) await target.evaluate(axeSource);
   const impacts = o.impacts ?? ['serious', 'critical'];
   const found = await target.evaluate(
-    async ({ include }) => {
+    async ({ include, disableRules }) => {
       // biome-ignore lint/suspicious/noExplicitAny: axe is injected at run time, untyped here.
       const axe = (window as any).axe;
       const context = include ? { include: [[include]] } : document;
       const r = await axe.run(context, {
         runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
         resultTypes: ['violations'],
+        elementRef: true,
+        rules: Object.fromEntries(disableRules.map((id) => [id, { enabled: false }])),
       });
       return (
         r.violations as {
           id: string;
           impact: string | null;
           help: string;
-          nodes: { target: string[]; failureSummary?: string }[];
+          nodes: { target: string[]; element?: HTMLElement; failureSummary?: string }[];
         }[]
       ).map((v) => ({
         id: v.id,
         impact: v.impact,
         help: v.help,
-        nodes: v.nodes.map((n) => `${n.target.join(' ')}: ${(n.failureSummary ?? '').replace(/\s+/g, ' ')}`),
+        nodes: v.nodes.map(
+          (n) =>
+            `${n.target.join(' ')}: ${(n.failureSummary ?? '').replace(/\s+/g, ' ')} — name “${n.element?.getAttribute('aria-label') ?? ''}”, text “${(n.element?.innerText ?? '').replace(/\s+/g, ' ')}”`,
+        ),
       }));
     },
-    { include: o.include },
+    { include: o.include, disableRules: o.disableRules ?? [] },
   );
   return found.filter((v) => v.impact !== null && impacts.includes(v.impact));
 }
