@@ -124,7 +124,7 @@ describe('journeys 4 and 5: the rollback checklist', () => {
     await widenSidebar(wb.page, 560);
     await waitUntil(
       () => description(wb.page, 'local', TARGET),
-      (d) => /· applied/.test(d),
+      (d) => /^applied · /.test(d),
       'tree loaded',
       60_000,
     );
@@ -277,8 +277,8 @@ describe('journeys 4 and 5: the rollback checklist', () => {
       (d) => /rolled back/.test(d),
       'tree shows rolled back',
     );
-    expect(await description(page, 'local', TARGET)).toMatch(/^2024-02-15 · rolled back/);
-    expect(await description(page, 'production', TARGET)).toMatch(/^2024-02-15 · applied/);
+    expect(await description(page, 'local', TARGET)).toMatch(/^rolled back · 2024-02-15/);
+    expect(await description(page, 'production', TARGET)).toMatch(/^applied · 2024-02-15/);
     // One truth: the checklist's status line gives the time of the rollback (rolled_back_at), not of the apply.
     const rolledBackAt = `${(row?.rolled_back_at as Date).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
     await waitUntil(

@@ -26,7 +26,8 @@ export interface StatePresentation {
 
 export const STATE_PRESENTATION: Record<ShownState, StatePresentation> = {
   applied: { word: 'applied', icon: 'pass', color: 'testing.iconPassed' },
-  pending: { word: 'pending', icon: 'clock', color: 'charts.blue' },
+  // Not `clock`: at tree size it reads like rolled back's `discard` (both a circular arrow).
+  pending: { word: 'pending', icon: 'arrow-circle-up', color: 'charts.blue' },
   failed: { word: 'failed', icon: 'error', color: 'testing.iconFailed' },
   rolledBack: { word: 'rolled back', icon: 'discard', color: 'charts.purple' },
   edited: { word: 'edited after apply', icon: 'warning', color: 'charts.yellow' },
@@ -99,11 +100,14 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(s / 60)} min ${s % 60} s`;
 }
 
-/** Tree description of a migration: `2025-11-17 · applied`. */
+/**
+ * Tree description of a migration: `applied · 2025-11-17` — the state first, so that it stays
+ * readable when a narrow side bar cuts the end of the line.
+ */
 export function migrationDescription(m: MigrationStatus, state: ShownState): string {
   const day = formatDay(migrationDate(m.name));
   const word = STATE_PRESENTATION[state].word;
-  return day ? `${day} · ${word}` : word;
+  return day ? `${word} · ${day}` : word;
 }
 
 /** `migration:applied`, `migration:unknown`… (menus match on it). */
