@@ -96,6 +96,18 @@ async function focusRing(frame: FrameLocator): Promise<{ style: string; width: n
   });
 }
 
+/** Scrolls a checklist element into view; a re-render (a state update) may replace it meanwhile: try again. */
+async function reveal(frame: FrameLocator, selector: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await frame.locator(selector).scrollIntoViewIfNeeded({ timeout: 5_000 });
+      return;
+    } catch (e) {
+      if (attempt >= 3 || !/not attached/.test(String(e))) throw e;
+    }
+  }
+}
+
 async function isDisabled(frame: FrameLocator, buttonId: string): Promise<boolean> {
   return (await frame.locator(`#${buttonId}`).getAttribute('disabled')) !== null;
 }
@@ -228,7 +240,7 @@ describe('journeys 4 and 5: the rollback checklist', () => {
     expect(terminal).toMatch(/pg_dump --format=custom/);
     expect(terminal).toMatch(/Backup written: /);
     expect(terminal).not.toContain(new URL(e2eContext().adminUrl).password);
-    await frame.locator('#step-backup').scrollIntoViewIfNeeded();
+    await reveal(frame, '#step-backup');
     await screenshot(page, 'checklist-backup-done');
 
     // Apply on the unprotected environment: no typed confirmation, the tables are gone.
@@ -268,7 +280,7 @@ describe('journeys 4 and 5: the rollback checklist', () => {
     await frame.locator('#markRolledBack-reset').click();
     await waitStep(frame, 'markRolledBack', 'skipped');
     expect(await isDisabled(frame, 'markRolledBack-run')).toBe(true);
-    await frame.locator('#step-markRolledBack').scrollIntoViewIfNeeded();
+    await reveal(frame, '#step-markRolledBack');
     await screenshot(page, 'checklist-mark-rolled-back-skipped');
 
     await runCommand(page, 'Prisma Rollback: Refresh');
@@ -322,7 +334,7 @@ describe('journeys 4 and 5: the rollback checklist', () => {
     const blockers = await frame.locator('#step-apply .blockers').innerText();
     expect(blockers).toContain('Backup is not done.');
     expect(blockers).toContain('The rollback has not passed verification.');
-    await frame.locator('#step-apply').scrollIntoViewIfNeeded();
+    await reveal(frame, '#step-apply');
     await screenshot(page, 'guard-apply-blocked');
 
     await frame.locator('#backup-run').click();
@@ -359,7 +371,7 @@ describe('journeys 4 and 5: the rollback checklist', () => {
     expect(await frame.locator('#step-apply .confirm-label').innerText()).toContain(
       'Type “production” to run it there',
     );
-    await frame.locator('#step-apply').scrollIntoViewIfNeeded();
+    await reveal(frame, '#step-apply');
     await screenshot(page, 'guard-type-name');
 
     // Run stays disabled until the typed name matches; the reason is beside the field.
@@ -397,7 +409,7 @@ describe('journeys 4 and 5: the rollback checklist', () => {
       `SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public' AND tablename = 'Tag'`,
     );
     expect(Number(gone[0].n)).toBe(0);
-    await frame.locator('#step-apply').scrollIntoViewIfNeeded();
+    await reveal(frame, '#step-apply');
     await screenshot(page, 'guard-applied');
   });
 });
