@@ -3,6 +3,7 @@ import path from 'node:path';
 import { connectionUrlProblem, isPostgresUrl, maskUrl } from '../core/db';
 import { migrationDate } from '../core/migrations';
 import { computeStatus, isUpToDate } from '../core/status';
+import { formatDateTime, STATE_PRESENTATION, stateMoment } from '../core/status/present';
 import type { EnvironmentStatus, ProjectDiagnosis } from '../core/status/types';
 import { type CliCommand, CliError, flag, has } from './args';
 import { pickEnvironment, resolveProject } from './target';
@@ -70,14 +71,12 @@ export function statusJson(project: string, s: EnvironmentStatus) {
 
 function table(s: EnvironmentStatus): string {
   const lines = s.migrations.map((m) => {
-    const when = m.latest?.finishedAt ?? m.latest?.startedAt;
+    const when = stateMoment(m);
     const date = migrationDate(m.name);
     return [
-      m.state.padEnd(14),
+      STATE_PRESENTATION[m.state].word.padEnd(16),
       m.name,
-      when
-        ? `  (${m.state === 'failed' ? 'started' : 'at'} ${when.toISOString().replace('T', ' ').slice(0, 19)})`
-        : '',
+      when ? `  (${when.what} ${formatDateTime(when.at)})` : '',
       !when && date ? `  (created ${date.toISOString().slice(0, 10)})` : '',
       m.note ? `\n${' '.repeat(16)}${m.note}` : '',
     ].join('');

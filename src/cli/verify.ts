@@ -9,7 +9,7 @@ import { createPool, describeDbError, maskUrl } from '../core/db';
 import { type LocalMigration, readMigrationsFolder } from '../core/migrations';
 import { readWorkspaceSetting, resolveShadowDatabase, SHADOW_URL_ENV } from '../core/project';
 import type { PrismaProject } from '../core/project/types';
-import { editedAfterApplyWarning } from '../core/status/present-rollback';
+import { editedAfterApplyWarning, verifiedAgainstText } from '../core/status/present-rollback';
 import { describeFailure, disposeEmbeddedVerifier, type VerifyResult, verifyRollback } from '../core/verify';
 import {
   findRollbackScript,
@@ -175,7 +175,7 @@ export const verifyCommand: CliCommand = {
     switch (result.kind) {
       case 'verified':
         io.out(
-          `✓ ${rel(rollback.path)} restores the schema before ${target.name} (verified against ${result.replayed} earlier migration${result.replayed === 1 ? '' : 's'} ${result.engine === 'embedded' ? 'in the embedded PostgreSQL' : 'on the shadow server'} · ${seconds(result.ms)}${result.cached ? ', cached' : ''}).`,
+          `✓ ${rel(rollback.path)} restores the schema before ${target.name} (verified against ${verifiedAgainstText(result)} ${result.engine === 'embedded' ? 'in the embedded PostgreSQL' : 'on the shadow server'} · ${seconds(result.ms)}${result.cached ? ', cached' : ''}).`,
         );
         break;
       case 'differences':

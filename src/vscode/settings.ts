@@ -82,11 +82,13 @@ export interface RunbookSettings {
   runner: 'bundled' | 'prismaCli';
   pgDumpPath?: string;
   backupFormat: 'custom' | 'plain';
+  /** `prismaRollback.backupDirectory` as written (absolute, `~/…` or relative to the project); undefined: the extension's storage. */
+  backupDirectory?: string;
   healthUrl?: string;
   auditLogPath?: string;
 }
 
-/** The rollback checklist's settings (runner, pg_dump, backup format, health URL, audit log path). */
+/** The rollback checklist's settings (runner, pg_dump, backup format and folder, health URL, audit log path). */
 export function readRunbookSettings(scope?: vscode.Uri): RunbookSettings {
   const c = vscode.workspace.getConfiguration(SECTION, scope);
   const str = (k: string) => {
@@ -97,6 +99,7 @@ export function readRunbookSettings(scope?: vscode.Uri): RunbookSettings {
     runner: c.get<string>('runner') === 'prismaCli' ? 'prismaCli' : 'bundled',
     pgDumpPath: str('pgDumpPath'),
     backupFormat: c.get<string>('backupFormat') === 'plain' ? 'plain' : 'custom',
+    backupDirectory: str('backupDirectory'),
     healthUrl: str('healthUrl'),
     auditLogPath: str('auditLogPath'),
   };

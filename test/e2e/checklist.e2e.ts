@@ -9,10 +9,13 @@
  * `production`: Apply stays disabled until backup and verification are done, then asks for the
  * environment's name, and only the right name runs it.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import type { Browser, FrameLocator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSample, type SampleSetup } from '../../scripts/e2e/harness';
+import { axeViolations, describeViolations, frameOf } from './support/a11y';
 import { migrationRows, query } from './support/db';
 import {
   answerQuickPick,
@@ -31,7 +34,9 @@ import {
   setTheme,
   terminalText,
   treeRows,
+  viewPane,
   type Workbench,
+  waitForNotification,
   waitUntil,
   webviewFrame,
   widenSidebar,
@@ -65,6 +70,44 @@ async function waitStep(frame: FrameLocator, id: string, state: string, timeout 
   }
 }
 
+/** Id of the element that has focus in the checklist webview ("" when it is the page itself). */
+async function focusedId(frame: FrameLocator): Promise<string> {
+  return frame.locator('body').evaluate(() => {
+    const a = document.activeElement;
+    return a && a !== document.body ? a.id || a.tagName.toLowerCase() : '';
+  });
+}
+
+/** Waits until focus rests on `id` (after a step action, focus moves on by itself). */
+async function waitFocus(frame: FrameLocator, id: string): Promise<void> {
+  await waitUntil(
+    () => focusedId(frame),
+    (f) => f === id,
+    `focus on #${id}`,
+    15_000,
+  );
+}
+
+/** The focused element's outline: a visible ring is at least 2 px and not "none". */
+async function focusRing(frame: FrameLocator): Promise<{ style: string; width: number }> {
+  return frame.locator('body').evaluate(() => {
+    const c = getComputedStyle(document.activeElement as Element);
+    return { style: c.outlineStyle, width: Number.parseFloat(c.outlineWidth) };
+  });
+}
+
+/** Scrolls a checklist element into view; a re-render (a state update) may replace it meanwhile: try again. */
+async function reveal(frame: FrameLocator, selector: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await frame.locator(selector).scrollIntoViewIfNeeded({ timeout: 5_000 });
+      return;
+    } catch (e) {
+      if (attempt >= 3 || !/not attached/.test(String(e))) throw e;
+    }
+  }
+}
+
 async function isDisabled(frame: FrameLocator, buttonId: string): Promise<boolean> {
   return (await frame.locator(`#${buttonId}`).getAttribute('disabled')) !== null;
 }
@@ -93,7 +136,7 @@ describe('journeys 4 and 5: the rollback checklist', () => {
     await widenSidebar(wb.page, 560);
     await waitUntil(
       () => description(wb.page, 'local', TARGET),
-      (d) => /· applied/.test(d),
+      (d) => /^applied · /.test(d),
       'tree loaded',
       60_000,
     );
@@ -130,19 +173,46 @@ describe('journeys 4 and 5: the rollback checklist', () => {
     expect(await frame.locator('#dependents').innerText()).toBe(
       'No later migration touches what this one created or changed.',
     );
-    await setTheme(page, sample.workspace.settingsPath, 'light');
-    await screenshot(page, 'checklist-light');
-    await setTheme(page, sample.workspace.settingsPath, 'dark');
-    await screenshot(page, 'checklist-dark');
+    // Keyboard: after each step action focus moves on to the next thing to do, never to the page.
+    await waitFocus(frame, 'review-complete');
+    await page.keyboard.press('Enter');
+    await waitStep(frame, 'review', 'done');
+    await waitFocus(frame, 'script-run');
+    const ring = await focusRing(frame);
+    expect(ring.style).not.toBe('none');
+    expect(ring.width).toBeGreaterThanOrEqual(2);
+    // Accessibility in light and dark: axe-core over the checklist webview and the Migrations tree,
+    // no serious or critical violation (contrast 4.5:1, names of controls, ARIA).
+    const webview = await frameOf(frame);
+    await viewPane(page, VIEW).evaluate((e) => e.setAttribute('data-axe', 'migrations'));
+    for (const theme of ['light', 'dark'] as const) {
+      await setTheme(page, sample.workspace.settingsPath, theme);
+      await screenshot(page, `checklist-${theme}`);
+      const inWebview = await axeViolations(webview);
+      expect(inWebview, `${theme}: ${describeViolations(inWebview)}`).toEqual([]);
+      // label-content-name-mismatch is off for the tree: the workbench renders a row's label and
+      // description as adjacent spans spaced by CSS margin, so axe reads "add_post_tags2024-02-15"
+      // as one word and finds it in no name — while the row's name is exactly "label, description".
+      const inTree = await axeViolations(page, {
+        include: '[data-axe="migrations"]',
+        disableRules: ['label-content-name-mismatch'],
+      });
+      expect(inTree, `${theme} tree: ${describeViolations(inTree)}`).toEqual([]);
+    }
     await setTheme(page, sample.workspace.settingsPath, 'light');
 
     // The rollback script and its verification.
-    await frame.locator('#script-run').click();
+    await frame.locator('#script-run').focus();
+    await page.keyboard.press('Enter');
     await waitStep(frame, 'script', 'done');
     await fs.access(`${sample.workspace.migrationDir(TARGET)}/down.sql`);
-    await frame.locator('#verify-run').click();
+    await waitFocus(frame, 'verify-run');
+    await page.keyboard.press('Enter');
     await waitStep(frame, 'verify', 'done', 120_000);
+    await waitFocus(frame, 'impact-run');
     expect(await frame.locator('#step-verify').innerText()).toMatch(/Result: verified/);
+    // The same count as the CodeLens and the hover: the history before it and itself.
+    expect(await frame.locator('#step-verify').innerText()).toMatch(/Verified against \d+ migrations in/);
 
     // Impact on the target: the live read-only pre-check counts the rows the rollback would destroy.
     await query(sample.localUrl, `INSERT INTO "Tag" ("name") VALUES ('a'), ('b'), ('c')`);
@@ -161,6 +231,8 @@ describe('journeys 4 and 5: the rollback checklist', () => {
     const backupText = await frame.locator('#step-backup').innerText();
     const file = /File: (\S+)/.exec(backupText)?.[1];
     expect(file, backupText).toBeTruthy();
+    // A full dump never lands in the work tree: the default folder is the extension's storage.
+    expect(path.relative(sample.workspace.dir, file as string)).toMatch(/^\.\./);
     const size = (await fs.stat(file as string)).size;
     expect(size).toBeGreaterThan(1000);
     expect(backupText).toMatch(/exit code 0/);
@@ -168,12 +240,25 @@ describe('journeys 4 and 5: the rollback checklist', () => {
     expect(terminal).toMatch(/pg_dump --format=custom/);
     expect(terminal).toMatch(/Backup written: /);
     expect(terminal).not.toContain(new URL(e2eContext().adminUrl).password);
-    await frame.locator('#step-backup').scrollIntoViewIfNeeded();
+    await reveal(frame, '#step-backup');
     await screenshot(page, 'checklist-backup-done');
 
     // Apply on the unprotected environment: no typed confirmation, the tables are gone.
     expect(await frame.locator('#apply-typed').count()).toBe(0);
+    // ...but Impact found rows it deletes: a modal says how many and asks; Cancel runs nothing.
     await frame.locator('#apply-run').click();
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: 10_000 });
+    const asked = await dialog.innerText();
+    expect(asked).toContain('Apply the rollback on local? It destroys data there.');
+    expect(asked).toContain('down.sql would delete 3 rows of "Tag"');
+    expect(asked).toMatch(/Backup: \S+\.dump/);
+    await screenshot(page, 'apply-confirm-data-loss');
+    await dialog.locator('.monaco-button', { hasText: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    expect(await stepState(frame, 'apply')).toBe('todo');
+    await frame.locator('#apply-run').click();
+    await dialog.locator('.monaco-button', { hasText: 'Apply Rollback' }).click();
     await waitStep(frame, 'apply', 'done', 120_000);
     const tables = await query<{ t: string }>(
       sample.localUrl,
@@ -195,7 +280,7 @@ describe('journeys 4 and 5: the rollback checklist', () => {
     await frame.locator('#markRolledBack-reset').click();
     await waitStep(frame, 'markRolledBack', 'skipped');
     expect(await isDisabled(frame, 'markRolledBack-run')).toBe(true);
-    await frame.locator('#step-markRolledBack').scrollIntoViewIfNeeded();
+    await reveal(frame, '#step-markRolledBack');
     await screenshot(page, 'checklist-mark-rolled-back-skipped');
 
     await runCommand(page, 'Prisma Rollback: Refresh');
@@ -204,14 +289,44 @@ describe('journeys 4 and 5: the rollback checklist', () => {
       (d) => /rolled back/.test(d),
       'tree shows rolled back',
     );
-    expect(await description(page, 'local', TARGET)).toMatch(/^2024-02-15 · rolled back/);
-    expect(await description(page, 'production', TARGET)).toMatch(/^2024-02-15 · applied/);
+    expect(await description(page, 'local', TARGET)).toMatch(/^rolled back · 2024-02-15/);
+    expect(await description(page, 'production', TARGET)).toMatch(/^applied · 2024-02-15/);
+    // One truth: the checklist's status line gives the time of the rollback (rolled_back_at), not of the apply.
+    const rolledBackAt = `${(row?.rolled_back_at as Date).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+    await waitUntil(
+      () => frame.locator('#step-identify .status').innerText(),
+      (t) => t.startsWith('rolled back · '),
+      'status line reads rolled back',
+    );
+    expect(await frame.locator('#step-identify .status').innerText()).toContain(
+      `rolled back · rolled back ${rolledBackAt}`,
+    );
+    // "Keep folder" marks Follow up done in the checklist, as in the audit log.
+    await frame.locator('#follow-keep').click();
+    await waitStep(frame, 'followUp', 'done');
+    const audit = await fs.readFile(
+      path.join(sample.workspace.dir, '.prisma-rollback', 'audit.jsonl'),
+      'utf8',
+    );
+    const entries = audit
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { step: string; event: string });
+    expect(entries.some((e) => e.step === 'followUp' && e.event === 'done')).toBe(true);
     await screenshot(page, 'checklist-rolled-back');
     await runCommand(page, 'View: Close All Editors');
   });
 
   it('journey 5: on production, Apply waits for backup and verification, then for the typed name', async () => {
     const { page } = wb;
+    // A backup folder chosen inside a git work tree goes into .git/info/exclude.
+    execFileSync('git', ['init', '-q'], { cwd: sample.workspace.dir });
+    const settings = JSON.parse(await fs.readFile(sample.workspace.settingsPath, 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    settings['prismaRollback.backupDirectory'] = '.prisma-rollback/backups';
+    await fs.writeFile(sample.workspace.settingsPath, `${JSON.stringify(settings, null, 2)}\n`);
     const frame = await openChecklist(wb, 'production');
     expect(await frame.locator('header .sub').innerText()).toMatch(/environment production\s*protected/);
 
@@ -219,11 +334,24 @@ describe('journeys 4 and 5: the rollback checklist', () => {
     const blockers = await frame.locator('#step-apply .blockers').innerText();
     expect(blockers).toContain('Backup is not done.');
     expect(blockers).toContain('The rollback has not passed verification.');
-    await frame.locator('#step-apply').scrollIntoViewIfNeeded();
+    await reveal(frame, '#step-apply');
     await screenshot(page, 'guard-apply-blocked');
 
     await frame.locator('#backup-run').click();
+    await waitForNotification(
+      page,
+      /added \/\.prisma-rollback\/backups\/ to \S*exclude so that no dump is ever committed/,
+    );
     await waitStep(frame, 'backup', 'done', 120_000);
+    const dump = /File: (\S+)/.exec(await frame.locator('#step-backup').innerText())?.[1] ?? '';
+    expect(path.relative(sample.workspace.dir, dump)).toMatch(/^\.prisma-rollback\/backups\//);
+    expect(await fs.readFile(path.join(sample.workspace.dir, '.git', 'info', 'exclude'), 'utf8')).toContain(
+      '/.prisma-rollback/backups/',
+    );
+    const untracked = execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], {
+      cwd: sample.workspace.dir,
+    }).toString();
+    expect(untracked).not.toContain('backups');
     expect(await isDisabled(frame, 'apply-run')).toBe(true);
     expect(await frame.locator('#step-apply .blockers').innerText()).not.toContain('Backup is not done.');
 
@@ -234,26 +362,35 @@ describe('journeys 4 and 5: the rollback checklist', () => {
     await frame.locator('#verify-run').click();
     await waitStep(frame, 'verify', 'done', 120_000);
 
-    // Now it asks for the environment's name.
+    // Now nothing blocks it but the environment's name.
     await waitUntil(
-      () => isDisabled(frame, 'apply-run'),
-      (d) => !d,
-      'apply enabled',
+      () => frame.locator('#step-apply .blockers').count(),
+      (n) => n === 0,
+      'apply unblocked',
     );
     expect(await frame.locator('#step-apply .confirm-label').innerText()).toContain(
       'Type “production” to run it there',
     );
-    await frame.locator('#step-apply').scrollIntoViewIfNeeded();
+    await reveal(frame, '#step-apply');
     await screenshot(page, 'guard-type-name');
 
-    // The wrong name runs nothing.
+    // Run stays disabled until the typed name matches; the reason is beside the field.
+    const hint = frame.locator('#apply-typed-hint');
+    expect(await isDisabled(frame, 'apply-run')).toBe(true);
+    expect(await hint.innerText()).toContain('Run stays disabled until you type “production”.');
     await frame.locator('#apply-typed input').fill('prod');
-    await frame.locator('#apply-run').click();
-    const alert = frame.locator('[role="alert"]');
-    await alert.waitFor({ timeout: 10_000 });
-    expect(await alert.innerText()).toBe(
-      `Type the environment's name (production) to run "Apply to target" there.`,
-    );
+    expect(await isDisabled(frame, 'apply-run')).toBe(true);
+    expect(await hint.innerText()).toContain('“prod” is not “production”: Run stays disabled.');
+    // The hint is beside the field, not a screen away.
+    const [fieldBox, hintBox] = await Promise.all([
+      frame.locator('#apply-typed').boundingBox(),
+      hint.boundingBox(),
+    ]);
+    expect(Math.abs((hintBox?.y ?? 1e6) - (fieldBox?.y ?? 0))).toBeLessThan(60);
+    // Neither a click nor Enter runs it with the wrong name.
+    await frame.locator('#apply-run').click({ force: true });
+    await frame.locator('#apply-typed input').press('Enter');
+    await new Promise((r) => setTimeout(r, 500));
     expect(await stepState(frame, 'apply')).toBe('todo');
     await screenshot(page, 'guard-wrong-name');
     const stillThere = await query<{ n: string }>(
@@ -263,6 +400,8 @@ describe('journeys 4 and 5: the rollback checklist', () => {
     expect(Number(stillThere[0].n)).toBe(1);
 
     await frame.locator('#apply-typed input').fill('production');
+    expect(await isDisabled(frame, 'apply-run')).toBe(false);
+    expect(await hint.innerText()).toContain('The name matches: Run is enabled.');
     await frame.locator('#apply-run').click();
     await waitStep(frame, 'apply', 'done', 120_000);
     const gone = await query<{ n: string }>(
@@ -270,7 +409,7 @@ describe('journeys 4 and 5: the rollback checklist', () => {
       `SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public' AND tablename = 'Tag'`,
     );
     expect(Number(gone[0].n)).toBe(0);
-    await frame.locator('#step-apply').scrollIntoViewIfNeeded();
+    await reveal(frame, '#step-apply');
     await screenshot(page, 'guard-applied');
   });
 });

@@ -64,7 +64,7 @@ describe('journeys 2 and 3: create and verify a rollback', () => {
     await widenSidebar(wb.page, 540);
     await waitUntil(
       () => localDescription(wb, TARGET),
-      (d) => /· applied/.test(d),
+      (d) => /^applied · /.test(d),
       `${TARGET} applied on local`,
       60_000,
     );

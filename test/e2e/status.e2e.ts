@@ -36,12 +36,12 @@ import {
 const VIEW = 'Migrations';
 const ICONS: Record<string, string> = {
   applied: 'codicon-pass',
-  pending: 'codicon-clock',
+  pending: 'codicon-arrow-circle-up',
   failed: 'codicon-error',
   'edited after apply': 'codicon-warning',
 };
 
-/** `20240312090000_x` → `2024-03-12`, the day the tree shows before the state. */
+/** `20240312090000_x` → `2024-03-12`, the day the tree shows after the state. */
 function day(name: string): string {
   return `${name.slice(0, 4)}-${name.slice(4, 6)}-${name.slice(6, 8)}`;
 }
@@ -99,7 +99,7 @@ describe('journey 1: status', () => {
             const g = groups.get(e);
             // Both the environment's summary and its migrations must have been rendered from a status.
             if (!g || /loading/.test(g.row.description)) return -1;
-            return g.children.filter((r) => /\d{4}-\d\d-\d\d · /.test(r.description)).length;
+            return g.children.filter((r) => / · \d{4}-\d\d-\d\d/.test(r.description)).length;
           });
         },
         { timeout: 60_000, interval: 500 },
@@ -115,7 +115,7 @@ describe('journey 1: status', () => {
       expect(migrations.map((r) => r.label)).toEqual(SAMPLE_MIGRATIONS.map((m) => m.name).reverse());
       for (const r of migrations) {
         const state = expected[env].get(r.label);
-        expect(r.description, `${env} / ${r.label}`).toBe(`${day(r.label)} · ${state}`);
+        expect(r.description, `${env} / ${r.label}`).toBe(`${state} · ${day(r.label)}`);
         // Screen readers hear the name and the state; the icon tells it at a glance.
         expect(r.ariaLabel).toBe(`${r.label}, ${r.description}`);
         expect(r.icon, `${env} / ${r.label} icon`).toContain(ICONS[state ?? '']);
@@ -128,6 +128,12 @@ describe('journey 1: status', () => {
       /^5 applied · 1 pending · 1 failed · 1 edited — 127\.0\.0\.1:\d+\/acme_local_/,
     );
     expect(production?.description).toMatch(/^4 applied · 4 pending — 127\.0\.0\.1:\d+\/acme_production_/);
+
+    // At the default side bar width (300 px): the state word comes first in every description
+    // (asserted above), each state has its own icon (pending is no longer a circular arrow like rolled back).
+    await widenSidebar(page, 300);
+    await screenshot(viewPane(page, VIEW), 'status-tree-300px');
+    await widenSidebar(page, 560);
 
     // The connection strings' password never reaches the screen.
     const password = new URL(e2eContext().adminUrl).password;

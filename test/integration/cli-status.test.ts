@@ -103,7 +103,12 @@ describe('prisma-rollback status', () => {
     await markRolledBack(db.url, mig.dir, C);
     r = await runCli(['status', '--json'], mig.root);
     expect(states(r.json())[C]).toBe('rolledBack');
-    expect(r.json().migrations.find((m: { name: string }) => m.name === C).rolledBackAt).toMatch(/^\d{4}-/);
+    const rolledBackAt = r.json().migrations.find((m: { name: string }) => m.name === C).rolledBackAt;
+    expect(rolledBackAt).toMatch(/^\d{4}-/);
+    // The table says it in words, with the time it was rolled back (not when it was started).
+    const text = (await runCli(['status'], mig.root)).out;
+    const at = `${(rolledBackAt as string).slice(0, 19).replace('T', ' ')} UTC`;
+    expect(text).toContain(`rolled back     ${C}  (rolled back ${at})`);
     expect((await diagnose()).history).toEqual({
       diagnostic: 'databaseIsBehind',
       unappliedMigrationNames: [C],

@@ -502,7 +502,7 @@ describe('checklist steps 3 and 4 over the generator and the verifier', () => {
 
       const v = await verifyRollbackScript(mig.dir, '20240102000000_post');
       expect(v.result).toBe('verified');
-      expect(v.summary).toMatch(/^Verified against 1 earlier migration/);
+      expect(v.summary).toMatch(/^Verified against 2 migrations in [\d.]+ s \(embedded PostgreSQL/);
 
       // A rollback that forgets the index's table leaves a difference the verifier names.
       await fs.writeFile(down, 'DROP INDEX "Post_authorId_idx";\n');

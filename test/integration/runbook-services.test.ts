@@ -155,7 +155,7 @@ describe('Verify: a history the embedded PostgreSQL cannot replay, on the shadow
     });
     expect(fromEnvFile.result).toBe('verified');
     expect(fromEnvFile.summary).toMatch(
-      /^Verified against 1 earlier migration\(s\) in [\d.]+ s \(server\)\.$/,
+      /^Verified against 2 migrations in [\d.]+ s \(shadow database server\)\.$/,
     );
     const fromEnv = await verifyRollbackScript(ext.dir, PROFILE, {
       shadowSetting: 'env:MY_SHADOW',

@@ -166,10 +166,22 @@ describe('checklist webview in Chromium', () => {
 
   it('after backup and verification the apply gate opens and asks for the environment name; the typed text is sent', async () => {
     await send(view({ backup: true, verified: true }));
-    await page.waitForFunction(() => !document.getElementById('apply-run')?.hasAttribute('disabled'));
+    await page.waitForFunction(() => !document.querySelector('#step-apply .blockers'));
     expect(await page.textContent('#step-apply')).toContain('Type “production” to run it there');
+    // Run stays disabled, with the reason beside the field, until the name matches.
+    expect(await page.getAttribute('#apply-run', 'disabled')).not.toBeNull();
+    expect(await page.textContent('#apply-typed-hint')).toBe(
+      'Run stays disabled until you type “production”.',
+    );
     await page.focus('#apply-typed');
-    await page.keyboard.type('production');
+    await page.keyboard.type('prod');
+    expect(await page.getAttribute('#apply-run', 'disabled')).not.toBeNull();
+    expect(await page.textContent('#apply-typed-hint')).toBe(
+      '“prod” is not “production”: Run stays disabled.',
+    );
+    await page.keyboard.type('uction');
+    await page.waitForFunction(() => !document.getElementById('apply-run')?.hasAttribute('disabled'));
+    expect(await page.textContent('#apply-typed-hint')).toBe('The name matches: Run is enabled.');
     posted.length = 0;
     await page.click('#apply-run');
     await expect.poll(() => posted).toEqual([{ type: 'run', step: 'apply', typed: 'production' }]);
@@ -177,6 +189,9 @@ describe('checklist webview in Chromium', () => {
   });
 
   it('every action is reachable with the keyboard', async () => {
+    // Apply's Run is enabled (and so in the tab order) once the environment's name is typed.
+    await page.fill('#apply-typed input', 'production');
+    await page.waitForFunction(() => !document.getElementById('apply-run')?.hasAttribute('disabled'));
     await page.focus('body');
     const seen = new Set<string>();
     for (let i = 0; i < 120; i++) {

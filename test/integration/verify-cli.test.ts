@@ -63,7 +63,7 @@ describe('prisma-rollback verify', () => {
     const r = await run({}, 'verify', 'add_name', ...M);
     expect(r.code).toBe(0);
     expect(r.out.split('\n')[0]).toMatch(
-      /^✓ prisma\/migrations\/20240102000000_add_name\/down\.sql restores the schema before 20240102000000_add_name \(verified against 1 earlier migration in the embedded PostgreSQL · [\d.]+ s\)\.$/,
+      /^✓ prisma\/migrations\/20240102000000_add_name\/down\.sql restores the schema before 20240102000000_add_name \(verified against 2 migrations in the embedded PostgreSQL · [\d.]+ s\)\.$/,
     );
     expect(r.err).toContain('Replaying migration 1 of 1: 20240101000000_init');
   });

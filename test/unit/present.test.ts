@@ -98,7 +98,7 @@ describe('presentation of a status', () => {
   });
 
   it('describes a migration by the date in its folder name and its state', () => {
-    expect(migrationDescription(applied, 'applied')).toBe('2025-11-17 · applied');
+    expect(migrationDescription(applied, 'applied')).toBe('applied · 2025-11-17');
     expect(migrationDescription({ ...pending, name: 'custom_name' }, 'pending')).toBe('pending');
     expect(migrationDescription({ ...pending, name: '20241301000000_bad_month' }, 'pending')).toBe('pending');
     expect(migrationContextValue('rolledBack')).toBe('migration:rolledBack');

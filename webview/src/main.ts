@@ -38,9 +38,92 @@ const drafts: Record<string, string> = persisted.drafts ?? {};
 /** Which inline forms (skip, override) are open. */
 const open: Record<string, boolean> = persisted.open ?? {};
 let error: string | undefined;
+/** The step the user acted on last: the host's error about it is shown in that step, where the eye is. */
+let errorStep: string | undefined;
+let lastStep: string | undefined;
+/** The step of the last step action (run, mark done, skip, reset, override): focus moves on from it. */
+let focusAfter: string | undefined;
+const STEP_ACTIONS: ReadonlySet<WebviewMessage['type']> = new Set([
+  'run',
+  'complete',
+  'skip',
+  'reset',
+  'override',
+]);
 
 function post(m: WebviewMessage) {
+  if ('step' in m && m.step) lastStep = m.step;
+  else if (m.type !== 'ready') lastStep = undefined;
+  if (STEP_ACTIONS.has(m.type) && 'step' in m && m.step) focusAfter = m.step;
   vscode.postMessage(m);
+}
+
+/** The id of the element focus is on its way to (kept across re-renders until it lands). */
+let wantFocus: string | undefined;
+
+/**
+ * Focuses the element with this id once it has rendered: a web component just created
+ * (vscode-button…) takes focus only after its first update, and a re-render meanwhile replaces
+ * the element — the one that bears the id then is focused.
+ */
+function focusById(id: string): void {
+  const el = document.getElementById(id);
+  wantFocus = el ? id : undefined;
+  if (!el) return;
+  const ready =
+    (el as HTMLElement & { updateComplete?: Promise<unknown> }).updateComplete ?? Promise.resolve();
+  void ready.then(() =>
+    requestAnimationFrame(() => {
+      if (wantFocus !== id) return;
+      const now = document.getElementById(id);
+      if (!now) return;
+      if (now !== el) return focusById(id);
+      wantFocus = undefined;
+      now.focus();
+      now.scrollIntoView({ block: 'nearest' });
+    }),
+  );
+}
+
+/** The control that does a step's next thing, when it can be done now (else null). */
+function primaryControl(s: StepView): HTMLElement | null {
+  if (s.state === 'running' || s.state === 'done' || s.state === 'skipped') return null;
+  if (!s.allowed || !s.available) return null;
+  if (s.kind === 'manual') return document.getElementById(`${s.id}-complete`);
+  if (s.typeToConfirm !== undefined) return document.getElementById(`${s.id}-typed`);
+  return document.getElementById(`${s.id}-run`);
+}
+
+/**
+ * After a step action, focus never falls back to the page: while the step runs it rests on the
+ * step's heading; once it ended, on the next actionable control (the step's own "Run again" when
+ * it failed, else the first step after it that can be done now, else the first one before it).
+ * It moves only when focus is on the page or inside that step (the user may have gone elsewhere).
+ */
+function moveFocus(v: ChecklistView): void {
+  if (!focusAfter) return;
+  const index = v.steps.findIndex((s) => s.id === focusAfter);
+  const acted = v.steps[index];
+  const box = document.getElementById(`step-${focusAfter}`);
+  const active = document.activeElement;
+  if (!acted || (active && active !== document.body && !box?.contains(active))) {
+    focusAfter = undefined;
+    return;
+  }
+  if (acted.state === 'running') {
+    focusById(`title-${acted.id}`);
+    return;
+  }
+  focusAfter = undefined;
+  const order = [...v.steps.slice(index), ...v.steps.slice(0, index)];
+  for (const s of order) {
+    const c = primaryControl(s);
+    if (c) {
+      focusById(c.id);
+      return;
+    }
+  }
+  document.querySelector<HTMLElement>('h1')?.focus();
 }
 
 function save() {
@@ -80,7 +163,8 @@ function button(
     secondary: o.secondary,
     disabled: o.disabled,
     title: o.title,
-    'aria-label': o.title ?? label,
+    // The accessible name starts with the visible words (WCAG 2.5.3); the title adds to it only when it extends them.
+    'aria-label': o.title?.startsWith(label) ? o.title : undefined,
   });
   b.textContent = label;
   b.addEventListener('click', () => {
@@ -90,7 +174,8 @@ function button(
 }
 
 function textField(id: string, placeholder: string, label: string) {
-  const f = h('vscode-textfield', { id, placeholder, 'aria-label': label }) as HTMLElement & {
+  // `label` is the inner <input>'s accessible name (the element's shadow DOM holds the input).
+  const f = h('vscode-textfield', { id, placeholder, label }) as HTMLElement & {
     value: string;
   };
   f.value = drafts[id] ?? '';
@@ -104,7 +189,16 @@ function textField(id: string, placeholder: string, label: string) {
 function time(iso?: string): string {
   if (!iso) return '';
   const d = new Date(iso);
-  return d.toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' });
+  // Intl refuses dateStyle/timeStyle together with timeZoneName: the fields are named one by one.
+  return d.toLocaleString(undefined, {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    timeZoneName: 'short',
+  });
 }
 
 function duration(a?: string, b?: string): string {
@@ -126,6 +220,48 @@ function detailText(s: StepView): string[] {
   return out;
 }
 
+/** Why Run is (not yet) enabled, beside the field where the name is typed. */
+function guardHint(expected: string, typed: string, canRun: boolean): { text: string; ok: boolean } {
+  if (!canRun) return { text: 'Run stays disabled until the conditions above are met.', ok: false };
+  if (typed === expected) return { text: 'The name matches: Run is enabled.', ok: true };
+  if (!typed) return { text: `Run stays disabled until you type “${expected}”.`, ok: false };
+  return { text: `“${typed}” is not “${expected}”: Run stays disabled.`, ok: false };
+}
+
+/**
+ * A step that runs only after its environment's name is typed: the field, the reason Run is
+ * disabled (updated as one types, beside the field) and Run, enabled only on an exact match.
+ */
+function typedGuard(s: StepView, runLabel: string, canRun: boolean): HTMLElement[] {
+  const expected = s.typeToConfirm ?? '';
+  const fieldId = `${s.id}-typed`;
+  const hintId = `${s.id}-typed-hint`;
+  const typed = () => drafts[fieldId] ?? '';
+  const field = textField(fieldId, expected, `Type ${expected} to confirm`);
+  field.setAttribute('aria-describedby', hintId);
+  const first = guardHint(expected, typed(), canRun);
+  const hint = h('span', { id: hintId, class: `guard-hint${first.ok ? ' ok' : ''}` }, first.text);
+  const run = button(`${s.id}-run`, runLabel, () => post({ type: 'run', step: s.id, typed: typed() }), {
+    icon: 'play',
+    disabled: !canRun || typed() !== expected,
+    title: `${runLabel}: ${s.title}`,
+  });
+  run.setAttribute('aria-describedby', hintId);
+  field.addEventListener('input', () => {
+    const now = guardHint(expected, typed(), canRun);
+    hint.textContent = now.text;
+    hint.classList.toggle('ok', now.ok);
+    (run as unknown as { disabled: boolean }).disabled = !now.ok;
+  });
+  field.addEventListener('keydown', (e: KeyboardEvent) => {
+    if (e.key === 'Enter' && guardHint(expected, typed(), canRun).ok) run.click();
+  });
+  return [
+    h('label', { for: fieldId, class: 'confirm-label' }, `Type “${expected}” to run it there:`),
+    h('span', { class: 'guard' }, field, run, hint),
+  ];
+}
+
 function stepActions(s: StepView): HTMLElement {
   const bar = h('div', { class: 'actions' });
   const running = s.state === 'running';
@@ -133,27 +269,7 @@ function stepActions(s: StepView): HTMLElement {
   const runLabel = s.state === 'failed' || s.state === 'done' ? 'Run again' : 'Run';
   if (s.kind === 'task' || s.kind === 'check') {
     if (s.typeToConfirm !== undefined) {
-      const field = textField(`${s.id}-typed`, s.typeToConfirm, `Type ${s.typeToConfirm} to confirm`);
-      bar.append(
-        h(
-          'label',
-          { for: `${s.id}-typed`, class: 'confirm-label' },
-          `Type “${s.typeToConfirm}” to run it there:`,
-        ),
-        field,
-      );
-      bar.append(
-        button(
-          `${s.id}-run`,
-          runLabel,
-          () => post({ type: 'run', step: s.id, typed: drafts[`${s.id}-typed`] ?? '' }),
-          {
-            icon: 'play',
-            disabled: !canRun,
-            title: `${runLabel}: ${s.title}`,
-          },
-        ),
-      );
+      bar.append(...typedGuard(s, runLabel, canRun));
     } else {
       bar.append(
         button(`${s.id}-run`, runLabel, () => post({ type: 'run', step: s.id }), {
@@ -322,8 +438,9 @@ function extras(s: StepView, v: ChecklistView): (HTMLElement | undefined)[] {
         id: 'notify-text',
         readonly: true,
         rows: '7',
-        'aria-label': 'Message to the team',
-      }) as HTMLElement & { value: string };
+      }) as HTMLElement & { value: string; label: string };
+      // A property only (not an attribute): the inner <textarea>'s accessible name.
+      ta.label = 'Message to the team';
       ta.value = v.notifyText;
       return [
         ta,
@@ -412,7 +529,7 @@ function stepItem(s: StepView, v: ChecklistView): HTMLElement {
         class: `state-icon ${s.state}`,
         'aria-hidden': 'true',
       }),
-      h('h2', { id: `title-${s.id}` }, `${s.number}. ${s.title}`),
+      h('h2', { id: `title-${s.id}`, tabindex: '-1' }, `${s.number}. ${s.title}`),
       h(
         'vscode-badge',
         { variant: 'counter', class: `badge ${s.state}`, 'aria-label': `State: ${st.label}` },
@@ -452,12 +569,15 @@ function stepItem(s: StepView, v: ChecklistView): HTMLElement {
     overrideForm(s),
     ...extras(s, v),
     stepActions(s),
+    error && errorStep === s.id
+      ? h('p', { class: 'error-text', role: 'alert', id: `${s.id}-error` }, error)
+      : undefined,
     skipForm(s),
   );
 }
 
 function render() {
-  const focused = document.activeElement?.id;
+  const focused = wantFocus ?? document.activeElement?.id;
   root.replaceChildren();
   if (!view) {
     root.append(h('p', { class: 'muted' }, 'Loading the checklist…'));
@@ -469,7 +589,7 @@ function render() {
     h(
       'header',
       {},
-      h('h1', {}, v.title),
+      h('h1', { tabindex: '-1' }, v.title),
       h(
         'p',
         { class: 'sub' },
@@ -504,11 +624,11 @@ function render() {
           title: `Open ${v.auditLog}`,
         }),
       ),
-      error ? h('p', { class: 'error-text', role: 'alert' }, error) : undefined,
+      error && !errorStep ? h('p', { class: 'error-text', role: 'alert' }, error) : undefined,
     ),
     h('ol', { class: 'steps', 'aria-label': 'Rollback steps' }, ...v.steps.map((s) => stepItem(s, v))),
   );
-  if (focused) document.getElementById(focused)?.focus();
+  if (focused) focusById(focused);
 }
 
 window.addEventListener('message', (e: MessageEvent) => {
@@ -520,6 +640,7 @@ window.addEventListener('message', (e: MessageEvent) => {
     error = undefined;
     save();
     render();
+    moveFocus(view);
     if (before) {
       const changed = view.steps.filter((s) => before.get(s.id) !== s.state);
       if (changed.length)
@@ -527,6 +648,8 @@ window.addEventListener('message', (e: MessageEvent) => {
     }
   } else if (m.type === 'error') {
     error = m.message;
+    errorStep = lastStep && view?.steps.some((s) => s.id === lastStep) ? lastStep : undefined;
+    focusAfter = undefined;
     render();
     live.textContent = m.message;
   }

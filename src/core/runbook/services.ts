@@ -11,7 +11,7 @@ import { generateRollback, isDownSqlHandEdited, isDownSqlStale } from '../genera
 import { readMigrationsFolder } from '../migrations';
 import { resolveShadowDatabase, type ShadowSources } from '../project/shadow';
 import { initSqlParser, parseMigrationSync } from '../sql/parser';
-import { editedAfterApplyWarning } from '../status/present-rollback';
+import { editedAfterApplyWarning, verifiedAgainstText } from '../status/present-rollback';
 import { dependentMigrations, findRollbackScript, verifyRollback } from '../verify';
 import { describeLockRisk, lockRisks, measureLockRisks } from '../verify/lock-risk';
 import type { DestructiveStep } from '../verify/precheck';
@@ -120,7 +120,8 @@ export async function verifyRollbackScript(
   if (r.kind === 'verified') {
     return {
       result: 'verified',
-      summary: `Verified against ${r.replayed} earlier migration(s) in ${(r.ms / 1000).toFixed(1)} s (${r.engine}${r.cached ? ', cached' : ''}).`,
+      // The count every surface shows (CodeLens, hover, notification): the history before N and N itself.
+      summary: `Verified against ${verifiedAgainstText(r)} in ${(r.ms / 1000).toFixed(1)} s (${r.engine === 'server' ? 'shadow database server' : 'embedded PostgreSQL'}${r.cached ? ', cached' : ''}).`,
     };
   }
   if (r.kind === 'differences') {

@@ -38,6 +38,11 @@ export function migrationsVerifiedAgainst(r: { replayed: number }): number {
   return r.replayed + 1;
 }
 
+/** `4 migrations` — how many migrations a verified rollback was proven against, in words (every surface). */
+export function verifiedAgainstText(r: { replayed: number }): string {
+  return plural(migrationsVerifiedAgainst(r), 'migration');
+}
+
 /**
  * Title of the verification CodeLens (stable texts, the e2e journeys read them):
  * `Verify rollback`, `$(sync~spin) Verifying rollback…`, `✓ Verified against 434 migrations · 2 s`,

@@ -26,7 +26,8 @@ export interface StatePresentation {
 
 export const STATE_PRESENTATION: Record<ShownState, StatePresentation> = {
   applied: { word: 'applied', icon: 'pass', color: 'testing.iconPassed' },
-  pending: { word: 'pending', icon: 'clock', color: 'charts.blue' },
+  // Not `clock`: at tree size it reads like rolled back's `discard` (both a circular arrow).
+  pending: { word: 'pending', icon: 'arrow-circle-up', color: 'charts.blue' },
   failed: { word: 'failed', icon: 'error', color: 'testing.iconFailed' },
   rolledBack: { word: 'rolled back', icon: 'discard', color: 'charts.purple' },
   edited: { word: 'edited after apply', icon: 'warning', color: 'charts.yellow' },
@@ -59,6 +60,38 @@ export function formatDateTime(d: Date): string {
   return `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
+/**
+ * The moment a migration's state is about, from its latest `_prisma_migrations` row: when it was
+ * rolled back (rolled back), started (failed: it never finished), or finished (applied…).
+ * One source for the checklist's status line, the CLI's status table and the tooltip.
+ */
+export function stateMoment(
+  m: Pick<MigrationStatus, 'state' | 'latest'>,
+): { what: 'rolled back' | 'started' | 'applied'; at: Date } | undefined {
+  const l = m.latest;
+  if (!l) return undefined;
+  if (l.rolledBackAt) return { what: 'rolled back', at: l.rolledBackAt };
+  if (!l.finishedAt) return { what: 'started', at: l.startedAt };
+  return { what: 'applied', at: l.finishedAt };
+}
+
+/**
+ * The checklist's live line about a migration in its target environment:
+ * `rolled back · rolled back 2025-11-17 14:03:09 UTC · host:5432/db` (`target` masked by the caller).
+ */
+export function targetStatusLine(
+  m: Pick<MigrationStatus, 'state' | 'latest'> | undefined,
+  o: { loading?: boolean; target?: string },
+): string {
+  const when = m ? stateMoment(m) : undefined;
+  const state = m
+    ? `${STATE_PRESENTATION[m.state].word}${when ? ` · ${when.what} ${formatDateTime(when.at)}` : ''}`
+    : o.loading
+      ? 'reading status…'
+      : 'not in the status';
+  return [state, o.target].filter(Boolean).join(' · ');
+}
+
 /** `850 ms`, `4.2 s`, `3 min 12 s`. */
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
@@ -67,11 +100,14 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(s / 60)} min ${s % 60} s`;
 }
 
-/** Tree description of a migration: `2025-11-17 · applied`. */
+/**
+ * Tree description of a migration: `applied · 2025-11-17` — the state first, so that it stays
+ * readable when a narrow side bar cuts the end of the line.
+ */
 export function migrationDescription(m: MigrationStatus, state: ShownState): string {
   const day = formatDay(migrationDate(m.name));
   const word = STATE_PRESENTATION[state].word;
-  return day ? `${day} · ${word}` : word;
+  return day ? `${word} · ${day}` : word;
 }
 
 /** `migration:applied`, `migration:unknown`… (menus match on it). */

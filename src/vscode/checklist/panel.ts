@@ -48,10 +48,13 @@ import {
   type WebviewMessage,
 } from '../../core/runbook/protocol';
 import { viewChecklist } from '../../core/runbook/view';
+import { targetStatusLine } from '../../core/status/present';
 import type { EnvironmentEntry, MigrationsRepository, ProjectEntry } from '../repository';
 import { readRunbookSettings } from '../settings';
+import { backupFolder } from './backup-folder';
 import { checklistHtml } from './html';
-import { type TaskRunner, taskEnvFor } from './tasks';
+import { confirmDataLoss, keepBackupsOutOfGit } from './prompts';
+import { healthCheck, type TaskRunner, taskEnvFor } from './tasks';
 
 export const VIEW_TYPE = 'prismaRollback.checklist';
 
@@ -266,9 +269,7 @@ export class ChecklistPanel implements vscode.Disposable {
     const settings = readRunbookSettings(vscode.Uri.file(p.root));
     const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(p.root));
     this.plannedBackup ??= path.join(
-      p.root,
-      '.prisma-rollback',
-      'backups',
+      this.backupDir(p.root),
       `${this.key.environment}-${this.key.migration}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}.${settings.backupFormat === 'plain' ? 'sql' : 'dump'}`,
     );
     return {
@@ -290,6 +291,16 @@ export class ChecklistPanel implements vscode.Disposable {
       pgDumpPath: settings.pgDumpPath,
       supabase: detectSupabase(p.root),
     };
+  }
+
+  /** The backup folder: the setting, else the extension's storage (outside the work tree). */
+  private backupDir(projectRoot: string): string {
+    const storage = (this.deps.context.storageUri ?? this.deps.context.globalStorageUri).fsPath;
+    return backupFolder({
+      setting: readRunbookSettings(vscode.Uri.file(projectRoot)).backupDirectory,
+      projectRoot,
+      storage,
+    });
   }
 
   private plannedCommands(): Partial<Record<StepId, TaskCommand>> {
@@ -318,18 +329,15 @@ export class ChecklistPanel implements vscode.Disposable {
     let statusLine: string | undefined;
     try {
       const { env } = this.target();
-      const m = env.status?.migrations.find((x) => x.name === this.key.migration);
-      const when = m?.latest?.finishedAt ?? m?.latest?.startedAt;
-      statusLine = [
-        m
-          ? `${m.state}${when ? ` ${new Date(when).toISOString().replace('T', ' ').slice(0, 19)} UTC` : ''}`
-          : env.loading
-            ? 'reading status…'
-            : 'not in the status',
-        env.resolved?.url ? maskUrl(env.resolved.url) : (env.resolved?.problem ?? env.status?.target),
-      ]
-        .filter(Boolean)
-        .join(' · ');
+      statusLine = targetStatusLine(
+        env.status?.migrations.find((x) => x.name === this.key.migration),
+        {
+          loading: env.loading,
+          target: env.resolved?.url
+            ? maskUrl(env.resolved.url)
+            : (env.resolved?.problem ?? env.status?.target),
+        },
+      );
     } catch (e) {
       statusLine = (e as Error).message;
     }
@@ -485,7 +493,10 @@ export class ChecklistPanel implements vscode.Disposable {
       throw new ChecklistError(`"${def.title}" is done by hand: mark it done when it is.`);
     const g = gate(this.state, id, caps);
     if (!g.allowed) throw new ChecklistError(`"${def.title}" cannot run yet: ${g.blockers.join(' ')}`);
-    if (def.kind === 'task') return this.runTask(id, typed);
+    if (def.kind === 'task') {
+      if (id === 'apply' && !(await confirmDataLoss(this.state))) return;
+      return this.runTask(id, typed);
+    }
     return this.runCheck(id, caps);
   }
 
@@ -495,6 +506,8 @@ export class ChecklistPanel implements vscode.Disposable {
     if (id === 'backup') this.plannedBackup = undefined;
     const cmd = stepCommand(id, ctx);
     if (!cmd) throw new ChecklistError(`"${stepDefinition(id).title}" has no command here.`);
+    if (id === 'backup' && ctx.backupFile)
+      await keepBackupsOutOfGit(path.dirname(ctx.backupFile), this.deps.log);
     // A command that is not the bundled CLI is the project's Prisma CLI.
     const secretEnv = this.secretEnv(cmd.environment, cmd.command !== ctx.node);
     const commandLine = redactSecrets(cmd.display);
@@ -621,7 +634,7 @@ export class ChecklistPanel implements vscode.Disposable {
           const { env } = this.target();
           const m = env.status?.migrations.find((x) => x.name === this.key.migration);
           const outcome = confirmOutcome(m);
-          const health = await this.healthCheck(project.root);
+          const health = await healthCheck(readRunbookSettings(vscode.Uri.file(project.root)).healthUrl);
           const detail = { state: m?.state ?? null, ...(health ? { health: health.text } : {}) };
           return await finish(
             outcome.ok && (health?.ok ?? true),
@@ -665,15 +678,12 @@ export class ChecklistPanel implements vscode.Disposable {
     return env.resolved.url;
   }
 
-  private async healthCheck(root: string): Promise<{ ok: boolean; text: string } | undefined> {
-    const url = readRunbookSettings(vscode.Uri.file(root)).healthUrl;
-    if (!url) return undefined;
-    try {
-      const res = await fetch(url, { method: 'GET', signal: AbortSignal.timeout(10_000) });
-      return { ok: res.ok, text: `GET ${redactSecrets(url)} → ${res.status} ${res.statusText}` };
-    } catch (e) {
-      return { ok: false, text: `GET ${redactSecrets(url)} failed: ${(e as Error).message}` };
-    }
+  /** Follow-up is done when the folder is kept or deleted: the checklist says what the audit log says. */
+  private async markFollowUpDone(): Promise<void> {
+    if (this.state.steps.followUp.state === 'done') return;
+    await this.persist(
+      completeStep(this.state, 'followUp', undefined, undefined, capabilitiesOf(this.deps.services)),
+    );
   }
 
   private async followUp(action: FollowUpAction): Promise<void> {
@@ -681,6 +691,7 @@ export class ChecklistPanel implements vscode.Disposable {
     const dir = path.join(entry.project.migrationsDir, this.key.migration);
     switch (action) {
       case 'keepFolder':
+        await this.markFollowUpDone();
         await this.audit({
           step: 'followUp',
           event: 'done',
@@ -698,6 +709,7 @@ export class ChecklistPanel implements vscode.Disposable {
         );
         if (choice !== 'Delete Folder') return;
         await fs.rm(dir, { recursive: true, force: true });
+        await this.markFollowUpDone();
         await this.audit({ step: 'followUp', event: 'done', reason: `deleted ${dir}` });
         void this.deps.repo.refresh('checklist follow-up');
         return;

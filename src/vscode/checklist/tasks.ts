@@ -5,6 +5,7 @@
  * process exit code (terminal closed, task terminated) resolves as interrupted, never success.
  */
 import * as vscode from 'vscode';
+import { redactSecrets } from '../../core/db/redact';
 import { ChecklistError } from '../../core/runbook/checklist';
 import type { TaskCommand } from '../../core/runbook/commands';
 import type { ProjectEntry } from '../repository';
@@ -155,4 +156,20 @@ export function taskEnvFor(
     );
   }
   return vars;
+}
+
+/**
+ * The Confirm step's optional health check: GET `url` (10 s timeout). undefined when no URL is
+ * set; `ok` is the response's 2xx-ness; `text` names the URL with secrets redacted. Never throws.
+ */
+export async function healthCheck(
+  url: string | undefined,
+): Promise<{ ok: boolean; text: string } | undefined> {
+  if (!url) return undefined;
+  try {
+    const res = await fetch(url, { method: 'GET', signal: AbortSignal.timeout(10_000) });
+    return { ok: res.ok, text: `GET ${redactSecrets(url)} → ${res.status} ${res.statusText}` };
+  } catch (e) {
+    return { ok: false, text: `GET ${redactSecrets(url)} failed: ${(e as Error).message}` };
+  }
 }
