@@ -96,9 +96,9 @@ describe('prisma-rollback status', () => {
     expect(r.json().diagnosis).toMatchObject({ kind: 'failedMigrations', failed: [C], edited: [] });
     expect(r.json().diagnosis.message).toMatch(new RegExp(`1 migration failed: ${C}`));
     expect(r.json().diagnosis.message).toMatch(/resolve --rolled-back/);
-    const text = await runCli(['status'], mig.root);
-    expect(text.out).not.toMatch(/up to date/i);
-    expect(text.out).toContain(`1 migration failed: ${C}`);
+    const failedText = await runCli(['status'], mig.root);
+    expect(failedText.out).not.toMatch(/up to date/i);
+    expect(failedText.out).toContain(`1 migration failed: ${C}`);
 
     await markRolledBack(db.url, mig.dir, C);
     r = await runCli(['status', '--json'], mig.root);
