@@ -185,7 +185,7 @@ export const downCommand: CliCommand = {
       const shown = written ? path.relative(io.cwd, written) || written : 'stdout';
       const report = has(args, 'stdout') ? (t: string) => io.err(t) : (t: string) => io.out(t);
       report(
-        `Rollback of ${target.name} → ${shown}: ${s.statements} statements, ${s.inverted} reversed, ${s.noop} with nothing to undo, ${s.flagged} flagged, ${s.irreversible} irreversible.`,
+        `Rollback of ${target.name} → ${shown}: ${s.statements} statement${s.statements === 1 ? '' : 's'}, ${s.inverted} reversed, ${s.noop} with nothing to undo, ${s.flagged} flagged, ${s.irreversible} irreversible.`,
       );
       for (const w of result.warnings)
         report(

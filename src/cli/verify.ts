@@ -9,7 +9,11 @@ import { createPool, describeDbError, maskUrl } from '../core/db';
 import { type LocalMigration, readMigrationsFolder } from '../core/migrations';
 import { readWorkspaceSetting, resolveShadowDatabase, SHADOW_URL_ENV } from '../core/project';
 import type { PrismaProject } from '../core/project/types';
-import { editedAfterApplyWarning, verifiedAgainstText } from '../core/status/present-rollback';
+import {
+  destructiveKindWords,
+  editedAfterApplyWarning,
+  verifiedAgainstText,
+} from '../core/status/present-rollback';
 import { describeFailure, disposeEmbeddedVerifier, type VerifyResult, verifyRollback } from '../core/verify';
 import {
   findRollbackScript,
@@ -401,7 +405,7 @@ export const impactCommand: CliCommand = {
           s.note ?? '',
         ].filter(Boolean);
         io.out(
-          `  ${rollback.name}:${s.line}: ${s.kind} ${s.table}${s.columnName ? `."${s.columnName}"` : ''}: ${what.join('; ')}`,
+          `  ${rollback.name}:${s.line}: ${destructiveKindWords(s.kind)} ${s.table}${s.columnName ? `."${s.columnName}"` : ''}: ${what.join('; ')}`,
         );
       }
       if (locks.risks.length) {

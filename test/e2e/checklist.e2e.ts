@@ -220,7 +220,7 @@ describe('journeys 4 and 5: the rollback checklist', () => {
     await waitStep(frame, 'impact', 'done');
     const impact = await frame.locator('#step-impact').innerText();
     expect(impact).toContain('local: down.sql would delete 3 rows of "Tag"');
-    expect(impact).toMatch(/down\.sql:\d+: dropTable "Tag": 3 rows/);
+    expect(impact).toMatch(/down\.sql:\d+: drops table "Tag": 3 rows/);
     expect(
       Number((await query<{ n: string }>(sample.localUrl, 'SELECT count(*) AS n FROM "Tag"'))[0].n),
     ).toBe(3);

@@ -422,7 +422,7 @@ COMMIT;
     expect(r.code).toBe(1);
     expect(r.out.split('\n').slice(1)).toEqual([
       'down.sql would change 2 rows of "lineup"."slots" that hold removed enum values (THIRD)',
-      '  down.sql:3: removeEnumValues "lineup"."slots": 2 rows; removed enum values THIRD',
+      '  down.sql:3: removes enum values from "lineup"."slots": 2 rows; removed enum values THIRD',
       'Locks and table work of down.sql on local:',
       expect.stringMatching(
         /^ {2}line 3: rewrites "lineup" \([\d.]+ kB\) under ACCESS EXCLUSIVE — ALTER COLUMN "slots" TYPE Slot_rollback\[\]\. Instead: /,

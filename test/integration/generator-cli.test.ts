@@ -62,7 +62,7 @@ describe('prisma-rollback down', () => {
     const down = await fs.readFile(path.join(dirOf('20240102000000_add_name'), 'down.sql'), 'utf8');
     expect(down).toContain('ALTER TABLE "User" DROP COLUMN "name";');
     expect(r.out).toMatch(
-      /Rollback of 20240102000000_add_name → prisma\/migrations\/20240102000000_add_name\/down.sql: 1 statements, 1 reversed/,
+      /Rollback of 20240102000000_add_name → prisma\/migrations\/20240102000000_add_name\/down.sql: 1 statement, 1 reversed/,
     );
     expect(r.out).toMatch(/WARNING dataLoss \(migration.sql:2, down.sql:\d+\)/);
   });

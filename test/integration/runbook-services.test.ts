@@ -86,8 +86,8 @@ describe('Impact on the target: the live pre-check', () => {
     expect(r).toMatchObject({ ok: true, result: 'destroys' });
     expect(r.summary).toMatch(/^local: down\.sql would delete 7 rows of "Tag"/);
     expect(r.lines).toEqual([
-      'down.sql:1: dropTable "Tag": 7 rows',
-      'down.sql:2: dropColumn "Post"."slug": 2 non-null values',
+      'down.sql:1: drops table "Tag": 7 rows',
+      'down.sql:2: drops column "Post"."slug": 2 non-null values',
     ]);
     // Read-only: everything is still there.
     expect(Number((await query<{ n: string }>(db.url, 'SELECT count(*) AS n FROM "Tag"'))[0].n)).toBe(7);

@@ -73,8 +73,8 @@ describe('prisma-rollback impact', () => {
     expect(r.out).not.toContain('test-secret-pw');
     expect(lines.slice(1)).toEqual([
       'down.sql would delete 1,234 rows of "WidgetInstall" and the values of 1 column (20 non-null values)',
-      '  down.sql:1: dropTable "WidgetInstall": 1,234 rows',
-      '  down.sql:2: dropColumn "User"."nickname": 20 non-null values',
+      '  down.sql:1: drops table "WidgetInstall": 1,234 rows',
+      '  down.sql:2: drops column "User"."nickname": 20 non-null values',
     ]);
     expect(await query(db.url, 'SELECT count(*)::int AS n FROM "WidgetInstall"')).toEqual([{ n: 1234 }]);
   });

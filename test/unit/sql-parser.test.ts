@@ -116,7 +116,7 @@ describe('down.sql header', () => {
     expect(r.sql).toContain('-- Rollback of migration 20240102000000_more');
     expect(r.sql).toContain(`-- Generated from migration.sql sha256 ${prismaChecksum(history[1].sql)}`);
     expect(r.sql).toMatch(
-      /-- Summary: 2 statements, 1 reversed, 0 with nothing to undo, 2 flagged \(1 dataLoss, 1 irreversible\), 1 irreversible/,
+      /-- Summary: 2 statements, 1 reversed, 0 with nothing to undo, 2 flagged \(1 data loss, 1 irreversible\), 1 irreversible/,
     );
     expect(r.sql).toMatch(
       /-- Step 1 \(line 2\) AddColumn, undoes:\n-- {3}ALTER TABLE "A" ADD COLUMN "b" INT\n-- WARNING \(dataLoss\)/,

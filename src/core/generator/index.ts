@@ -14,7 +14,7 @@
  * A migration that does not parse: generateRollback throws SqlParseError {file, line, column, reason}
  * (from src/core/sql).
  */
-export type { RollbackWarning, RollbackWarningKind } from './inverse';
+export { type RollbackWarning, type RollbackWarningKind, WARNING_KIND_WORDS } from './inverse';
 export type { ColumnModel, EnumModel, IndexModel, SchemaModel, TableModel } from './model';
 export {
   buildSchemaModelSync,

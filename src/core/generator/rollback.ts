@@ -10,6 +10,7 @@ import {
   type RollbackWarning,
   type RollbackWarningKind,
   type StepInverse,
+  WARNING_KIND_WORDS,
 } from './inverse';
 import { dropTable, emptyModel, type N, type SchemaModel, tableKey } from './model';
 import { scriptRisks } from './script-risk';
@@ -233,10 +234,10 @@ function render(
   lines.push(`-- Generated from migration.sql sha256 ${checksum}`);
   lines.push(`-- Generator: prisma-rollback ${GENERATOR_VERSION} (${opts.strategy ?? 'statements'})`);
   const kinds = Object.entries(byKind)
-    .map(([k, v]) => `${v} ${k}`)
+    .map(([k, v]) => `${v} ${WARNING_KIND_WORDS[k as RollbackWarningKind] ?? k}`)
     .join(', ');
   lines.push(
-    `-- Summary: ${summary.statements} statements, ${summary.inverted} reversed, ${summary.noop} with nothing to undo, ${summary.flagged} flagged${kinds ? ` (${kinds})` : ''}, ${summary.irreversible} irreversible`,
+    `-- Summary: ${summary.statements} statement${summary.statements === 1 ? '' : 's'}, ${summary.inverted} reversed, ${summary.noop} with nothing to undo, ${summary.flagged} flagged${kinds ? ` (${kinds})` : ''}, ${summary.irreversible} irreversible`,
   );
   if (summary.irreversible)
     lines.push(

@@ -11,7 +11,11 @@ import { generateRollback, isDownSqlHandEdited, isDownSqlStale } from '../genera
 import { readMigrationsFolder } from '../migrations';
 import { resolveShadowDatabase, type ShadowSources } from '../project/shadow';
 import { initSqlParser, parseMigrationSync } from '../sql/parser';
-import { editedAfterApplyWarning, verifiedAgainstText } from '../status/present-rollback';
+import {
+  destructiveKindWords,
+  editedAfterApplyWarning,
+  verifiedAgainstText,
+} from '../status/present-rollback';
 import { dependentMigrations, findRollbackScript, verifyRollback } from '../verify';
 import { describeLockRisk, lockRisks, measureLockRisks } from '../verify/lock-risk';
 import type { DestructiveStep } from '../verify/precheck';
@@ -191,7 +195,7 @@ function describeStep(rollbackName: string, s: DestructiveStep): string {
     s.removedValues?.length ? `removed enum values ${s.removedValues.join(', ')}` : '',
     s.note ?? '',
   ].filter(Boolean);
-  return `${rollbackName}:${s.line}: ${s.kind} ${s.table}${s.columnName ? `."${s.columnName}"` : ''}${what.length ? `: ${what.join('; ')}` : ''}`;
+  return `${rollbackName}:${s.line}: ${destructiveKindWords(s.kind)} ${s.table}${s.columnName ? `."${s.columnName}"` : ''}${what.length ? `: ${what.join('; ')}` : ''}`;
 }
 
 /**

@@ -5,7 +5,8 @@
  * and the unit tests share one wording. Only types are imported from the generator and the
  * verifier, so nothing heavy is loaded with it.
  */
-import type { DownSqlConflict, RollbackSummary, RollbackWarningKind } from '../generator';
+import type { DownSqlConflict, RollbackSummary } from '../generator';
+import { type RollbackWarningKind, WARNING_KIND_WORDS } from '../generator/warning-kinds';
 import type { Count, DestructiveStep, PrecheckResult, VerifyResult } from '../verify';
 
 /** What the editor knows about the verification of one migration's rollback. */
@@ -137,18 +138,6 @@ export function cannotProveReason(reasons: string[]): string {
   const first = reasons[0] ?? 'a statement the comparison cannot see';
   return first.replace(/^[^:]*(?::\d+)?:\s*/, '');
 }
-
-/** Words for the generator's warning kinds. */
-export const WARNING_KIND_WORDS: Record<RollbackWarningKind, string> = {
-  dataLoss: 'data loss',
-  dataNotRestored: 'data not restored',
-  irreversible: 'irreversible',
-  needsBackfill: 'needs backfill',
-  enumValue: 'enum value',
-  shared: 'shared object',
-  mayFail: 'may fail on data',
-  noTransaction: 'outside a transaction',
-};
 
 /** `4 statements, 1 flagged (1 data loss), 0 irreversible` */
 export function generationCounts(s: RollbackSummary): string {
@@ -380,6 +369,26 @@ function countWords(c: Count): string {
 }
 
 /** One line per destructive step: `line 30: DROP TABLE "WidgetInstall" — 12,345 rows`. */
+/** A destructive step's kind in words, for screens and terminals (`dropTable` → `drops table`). */
+export function destructiveKindWords(kind: DestructiveStep['kind']): string {
+  switch (kind) {
+    case 'dropTable':
+      return 'drops table';
+    case 'dropColumn':
+      return 'drops column';
+    case 'alterColumnType':
+      return 'changes the type of';
+    case 'removeEnumValues':
+      return 'removes enum values from';
+    case 'delete':
+      return 'deletes rows of';
+    case 'truncate':
+      return 'empties';
+    case 'dropExtension':
+      return 'drops extension';
+  }
+}
+
 export function impactStepLine(s: DestructiveStep): string {
   const what: string[] = [];
   if (s.rows) what.push(`${countWords(s.rows)} row${s.rows.count === 1 && s.rows.exact ? '' : 's'}`);
@@ -391,11 +400,6 @@ export function impactStepLine(s: DestructiveStep): string {
   return `line ${s.line}: ${shortReason(s.statement, 100)}${what.length ? ` — ${what.join(', ')}` : ''}`;
 }
 
-/**
- * The text of "Check Impact on <env>…": the pre-check's summary (or why the rollback must not run
- * there), each destructive step with its counts, and the later migrations that depend on this one
- * (flagged when they are applied in that environment).
- */
 /**
  * The warning for a migration whose migration.sql changed after it was applied in `environment`
  * (Prisma's stored checksum differs): the rollback undoes the edited text, not what ran there.
@@ -411,6 +415,11 @@ export function editedAfterApplyWarning(
   );
 }
 
+/**
+ * The text of "Check Impact on <env>…": the pre-check's summary (or why the rollback must not run
+ * there), each destructive step with its counts, and the later migrations that depend on this one
+ * (flagged when they are applied in that environment).
+ */
 export function impactReport(
   environment: string,
   migration: string,

@@ -137,7 +137,9 @@ async function create(ctx: CommandContext, arg: unknown, asMigration: boolean): 
     ctx.log.info(`${t.name}: ${choice === overwrite ? 'overwriting' : 'keeping'} down.sql (${conflict})`);
   }
   await fs.promises.writeFile(file, result.sql, 'utf8');
-  ctx.log.info(`Wrote ${file}: ${result.summary.statements} statements, ${result.summary.flagged} flagged`);
+  ctx.log.info(
+    `Wrote ${file}: ${result.summary.statements} statement${result.summary.statements === 1 ? '' : 's'}, ${result.summary.flagged} flagged`,
+  );
   await openRollbackDiff(local.sqlPath, file, t.name);
   await ctx.diagnostics.refreshDown(file);
   announceGeneration(t, path.basename(file), result);

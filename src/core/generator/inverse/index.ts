@@ -31,6 +31,7 @@ import { createIndex, createTable, createTableAs } from './table';
 import { alterEnum, createEnum, createOtherType } from './types';
 
 export type { RollbackWarning, RollbackWarningKind, StepInverse } from './common';
+export { WARNING_KIND_WORDS } from './common';
 export type { MigrationContext } from './dml';
 
 type Family = (model: SchemaModel, n: N, stmt: SqlStatement, kind: string) => StepInverse;
