@@ -91,9 +91,9 @@ export interface VerifyRollbackOptions {
   /** Size cap of `replayCacheDir` in bytes (least recently used states are evicted); default 512 MiB. */
   replayCacheMaxBytes?: number;
   /**
-   * Wall-clock limit of the embedded PostgreSQL's work, in ms (setting
-   * `prismaRollback.verify.timeoutSeconds`, CLI `--timeout`); default DEFAULT_VERIFY_TIMEOUT_MS.
-   * Past it the worker thread is terminated and the answer is couldNotVerify
+   * Wall-clock limit of each step of the embedded PostgreSQL's work (its start, each script), in
+   * ms (setting `prismaRollback.verify.timeoutSeconds`, CLI `--timeout`); default
+   * DEFAULT_VERIFY_TIMEOUT_MS. Past it the worker thread is terminated and the answer is couldNotVerify
    * "<statement> did not finish in N s".
    */
   timeoutMs?: number;
@@ -692,7 +692,7 @@ export async function verifyEmbeddedHere(
   );
   const ms = () => Math.round(performance.now() - started);
   if (failed) return historyFailure(failed, 'in the embedded PostgreSQL', ms(), 'embedded');
-  if (s.applied.length > appliedBefore) {
+  if (s.applied.length > appliedBefore && req.replayCacheDir) {
     progress('Saving the replayed state in the cache');
     await saveSession(req, s);
   }

@@ -91,7 +91,7 @@ export function warmEmbeddedVerifier(extensions: string[] = []): void {
 }
 
 /** "line L: <statement>" of the statement of `sql` most likely to run without end, for the time-out message. */
-async function suspectStatement(sql: string): Promise<string> {
+async function suspectStatement(sql: string): Promise<string | undefined> {
   try {
     const { splitScript, statementLabel } = await import('../sql/script');
     const statements = await splitScript(sql);
@@ -101,16 +101,16 @@ async function suspectStatement(sql: string): Promise<string> {
     );
     const pick = statements.length === 1 ? statements[0] : unbounded.length === 1 ? unbounded[0] : undefined;
     if (pick) return `line ${pick.line}: ${statementLabel(pick, 60)}`;
-    return `one of its ${statements.length} statements`;
+    return statements.length ? `one of its ${statements.length} statements` : undefined;
   } catch {
-    return 'a statement';
+    return undefined;
   }
 }
 
 /**
  * Runs one embedded verification in the worker. Resolves with the worker's result, or with
- * couldNotVerify when it does not finish within `timeoutMs` ("<script> (<statement>) did not
- * finish in N s"), when `signal` aborts (`cancelled`), or when the worker dies; the worker is
+ * couldNotVerify when one step (starting PGlite, one script) does not finish within `timeoutMs`
+ * ("<script> (<statement>) did not finish in N s"), when `signal` aborts (`cancelled`), or when the worker dies; the worker is
  * terminated in those cases. Never rejects.
  */
 export async function runInVerifierWorker(
@@ -130,22 +130,34 @@ export async function runInVerifierWorker(
   w.ref();
   const id = nextId++;
   let running: RunningScript | undefined;
+  let previous: RunningScript | undefined;
   type Outcome = { result: VerifyResult } | { timeout: true } | { cancelled: true } | { died: string };
   let settle: (o: Outcome) => void = () => {};
   const outcome = new Promise<Outcome>((resolve) => {
     settle = resolve;
   });
+  // The limit is on each step (starting PGlite, each script): a long history that keeps moving is not cut.
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => settle({ timeout: true }), opts.timeoutMs);
+  };
   const onMessage = (m: WorkerMessage) => {
     if (m.id !== id) return;
-    if (m.type === 'progress') opts.onProgress?.(m.message);
-    else if (m.type === 'running') running = m.script;
-    else if (m.type === 'result') settle({ result: m.result });
+    if (m.type === 'progress') {
+      arm();
+      opts.onProgress?.(m.message);
+    } else if (m.type === 'running') {
+      arm();
+      previous = running;
+      running = m.script;
+    } else if (m.type === 'result') settle({ result: m.result });
     else settle({ died: m.message });
   };
   const onError = (e: Error) => settle({ died: e.message });
   const onExit = (code: number) => settle({ died: `the worker exited (code ${code})` });
   const onAbort = () => settle({ cancelled: true });
-  const timer = setTimeout(() => settle({ timeout: true }), opts.timeoutMs);
+  arm();
   w.on('message', onMessage);
   w.on('error', onError);
   w.on('exit', onExit);
@@ -173,9 +185,15 @@ export async function runInVerifierWorker(
       engine: 'embedded',
     };
   const seconds = Math.round(opts.timeoutMs / 100) / 10;
-  const what = running
-    ? `${running.script} (${await suspectStatement(running.sql)})`
-    : 'the embedded PostgreSQL';
+  let what = 'the embedded PostgreSQL';
+  if (running) {
+    const here = await suspectStatement(running.sql);
+    what = here ? `${running.script} (${here})` : running.script;
+    // A script without statements (comments) cannot run long: PGlite was left stuck by the one
+    // before it (COPY … TO PROGRAM leaves it in COPY mode), so that one is named too.
+    const before = here ? undefined : previous && (await suspectStatement(previous.sql));
+    if (previous && before) what = `${running.script} (after ${previous.script}, ${before})`;
+  }
   return {
     kind: 'couldNotVerify',
     reason: `${what} did not finish in ${seconds} s (the limit is the setting prismaRollback.verify.timeoutSeconds, or --timeout).`,
