@@ -27,11 +27,13 @@ export {
 export { SqlParseError } from '../core/sql';
 export { computeStatus } from '../core/status';
 export {
+  defaultReplayCacheDir,
   dependentMigrations,
   disposeEmbeddedVerifier,
   findRollbackScript,
   precheckRollback,
   verifyCacheKey,
   verifyRollback,
+  warmEmbeddedVerifier,
 } from '../core/verify';
 export { secondOpinion } from '../core/verify/prisma-diff';
