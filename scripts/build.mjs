@@ -147,6 +147,14 @@ const builds = [
     plugins: [pgliteNodeModule],
   },
   { ...common, entryPoints: { cli: 'src/cli.ts' }, outdir: dist, plugins: [pgliteNodeModule] },
+  // The verifier's worker thread (src/core/verify/worker-client.ts looks for it beside the bundle
+  // that starts it: dist/cli.js, dist/core-api.js); it owns PGlite, so it gets its assets' plugin.
+  {
+    ...common,
+    entryPoints: { 'verify-worker': 'src/core/verify/worker.ts' },
+    outdir: dist,
+    plugins: [pgliteNodeModule],
+  },
 ];
 
 /** Absolute path of `<package>/<file>` in node_modules (by directory, so `exports` maps do not hide it). */

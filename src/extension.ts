@@ -13,6 +13,7 @@ import { ROLLBACK_SELECTOR, RollbackCodeLensProvider } from './vscode/rollback/c
 import { RollbackDiagnostics } from './vscode/rollback/diagnostics';
 import { RollbackState } from './vscode/rollback/state';
 import { runtimeProblem } from './vscode/runtime';
+import { readRollbackSettings } from './vscode/settings';
 import { MigrationsTreeProvider } from './vscode/tree';
 
 export const VIEW_ID = 'prismaRollback.migrations';
@@ -71,6 +72,18 @@ export function activate(context: vscode.ExtensionContext): void {
       checklist: checklist.deps,
     }),
   );
+
+  // Setting prismaRollback.verify.warmStart: once the editor is idle, start the verifier's worker
+  // (PGlite compiled and running) when the workspace has migrations.
+  const warm = setTimeout(() => {
+    if (!readRollbackSettings().warmStart) return;
+    void Promise.resolve(vscode.workspace.findFiles('**/migrations/*/migration.sql', '**/node_modules/**', 1))
+      .then(async (found) => {
+        if (found.length) (await loadCore()).warmEmbeddedVerifier();
+      })
+      .catch(() => {});
+  }, 10_000);
+  context.subscriptions.push({ dispose: () => clearTimeout(warm) });
 
   // The first refresh starts when the view is shown or a migration.sql is opened (repo.ensureStarted).
   log.info(

@@ -124,6 +124,95 @@ async function activation(): Promise<string> {
   return `require ${fmt(r.requireMs)} · activate() ${fmt(r.activateMs)} · WebAssembly compilations during activation: ${wasm} (shim host: the editor API is stubbed, so this is the extension's own cost)`;
 }
 
+/**
+ * Verify of the last migration of an n-migration history (issue 14): `dist/cli.js verify` in a new
+ * process with an empty replay cache, then with it warm on disk; and the longest block of this
+ * process's event loop (`monitorEventLoopDelay`) while the core verifies in the same process as
+ * the extension host would (PGlite in its worker thread).
+ */
+async function verifyBench(n: number, cli: number): Promise<void> {
+  const cliJs = path.join(root, 'dist', 'cli.js');
+  try {
+    await fs.access(path.join(root, 'dist', 'verify-worker.js'));
+  } catch {
+    console.log('verify: dist/verify-worker.js not built (run `npm run build` first)');
+    return;
+  }
+  const dir = await synthesise(n);
+  const names = (await fs.readdir(dir)).filter((f) => f !== 'migration_lock.toml').sort();
+  const last = names[names.length - 1];
+  const i = n - 1;
+  await fs.writeFile(
+    path.join(dir, last, 'down.sql'),
+    i % 3 === 0
+      ? `DROP TABLE "T${i}";\n`
+      : `DROP INDEX "T${i}_idx";\nALTER TABLE "T${i - (i % 3)}" DROP COLUMN "c${i}";\n`,
+  );
+  const cache = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-cache-'));
+  const run = (label: string) => {
+    const t = performance.now();
+    const r = spawnSync(
+      process.execPath,
+      [cliJs, 'verify', last, '--migrations', dir, '--no-cache', '--json'],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, PRISMA_ROLLBACK_CACHE_DIR: cache },
+      },
+    );
+    const ms = performance.now() - t;
+    const kind = (() => {
+      try {
+        return JSON.parse(r.stdout).kind ?? JSON.parse(r.stdout).result?.kind;
+      } catch {
+        return `exit ${r.status}: ${r.stderr.slice(0, 200)}`;
+      }
+    })();
+    console.log(
+      `verify ${label} (${n} migrations, new process): ${fmt(ms)} = ${(ms / cli).toFixed(2)}× prisma --help · ${kind}`,
+    );
+  };
+  // --no-cache skips the result cache and the replay cache: the first run is "empty cache".
+  run('empty cache');
+  // Fill the replay cache, then measure a run that finds it.
+  spawnSync(process.execPath, [cliJs, 'verify', last, '--migrations', dir, '--json'], {
+    env: { ...process.env, PRISMA_ROLLBACK_CACHE_DIR: cache },
+  });
+  const t = performance.now();
+  const r = spawnSync(process.execPath, [cliJs, 'verify', last, '--migrations', dir, '--json'], {
+    encoding: 'utf8',
+    env: { ...process.env, PRISMA_ROLLBACK_CACHE_DIR: cache },
+  });
+  const warm = performance.now() - t;
+  console.log(
+    `verify replay cache warm on disk (${n} migrations, new process; result cache in memory only): ${fmt(warm)} = ${(warm / cli).toFixed(2)}× prisma --help · exit ${r.status}`,
+  );
+
+  // Event loop of this process while verifying in-process (the extension host's situation).
+  const { monitorEventLoopDelay } = await import('node:perf_hooks');
+  process.env.PRISMA_ROLLBACK_VERIFY_WORKER = path.join(root, 'dist', 'verify-worker.js');
+  const { readMigrationsFolder: read } = await import('../../src/core/migrations');
+  const { verifyRollback, disposeEmbeddedVerifier } = await import('../../src/core/verify');
+  const folder = await read(dir);
+  const migrations = folder.migrations.map((m) => ({ name: m.name, sql: m.sql ?? '' }));
+  const h = monitorEventLoopDelay({ resolution: 10 });
+  h.enable();
+  const t2 = performance.now();
+  const v = await verifyRollback({
+    migrations,
+    index: migrations.length - 1,
+    rollbackSql: await fs.readFile(path.join(dir, last, 'down.sql'), 'utf8'),
+    engine: 'embedded',
+    noCache: true,
+  });
+  h.disable();
+  await disposeEmbeddedVerifier();
+  console.log(
+    `verify in-process, empty cache: ${fmt(performance.now() - t2)} (${v.kind}); longest event-loop block ${fmt(h.max / 1e6)} (p99 ${fmt(h.percentile(99) / 1e6)})`,
+  );
+  await fs.rm(dir, { recursive: true, force: true });
+  await fs.rm(cache, { recursive: true, force: true });
+}
+
 async function main() {
   const server = await startEmbeddedPostgres('bench');
   const admin = server.adminUrl.replace(/\/postgres$/, '');
@@ -145,6 +234,7 @@ async function main() {
       `Ratio CLI start-up / warm refresh: ${(cli / langfuse).toFixed(0)}× (langfuse), ${(cli / synth).toFixed(0)}× (1,000 migrations)`,
     );
     console.log(`Extension activation: ${await activation()}`);
+    await verifyBench(800, cli);
   } finally {
     await server.stop();
   }

@@ -14,7 +14,13 @@ import {
   editedAfterApplyWarning,
   verifiedAgainstText,
 } from '../core/status/present-rollback';
-import { describeFailure, disposeEmbeddedVerifier, type VerifyResult, verifyRollback } from '../core/verify';
+import {
+  defaultReplayCacheDir,
+  describeFailure,
+  disposeEmbeddedVerifier,
+  type VerifyResult,
+  verifyRollback,
+} from '../core/verify';
 import {
   findRollbackScript,
   isRollbackMigration,
@@ -25,7 +31,7 @@ import { type CliCommand, CliError, type CliIO, flag, has, type ParsedArgs, Usag
 import { findMigration, migrationsDirOf, pickEnvironment, resolveProject } from './target';
 
 const USAGE =
-  'prisma-rollback verify <migration name|folder> | --all [--generate] [--project DIR] [--migrations DIR] [--rollback FILE] [--engine auto|embedded|server] [--cache-dir DIR] [--prisma-diff] [--json]\n' +
+  'prisma-rollback verify <migration name|folder> | --all [--generate] [--project DIR] [--migrations DIR] [--rollback FILE] [--engine auto|embedded|server] [--cache-dir DIR] [--timeout SECONDS] [--prisma-diff] [--json]\n' +
   '  Replays the migrations before it in an embedded PostgreSQL, applies the migration and its rollback\n' +
   '  (down.sql in its folder, a later <timestamp>_rollback_<name> migration, or --rollback FILE), and\n' +
   '  compares the schema with the one before the migration.\n' +
@@ -38,6 +44,9 @@ const USAGE =
   '  without a rollback counts as a failure (exit 1).\n' +
   '  When no difference is found but the migration or its rollback holds a statement the comparison\n' +
   '  cannot see (a DO block, an owner change, a step marked IRREVERSIBLE…), it answers "cannot prove".\n' +
+  '  --timeout SECONDS limits each step of the embedded PostgreSQL (its start, each script; default 120):\n' +
+  '  past it the answer is "could not verify: <statement> did not finish in N s". Replayed states are kept\n' +
+  '  in a cache shared with the editor ($PRISMA_ROLLBACK_CACHE_DIR, else the user cache directory).\n' +
   '  Exit codes: 0 verified; 1 differences (Prisma diff not empty included); 2 cannot prove / could not verify / error.';
 
 /**
@@ -89,6 +98,15 @@ async function findRollback(
   );
 }
 
+/** `--timeout SECONDS` in ms (undefined: the core's default); a UsageError when it is not a positive number. */
+function verifyTimeoutMs(args: ParsedArgs): number | undefined {
+  const v = flag(args, 'timeout');
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!(n > 0)) throw new UsageError('--timeout is a number of seconds.');
+  return n * 1000;
+}
+
 function exitCode(r: VerifyResult): number {
   return r.kind === 'verified' ? 0 : r.kind === 'differences' ? 1 : 2;
 }
@@ -133,6 +151,8 @@ export const verifyCommand: CliCommand = {
         engine: engine as 'auto' | 'embedded' | 'server',
         cacheDir: flag(args, 'cache-dir') ? path.resolve(io.cwd, flag(args, 'cache-dir')!) : undefined,
         noCache: has(args, 'no-cache'),
+        replayCacheDir: defaultReplayCacheDir(io.env),
+        timeoutMs: verifyTimeoutMs(args),
         onProgress: json ? undefined : (m) => io.err(`  ${m}`),
       });
     } finally {
@@ -279,6 +299,8 @@ async function verifyAll(args: ParsedArgs, io: CliIO): Promise<number> {
         shadowDatabaseUrl,
         cacheDir: flag(args, 'cache-dir') ? path.resolve(io.cwd, flag(args, 'cache-dir')!) : undefined,
         noCache: has(args, 'no-cache'),
+        replayCacheDir: defaultReplayCacheDir(io.env),
+        timeoutMs: verifyTimeoutMs(args),
       });
       const row: AllRow = { migration: m.name, rollback: rel(rollback.path), kind: r.kind, ms: r.ms };
       if (r.kind === 'differences') row.differences = r.differences;

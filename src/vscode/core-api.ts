@@ -27,12 +27,14 @@ export {
 export { SqlParseError } from '../core/sql';
 export { computeStatus } from '../core/status';
 export {
+  defaultReplayCacheDir,
   dependentMigrations,
   disposeEmbeddedVerifier,
   findRollbackScript,
   precheckRollback,
   verifyCacheKey,
   verifyRollback,
+  warmEmbeddedVerifier,
 } from '../core/verify';
 export { describeLockRisk, lockRisks, measureLockRisks } from '../core/verify/lock-risk';
 export { secondOpinion } from '../core/verify/prisma-diff';

@@ -64,6 +64,10 @@ export interface RollbackSettings {
   shadowDatabaseUrl: string | undefined;
   /** `prismaRollback.verify.prismaDiff`: ask Prisma's schema engine for a second opinion after a verified replay. */
   prismaDiff: boolean;
+  /** `prismaRollback.verify.timeoutSeconds` in ms: the limit of each step of an embedded verification. */
+  verifyTimeoutMs: number;
+  /** `prismaRollback.verify.warmStart`: start the embedded PostgreSQL in the background after activation. */
+  warmStart: boolean;
 }
 
 /** The generator and verifier settings for a resource scope (a migrations folder or project root). */
@@ -75,6 +79,8 @@ export function readRollbackSettings(scope?: vscode.Uri): RollbackSettings {
     generator: typeof generator === 'string' && generator ? generator : 'statements',
     shadowDatabaseUrl: typeof shadow === 'string' && shadow.trim() ? shadow.trim() : undefined,
     prismaDiff: c.get<boolean>('verify.prismaDiff') === true,
+    verifyTimeoutMs: seconds(c.get('verify.timeoutSeconds'), 120, 1),
+    warmStart: c.get<boolean>('verify.warmStart') !== false,
   };
 }
 

@@ -491,3 +491,74 @@ COMMIT;
     }
   });
 });
+
+describe('kind 3: unbounded work', () => {
+  const LIMIT_MS = 3000;
+  const MARGIN_MS = 4000;
+
+  /** Verifies with a short limit and counts setInterval ticks meanwhile (the main thread must stay free). */
+  async function timed(migration: string, opts: { signal?: AbortSignal } = {}) {
+    // A warm worker first (PGlite's start on a loaded machine can take longer than the limit), at JOB.
+    expect((await verifyOn('embedded', 'CREATE TABLE "w" ("id" INTEGER);\n', 'DROP TABLE "w";\n')).kind).toBe(
+      'verified',
+    );
+    let ticks = 0;
+    const tick = setInterval(() => ticks++, 50);
+    const t = performance.now();
+    try {
+      const r = await verifyRollback({
+        migrations: [JOB, { name: '20250202000000_change', sql: migration }],
+        index: 1,
+        rollbackSql: '-- nothing\n',
+        engine: 'embedded',
+        noCache: true,
+        timeoutMs: LIMIT_MS,
+        signal: opts.signal,
+      });
+      return { r, ms: performance.now() - t, ticks };
+    } finally {
+      clearInterval(tick);
+    }
+  }
+
+  it('[embedded] an endless loop in a DO block → could not verify, naming the statement, within the limit', async () => {
+    const { r, ms, ticks } = await timed('DO $$ BEGIN LOOP END LOOP; END $$;\n');
+    expect(r.kind).toBe('couldNotVerify');
+    expect(r.kind === 'couldNotVerify' && r.reason).toBe(
+      '20250202000000_change/migration.sql (line 1: DO $$ BEGIN LOOP END LOOP; END $$) did not finish in 3 s (the limit is the setting prismaRollback.verify.timeoutSeconds, or --timeout).',
+    );
+    expect(ms).toBeGreaterThanOrEqual(LIMIT_MS);
+    expect(ms).toBeLessThan(LIMIT_MS + MARGIN_MS);
+    // 50 ms ticks kept firing while PGlite looped in its worker thread
+    expect(ticks).toBeGreaterThan(LIMIT_MS / 50 / 2);
+  });
+
+  it('[embedded] COPY … TO PROGRAM → could not verify, naming the COPY, within the limit', async () => {
+    const { r, ms } = await timed(
+      'CREATE TABLE "x" ("id" INTEGER);\nCOPY (SELECT 1) TO PROGRAM \'sleep 1000\';\n',
+    );
+    // PGlite runs no program: the COPY leaves it in COPY mode and the next script never returns.
+    expect(r.kind === 'couldNotVerify' && r.reason).toBe(
+      "down.sql (after 20250202000000_change/migration.sql, line 2: COPY (SELECT 1) TO PROGRAM 'sleep 1000') did not finish in 3 s (the limit is the setting prismaRollback.verify.timeoutSeconds, or --timeout).",
+    );
+    expect(ms).toBeLessThan(LIMIT_MS + MARGIN_MS);
+  });
+
+  it('[embedded] after a time-out the next verification starts a new worker and verifies', async () => {
+    await timed('DO $$ BEGIN LOOP END LOOP; END $$;\n');
+    const r = await verifyOn('embedded', 'CREATE TABLE "t" ("id" INTEGER);\n', 'DROP TABLE "t";\n');
+    expect(r.kind).toBe('verified');
+  });
+
+  it('[embedded] cancelling during an endless loop terminates the worker and answers cancelled', async () => {
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(), 1000);
+    const { r, ms } = await timed('DO $$ BEGIN LOOP END LOOP; END $$;\n', { signal: abort.signal });
+    expect(r).toMatchObject({
+      kind: 'couldNotVerify',
+      cancelled: true,
+      reason: 'Verification was cancelled.',
+    });
+    expect(ms).toBeLessThan(LIMIT_MS);
+  });
+});

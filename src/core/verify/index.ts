@@ -15,6 +15,7 @@
  * a directory of JSON files.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import fs2 from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
@@ -22,10 +23,12 @@ import pg from 'pg';
 import { describeDbError, maskUrl } from '../db';
 import { initSqlParser, parseMigrationSync } from '../sql/parser';
 import { notInTransaction, transactionControl } from '../sql/script';
-import { embeddedExtensionAvailable, startEmbedded } from './embedded';
+import { embeddedExtensionAvailable, pgliteAssetDir, startEmbedded } from './embedded';
 import { describeFailure, locateFailure, type ScriptFailure, scriptFailure } from './failure';
+import { dropReplayState, loadReplayState, nearestCached, prefixKeys, saveReplayState } from './replay-cache';
 import { compareSnapshots, type SchemaSnapshot, snapshotSchema } from './snapshot';
 import { unseenEffects } from './unseen';
+import { disposeVerifierWorker, runInVerifierWorker } from './worker-client';
 
 export { type DependentMigration, dependentMigrations } from './dependents';
 export { describeFailure, type ScriptFailure } from './failure';
@@ -37,6 +40,7 @@ export {
   type PrecheckResult,
   precheckRollback,
 } from './precheck';
+export { DEFAULT_REPLAY_CACHE_BYTES, defaultReplayCacheDir } from './replay-cache';
 export {
   findRollbackScript,
   isRollbackMigration,
@@ -45,6 +49,7 @@ export {
 } from './rollback-file';
 export { compareSnapshots, type SchemaSnapshot, snapshotSchema } from './snapshot';
 export { unseenEffects } from './unseen';
+export { warmEmbeddedVerifier } from './worker-client';
 
 /** Bumped when the verifier's judgement changes, so cached results from older versions are ignored. */
 export const VERIFIER_VERSION = 2;
@@ -77,9 +82,28 @@ export interface VerifyRollbackOptions {
   cacheDir?: string;
   /** Ignore cached results (still stores the new one). */
   noCache?: boolean;
+  /**
+   * Directory of the persistent replay cache (replayed states, ./replay-cache.ts); none: the
+   * history is replayed from scratch in a new process. `defaultReplayCacheDir()` is the one the
+   * CLI and the editor share. Not used with `noCache`.
+   */
+  replayCacheDir?: string;
+  /** Size cap of `replayCacheDir` in bytes (least recently used states are evicted); default 512 MiB. */
+  replayCacheMaxBytes?: number;
+  /**
+   * Wall-clock limit of each step of the embedded PostgreSQL's work (its start, each script), in
+   * ms (setting `prismaRollback.verify.timeoutSeconds`, CLI `--timeout`); default
+   * DEFAULT_VERIFY_TIMEOUT_MS. Past it the worker thread is terminated and the answer is couldNotVerify
+   * "<statement> did not finish in N s".
+   */
+  timeoutMs?: number;
+  /** Cancels: the worker thread is terminated, the answer is couldNotVerify with `cancelled`. */
   signal?: AbortSignal;
   onProgress?: (message: string) => void;
 }
+
+/** Default wall-clock limit of an embedded verification: 120 s. */
+export const DEFAULT_VERIFY_TIMEOUT_MS = 120_000;
 
 interface ResultBase {
   /** Duration of the verification that produced this result (not of the cache lookup). */
@@ -279,7 +303,8 @@ export function transactionBody(sql: string): string | undefined {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The embedded session: one PGlite kept at the state of a replayed prefix
+// The embedded session: one PGlite kept at the state of a replayed prefix. It lives in the
+// verifier's worker thread (./worker.ts); the main thread talks to it through ./worker-client.ts.
 
 interface Session {
   db: PGlite;
@@ -298,29 +323,41 @@ interface Session {
 
 let session: Session | undefined;
 let queue: Promise<unknown> = Promise.resolve();
-let idleTimer: NodeJS.Timeout | undefined;
-/** How long the embedded PostgreSQL stays in memory after the last verification. */
-const idleMs = 5 * 60_000;
 
-/** Closes the embedded PostgreSQL (it restarts on the next verification). */
-export async function disposeEmbeddedVerifier(): Promise<void> {
-  if (idleTimer) clearTimeout(idleTimer);
-  idleTimer = undefined;
+/** Closes the embedded PostgreSQL of this thread (the worker calls it; it restarts on the next verification). */
+export async function closeEmbeddedSession(): Promise<void> {
   const s = session;
   session = undefined;
   if (s) await s.db.close().catch(() => {});
+}
+
+/**
+ * Starts an empty session with `extensions` loadable, when this thread has none (the worker's
+ * warm start: the first verification then finds PGlite compiled and running). Never throws.
+ */
+export async function warmEmbeddedSession(extensions: string[]): Promise<void> {
+  if (session) return;
+  try {
+    const db = await startEmbedded(extensions);
+    if (session) await db.close();
+    else session = { db, extensions: new Set(extensions), applied: [] };
+  } catch {
+    // the verification will report it
+  }
+}
+
+/**
+ * Stops the verifier's worker thread and its embedded PostgreSQL (they restart on the next
+ * verification). Safe to call when none runs.
+ */
+export async function disposeEmbeddedVerifier(): Promise<void> {
+  await disposeVerifierWorker();
 }
 
 function serialize<T>(fn: () => Promise<T>): Promise<T> {
   const run = queue.then(fn, fn);
   queue = run.catch(() => {});
   return run;
-}
-
-function armIdleTimer(): void {
-  if (idleTimer) clearTimeout(idleTimer);
-  idleTimer = setTimeout(() => void disposeEmbeddedVerifier(), idleMs);
-  idleTimer.unref?.();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -363,9 +400,26 @@ export async function verifyRollback(opts: VerifyRollbackOptions): Promise<Verif
       const all = (await extensionsCreatedBy(migrations.map((m) => m.sql))).filter(
         embeddedExtensionAvailable,
       );
+      const request: EmbeddedRequest = {
+        migrations: migrations.slice(0, index + 1),
+        index,
+        rollbackSql: opts.rollbackSql,
+        rollbackName: opts.rollbackName,
+        rollbackPath: opts.rollbackPath,
+        key,
+        extensions: [...new Set([...needed, ...all])],
+        replayCacheDir: opts.noCache ? undefined : opts.replayCacheDir,
+        replayCacheMaxBytes: opts.replayCacheMaxBytes,
+      };
       result = await serialize(() =>
-        verifyEmbedded(opts, key, new Set([...needed, ...all]), progress, started),
+        runInVerifierWorker(request, {
+          timeoutMs: opts.timeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS,
+          signal: opts.signal,
+          onProgress: progress,
+        }),
       );
+      if (result.kind === 'couldNotVerify' && result.cancelled) throw new Cancelled();
+      result = { ...result, ms: elapsed() };
       // A history that does not apply in the embedded PostgreSQL (roles, settings or objects of the
       // hosting platform…) may apply on a real server: try the shadow server when there is one.
       if (result.kind === 'couldNotVerify' && result.failure && opts.engine !== 'embedded') {
@@ -425,16 +479,18 @@ async function replay(
   migrations: VerifyMigration[],
   from: number,
   to: number,
-  opts: VerifyRollbackOptions,
+  signal: AbortSignal | undefined,
   progress: (m: string) => void,
   onApplied: (m: VerifyMigration) => void = () => {},
+  running: (script: RunningScript) => void = () => {},
 ): Promise<ScriptFailure | undefined> {
   const step = Math.max(1, Math.ceil((to - from) / 10));
   for (let i = from; i < to; i++) {
-    await checkAbort(opts.signal);
+    await checkAbort(signal);
     if ((i - from) % step === 0) progress(`Replaying migration ${i + 1} of ${to}: ${migrations[i].name}`);
     const m = migrations[i];
     try {
+      running({ script: `${m.name}/migration.sql`, sql: m.sql, path: m.path });
       await exec(m.sql);
     } catch (e) {
       return locateFailure(exec, m.sql, scriptFailure(e, m.sql, m.name, m.path));
@@ -445,7 +501,9 @@ async function replay(
 }
 
 /** What the comparison of migrations[index] and its rollback cannot see (./unseen.ts). */
-async function unseenOf(opts: VerifyRollbackOptions): Promise<string[]> {
+async function unseenOf(
+  opts: Pick<VerifyRollbackOptions, 'migrations' | 'index' | 'rollbackName' | 'rollbackSql'>,
+): Promise<string[]> {
   await initSqlParser();
   const target = opts.migrations[opts.index];
   return unseenEffects(
@@ -495,102 +553,205 @@ function judged(
   return { kind: 'verified', ...common };
 }
 
-async function verifyEmbedded(
-  opts: VerifyRollbackOptions,
-  key: string,
+/** A script the embedded PostgreSQL is about to run (posted by the worker before each one, for the time-out message). */
+export interface RunningScript {
+  /** `<migration>/migration.sql`, or the rollback's name. */
+  script: string;
+  sql: string;
+  path?: string;
+}
+
+/** What the worker needs to verify one rollback in its embedded PostgreSQL (structured-cloneable). */
+export interface EmbeddedRequest {
+  migrations: VerifyMigration[];
+  index: number;
+  rollbackSql: string;
+  rollbackName?: string;
+  rollbackPath?: string;
+  /** The result's cache key (verifyCacheKey). */
+  key: string;
+  /** Extensions to load (all available ones the folder creates). */
+  extensions: string[];
+  /** Directory of the persistent replay cache (./replay-cache.ts); none: replay from scratch. */
+  replayCacheDir?: string;
+  /** Its size cap in bytes. */
+  replayCacheMaxBytes?: number;
+}
+
+/** The embedded PostgreSQL's build and the loaded extensions: part of every replay-cache key. */
+function embeddedContext(extensions: Set<string>): string {
+  const dir = pgliteAssetDir();
+  const size = (f: string) => {
+    try {
+      return fs2.statSync(path.join(dir, f)).size;
+    } catch {
+      return 0;
+    }
+  };
+  return `pglite.wasm ${size('pglite.wasm')} pglite.data ${size('pglite.data')} verifier ${VERIFIER_VERSION}\nextensions ${[...extensions].sort().join(',')}`;
+}
+
+/**
+ * Starts a session at the nearest replayed state the replay cache holds at or below `index`
+ * (a damaged or unloadable state is deleted and the next one down is tried), else at an empty
+ * database.
+ */
+async function startSession(
+  req: EmbeddedRequest,
   extensions: Set<string>,
   progress: (m: string) => void,
-  started: number,
-): Promise<VerifyResult> {
-  if (idleTimer) clearTimeout(idleTimer);
+): Promise<Session> {
+  const dir = req.replayCacheDir;
+  if (dir) {
+    const keys = prefixKeys(req.migrations, req.index, embeddedContext(extensions));
+    for (let k = nearestCached(dir, keys); k > 0; k = nearestCached(dir, keys.slice(0, k))) {
+      const state = await loadReplayState(dir, keys[k]);
+      if (state) {
+        progress(`Loading the replayed state of migrations 1..${k} from the cache`);
+        try {
+          const db = await startEmbedded(extensions, { loadDataDir: new Blob([new Uint8Array(state)]) });
+          return { db, extensions, applied: req.migrations.slice(0, k).map((m) => sha(m.sql)) };
+        } catch {
+          // PGlite refused it: rebuild
+        }
+      }
+      await dropReplayState(dir, keys[k]);
+    }
+  }
+  progress('Starting the embedded PostgreSQL');
+  return { db: await startEmbedded(extensions), extensions, applied: [] };
+}
+
+/** Saves the session's replayed state in the replay cache when it is not there yet (best effort). */
+async function saveSession(req: EmbeddedRequest, s: Session): Promise<void> {
+  const dir = req.replayCacheDir;
+  if (!dir || s.applied.length === 0) return;
+  const keys = prefixKeys(req.migrations, s.applied.length, embeddedContext(s.extensions));
+  const key = keys[s.applied.length];
+  if (nearestCached(dir, [keys[0], key]) === 1) return;
   try {
-    const { migrations, index } = opts;
-    const rollbackName = opts.rollbackName ?? 'down.sql';
-    const hashes = migrations.slice(0, index).map((m) => sha(m.sql));
-    const reusable =
-      session &&
-      [...extensions].every((e) => session!.extensions.has(e)) &&
-      session.applied.length <= index &&
-      session.applied.every((h, i) => h === hashes[i]);
-    if (!reusable) {
-      await disposeEmbeddedVerifier();
-      progress('Starting the embedded PostgreSQL');
-      await checkAbort(opts.signal);
-      session = { db: await startEmbedded(extensions), extensions, applied: [] };
-    }
-    if (session!.restoreFrom) {
-      progress('Restoring the replayed state');
-      const { db, restoreFrom, ...rest } = session!;
-      session = undefined;
-      await db.close().catch(() => {});
-      session = { ...rest, db: await startEmbedded(rest.extensions, { loadDataDir: restoreFrom }) };
-    }
-    const s = session!;
-    const exec = (sql: string) => s.db.exec(sql);
-    const failed = await replay(exec, migrations, s.applied.length, index, opts, progress, (m) => {
+    const dump = await s.db.dumpDataDir('gzip');
+    await saveReplayState(dir, key, new Uint8Array(await dump.arrayBuffer()), req.replayCacheMaxBytes);
+  } catch {
+    // a state that cannot be saved only costs time next time
+  }
+}
+
+/**
+ * Runs one embedded verification in this thread (the verifier's worker thread calls it; see
+ * ./worker.ts): reuses the session when it holds a prefix of the history, else starts one from
+ * the replay cache. `running` is told before each script runs. Results carry `ms` measured
+ * here; the caller replaces it with its own.
+ */
+export async function verifyEmbeddedHere(
+  req: EmbeddedRequest,
+  progress: (m: string) => void,
+  running: (script: RunningScript) => void,
+): Promise<VerifyResult> {
+  const started = performance.now();
+  const extensions = new Set(req.extensions);
+  const { migrations, index } = req;
+  const rollbackName = req.rollbackName ?? 'down.sql';
+  const hashes = migrations.slice(0, index).map((m) => sha(m.sql));
+  let reusable =
+    session &&
+    [...extensions].every((e) => session!.extensions.has(e)) &&
+    session.applied.length <= index &&
+    session.applied.every((h, i) => h === hashes[i]);
+  // A longer prefix in the replay cache beats the session (a warm start's empty one, say).
+  if (reusable && req.replayCacheDir && session!.applied.length < index) {
+    const keys = prefixKeys(migrations, index, embeddedContext(extensions));
+    if (nearestCached(req.replayCacheDir, keys) > session!.applied.length) reusable = false;
+  }
+  if (!reusable) {
+    await closeEmbeddedSession();
+    session = await startSession(req, extensions, progress);
+  }
+  if (session!.restoreFrom) {
+    progress('Restoring the replayed state');
+    const { db, restoreFrom, ...rest } = session!;
+    session = undefined;
+    await db.close().catch(() => {});
+    session = { ...rest, db: await startEmbedded(rest.extensions, { loadDataDir: restoreFrom }) };
+  }
+  const s = session!;
+  const exec = (sql: string) => s.db.exec(sql);
+  const appliedBefore = s.applied.length;
+  const failed = await replay(
+    exec,
+    migrations,
+    s.applied.length,
+    index,
+    undefined,
+    progress,
+    (m) => {
       s.applied.push(sha(m.sql));
       s.snapshot = undefined;
-    });
-    const ms = () => Math.round(performance.now() - started);
-    if (failed) return historyFailure(failed, 'in the embedded PostgreSQL', ms(), 'embedded');
-    await checkAbort(opts.signal);
-    s.snapshot ??= await snapshotSchema((q) => s.db.query(q));
-    const before = s.snapshot;
-    const target = migrations[index];
-    const base = { replayed: index, engine: 'embedded' as const, cached: false, key };
-    const unseen = await unseenOf(opts);
+    },
+    running,
+  );
+  const ms = () => Math.round(performance.now() - started);
+  if (failed) return historyFailure(failed, 'in the embedded PostgreSQL', ms(), 'embedded');
+  if (s.applied.length > appliedBefore && req.replayCacheDir) {
+    progress('Saving the replayed state in the cache');
+    await saveSession(req, s);
+  }
+  s.snapshot ??= await snapshotSchema((q) => s.db.query(q));
+  const before = s.snapshot;
+  const target = migrations[index];
+  const base = { replayed: index, engine: 'embedded' as const, cached: false, key: req.key };
+  const unseen = await unseenOf(req);
+  const targetScript = { script: `${target.name}/migration.sql`, sql: target.sql, path: target.path };
+  const rollbackScript = { script: rollbackName, sql: req.rollbackSql, path: req.rollbackPath };
 
-    // Fast path: N and the rollback in one transaction that is rolled back.
-    await initSqlParser();
-    const forwardBody = transactionBody(target.sql);
-    const rollbackBody = transactionBody(opts.rollbackSql);
-    if (forwardBody !== undefined && rollbackBody !== undefined) {
-      progress(`Applying ${target.name} and ${rollbackName}`);
-      let outcome: SchemaSnapshot | undefined;
-      await s.db.exec('BEGIN');
-      try {
-        await s.db.exec(forwardBody);
-        await s.db.exec(rollbackBody);
-        progress('Comparing schemas');
-        outcome = await snapshotSchema((q) => s.db.query(q));
-      } catch {
-        // decided below, outside a transaction, where the error is authoritative
-      } finally {
-        await s.db.exec('ROLLBACK');
-      }
-      if (outcome) return judged(before, outcome, base, started, unseen);
-    }
-
-    // Outside a transaction, as `prisma migrate deploy` and `prisma db execute` would run them;
-    // the replayed state is saved first and restored afterwards.
-    progress('Saving the replayed state');
-    const saved = await s.db.dumpDataDir('none');
+  // Fast path: N and the rollback in one transaction that is rolled back.
+  await initSqlParser();
+  const forwardBody = transactionBody(target.sql);
+  const rollbackBody = transactionBody(req.rollbackSql);
+  if (forwardBody !== undefined && rollbackBody !== undefined) {
+    progress(`Applying ${target.name} and ${rollbackName}`);
+    let outcome: SchemaSnapshot | undefined;
+    await s.db.exec('BEGIN');
     try {
-      progress(`Applying ${target.name}`);
-      try {
-        await s.db.exec(target.sql);
-      } catch (e) {
-        const f = await locateFailure(
-          exec,
-          target.sql,
-          scriptFailure(e, target.sql, target.name, target.path),
-        );
-        return historyFailure(f, 'in the embedded PostgreSQL', ms(), 'embedded');
-      }
-      progress(`Applying ${rollbackName}`);
-      try {
-        await s.db.exec(opts.rollbackSql);
-      } catch (e) {
-        const f = scriptFailure(e, opts.rollbackSql, rollbackName, opts.rollbackPath);
-        return judged(before, await locateFailure(exec, opts.rollbackSql, f), base, started, unseen);
-      }
+      running(targetScript);
+      await s.db.exec(forwardBody);
+      running(rollbackScript);
+      await s.db.exec(rollbackBody);
       progress('Comparing schemas');
-      return judged(before, await snapshotSchema((q) => s.db.query(q)), base, started, unseen);
+      outcome = await snapshotSchema((q) => s.db.query(q));
+    } catch {
+      // decided below, outside a transaction, where the error is authoritative
     } finally {
-      s.restoreFrom = saved;
+      await s.db.exec('ROLLBACK');
     }
+    if (outcome) return judged(before, outcome, base, started, unseen);
+  }
+
+  // Outside a transaction, as `prisma migrate deploy` and `prisma db execute` would run them;
+  // the replayed state is saved first and restored afterwards.
+  progress('Saving the replayed state');
+  const saved = await s.db.dumpDataDir('none');
+  try {
+    progress(`Applying ${target.name}`);
+    try {
+      running(targetScript);
+      await s.db.exec(target.sql);
+    } catch (e) {
+      const f = await locateFailure(exec, target.sql, scriptFailure(e, target.sql, target.name, target.path));
+      return historyFailure(f, 'in the embedded PostgreSQL', ms(), 'embedded');
+    }
+    progress(`Applying ${rollbackName}`);
+    try {
+      running(rollbackScript);
+      await s.db.exec(req.rollbackSql);
+    } catch (e) {
+      const f = scriptFailure(e, req.rollbackSql, rollbackName, req.rollbackPath);
+      return judged(before, await locateFailure(exec, req.rollbackSql, f), base, started, unseen);
+    }
+    progress('Comparing schemas');
+    return judged(before, await snapshotSchema((q) => s.db.query(q)), base, started, unseen);
   } finally {
-    armIdleTimer();
+    s.restoreFrom = saved;
   }
 }
 
@@ -638,7 +799,7 @@ async function verifyOnServer(
   try {
     await client.connect();
     const exec = (sql: string) => client.query(sql);
-    const failed = await replay(exec, migrations, 0, index, opts, progress);
+    const failed = await replay(exec, migrations, 0, index, opts.signal, progress);
     if (failed) return historyFailure(failed, 'on the shadow database server', ms(), 'server');
     await checkAbort(opts.signal);
     const before = await snapshotSchema(exec);

@@ -85,7 +85,8 @@ export const verifyRollback =
     const rollbackSql = rollback.sql;
     const trusted = vscode.workspace.isTrusted;
     const shadowDatabaseUrl = trusted ? await shadowUrl(ctx, core, t) : undefined;
-    const secondOpinion = readRollbackSettings(vscode.Uri.file(t.migrationsDir)).prismaDiff;
+    const settings = readRollbackSettings(vscode.Uri.file(t.migrationsDir));
+    const secondOpinion = settings.prismaDiff;
     const store = ctx.rollbacks.verifications;
     const before = store.setRunning(t.migrationsDir, t.name);
     const started = Date.now();
@@ -117,6 +118,10 @@ export const verifyRollback =
             shadowDatabaseUrl,
             // In Restricted Mode nothing but the in-process PostgreSQL is used.
             engine: trusted ? 'auto' : 'embedded',
+            // PGlite runs in a worker thread: each step is limited, the extension host never waits on it.
+            timeoutMs: settings.verifyTimeoutMs,
+            // Replayed states on disk, shared with the CLI.
+            replayCacheDir: core.defaultReplayCacheDir(),
             signal: abort.signal,
             onProgress: (message) => progress.report({ message: redactSecrets(message) }),
           });

@@ -1,0 +1,145 @@
+/**
+ * The persistent replay cache (issue 14): the embedded PostgreSQL's state after replaying
+ * migrations 1..k is a pure function of their names and checksums, of the embedded
+ * PostgreSQL's build and of the extensions loaded. Such states are kept on disk as PGlite
+ * data-directory dumps (`dumpDataDir('gzip')`, a gzipped tar), one file per key, so a new
+ * process (the CLI, a restarted editor) loads the state at N-1 instead of replaying 1..N-1.
+ *
+ * Keys: `key[0]` hashes the context (VERIFIER_VERSION-like format version, the PGlite assets'
+ * sizes, the sorted extensions); `key[k] = sha256(key[k-1], name_k, sha256(sql_k))`. Editing an
+ * earlier migration therefore changes every later key: stale states are never found, only
+ * evicted. Files: `<dir>/<key>.pgdata` = 32-byte sha256 of the payload, then the payload; a
+ * file whose digest does not match (truncated, corrupted) is deleted and treated as a miss.
+ * Size cap: after each write, the oldest files by modification time (a hit touches its file)
+ * are deleted until the total is under the cap (LRU).
+ *
+ * Shared by the CLI and the editor: both use `defaultReplayCacheDir()` unless told otherwise.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const FORMAT = 'prisma-rollback replay-cache v1';
+const SUFFIX = '.pgdata';
+/** Default size cap of the directory: 512 MiB. */
+export const DEFAULT_REPLAY_CACHE_BYTES = 512 * 1024 * 1024;
+
+/**
+ * The cache directory shared by the CLI and the editor: $PRISMA_ROLLBACK_CACHE_DIR, else the
+ * platform's per-user cache (`$XDG_CACHE_HOME` or `~/.cache` on Linux, `~/Library/Caches` on
+ * macOS, `%LOCALAPPDATA%` on Windows) + `/prisma-rollback/replay`.
+ */
+export function defaultReplayCacheDir(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+  home: string = os.homedir(),
+): string {
+  if (env.PRISMA_ROLLBACK_CACHE_DIR) return path.join(env.PRISMA_ROLLBACK_CACHE_DIR, 'replay');
+  const base =
+    platform === 'win32'
+      ? (env.LOCALAPPDATA ?? path.join(home, 'AppData', 'Local'))
+      : platform === 'darwin'
+        ? path.join(home, 'Library', 'Caches')
+        : (env.XDG_CACHE_HOME ?? path.join(home, '.cache'));
+  return path.join(base, 'prisma-rollback', 'replay');
+}
+
+function sha(text: string | Buffer): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/**
+ * `keys[k]` (k = 0..upTo) is the key of the state after migrations 1..k. `context` names the
+ * embedded PostgreSQL's build and the loaded extensions (see embeddedContext in ./index.ts).
+ */
+export function prefixKeys(
+  migrations: { name: string; sql: string }[],
+  upTo: number,
+  context: string,
+): string[] {
+  let h = sha(`${FORMAT}\n${context}`);
+  const keys = [h.toString('hex')];
+  for (let k = 0; k < upTo; k++) {
+    h = createHash('sha256')
+      .update(h)
+      .update(`\n${migrations[k].name}\n`)
+      .update(sha(migrations[k].sql))
+      .digest();
+    keys.push(h.toString('hex'));
+  }
+  return keys;
+}
+
+/** The largest k ≤ keys.length-1 whose state is on disk (by file presence; contents are checked on load), or 0. */
+export function nearestCached(dir: string, keys: string[]): number {
+  for (let k = keys.length - 1; k > 0; k--) if (fs.existsSync(path.join(dir, keys[k] + SUFFIX))) return k;
+  return 0;
+}
+
+/**
+ * Reads a state. Returns undefined when there is none or when it is damaged (the file is then
+ * deleted, so it is rebuilt). Touches the file (LRU). Never throws.
+ */
+export async function loadReplayState(dir: string, key: string): Promise<Buffer | undefined> {
+  const file = path.join(dir, key + SUFFIX);
+  let data: Buffer;
+  try {
+    data = await fs.promises.readFile(file);
+  } catch {
+    return undefined;
+  }
+  const payload = data.subarray(32);
+  if (data.length <= 32 || !sha(payload).equals(data.subarray(0, 32))) {
+    await fs.promises.rm(file, { force: true }).catch(() => {});
+    return undefined;
+  }
+  const now = new Date();
+  await fs.promises.utimes(file, now, now).catch(() => {});
+  return payload;
+}
+
+/** Deletes a state (after PGlite refused to load it). Never throws. */
+export async function dropReplayState(dir: string, key: string): Promise<void> {
+  await fs.promises.rm(path.join(dir, key + SUFFIX), { force: true }).catch(() => {});
+}
+
+/**
+ * Writes a state atomically (temporary file + rename), then evicts the least recently used
+ * states until the directory holds at most `maxBytes`. Never throws: a cache that cannot be
+ * written only costs time.
+ */
+export async function saveReplayState(
+  dir: string,
+  key: string,
+  payload: Uint8Array,
+  maxBytes = DEFAULT_REPLAY_CACHE_BYTES,
+): Promise<void> {
+  try {
+    await fs.promises.mkdir(dir, { recursive: true });
+    const file = path.join(dir, key + SUFFIX);
+    const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+    await fs.promises.writeFile(tmp, Buffer.concat([sha(Buffer.from(payload)), payload]));
+    await fs.promises.rename(tmp, file);
+    await evict(dir, maxBytes);
+  } catch {
+    // best effort
+  }
+}
+
+async function evict(dir: string, maxBytes: number): Promise<void> {
+  const entries: { file: string; size: number; mtime: number }[] = [];
+  for (const name of await fs.promises.readdir(dir)) {
+    if (!name.endsWith(SUFFIX)) continue;
+    const file = path.join(dir, name);
+    const st = await fs.promises.stat(file).catch(() => undefined);
+    if (st) entries.push({ file, size: st.size, mtime: st.mtimeMs });
+  }
+  let total = entries.reduce((n, e) => n + e.size, 0);
+  entries.sort((a, b) => a.mtime - b.mtime);
+  for (const e of entries) {
+    if (total <= maxBytes) break;
+    await fs.promises.rm(e.file, { force: true }).catch(() => {});
+    total -= e.size;
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * The main-thread side of the verifier's worker thread (./worker.ts): the embedded PostgreSQL
+ * (PGlite, WebAssembly that blocks the thread it runs on) lives in a `worker_threads` Worker,
+ * so the editor's extension host and the CLI's event loop stay free while it replays (issue 14),
+ * and a statement that never ends (`DO $$ BEGIN LOOP END LOOP; END $$`, `COPY … TO PROGRAM`)
+ * is stopped by terminating the worker after a wall-clock limit (issue 10, kind 3).
+ *
+ * One worker at a time, reused between verifications (it keeps the replayed state) and ended
+ * after 5 minutes without work, on `disposeVerifierWorker()`, on time-out and on cancellation.
+ * Requests must not overlap (index.ts serialises them).
+ *
+ * The worker's script is `verify-worker.js` beside this bundle (scripts/build.mjs builds it
+ * next to dist/cli.js and dist/core-api.js), else $PRISMA_ROLLBACK_VERIFY_WORKER (the tests
+ * build it from source, see test/support/global-setup.ts).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { EmbeddedRequest, RunningScript, VerifyResult } from './index';
+
+/** Messages from the worker. */
+export type WorkerMessage =
+  | { type: 'progress'; id: number; message: string }
+  | { type: 'running'; id: number; script: RunningScript }
+  | { type: 'result'; id: number; result: VerifyResult }
+  | { type: 'error'; id: number; message: string };
+
+/** Messages to the worker. */
+export type WorkerRequest =
+  | { type: 'verify'; id: number; request: EmbeddedRequest }
+  | { type: 'warm'; id: number; extensions: string[] };
+
+const IDLE_MS = 5 * 60_000;
+
+let worker: Worker | undefined;
+let idleTimer: NodeJS.Timeout | undefined;
+let nextId = 1;
+
+/** Absolute path of the worker's script; throws an Error naming the file when it is missing. */
+export function verifierWorkerScript(): string {
+  const beside = path.join(typeof __dirname === 'string' ? __dirname : process.cwd(), 'verify-worker.js');
+  if (fs.existsSync(beside)) return beside;
+  const fromEnv = process.env.PRISMA_ROLLBACK_VERIFY_WORKER;
+  if (fromEnv && fs.existsSync(fromEnv)) return fromEnv;
+  throw new Error(`The verifier's worker script is missing: ${beside} (rebuild with \`npm run build\`).`);
+}
+
+function getWorker(): Worker {
+  if (idleTimer) clearTimeout(idleTimer);
+  idleTimer = undefined;
+  if (worker) return worker;
+  const w = new Worker(verifierWorkerScript(), { env: process.env });
+  w.on('error', () => {});
+  w.on('exit', () => {
+    if (worker === w) worker = undefined;
+  });
+  worker = w;
+  return w;
+}
+
+function release(w: Worker): void {
+  if (worker !== w) return;
+  w.unref();
+  idleTimer = setTimeout(() => void disposeVerifierWorker(), IDLE_MS);
+  idleTimer.unref?.();
+}
+
+/** Terminates the worker (and its embedded PostgreSQL); safe when none runs. */
+export async function disposeVerifierWorker(): Promise<void> {
+  if (idleTimer) clearTimeout(idleTimer);
+  idleTimer = undefined;
+  const w = worker;
+  worker = undefined;
+  if (w) await w.terminate().catch(() => {});
+}
+
+/**
+ * Starts the worker and its embedded PostgreSQL in the background (the editor calls it after
+ * activation when the workspace has migrations), so the first verification does not wait for
+ * PGlite's start. Never throws; does nothing when a worker runs.
+ */
+export function warmEmbeddedVerifier(extensions: string[] = []): void {
+  if (worker) return;
+  try {
+    const w = getWorker();
+    w.postMessage({ type: 'warm', id: nextId++, extensions } satisfies WorkerRequest);
+    release(w);
+  } catch {
+    // no worker script: the first verification reports it
+  }
+}
+
+/** "line L: <statement>" of the statement of `sql` most likely to run without end, for the time-out message. */
+async function suspectStatement(sql: string): Promise<string | undefined> {
+  try {
+    const { splitScript, statementLabel } = await import('../sql/script');
+    const statements = await splitScript(sql);
+    // Statements that run user code or scan data: the ones that can run without end.
+    const unbounded = statements.filter((s) =>
+      /^(Do|Copy|Call|Select|Insert|Update|Delete|Vacuum|Refresh|Cluster|Lock|Reindex)/.test(s.kind),
+    );
+    const pick = statements.length === 1 ? statements[0] : unbounded.length === 1 ? unbounded[0] : undefined;
+    if (pick) return `line ${pick.line}: ${statementLabel(pick, 60)}`;
+    return statements.length ? `one of its ${statements.length} statements` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs one embedded verification in the worker. Resolves with the worker's result, or with
+ * couldNotVerify when one step (starting PGlite, one script) does not finish within `timeoutMs`
+ * ("<script> (<statement>) did not finish in N s"), when `signal` aborts (`cancelled`), or when the worker dies; the worker is
+ * terminated in those cases. Never rejects.
+ */
+export async function runInVerifierWorker(
+  request: EmbeddedRequest,
+  opts: { timeoutMs: number; signal?: AbortSignal; onProgress?: (m: string) => void },
+): Promise<VerifyResult> {
+  const started = performance.now();
+  const ms = () => Math.round(performance.now() - started);
+  if (opts.signal?.aborted)
+    return { kind: 'couldNotVerify', reason: 'Verification was cancelled.', cancelled: true, ms: 0 };
+  let w: Worker;
+  try {
+    w = getWorker();
+  } catch (e) {
+    return { kind: 'couldNotVerify', reason: (e as Error).message, ms: ms(), engine: 'embedded' };
+  }
+  w.ref();
+  const id = nextId++;
+  let running: RunningScript | undefined;
+  let previous: RunningScript | undefined;
+  type Outcome = { result: VerifyResult } | { timeout: true } | { cancelled: true } | { died: string };
+  let settle: (o: Outcome) => void = () => {};
+  const outcome = new Promise<Outcome>((resolve) => {
+    settle = resolve;
+  });
+  // The limit is on each step (starting PGlite, each script): a long history that keeps moving is not cut.
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => settle({ timeout: true }), opts.timeoutMs);
+  };
+  const onMessage = (m: WorkerMessage) => {
+    if (m.id !== id) return;
+    if (m.type === 'progress') {
+      arm();
+      opts.onProgress?.(m.message);
+    } else if (m.type === 'running') {
+      arm();
+      previous = running;
+      running = m.script;
+    } else if (m.type === 'result') settle({ result: m.result });
+    else settle({ died: m.message });
+  };
+  const onError = (e: Error) => settle({ died: e.message });
+  const onExit = (code: number) => settle({ died: `the worker exited (code ${code})` });
+  const onAbort = () => settle({ cancelled: true });
+  arm();
+  w.on('message', onMessage);
+  w.on('error', onError);
+  w.on('exit', onExit);
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  w.postMessage({ type: 'verify', id, request } satisfies WorkerRequest);
+  const o = await outcome;
+  clearTimeout(timer);
+  w.off('message', onMessage);
+  w.off('error', onError);
+  w.off('exit', onExit);
+  opts.signal?.removeEventListener('abort', onAbort);
+  if ('result' in o) {
+    release(w);
+    return o.result;
+  }
+  if (worker === w) worker = undefined;
+  void w.terminate().catch(() => {});
+  if ('cancelled' in o)
+    return { kind: 'couldNotVerify', reason: 'Verification was cancelled.', cancelled: true, ms: ms() };
+  if ('died' in o)
+    return {
+      kind: 'couldNotVerify',
+      reason: `The embedded PostgreSQL stopped: ${o.died}`,
+      ms: ms(),
+      engine: 'embedded',
+    };
+  const seconds = Math.round(opts.timeoutMs / 100) / 10;
+  let what = 'the embedded PostgreSQL';
+  if (running) {
+    const here = await suspectStatement(running.sql);
+    what = here ? `${running.script} (${here})` : running.script;
+    // A script without statements (comments) cannot run long: PGlite was left stuck by the one
+    // before it (COPY … TO PROGRAM leaves it in COPY mode), so that one is named too.
+    const before = here ? undefined : previous && (await suspectStatement(previous.sql));
+    if (previous && before) what = `${running.script} (after ${previous.script}, ${before})`;
+  }
+  return {
+    kind: 'couldNotVerify',
+    reason: `${what} did not finish in ${seconds} s (the limit is the setting prismaRollback.verify.timeoutSeconds, or --timeout).`,
+    ms: ms(),
+    engine: 'embedded',
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * The verifier's worker thread (entry `dist/verify-worker.js`): owns the embedded PostgreSQL and
+ * runs replay / apply / rollback / snapshot for the main thread (./worker-client.ts), posting
+ * progress and, before each script, which one is running (named when the main thread times it
+ * out). One request at a time.
+ */
+import { parentPort } from 'node:worker_threads';
+import { verifyEmbeddedHere, warmEmbeddedSession } from './index';
+import type { WorkerMessage, WorkerRequest } from './worker-client';
+
+const port = parentPort;
+if (!port) throw new Error('verify-worker.js runs in a worker thread');
+const post = (m: WorkerMessage) => port.postMessage(m);
+
+let queue: Promise<unknown> = Promise.resolve();
+port.on('message', (m: WorkerRequest) => {
+  queue = queue.then(() => handle(m)).catch(() => {});
+});
+
+async function handle(m: WorkerRequest): Promise<void> {
+  if (m.type === 'warm') {
+    await warmEmbeddedSession(m.extensions);
+    return;
+  }
+  try {
+    const result = await verifyEmbeddedHere(
+      m.request,
+      (message) => post({ type: 'progress', id: m.id, message }),
+      (script) => post({ type: 'running', id: m.id, script }),
+    );
+    post({ type: 'result', id: m.id, result });
+  } catch (e) {
+    post({ type: 'error', id: m.id, message: e instanceof Error ? e.message : String(e) });
+  }
+}
