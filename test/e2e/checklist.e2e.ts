@@ -292,7 +292,7 @@ describe('journeys 4 and 5: the rollback checklist', () => {
     expect(await description(page, 'local', TARGET)).toMatch(/^rolled back · 2024-02-15/);
     expect(await description(page, 'production', TARGET)).toMatch(/^applied · 2024-02-15/);
     // One truth: the checklist's status line gives the time of the rollback (rolled_back_at), not of the apply.
-    const rolledBackAt = `${(row?.rolled_back_at as Date).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+    const rolledBackAt = `${(row!.rolled_back_at as Date).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
     await waitUntil(
       () => frame.locator('#step-identify .status').innerText(),
       (t) => t.startsWith('rolled back · '),
