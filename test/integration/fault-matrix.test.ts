@@ -439,9 +439,9 @@ COMMIT;
     const lines = r.out.split('\n').slice(1);
     expect(lines[0]).toBe('down.sql would destroy no data there');
     expect(lines[1]).toBe(
-      '  down.sql:2: alterColumnType "member"."email": 2 non-null values; converted to text without loss',
+      '  down.sql:2: changes the type of "member"."email": 2 non-null values; converted to text without loss',
     );
-    expect(lines[2]).toMatch(/^ {2}down\.sql:3: dropExtension extension "citext": shared: /);
+    expect(lines[2]).toMatch(/^ {2}down\.sql:3: drops extension "citext": shared: /);
   });
 
   it('a lossy conversion (timestamptz → date) → destroys, and the summary says so', async () => {

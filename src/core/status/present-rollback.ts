@@ -385,7 +385,8 @@ export function destructiveKindWords(kind: DestructiveStep['kind']): string {
     case 'truncate':
       return 'empties';
     case 'dropExtension':
-      return 'drops extension';
+      // its `table` reads `extension "citext"`
+      return 'drops';
   }
 }
 

@@ -64,7 +64,11 @@ function alterTableRisks(n: N, line: number): LockRisk[] {
     switch (c.subtype) {
       case 'AT_AlterColumnType': {
         const target = typeLabel(c.def?.ColumnDef?.typeName);
-        const coercible = NO_REWRITE_TARGETS.has(target) && !c.def?.ColumnDef?.raw_default;
+        // A USING that only casts the column itself converts like no USING at all.
+        let using = c.def?.ColumnDef?.raw_default;
+        while (using?.TypeCast) using = using.TypeCast.arg;
+        const plain = !using || using.ColumnRef?.fields?.at(-1)?.String?.sval === c.name;
+        const coercible = NO_REWRITE_TARGETS.has(target) && plain;
         out.push({
           line,
           table,
