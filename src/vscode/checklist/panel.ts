@@ -51,6 +51,7 @@ import { viewChecklist } from '../../core/runbook/view';
 import type { EnvironmentEntry, MigrationsRepository, ProjectEntry } from '../repository';
 import { readRunbookSettings } from '../settings';
 import { checklistHtml } from './html';
+import { type RangeServices, rangeCheck, rangeDeleteRefusal, rangeTitle } from './range';
 import { type TaskRunner, taskEnvFor } from './tasks';
 
 export const VIEW_TYPE = 'prismaRollback.checklist';
@@ -62,6 +63,7 @@ export interface ChecklistServices {
     project: ProjectEntry['project'];
     migration: string;
   }): Promise<{ file: string; summary?: string }>;
+  verifyChain?: RangeServices['verifyChain']; // "Roll Back to Here…": one verification of the chain
   /** Proves the rollback in an embedded PostgreSQL. */
   verify?(o: { project: ProjectEntry['project']; migration: string }): Promise<{
     result: 'verified' | 'differences' | 'couldNotVerify';
@@ -157,6 +159,7 @@ export class ChecklistPanel implements vscode.Disposable {
   }
 
   private static title(k: ChecklistKey): string {
+    if (k.migrations) return rangeTitle(k);
     return `Rollback: ${k.migration.replace(/^\d{8,14}_/, '')} → ${k.environment}`;
   }
 
@@ -276,6 +279,7 @@ export class ChecklistPanel implements vscode.Disposable {
       projectRoot: p.root,
       migrationsDir: p.migrationsDir,
       migration: this.key.migration,
+      migrations: this.key.migrations,
       environment: this.key.environment,
       environmentProtected: this.state.protected,
       stagingEnvironment: this.state.stagingEnvironment,
@@ -575,6 +579,11 @@ export class ChecklistPanel implements vscode.Disposable {
       await this.audit({ step: id, event: ok ? 'done' : 'failed', reason: reason || undefined, detail });
     };
     try {
+      if (this.key.migrations) {
+        const o = { project, key: this.key, repo: this.deps.repo, env: () => this.target().env };
+        const r = await rangeCheck(id, s, { ...o, url: () => this.secretEnvUrl() });
+        return await finish(r.ok, r.reason, r.detail);
+      }
       switch (id) {
         case 'identify': {
           await this.deps.repo.refresh('checklist identify');
@@ -691,6 +700,7 @@ export class ChecklistPanel implements vscode.Disposable {
         );
         return;
       case 'deleteFolder': {
+        if (this.key.migrations) throw new ChecklistError(rangeDeleteRefusal(this.key));
         const choice = await vscode.window.showWarningMessage(
           `Delete the folder ${this.key.migration} (migration.sql and down.sql)? The history then reads up to date without it; other clones and environments where it is still applied will report it as missing locally. Commit the deletion so every environment agrees.`,
           { modal: true },
