@@ -254,6 +254,9 @@ async function loadRollbackScript(file: string, migration: string): Promise<Prep
  * - `engine` — the script was committed but Prisma's engine could not mark the failed migration
  *   rolled back: the schema is rolled back, the row is not (the message gives the resolve command).
  * The folder is deleted only after everything else succeeded.
+ * With `opts.dryRun`, everything runs (the lock, the statements, the `rolled_back_at` update) and
+ * the transaction is rolled back: nothing changes, the folder is kept, and a failure ends with
+ * `DRY_RUN_FAILED`; a failed migration's engine mark is not rehearsed (logged).
  */
 export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult> {
   const log = opts.log ?? (() => {});
