@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli';
+import { verifyRollbackChainScripts } from '../../src/core/runbook/services';
 import { disposeEmbeddedVerifier } from '../../src/core/verify';
 import { tempMigrations } from '../support/engine';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';
@@ -103,6 +104,27 @@ describe('rollback to a target through the CLI', () => {
       expect(bad.out).toContain('column "bioo" of relation "User" does not exist');
     } finally {
       await fs.writeFile(path.join(mig.dir, C, 'down.sql'), good);
+    }
+  }, 120_000);
+
+  it("the checklist's chain verification (verifyRollbackChainScripts) proves the range, and names a missing down.sql", async () => {
+    const ok = await verifyRollbackChainScripts(mig.dir, A, { through: D });
+    expect(ok.result).toBe('verified');
+    expect(ok.summary).toContain(
+      'Verified the 3 rollbacks (newest first): the schema is back to the one after',
+    );
+    const partial = await verifyRollbackChainScripts(mig.dir, B, { through: C });
+    expect(partial.result).toBe('verified');
+    const down = path.join(mig.dir, C, 'down.sql');
+    const good = await fs.readFile(down, 'utf8');
+    await fs.rm(down);
+    try {
+      expect(await verifyRollbackChainScripts(mig.dir, A)).toEqual({
+        result: 'couldNotVerify',
+        summary: `${C} has no down.sql to verify yet (step 3 writes them).`,
+      });
+    } finally {
+      await fs.writeFile(down, good);
     }
   }, 120_000);
 
