@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli';
 import { verifyRollbackChainScripts } from '../../src/core/runbook/services';
 import { disposeEmbeddedVerifier } from '../../src/core/verify';
+import { verifyRollbackChain } from '../../src/core/verify/chain';
 import { tempMigrations } from '../support/engine';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';
 
@@ -126,6 +127,24 @@ describe('rollback to a target through the CLI', () => {
     } finally {
       await fs.writeFile(down, good);
     }
+  }, 120_000);
+
+  it('a chain whose migration holds a DO block cannot be proven; the reason names that migration.sql and its line', async () => {
+    const r = await verifyRollbackChain({
+      migrations: [
+        { name: 'm1', sql: 'CREATE TABLE "A" ("id" INT);\n' },
+        { name: 'm2', sql: 'CREATE TABLE "B" ("id" INT);\n' },
+        { name: 'm3', sql: '-- data\n\nDO $$ BEGIN PERFORM 1; END $$;\nCREATE TABLE "C" ("id" INT);\n' },
+      ],
+      to: 0,
+      rollbacks: [
+        { name: 'm2/down.sql', sql: 'BEGIN;\nDROP TABLE "B";\nCOMMIT;\n' },
+        { name: 'm3/down.sql', sql: 'BEGIN;\nDROP TABLE "C";\nCOMMIT;\n' },
+      ],
+      noCache: true,
+    });
+    expect(r.kind).toBe('cannotProve');
+    expect(r.kind === 'cannotProve' && r.reasons[0]).toMatch(/^m3\/migration\.sql:3: /);
   }, 120_000);
 
   it('a dry run needs --confirm on a protected environment, changes nothing, and reports a failure with file:line', async () => {

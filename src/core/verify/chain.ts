@@ -108,13 +108,32 @@ export async function verifyRollbackChain(opts: VerifyChainOptions): Promise<Ver
     [...rollbacks].reverse().map((r) => ({ name: r.name, path: r.path, sql: withoutOwnTransaction(r.sql) })),
   );
   const chainName = `${later[0].name}..${later[later.length - 1].name}`;
+  const rollbackName = `the rollbacks of ${chainName}`;
   const result = await verifyRollback({
     ...rest,
     migrations: [...migrations.slice(0, to + 1), { name: chainName, sql: forward.sql }],
     index: to + 1,
     rollbackSql: backward.sql,
-    rollbackName: `the rollbacks of ${chainName}`,
+    rollbackName,
   });
+  if (result.kind === 'cannotProve') {
+    // `<joined name>:<line>: why` → `<file it came from>:<line in that file>: why`
+    const sources: [string, Piece[], string][] = [
+      [`${chainName}/migration.sql`, forward.pieces, '/migration.sql'],
+      [rollbackName, backward.pieces, ''],
+    ];
+    const reasons = result.reasons.map((r) => {
+      for (const [name, pieces, suffix] of sources) {
+        const m = r.startsWith(`${name}:`) ? /^:(\d+): /.exec(r.slice(name.length)) : null;
+        if (!m) continue;
+        const line = Number(m[1]);
+        const piece = [...pieces].reverse().find((p) => p.line <= line) ?? pieces[0];
+        return `${piece.name}${suffix}:${line - piece.line + 1}: ${r.slice(name.length + m[0].length)}`;
+      }
+      return r;
+    });
+    return { ...result, reasons };
+  }
   if (result.kind === 'differences' && result.failure) {
     const failure = mapFailure(result.failure, backward.pieces);
     return {
