@@ -20,10 +20,11 @@ import { type CliCommand, CliError, type CliIO, flag, has, type ParsedArgs, Usag
 import { findMigration, migrationsDirOf, pickEnvironment, resolveProject } from './target';
 
 const USAGE =
-  'prisma-rollback down <migration name|folder> [--project DIR] [--migrations DIR] [--env NAME] [--stdout | --out FILE | --as-migration] [--strategy statements|prismaDiff] [--force] [--strict] [--json]\n' +
+  'prisma-rollback down <migration name|folder> | --to <migration> [--project DIR] [--migrations DIR] [--env NAME] [--stdout | --out FILE | --as-migration] [--strategy statements|prismaDiff] [--force] [--strict] [--json]\n' +
   '  --env NAME: when migration.sql was edited after it was applied there (checksum differs), generate from the\n' +
   '  version the database ran, found in git; refuses (exit 2) when git does not have it.\n' +
   '  Writes down.sql next to the migration.sql (never over an existing down.sql without --force).\n' +
+  '  down --to <migration> writes the missing down.sql of every migration after it (existing ones are kept).\n' +
   '  --as-migration writes <UTC timestamp>_rollback_<name>/migration.sql instead (it becomes part of the history).\n' +
   '  --strategy (default: the prismaRollback.generator setting, else statements): statements inverts each statement\n' +
   "  from the parse tree; prismaDiff asks Prisma's migrate diff (migrations 1..N → 1..N-1), which does not see custom SQL.\n" +
@@ -120,6 +121,7 @@ export const downCommand: CliCommand = {
   usage: USAGE,
   booleans: ['stdout', 'force', 'json', 'strict', 'as-migration'],
   async run(args, io) {
+    if (flag(args, 'to')) return downTo(args, io);
     const wanted = args.positionals[0];
     if (!wanted) throw new UsageError('Name the migration to generate a rollback for.');
     const modes = ['stdout', 'out', 'as-migration'].filter((m) => has(args, m));
@@ -200,3 +202,75 @@ export const downCommand: CliCommand = {
     return 0;
   },
 };
+
+/** `down --to <m>`: writes the missing down.sql of every migration after m; existing ones are kept. */
+async function downTo(args: ParsedArgs, io: CliIO): Promise<number> {
+  if (args.positionals.length)
+    throw new UsageError('--to names the migration to roll back to: name no other.');
+  const other = ['stdout', 'out', 'as-migration', 'force'].filter((m) => has(args, m));
+  if (other.length)
+    throw new UsageError(
+      `--to writes each missing down.sql beside its migration: drop --${other.join(', --')}.`,
+    );
+  const { dir, root } = await migrationsDirOf(args, io);
+  const folder = await readMigrationsFolder(dir);
+  if (!folder.exists)
+    throw new CliError(`Migrations folder ${dir} does not exist. Pass --migrations DIR or --project DIR.`);
+  const to = findMigration(
+    folder.migrations.map((m) => m.name),
+    flag(args, 'to')!,
+  );
+  const unreadable = folder.migrations.find((m) => m.sql === undefined);
+  if (unreadable) throw new CliError(`Cannot read ${unreadable.sqlPath}: ${unreadable.error}`);
+  const strategy =
+    flag(args, 'strategy') ?? (await readWorkspaceSetting(root, 'prismaRollback.generator')) ?? 'statements';
+  if (!isGeneratorStrategy(strategy))
+    throw new UsageError(
+      `--strategy must be one of ${GENERATOR_STRATEGIES.join(', ')} (got ${String(strategy)}).`,
+    );
+  const history = folder.migrations.map((m) => ({ name: m.name, sql: m.sql ?? '' }));
+  const rows: { migration: string; written: string | null; irreversible: number; warnings: number }[] = [];
+  for (let index = to + 1; index < folder.migrations.length; index++) {
+    const m = folder.migrations[index];
+    if (m.downSqlPath) {
+      rows.push({ migration: m.name, written: null, irreversible: 0, warnings: 0 });
+      if (!has(args, 'json')) io.out(`  ${m.name}: down.sql exists, kept`);
+      continue;
+    }
+    let r: RollbackResult;
+    try {
+      r = await generateRollbackWith(strategy, history.slice(0, index + 1), index);
+    } catch (e) {
+      if (e instanceof SqlParseError) throw new CliError(`${m.sqlPath}:${e.line}:${e.column}: ${e.reason}`);
+      throw e;
+    }
+    const file = path.join(m.dir, 'down.sql');
+    await fs.writeFile(file, r.sql, { encoding: 'utf8', flag: 'wx' }).catch((e: NodeJS.ErrnoException) => {
+      throw new CliError(
+        `Cannot write ${file}: ${e.code === 'EEXIST' ? 'it appeared meanwhile' : e.message}`,
+      );
+    });
+    rows.push({
+      migration: m.name,
+      written: file,
+      irreversible: r.summary.irreversible,
+      warnings: r.warnings.length,
+    });
+    if (!has(args, 'json'))
+      io.out(
+        `  ${m.name}: wrote ${path.relative(io.cwd, file) || file} (${r.summary.statements} statements${r.summary.irreversible ? `, ${r.summary.irreversible} IRREVERSIBLE` : ''}${r.warnings.length ? `, ${r.warnings.length} warning(s)` : ''})`,
+      );
+  }
+  const written = rows.filter((r) => r.written).length;
+  if (has(args, 'json'))
+    io.out(JSON.stringify({ to: folder.migrations[to].name, migrations: rows }, null, 2));
+  else
+    io.out(
+      rows.length
+        ? `${written} down.sql written, ${rows.length - written} kept, for the ${rows.length} migration(s) after ${folder.migrations[to].name}.`
+        : `${folder.migrations[to].name} is the last migration: nothing after it.`,
+    );
+  if (rows.some((r) => r.irreversible)) return 1;
+  if (has(args, 'strict') && rows.some((r) => r.warnings)) return 1;
+  return 0;
+}

@@ -31,7 +31,7 @@ import { type CliCommand, CliError, type CliIO, flag, has, type ParsedArgs, Usag
 import { findMigration, migrationsDirOf, pickEnvironment, resolveProject } from './target';
 
 const USAGE =
-  'prisma-rollback verify <migration name|folder> | --all [--generate] [--project DIR] [--migrations DIR] [--rollback FILE] [--engine auto|embedded|server] [--cache-dir DIR] [--timeout SECONDS] [--prisma-diff] [--json]\n' +
+  'prisma-rollback verify <migration name|folder> | --all | --to <migration> [--generate] [--project DIR] [--migrations DIR] [--rollback FILE] [--engine auto|embedded|server] [--cache-dir DIR] [--timeout SECONDS] [--prisma-diff] [--json]\n' +
   '  Replays the migrations before it in an embedded PostgreSQL, applies the migration and its rollback\n' +
   '  (down.sql in its folder, a later <timestamp>_rollback_<name> migration, or --rollback FILE), and\n' +
   '  compares the schema with the one before the migration.\n' +
@@ -42,6 +42,9 @@ const USAGE =
   '  --all verifies the rollback of every migration that has one (with --generate: of every migration,\n' +
   '  generating the rollbacks that are missing, in memory); the history is replayed once. A migration\n' +
   '  without a rollback counts as a failure (exit 1).\n' +
+  '  --to <migration> proves the chain that apply-down --to runs: replays everything, applies the rollback of\n' +
+  '  each later migration newest first, and compares with the schema after 1..<migration> (--generate: a\n' +
+  '  missing down.sql is generated in memory).\n' +
   '  When no difference is found but the migration or its rollback holds a statement the comparison\n' +
   '  cannot see (a DO block, an owner change, a step marked IRREVERSIBLE…), it answers "cannot prove".\n' +
   '  --timeout SECONDS limits each step of the embedded PostgreSQL (its start, each script; default 120):\n' +
@@ -118,6 +121,7 @@ export const verifyCommand: CliCommand = {
   booleans: ['json', 'prisma-diff', 'no-cache', 'all', 'generate'],
   async run(args, io) {
     if (has(args, 'all')) return verifyAll(args, io);
+    if (flag(args, 'to')) return verifyTo(args, io);
     const wanted = args.positionals[0];
     if (!wanted) throw new UsageError('Name the migration whose rollback to verify, or pass --all.');
     const engine = flag(args, 'engine') ?? 'auto';
@@ -237,6 +241,104 @@ export const verifyCommand: CliCommand = {
     return code;
   },
 };
+
+/** `--to <m>`: the chain of rollbacks of every migration after m, newest first, on one replay. */
+async function verifyTo(args: ParsedArgs, io: CliIO): Promise<number> {
+  if (args.positionals.length)
+    throw new UsageError('--to names the migration to roll back to: name no other.');
+  const { dir, root, project } = await migrationsDirOf(args, io);
+  const folder = await readMigrationsFolder(dir);
+  if (!folder.exists)
+    throw new CliError(`Migrations folder ${dir} does not exist. Pass --migrations DIR or --project DIR.`);
+  const to = findMigration(
+    folder.migrations.map((m) => m.name),
+    flag(args, 'to')!,
+  );
+  if (to === folder.migrations.length - 1)
+    throw new CliError(
+      `${folder.migrations[to].name} is the last migration: there is nothing after it to roll back.`,
+    );
+  const unreadable = folder.migrations.find((m) => m.sql === undefined);
+  if (unreadable) throw new CliError(`Cannot read ${unreadable.sqlPath}: ${unreadable.error}`);
+  const migrations = folder.migrations.map((m) => ({ name: m.name, sql: m.sql ?? '', path: m.sqlPath }));
+  let generated: ({ sql: string } | Error)[] | undefined;
+  if (has(args, 'generate')) {
+    const [{ generateAllRollbacksSync }, { initSqlParser }] = await Promise.all([
+      import('../core/generator'),
+      import('../core/sql'),
+    ]);
+    await initSqlParser();
+    generated = generateAllRollbacksSync(migrations);
+  }
+  const rel = (p: string) => path.relative(io.cwd, p) || p;
+  const rollbacks: { name: string; sql: string; path?: string }[] = [];
+  const missing: string[] = [];
+  for (let index = to + 1; index < folder.migrations.length; index++) {
+    const m = folder.migrations[index];
+    const found = await findRollbackScript(folder.migrations, index);
+    const g = generated?.[index];
+    if (found) rollbacks.push({ name: `${m.name}/${found.name}`, sql: found.sql, path: found.path });
+    else if (g && !(g instanceof Error))
+      rollbacks.push({ name: `${m.name}/down.sql (generated)`, sql: g.sql });
+    else missing.push(m.name);
+  }
+  if (missing.length)
+    throw new CliError(
+      `No rollback for ${missing.join(', ')}: write the missing down.sql files (prisma-rollback down --to ${folder.migrations[to].name}) or pass --generate.`,
+    );
+  const shadowDatabaseUrl = await resolveShadowServer(io, root, project);
+  const json = has(args, 'json');
+  const engine = flag(args, 'engine') ?? 'auto';
+  if (!['auto', 'embedded', 'server'].includes(engine))
+    throw new UsageError('--engine is auto, embedded or server.');
+  const { verifyRollbackChain } = await import('../core/verify/chain');
+  let result: VerifyResult;
+  try {
+    result = await verifyRollbackChain({
+      migrations,
+      to,
+      rollbacks,
+      shadowDatabaseUrl,
+      engine: engine as 'auto' | 'embedded' | 'server',
+      cacheDir: flag(args, 'cache-dir') ? path.resolve(io.cwd, flag(args, 'cache-dir')!) : undefined,
+      noCache: has(args, 'no-cache'),
+      onProgress: json ? undefined : (m) => io.err(`  ${m}`),
+    });
+  } finally {
+    await disposeEmbeddedVerifier();
+  }
+  const target = folder.migrations[to].name;
+  const chain = folder.migrations.slice(to + 1).map((m) => m.name);
+  if (json) {
+    io.out(JSON.stringify({ to: target, chain: chain.slice().reverse(), ...result }, null, 2));
+    return exitCode(result);
+  }
+  const what = `the rollbacks of the ${chain.length} migration${chain.length === 1 ? '' : 's'} after ${target} (newest first)`;
+  switch (result.kind) {
+    case 'verified':
+      io.out(
+        `✓ ${what} restore the schema after ${target} (${result.engine === 'embedded' ? 'embedded PostgreSQL' : 'shadow server'} · ${(result.ms / 1000).toFixed(1)} s${result.cached ? ', cached' : ''}).`,
+      );
+      break;
+    case 'differences':
+      io.out(
+        `✗ ${what} do not restore the schema after ${target}: ${result.differences.length} difference${result.differences.length === 1 ? '' : 's'}.`,
+      );
+      for (const d of result.differences) io.out(`  ${d}`);
+      break;
+    case 'cannotProve':
+      io.out(
+        `? cannot prove that ${what} restore the schema after ${target}: the comparison cannot see the effect of:`,
+      );
+      for (const r of result.reasons) io.out(`  ${r}`);
+      break;
+    case 'couldNotVerify':
+      io.out(`? could not verify ${what}: ${result.reason}`);
+      break;
+  }
+  for (const r of rollbacks.slice().reverse()) io.out(`    ${r.path ? rel(r.path) : r.name}`);
+  return exitCode(result);
+}
 
 interface AllRow {
   migration: string;

@@ -22,6 +22,7 @@ export {
   dependentsOf,
   ensureRollbackScript,
   impactOnTarget,
+  verifyRollbackChainScripts,
   verifyRollbackScript,
 } from '../core/runbook/services';
 export { SqlParseError } from '../core/sql';

@@ -142,7 +142,7 @@ describe('checklist webview in Chromium', () => {
       '5. Impact on the target',
       '6. Backup',
       '7. Notify team',
-      '8. Rehearse on staging',
+      '8. Rehearse on production',
       '9. Apply to target',
       '10. Mark rolled back',
       '11. Confirm',

@@ -20,6 +20,7 @@ import {
   notifyMessage,
   overrideGate,
   parseChecklist,
+  rangeToRollBack,
   recoverInterrupted,
   resetStep,
   STEP_IDS,
@@ -69,7 +70,7 @@ function runTask(
 }
 
 describe('checklist model', () => {
-  it('has the twelve steps of the runbook, all todo; staging is skipped with a reason when no unprotected environment exists', () => {
+  it('has the twelve steps of the runbook, all todo; the rehearsal is a dry run on the target, also without another environment', () => {
     const alone = createChecklist({
       key,
       protected: true,
@@ -89,13 +90,11 @@ describe('checklist model', () => {
       'confirm',
       'followUp',
     ]);
-    expect(alone.steps.staging).toMatchObject({
-      state: 'skipped',
-      reason: expect.stringContaining('unprotected'),
-    });
-    expect(STEP_IDS.filter((id) => alone.steps[id].state === 'todo')).toHaveLength(11);
-    expect(production().stagingEnvironment).toBe('staging');
-    expect(production().steps.staging.state).toBe('todo');
+    expect(STEP_IDS.filter((id) => alone.steps[id].state === 'todo')).toHaveLength(12);
+    // it takes the same locks as the real run: on a protected target it asks for the name too
+    expect(gate(alone, 'staging')).toMatchObject({ allowed: true, typeToConfirm: 'production' });
+    const view = viewChecklist(alone, ALL, { projectLabel: 'app', auditLog: '/a', commands: {} });
+    expect(view.steps.find((x) => x.id === 'staging')!.title).toBe('Rehearse on production');
   });
 
   it('protected target: apply stays disabled until backup is done AND verification passed, then asks for the environment name', () => {
@@ -362,7 +361,7 @@ describe('checklist model', () => {
     expect(text).toContain('rolling back migration 20250101000000_add_widgets on production (protected)');
     expect(text).toContain('Backup: /backups/prod.dump.');
     expect(text).toContain('Window: 14:00–14:15 UTC.');
-    expect(text).toContain('Rehearsal on staging: todo.');
+    expect(text).toContain('Rehearsal (dry run) on production: todo.');
     expect(text).toContain('20250102000000_more');
   });
 });
@@ -482,7 +481,15 @@ describe('command lines', () => {
       'production',
     ]);
     expect(c.marksRolledBack).toBe(true);
-    expect(stepCommand('staging', ctx())!.environment).toBe('staging');
+    const dry = stepCommand('staging', ctx())!;
+    expect([dry.environment, dry.marksRolledBack]).toEqual(['production', false]);
+    expect(dry.args.slice(1, 6)).toEqual([
+      'apply-down',
+      '20250101000000_add_widgets',
+      '--file',
+      path.join(root, 'prisma', 'migrations', '20250101000000_add_widgets', 'down.sql'),
+      '--dry-run',
+    ]);
     const b = stepCommand(
       'backup',
       ctx({ backupFile: '/b/x.dump', pgDumpPath: '/opt/pg16/bin/pg_dump', backupTablesOnly: true }),
@@ -493,7 +500,7 @@ describe('command lines', () => {
     expect(stepCommand('notify', ctx())).toBeUndefined();
   });
 
-  it('a protected target: apply-down and resolve carry --confirm <environment>; backup and the staging rehearsal do not', () => {
+  it('a protected target: apply-down, its dry run and resolve carry --confirm <environment>; backup does not', () => {
     const p = ctx({ environmentProtected: true });
     const tail = (c: { args: string[] } | undefined) => c!.args.slice(-4);
     expect(tail(stepCommand('apply', p))).toEqual(['--env', 'production', '--confirm', 'production']);
@@ -504,7 +511,8 @@ describe('command lines', () => {
       'production',
     ]);
     expect(stepCommand('backup', p)!.args).not.toContain('--confirm');
-    expect(stepCommand('staging', p)!.args).not.toContain('--confirm');
+    expect(tail(stepCommand('staging', p))).toEqual(['--env', 'production', '--confirm', 'production']);
+    expect(stepCommand('staging', p)!.note).toContain('same locks as the real run');
     // Not protected: the command lines are as before.
     expect(stepCommand('apply', ctx())!.args).not.toContain('--confirm');
   });
@@ -574,5 +582,104 @@ describe('webview protocol', () => {
     });
     expect(parseWebviewMessage('ready')).toBeUndefined();
     expect(parseWebviewMessage({ type: 'copy', text: 'x'.repeat(20_001) })).toBeUndefined();
+  });
+});
+
+describe('"Roll Back to Here…": a range of migrations in one checklist', () => {
+  const T = '20250101000000_add_widgets';
+  const range = ['20250104000000_d', '20250103000000_c', '20250102000000_b'];
+  const rangeKey = { projectId: '/work/app', migration: T, environment: 'production', migrations: range };
+  const base = {
+    runner: 'bundled' as const,
+    projectRoot: '/work/app',
+    migrationsDir: '/work/app/prisma/migrations',
+    migration: T,
+    migrations: range,
+    environment: 'production',
+    environmentProtected: true,
+    migrationState: 'applied' as const,
+    node: '/usr/bin/node',
+    cliPath: '/ext/dist/cli.js',
+    packageManager: 'npm' as const,
+    backupTablesOnly: true,
+  };
+
+  it('the range is every migration applied after the target, newest first; failed or database-only ones are refused', () => {
+    const st = (...x: [string, string][]) => x.map(([name, state]) => ({ name, state }));
+    expect(
+      rangeToRollBack(
+        st(
+          ['20250100000000_a', 'applied'],
+          [T, 'applied'],
+          ['20250102000000_b', 'applied'],
+          ['20250103000000_c', 'edited'],
+          ['20250103500000_x', 'rolledBack'],
+          ['20250104000000_d', 'applied'],
+          ['20250105000000_e', 'pending'],
+        ),
+        T,
+        'production',
+      ),
+    ).toEqual(range);
+    expect(() => rangeToRollBack(st([T, 'pending']), T, 'production')).toThrow(
+      `${T} reads pending in production: roll back to a migration that is applied there (it stays applied).`,
+    );
+    expect(() =>
+      rangeToRollBack(st([T, 'applied'], ['20250102000000_b', 'failed']), T, 'production'),
+    ).toThrow('20250102000000_b failed in production: resolve it first');
+    expect(() =>
+      rangeToRollBack(st([T, 'applied'], ['20250102000000_b', 'missingLocally']), T, 'production'),
+    ).toThrow('is applied in production but not in the migrations folder');
+    expect(() =>
+      rangeToRollBack(st([T, 'applied'], ['20250102000000_b', 'pending']), T, 'production'),
+    ).toThrow(`No migration is applied after ${T} in production: nothing to roll back.`);
+  });
+
+  it('one checklist: its own storage key, persisted with the list, one title; one audit record lists every migration', () => {
+    const s = createChecklist({ key: rangeKey, protected: true, migrationState: 'applied' });
+    expect(storageKey(rangeKey)).toBe(`prismaRollback.checklist:/work/app:to:${T}:production`);
+    expect(storageKey(rangeKey)).not.toBe(storageKey({ ...rangeKey, migrations: undefined }));
+    expect(parseChecklist(JSON.stringify(s))?.key.migrations).toEqual(range);
+    expect(parseChecklist({ ...s, key: { ...s.key, migrations: [1] } })).toBeUndefined();
+    const view = viewChecklist(s, ALL, { projectLabel: 'app', auditLog: '/a', commands: {} });
+    expect(view.title).toBe(`Roll back to ${T} on production: 3 migrations (${range.join(', ')})`);
+    expect(view.dependentsNote).toContain(`Every migration applied after ${T} is rolled back, newest first`);
+    expect(auditEntry(rangeKey, 'app', { step: 'apply', event: 'start' })).toMatchObject({
+      migration: T,
+      migrations: range,
+    });
+    expect(notifyMessage(s)).toContain(
+      `rolling back the 3 migration(s) applied after ${T} (${range.join(', ')}), newest first, in one transaction on production (protected)`,
+    );
+  });
+
+  it('the command lines use --to: one full backup, a dry run and one apply-down that marks them all', () => {
+    const tail = [
+      '--project',
+      '/work/app',
+      '--migrations',
+      '/work/app/prisma/migrations',
+      '--env',
+      'production',
+      '--confirm',
+      'production',
+    ];
+    expect(stepCommand('apply', base)!.args.slice(1)).toEqual(['apply-down', '--to', T, ...tail]);
+    expect(stepCommand('apply', base)!.marksRolledBack).toBe(true);
+    // Prisma's db execute cannot run several rollbacks in one transaction: the range goes through apply-down --to
+    expect(stepCommand('apply', { ...base, runner: 'prismaCli' })!.args.slice(1, 4)).toEqual([
+      'apply-down',
+      '--to',
+      T,
+    ]);
+    expect(stepCommand('staging', base)!.args.slice(1)).toEqual([
+      'apply-down',
+      '--to',
+      T,
+      '--dry-run',
+      ...tail,
+    ]);
+    expect(stepCommand('backup', base)!.args).not.toContain('--tables-of');
+    expect(stepCommand('markRolledBack', base)).toBeUndefined();
   });
 });

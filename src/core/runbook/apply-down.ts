@@ -41,6 +41,11 @@ export interface ApplyDownOptions {
   lockTimeoutMs?: number;
   /** `SET LOCAL statement_timeout` (default 0: none, DDL on big tables can take long). */
   statementTimeoutMs?: number;
+  /**
+   * Rehearsal: the same lock, transaction and statements (and the `rolled_back_at` update), then
+   * ROLLBACK instead of COMMIT — nothing changes, the folder is kept.
+   */
+  dryRun?: boolean;
   log?: (line: string) => void;
 }
 
@@ -53,7 +58,13 @@ export interface ApplyDownResult {
   recordedBy: 'rolled_back_at on the applied row' | "Prisma's engine (markMigrationRolledBack)";
   folder: 'kept' | 'deleted';
   durationMs: number;
+  /** True when it was a rehearsal: everything ran and was rolled back, nothing changed. */
+  dryRun: boolean;
 }
+
+/** How a failure ends when it was a dry run. */
+export const DRY_RUN_FAILED =
+  'Dry run: the transaction was rolled back; nothing was changed (schema, data and _prisma_migrations as before).';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -96,13 +107,20 @@ export async function acquirePrismaLock(client: pg.Client, timeoutMs: number): P
   );
 }
 
-function failedStatementError(
+/**
+ * The error of a statement that failed in a rollback transaction: `label:line:column`, the
+ * statement, PostgreSQL's message, SQLSTATE, detail and hint, then `ending` (what was left
+ * behind). The position is PostgreSQL's when it reported one, else the statement's start.
+ */
+export function failedStatementError(
   e: unknown,
   s: ScriptStatement,
   total: number,
   file: string,
   script: string,
   url: string,
+  label = path.basename(file),
+  ending = 'Nothing was applied: the transaction was rolled back and _prisma_migrations is unchanged.',
 ): RunbookError {
   const err = e as pg.DatabaseError;
   let at = { line: s.line, column: s.column };
@@ -119,33 +137,39 @@ function failedStatementError(
     .filter(Boolean)
     .join(' ');
   return new RunbookError(
-    `Statement ${s.index} of ${total} failed at ${path.basename(file)}:${at.line}:${at.column} — ${statementLabel(s)}\n` +
-      `  ${base}${hint}${extra ? `\n  ${extra}` : ''}\n` +
-      'Nothing was applied: the transaction was rolled back and _prisma_migrations is unchanged.',
+    `Statement ${s.index} of ${total} failed at ${label}:${at.line}:${at.column} — ${statementLabel(s)}\n` +
+      `  ${base}${hint}${extra ? `\n  ${extra}` : ''}\n${ending}`,
     'statementFailed',
     { file, line: at.line, column: at.column, statement: s.index },
   );
 }
 
+/** A rollback script split for the runner. */
+export interface PreparedScript {
+  script: string;
+  statements: ScriptStatement[];
+  /** What runs (BEGIN/COMMIT written in the file left out). */
+  run: ScriptStatement[];
+  skipped: string[];
+  /** Statements that cannot run inside a transaction block (only when `allowOutside`). */
+  outside: ScriptStatement[];
+}
+
 /**
- * Reads the rollback script and splits it with PostgreSQL's parser: the statements to run, and
- * the `BEGIN;`/`COMMIT;` lines skipped because the runner owns the transaction.
- * Throws `RunbookError` `config` (no such file, nothing to run), `parse` (with line and column)
- * or `notInTransaction` (a statement of the table in src/core/sql/script.ts, or other
- * transaction control). Reads only; nothing has run when it throws.
+ * Splits a rollback script with PostgreSQL's parser: the statements to run, and the
+ * `BEGIN;`/`COMMIT;` lines skipped because the runner owns the transaction. `label` names the
+ * script in messages (`down.sql`, `<migration>/down.sql`). Throws `RunbookError` `config`
+ * (nothing to run), `parse` (with line and column) or `notInTransaction` (other transaction
+ * control, or — unless `allowOutside` — a statement of the table in src/core/sql/script.ts).
+ * Pure; nothing has run when it throws.
  */
-async function loadRollbackScript(
+export async function prepareRollbackScript(
+  script: string,
   file: string,
   migration: string,
-): Promise<{ script: string; statements: ScriptStatement[]; run: ScriptStatement[]; skipped: string[] }> {
-  const script = await fs.readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    throw new RunbookError(
-      e.code === 'ENOENT'
-        ? `No rollback script at ${file}. Generate it first (\`prisma-rollback down ${migration}\` writes it beside migration.sql) or pass --file.`
-        : `Cannot read ${file}: ${e.message}`,
-      'config',
-    );
-  });
+  label: string,
+  allowOutside = false,
+): Promise<PreparedScript> {
   if (!script.trim())
     throw new RunbookError(
       `${file} is empty: there is no rollback to run. Generate it (\`prisma-rollback down ${migration}\` writes it) or pass the right --file. Nothing was run.`,
@@ -158,7 +182,7 @@ async function loadRollbackScript(
   } catch (e) {
     if (e instanceof SqlParseError) {
       throw new RunbookError(
-        `${path.basename(file)} does not parse: ${e.reason} (line ${e.line}, column ${e.column}). Nothing was run.`,
+        `${label} does not parse: ${e.reason} (line ${e.line}, column ${e.column}). Nothing was run.`,
         'parse',
         {
           file,
@@ -169,13 +193,14 @@ async function loadRollbackScript(
     }
     throw e;
   }
-  const outside = statements.find((s) => s.notInTransaction);
-  if (outside) {
+  const outside = statements.filter((s) => s.notInTransaction);
+  if (outside.length && !allowOutside) {
+    const first = outside[0];
     throw new RunbookError(
-      `Statement ${outside.index} (${path.basename(file)}:${outside.line}) cannot be part of the rollback's single transaction: ${outside.notInTransaction}. ` +
+      `Statement ${first.index} (${label}:${first.line}) cannot be part of the rollback's single transaction: ${first.notInTransaction}. ` +
         'Remove it from the file (run it separately afterwards, e.g. with psql) and retry. Nothing was run.',
       'notInTransaction',
-      { file, line: outside.line, statement: outside.index },
+      { file, line: first.line, statement: first.index },
     );
   }
   const skipped: string[] = [];
@@ -185,14 +210,31 @@ async function loadRollbackScript(
       skipped.push(`line ${s.line}: ${statementLabel(s)} (this runner owns the transaction)`);
     else if (s.transaction) {
       throw new RunbookError(
-        `Statement ${s.index} (${path.basename(file)}:${s.line}) is transaction control (${statementLabel(s)}); the rollback runs in one transaction, remove it. Nothing was run.`,
+        `Statement ${s.index} (${label}:${s.line}) is transaction control (${statementLabel(s)}); the rollback runs in one transaction, remove it. Nothing was run.`,
         'notInTransaction',
         { file, line: s.line, statement: s.index },
       );
     } else run.push(s);
   }
   if (run.length === 0) throw new RunbookError(`${file} contains no statement to run.`, 'config', { file });
-  return { script, statements, run, skipped };
+  return { script, statements, run, skipped, outside };
+}
+
+/** Reads a rollback file; `RunbookError` `config` when it cannot be read. */
+export async function readRollbackFile(file: string, migration: string): Promise<string> {
+  return fs.readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    throw new RunbookError(
+      e.code === 'ENOENT'
+        ? `No rollback script at ${file}. Generate it first (\`prisma-rollback down ${migration}\` writes it beside migration.sql) or pass --file.`
+        : `Cannot read ${file}: ${e.message}`,
+      'config',
+    );
+  });
+}
+
+async function loadRollbackScript(file: string, migration: string): Promise<PreparedScript> {
+  const script = await readRollbackFile(file, migration);
+  return prepareRollbackScript(script, file, migration, path.basename(file));
 }
 
 /**
@@ -212,6 +254,9 @@ async function loadRollbackScript(
  * - `engine` — the script was committed but Prisma's engine could not mark the failed migration
  *   rolled back: the schema is rolled back, the row is not (the message gives the resolve command).
  * The folder is deleted only after everything else succeeded.
+ * With `opts.dryRun`, everything runs (the lock, the statements, the `rolled_back_at` update) and
+ * the transaction is rolled back: nothing changes, the folder is kept, and a failure ends with
+ * `DRY_RUN_FAILED`; a failed migration's engine mark is not rehearsed (logged).
  */
 export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult> {
   const log = opts.log ?? (() => {});
@@ -287,7 +332,16 @@ export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult
           try {
             await client.query(s.text);
           } catch (e) {
-            throw failedStatementError(e, s, statements.length, file, script, opts.url);
+            throw failedStatementError(
+              e,
+              s,
+              statements.length,
+              file,
+              script,
+              opts.url,
+              path.basename(file),
+              opts.dryRun ? DRY_RUN_FAILED : undefined,
+            );
           }
           log(
             `  [${s.index}/${statements.length}] line ${s.line}: ${statementLabel(s)}  (${(performance.now() - t).toFixed(0)} ms)`,
@@ -300,8 +354,13 @@ export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult
           );
           recordedBy = 'rolled_back_at on the applied row';
         } else recordedBy = "Prisma's engine (markMigrationRolledBack)";
-        await client.query('COMMIT');
-        log('  COMMIT');
+        if (opts.dryRun) {
+          await client.query('ROLLBACK');
+          log('  ROLLBACK  -- dry run: every statement ran; nothing was changed');
+        } else {
+          await client.query('COMMIT');
+          log('  COMMIT');
+        }
       } catch (e) {
         await client.query('ROLLBACK').catch(() => {});
         log('  ROLLBACK — nothing was applied');
@@ -314,7 +373,11 @@ export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult
     await client.end().catch(() => {});
   }
 
-  if (previousState === 'failed') {
+  if (previousState === 'failed' && opts.dryRun) {
+    log(
+      `  (dry run) Prisma's engine would then mark "${opts.migration}" rolled back (markMigrationRolledBack); not rehearsed.`,
+    );
+  } else if (previousState === 'failed') {
     // A failed row is Prisma's to resolve: its engine sets rolled_back_at on the failed rows.
     try {
       await withEngine(opts.url, (engine) =>
@@ -331,7 +394,9 @@ export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult
   }
 
   let folderState: ApplyDownResult['folder'] = 'kept';
-  if (opts.after === 'delete') {
+  if (opts.dryRun) {
+    log(`  (dry run) ${folder} stays as it is.`);
+  } else if (opts.after === 'delete') {
     const rel = path.relative(path.resolve(opts.migrationsDir), path.resolve(folder));
     if (!rel || rel.startsWith('..') || path.isAbsolute(rel))
       throw new RunbookError(`Refusing to delete ${folder}: not inside the migrations folder.`, 'config');
@@ -353,5 +418,6 @@ export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult
     recordedBy: recordedBy!,
     folder: folderState,
     durationMs: performance.now() - started,
+    dryRun: !!opts.dryRun,
   };
 }

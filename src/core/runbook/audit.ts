@@ -12,6 +12,8 @@ export interface AuditEntry {
   time: string;
   project: string;
   migration: string;
+  /** A range ("Roll Back to Here…"): every migration rolled back, newest first; `migration` is the target. */
+  migrations?: string[];
   environment: string;
   step: StepId | 'checklist';
   event: 'start' | 'finish' | 'done' | 'failed' | 'skip' | 'override' | 'interrupt' | 'reset' | 'open';
@@ -40,13 +42,14 @@ export function auditLogPath(projectRoot: string, setting?: string): string {
 export function auditEntry(
   key: ChecklistKey,
   projectLabel: string,
-  e: Omit<AuditEntry, 'time' | 'project' | 'migration' | 'environment'>,
+  e: Omit<AuditEntry, 'time' | 'project' | 'migration' | 'migrations' | 'environment'>,
   now = new Date(),
 ): AuditEntry {
   return {
     time: now.toISOString(),
     project: projectLabel || key.projectId,
     migration: key.migration,
+    ...(key.migrations ? { migrations: [...key.migrations] } : {}),
     environment: key.environment,
     ...e,
   };

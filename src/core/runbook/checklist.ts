@@ -88,9 +88,10 @@ export const STEPS: readonly StepDefinition[] = [
   {
     id: 'staging',
     number: 8,
-    title: 'Rehearse on staging',
+    title: 'Rehearse on the target',
     kind: 'task',
-    description: 'Apply the rollback on another, unprotected environment first and check its status.',
+    description:
+      'Dry run on the target: the rollback runs in a transaction that is rolled back (same locks as the real run); it reports success or the failing statement, and changes nothing.',
   },
   {
     id: 'apply',
@@ -130,6 +131,46 @@ export function canStartRollback(states: readonly (string | undefined)[]): boole
   return states.some((st) => st !== undefined && ROLLBACKABLE_STATES.has(st));
 }
 
+/**
+ * "Roll Back to Here…": the migrations applied after `target` in an environment, newest first,
+ * from its status (`{name, state}` in folder order, src/core/status) — what `apply-down --to`
+ * rolls back. Throws `ChecklistError` when the target is not applied there, a later one failed
+ * or exists only in the database, or nothing is applied after it. Pure.
+ */
+export function rangeToRollBack(
+  statuses: readonly { name: string; state: string }[],
+  target: string,
+  environment: string,
+): string[] {
+  const applied = (st?: string) => st === 'applied' || st === 'edited';
+  const t = statuses.find((m) => m.name === target);
+  if (!applied(t?.state))
+    throw new ChecklistError(
+      `${target} reads ${t?.state ?? 'not in the status'} in ${environment}: roll back to a migration that is applied there (it stays applied).`,
+    );
+  const later = statuses.filter((m) => m.name > target);
+  const failed = later.filter((m) => m.state === 'failed').map((m) => m.name);
+  if (failed.length)
+    throw new ChecklistError(
+      `${failed.join(', ')} failed in ${environment}: resolve ${failed.length === 1 ? 'it' : 'them'} first (Start Rollback… on ${failed.length === 1 ? 'it' : 'each'}).`,
+    );
+  const dbOnly = later.filter((m) => m.state === 'missingLocally').map((m) => m.name);
+  if (dbOnly.length)
+    throw new ChecklistError(
+      `${dbOnly.join(', ')} ${dbOnly.length === 1 ? 'is' : 'are'} applied in ${environment} but not in the migrations folder: a rollback needs ${dbOnly.length === 1 ? 'its' : 'their'} folder.`,
+    );
+  const range = later
+    .filter((m) => applied(m.state))
+    .map((m) => m.name)
+    .sort()
+    .reverse();
+  if (!range.length)
+    throw new ChecklistError(
+      `No migration is applied after ${target} in ${environment}: nothing to roll back.`,
+    );
+  return range;
+}
+
 export function stepDefinition(id: StepId): StepDefinition {
   return STEPS.find((s) => s.id === id)!;
 }
@@ -157,8 +198,19 @@ export interface Override {
 
 export interface ChecklistKey {
   projectId: string;
+  /** The migration rolled back; for a range ("Roll Back to Here…"), the target, which stays applied. */
   migration: string;
   environment: string;
+  /**
+   * A range: the migrations applied after `migration` that are rolled back, newest first, in one
+   * transaction (`apply-down --to`). Absent for a single migration.
+   */
+  migrations?: string[];
+}
+
+/** The migrations a checklist rolls back, newest first: the range, or the one migration. */
+export function rolledBackMigrations(k: ChecklistKey): string[] {
+  return k.migrations ?? [k.migration];
 }
 
 export interface ChecklistState {
@@ -196,6 +248,10 @@ export function createChecklist(o: NewChecklist): ChecklistState {
     StepRecord
   >;
   const staging = o.otherEnvironments?.find((e) => !e.protected && e.name !== o.key.environment);
+  if (o.key.migrations && !o.key.migrations.length)
+    throw new ChecklistError(
+      `No migration is applied after ${o.key.migration}: there is nothing to roll back.`,
+    );
   const state: ChecklistState = {
     version: 1,
     key: { ...o.key },
@@ -208,12 +264,6 @@ export function createChecklist(o: NewChecklist): ChecklistState {
     createdAt: at,
     updatedAt: at,
   };
-  if (!staging) {
-    steps.staging = {
-      state: 'skipped',
-      reason: 'No other, unprotected environment is configured to rehearse on.',
-    };
-  }
   return state;
 }
 
@@ -266,13 +316,6 @@ export function gate(s: ChecklistState, id: StepId, caps?: Capabilities): Gate {
     if (!a.available) return { allowed: false, blockers: [a.reason], overridable: false };
   }
   let overridable = false;
-  if (id === 'staging' && !s.stagingEnvironment) {
-    return {
-      allowed: false,
-      blockers: ['No other, unprotected environment is configured.'],
-      overridable: false,
-    };
-  }
   if (id === 'apply') {
     if (s.migrationState && s.migrationState !== 'applied' && s.migrationState !== 'failed') {
       return {
@@ -303,7 +346,8 @@ export function gate(s: ChecklistState, id: StepId, caps?: Capabilities): Gate {
     blockers,
     overridable,
     overridden,
-    typeToConfirm: id === 'apply' && s.protected ? s.key.environment : undefined,
+    // The dry run takes the same locks as the real run: the same typed name on a protected target.
+    typeToConfirm: (id === 'apply' || id === 'staging') && s.protected ? s.key.environment : undefined,
   };
 }
 
@@ -528,7 +572,7 @@ export function confirmOutcome(
 // ---- persistence ------------------------------------------------------------------------------
 
 export function storageKey(k: ChecklistKey): string {
-  return `prismaRollback.checklist:${k.projectId}:${k.migration}:${k.environment}`;
+  return `prismaRollback.checklist:${k.projectId}:${k.migrations ? 'to:' : ''}${k.migration}:${k.environment}`;
 }
 
 const STATES: readonly StepState[] = ['todo', 'running', 'done', 'failed', 'skipped'];
@@ -543,7 +587,9 @@ export function parseChecklist(value: unknown): ChecklistState | undefined {
     !o.key ||
     typeof o.key.migration !== 'string' ||
     typeof o.key.environment !== 'string' ||
-    typeof o.key.projectId !== 'string'
+    typeof o.key.projectId !== 'string' ||
+    (o.key.migrations !== undefined &&
+      (!Array.isArray(o.key.migrations) || !o.key.migrations.every((m) => typeof m === 'string')))
   ) {
     return undefined;
   }
@@ -575,13 +621,18 @@ export function notifyMessage(
     s.runner === 'bundled'
       ? "prisma-rollback apply-down (one transaction, Prisma's migration lock)"
       : 'prisma db execute, then mark it rolled back';
+  const what = s.key.migrations
+    ? `the ${s.key.migrations.length} migration(s) applied after ${s.key.migration} (${s.key.migrations.join(', ')}), newest first, in one transaction`
+    : `migration ${s.key.migration}`;
   return [
-    `Heads-up: rolling back migration ${s.key.migration} on ${s.key.environment}${s.protected ? ' (protected)' : ''}.`,
+    `Heads-up: rolling back ${what} on ${s.key.environment}${s.protected ? ' (protected)' : ''}.`,
     `Window: ${o.window ?? 'starting now, about 15 minutes'}.`,
     `Backup: ${backup ?? 'not taken yet'}.`,
     `Verified in an embedded PostgreSQL: ${s.steps.verify.state === 'done' && s.steps.verify.detail?.result === 'verified' ? 'yes' : 'no'}.`,
-    s.stagingEnvironment ? `Rehearsal on ${s.stagingEnvironment}: ${s.steps.staging.state}.` : undefined,
-    o.dependents?.length ? `Later migrations that depend on it: ${o.dependents.join(', ')}.` : undefined,
+    `Rehearsal (dry run) on ${s.key.environment}: ${s.steps.staging.state}.`,
+    !s.key.migrations && o.dependents?.length
+      ? `Later migrations that depend on it: ${o.dependents.join(', ')}.`
+      : undefined,
     `Plan: ${route}; then confirm the status reads rolled back. Please hold deploys to ${s.key.environment} until I confirm.`,
   ]
     .filter(Boolean)

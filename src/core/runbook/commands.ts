@@ -62,7 +62,10 @@ export interface CommandContext {
   runner: Runner;
   projectRoot: string;
   migrationsDir: string;
+  /** The migration rolled back; for a range, the target (which stays applied). */
   migration: string;
+  /** A range ("Roll Back to Here…"): the migrations rolled back, newest first (`apply-down --to`). */
+  migrations?: string[];
   /** Target environment name. */
   environment: string;
   /**
@@ -164,7 +167,7 @@ export function stepCommand(step: StepId, c: CommandContext): TaskCommand | unde
       const sub = ['backup'];
       if (c.backupFile) sub.push('--out', c.backupFile);
       sub.push('--format', c.backupFormat ?? 'custom');
-      if (c.backupTablesOnly) sub.push('--tables-of', c.migration);
+      if (c.backupTablesOnly && !c.migrations) sub.push('--tables-of', c.migration);
       if (c.pgDumpPath) sub.push('--pg-dump-path', c.pgDumpPath);
       const b = bundled(c, sub, c.environment);
       return make(b.command, b.args, c, {
@@ -174,23 +177,35 @@ export function stepCommand(step: StepId, c: CommandContext): TaskCommand | unde
           : undefined,
       });
     }
-    case 'staging':
+    case 'staging': {
+      // The rehearsal is a dry run on the target itself: same lock and transaction, then ROLLBACK.
+      // Prisma has no dry run: both runners use the bundled CLI for it.
+      const sub = c.migrations
+        ? ['apply-down', '--to', c.migration, '--dry-run']
+        : ['apply-down', c.migration, '--file', down, '--dry-run'];
+      const b = bundled(c, sub, c.environment);
+      return make(b.command, b.args, c, {
+        environment: c.environment,
+        note: c.environmentProtected
+          ? `It takes the same locks as the real run on ${c.environment}, so it asks for the environment's name too (--confirm ${c.environment}). Nothing is changed.`
+          : undefined,
+      });
+    }
     case 'apply': {
-      const env = step === 'staging' ? c.stagingEnvironment : c.environment;
-      if (!env) return undefined;
+      const env = c.environment;
+      if (c.migrations) {
+        const b = bundled(c, ['apply-down', '--to', c.migration], env);
+        return make(b.command, b.args, c, {
+          environment: env,
+          marksRolledBack: true,
+          note:
+            c.runner === 'prismaCli'
+              ? '`prisma db execute` cannot run several rollbacks in one transaction: a range always runs through apply-down --to, which also marks each one rolled back.'
+              : undefined,
+        });
+      }
       if (c.runner === 'bundled') {
-        const b = bundled(
-          c,
-          [
-            'apply-down',
-            c.migration,
-            '--file',
-            down,
-            '--after',
-            step === 'staging' ? 'keep' : (c.after ?? 'keep'),
-          ],
-          env,
-        );
+        const b = bundled(c, ['apply-down', c.migration, '--file', down, '--after', c.after ?? 'keep'], env);
         return make(b.command, b.args, c, { environment: env, marksRolledBack: true });
       }
       return make(prisma.command, [...prisma.args, ...dbExecute(c, down)], c, {
@@ -199,6 +214,8 @@ export function stepCommand(step: StepId, c: CommandContext): TaskCommand | unde
       });
     }
     case 'markRolledBack': {
+      // apply-down --to records every migration of the range in its transaction.
+      if (c.migrations) return undefined;
       if (c.runner === 'prismaCli' && c.migrationState === 'failed') {
         return make(prisma.command, [...prisma.args, 'migrate', 'resolve', '--rolled-back', c.migration], c, {
           environment: c.environment,

@@ -54,6 +54,28 @@ export async function latestRow(db: Queryable, schema: string, migration: string
   };
 }
 
+/**
+ * The state of every migration named in `_prisma_migrations`, from its latest row (same rule as
+ * `latestRow`); empty when the table does not exist.
+ */
+export async function latestStates(db: Queryable, schema: string): Promise<Map<string, RowState>> {
+  const table = quoteIdent(schema, '_prisma_migrations');
+  const exists = await db.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [table]);
+  const out = new Map<string, RowState>();
+  if (!exists.rows[0]?.t) return out;
+  const res = await db.query<{
+    migration_name: string;
+    finished_at: Date | null;
+    rolled_back_at: Date | null;
+  }>(
+    `SELECT DISTINCT ON (migration_name) migration_name, finished_at, rolled_back_at FROM ${table}
+      ORDER BY migration_name, started_at DESC, id DESC`,
+  );
+  for (const r of res.rows)
+    out.set(r.migration_name, r.rolled_back_at ? 'rolledBack' : r.finished_at ? 'applied' : 'failed');
+  return out;
+}
+
 /** Sets `rolled_back_at = now()` on the latest applied row of a migration; returns the row id. */
 export async function markAppliedRowRolledBack(
   db: Queryable,

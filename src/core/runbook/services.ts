@@ -17,6 +17,7 @@ import {
   verifiedAgainstText,
 } from '../status/present-rollback';
 import { dependentMigrations, findRollbackScript, verifyRollback } from '../verify';
+import { verifyRollbackChain } from '../verify/chain';
 import { describeLockRisk, lockRisks, measureLockRisks } from '../verify/lock-risk';
 import type { DestructiveStep } from '../verify/precheck';
 import { precheckRollback } from '../verify/precheck';
@@ -134,6 +135,64 @@ export async function verifyRollbackScript(
       summary: `${r.differences.length} difference(s): ${r.differences.slice(0, 5).join('; ')}${r.differences.length > 5 ? '; …' : ''}`,
     };
   }
+  if (r.kind === 'cannotProve')
+    return {
+      result: 'couldNotVerify',
+      summary: `Cannot prove: no difference found, but the comparison cannot see ${r.reasons.join('; ')}`,
+    };
+  const setting = shadow.problem ? ` (${shadow.problem})` : '';
+  return { result: 'couldNotVerify', summary: `Could not verify: ${r.reason}${setting}` };
+}
+
+/**
+ * Step 4 of "Roll Back to Here…": one verification of the whole chain — replay everything up to
+ * `through` (default: the last migration), apply the down.sql of every migration after `to`
+ * newest first, compare with the schema after 1..`to` (`verifyRollbackChain`). `couldNotVerify`
+ * when a down.sql is missing (step 3 writes them); throws `RunbookError` `config` for an unknown
+ * or unreadable migration.
+ */
+export async function verifyRollbackChainScripts(
+  migrationsDir: string,
+  to: string,
+  o: VerifyStepOptions & { through?: string } = {},
+): Promise<VerifyStepResult> {
+  const last = o.through ?? (await readMigrationsFolder(migrationsDir)).migrations.at(-1)?.name ?? to;
+  const { folder, index: end } = await history(migrationsDir, last);
+  const t = folder.migrations.findIndex((m) => m.name === to);
+  if (t < 0 || t >= end)
+    throw new RunbookError(`No migration after ${to} up to ${last} in ${migrationsDir}.`, 'config');
+  const rollbacks: { name: string; sql: string; path: string }[] = [];
+  for (const m of folder.migrations.slice(t + 1, end + 1)) {
+    const file = path.join(m.dir, 'down.sql');
+    const sql = await fs.readFile(file, 'utf8').catch(() => undefined);
+    if (sql === undefined)
+      return {
+        result: 'couldNotVerify',
+        summary: `${m.name} has no down.sql to verify yet (step 3 writes them).`,
+      };
+    rollbacks.push({ name: `${m.name}/down.sql`, sql, path: file });
+  }
+  const shadow = await resolveShadowDatabase(o.shadowSetting, { env: o.env, envFiles: o.envFiles });
+  const r = await verifyRollbackChain({
+    migrations: folder.migrations
+      .slice(0, end + 1)
+      .map((m) => ({ name: m.name, sql: m.sql!, path: m.sqlPath })),
+    to: t,
+    rollbacks,
+    shadowDatabaseUrl: shadow.url,
+    cacheDir: o.cacheDir,
+  });
+  const what = `the ${rollbacks.length} rollbacks (newest first)`;
+  if (r.kind === 'verified')
+    return {
+      result: 'verified',
+      summary: `Verified ${what}: the schema is back to the one after ${to} (${(r.ms / 1000).toFixed(1)} s, ${r.engine}${r.cached ? ', cached' : ''}).`,
+    };
+  if (r.kind === 'differences')
+    return {
+      result: 'differences',
+      summary: `${r.differences.length} difference(s) after ${what}: ${r.differences.slice(0, 5).join('; ')}${r.differences.length > 5 ? '; …' : ''}`,
+    };
   if (r.kind === 'cannotProve')
     return {
       result: 'couldNotVerify',

@@ -30,7 +30,8 @@ export function viewChecklist(s: ChecklistState, caps: Capabilities, x: ViewExtr
     return {
       id: def.id,
       number: def.number,
-      title: def.title,
+      // The rehearsal is a dry run on the target: its title names where it runs.
+      title: def.id === 'staging' ? `Rehearse on ${s.key.environment}` : def.title,
       description: def.description,
       kind: def.kind,
       state: rec.state,
@@ -53,7 +54,9 @@ export function viewChecklist(s: ChecklistState, caps: Capabilities, x: ViewExtr
   });
   return {
     key: { ...s.key },
-    title: `Roll back ${s.key.migration} on ${s.key.environment}`,
+    title: s.key.migrations
+      ? `Roll back to ${s.key.migration} on ${s.key.environment}: ${s.key.migrations.length} migration${s.key.migrations.length === 1 ? '' : 's'} (${s.key.migrations.join(', ')})`
+      : `Roll back ${s.key.migration} on ${s.key.environment}`,
     projectLabel: x.projectLabel,
     migration: s.key.migration,
     environment: s.key.environment,
@@ -63,7 +66,11 @@ export function viewChecklist(s: ChecklistState, caps: Capabilities, x: ViewExtr
     stagingEnvironment: s.stagingEnvironment,
     statusLine: x.statusLine,
     dependents: x.dependents,
-    dependentsNote: x.dependents ? undefined : x.dependentsNote,
+    dependentsNote: s.key.migrations
+      ? `Every migration applied after ${s.key.migration} is rolled back, newest first: ${s.key.migrations.join(', ')}.`
+      : x.dependents
+        ? undefined
+        : x.dependentsNote,
     steps,
     overrides: s.overrides,
     notifyText: notifyMessage(s, { dependents: x.dependents?.map((d) => d.name) }),

@@ -49,55 +49,18 @@ import {
 } from '../../core/runbook/protocol';
 import { viewChecklist } from '../../core/runbook/view';
 import { targetStatusLine } from '../../core/status/present';
-import type { EnvironmentEntry, MigrationsRepository, ProjectEntry } from '../repository';
+import type { EnvironmentEntry, ProjectEntry } from '../repository';
 import { readRunbookSettings } from '../settings';
 import { backupFolder } from './backup-folder';
 import { checklistHtml } from './html';
 import { confirmDataLoss, keepBackupsOutOfGit } from './prompts';
-import { healthCheck, type TaskRunner, taskEnvFor } from './tasks';
+import { rangeCheck, rangeDeleteRefusal, rangeTitle } from './range';
+import { type ChecklistDeps, capabilitiesOf } from './services';
+import { healthCheck, taskEnvFor } from './tasks';
 
 export const VIEW_TYPE = 'prismaRollback.checklist';
 
-/** What other parts of the product provide; a missing one makes its step "not available yet". */
-export interface ChecklistServices {
-  /** Writes the rollback (down.sql) of a migration; returns its path. */
-  generate?(o: {
-    project: ProjectEntry['project'];
-    migration: string;
-  }): Promise<{ file: string; summary?: string }>;
-  /** Proves the rollback in an embedded PostgreSQL. */
-  verify?(o: { project: ProjectEntry['project']; migration: string }): Promise<{
-    result: 'verified' | 'differences' | 'couldNotVerify';
-    summary: string;
-  }>;
-  /**
-   * Read-only pre-check of what the rollback would destroy in an environment. `ok: false` when it
-   * could not answer (no rollback script yet, the migration is not applied there…), with why.
-   */
-  impact?(o: {
-    project: ProjectEntry['project'];
-    migration: string;
-    environment: string;
-    url: string;
-  }): Promise<{ ok: boolean; summary: string; result?: string; lines?: string[] }>;
-  /** Later migrations that depend on this one, with why (throws when it cannot be computed). */
-  dependents?(o: {
-    project: ProjectEntry['project'];
-    migration: string;
-  }): Promise<{ name: string; reasons: string[] }[]>;
-}
-
-export interface ChecklistDeps {
-  context: vscode.ExtensionContext;
-  repo: MigrationsRepository;
-  log: vscode.LogOutputChannel;
-  tasks: TaskRunner;
-  services: ChecklistServices;
-}
-
-export function capabilitiesOf(s: ChecklistServices): Capabilities {
-  return { generator: !!s.generate, verifier: !!s.verify, impact: !!s.impact };
-}
+export { type ChecklistDeps, type ChecklistServices, capabilitiesOf } from './services';
 
 export class ChecklistPanel implements vscode.Disposable {
   private static readonly open = new Map<string, ChecklistPanel>();
@@ -160,6 +123,7 @@ export class ChecklistPanel implements vscode.Disposable {
   }
 
   private static title(k: ChecklistKey): string {
+    if (k.migrations) return rangeTitle(k);
     return `Rollback: ${k.migration.replace(/^\d{8,14}_/, '')} → ${k.environment}`;
   }
 
@@ -277,6 +241,7 @@ export class ChecklistPanel implements vscode.Disposable {
       projectRoot: p.root,
       migrationsDir: p.migrationsDir,
       migration: this.key.migration,
+      migrations: this.key.migrations,
       environment: this.key.environment,
       environmentProtected: this.state.protected,
       stagingEnvironment: this.state.stagingEnvironment,
@@ -588,6 +553,11 @@ export class ChecklistPanel implements vscode.Disposable {
       await this.audit({ step: id, event: ok ? 'done' : 'failed', reason: reason || undefined, detail });
     };
     try {
+      if (this.key.migrations) {
+        const o = { project, key: this.key, repo: this.deps.repo, env: () => this.target().env };
+        const r = await rangeCheck(id, s, { ...o, url: () => this.secretEnvUrl() });
+        return await finish(r.ok, r.reason, r.detail);
+      }
       switch (id) {
         case 'identify': {
           await this.deps.repo.refresh('checklist identify');
@@ -702,6 +672,7 @@ export class ChecklistPanel implements vscode.Disposable {
         );
         return;
       case 'deleteFolder': {
+        if (this.key.migrations) throw new ChecklistError(rangeDeleteRefusal(this.key));
         const choice = await vscode.window.showWarningMessage(
           `Delete the folder ${this.key.migration} (migration.sql and down.sql)? The history then reads up to date without it; other clones and environments where it is still applied will report it as missing locally. Commit the deletion so every environment agrees.`,
           { modal: true },

@@ -66,6 +66,14 @@ export function defaultServices(): ChecklistServices {
       const core = await loadCore();
       return core.ensureRollbackScript(project.migrationsDir, migration);
     },
+    async verifyChain({ project, to, through }) {
+      const core = await loadCore();
+      return core.verifyRollbackChainScripts(project.migrationsDir, to, {
+        through,
+        shadowSetting: readRollbackSettings(vscode.Uri.file(project.root)).shadowDatabaseUrl,
+        envFiles: project.envFiles,
+      });
+    },
     async verify({ project, migration }) {
       const core = await loadCore();
       return core.verifyRollbackScript(project.migrationsDir, migration, {

@@ -12,6 +12,7 @@ export const COMMAND_IDS = [
   'prismaRollback.showLog',
   'prismaRollback.openSettings',
   'prismaRollback.startRollback',
+  'prismaRollback.rollBackToHere',
   'prismaRollback.resetDatabase',
   'prismaRollback.createRollback',
   'prismaRollback.createRollbackAsMigration',

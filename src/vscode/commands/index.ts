@@ -15,6 +15,7 @@ import { openMigration } from './open-migration';
 import { openRollback } from './open-rollback';
 import { refresh } from './refresh';
 import { resetDatabase } from './reset-database';
+import { rollBackToHere } from './roll-back-to-here';
 import { startRollback } from './start-rollback';
 import { verifyRollback } from './verify-rollback';
 
@@ -31,6 +32,7 @@ export const COMMANDS: Record<CommandId, (ctx: CommandContext) => Handler> = {
   'prismaRollback.openSettings': () => () =>
     vscode.commands.executeCommand('workbench.action.openSettings', '@ext:prisma-rollback.prisma-rollback'),
   'prismaRollback.startRollback': startRollback,
+  'prismaRollback.rollBackToHere': rollBackToHere,
   'prismaRollback.resetDatabase': resetDatabase,
   'prismaRollback.createRollback': createRollback,
   'prismaRollback.createRollbackAsMigration': createRollbackAsMigration,

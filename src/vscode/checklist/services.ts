@@ -1,0 +1,48 @@
+/** What the checklist panel is given: the services other parts of the product provide, and its dependencies. */
+import type * as vscode from 'vscode';
+import type { Capabilities } from '../../core/runbook/checklist';
+import type { MigrationsRepository, ProjectEntry } from '../repository';
+import type { RangeServices } from './range';
+import type { TaskRunner } from './tasks';
+
+/** What other parts of the product provide; a missing one makes its step "not available yet". */
+export interface ChecklistServices {
+  /** Writes the rollback (down.sql) of a migration; returns its path. */
+  generate?(o: {
+    project: ProjectEntry['project'];
+    migration: string;
+  }): Promise<{ file: string; summary?: string }>;
+  verifyChain?: RangeServices['verifyChain']; // "Roll Back to Here…": one verification of the chain
+  /** Proves the rollback in an embedded PostgreSQL. */
+  verify?(o: { project: ProjectEntry['project']; migration: string }): Promise<{
+    result: 'verified' | 'differences' | 'couldNotVerify';
+    summary: string;
+  }>;
+  /**
+   * Read-only pre-check of what the rollback would destroy in an environment. `ok: false` when it
+   * could not answer (no rollback script yet, the migration is not applied there…), with why.
+   */
+  impact?(o: {
+    project: ProjectEntry['project'];
+    migration: string;
+    environment: string;
+    url: string;
+  }): Promise<{ ok: boolean; summary: string; result?: string; lines?: string[] }>;
+  /** Later migrations that depend on this one, with why (throws when it cannot be computed). */
+  dependents?(o: {
+    project: ProjectEntry['project'];
+    migration: string;
+  }): Promise<{ name: string; reasons: string[] }[]>;
+}
+
+export interface ChecklistDeps {
+  context: vscode.ExtensionContext;
+  repo: MigrationsRepository;
+  log: vscode.LogOutputChannel;
+  tasks: TaskRunner;
+  services: ChecklistServices;
+}
+
+export function capabilitiesOf(s: ChecklistServices): Capabilities {
+  return { generator: !!s.generate, verifier: !!s.verify, impact: !!s.impact };
+}

@@ -1,0 +1,57 @@
+import * as vscode from 'vscode';
+import { ChecklistError, rangeToRollBack } from '../../core/runbook/checklist';
+import { ChecklistPanel } from '../checklist/panel';
+import { pickEnvironment, pickMigration } from '../pick';
+import { UserError } from './boundary';
+import type { CommandContext } from './context';
+
+/**
+ * "Roll Back to Here…": opens one checklist for rolling back every migration applied after the
+ * chosen one in a target environment (tree context menu on applied migrations, palette) — one
+ * backup, one verification of the chain, one impact, one Apply (`apply-down --to`).
+ */
+export const rollBackToHere =
+  (ctx: CommandContext) =>
+  async (arg?: unknown): Promise<void> => {
+    if (!vscode.workspace.isTrusted)
+      throw new UserError(
+        'The rollback checklist runs commands against databases: trust this workspace first.',
+      );
+    const t = await pickMigration(ctx.repo, arg, {
+      prompt: { title: 'Roll Back to Here: the migration to go back to (it stays applied)' },
+      reason: 'roll back to here',
+      among: 'rollbackable',
+      needsProject: true,
+    });
+    if (!t?.project) return;
+    const target = t.name;
+    const picked = await pickEnvironment(t.project, arg, {
+      prompt: { title: `Roll Back to ${target}: target environment` },
+      none: `${t.project.project.label} has no configured environment.`,
+      item: (e) => {
+        const later = (e.status?.migrations ?? []).filter(
+          (m) => m.name > target && (m.state === 'applied' || m.state === 'edited'),
+        ).length;
+        return {
+          label: e.name,
+          description: [e.protected ? '$(shield) protected' : '', `${later} applied after it`]
+            .filter(Boolean)
+            .join(' · '),
+        };
+      },
+    });
+    if (!picked) return;
+    let migrations: string[];
+    try {
+      migrations = rangeToRollBack(picked.env.status?.migrations ?? [], target, picked.env.name);
+    } catch (e) {
+      if (e instanceof ChecklistError) throw new UserError(e.message);
+      throw e;
+    }
+    ChecklistPanel.show(ctx.checklist, {
+      projectId: picked.project.project.id,
+      migration: target,
+      environment: picked.env.name,
+      migrations,
+    });
+  };
