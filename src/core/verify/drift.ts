@@ -1,0 +1,286 @@
+/**
+ * Drift: the live schema of an environment against the schema its history should have built.
+ *
+ * The expected schema is the replay, from an empty database, of exactly the migrations that
+ * `_prisma_migrations` records as applied there (latest row per migration finished and not rolled
+ * back), in the order of the local folder (`replaySchema` in ./index.ts: the verifier's embedded
+ * PostgreSQL, or the shadow server). The live schema is read with the same normalized catalog
+ * snapshot (./snapshot.ts) in a READ ONLY transaction with a statement timeout. Both are compared
+ * with `compareSnapshots(expected, live)` and each difference is said in plain words.
+ *
+ * Facts that belong to the engine or the cluster, not to what migrations build, are left out
+ * explicitly (see `withoutEngineFacts`): roles (cluster-wide; a live server has its users, the
+ * embedded one has none), the database's own settings and connection limit (set by whoever
+ * created the database), and NOT NULL constraint names, which PostgreSQL 18 records and 15 does
+ * not (`compareSnapshots` already compares them only where both sides have them). Privileges stay
+ * in: a GRANT in a migration is schema, and both sides compare them as deviations from
+ * PostgreSQL's defaults for the object's owner.
+ *
+ * Replayed snapshots are cached by the checksums of the replayed migrations (in memory, and in
+ * `cacheDir` as JSON when given), so checking drift again after a change that did not touch the
+ * history only reads the live side.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { createPool, describeDbError, maskUrl, prismaSchema, readOnly } from '../db';
+import { quoteIdent } from '../sql/names';
+import { replaySchema, type VerifyMigration } from './index';
+import { compareSnapshots, type SchemaSnapshot, snapshotSchema } from './snapshot';
+
+/** One difference between the expected and the live schema. */
+export interface DriftDifference {
+  /** The object, as the snapshot names it: `index "User_email_key"`, `column "User"."bio"`. */
+  object: string;
+  /** In plain words, from the environment's side: `column "User"."bio" exists on staging but no applied migration creates it`. */
+  message: string;
+}
+
+export type DriftResult =
+  | {
+      kind: 'none' | 'drift';
+      /** The last migration recorded as applied (folder order), or null when none is. */
+      lastApplied: string | null;
+      /** The migrations whose replay is the expected schema. */
+      expected: string[];
+      differences: DriftDifference[];
+      /** The replayed snapshot came from the cache. */
+      cached: boolean;
+      ms: number;
+    }
+  | { kind: 'couldNotCheck'; reason: string; ms: number };
+
+export interface DriftOptions {
+  /** Connection string of the environment (read only). */
+  url: string;
+  /** Name used in messages. */
+  environment: string;
+  /** The local migrations folder, in order. */
+  migrations: VerifyMigration[];
+  /**
+   * Which migrations the live schema should be the replay of: their names (in any order; replayed
+   * in folder order). Default: those recorded as applied in `_prisma_migrations`.
+   */
+  expected?: string[];
+  shadowDatabaseUrl?: string;
+  /** Directory of the on-disk cache of replayed snapshots; none by default. */
+  cacheDir?: string;
+  /** Statement timeout of the live reads, ms (default 30 000). */
+  statementTimeoutMs?: number;
+  signal?: AbortSignal;
+  onProgress?: (message: string) => void;
+}
+
+/** State of each migration from its latest row of `_prisma_migrations`. */
+export type RecordedState = 'applied' | 'failed' | 'rolledBack';
+
+/** The latest row of each migration in `_prisma_migrations` (empty when the table does not exist). */
+export async function recordedStates(
+  query: (sql: string, params?: unknown[]) => Promise<{ rows: Record<string, unknown>[] }>,
+  schema: string,
+): Promise<Map<string, { state: RecordedState; checksum: string; logs: string | null }>> {
+  const table = quoteIdent(schema, '_prisma_migrations');
+  const exists = await query('SELECT to_regclass($1) AS t', [table]);
+  const out = new Map<string, { state: RecordedState; checksum: string; logs: string | null }>();
+  if (!exists.rows[0]?.t) return out;
+  const res = await query(
+    `SELECT migration_name, checksum, finished_at, rolled_back_at, logs FROM ${table} ORDER BY started_at ASC, id ASC`,
+  );
+  for (const r of res.rows) {
+    const state: RecordedState = r.rolled_back_at ? 'rolledBack' : r.finished_at ? 'applied' : 'failed';
+    out.set(String(r.migration_name), {
+      state,
+      checksum: String(r.checksum),
+      logs: (r.logs as string | null) ?? null,
+    });
+  }
+  return out;
+}
+
+/**
+ * Removes what the engine or the cluster decides, not the migrations (see the module comment):
+ * roles and the database's settings. Returns a new snapshot.
+ */
+export function withoutEngineFacts(s: SchemaSnapshot): SchemaSnapshot {
+  return { ...s, roles: {}, database: [] };
+}
+
+/**
+ * A `compareSnapshots(expected, live)` line as a drift difference seen from the environment:
+ * `X is missing` → `X is missing on ENV (the migrations create it)`, `X is extra` → `X exists on
+ * ENV but no applied migration creates it`, `X: F is A, was B` → `X: F is A on ENV, the
+ * migrations make it B`.
+ */
+export function driftDifference(line: string, environment: string): DriftDifference {
+  const colon = line.indexOf(': ');
+  const missing = /^(.*) is missing$/.exec(line);
+  const extra = /^(.*) is extra$/.exec(line);
+  if (missing && (colon < 0 || colon > missing[1].length))
+    return {
+      object: missing[1],
+      message: `${missing[1]} is missing on ${environment} (the migrations create it)`,
+    };
+  if (extra && (colon < 0 || colon > extra[1].length))
+    return {
+      object: extra[1],
+      message: `${extra[1]} exists on ${environment} but no applied migration creates it`,
+    };
+  const object = colon > 0 ? line.slice(0, colon) : line.replace(/ (is|differs).*$/, '');
+  const changed = /^(.*?) (is|are) (.*), (was|were) (.*)$/s.exec(line);
+  if (changed)
+    return {
+      object,
+      message: `${changed[1]} ${changed[2]} ${changed[3]} on ${environment}; the migrations make ${changed[2] === 'are' ? 'them' : 'it'} ${changed[5]}`,
+    };
+  return { object, message: `${line} (on ${environment})` };
+}
+
+const memo = new Map<string, SchemaSnapshot>();
+
+function replayKey(migrations: VerifyMigration[]): string {
+  const h = createHash('sha256').update('prisma-rollback replay v1\n');
+  for (const m of migrations) h.update(`${m.name}\n${createHash('sha256').update(m.sql).digest('hex')}\n`);
+  return h.digest('hex');
+}
+
+/**
+ * The snapshot of the schema `migrations` build (./index.ts `replaySchema`), cached by their
+ * checksums in memory and in `cacheDir` (`replay-<key>.json`). Returns the reason when the replay
+ * cannot be done.
+ */
+export async function expectedSchema(
+  migrations: VerifyMigration[],
+  opts: Pick<DriftOptions, 'shadowDatabaseUrl' | 'cacheDir' | 'signal' | 'onProgress'> = {},
+): Promise<{ snapshot: SchemaSnapshot; cached: boolean } | { reason: string }> {
+  const key = replayKey(migrations);
+  const hit = memo.get(key);
+  if (hit) return { snapshot: hit, cached: true };
+  const file = opts.cacheDir ? path.join(opts.cacheDir, `replay-${key}.json`) : undefined;
+  if (file) {
+    try {
+      const s = JSON.parse(await fs.readFile(file, 'utf8')) as SchemaSnapshot;
+      memo.set(key, s);
+      return { snapshot: s, cached: true };
+    } catch {
+      // not cached yet
+    }
+  }
+  const r = await replaySchema({
+    migrations,
+    shadowDatabaseUrl: opts.shadowDatabaseUrl,
+    signal: opts.signal,
+    onProgress: opts.onProgress,
+  });
+  if (r.kind === 'couldNotReplay') return { reason: r.reason };
+  memo.set(key, r.snapshot);
+  if (memo.size > 50) memo.delete(memo.keys().next().value as string);
+  if (file) {
+    try {
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await fs.writeFile(`${file}.${process.pid}.tmp`, JSON.stringify(r.snapshot));
+      await fs.rename(`${file}.${process.pid}.tmp`, file);
+    } catch {
+      // a cache that cannot be written only costs time
+    }
+  }
+  return { snapshot: r.snapshot, cached: false };
+}
+
+/** Forgets replayed snapshots kept in memory (the on-disk cache is keyed by content). */
+export function clearDriftCache(): void {
+  memo.clear();
+}
+
+/**
+ * Reads the live schema of `url` and its `_prisma_migrations` in one READ ONLY transaction with
+ * `statement_timeout` (default 30 s). Throws the database's error (use `describeDbError`).
+ */
+export async function readLive(
+  url: string,
+  statementTimeoutMs = 30_000,
+): Promise<{
+  snapshot: SchemaSnapshot;
+  recorded: Map<string, { state: RecordedState; checksum: string; logs: string | null }>;
+}> {
+  const pool = createPool(url, { statementTimeoutMs, connectTimeoutMs: 10_000 });
+  try {
+    return await readOnly(pool, async (c) => {
+      const recorded = await recordedStates(
+        (sql, params) => c.query(sql, params as unknown[]),
+        prismaSchema(url),
+      );
+      const snapshot = await snapshotSchema((sql) => c.query(sql));
+      return { snapshot, recorded };
+    });
+  } finally {
+    await pool.end().catch(() => {});
+  }
+}
+
+/**
+ * Compares the live schema of an environment with the replay of the migrations it should be built
+ * from (`opts.expected`, default: those recorded as applied; see the module comment). Never
+ * throws for database or replay problems: `couldNotCheck` says why (an applied migration with no
+ * local folder or a different checksum, an unreachable database, a history that does not replay).
+ * Changes nothing anywhere (the live side is only read, in a READ ONLY transaction).
+ */
+export async function checkDrift(opts: DriftOptions): Promise<DriftResult> {
+  const started = performance.now();
+  const ms = () => Math.round(performance.now() - started);
+  const progress = opts.onProgress ?? (() => {});
+  progress(`Reading the schema of ${opts.environment} (${maskUrl(opts.url)})`);
+  let live: Awaited<ReturnType<typeof readLive>>;
+  try {
+    live = await readLive(opts.url, opts.statementTimeoutMs);
+  } catch (e) {
+    return {
+      kind: 'couldNotCheck',
+      reason: `Cannot read ${opts.environment}: ${describeDbError(e, opts.url)}`,
+      ms: ms(),
+    };
+  }
+  const local = new Set(opts.migrations.map((m) => m.name));
+  let wanted: Set<string>;
+  if (opts.expected) wanted = new Set(opts.expected);
+  else {
+    wanted = new Set([...live.recorded].filter(([, r]) => r.state === 'applied').map(([n]) => n));
+    const unknown = [...wanted].filter((n) => !local.has(n));
+    if (unknown.length)
+      return {
+        kind: 'couldNotCheck',
+        reason: `${opts.environment} has applied migration${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} that the local folder does not have: the schema they built cannot be replayed.`,
+        ms: ms(),
+      };
+    const edited = opts.migrations.filter((m) => {
+      const r = live.recorded.get(m.name);
+      return r?.state === 'applied' && r.checksum !== createHash('sha256').update(m.sql).digest('hex');
+    });
+    if (edited.length)
+      return {
+        kind: 'couldNotCheck',
+        reason: `${edited.map((m) => m.name).join(', ')} changed locally after ${edited.length > 1 ? 'they were' : 'it was'} applied on ${opts.environment}: the replay would not be what ran there.`,
+        ms: ms(),
+      };
+  }
+  const missingLocally = [...wanted].filter((n) => !local.has(n));
+  if (missingLocally.length)
+    return {
+      kind: 'couldNotCheck',
+      reason: `No local folder for ${missingLocally.join(', ')}.`,
+      ms: ms(),
+    };
+  const history = opts.migrations.filter((m) => wanted.has(m.name));
+  progress(`Replaying ${history.length} migration${history.length === 1 ? '' : 's'}`);
+  const expected = await expectedSchema(history, opts);
+  if ('reason' in expected) return { kind: 'couldNotCheck', reason: expected.reason, ms: ms() };
+  const lines = compareSnapshots(withoutEngineFacts(expected.snapshot), withoutEngineFacts(live.snapshot));
+  const differences = lines.map((l) => driftDifference(l, opts.environment));
+  return {
+    kind: differences.length ? 'drift' : 'none',
+    lastApplied: history.at(-1)?.name ?? null,
+    expected: history.map((m) => m.name),
+    differences,
+    cached: expected.cached,
+    ms: ms(),
+  };
+}
