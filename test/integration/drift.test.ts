@@ -14,7 +14,7 @@ import { createTestDatabase, query, type TestDatabase } from '../support/pg';
 const CORPUS =
   process.env.ROLLBACK_CORPUS_DIR ?? path.resolve(__dirname, '..', '..', '..', 'shared', 'corpus');
 
-export const INIT = `CREATE TYPE "Role" AS ENUM ('USER', 'ADMIN');
+const INIT = `CREATE TYPE "Role" AS ENUM ('USER', 'ADMIN');
 CREATE TABLE "User" (
     "id" SERIAL NOT NULL,
     "email" TEXT NOT NULL,
@@ -25,7 +25,7 @@ CREATE TABLE "User" (
 );
 CREATE UNIQUE INDEX "User_email_key" ON "User"("email");
 `;
-export const POST = `CREATE TABLE "Post" (
+const POST = `CREATE TABLE "Post" (
     "id" SERIAL NOT NULL,
     "title" VARCHAR(200) NOT NULL,
     "authorId" INTEGER NOT NULL,

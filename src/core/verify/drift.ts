@@ -284,3 +284,88 @@ export async function checkDrift(opts: DriftOptions): Promise<DriftResult> {
     ms: ms(),
   };
 }
+
+export type PartialUndoResult =
+  | {
+      kind: 'script';
+      /** The SQL that takes the live schema back to the replay of the applied migrations without the failed one, with a header. */
+      script: string;
+      /** What drift found (live vs. that replay). */
+      differences: DriftDifference[];
+      /** Differences the script does not name (Prisma's diff does not model them): to undo by hand. */
+      notCovered: DriftDifference[];
+    }
+  | { kind: 'nothingLeft'; expected: string[] }
+  | { kind: 'couldNotCheck'; reason: string };
+
+/** The last quoted identifier of an object name (`column "User"."bio"` → `"bio"`), or undefined. */
+function lastIdentifier(object: string): string | undefined {
+  const all = object.match(/"(?:[^"]|"")+"/g);
+  return all?.at(-1);
+}
+
+/**
+ * The script that undoes only what a failed migration left applied on an environment: from the
+ * live schema to the replay of the migrations recorded as applied there (without `failed`),
+ * computed by Prisma's engine (`prisma migrate diff`, the live database as the source, PGlite as
+ * its shadow: ./prisma-diff.ts `prismaLiveDiff`) and checked against the catalog drift: a
+ * difference whose object the script does not name is returned in `notCovered` (functions,
+ * triggers, views, comments, privileges… are outside Prisma's model) and listed in the header.
+ * The script also undoes any other drift of the environment (it is a diff of the whole schema).
+ * Reads only; changes nothing. Never throws for database or engine problems (`couldNotCheck`).
+ */
+export async function partialUndo(
+  opts: Omit<DriftOptions, 'expected'> & { failed: string },
+): Promise<PartialUndoResult> {
+  let recorded: Awaited<ReturnType<typeof readLive>>['recorded'];
+  try {
+    recorded = (await readLive(opts.url, opts.statementTimeoutMs)).recorded;
+  } catch (e) {
+    return {
+      kind: 'couldNotCheck',
+      reason: `Cannot read ${opts.environment}: ${describeDbError(e, opts.url)}`,
+    };
+  }
+  const state = recorded.get(opts.failed)?.state;
+  if (state === 'applied')
+    return {
+      kind: 'couldNotCheck',
+      reason: `${opts.failed} is recorded as applied on ${opts.environment}, not failed: its rollback is \`prisma-rollback down ${opts.failed}\` (down.sql).`,
+    };
+  const expected = [...recorded]
+    .filter(([n, r]) => r.state === 'applied' && n !== opts.failed)
+    .map(([n]) => n);
+  const drift = await checkDrift({ ...opts, expected });
+  if (drift.kind === 'couldNotCheck') return drift;
+  if (drift.kind === 'none') return { kind: 'nothingLeft', expected: drift.expected };
+  const { prismaLiveDiff } = await import('./prisma-diff');
+  const history = opts.migrations.filter((m) => drift.expected.includes(m.name));
+  let diff: Awaited<ReturnType<typeof prismaLiveDiff>>;
+  try {
+    opts.onProgress?.("Asking Prisma's engine for the diff from the live schema to the replay");
+    diff = await prismaLiveDiff(opts.url, history);
+  } catch (e) {
+    return { kind: 'couldNotCheck', reason: e instanceof Error ? e.message : String(e) };
+  }
+  const body = diff.empty ? '' : diff.script;
+  const notCovered = drift.differences.filter((d) => {
+    const id = lastIdentifier(d.object);
+    return !id || !body.includes(id);
+  });
+  const header = [
+    `-- Undoes what ${opts.failed} left applied on ${opts.environment}: from its live schema to the replay of`,
+    `-- its applied migrations without it (${drift.lastApplied ?? 'none'} last), by Prisma's migrate diff. Review before running:`,
+    '-- it undoes every difference below, also any that another change made.',
+    '-- What drift found:',
+    ...drift.differences.map((d) => `--   ${d.message}`),
+    ...(notCovered.length
+      ? [
+          '-- NOT in this script (Prisma does not model them), undo by hand:',
+          ...notCovered.map((d) => `--   ${d.message}`),
+        ]
+      : []),
+    `-- Then \`prisma-rollback resolve --rolled-back ${opts.failed} --env ${opts.environment}\` compares the schema again before marking it.`,
+    '',
+  ].join('\n');
+  return { kind: 'script', script: `${header}\n${body}\n`, differences: drift.differences, notCovered };
+}
