@@ -5,8 +5,9 @@
  */
 import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createPool } from '../../src/core/db';
 import { readMigrationsFolder } from '../../src/core/migrations';
-import { disposeEmbeddedVerifier, type VerifyMigration } from '../../src/core/verify';
+import { disposeEmbeddedVerifier, precheckRollback, type VerifyMigration } from '../../src/core/verify';
 import { checkDrift } from '../../src/core/verify/drift';
 import { deploy, tempMigrations } from '../support/engine';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';
@@ -115,6 +116,25 @@ describe('drift against the replay of the applied migrations (PostgreSQL 15)', (
     ]);
   });
 
+  it('impact on a drifted target does not say "no data destroyed" for an object that is not there', async () => {
+    await query(db.url, 'DROP TABLE "Post"');
+    const pool = createPool(db.url);
+    try {
+      const r = await precheckRollback(pool, 'DROP TABLE "Post";\n', {
+        migrationName: '20240102000000_post',
+      });
+      expect(r.drifted).toEqual(['"Post"']);
+      expect(r.summary).toBe(
+        'The target has drifted: "Post" does not exist there although 20240102000000_post is recorded as applied, so down.sql would not run as written and what it would destroy is not known. Compare the schema with its history first (prisma-rollback drift).',
+      );
+      expect(r.incomplete).toEqual([
+        '"Post" does not exist there although 20240102000000_post is recorded as applied: the target has drifted',
+      ]);
+    } finally {
+      await pool.end();
+    }
+  });
+
   it('a migration rolled back in _prisma_migrations is not expected; one applied there but not locally cannot be checked', async () => {
     await query(
       db.url,
@@ -138,7 +158,7 @@ describe('drift against the replay of the applied migrations (PostgreSQL 15)', (
 });
 
 describe('a real history deployed on PostgreSQL 15 shows no drift against its replay in the embedded PostgreSQL 18', () => {
-  for (const project of ['umami']) {
+  for (const project of ['umami', 'hoppscotch']) {
     it(project, async () => {
       const db = await createTestDatabase('driftcorpus');
       try {
