@@ -34,4 +34,5 @@ export {
   verifyCacheKey,
   verifyRollback,
 } from '../core/verify';
+export { driftOfEnvironment } from '../core/verify/drift';
 export { secondOpinion } from '../core/verify/prisma-diff';

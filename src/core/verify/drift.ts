@@ -24,6 +24,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createPool, describeDbError, maskUrl, prismaSchema, readOnly } from '../db';
+import { readMigrationsFolder } from '../migrations';
+import { resolveShadowDatabase, type ShadowSources } from '../project/shadow';
 import { quoteIdent } from '../sql/names';
 import { replaySchema, type VerifyMigration } from './index';
 import { compareSnapshots, type SchemaSnapshot, snapshotSchema } from './snapshot';
@@ -368,4 +370,59 @@ export async function partialUndo(
     '',
   ].join('\n');
   return { kind: 'script', script: `${header}\n${body}\n`, differences: drift.differences, notCovered };
+}
+
+/**
+ * `checkDrift` for an environment of a project, as the editor and the checklist call it: reads
+ * the migrations folder, resolves `prismaRollback.shadowDatabaseUrl` as written (`shadowSetting`,
+ * with `resolveShadowDatabase`), and adds a one-paragraph `summary` (the first `shown` differences,
+ * default 5). Never throws for database, folder or replay problems (`couldNotCheck`).
+ */
+export async function driftOfEnvironment(
+  o: {
+    url: string;
+    environment: string;
+    migrationsDir: string;
+    shadowSetting?: string;
+    cacheDir?: string;
+    shown?: number;
+    signal?: AbortSignal;
+    onProgress?: (message: string) => void;
+  } & ShadowSources,
+): Promise<DriftResult & { summary: string }> {
+  const folder = await readMigrationsFolder(o.migrationsDir);
+  const unreadable = folder.migrations.find((m) => m.sql === undefined);
+  if (!folder.exists || unreadable)
+    return {
+      kind: 'couldNotCheck',
+      reason: unreadable
+        ? `Cannot read ${unreadable.sqlPath}: ${unreadable.error}`
+        : `No migrations folder at ${o.migrationsDir}.`,
+      ms: 0,
+      summary: unreadable
+        ? `Cannot read ${unreadable.sqlPath}.`
+        : `No migrations folder at ${o.migrationsDir}.`,
+    };
+  const shadow = await resolveShadowDatabase(o.shadowSetting, { env: o.env, envFiles: o.envFiles });
+  const r = await checkDrift({
+    url: o.url,
+    environment: o.environment,
+    migrations: folder.migrations.map((m) => ({ name: m.name, sql: m.sql!, path: m.sqlPath })),
+    shadowDatabaseUrl: shadow.url,
+    cacheDir: o.cacheDir,
+    signal: o.signal,
+    onProgress: o.onProgress,
+  });
+  return { ...r, summary: driftSummary(r, o.environment, o.shown) };
+}
+
+/** One paragraph for a drift result: `staging has drifted from its 12 applied migrations (last: …): 2 differences: …`. */
+export function driftSummary(r: DriftResult, environment: string, shown = 5): string {
+  if (r.kind === 'couldNotCheck') return `Could not check drift on ${environment}: ${r.reason}`;
+  const n = r.expected.length;
+  const base = `${n} applied migration${n === 1 ? '' : 's'} (last: ${r.lastApplied ?? 'none'})`;
+  if (r.kind === 'none') return `${environment} has no drift: its schema is what its ${base} build.`;
+  const first = r.differences.slice(0, shown).map((d) => d.message);
+  const more = r.differences.length > first.length ? `; and ${r.differences.length - first.length} more` : '';
+  return `${environment} has drifted from its ${base}: ${r.differences.length} difference${r.differences.length === 1 ? '' : 's'}: ${first.join('; ')}${more}.`;
 }
