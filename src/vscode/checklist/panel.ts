@@ -50,6 +50,7 @@ import {
 import { viewChecklist } from '../../core/runbook/view';
 import type { EnvironmentEntry, MigrationsRepository, ProjectEntry } from '../repository';
 import { readRunbookSettings } from '../settings';
+import { confirmVerdict, type DriftService, driftAfterRollback, refuseDriftedTarget } from './drift-gate';
 import { checklistHtml } from './html';
 import { type TaskRunner, taskEnvFor } from './tasks';
 
@@ -77,15 +78,8 @@ export interface ChecklistServices {
     environment: string;
     url: string;
   }): Promise<{ ok: boolean; summary: string; result?: string; lines?: string[] }>;
-  /**
-   * The live schema of an environment against the replay of the migrations recorded as applied
-   * there (core `driftOfEnvironment`): before Apply that is 1..N, after it 1..N-1.
-   */
-  drift?(o: {
-    project: ProjectEntry['project'];
-    environment: string;
-    url: string;
-  }): Promise<{ kind: 'none' | 'drift' | 'couldNotCheck'; summary: string }>;
+  /** Live schema vs. replay of the applied migrations (./drift-gate.ts). */
+  drift?: DriftService;
   /** Later migrations that depend on this one, with why (throws when it cannot be computed). */
   dependents?(o: {
     project: ProjectEntry['project'];
@@ -494,34 +488,12 @@ export class ChecklistPanel implements vscode.Disposable {
       throw new ChecklistError(`"${def.title}" is done by hand: mark it done when it is.`);
     const g = gate(this.state, id, caps);
     if (!g.allowed) throw new ChecklistError(`"${def.title}" cannot run yet: ${g.blockers.join(' ')}`);
-    if (id === 'apply') await this.refuseDriftedTarget();
+    if (id === 'apply' && this.state.migrationState === 'applied')
+      await refuseDriftedTarget(this.deps, this.target().entry.project, this.key.environment, () =>
+        this.secretEnvUrl(),
+      );
     if (def.kind === 'task') return this.runTask(id, typed);
     return this.runCheck(id, caps);
-  }
-
-  /**
-   * Apply is blocked when the target is not the schema of migrations 1..N (what the rollback was
-   * written and verified for): the differences, and how to proceed. A check that cannot run is
-   * logged, not blocking (the verification and the impact check stand).
-   */
-  private async refuseDriftedTarget(): Promise<void> {
-    const service = this.deps.services.drift;
-    if (!service || this.state.migrationState !== 'applied') return;
-    const { entry } = this.target();
-    const r = await service({
-      project: entry.project,
-      environment: this.key.environment,
-      url: this.secretEnvUrl(),
-    });
-    const summary = redactSecrets(r.summary);
-    if (r.kind === 'couldNotCheck') {
-      this.deps.log.warn(`Before Apply: ${summary}`);
-      return;
-    }
-    if (r.kind === 'drift')
-      throw new ChecklistError(
-        `"Apply to target" is blocked: ${summary} The rollback was written and verified for the schema of migrations 1..N; on this schema it may fail or do something else. Bring ${this.key.environment} back to its migrations (or record what changed in a migration) and check drift again.`,
-      );
   }
 
   private async runTask(id: StepId, typed?: string): Promise<void> {
@@ -657,29 +629,11 @@ export class ChecklistPanel implements vscode.Disposable {
           const m = env.status?.migrations.find((x) => x.name === this.key.migration);
           const outcome = confirmOutcome(m);
           const health = await this.healthCheck(project.root);
-          // After the rollback the schema must be the replay of migrations 1..N-1 (those now applied).
-          const drift =
-            outcome.ok && s.drift
-              ? await s.drift({ project, environment: this.key.environment, url: this.secretEnvUrl() })
-              : undefined;
-          const driftText = drift ? redactSecrets(drift.summary) : undefined;
-          const detail = {
-            state: m?.state ?? null,
-            ...(health ? { health: health.text } : {}),
-            ...(driftText ? { drift: driftText } : {}),
-          };
-          const driftOk = !drift || drift.kind !== 'drift';
-          return await finish(
-            outcome.ok && (health?.ok ?? true) && driftOk,
-            [
-              outcome.reason,
-              health && !health.ok ? `Health check: ${health.text}` : '',
-              drift && !driftOk ? `Schema: ${driftText}` : '',
-            ]
-              .filter(Boolean)
-              .join(' '),
-            detail,
-          );
+          const drift = outcome.ok
+            ? await driftAfterRollback(this.deps, project, this.key.environment, () => this.secretEnvUrl())
+            : undefined;
+          const v = confirmVerdict(outcome, m?.state ?? null, health, drift);
+          return await finish(v.ok, v.reason, v.detail);
         }
         default:
           throw new ChecklistError(`"${stepDefinition(id).title}" does not run by itself.`);

@@ -18,6 +18,7 @@ export const COMMAND_IDS = [
   'prismaRollback.openRollback',
   'prismaRollback.verifyRollback',
   'prismaRollback.checkImpact',
+  'prismaRollback.checkDrift',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

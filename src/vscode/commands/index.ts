@@ -6,6 +6,7 @@
  */
 import * as vscode from 'vscode';
 import { type Handler, withErrorBoundary } from './boundary';
+import { checkDrift } from './check-drift';
 import { checkImpact } from './check-impact';
 import { clearConnectionString, setConnectionString } from './connection-string';
 import type { CommandContext } from './context';
@@ -37,6 +38,7 @@ export const COMMANDS: Record<CommandId, (ctx: CommandContext) => Handler> = {
   'prismaRollback.openRollback': openRollback,
   'prismaRollback.verifyRollback': verifyRollback,
   'prismaRollback.checkImpact': checkImpact,
+  'prismaRollback.checkDrift': checkDrift,
 };
 
 /** Registers every command of the table, each behind the error boundary. */
