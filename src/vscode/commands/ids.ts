@@ -19,6 +19,7 @@ export const COMMAND_IDS = [
   'prismaRollback.verifyRollback',
   'prismaRollback.checkImpact',
   'prismaRollback.checkDrift',
+  'prismaRollback.resolveFailed',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

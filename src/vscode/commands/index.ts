@@ -16,6 +16,7 @@ import { openMigration } from './open-migration';
 import { openRollback } from './open-rollback';
 import { refresh } from './refresh';
 import { resetDatabase } from './reset-database';
+import { resolveFailed } from './resolve-failed';
 import { startRollback } from './start-rollback';
 import { verifyRollback } from './verify-rollback';
 
@@ -39,6 +40,7 @@ export const COMMANDS: Record<CommandId, (ctx: CommandContext) => Handler> = {
   'prismaRollback.verifyRollback': verifyRollback,
   'prismaRollback.checkImpact': checkImpact,
   'prismaRollback.checkDrift': checkDrift,
+  'prismaRollback.resolveFailed': resolveFailed,
 };
 
 /** Registers every command of the table, each behind the error boundary. */
