@@ -114,20 +114,16 @@ export function withoutEngineFacts(s: SchemaSnapshot): SchemaSnapshot {
  * migrations make it B`.
  */
 export function driftDifference(line: string, environment: string): DriftDifference {
-  const colon = line.indexOf(': ');
+  const colon = colonOutsideQuotes(line);
   const missing = /^(.*) is missing$/.exec(line);
   const extra = /^(.*) is extra$/.exec(line);
-  if (missing && (colon < 0 || colon > missing[1].length))
-    return {
-      object: missing[1],
-      message: `${missing[1]} is missing on ${environment} (the migrations create it)`,
-    };
-  if (extra && (colon < 0 || colon > extra[1].length))
-    return {
-      object: extra[1],
-      message: `${extra[1]} exists on ${environment} but no applied migration creates it`,
-    };
-  const object = colon > 0 ? line.slice(0, colon) : line.replace(/ (is|differs).*$/, '');
+  // `enum "Role": value 'GUEST' is missing` is about `enum "Role"`; `index "a: b" is missing` about itself.
+  const object =
+    colon >= 0 ? line.slice(0, colon) : (missing?.[1] ?? extra?.[1] ?? line.replace(/ (is|differs) .*$/, ''));
+  if (missing)
+    return { object, message: `${missing[1]} is missing on ${environment} (the migrations create it)` };
+  if (extra)
+    return { object, message: `${extra[1]} exists on ${environment} but no applied migration creates it` };
   const changed = /^(.*?) (is|are) (.*), (was|were) (.*)$/s.exec(line);
   if (changed)
     return {
@@ -135,6 +131,16 @@ export function driftDifference(line: string, environment: string): DriftDiffere
       message: `${changed[1]} ${changed[2]} ${changed[3]} on ${environment}; the migrations make ${changed[2] === 'are' ? 'them' : 'it'} ${changed[5]}`,
     };
   return { object, message: `${line} (on ${environment})` };
+}
+
+/** Position of the first `: ` outside double-quoted identifiers, or -1. */
+function colonOutsideQuotes(line: string): number {
+  let quoted = false;
+  for (let i = 0; i < line.length - 1; i++) {
+    if (line[i] === '"') quoted = !quoted;
+    else if (!quoted && line[i] === ':' && line[i + 1] === ' ') return i;
+  }
+  return -1;
 }
 
 const memo = new Map<string, SchemaSnapshot>();
