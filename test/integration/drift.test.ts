@@ -157,6 +157,32 @@ describe('drift against the replay of the applied migrations (PostgreSQL 15)', (
   });
 });
 
+describe('a ?schema= URL', () => {
+  it('replays in that schema, as Prisma applies there: no drift after deploy, then a dropped index', async () => {
+    const db = await createTestDatabase('driftschema');
+    const mig = await tempMigrations();
+    try {
+      await mig.add('20240101000000_init', INIT);
+      await mig.add('20240102000000_post', POST);
+      const url = `${db.url}?schema=app`;
+      await deploy(url, mig.dir);
+      const migrations = await folder(mig.dir);
+      expect(await checkDrift({ url, environment: 'app', migrations })).toMatchObject({
+        kind: 'none',
+        expected: ['20240101000000_init', '20240102000000_post'],
+      });
+      await query(db.url, 'DROP INDEX app."Post_authorId_idx"');
+      const r = await checkDrift({ url, environment: 'app', migrations });
+      expect(r.kind === 'drift' && r.differences.map((d) => d.message)).toEqual([
+        'index "app"."Post_authorId_idx" is missing on app (the migrations create it)',
+      ]);
+    } finally {
+      await db.drop();
+      await mig.cleanup();
+    }
+  });
+});
+
 describe('a real history deployed on PostgreSQL 15 shows no drift against its replay in the embedded PostgreSQL 18', () => {
   for (const project of ['umami', 'hoppscotch']) {
     it(project, async () => {

@@ -279,7 +279,18 @@ export async function checkDrift(opts: DriftOptions): Promise<DriftResult> {
     };
   const history = opts.migrations.filter((m) => wanted.has(m.name));
   progress(`Replaying ${history.length} migration${history.length === 1 ? '' : 's'}`);
-  const expected = await expectedSchema(history, opts);
+  // Prisma runs the migrations of a `?schema=` URL with that schema first on the search path.
+  const schema = prismaSchema(opts.url);
+  const prelude =
+    schema === 'public'
+      ? []
+      : [
+          {
+            name: `(search_path ${schema})`,
+            sql: `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)};\nSET search_path TO ${quoteIdent(schema)};\n`,
+          },
+        ];
+  const expected = await expectedSchema([...prelude, ...history], opts);
   if ('reason' in expected) return { kind: 'couldNotCheck', reason: expected.reason, ms: ms() };
   const lines = compareSnapshots(withoutEngineFacts(expected.snapshot), withoutEngineFacts(live.snapshot));
   const differences = lines.map((l) => driftDifference(l, opts.environment));
