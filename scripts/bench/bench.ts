@@ -4,6 +4,9 @@
  *    a synthesised 1,000-migration history, through the same computeStatus the extension uses;
  *  - the schema engine's set-up time (WASM compile + instantiate + connect);
  *  - the Prisma CLI's bare start-up (`prisma --help`, which starts without the network) for the ratio;
+ *  - drift (live schema vs. replay of the applied migrations) on an 800-migration history: cold
+ *    (embedded PostgreSQL started, history replayed) and cached (replayed snapshot reused, live side
+ *    read again), with their ratio (`node scripts/bench/run.mjs drift` runs only this part);
  *  - the extension's activation (dist/extension.js loaded and activated in a minimal host shim),
  *    checking that no WebAssembly is compiled during activation.
  * Prints figures; asserts nothing about time (benchmarks measure).
@@ -17,6 +20,8 @@ import { engineLoadMs, NO_FILTERS, openSchemaEngine, toMigrationList } from '../
 import { pgAdapterFactory } from '../../src/core/engine/pg-adapter';
 import { readMigrationsFolder } from '../../src/core/migrations';
 import { computeStatus } from '../../src/core/status';
+import { disposeEmbeddedVerifier } from '../../src/core/verify';
+import { checkDrift, clearDriftCache } from '../../src/core/verify/drift';
 import { startEmbeddedPostgres } from '../lib/postgres';
 
 const root = process.cwd();
@@ -82,6 +87,40 @@ async function statusBench(label: string, url: string, migrationsDir: string) {
     `${label}: ${folder.migrations.length} migrations · deploy via engine ${fmt(apply)} · engine set-up ${fmt(setup)} · first status ${fmt(coldMs)} · warm refresh (nothing changed: engine verdict reused) median ${fmt(median(warm))} (min ${fmt(Math.min(...warm))}, max ${fmt(Math.max(...warm))}, n=20) · ${first.counts.applied} applied`,
   );
   return median(warm);
+}
+
+async function driftBench(url: string, n: number) {
+  const dir = await synthesise(n);
+  try {
+    const folder = await readMigrationsFolder(dir);
+    const pool = new pg.Pool({ connectionString: url, max: 2 });
+    const engine = await openSchemaEngine(pgAdapterFactory(pool));
+    await engine.applyMigrations({ migrationsList: toMigrationList(folder), filters: NO_FILTERS });
+    engine.free();
+    await pool.end();
+    const migrations = folder.migrations.map((m) => ({ name: m.name, sql: m.sql ?? '' }));
+    clearDriftCache();
+    await disposeEmbeddedVerifier();
+    let t = performance.now();
+    const cold = await checkDrift({ url, environment: 'bench', migrations });
+    const coldMs = performance.now() - t;
+    const cached: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      t = performance.now();
+      const r = await checkDrift({ url, environment: 'bench', migrations });
+      cached.push(performance.now() - t);
+      if (r.kind !== 'none' || !r.cached)
+        throw new Error(`drift bench: expected no drift, cached (${r.kind})`);
+    }
+    if (cold.kind !== 'none') throw new Error(`drift bench: expected no drift, got ${JSON.stringify(cold)}`);
+    const warm = median(cached);
+    console.log(
+      `drift (${n} synthetic migrations, PostgreSQL 15 vs. embedded replay): cold ${fmt(coldMs)} · cached replay median ${fmt(warm)} (n=5) · ratio cold/cached ${(coldMs / warm).toFixed(0)}×`,
+    );
+  } finally {
+    await disposeEmbeddedVerifier();
+    await fs.rm(dir, { recursive: true, force: true });
+  }
 }
 
 function cliStartup(): number {
@@ -221,8 +260,13 @@ async function main() {
     await c.connect();
     await c.query('CREATE DATABASE langfuse');
     await c.query('CREATE DATABASE synth');
+    await c.query('CREATE DATABASE drift800');
     await c.end();
     console.log(`PostgreSQL 15 (embedded) on 127.0.0.1:${server.port}; node ${process.version}`);
+    if (process.argv.includes('drift')) {
+      await driftBench(`${admin}/drift800`, 800);
+      return;
+    }
     const langfuse = await statusBench('langfuse (real)', `${admin}/langfuse`, path.join(corpus, 'langfuse'));
     const synthDir = await synthesise(1000);
     const synth = await statusBench('synthetic', `${admin}/synth`, synthDir);
@@ -233,6 +277,7 @@ async function main() {
     console.log(
       `Ratio CLI start-up / warm refresh: ${(cli / langfuse).toFixed(0)}× (langfuse), ${(cli / synth).toFixed(0)}× (1,000 migrations)`,
     );
+    await driftBench(`${admin}/drift800`, 800);
     console.log(`Extension activation: ${await activation()}`);
     await verifyBench(800, cli);
   } finally {

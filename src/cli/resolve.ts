@@ -1,13 +1,17 @@
 /** `prisma-rollback resolve` — `prisma migrate resolve` through Prisma's engine (and the applied-migration case it refuses). */
 import { resolveMigration } from '../core/runbook/resolve';
-import { type CliCommand, flag, UsageError } from './args';
+import { type CliCommand, flag, has, UsageError } from './args';
 import { confirmProtected, runbookAction, runbookTarget } from './backup';
+import { resolveShadowServer } from './verify';
 
 export const resolveCommand: CliCommand = {
   name: 'resolve',
   summary: 'Mark a migration rolled back or applied in _prisma_migrations (prisma migrate resolve)',
   usage:
-    'prisma-rollback resolve (--rolled-back MIGRATION | --applied MIGRATION) --env NAME [--confirm ENVIRONMENT] [--project DIR] [--migrations DIR]',
+    'prisma-rollback resolve (--rolled-back MIGRATION | --applied MIGRATION) --env NAME [--confirm ENVIRONMENT] [--skip-drift-check] [--project DIR] [--migrations DIR]\n' +
+    '  Before marking, the live schema is compared with the replay of the applied migrations: without the failed\n' +
+    '  migration for --rolled-back, with it for --applied; a difference refuses (exit 1, nothing changed).',
+  booleans: ['skip-drift-check'],
   async run(args, io) {
     const rolledBack = flag(args, 'rolled-back');
     const applied = flag(args, 'applied');
@@ -15,6 +19,7 @@ export const resolveCommand: CliCommand = {
       throw new UsageError('Pass exactly one of --rolled-back MIGRATION or --applied MIGRATION.');
     const { target, env, url } = await runbookTarget(args, io);
     confirmProtected(args, env, 'resolve rewrites its _prisma_migrations');
+    const shadowDatabaseUrl = await resolveShadowServer(io, target.project.root, target.project);
     const result = await runbookAction(
       () =>
         resolveMigration({
@@ -24,6 +29,8 @@ export const resolveCommand: CliCommand = {
           migration: (rolledBack ?? applied)!,
           action: rolledBack ? 'rolledBack' : 'applied',
           log: (l) => io.out(l),
+          checkSchema: !has(args, 'skip-drift-check'),
+          shadowDatabaseUrl,
         }),
       { environment: env.name, url },
     );

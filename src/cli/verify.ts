@@ -59,7 +59,7 @@ const USAGE =
  * project's .env files), else PRISMA_ROLLBACK_SHADOW_DATABASE_URL from those files. A wrong
  * configuration is a CliError (one line, no secret).
  */
-async function resolveShadowServer(
+export async function resolveShadowServer(
   io: CliIO,
   root: string,
   project?: PrismaProject,

@@ -37,5 +37,6 @@ export {
   verifyRollback,
   warmEmbeddedVerifier,
 } from '../core/verify';
+export { driftOfEnvironment } from '../core/verify/drift';
 export { describeLockRisk, lockRisks, measureLockRisks } from '../core/verify/lock-risk';
 export { secondOpinion } from '../core/verify/prisma-diff';

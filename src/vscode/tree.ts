@@ -16,6 +16,7 @@ import {
   sortMigrations,
 } from '../core/status/present';
 import type { EnvironmentStatus, MigrationStatus } from '../core/status/types';
+import { driftOf, onDidChangeDrift } from './drift';
 import type { EnvironmentEntry, MigrationsRepository, ProjectEntry } from './repository';
 import { readSettings } from './settings';
 
@@ -82,16 +83,19 @@ export class MigrationsTreeProvider implements vscode.TreeDataProvider<Migration
   private readonly changed = new vscode.EventEmitter<MigrationsNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly subscription: vscode.Disposable;
+  private readonly driftSubscription: vscode.Disposable;
 
   constructor(
     private readonly repo: MigrationsRepository,
     private readonly decorate?: MigrationDecorator,
   ) {
     this.subscription = repo.onDidChange(() => this.changed.fire(undefined));
+    this.driftSubscription = onDidChangeDrift(() => this.changed.fire(undefined));
   }
 
   dispose(): void {
     this.subscription.dispose();
+    this.driftSubscription.dispose();
     this.changed.dispose();
   }
 
@@ -241,12 +245,27 @@ function environmentItem(node: EnvironmentNode): vscode.TreeItem {
         : d === 'notConfigured'
           ? new vscode.ThemeIcon('plug')
           : new vscode.ThemeIcon(env.protected ? 'lock' : 'server-environment');
+  const drift = driftOf(project.project.id, env.name, s);
+  if (drift?.kind === 'drift') {
+    item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
+    item.description = `${item.description ?? ''} · drifted`.replace(/^ · /, '');
+  }
   const lines = [`**${escapeMarkdown(env.name)}**${env.protected ? ' (protected)' : ''}`];
+  if (drift?.kind === 'drift') {
+    const first = drift.differences.slice(0, 5).map((d) => `- ${escapeMarkdown(d)}`);
+    const more =
+      drift.differences.length > first.length
+        ? `\n- … and ${drift.differences.length - first.length} more`
+        : '';
+    lines.push(
+      `$(warning) Drifted from its applied migrations (checked ${drift.checkedAt.toLocaleTimeString()}):\n${first.join('\n')}${more}`,
+    );
+  } else if (drift?.kind === 'none') lines.push(`No drift (checked ${drift.checkedAt.toLocaleTimeString()})`);
   if (s?.target) lines.push(`Database: ${escapeMarkdown(s.target)}`);
   if (env.resolved?.source) lines.push(`Connection string from: ${escapeMarkdown(env.resolved.source)}`);
   if (env.resolved?.problem) lines.push(escapeMarkdown(env.resolved.problem));
   if (s) lines.push(`Checked ${s.fetchedAt.toLocaleTimeString()} in ${s.durationMs.toFixed(0)} ms`);
-  item.tooltip = new vscode.MarkdownString(lines.join('\n\n'));
+  item.tooltip = new vscode.MarkdownString(lines.join('\n\n'), true);
   return item;
 }
 

@@ -443,13 +443,27 @@ describe('runbook runners on a real PostgreSQL with Prisma engine', () => {
     );
     expect(again.message).toContain('already rolled back');
 
-    // --applied: the engine records it as applied without running it.
+    // --applied first compares the schema with the replay of the history with it, which cannot be
+    // built (the migration fails there too): refused, nothing recorded.
+    const unchecked = await rejection(
+      resolveMigration({
+        url: db.url,
+        environment: 'local',
+        migrationsDir: mig.dir,
+        migration: '20240104000000_broken',
+        action: 'applied',
+      }),
+    );
+    expect(unchecked.code).toBe('config');
+    expect(unchecked.message).toContain('Pass --skip-drift-check to mark it without checking.');
+    // Without the check, the engine records it as applied without running it.
     await resolveMigration({
       url: db.url,
       environment: 'local',
       migrationsDir: mig.dir,
       migration: '20240104000000_broken',
       action: 'applied',
+      checkSchema: false,
     });
     const rows = (await history(db.url)).filter((x) => x.migration_name === '20240104000000_broken');
     expect(rows.at(-1)?.finished_at).toBeInstanceOf(Date);

@@ -15,6 +15,7 @@ import {
 import type { ScriptErrorListener } from '../engine/pg-adapter';
 import { type MigrationsFolder, readMigrationsFolder } from '../migrations';
 import { quoteIdent } from '../sql/names';
+import { checkDrift, recordedStates } from '../verify/drift';
 import { blankComments, locateFailure, scriptFailure } from '../verify/failure';
 import { RunbookError } from './errors';
 import { describeRowState, latestRow, markAppliedRowRolledBack } from './history';
@@ -58,6 +59,15 @@ export interface ResolveOptions {
   migration: string;
   action: 'rolledBack' | 'applied';
   log?: (line: string) => void;
+  /**
+   * Compare the live schema with the replay of the migrations it should then be built from before
+   * marking (default true; see `resolveMigration`). False: mark without looking (the CLI's
+   * `--skip-drift-check`).
+   */
+  checkSchema?: boolean;
+  /** For the replay (`prismaRollback.shadowDatabaseUrl`, the verifier's cache directory). */
+  shadowDatabaseUrl?: string;
+  cacheDir?: string;
 }
 
 export interface ResolveResult {
@@ -71,8 +81,16 @@ export interface ResolveResult {
  * where Prisma allows it; an applied migration marked rolled back gets `rolled_back_at` on its
  * row (what Prisma refuses with P3012), in one transaction.
  *
- * Throws `RunbookError`: `config` (the database cannot be reached), `state` (no local folder for
- * `--applied`, or nothing to mark rolled back), `engine` (Prisma's engine refused). Nothing is
+ * Before marking, unless `checkSchema` is false, the live schema is compared with the replay of
+ * the migrations it should then be built from (./verify/drift.ts): a failed migration marked
+ * rolled back must have left nothing behind (live = replay of the applied ones, without it); a
+ * migration marked applied must be there whole (live = replay of the applied ones and it). A
+ * difference refuses with what is left and how to proceed; a check that cannot run refuses too
+ * (`config`), naming `--skip-drift-check`.
+ *
+ * Throws `RunbookError`: `config` (the database cannot be reached, the schema check cannot run),
+ * `state` (no local folder for `--applied`, nothing to mark rolled back, the live schema is not
+ * what the mark would say), `engine` (Prisma's engine refused). Nothing is
  * recorded when it throws; other database errors (from pg) propagate after the transaction is
  * rolled back.
  */
@@ -85,6 +103,14 @@ export async function resolveMigration(opts: ResolveOptions): Promise<ResolveRes
   return withEngine(opts.url, async (engine, pool, schema) => {
     const before = await latestRow(pool, schema, opts.migration);
     log(`  ${describeRowState(before, opts.migration, opts.environment)}`);
+    // Checked where Prisma would mark: a failed row rolled back; applied when no row has finished
+    // (Prisma's engine refuses --applied once one has, and says so below).
+    const markable =
+      opts.action === 'applied'
+        ? before.state !== 'applied' && !(before.state === 'rolledBack' && before.finishedAt)
+        : before.state === 'failed';
+    if (opts.checkSchema !== false && markable)
+      await checkBeforeResolve(opts, await recordedStates((sql, p) => pool.query(sql, p), schema), log);
     if (opts.action === 'applied') {
       const folder = await readMigrationsFolder(opts.migrationsDir);
       if (!folder.migrations.some((m) => m.name === opts.migration)) {
@@ -154,6 +180,56 @@ export async function resolveMigration(opts: ResolveOptions): Promise<ResolveRes
       'state',
     );
   });
+}
+
+/**
+ * Refuses (RunbookError) to mark `opts.migration` when the live schema is not the replay of what
+ * the mark says is applied: the applied migrations without it (`rolledBack`), or with it
+ * (`applied`). See `resolveMigration`.
+ */
+async function checkBeforeResolve(
+  opts: ResolveOptions,
+  recorded: Awaited<ReturnType<typeof recordedStates>>,
+  log: (line: string) => void,
+): Promise<void> {
+  const folder = await readMigrationsFolder(opts.migrationsDir);
+  const migrations = folder.migrations.map((m) => ({ name: m.name, sql: m.sql ?? '', path: m.sqlPath }));
+  const applied = [...recorded]
+    .filter(([n, r]) => r.state === 'applied' && n !== opts.migration)
+    .map(([n]) => n);
+  const expected = opts.action === 'applied' ? [...applied, opts.migration] : applied;
+  const which = opts.action === 'applied' ? `with ${opts.migration}` : `without ${opts.migration}`;
+  log(`  Comparing the schema of ${opts.environment} with the replay of its applied migrations ${which}.`);
+  const r = await checkDrift({
+    url: opts.url,
+    environment: opts.environment,
+    migrations,
+    expected,
+    shadowDatabaseUrl: opts.shadowDatabaseUrl,
+    cacheDir: opts.cacheDir,
+  });
+  const flagName = opts.action === 'rolledBack' ? '--rolled-back' : '--applied';
+  if (r.kind === 'couldNotCheck')
+    throw new RunbookError(
+      `Refused: cannot check the schema of ${opts.environment} before marking ${opts.migration} ${opts.action === 'applied' ? 'applied' : 'rolled back'}: ${r.reason} ` +
+        `Nothing was changed. Pass --skip-drift-check to mark it without checking.`,
+      'config',
+    );
+  if (r.kind === 'none') {
+    log(`  The schema of ${opts.environment} is the replay of its applied migrations ${which}.`);
+    return;
+  }
+  const shown = r.differences.slice(0, 10).map((d) => d.message);
+  const more =
+    r.differences.length > shown.length ? ` (and ${r.differences.length - shown.length} more)` : '';
+  const next =
+    opts.action === 'rolledBack'
+      ? `${opts.migration} left changes behind. Undo them with \`prisma-rollback down ${opts.migration} --partial --env ${opts.environment} --stdout\` (review the script, run it), then resolve again; or finish the migration by hand and \`prisma-rollback resolve --applied ${opts.migration} --env ${opts.environment}\`.`
+      : `${opts.migration} is not applied whole there: finish it by hand (or undo what it left and resolve --rolled-back), then resolve again.`;
+  throw new RunbookError(
+    `Refused: resolve ${flagName} ${opts.migration} — the schema of ${opts.environment} is not the replay of its applied migrations ${which}: ${shown.join('; ')}${more}. ${next} Nothing was changed.`,
+    'state',
+  );
 }
 
 export interface DeployOptions {

@@ -846,3 +846,175 @@ async function dropDatabase(admin: pg.Client, name: string): Promise<void> {
     await admin.query(`DROP DATABASE IF EXISTS "${name}"`).catch(() => {});
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The schema a list of migrations builds (drift: ./drift.ts)
+
+export interface ReplaySchemaOptions {
+  /** The migrations to replay, in order (all of them). */
+  migrations: VerifyMigration[];
+  /** As in VerifyRollbackOptions: a server on which a throwaway database may be created. */
+  shadowDatabaseUrl?: string;
+  /** `auto` (default): embedded, or the shadow server when an extension is missing or the history fails there. */
+  engine?: 'auto' | 'embedded' | 'server';
+  signal?: AbortSignal;
+  onProgress?: (message: string) => void;
+}
+
+export type ReplaySchemaResult =
+  | { kind: 'snapshot'; snapshot: SchemaSnapshot; engine: 'embedded' | 'server'; ms: number }
+  | {
+      kind: 'couldNotReplay';
+      reason: string;
+      /** The migration that did not apply (name, message, line and column). */
+      failure?: ScriptFailure;
+      cancelled?: boolean;
+      ms: number;
+    };
+
+/**
+ * The normalized snapshot (./snapshot.ts) of the schema that `migrations` build from an empty
+ * database, replayed as `verifyRollback` replays 1..N-1: in the shared embedded PostgreSQL (reusing
+ * its replayed prefix, so a later call for a longer or equal history replays only what is missing),
+ * or on a throwaway database of `shadowDatabaseUrl` (dropped afterwards, also on failure) when an
+ * extension is missing in the embedded one or the history fails there. Never throws for database
+ * or script problems (`couldNotReplay`); throws only for programming errors.
+ */
+export async function replaySchema(opts: ReplaySchemaOptions): Promise<ReplaySchemaResult> {
+  const started = performance.now();
+  const ms = () => Math.round(performance.now() - started);
+  const progress = opts.onProgress ?? (() => {});
+  const { migrations } = opts;
+  // verifyRollback's machinery replays migrations[0..index): a sentinel stands for "N".
+  const vopts: VerifyRollbackOptions = {
+    migrations: [...migrations, { name: '(end)', sql: '' }],
+    index: migrations.length,
+    rollbackSql: '',
+    signal: opts.signal,
+  };
+  try {
+    const needed = await extensionsCreatedBy(migrations.map((m) => m.sql));
+    const missing = needed.filter((e) => !embeddedExtensionAvailable(e));
+    let engine = opts.engine ?? 'auto';
+    if (engine === 'auto') engine = missing.length && opts.shadowDatabaseUrl ? 'server' : 'embedded';
+    if (engine === 'embedded') {
+      if (missing.length)
+        return {
+          kind: 'couldNotReplay',
+          reason: `Cannot replay here: extension${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} not available in the embedded PostgreSQL; set prismaRollback.shadowDatabaseUrl to replay on a real server.`,
+          ms: ms(),
+        };
+      const out = await serialize(() => replayEmbedded(vopts, new Set(needed), progress));
+      if (!('script' in out && 'message' in out))
+        return { kind: 'snapshot', snapshot: out as SchemaSnapshot, engine: 'embedded', ms: ms() };
+      const reason = `Migration ${out.script} failed to apply in the embedded PostgreSQL: ${describeFailure(out)}`;
+      if (!opts.shadowDatabaseUrl || opts.engine === 'embedded')
+        return {
+          kind: 'couldNotReplay',
+          reason:
+            opts.engine === 'embedded'
+              ? reason
+              : `${reason}. If it applies on your servers, set prismaRollback.shadowDatabaseUrl to replay on a real server.`,
+          failure: out,
+          ms: ms(),
+        };
+      progress('The history does not apply in the embedded PostgreSQL; trying the shadow database server');
+    }
+    if (!opts.shadowDatabaseUrl)
+      return {
+        kind: 'couldNotReplay',
+        reason:
+          'No shadow database is configured: set prismaRollback.shadowDatabaseUrl to replay on a real server.',
+        ms: ms(),
+      };
+    return await replayOnServer(vopts, opts.shadowDatabaseUrl, progress, ms);
+  } catch (e) {
+    if (e instanceof Cancelled)
+      return { kind: 'couldNotReplay', reason: 'The replay was cancelled.', cancelled: true, ms: ms() };
+    throw e;
+  }
+}
+
+/**
+ * Replays vopts.migrations[0..index) in a fresh embedded PostgreSQL on the calling thread (drift
+ * checks; verification runs in the worker); its snapshot, or the failure. The database is closed
+ * afterwards.
+ */
+async function replayEmbedded(
+  vopts: VerifyRollbackOptions,
+  extensions: Set<string>,
+  progress: (m: string) => void,
+): Promise<SchemaSnapshot | ScriptFailure> {
+  progress('Starting the embedded PostgreSQL');
+  await checkAbort(vopts.signal);
+  const db = await startEmbedded(extensions);
+  try {
+    const failed = await replay(
+      (sql) => db.exec(sql),
+      vopts.migrations,
+      0,
+      vopts.index,
+      vopts.signal,
+      progress,
+    );
+    if (failed) return failed;
+    await checkAbort(vopts.signal);
+    return await snapshotSchema((q) => db.query(q));
+  } finally {
+    await db.close().catch(() => {});
+  }
+}
+
+/** Replays vopts.migrations[0..index) on a throwaway database of the shadow server. */
+async function replayOnServer(
+  vopts: VerifyRollbackOptions,
+  url: string,
+  progress: (m: string) => void,
+  ms: () => number,
+): Promise<ReplaySchemaResult> {
+  const name = `prisma_rollback_replay_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  admin.on('error', () => {});
+  try {
+    progress(`Connecting to the shadow database server (${maskUrl(url)})`);
+    await admin.connect();
+    await admin.query(`CREATE DATABASE "${name}"`);
+  } catch (e) {
+    await admin.end().catch(() => {});
+    return {
+      kind: 'couldNotReplay',
+      reason: `Cannot use the shadow database server: ${describeDbError(e, url)}`,
+      ms: ms(),
+    };
+  }
+  const client = new pg.Client({
+    connectionString: withDatabase(url, name),
+    connectionTimeoutMillis: 10_000,
+  });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    const exec = (sql: string) => client.query(sql);
+    const failed = await replay(exec, vopts.migrations, 0, vopts.index, vopts.signal, progress);
+    if (failed)
+      return {
+        kind: 'couldNotReplay',
+        reason: `Migration ${failed.script} failed to apply on the shadow database server: ${describeFailure(failed)}`,
+        failure: failed,
+        ms: ms(),
+      };
+    await checkAbort(vopts.signal);
+    return { kind: 'snapshot', snapshot: await snapshotSchema(exec), engine: 'server', ms: ms() };
+  } catch (e) {
+    if (e instanceof Cancelled) throw e;
+    return {
+      kind: 'couldNotReplay',
+      reason: `The shadow database server failed: ${describeDbError(e, url)}`,
+      ms: ms(),
+    };
+  } finally {
+    await client.end().catch(() => {});
+    await dropDatabase(admin, name);
+    await admin.end().catch(() => {});
+  }
+}

@@ -88,6 +88,12 @@ export interface PrecheckResult {
   destroys: boolean;
   /** One line per count that failed (`"Order"."note": permission denied for table Order`); non-empty → no all-clear. */
   incomplete: string[];
+  /**
+   * Objects the rollback drops or changes (`"Tag"`, `column "User"."bio"`) that do not exist there
+   * although the migration is recorded as applied: the target has drifted; they are in `incomplete`
+   * too and the summary says so (never "would destroy no data").
+   */
+  drifted: string[];
   /** `down.sql would delete 12,345 rows of "WidgetInstall" and the values of 2 columns`, or `could not count …`. */
   summary: string;
   ms: number;
@@ -105,6 +111,9 @@ export interface PrecheckOptions {
   /** Per query (default 5 s). */
   statementTimeoutMs?: number;
 }
+
+/** `DROP … IF EXISTS` / `ALTER TABLE IF EXISTS`: a statement that expects its object may be absent. */
+const IF_EXISTS = /\bIF\s+EXISTS\b/i;
 
 interface TableRef {
   schema?: string;
@@ -407,6 +416,8 @@ export async function precheckRollback(
   const name = opts.rollbackName ?? 'down.sql';
   await initSqlParser();
   const planned = plan(rollbackSql);
+  /** Objects a step drops or changes without IF EXISTS that are not there (drift when the migration is applied). */
+  const absent: string[] = [];
   const steps: DestructiveStep[] = [];
   let migration: PrecheckResult['migration'];
 
@@ -479,6 +490,7 @@ export async function precheckRollback(
 
     for (const p of planned) {
       const t = (p.step as { __ref?: TableRef }).__ref!;
+
       const text = p.st.text.replace(/\s+/g, ' ');
       const step: DestructiveStep = {
         ...p.step,
@@ -502,6 +514,7 @@ export async function precheckRollback(
       }
       if (!exists.rows[0].ok) {
         step.note = `${step.table} does not exist there`;
+        if (!IF_EXISTS.test(text)) absent.push(step.table);
         continue;
       }
       const col = step.columnName ? quoteIdent(step.columnName) : undefined;
@@ -524,6 +537,7 @@ export async function precheckRollback(
         }
         if (!has.rows.length) {
           step.note = `column ${step.table}.${col} does not exist there`;
+          if (!IF_EXISTS.test(text)) absent.push(`column ${step.table}.${col}`);
           continue;
         }
         // A cast to an enum that exists there (not created by the rollback): its labels, plus those the rollback adds first.
@@ -591,14 +605,27 @@ export async function precheckRollback(
               ? `${migration.name} is already marked as rolled back in this database.`
               : `${migration.name} failed in this database and was not completed: resolve the failed migration instead of rolling it back.`;
   }
-  const incomplete = steps.filter((s) => s.countFailed).map((s) => s.countFailed!);
+  // An object the rollback drops or changes that is not there although the migration is recorded
+  // as applied: the target is not what its history built (drift) — never an all-clear.
+  const drifted = migration?.state === 'applied' ? absent : [];
+  const incomplete = [
+    ...steps.filter((s) => s.countFailed).map((s) => s.countFailed!),
+    ...drifted.map(
+      (d) =>
+        `${d} does not exist there although ${migration!.name} is recorded as applied: the target has drifted`,
+    ),
+  ];
+  const summary = drifted.length
+    ? `The target has drifted: ${drifted.join(', ')} ${drifted.length === 1 ? 'does' : 'do'} not exist there although ${migration!.name} is recorded as applied, so ${name} would not run as written and what it would destroy is not known. Compare the schema with its history first (prisma-rollback drift).`
+    : summarize(name, steps, incomplete);
   return {
     migration,
     refused,
     steps,
     destroys: steps.some(stepDestroys),
     incomplete,
-    summary: summarize(name, steps, incomplete),
+    drifted,
+    summary,
     ms: Math.round(performance.now() - started),
   };
 }

@@ -12,6 +12,7 @@
 import type { PGlite } from '@electric-sql/pglite';
 import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
+import { guardPool, maskUrl, prismaSchema, schemaConnectionOptions } from '../db';
 import type { MigrationList } from '../engine';
 import { engineErrorMessage, NO_FILTERS, openSchemaEngine } from '../engine';
 import { pgAdapterFactory } from '../engine/pg-adapter';
@@ -84,10 +85,14 @@ function reportCatalogTypesAsText(client: pg.PoolClient): void {
   };
 }
 
-/** A migration-aware adapter factory whose databases (main and every shadow) are fresh PGlite instances. */
+/**
+ * A migration-aware adapter factory whose databases (main and every shadow) are fresh PGlite
+ * instances; with `main`, the main database is that pool instead (a live database, only read).
+ */
 function pgliteFactory(
   extensions: string[],
   opened: Array<() => Promise<void>>,
+  main?: { pool: pg.Pool; schema?: string },
 ): SqlMigrationAwareDriverAdapterFactory {
   const open = async (): Promise<SqlDriverAdapter> => {
     const db = await startEmbedded(extensions);
@@ -105,7 +110,10 @@ function pgliteFactory(
     };
     return adapter;
   };
-  return { provider: 'postgres', adapterName: '@prisma/adapter-pg', connect: open, connectToShadowDb: open };
+  const connect = main
+    ? async () => withCharColumns(await pgAdapterFactory(main.pool, main.schema).connect())
+    : open;
+  return { provider: 'postgres', adapterName: '@prisma/adapter-pg', connect, connectToShadowDb: open };
 }
 
 /** Restores the `"char"` column type (see reportCatalogTypesAsText) on every queryRaw result. */
@@ -230,4 +238,67 @@ export async function secondOpinion(
     error: e instanceof Error ? e.message : String(e),
   }));
   return secondOpinionOf(result, answer);
+}
+
+/**
+ * `prisma migrate diff --from-url <live> --to-migrations <to> --script`: the SQL that takes the
+ * live database at `url` to the schema `to` builds (replayed by Prisma's engine in PGlite as its
+ * shadow database). The live database is only read (Prisma's schema describer: catalog queries);
+ * Prisma's schema is the URL's `?schema=`. Sees what Prisma models (tables, columns, indexes,
+ * foreign keys, enums…), not functions, triggers or views. Throws when Prisma's engine cannot
+ * connect, describe or replay, with the engine's message.
+ */
+export async function prismaLiveDiff(url: string, to: VerifyMigration[]): Promise<PrismaDiffResult> {
+  const started = performance.now();
+  const extensions = (await extensionsCreatedBy(to.map((m) => m.sql))).filter(embeddedExtensionAvailable);
+  const schema = prismaSchema(url);
+  const pool = guardPool(
+    new pg.Pool({
+      connectionString: url,
+      ...schemaConnectionOptions(url),
+      max: 2,
+      application_name: 'prisma-rollback',
+      connectionTimeoutMillis: 10_000,
+      statement_timeout: 30_000,
+    }),
+  );
+  // the schema describer selects `"char"` catalog columns (see reportCatalogTypesAsText)
+  pool.on('connect', (client) => reportCatalogTypesAsText(client));
+  const opened: Array<() => Promise<void>> = [];
+  try {
+    const engine = await openSchemaEngine(
+      pgliteFactory(extensions, opened, { pool, schema: schema === 'public' ? undefined : schema }),
+    );
+    try {
+      const r = await engine.diff({
+        // Prisma 7: `--from-config-datasource`, the adapter's main connection (`--from-url` is gone).
+        from: {
+          tag: 'schemaDatasource',
+          configDir: '/',
+          files: [{ path: 'schema.prisma', content: 'datasource db {\n  provider = "postgresql"\n}\n' }],
+        },
+        to: { tag: 'migrations', ...migrationList(to) },
+        script: true,
+        exitCode: true,
+        filters: NO_FILTERS,
+      });
+      const script = (r.stdout ?? '').trim();
+      const meaningful = script
+        .split('\n')
+        .filter((l) => l.trim() && !l.trim().startsWith('--'))
+        .join('\n');
+      return {
+        empty: r.exitCode === 0 || meaningful === '',
+        script,
+        ms: Math.round(performance.now() - started),
+      };
+    } catch (e) {
+      throw new Error(`Prisma's engine could not diff ${maskUrl(url)}: ${engineErrorMessage(e)}`);
+    } finally {
+      engine.free();
+    }
+  } finally {
+    await Promise.all(opened.map((c) => c()));
+    await pool.end().catch(() => {});
+  }
 }

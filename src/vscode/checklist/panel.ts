@@ -52,6 +52,7 @@ import { targetStatusLine } from '../../core/status/present';
 import type { EnvironmentEntry, ProjectEntry } from '../repository';
 import { readRunbookSettings } from '../settings';
 import { backupFolder } from './backup-folder';
+import { confirmVerdict, driftAfterRollback, refuseDriftedTarget } from './drift-gate';
 import { checklistHtml } from './html';
 import { confirmDataLoss, keepBackupsOutOfGit } from './prompts';
 import { rangeCheck, rangeDeleteRefusal, rangeTitle } from './range';
@@ -458,6 +459,10 @@ export class ChecklistPanel implements vscode.Disposable {
       throw new ChecklistError(`"${def.title}" is done by hand: mark it done when it is.`);
     const g = gate(this.state, id, caps);
     if (!g.allowed) throw new ChecklistError(`"${def.title}" cannot run yet: ${g.blockers.join(' ')}`);
+    if (id === 'apply' && this.state.migrationState === 'applied')
+      await refuseDriftedTarget(this.deps, this.target().entry.project, this.key.environment, () =>
+        this.secretEnvUrl(),
+      );
     if (def.kind === 'task') {
       if (id === 'apply' && !(await confirmDataLoss(this.state))) return;
       return this.runTask(id, typed);
@@ -605,12 +610,11 @@ export class ChecklistPanel implements vscode.Disposable {
           const m = env.status?.migrations.find((x) => x.name === this.key.migration);
           const outcome = confirmOutcome(m);
           const health = await healthCheck(readRunbookSettings(vscode.Uri.file(project.root)).healthUrl);
-          const detail = { state: m?.state ?? null, ...(health ? { health: health.text } : {}) };
-          return await finish(
-            outcome.ok && (health?.ok ?? true),
-            health && !health.ok ? `${outcome.reason} Health check: ${health.text}` : outcome.reason,
-            detail,
-          );
+          const drift = outcome.ok
+            ? await driftAfterRollback(this.deps, project, this.key.environment, () => this.secretEnvUrl())
+            : undefined;
+          const v = confirmVerdict(outcome, m?.state ?? null, health, drift);
+          return await finish(v.ok, v.reason, v.detail);
         }
         default:
           throw new ChecklistError(`"${stepDefinition(id).title}" does not run by itself.`);

@@ -62,6 +62,16 @@ export function defaultServices(): ChecklistServices {
         statementTimeoutMs: readSettings(vscode.Uri.file(project.root)).statementTimeoutMs,
       });
     },
+    async drift({ project, environment, url }) {
+      const core = await loadCore();
+      return core.driftOfEnvironment({
+        url,
+        environment,
+        migrationsDir: project.migrationsDir,
+        shadowSetting: readRollbackSettings(vscode.Uri.file(project.root)).shadowDatabaseUrl,
+        envFiles: project.envFiles,
+      });
+    },
     async generate({ project, migration }) {
       const core = await loadCore();
       return core.ensureRollbackScript(project.migrationsDir, migration);

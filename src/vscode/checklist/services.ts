@@ -2,6 +2,7 @@
 import type * as vscode from 'vscode';
 import type { Capabilities } from '../../core/runbook/checklist';
 import type { MigrationsRepository, ProjectEntry } from '../repository';
+import type { DriftService } from './drift-gate';
 import type { RangeServices } from './range';
 import type { TaskRunner } from './tasks';
 
@@ -28,6 +29,8 @@ export interface ChecklistServices {
     environment: string;
     url: string;
   }): Promise<{ ok: boolean; summary: string; result?: string; lines?: string[] }>;
+  /** Live schema vs. replay of the applied migrations (./drift-gate.ts). */
+  drift?: DriftService;
   /** Later migrations that depend on this one, with why (throws when it cannot be computed). */
   dependents?(o: {
     project: ProjectEntry['project'];

@@ -19,6 +19,8 @@ export const COMMAND_IDS = [
   'prismaRollback.openRollback',
   'prismaRollback.verifyRollback',
   'prismaRollback.checkImpact',
+  'prismaRollback.checkDrift',
+  'prismaRollback.resolveFailed',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

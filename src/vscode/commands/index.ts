@@ -6,6 +6,7 @@
  */
 import * as vscode from 'vscode';
 import { type Handler, withErrorBoundary } from './boundary';
+import { checkDrift } from './check-drift';
 import { checkImpact } from './check-impact';
 import { clearConnectionString, setConnectionString } from './connection-string';
 import type { CommandContext } from './context';
@@ -15,6 +16,7 @@ import { openMigration } from './open-migration';
 import { openRollback } from './open-rollback';
 import { refresh } from './refresh';
 import { resetDatabase } from './reset-database';
+import { resolveFailed } from './resolve-failed';
 import { rollBackToHere } from './roll-back-to-here';
 import { startRollback } from './start-rollback';
 import { verifyRollback } from './verify-rollback';
@@ -39,6 +41,8 @@ export const COMMANDS: Record<CommandId, (ctx: CommandContext) => Handler> = {
   'prismaRollback.openRollback': openRollback,
   'prismaRollback.verifyRollback': verifyRollback,
   'prismaRollback.checkImpact': checkImpact,
+  'prismaRollback.checkDrift': checkDrift,
+  'prismaRollback.resolveFailed': resolveFailed,
 };
 
 /** Registers every command of the table, each behind the error boundary. */

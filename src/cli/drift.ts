@@ -1,0 +1,64 @@
+/** `prisma-rollback drift` — the live schema of an environment against the replay of its applied migrations. */
+import path from 'node:path';
+import { readMigrationsFolder } from '../core/migrations';
+import { checkDrift } from '../core/verify/drift';
+import { type CliCommand, CliError, flag, has } from './args';
+import { runbookTarget } from './backup';
+import { resolveShadowServer } from './verify';
+
+const USAGE =
+  'prisma-rollback drift --env NAME [--json] [--project DIR] [--migrations DIR] [--cache-dir DIR]\n' +
+  '  Compares the live schema of the environment (read only) with the schema its applied migrations\n' +
+  '  (_prisma_migrations) build when replayed in the embedded PostgreSQL (or on the shadow server).\n' +
+  '  Exit codes: 0 no drift; 1 drift; 2 could not check.';
+
+export const driftCommand: CliCommand = {
+  name: 'drift',
+  summary: 'Compare the live schema of an environment with what its applied migrations build',
+  usage: USAGE,
+  booleans: ['json'],
+  async run(args, io) {
+    const { target, env, url } = await runbookTarget(args, io);
+    const folder = await readMigrationsFolder(target.migrationsDir);
+    if (!folder.exists)
+      throw new CliError(`Migrations folder ${target.migrationsDir} does not exist. Pass --migrations DIR.`);
+    const unreadable = folder.migrations.find((m) => m.sql === undefined);
+    if (unreadable) throw new CliError(`Cannot read ${unreadable.sqlPath}: ${unreadable.error}`);
+    const shadowDatabaseUrl = await resolveShadowServer(io, target.project.root, target.project);
+    const r = await checkDrift({
+      url,
+      environment: env.name,
+      migrations: folder.migrations.map((m) => ({ name: m.name, sql: m.sql!, path: m.sqlPath })),
+      shadowDatabaseUrl,
+      cacheDir: flag(args, 'cache-dir') ? path.resolve(io.cwd, flag(args, 'cache-dir')!) : undefined,
+      onProgress: has(args, 'json') ? undefined : (m) => io.err(m),
+    });
+    if (has(args, 'json')) {
+      io.out(
+        JSON.stringify(
+          r.kind === 'couldNotCheck'
+            ? { environment: env.name, lastApplied: null, drift: null, differences: [], error: r.reason }
+            : {
+                environment: env.name,
+                lastApplied: r.lastApplied,
+                drift: r.kind === 'drift',
+                differences: r.differences,
+              },
+          null,
+          2,
+        ),
+      );
+    } else if (r.kind === 'couldNotCheck') io.err(`Could not check drift on ${env.name}: ${r.reason}`);
+    else if (r.kind === 'none')
+      io.out(
+        `✓ ${env.name} has no drift: its schema is what its ${r.expected.length} applied migration${r.expected.length === 1 ? '' : 's'} build (last: ${r.lastApplied ?? 'none'}).`,
+      );
+    else {
+      io.out(
+        `✗ ${env.name} has drifted from its ${r.expected.length} applied migration${r.expected.length === 1 ? '' : 's'} (last: ${r.lastApplied ?? 'none'}): ${r.differences.length} difference${r.differences.length === 1 ? '' : 's'}.`,
+      );
+      for (const d of r.differences) io.out(`  ${d.message}`);
+    }
+    return r.kind === 'none' ? 0 : r.kind === 'drift' ? 1 : 2;
+  },
+};

@@ -1,0 +1,81 @@
+/**
+ * "Check Drift on Environment…": compares the live schema of an environment (read-only) with the
+ * replay of the migrations recorded as applied there (core `driftOfEnvironment`), shows the
+ * result, and keeps it for the tree (../drift.ts) until `_prisma_migrations` or the folder changes.
+ */
+import * as vscode from 'vscode';
+import { redactSecrets } from '../../core/db/redact';
+import { loadCore } from '../core';
+import { storeDrift } from '../drift';
+import { pickEnvironment, pickProject } from '../pick';
+import { readRollbackSettings } from '../settings';
+import { UserError } from './boundary';
+import type { CommandContext } from './context';
+
+export const checkDrift =
+  (ctx: CommandContext) =>
+  async (arg?: unknown): Promise<void> => {
+    if (!vscode.workspace.isTrusted)
+      throw new UserError('Check Drift connects to a database: trust this workspace first.');
+    const entry = await pickProject(ctx.repo, arg, {
+      prompt: { title: 'Check Drift: project' },
+      reason: 'check drift',
+      filter: (p) => p.environments.length > 0,
+      none: 'No Prisma project with a configured environment in this workspace.',
+    });
+    if (!entry) return;
+    const picked = await pickEnvironment(entry, arg, {
+      prompt: { placeHolder: 'Environment whose schema to compare with its migrations (read-only)' },
+      none: `${entry.project.label} has no configured environment.`,
+      item: (e) => ({
+        label: `Check Drift on ${e.name}…`,
+        description: e.protected ? 'protected' : undefined,
+        detail: e.status?.target ?? e.resolved?.problem,
+      }),
+    });
+    if (!picked) return;
+    const env = picked.env;
+    const url = env.resolved?.url;
+    if (!url)
+      throw new UserError(
+        `${env.name} has no connection string: ${env.resolved?.problem ?? 'not configured'}.`,
+      );
+    const core = await loadCore();
+    const project = entry.project;
+    const r = await vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `Checking drift on ${env.name}`,
+        cancellable: true,
+      },
+      (progress, token) => {
+        const ac = new AbortController();
+        token.onCancellationRequested(() => ac.abort());
+        return core.driftOfEnvironment({
+          url,
+          environment: env.name,
+          migrationsDir: project.migrationsDir,
+          shadowSetting: readRollbackSettings(vscode.Uri.file(project.root)).shadowDatabaseUrl,
+          envFiles: project.envFiles,
+          signal: ac.signal,
+          onProgress: (message) => progress.report({ message: redactSecrets(message) }),
+        });
+      },
+    );
+    const summary = redactSecrets(r.summary);
+    ctx.log.info(`Check Drift: ${summary}`);
+    const differences = r.kind === 'couldNotCheck' ? [] : r.differences.map((d) => redactSecrets(d.message));
+    storeDrift(project.id, env.name, env.status, {
+      kind: r.kind,
+      summary,
+      differences,
+      checkedAt: new Date(),
+    });
+    if (r.kind === 'none') void vscode.window.showInformationMessage(summary);
+    else if (r.kind === 'couldNotCheck') void vscode.window.showWarningMessage(summary);
+    else {
+      for (const d of differences) ctx.log.info(`  ${d}`);
+      const choice = await vscode.window.showWarningMessage(summary, 'Show All Differences');
+      if (choice) ctx.log.show(true);
+    }
+  };
