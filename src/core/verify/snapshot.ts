@@ -161,40 +161,19 @@ function bool(v: unknown): boolean {
   return v === true || v === 't' || v === 'true';
 }
 
-/** Reads the schema of the connected database. Read-only; a handful of catalog queries. */
-export async function snapshotSchema(query: QueryFn): Promise<SchemaSnapshot> {
-  const q = async <T>(sql: string): Promise<T[]> => (await query(sql)).rows as T[];
+/** The catalog query: rows typed as `T`. */
+type CatalogQuery = <T>(sql: string) => Promise<T[]>;
 
-  const relFilter = `${userSchema('n.nspname')} AND ${notExtensionMember('pg_class', 'c.oid')} AND c.relname NOT IN (${[...IGNORED_TABLES].map((t) => `'${t}'`).join(', ')})`;
-
-  const [
-    schemaRows,
-    extRows,
-    tableRows,
-    columnRows,
-    constraintRows,
-    indexRows,
-    typeRows,
-    domainConstraintRows,
-    compositeRows,
-    sequenceRows,
-    viewRows,
-    functionRows,
-    triggerRows,
-    policyRows,
-    commentRows,
-    privilegeRows,
-    notNullRows,
-    roleRows,
-    databaseRows,
-  ] = [
-    await q<{ nspname: string }>(
+/** The first half of the catalog: schemas, extensions, relations, columns, constraints, indexes, types. */
+async function readCatalogRowsA(q: CatalogQuery, relFilter: string) {
+  return {
+    schemaRows: await q<{ nspname: string }>(
       `SELECT n.nspname FROM pg_catalog.pg_namespace n WHERE ${userSchema('n.nspname')} AND ${notExtensionMember('pg_namespace', 'n.oid')}`,
     ),
-    await q<{ extname: string; nspname: string }>(
+    extRows: await q<{ extname: string; nspname: string }>(
       `SELECT e.extname, n.nspname FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql'`,
     ),
-    await q<{
+    tableRows: await q<{
       nspname: string;
       relname: string;
       relkind: string;
@@ -226,7 +205,7 @@ export async function snapshotSchema(query: QueryFn): Promise<SchemaSnapshot> {
          FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind IN ('r', 'p', 'f') AND ${relFilter}`,
     ),
-    await q<{
+    columnRows: await q<{
       nspname: string;
       relname: string;
       attname: string;
@@ -260,14 +239,14 @@ export async function snapshotSchema(query: QueryFn): Promise<SchemaSnapshot> {
         WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f') AND ${relFilter}
         ORDER BY n.nspname, c.relname, a.attnum`,
     ),
-    await q<{ nspname: string; relname: string; conname: string; def: string }>(
+    constraintRows: await q<{ nspname: string; relname: string; conname: string; def: string }>(
       `SELECT n.nspname, c.relname, co.conname, pg_catalog.pg_get_constraintdef(co.oid, true) AS def
          FROM pg_catalog.pg_constraint co
          JOIN pg_catalog.pg_class c ON c.oid = co.conrelid
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
         WHERE co.contype <> 'n' AND ${relFilter}`,
     ),
-    await q<{ nspname: string; relname: string; indexname: string; def: string }>(
+    indexRows: await q<{ nspname: string; relname: string; indexname: string; def: string }>(
       `SELECT n.nspname, c.relname, ic.relname AS indexname, pg_catalog.pg_get_indexdef(i.indexrelid) AS def
          FROM pg_catalog.pg_index i
          JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
@@ -275,7 +254,7 @@ export async function snapshotSchema(query: QueryFn): Promise<SchemaSnapshot> {
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
         WHERE ${relFilter}`,
     ),
-    await q<{
+    typeRows: await q<{
       nspname: string;
       typname: string;
       typtype: string;
@@ -292,14 +271,14 @@ export async function snapshotSchema(query: QueryFn): Promise<SchemaSnapshot> {
          FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
         WHERE t.typtype IN ('e', 'd') AND ${userSchema('n.nspname')} AND ${notExtensionMember('pg_type', 't.oid')}`,
     ),
-    await q<{ nspname: string; typname: string; conname: string; def: string }>(
+    domainConstraintRows: await q<{ nspname: string; typname: string; conname: string; def: string }>(
       `SELECT n.nspname, t.typname, co.conname, pg_catalog.pg_get_constraintdef(co.oid, true) AS def
          FROM pg_catalog.pg_constraint co
          JOIN pg_catalog.pg_type t ON t.oid = co.contypid
          JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
         WHERE co.contypid <> 0 AND co.contype <> 'n' AND ${userSchema('n.nspname')}`,
     ),
-    await q<{ nspname: string; relname: string; attname: string; type: string }>(
+    compositeRows: await q<{ nspname: string; relname: string; attname: string; type: string }>(
       `SELECT n.nspname, c.relname, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type
          FROM pg_catalog.pg_class c
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -307,7 +286,7 @@ export async function snapshotSchema(query: QueryFn): Promise<SchemaSnapshot> {
         WHERE c.relkind = 'c' AND ${relFilter}
         ORDER BY n.nspname, c.relname, a.attnum`,
     ),
-    await q<{
+    sequenceRows: await q<{
       nspname: string;
       relname: string;
       type: string;
@@ -336,19 +315,31 @@ export async function snapshotSchema(query: QueryFn): Promise<SchemaSnapshot> {
           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_class'::regclass
                            AND d.objid = c.oid AND d.deptype = 'i')`,
     ),
-    await q<{ nspname: string; relname: string; relkind: string; def: string }>(
+  };
+}
+
+/** The second half of the catalog: sequences, views, functions, triggers, policies, comments, privileges… */
+async function readCatalogRowsB(q: CatalogQuery, relFilter: string) {
+  return {
+    viewRows: await q<{ nspname: string; relname: string; relkind: string; def: string }>(
       `SELECT n.nspname, c.relname, c.relkind::text AS relkind, pg_catalog.pg_get_viewdef(c.oid, true) AS def
          FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind IN ('v', 'm') AND ${relFilter}`,
     ),
-    await q<{ nspname: string; proname: string; args: string; prokind: string; def: string | null }>(
+    functionRows: await q<{
+      nspname: string;
+      proname: string;
+      args: string;
+      prokind: string;
+      def: string | null;
+    }>(
       `SELECT n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid) AS args, p.prokind::text AS prokind,
               CASE WHEN p.prokind IN ('f', 'p', 'w') THEN pg_catalog.pg_get_functiondef(p.oid)
                    ELSE 'aggregate returning ' || pg_catalog.format_type(p.prorettype, NULL) END AS def
          FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
         WHERE ${userSchema('n.nspname')} AND ${notExtensionMember('pg_proc', 'p.oid')}`,
     ),
-    await q<{ nspname: string; relname: string; tgname: string; def: string }>(
+    triggerRows: await q<{ nspname: string; relname: string; tgname: string; def: string }>(
       `SELECT n.nspname, c.relname, t.tgname,
               pg_catalog.pg_get_triggerdef(t.oid, true) || CASE t.tgenabled WHEN 'D' THEN ' (disabled)'
                 WHEN 'R' THEN ' (enabled on replicas only)' WHEN 'A' THEN ' (enabled always)' ELSE '' END AS def
@@ -357,7 +348,7 @@ export async function snapshotSchema(query: QueryFn): Promise<SchemaSnapshot> {
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
         WHERE NOT t.tgisinternal AND ${relFilter}`,
     ),
-    await q<{ nspname: string; relname: string; polname: string; def: string }>(
+    policyRows: await q<{ nspname: string; relname: string; polname: string; def: string }>(
       `SELECT n.nspname, c.relname, p.polname,
               CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END
               || ' FOR ' || CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
@@ -371,7 +362,13 @@ export async function snapshotSchema(query: QueryFn): Promise<SchemaSnapshot> {
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
         WHERE ${relFilter}`,
     ),
-    await q<{ kind: string; nspname: string; name: string; sub: string | null; description: string }>(
+    commentRows: await q<{
+      kind: string;
+      nspname: string;
+      name: string;
+      sub: string | null;
+      description: string;
+    }>(
       `SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'f' THEN 'foreign table' WHEN 'v' THEN 'view'
                              WHEN 'm' THEN 'materialized view' WHEN 'i' THEN 'index' WHEN 'I' THEN 'index'
                              WHEN 'S' THEN 'sequence' WHEN 'c' THEN 'type' ELSE 'relation' END AS kind,
@@ -413,14 +410,14 @@ export async function snapshotSchema(query: QueryFn): Promise<SchemaSnapshot> {
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
         WHERE ${relFilter}`,
     ),
-    await q<{
+    privilegeRows: await q<{
       kind: string;
       nspname: string | null;
       name: string | null;
       sub: string | null;
       privs: string | null;
     }>(privilegesSql(relFilter)),
-    await q<{ nspname: string; relname: string; attname: string; conname: string }>(
+    notNullRows: await q<{ nspname: string; relname: string; attname: string; conname: string }>(
       `SELECT n.nspname, c.relname, a.attname, co.conname
          FROM pg_catalog.pg_constraint co
          JOIN pg_catalog.pg_class c ON c.oid = co.conrelid
@@ -428,7 +425,7 @@ export async function snapshotSchema(query: QueryFn): Promise<SchemaSnapshot> {
          JOIN pg_catalog.pg_attribute a ON a.attrelid = co.conrelid AND a.attnum = co.conkey[1]
         WHERE co.contype = 'n' AND ${relFilter}`,
     ),
-    await q<{ rolname: string; props: string | null }>(
+    roleRows: await q<{ rolname: string; props: string | null }>(
       `SELECT r.rolname, pg_catalog.json_agg(p ORDER BY p)::text AS props
          FROM pg_catalog.pg_roles r
          LEFT JOIN LATERAL (
@@ -450,7 +447,7 @@ export async function snapshotSchema(query: QueryFn): Promise<SchemaSnapshot> {
         WHERE r.rolname !~ '^pg_'
         GROUP BY r.rolname`,
     ),
-    await q<{ p: string }>(
+    databaseRows: await q<{ p: string }>(
       `SELECT 'SET ' || c AS p
          FROM pg_catalog.pg_db_role_setting s, pg_catalog.unnest(s.setconfig) c
         WHERE s.setrole = 0 AND s.setdatabase = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
@@ -458,7 +455,45 @@ export async function snapshotSchema(query: QueryFn): Promise<SchemaSnapshot> {
        SELECT 'CONNECTION LIMIT ' || d.datconnlimit FROM pg_catalog.pg_database d
         WHERE d.datname = pg_catalog.current_database() AND d.datconnlimit >= 0`,
     ),
-  ];
+  };
+}
+
+type CatalogRows = Awaited<ReturnType<typeof readCatalogRowsA>> &
+  Awaited<ReturnType<typeof readCatalogRowsB>>;
+
+/** Reads the schema of the connected database. Read-only; a handful of catalog queries. */
+export async function snapshotSchema(query: QueryFn): Promise<SchemaSnapshot> {
+  const q = async <T>(sql: string): Promise<T[]> => (await query(sql)).rows as T[];
+  const relFilter = `${userSchema('n.nspname')} AND ${notExtensionMember('pg_class', 'c.oid')} AND c.relname NOT IN (${[...IGNORED_TABLES].map((t) => `'${t}'`).join(', ')})`;
+  return assembleSnapshot({
+    ...(await readCatalogRowsA(q, relFilter)),
+    ...(await readCatalogRowsB(q, relFilter)),
+  });
+}
+
+/** The snapshot from the catalog's rows (normalized: sorted, names qualified only outside public). */
+function assembleSnapshot(rows: CatalogRows): SchemaSnapshot {
+  const {
+    schemaRows,
+    extRows,
+    tableRows,
+    columnRows,
+    constraintRows,
+    indexRows,
+    typeRows,
+    domainConstraintRows,
+    compositeRows,
+    sequenceRows,
+    viewRows,
+    functionRows,
+    triggerRows,
+    policyRows,
+    commentRows,
+    privilegeRows,
+    notNullRows,
+    roleRows,
+    databaseRows,
+  } = rows;
 
   const tableName = (nspname: string, relname: string) => displayName(nspname, relname);
   const qualifiedDotted = (dotted: string | null): string | null => {
