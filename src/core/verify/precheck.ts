@@ -401,6 +401,42 @@ function summarize(name: string, steps: DestructiveStep[], incomplete: string[])
   return incomplete.length ? `${counted}; and ${failed}, which may destroy more` : counted;
 }
 
+/** One query in a savepoint: its rows, or the error (the transaction goes on). */
+type Attempt = <T>(sql: string) => Promise<{ rows: T[] } | { error: unknown }>;
+
+/**
+ * Whether `name` is applied where `attempt` reads (`_prisma_migrations`, rows in start order), and
+ * whether the checksum Prisma stored there differs from `localSql` (edited after apply).
+ */
+async function migrationStateOf(
+  attempt: Attempt,
+  name: string,
+  localSql: string | undefined,
+): Promise<NonNullable<PrecheckResult['migration']>> {
+  const r = await attempt<{ finished: boolean; rolled_back: boolean; checksum: string }>(
+    `SELECT finished_at IS NOT NULL AS finished, rolled_back_at IS NOT NULL AS rolled_back, checksum
+       FROM _prisma_migrations WHERE migration_name = ${quoteLiteral(name)} ORDER BY started_at`,
+  );
+  let state: NonNullable<PrecheckResult['migration']>['state'];
+  let error: string | undefined;
+  if ('error' in r) {
+    // 42P01 undefined_table: no history table; anything else (permission, timeout) is not an answer
+    if ((r.error as { code?: string }).code === '42P01') state = 'noHistoryTable';
+    else {
+      state = 'unknown';
+      error = describeDbError(r.error);
+    }
+  } else if (r.rows.some((x) => x.finished && !x.rolled_back)) state = 'applied';
+  else if (r.rows.some((x) => x.rolled_back)) state = 'rolledBack';
+  else if (r.rows.length) state = 'failed';
+  else state = 'notApplied';
+  const migration: NonNullable<PrecheckResult['migration']> = { name, state, ...(error ? { error } : {}) };
+  const stored = 'rows' in r ? r.rows[0]?.checksum : undefined;
+  if (stored && localSql !== undefined && !checksumMatches(stored, localSql))
+    migration.editedAfterApply = { storedChecksum: stored, localChecksum: prismaChecksum(localSql) };
+  return migration;
+}
+
 /**
  * What `rollbackSql` would destroy in the database behind `pool`, read-only. Never writes; each
  * count runs under `statementTimeoutMs`; a count that fails is noted on its step.
@@ -425,7 +461,7 @@ export async function precheckRollback(
     await c.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.round(timeout))}`);
     let sp = 0;
     /** One query in a savepoint, so that a failure (timeout, missing object) does not end the others. */
-    const attempt = async <T>(sql: string): Promise<{ rows: T[] } | { error: unknown }> => {
+    const attempt: Attempt = async <T>(sql: string) => {
       const name = `pr_${++sp}`;
       await c.query(`SAVEPOINT ${name}`);
       try {
@@ -438,32 +474,8 @@ export async function precheckRollback(
       }
     };
 
-    if (opts.migrationName) {
-      const r = await attempt<{ finished: boolean; rolled_back: boolean; checksum: string }>(
-        `SELECT finished_at IS NOT NULL AS finished, rolled_back_at IS NOT NULL AS rolled_back, checksum
-           FROM _prisma_migrations WHERE migration_name = ${quoteLiteral(opts.migrationName)} ORDER BY started_at`,
-      );
-      let state: NonNullable<PrecheckResult['migration']>['state'];
-      let error: string | undefined;
-      if ('error' in r) {
-        // 42P01 undefined_table: no history table; anything else (permission, timeout) is not an answer
-        if ((r.error as { code?: string }).code === '42P01') state = 'noHistoryTable';
-        else {
-          state = 'unknown';
-          error = describeDbError(r.error);
-        }
-      } else if (r.rows.some((x) => x.finished && !x.rolled_back)) state = 'applied';
-      else if (r.rows.some((x) => x.rolled_back)) state = 'rolledBack';
-      else if (r.rows.length) state = 'failed';
-      else state = 'notApplied';
-      migration = { name: opts.migrationName, state, ...(error ? { error } : {}) };
-      const stored = 'rows' in r ? r.rows[0]?.checksum : undefined;
-      if (stored && opts.migrationSql !== undefined && !checksumMatches(stored, opts.migrationSql))
-        migration.editedAfterApply = {
-          storedChecksum: stored,
-          localChecksum: prismaChecksum(opts.migrationSql),
-        };
-    }
+    if (opts.migrationName)
+      migration = await migrationStateOf(attempt, opts.migrationName, opts.migrationSql);
 
     /** Exact count up to the limit; above it the planner's estimate for the relation. */
     const count = async (t: TableRef, where?: string): Promise<Count | { error: unknown }> => {
