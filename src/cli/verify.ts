@@ -11,6 +11,7 @@ import { readWorkspaceSetting, resolveShadowDatabase, SHADOW_URL_ENV } from '../
 import type { PrismaProject } from '../core/project/types';
 import {
   destructiveKindWords,
+  downSqlProblems,
   editedAfterApplyWarning,
   verifiedAgainstText,
 } from '../core/status/present-rollback';
@@ -205,6 +206,9 @@ export const verifyCommand: CliCommand = {
         io.out(
           `✓ ${rel(rollback.path)} restores the schema before ${target.name} (verified against ${verifiedAgainstText(result)} ${result.engine === 'embedded' ? 'in the embedded PostgreSQL' : 'on the shadow server'} · ${seconds(result.ms)}${result.cached ? ', cached' : ''}).`,
         );
+        // The proof is of the schema; say which values it does not bring back (down.sql's own markers).
+        for (const p of downSqlProblems(rollback.sql).filter((x) => x.code === 'dataNotRestored'))
+          io.out(`  schema only: ${rel(rollback.path)}:${p.line + 1}: ${p.message}`);
         break;
       case 'differences':
         io.out(

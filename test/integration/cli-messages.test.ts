@@ -183,4 +183,28 @@ describe('messages that name what happened', () => {
     expect(status.code).toBe(0);
     expect(status.json().diagnosis.kind).toBe('upToDate');
   });
+
+  it('case column-type-using-down: the rollback restores the type, and verify says the values are not restored', async () => {
+    if (!(await fromCase('column-type-using-down', mig))) {
+      await mig.add(
+        '20250601000000_create_store',
+        'CREATE TABLE "store" ("id" TEXT PRIMARY KEY, "platform_fee" DECIMAL(65,30) NOT NULL DEFAULT 0.05);\n',
+      );
+      await mig.add(
+        '20250602000000_fee_in_basis_points',
+        'ALTER TABLE "store" ALTER COLUMN "platform_fee" DROP DEFAULT, ALTER COLUMN "platform_fee" SET DATA TYPE INTEGER USING (ROUND("platform_fee" * 100)::INTEGER), ALTER COLUMN "platform_fee" SET DEFAULT 5;\n',
+      );
+    }
+    const second = (await fs.readdir(mig.dir)).filter((n) => /^\d/.test(n)).sort()[1];
+    const down = await runCli(['down', second], mig.root);
+    expect(down.code).toBe(0);
+    const sql = await fs.readFile(path.join(mig.dir, second, 'down.sql'), 'utf8');
+    expect(sql).toMatch(
+      /WARNING \(dataNotRestored\): the migration rewrote the values of "platform_fee" \(USING /,
+    );
+    const verify = await runCli(['verify', second], mig.root);
+    expect(verify.code).toBe(0);
+    expect(verify.out).toMatch(/^✓ /);
+    expect(verify.out).toMatch(/ {2}schema only: .*down\.sql:\d+: .*rewrote the values of "platform_fee"/);
+  });
 });
