@@ -129,6 +129,9 @@ describe('journeys 2 and 3: create and verify a rollback', () => {
     await expect
       .poll(() => localDescription(wb, TARGET), { timeout: 10_000 })
       .toContain('rollback ✓ verified');
+    // Journey 2 left the migration.sql ↔ down.sql diff open; Quick Open may reveal down.sql there,
+    // and a diff editor shows no CodeLens: open it in a plain editor.
+    await runCommand(page, 'View: Close All Editors');
     await openFile(page, `prisma/migrations/${TARGET}/down.sql`);
     await expect
       .poll(async () => (await codeLenses(page)).join(' | '), { timeout: 15_000 })

@@ -158,7 +158,7 @@ describe('journey 1: status', () => {
     expect(text).toContain(`${SAMPLE.failed} — failed in local`);
     expect(text).toMatch(/never finished/);
     expect(text).toMatch(/Failure log/);
-    expect(text).toContain('Unique constraint failed: WidgetInstall_domain_key');
+    expect(text).toContain('Unique constraint failed: (domain)');
   });
 
   it('flags the migration edited after it was applied', async () => {
