@@ -5,7 +5,12 @@ export interface ParsedArgs {
   flags: Map<string, string | true>;
 }
 
-/** Parses `--name value`, `--name=value` and boolean `--flag` (a flag listed in `booleans`). */
+/**
+ * Parses `--name value`, `--name=value` and boolean `--flag` (a flag listed in `booleans`);
+ * everything after `--` is positional. `argv` is the command's arguments, without `node` and the
+ * script. Pure: throws `UsageError` when a non-boolean flag has no value (last argument, followed
+ * by another `--flag`, or empty/blank); nothing is read or changed.
+ */
 export function parseArgs(argv: string[], booleans: readonly string[] = []): ParsedArgs {
   const positionals: string[] = [];
   const flags = new Map<string, string | true>();

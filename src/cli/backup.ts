@@ -9,7 +9,13 @@ import { rollbackTables } from '../core/runbook/tables';
 import { type CliCommand, CliError, type CliIO, flag, has, type ParsedArgs, UsageError } from './args';
 import { pickEnvironment, resolveProject } from './target';
 
-/** The project, migrations folder and environment (with its URL) of a runbook command. */
+/**
+ * The project, migrations folder and environment (with its URL) of a runbook command.
+ * Throws `UsageError` when `--env` is missing; `CliError` (exit code 2) when
+ * $PRISMA_ROLLBACK_ENVIRONMENTS is not a JSON array, when the environment has no connection string
+ * (or a problem resolving it), and the CliErrors of `resolveProject` / `pickEnvironment`.
+ * Only reads settings and files: nothing is written or connected to on failure.
+ */
 export async function runbookTarget(args: ParsedArgs, io: CliIO) {
   if (!flag(args, 'env'))
     throw new UsageError('--env NAME is required (the environment whose connection string is configured).');
@@ -44,9 +50,10 @@ export async function runbookTarget(args: ParsedArgs, io: CliIO) {
 }
 
 /**
- * Refuses (CliError, exit code 1, before anything is read or changed) a command that changes a
- * protected environment unless `--confirm` repeats the environment's name exactly (case and
- * all). `what` names the change, e.g. "apply-down runs a rollback script there".
+ * Refuses (throws CliError, exit code 1, before anything is read or changed) a command that changes
+ * a protected environment unless `--confirm` repeats the environment's name exactly (case and
+ * all). `what` names the change, e.g. "apply-down runs a rollback script there". Returns without
+ * effect for an unprotected environment.
  */
 export function confirmProtected(
   args: ParsedArgs,
@@ -69,6 +76,10 @@ export function confirmProtected(
  * configuration problems). A database error it did not translate (a permission denied on
  * `_prisma_migrations`, a lost connection) becomes one line naming the environment and its host,
  * exit code 2.
+ * Throws: `CliError` for a `RunbookError` (exit code 2 for code `config`, else 1) and, when `target`
+ * is given, for a PostgreSQL/network error (exit code 2; the URL is masked); any other error is
+ * rethrown as is. It cleans up nothing itself: what is left behind is what `fn` left (see the
+ * action's own docstring).
  */
 export async function runbookAction<T>(
   fn: () => Promise<T>,

@@ -21,7 +21,13 @@ export interface CliTarget {
   environments: ResolvedEnvironment[];
 }
 
-/** The project for `--project DIR` (or the current directory); a monorepo root needs `--project`. */
+/**
+ * The project for `--project DIR` (or the current directory); a monorepo root needs `--project`.
+ * `--migrations DIR` overrides the project's migrations folder (relative to `io.cwd`).
+ * Throws `CliError` (exit code 2) when no Prisma project is found, several are found and none is
+ * at DIR, or the project is not supported; file-system errors of discovery propagate.
+ * Read-only: nothing is written on failure.
+ */
 export async function resolveProject(args: ParsedArgs, io: CliIO): Promise<CliTarget> {
   const dir = path.resolve(io.cwd, flag(args, 'project') ?? '.');
   const projects = await discoverProjects([dir], { trusted: true, env: io.env });
@@ -43,7 +49,10 @@ export async function resolveProject(args: ParsedArgs, io: CliIO): Promise<CliTa
   return { project, migrationsDir, environments };
 }
 
-/** The environment named by `--env` (default: the first configured one). */
+/**
+ * The environment named by `--env` (default: the first configured one). Pure: throws `CliError`
+ * (exit code 2) listing the configured names when there is no such environment (or none at all).
+ */
 export function pickEnvironment(target: CliTarget, name: string | undefined): ResolvedEnvironment {
   const env = name ? target.environments.find((e) => e.name === name) : target.environments[0];
   if (!env) {
@@ -71,7 +80,11 @@ export async function migrationsDirOf(
   return { dir: target.migrationsDir, root: target.project.root, project: target.project };
 }
 
-/** `20240101_init`, a unique part of a name (`init`), or a path to the migration's folder or files. */
+/**
+ * `20240101_init`, a unique part of a name (`init`), or a path to the migration's folder or files.
+ * Returns the index of the match in `names`. Pure: throws `CliError` (exit code 2) when `wanted`
+ * matches several migrations or none.
+ */
 export function findMigration(names: string[], wanted: string): number {
   const base = path.basename(wanted.replace(/[\\/]+((migration|down)\.sql)?$/, ''));
   const exact = names.indexOf(base);

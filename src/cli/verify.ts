@@ -58,7 +58,8 @@ const USAGE =
  * it: $PRISMA_ROLLBACK_SHADOW_DATABASE_URL, else `prismaRollback.shadowDatabaseUrl` from the
  * workspace settings (a URL, or the name of a variable read from the environment, then the
  * project's .env files), else PRISMA_ROLLBACK_SHADOW_DATABASE_URL from those files. A wrong
- * configuration is a CliError (one line, no secret).
+ * configuration throws CliError (exit code 2, one line, no secret); nothing is connected to or
+ * written. Resolves to undefined when no shadow server is configured.
  */
 export async function resolveShadowServer(
   io: CliIO,

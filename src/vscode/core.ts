@@ -8,6 +8,11 @@ export type CoreApi = typeof import('./core-api');
 let loading: Promise<CoreApi> | undefined;
 let loadedInMs = 0;
 
+/**
+ * Loads src/vscode/core-api.ts once and returns it (later calls share the same promise). Rejects
+ * with the import's error when the bundle cannot be loaded; the failure is forgotten so the next
+ * call retries. Nothing is left loaded on failure.
+ */
 export function loadCore(): Promise<CoreApi> {
   if (!loading) {
     const started = performance.now();

@@ -83,7 +83,13 @@ export interface MigrationQuery {
   needsProject?: boolean;
 }
 
-/** The migration a command acts on: tree item → file argument → active editor → quick pick. */
+/**
+ * The migration a command acts on: tree item → file argument → active editor → quick pick.
+ * Resolves to undefined when the user dismisses the quick pick. Throws `UserError` when the tree
+ * item exists only in the database but `q.needsLocal`, the file is not a migration.sql/down.sql,
+ * or (with `q.needsProject`) its folder belongs to no project; errors of refreshing the projects
+ * propagate. Nothing is changed: it only reads and asks.
+ */
 export async function pickMigration(
   repo: MigrationsRepository,
   arg: unknown,
@@ -189,7 +195,12 @@ export interface ProjectQuery {
   none: string;
 }
 
-/** The project a command acts on: tree item → file argument → active editor → the only one → quick pick. */
+/**
+ * The project a command acts on: tree item → file argument → active editor → the only one → quick
+ * pick. Resolves to undefined when the user dismisses the quick pick. Throws `UserError` with
+ * `q.none` when no project (after `q.filter`) exists; errors of refreshing the projects propagate.
+ * Nothing is changed.
+ */
 export async function pickProject(
   repo: MigrationsRepository,
   arg: unknown,
@@ -227,7 +238,8 @@ export interface EnvironmentQuery {
 /**
  * The project × environment a command acts on: the tree item's → the only one → quick pick.
  * `projects` is the project the command already found, or all of them (then each choice names its
- * project when there are several).
+ * project when there are several). Resolves to undefined when the user dismisses the quick pick.
+ * Throws `UserError` with `q.none` when none of the projects has an environment. Nothing is changed.
  */
 export async function pickEnvironment(
   projects: ProjectEntry | readonly ProjectEntry[],

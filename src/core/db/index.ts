@@ -203,7 +203,11 @@ export class PoolRegistry {
   }
 }
 
-/** Runs `fn` in a READ ONLY transaction on one client of the pool. */
+/**
+ * Runs `fn` in a READ ONLY transaction on one client of the pool. Rethrows the error of
+ * `pool.connect()` (nothing to undo) or of `fn`/COMMIT unchanged, after a best-effort ROLLBACK;
+ * the client is always released to the pool, and the pool stays open (the caller ends it).
+ */
 export async function readOnly<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {

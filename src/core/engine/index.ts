@@ -80,7 +80,13 @@ export function engineLoadMs(): number {
 
 export const NO_FILTERS: SchemaFilter = { externalTables: [], externalEnums: [] };
 
-/** Opens a schema engine over a migration-aware driver adapter factory (wrapped by Prisma's error binder). */
+/**
+ * Opens a schema engine over a migration-aware driver adapter factory (wrapped by Prisma's error
+ * binder). `log` receives the engine's log lines. Rethrows (plain Error / WebAssembly errors) when
+ * the engine's WebAssembly cannot be loaded; the failed load is forgotten so the next call retries.
+ * Errors of `Engine.new` propagate too. Nothing is connected or written by a failed load; the
+ * factory is not closed here (its owner closes it).
+ */
 export async function openSchemaEngine(
   factory: SqlMigrationAwareDriverAdapterFactory,
   log: (message: string) => void = () => {},

@@ -150,7 +150,9 @@ export async function generateRollback(
 
 /**
  * Generates every migration's rollback in one pass over the history (what the conformance run and
- * the benchmark use). A migration that does not parse yields a SqlParseError in its slot.
+ * the benchmark use). A migration that does not parse yields a SqlParseError in its slot (not
+ * thrown). Any other error (a bug in the generator) is rethrown and the results so far are lost;
+ * nothing is written either way (pure, in memory). The parser must be loaded (`initSqlParser`).
  */
 export function generateAllRollbacksSync(
   history: MigrationSource[],

@@ -119,6 +119,13 @@ async function readSql(
   }
 }
 
+/**
+ * Reads a Prisma migrations folder: `migration_lock.toml`, and each sub-folder's `migration.sql`
+ * (cached by mtime/ctime/size) and whether it has a `down.sql`. A missing folder (ENOENT/ENOTDIR)
+ * resolves with `exists: false`; an unreadable migration.sql is reported in its entry's `error`.
+ * Rejects with the file-system error of `readdir` for anything else (EACCES, EMFILE…).
+ * Read-only: nothing is written.
+ */
 export async function readMigrationsFolder(dir: string): Promise<MigrationsFolder> {
   const lockPath = 'migration_lock.toml';
   const lockContent = await fs.readFile(path.join(dir, lockPath), 'utf8').catch(() => null);

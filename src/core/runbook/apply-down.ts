@@ -68,7 +68,12 @@ export const DRY_RUN_FAILED =
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `pg_try_advisory_lock` until it is granted or the timeout passes. */
+/**
+ * Polls `pg_try_advisory_lock` (Prisma Migrate's session lock) until it is granted or `timeoutMs`
+ * (milliseconds) passes. Throws `RunbookError` code `lockTimeout` (naming the holder when
+ * pg_stat_activity shows it) on timeout; query errors propagate. On failure the lock is not held
+ * and nothing was changed; the client stays open (the caller ends it).
+ */
 export async function acquirePrismaLock(client: pg.Client, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -220,7 +225,10 @@ export async function prepareRollbackScript(
   return { script, statements, run, skipped, outside };
 }
 
-/** Reads a rollback file; `RunbookError` `config` when it cannot be read. */
+/**
+ * Reads a rollback file; rejects with `RunbookError` code `config` when it cannot be read (missing:
+ * the message says how to generate it). `migration` only names it in that message. Nothing changed.
+ */
 export async function readRollbackFile(file: string, migration: string): Promise<string> {
   return fs.readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
     throw new RunbookError(

@@ -241,6 +241,10 @@ export interface NewChecklist {
   now?: Date;
 }
 
+/**
+ * A new checklist, every step todo. Pure: throws `ChecklistError` when `o.key.migrations` is an empty
+ * range (nothing applied after the target); nothing is created or saved.
+ */
 export function createChecklist(o: NewChecklist): ChecklistState {
   const at = (o.now ?? new Date()).toISOString();
   const steps = Object.fromEntries(STEP_IDS.map((id) => [id, { state: 'todo' } as StepRecord])) as Record<
@@ -351,7 +355,11 @@ export function gate(s: ChecklistState, id: StepId, caps?: Capabilities): Gate {
   };
 }
 
-/** Records a reasoned override of a step's gate (only gates that may be overridden). */
+/**
+ * Records a reasoned override of a step's gate (only gates that may be overridden). Pure: returns a
+ * new state; throws `ChecklistError` when the gate cannot be overridden or `reason` is shorter than
+ * 10 characters, leaving `s` unchanged.
+ */
 export function overrideGate(s: ChecklistState, id: StepId, reason: string, now?: Date): ChecklistState {
   const g = gate(s, id);
   if (!g.overridable)
@@ -375,6 +383,11 @@ export interface StartOptions {
   now?: Date;
 }
 
+/**
+ * Marks a step running. Pure: returns a new state; throws `ChecklistError` when the step's gate
+ * does not allow it yet, or when the gate asks for the environment's name and `o.typed` differs;
+ * `s` is left unchanged.
+ */
 export function startStep(s: ChecklistState, id: StepId, o: StartOptions = {}): ChecklistState {
   const g = gate(s, id, o.caps);
   if (!g.allowed)
@@ -397,7 +410,10 @@ export interface FinishOptions {
   now?: Date;
 }
 
-/** Ends a running step: exit code 0 → done, anything else → failed. */
+/**
+ * Ends a running step: exit code 0 → done, anything else (null: no exit code) → failed. Pure:
+ * throws `ChecklistError` when the step is not running; `s` is left unchanged.
+ */
 export function finishStep(s: ChecklistState, id: StepId, o: FinishOptions): ChecklistState {
   const cur = s.steps[id];
   if (cur.state !== 'running') throw new ChecklistError(`"${stepDefinition(id).title}" is not running.`);
@@ -460,7 +476,11 @@ export function interruptStep(
   return n;
 }
 
-/** Marks a manual step (review, notify, follow-up…) or a check's result done. */
+/**
+ * Marks a manual step (review, notify, follow-up…) or a check's result done. Pure: throws
+ * `ChecklistError` when the step is running, is a task or a check (those are done by running them),
+ * or its gate does not allow it yet; `s` is left unchanged.
+ */
 export function completeStep(
   s: ChecklistState,
   id: StepId,
@@ -486,7 +506,10 @@ export function completeStep(
   return n;
 }
 
-/** Ends a running check (identify, verify, confirm…): passed → done, else failed with the reason. */
+/**
+ * Ends a running check (identify, verify, confirm…): passed → done, else failed with the reason.
+ * Pure: throws `ChecklistError` when the step is not running; `s` is left unchanged.
+ */
 export function endCheck(
   s: ChecklistState,
   id: StepId,
@@ -506,6 +529,10 @@ export function endCheck(
   return n;
 }
 
+/**
+ * Skips a step with a reason (recorded). Pure: throws `ChecklistError` when the step is running or
+ * `reason` is blank; `s` is left unchanged.
+ */
 export function skipStep(s: ChecklistState, id: StepId, reason: string, now?: Date): ChecklistState {
   if (s.steps[id].state === 'running')
     throw new ChecklistError(`"${stepDefinition(id).title}" is running; wait for it to end.`);
@@ -517,7 +544,10 @@ export function skipStep(s: ChecklistState, id: StepId, reason: string, now?: Da
   return n;
 }
 
-/** Back to todo (to run it again). */
+/**
+ * Back to todo (to run it again). Pure: throws `ChecklistError` when the step is running; `s` is
+ * left unchanged.
+ */
 export function resetStep(s: ChecklistState, id: StepId, now?: Date): ChecklistState {
   if (s.steps[id].state === 'running') throw new ChecklistError(`"${stepDefinition(id).title}" is running.`);
   const n = clone(s);

@@ -76,7 +76,12 @@ export async function latestStates(db: Queryable, schema: string): Promise<Map<s
   return out;
 }
 
-/** Sets `rolled_back_at = now()` on the latest applied row of a migration; returns the row id. */
+/**
+ * Sets `rolled_back_at = now()` on the latest applied row of a migration; returns the row id.
+ * `schema` is the schema of `_prisma_migrations` (unquoted). Throws a plain `Error` when there is
+ * no applied, not rolled back row (then the UPDATE changed nothing); query errors propagate. It
+ * does not commit or roll back: run it inside the caller's transaction.
+ */
 export async function markAppliedRowRolledBack(
   db: Queryable,
   schema: string,

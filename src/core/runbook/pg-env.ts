@@ -19,6 +19,11 @@ export interface PgEnv {
   PGCONNECT_TIMEOUT?: string;
 }
 
+/**
+ * The libpq variables (PGHOST, PGPASSWORD, PGSSLMODE…) for a PostgreSQL connection string;
+ * `appName` becomes PGAPPNAME. Pure: throws a plain `Error` (without the URL, so no secret) when
+ * `url` is not a valid URL.
+ */
 export function pgEnvFromUrl(url: string, appName = 'prisma-rollback'): PgEnv {
   let u: URL;
   try {

@@ -20,6 +20,12 @@ import { blankComments, locateFailure, scriptFailure } from '../verify/failure';
 import { RunbookError } from './errors';
 import { describeRowState, latestRow, markAppliedRowRolledBack } from './history';
 
+/**
+ * Runs `fn` with a schema engine over a pool of 2 connections to `url` (the schema of its
+ * `?schema=`). Throws `RunbookError` code `config` when it cannot connect; errors of opening the
+ * engine and of `fn` propagate as they are. Whatever happens, the engine is freed and the pool is
+ * closed; what `fn` changed in the database before failing stays.
+ */
 export async function withEngine<T>(
   url: string,
   fn: (engine: SchemaEngine, pool: pg.Pool, schema: string) => Promise<T>,

@@ -43,6 +43,10 @@ export interface EnsureRollbackResult {
 /**
  * Step 3: `down.sql` beside `migration.sql`, current with it. A missing one is generated; a
  * generated one that is out of date is regenerated; one edited by hand is never overwritten.
+ * Throws `RunbookError` code `config` (no such migration folder, or a migration.sql up to it
+ * unreadable), code `state` (out of date and edited by hand: nothing written); a `SqlParseError`
+ * of the generator and write errors propagate. down.sql is written only at the end: on any
+ * failure it is left as it was.
  */
 export async function ensureRollbackScript(
   migrationsDir: string,
@@ -214,6 +218,8 @@ export interface DependentStep {
  * read with PostgreSQL's parser. Its own Method 2 rollback migration (`…_rollback_<name>`) is
  * left out: undoing the same objects is its purpose. A later migration that cannot be read is
  * listed with that reason (it could not be checked), never silently dropped.
+ * Throws `RunbookError` code `config` (no such folder, or an unreadable migration.sql up to it),
+ * code `parse` (its own migration.sql does not parse), and the parser's load error. Read-only.
  */
 export async function dependentsOf(migrationsDir: string, migration: string): Promise<DependentStep[]> {
   const { folder, index, local } = await history(migrationsDir, migration);
@@ -259,8 +265,11 @@ function describeStep(rollbackName: string, s: DestructiveStep): string {
 
 /**
  * Step 5: what the rollback would destroy in the target environment, read-only (the live
- * pre-check of src/core/verify/precheck.ts, each count under a statement timeout). The
- * connection string is used for this check only and never appears in the result.
+ * pre-check of src/core/verify/precheck.ts, each count under a statement timeout of
+ * `statementTimeoutMs` milliseconds). The connection string is used for this check only and never
+ * appears in the result. Throws `RunbookError` code `config` for a missing/unreadable migration and
+ * for any failure of the check (the URL masked); nothing is changed in the database and the pool
+ * is closed. No rollback script is a result (`noRollback`), not an error.
  */
 export async function impactOnTarget(o: {
   url: string;

@@ -7,6 +7,8 @@ import { RunbookError } from './errors';
 /**
  * Tables named in the migration's `down.sql` when it has one (what the rollback changes), else in
  * its `migration.sql` (what the migration changed, hence what undoing it touches).
+ * Throws `RunbookError` code `config` when neither file can be read; `SqlParseError` when the file
+ * read does not parse, and the parser's load error, propagate. Read-only: nothing is written.
  */
 export async function rollbackTables(
   migrationsDir: string,

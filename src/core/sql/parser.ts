@@ -12,7 +12,11 @@ type LibPgQuery = typeof import('libpg-query');
 let lib: LibPgQuery | undefined;
 let loading: Promise<LibPgQuery> | undefined;
 
-/** Loads the parser's WebAssembly once (about 50 ms); later calls return at once. */
+/**
+ * Loads the parser's WebAssembly once (about 50 ms); later calls return at once. Rejects with a
+ * plain `Error` ("Cannot load the PostgreSQL parser (libpg-query.wasm)…") when the module cannot be
+ * loaded; that failure is kept, so later calls reject the same way (no retry). Nothing is written.
+ */
 export async function initSqlParser(): Promise<void> {
   if (lib) return;
   loading ??= import('libpg-query')
