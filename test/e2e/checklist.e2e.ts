@@ -315,7 +315,7 @@ describe('journeys 4 and 5: the rollback checklist', () => {
     expect(entries.some((e) => e.step === 'followUp' && e.event === 'done')).toBe(true);
     await screenshot(page, 'checklist-rolled-back');
     await runCommand(page, 'View: Close All Editors');
-  });
+  }, 240_000); // many steps, two axe scans per theme and a cold verification in one journey
 
   it('journey 5: on production, Apply waits for backup and verification, then for the typed name', async () => {
     const { page } = wb;
@@ -411,5 +411,5 @@ describe('journeys 4 and 5: the rollback checklist', () => {
     expect(Number(gone[0].n)).toBe(0);
     await reveal(frame, '#step-apply');
     await screenshot(page, 'guard-applied');
-  });
+  }, 240_000); // many steps, two axe scans per theme and a cold verification in one journey
 });
