@@ -18,14 +18,15 @@
  *   would commit by themselves).
  */
 import path from 'node:path';
-import pg from 'pg';
-import { describeDbError, maskUrl, prismaSchema } from '../db';
+import type pg from 'pg';
+import { maskUrl, prismaSchema } from '../db';
 import { generateRollback } from '../generator';
 import { type LocalMigration, readMigrationsFolder } from '../migrations';
 import { quoteIdent } from '../sql/names';
 import { type ScriptStatement, statementLabel } from '../sql/script';
 import {
   acquirePrismaLock,
+  connectForRollback,
   DRY_RUN_FAILED,
   failedStatementError,
   PRISMA_ADVISORY_LOCK,
@@ -209,20 +210,7 @@ export async function applyDownTo(opts: ApplyDownToOptions): Promise<ApplyDownTo
     throw new RunbookError(`No migration "${opts.to}" in ${opts.migrationsDir}.`, 'config');
   const schema = prismaSchema(opts.url);
 
-  const client = new pg.Client({
-    connectionString: opts.url,
-    application_name: 'prisma-rollback apply-down',
-    connectionTimeoutMillis: 10_000,
-  });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-  } catch (e) {
-    throw new RunbookError(
-      `Cannot connect to ${opts.environment}: ${describeDbError(e, opts.url)}`,
-      'config',
-    );
-  }
+  const client = await connectForRollback(opts.url, opts.environment);
   try {
     const range = migrationsToRollBack(names, opts.to, await latestStates(client, schema), opts.environment);
     const steps: LoadedStep[] = [];

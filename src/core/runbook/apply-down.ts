@@ -246,6 +246,26 @@ async function loadRollbackScript(file: string, migration: string): Promise<Prep
 }
 
 /**
+ * The one connection a rollback runs on (single or `--to`): a connected client named
+ * `prisma-rollback apply-down`, 10 s connect timeout, with an error listener. Throws RunbookError
+ * `config` when it cannot connect (nothing is left open). The caller ends it.
+ */
+export async function connectForRollback(url: string, environment: string): Promise<pg.Client> {
+  const client = new pg.Client({
+    connectionString: url,
+    application_name: 'prisma-rollback apply-down',
+    connectionTimeoutMillis: 10_000,
+  });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (e) {
+    throw new RunbookError(`Cannot connect to ${environment}: ${describeDbError(e, url)}`, 'config');
+  }
+  return client;
+}
+
+/**
  * Runs `down.sql` (or `opts.file`) of `opts.migration` on `opts.url` in one transaction, under
  * Prisma Migrate's advisory lock, and records the migration rolled back in `_prisma_migrations`
  * (rolled_back_at on an applied row; Prisma's engine for a failed one). Then keeps or deletes the
@@ -279,20 +299,7 @@ export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult
   );
   for (const s of skipped) log(`  skipped ${s}`);
 
-  const client = new pg.Client({
-    connectionString: opts.url,
-    application_name: 'prisma-rollback apply-down',
-    connectionTimeoutMillis: 10_000,
-  });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-  } catch (e) {
-    throw new RunbookError(
-      `Cannot connect to ${opts.environment}: ${describeDbError(e, opts.url)}`,
-      'config',
-    );
-  }
+  const client = await connectForRollback(opts.url, opts.environment);
   let previousState: 'applied' | 'failed';
   let recordedBy: ApplyDownResult['recordedBy'];
   try {
