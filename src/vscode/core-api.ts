@@ -18,6 +18,7 @@ export {
   resolveEnvironments,
   resolveShadowDatabase,
 } from '../core/project';
+export { assessFailedMigration } from '../core/runbook/failed';
 export {
   dependentsOf,
   ensureRollbackScript,

@@ -14,6 +14,7 @@ import {
   createChecklist,
   endCheck,
   finishStep,
+  flowSteps,
   gate,
   interruptStep,
   nextStep,
@@ -76,7 +77,7 @@ describe('checklist model', () => {
       protected: true,
       otherEnvironments: [{ name: 'production', protected: true }],
     });
-    expect(STEP_IDS).toEqual([
+    expect(flowSteps(alone)).toEqual([
       'identify',
       'review',
       'script',
@@ -90,7 +91,8 @@ describe('checklist model', () => {
       'confirm',
       'followUp',
     ]);
-    expect(STEP_IDS.filter((id) => alone.steps[id].state === 'todo')).toHaveLength(12);
+    expect(STEP_IDS.filter((id) => alone.steps[id].state === 'todo')).toHaveLength(16);
+    expect(alone.flow).toBe('rollback');
     // it takes the same locks as the real run: on a protected target it asks for the name too
     expect(gate(alone, 'staging')).toMatchObject({ allowed: true, typeToConfirm: 'production' });
     const view = viewChecklist(alone, ALL, { projectLabel: 'app', auditLog: '/a', commands: {} });

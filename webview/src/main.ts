@@ -207,12 +207,20 @@ function duration(a?: string, b?: string): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
+const VERDICT_WORDS: Record<string, string> = {
+  nothingLeft: 'nothing left (the schema is that of the migrations before it)',
+  complete: 'applied whole (the schema is that of the migrations with it)',
+  partial: 'partly applied (neither)',
+  couldNotCheck: 'could not check',
+};
+
 function detailText(s: StepView): string[] {
   const d = s.detail ?? {};
   const out: string[] = [];
   if (typeof d.file === 'string')
     out.push(`File: ${d.file}${typeof d.size === 'string' ? ` (${d.size})` : ''}`);
   if (typeof d.result === 'string') out.push(`Result: ${d.result}`);
+  if (typeof d.verdict === 'string') out.push(`Verdict: ${VERDICT_WORDS[d.verdict] ?? d.verdict}`);
   if (typeof d.summary === 'string') out.push(d.summary);
   if (typeof d.lines === 'string') out.push(...d.lines.split('\n'));
   if (typeof d.state === 'string') out.push(`State: ${d.state}`);
@@ -411,6 +419,22 @@ function dependentsBlock(v: ChecklistView): HTMLElement {
 function extras(s: StepView, v: ChecklistView): (HTMLElement | undefined)[] {
   switch (s.id) {
     case 'identify':
+      if (v.flow === 'resolveFailed')
+        return [
+          v.statusLine ? h('p', { class: 'status' }, v.statusLine) : undefined,
+          v.failureLog
+            ? h(
+                'div',
+                { class: 'failure-log' },
+                h('p', {}, "Prisma's failure log (_prisma_migrations.logs):"),
+                h(
+                  'pre',
+                  { id: 'failure-log', tabindex: '0', 'aria-label': "Prisma's failure log" },
+                  v.failureLog,
+                ),
+              )
+            : h('p', { class: 'muted' }, "Run Identify to read Prisma's failure log."),
+        ];
       return [v.statusLine ? h('p', { class: 'status' }, v.statusLine) : undefined, dependentsBlock(v)];
     case 'review':
       return [

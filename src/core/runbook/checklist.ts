@@ -121,6 +121,39 @@ export const STEPS: readonly StepDefinition[] = [
     kind: 'manual',
     description: 'Update schema.prisma (prisma db pull) and keep or delete the migration folder.',
   },
+  // The "Resolve failed migration" flow; numbered in the order `flowSteps` shows them.
+  {
+    id: 'assess',
+    number: 13,
+    title: 'What it left',
+    kind: 'check',
+    description:
+      'Compare the live schema (read only) with the replay of the migrations applied before it (1..N-1) and, if that differs, with it (1..N): nothing left, applied whole, or partly applied.',
+  },
+  {
+    id: 'writePartial',
+    number: 14,
+    title: 'Write the undo script',
+    kind: 'task',
+    description:
+      "Write the script that undoes only what it left (down --partial: Prisma's diff from the live schema to the replay of 1..N-1) and open it: review it before running it.",
+  },
+  {
+    id: 'runPartial',
+    number: 15,
+    title: 'Undo what it left and mark rolled back',
+    kind: 'task',
+    description:
+      "Run the reviewed undo script on the target in one transaction, then mark the migration rolled back (Prisma's engine).",
+  },
+  {
+    id: 'markApplied',
+    number: 16,
+    title: 'Mark applied',
+    kind: 'task',
+    description:
+      'Finished by hand: record it applied (resolve --applied, which checks the schema is the replay of 1..N again first).',
+  },
 ];
 
 /** Migration states (src/core/status) from which a rollback can start: something was applied there. */
@@ -223,6 +256,11 @@ export interface ChecklistState {
   migrationState?: 'applied' | 'failed' | 'other';
   /** Another, unprotected environment to rehearse on. */
   stagingEnvironment?: string;
+  /**
+   * `resolveFailed`: opened on a migration recorded as failed in the target — the "Resolve failed
+   * migration" flow (`flowSteps`), never an Apply. Absent or `rollback`: the rollback runbook.
+   */
+  flow?: 'rollback' | 'resolveFailed';
   steps: Record<StepId, StepRecord>;
   overrides: Override[];
   createdAt: string;
@@ -263,6 +301,7 @@ export function createChecklist(o: NewChecklist): ChecklistState {
     runner: o.runner ?? 'bundled',
     migrationState: o.migrationState,
     stagingEnvironment: staging?.name,
+    flow: o.migrationState === 'failed' && !o.key.migrations ? 'resolveFailed' : 'rollback',
     steps,
     overrides: [],
     createdAt: at,
@@ -319,6 +358,9 @@ export function gate(s: ChecklistState, id: StepId, caps?: Capabilities): Gate {
     const a = availability(id, caps);
     if (!a.available) return { allowed: false, blockers: [a.reason], overridable: false };
   }
+  if (!flowSteps(s).includes(id))
+    return { allowed: false, blockers: [notInFlowReason(s, id)], overridable: false };
+  if (s.flow === 'resolveFailed') return failedGate(s, id);
   let overridable = false;
   if (id === 'apply') {
     if (s.migrationState && s.migrationState !== 'applied' && s.migrationState !== 'failed') {
@@ -579,7 +621,7 @@ export function recoverInterrupted(s: ChecklistState, now?: Date): ChecklistStat
 
 /** The step that should be done next (first todo or failed one whose gate is open). */
 export function nextStep(s: ChecklistState, caps: Capabilities): StepId | undefined {
-  return STEP_IDS.find(
+  return flowSteps(s).find(
     (id) => (s.steps[id].state === 'todo' || s.steps[id].state === 'failed') && gate(s, id, caps).allowed,
   );
 }
@@ -597,6 +639,158 @@ export function confirmOutcome(
     return { ok: true, reason: `Its latest row is rolled back (state ${migration.state}).` };
   }
   return { ok: false, reason: `The migration reads ${migration.state}, not rolled back.` };
+}
+
+// ---- the "Resolve failed migration" flow -------------------------------------------------------
+
+/**
+ * What a failed migration left on the target (core runbook/failed.ts `assessFailedMigration`):
+ * `nothingLeft` (live = replay of 1..N-1), `complete` (live = replay of 1..N), `partial` (neither),
+ * `couldNotCheck`.
+ */
+export type FailedVerdict = 'nothingLeft' | 'complete' | 'partial' | 'couldNotCheck';
+const VERDICTS: readonly string[] = ['nothingLeft', 'complete', 'partial', 'couldNotCheck'];
+
+/** Steps that exist only in the resolve-failed flow. */
+const FAILED_FLOW_STEPS: readonly string[] = ['assess', 'writePartial', 'runPartial', 'markApplied'];
+
+/** The rollback runbook's steps (1–12). */
+const ROLLBACK_FLOW: readonly StepId[] = STEP_IDS.filter((id) => !FAILED_FLOW_STEPS.includes(id));
+
+/**
+ * The action steps that fit a verdict, in the order shown (never `apply`): nothing left → mark it
+ * rolled back; applied whole → mark it applied; partly applied → write the undo script, run it (it
+ * marks it rolled back), or finish it by hand and mark it applied (its gate opens once "What it
+ * left" reads applied whole); could not check → mark it rolled back, only with a recorded override
+ * (the CLI's `--skip-drift-check`). Pure.
+ */
+export function failedActions(verdict: FailedVerdict | undefined): StepId[] {
+  switch (verdict) {
+    case 'nothingLeft':
+      return ['markRolledBack'];
+    case 'complete':
+      return ['markApplied'];
+    case 'partial':
+      return ['writePartial', 'runPartial', 'markApplied'];
+    case 'couldNotCheck':
+      return ['markRolledBack'];
+    default:
+      return [];
+  }
+}
+
+/** The verdict of the last "What it left" that ran to the end (its detail), if any. */
+export function failedVerdict(s: ChecklistState): FailedVerdict | undefined {
+  const a = s.steps.assess;
+  const v = a.detail?.verdict;
+  return (a.state === 'done' || a.state === 'failed') && typeof v === 'string' && VERDICTS.includes(v)
+    ? (v as FailedVerdict)
+    : undefined;
+}
+
+/**
+ * The steps a checklist shows, in order. The rollback runbook: steps 1–12. The resolve-failed flow:
+ * Identify (with Prisma's failure log), What it left, Backup, the actions that fit the verdict
+ * (`failedActions`; none before it is known), Confirm. Pure.
+ */
+export function flowSteps(s: ChecklistState): StepId[] {
+  if (s.flow !== 'resolveFailed') return [...ROLLBACK_FLOW];
+  // An action that already ran stays visible even when a later check changed the verdict.
+  const ran = (['markRolledBack', 'writePartial', 'runPartial', 'markApplied'] as const).filter(
+    (id) => s.steps[id].state !== 'todo',
+  );
+  const shown = new Set<StepId>([...failedActions(failedVerdict(s)), ...ran]);
+  const order: StepId[] = ['writePartial', 'runPartial', 'markRolledBack', 'markApplied'];
+  return ['identify', 'assess', 'backup', ...order.filter((id) => shown.has(id)), 'confirm'];
+}
+
+function notInFlowReason(s: ChecklistState, id: StepId): string {
+  if (s.flow !== 'resolveFailed')
+    return `"${stepDefinition(id).title}" belongs to the resolve-failed-migration flow, not to a rollback.`;
+  if (id === 'apply' || id === 'staging')
+    return `${s.key.migration} failed in ${s.key.environment}: there is no applied migration to roll back, so no Apply is offered. Resolve it: check what it left, then take the action that fits.`;
+  if (FAILED_FLOW_STEPS.includes(id) || id === 'markRolledBack')
+    return failedVerdict(s)
+      ? `It does not fit what ${s.key.migration} left on ${s.key.environment} (${failedVerdict(s)}).`
+      : 'Check what it left first.';
+  return `"${stepDefinition(id).title}" is not part of resolving a failed migration.`;
+}
+
+/**
+ * Whether a saved checklist still fits its migration's state in the target (`statuses`, from
+ * src/core/status): a rollback runbook saved before the migration failed there does not (a new
+ * "Resolve failed migration" checklist starts instead). Pure.
+ */
+export function savedChecklistFits(
+  saved: ChecklistState,
+  statuses: readonly { name: string; state: string }[] | undefined,
+): boolean {
+  if (saved.flow === 'resolveFailed' || saved.key.migrations) return true;
+  return statuses?.find((m) => m.name === saved.key.migration)?.state !== 'failed';
+}
+
+/** The actions of the resolve-failed flow that record a resolution, done. */
+function resolvedBy(s: ChecklistState): StepId | undefined {
+  return (['runPartial', 'markRolledBack', 'markApplied'] as const).find(
+    (id) => s.steps[id].state === 'done',
+  );
+}
+
+function failedGate(s: ChecklistState, id: StepId): Gate {
+  const blockers: string[] = [];
+  let overridable = false;
+  const verdict = failedVerdict(s);
+  const done = resolvedBy(s);
+  const env = s.key.environment;
+  const isAction =
+    id === 'writePartial' || id === 'runPartial' || id === 'markRolledBack' || id === 'markApplied';
+  if (isAction && done && done !== id) blockers.push(`"${stepDefinition(done).title}" already resolved it.`);
+  if (id === 'markRolledBack' && verdict === 'couldNotCheck' && !done) {
+    blockers.push(
+      `What it left on ${env} could not be checked (see "What it left"): marking it rolled back without the check needs a reason.`,
+    );
+    overridable = true;
+  }
+  if (id === 'runPartial') {
+    if (s.steps.writePartial.state !== 'done') blockers.push('The undo script is not written yet.');
+    if (s.protected && s.steps.backup.state !== 'done') {
+      blockers.push('Backup is not done.');
+      overridable = blockers.length === 1;
+    }
+  }
+  if (id === 'markApplied' && verdict !== 'complete' && !done)
+    blockers.push(
+      `The schema of ${env} is not the replay of the migrations with ${s.key.migration} yet: finish it by hand, then run "What it left" again.`,
+    );
+  if (id === 'confirm' && !done) blockers.push('No resolution is recorded yet.');
+  const overridden = [...s.overrides].reverse().find((o) => o.step === id);
+  return {
+    allowed: blockers.length === 0 || (overridable && !!overridden),
+    blockers,
+    overridable,
+    overridden,
+    typeToConfirm: isAction && id !== 'writePartial' && s.protected ? env : undefined,
+  };
+}
+
+/**
+ * Confirm of the resolve-failed flow: the migration no longer reads failed — rolled back (or
+ * pending with its latest row rolled back) after a mark or an undo, applied after "Mark applied".
+ */
+export function confirmResolved(
+  s: ChecklistState,
+  migration: { state: string; latest?: { rolledBackAt: Date | string | null } } | undefined,
+): { ok: boolean; reason: string } {
+  if (resolvedBy(s) === 'markApplied') {
+    const ok = migration?.state === 'applied' || migration?.state === 'edited';
+    return {
+      ok,
+      reason: ok
+        ? 'The migration reads applied.'
+        : `The migration reads ${migration?.state ?? 'nothing'}, not applied.`,
+    };
+  }
+  return confirmOutcome(migration);
 }
 
 // ---- persistence ------------------------------------------------------------------------------
@@ -624,12 +818,16 @@ export function parseChecklist(value: unknown): ChecklistState | undefined {
     return undefined;
   }
   if (!o.steps || typeof o.steps !== 'object') return undefined;
+  const steps = { ...(o.steps as Record<string, StepRecord>) };
   for (const id of STEP_IDS) {
-    const st = (o.steps as Record<string, StepRecord>)[id];
+    // A checklist saved before the resolve-failed steps existed has none of them: todo.
+    if (!steps[id] && FAILED_FLOW_STEPS.includes(id)) steps[id] = { state: 'todo' };
+    const st = steps[id];
     if (!st || !STATES.includes(st.state)) return undefined;
   }
   if (!Array.isArray(o.overrides) || (o.runner !== 'bundled' && o.runner !== 'prismaCli')) return undefined;
-  return clone(o as ChecklistState);
+  if (o.flow !== undefined && o.flow !== 'rollback' && o.flow !== 'resolveFailed') return undefined;
+  return clone({ ...(o as ChecklistState), steps: steps as Record<StepId, StepRecord> });
 }
 
 function safeJson(text: string): unknown {

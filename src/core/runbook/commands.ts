@@ -79,6 +79,13 @@ export interface CommandContext {
   migrationState?: 'applied' | 'failed' | 'other';
   /** Rollback script (default `<migrationsDir>/<migration>/down.sql`). */
   downFile?: string;
+  /**
+   * Resolve-failed flow: the script that undoes what the failed migration left (default
+   * `<migrationsDir>/<migration>/down.partial.<environment>.sql`, where `down --partial` writes it).
+   */
+  partialFile?: string;
+  /** Resolve-failed flow: mark it rolled back without comparing the schema (an override was recorded). */
+  skipDriftCheck?: boolean;
   /** Node to run the bundled CLI with (VS Code's own, or `node`). */
   node: string;
   /** Absolute path of the bundled `dist/cli.js`. */
@@ -133,7 +140,8 @@ function make(
 
 function bundled(c: CommandContext, sub: string[], environment: string): { command: string; args: string[] } {
   // The CLI refuses to change a protected environment without its name repeated (backup reads only).
-  const confirm = c.environmentProtected && environment === c.environment && sub[0] !== 'backup';
+  const confirm =
+    c.environmentProtected && environment === c.environment && sub[0] !== 'backup' && sub[0] !== 'down';
   return {
     command: c.node,
     args: [
@@ -213,9 +221,43 @@ export function stepCommand(step: StepId, c: CommandContext): TaskCommand | unde
         note: "`prisma db execute` runs the file as it is (its own BEGIN/COMMIT, if any, make it one transaction), without Prisma Migrate's lock, and does not record the rollback: step 10 does.",
       });
     }
+    case 'writePartial': {
+      // Prisma has no partial rollback: both runners use the bundled CLI (reads only; writes a file).
+      const b = bundled(
+        c,
+        ['down', c.migration, '--partial', '--out', partialFile(c), '--force'],
+        c.environment,
+      );
+      return make(b.command, b.args, c, { environment: c.environment });
+    }
+    case 'runPartial': {
+      // One transaction, then Prisma's engine marks the failed migration rolled back.
+      const b = bundled(c, ['apply-down', c.migration, '--file', partialFile(c)], c.environment);
+      return make(b.command, b.args, c, {
+        environment: c.environment,
+        marksRolledBack: true,
+        note:
+          c.runner === 'prismaCli'
+            ? '`prisma db execute` and `migrate resolve` would be two steps: the undo and the mark run through apply-down, in that order, as one command.'
+            : undefined,
+      });
+    }
+    case 'markApplied': {
+      if (c.runner === 'prismaCli')
+        return make(prisma.command, [...prisma.args, 'migrate', 'resolve', '--applied', c.migration], c, {
+          environment: c.environment,
+          note: '`prisma migrate resolve --applied` does not look at the schema: step "What it left" did.',
+        });
+      const b = bundled(c, ['resolve', '--applied', c.migration], c.environment);
+      return make(b.command, b.args, c, { environment: c.environment });
+    }
     case 'markRolledBack': {
       // apply-down --to records every migration of the range in its transaction.
       if (c.migrations) return undefined;
+      if (c.skipDriftCheck) {
+        const b = bundled(c, ['resolve', '--rolled-back', c.migration, '--skip-drift-check'], c.environment);
+        return make(b.command, b.args, c, { environment: c.environment, marksRolledBack: true });
+      }
       if (c.runner === 'prismaCli' && c.migrationState === 'failed') {
         return make(prisma.command, [...prisma.args, 'migrate', 'resolve', '--rolled-back', c.migration], c, {
           environment: c.environment,
@@ -235,6 +277,14 @@ export function stepCommand(step: StepId, c: CommandContext): TaskCommand | unde
     default:
       return undefined;
   }
+}
+
+/** Where `down <m> --partial --env E` writes (the CLI's default, `src/cli/down.ts`). */
+function partialFile(c: CommandContext): string {
+  return (
+    c.partialFile ??
+    path.join(c.migrationsDir, c.migration, `down.partial.${c.environment.replace(/[^\w.-]+/g, '_')}.sql`)
+  );
 }
 
 /** `prisma db pull` (follow-up: bring schema.prisma in line with the rolled-back database). */

@@ -43,6 +43,12 @@ export interface DependentView {
 export interface ChecklistView {
   /** Which checklist this is (kept in the webview's state so that a reload restores the same panel). */
   key: ChecklistKey;
+  /** `resolveFailed`: the "Resolve failed migration" flow (no Apply); else the rollback runbook. */
+  flow: 'rollback' | 'resolveFailed';
+  /** Resolve-failed flow: what the last "What it left" found (nothingLeft, complete, partial, couldNotCheck). */
+  failedVerdict?: string;
+  /** Resolve-failed flow: Prisma's failure log of the migration, secrets masked, once Identify read it. */
+  failureLog?: string;
   title: string;
   projectLabel: string;
   migration: string;
@@ -117,12 +123,14 @@ export function parseWebviewMessage(m: unknown): WebviewMessage | undefined {
         : { type: 'run', step: o.step, typed: o.typed };
     case 'complete':
     case 'reset':
-      return isStep(o.step) ? { type: o.type, step: o.step } : undefined;
+      if (!isStep(o.step)) return undefined;
+      return o.type === 'complete' ? { type: 'complete', step: o.step } : { type: 'reset', step: o.step };
     case 'skip':
     case 'override':
-      return isStep(o.step) && isText(o.reason, 2000)
-        ? { type: o.type, step: o.step, reason: o.reason }
-        : undefined;
+      if (!isStep(o.step) || !isText(o.reason, 2000)) return undefined;
+      return o.type === 'skip'
+        ? { type: 'skip', step: o.step, reason: o.reason }
+        : { type: 'override', step: o.step, reason: o.reason };
     case 'open':
       if (typeof o.target !== 'string' || !OPEN_TARGETS.includes(o.target)) return undefined;
       if (o.step !== undefined && !isStep(o.step)) return undefined;

@@ -15,5 +15,10 @@ export const STEP_IDS = [
   'markRolledBack',
   'confirm',
   'followUp',
+  // The "Resolve failed migration" flow (a checklist opened on a migration that failed there).
+  'assess',
+  'writePartial',
+  'runPartial',
+  'markApplied',
 ] as const;
 export type StepId = (typeof STEP_IDS)[number];

@@ -3,10 +3,12 @@ import {
   availability,
   type Capabilities,
   type ChecklistState,
+  failedVerdict,
+  flowSteps,
   gate,
   notifyMessage,
-  STEPS,
   type StepId,
+  stepDefinition,
 } from './checklist';
 import type { TaskCommand } from './commands';
 import type { ChecklistView, DependentView, StepView } from './protocol';
@@ -21,18 +23,30 @@ export interface ViewExtras {
   commands: Partial<Record<StepId, TaskCommand>>;
 }
 
+/** Steps whose words differ in the resolve-failed flow. */
+const FAILED_DESCRIPTIONS: Partial<Record<StepId, string>> = {
+  identify:
+    "The migration, the target environment, its live status and Prisma's failure log (_prisma_migrations.logs).",
+  backup: 'pg_dump of the target environment before anything is changed there (optional for a mark alone).',
+  markRolledBack:
+    "Nothing of it is left: record it rolled back in _prisma_migrations (Prisma's resolve --rolled-back; the bundled CLI compares the schema once more first).",
+  confirm: 'Re-read the status: the migration must no longer read failed.',
+};
+
 export function viewChecklist(s: ChecklistState, caps: Capabilities, x: ViewExtras): ChecklistView {
-  const steps: StepView[] = STEPS.map((def) => {
+  const failedFlow = s.flow === 'resolveFailed';
+  const steps: StepView[] = flowSteps(s).map((id, i) => {
+    const def = stepDefinition(id);
     const rec = s.steps[def.id];
     const a = availability(def.id, caps);
     const g = gate(s, def.id, caps);
     const planned = x.commands[def.id];
     return {
       id: def.id,
-      number: def.number,
+      number: failedFlow ? i + 1 : def.number,
       // The rehearsal is a dry run on the target: its title names where it runs.
       title: def.id === 'staging' ? `Rehearse on ${s.key.environment}` : def.title,
-      description: def.description,
+      description: (failedFlow && FAILED_DESCRIPTIONS[def.id]) || def.description,
       kind: def.kind,
       state: rec.state,
       startedAt: rec.startedAt,
@@ -52,11 +66,17 @@ export function viewChecklist(s: ChecklistState, caps: Capabilities, x: ViewExtr
       typeToConfirm: g.typeToConfirm,
     };
   });
+  const log = s.steps.identify.detail?.log;
   return {
     key: { ...s.key },
-    title: s.key.migrations
-      ? `Roll back to ${s.key.migration} on ${s.key.environment}: ${s.key.migrations.length} migration${s.key.migrations.length === 1 ? '' : 's'} (${s.key.migrations.join(', ')})`
-      : `Roll back ${s.key.migration} on ${s.key.environment}`,
+    flow: s.flow ?? 'rollback',
+    failedVerdict: failedFlow ? failedVerdict(s) : undefined,
+    failureLog: failedFlow && typeof log === 'string' ? log : undefined,
+    title: failedFlow
+      ? `Resolve failed migration ${s.key.migration} on ${s.key.environment}`
+      : s.key.migrations
+        ? `Roll back to ${s.key.migration} on ${s.key.environment}: ${s.key.migrations.length} migration${s.key.migrations.length === 1 ? '' : 's'} (${s.key.migrations.join(', ')})`
+        : `Roll back ${s.key.migration} on ${s.key.environment}`,
     projectLabel: x.projectLabel,
     migration: s.key.migration,
     environment: s.key.environment,

@@ -403,6 +403,8 @@ export async function driftOfEnvironment(
     shadowSetting?: string;
     cacheDir?: string;
     shown?: number;
+    /** Which migrations the live schema should be the replay of (default: those recorded as applied). */
+    expected?: string[];
     signal?: AbortSignal;
     onProgress?: (message: string) => void;
   } & ShadowSources,
@@ -427,6 +429,7 @@ export async function driftOfEnvironment(
     migrations: folder.migrations.map((m) => ({ name: m.name, sql: m.sql!, path: m.sqlPath })),
     shadowDatabaseUrl: shadow.url,
     cacheDir: o.cacheDir,
+    expected: o.expected,
     signal: o.signal,
     onProgress: o.onProgress,
   });

@@ -20,6 +20,7 @@ import {
   createChecklist,
   endCheck,
   finishStep,
+  flowSteps,
   gate,
   interruptStep,
   overrideGate,
@@ -27,6 +28,7 @@ import {
   recoverInterrupted,
   resetStep,
   type StepId,
+  savedChecklistFits,
   skipStep,
   startStep,
   stepDefinition,
@@ -53,6 +55,7 @@ import type { EnvironmentEntry, ProjectEntry } from '../repository';
 import { readRunbookSettings } from '../settings';
 import { backupFolder } from './backup-folder';
 import { confirmVerdict, driftAfterRollback, refuseDriftedTarget } from './drift-gate';
+import { failedCheck } from './failed';
 import { checklistHtml } from './html';
 import { confirmDataLoss, keepBackupsOutOfGit } from './prompts';
 import { rangeCheck, rangeDeleteRefusal, rangeTitle } from './range';
@@ -180,7 +183,11 @@ export class ChecklistPanel implements vscode.Disposable {
   }
 
   private load(): ChecklistState {
-    const saved = parseChecklist(this.deps.context.workspaceState.get(storageKey(this.key)));
+    let saved = parseChecklist(this.deps.context.workspaceState.get(storageKey(this.key)));
+    const statuses = this.deps.repo.projects
+      .find((p) => p.project.id === this.key.projectId)
+      ?.environments.find((e) => e.name === this.key.environment)?.status?.migrations;
+    if (saved && !savedChecklistFits(saved, statuses)) saved = undefined;
     if (saved) {
       // Nothing of a previous window's tasks is tracked any more: a step left running was interrupted.
       const recovered = recoverInterrupted(saved);
@@ -247,6 +254,8 @@ export class ChecklistPanel implements vscode.Disposable {
       environmentProtected: this.state.protected,
       stagingEnvironment: this.state.stagingEnvironment,
       migrationState: this.state.migrationState,
+      skipDriftCheck:
+        this.state.flow === 'resolveFailed' && this.state.overrides.some((o) => o.step === 'markRolledBack'),
       node: process.execPath,
       cliPath: vscode.Uri.joinPath(this.deps.context.extensionUri, 'dist', 'cli.js').fsPath,
       packageManager: detectPackageManager(p.root, folder?.uri.fsPath),
@@ -273,7 +282,7 @@ export class ChecklistPanel implements vscode.Disposable {
     try {
       const c = this.commandContext();
       const out: Partial<Record<StepId, TaskCommand>> = {};
-      for (const id of ['backup', 'staging', 'apply', 'markRolledBack'] as const) {
+      for (const id of flowSteps(this.state)) {
         const cmd = stepCommand(id, c);
         if (cmd) out[id] = cmd;
       }
@@ -531,7 +540,12 @@ export class ChecklistPanel implements vscode.Disposable {
       }
       detail = { file: ctx.backupFile, bytes: st.size, size: `${(st.size / 1024).toFixed(1)} KiB` };
     }
-    if (id === 'apply' || id === 'staging') detail = { marksRolledBack: cmd.marksRolledBack };
+    if (id === 'apply' || id === 'staging' || id === 'runPartial')
+      detail = { marksRolledBack: cmd.marksRolledBack };
+    // The undo script (`down --partial --out FILE`) is shown before it can run: review it there.
+    const partial =
+      id === 'writePartial' && exitCode === 0 ? cmd.args[cmd.args.indexOf('--out') + 1] : undefined;
+    if (partial) detail = { file: partial };
     await this.persist(finishStep(this.state, id, { exitCode, detail }));
     await this.audit({
       step: id,
@@ -541,6 +555,11 @@ export class ChecklistPanel implements vscode.Disposable {
       backupPath: id === 'backup' && exitCode === 0 ? ctx.backupFile : undefined,
     });
     if (exitCode !== 0) this.deps.tasks.showTerminal(id);
+    if (partial)
+      await vscode.window.showTextDocument(vscode.Uri.file(partial), {
+        preview: false,
+        viewColumn: vscode.ViewColumn.Beside,
+      });
     void this.deps.repo.refresh(`checklist ${id}`);
   }
 
@@ -561,6 +580,11 @@ export class ChecklistPanel implements vscode.Disposable {
       if (this.key.migrations) {
         const o = { project, key: this.key, repo: this.deps.repo, env: () => this.target().env };
         const r = await rangeCheck(id, s, { ...o, url: () => this.secretEnvUrl() });
+        return await finish(r.ok, r.reason, r.detail);
+      }
+      if (this.state.flow === 'resolveFailed') {
+        const o = { project, key: this.key, repo: this.deps.repo, env: () => this.target().env };
+        const r = await failedCheck(id, s, this.state, { ...o, url: () => this.secretEnvUrl() });
         return await finish(r.ok, r.reason, r.detail);
       }
       switch (id) {

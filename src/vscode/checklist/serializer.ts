@@ -72,6 +72,29 @@ export function defaultServices(): ChecklistServices {
         envFiles: project.envFiles,
       });
     },
+    async assessFailed({ project, migration, environment, url }) {
+      const core = await loadCore();
+      const a = await core.assessFailedMigration({
+        url,
+        environment,
+        migrationsDir: project.migrationsDir,
+        failed: migration,
+        shadowSetting: readRollbackSettings(vscode.Uri.file(project.root)).shadowDatabaseUrl,
+        envFiles: project.envFiles,
+      });
+      const lines = (label: string, r?: { kind: string; differences?: { message: string }[] }) =>
+        r?.kind === 'drift'
+          ? [label, ...(r.differences ?? []).slice(0, 10).map((d) => `  ${d.message}`)]
+          : [];
+      return {
+        verdict: a.verdict,
+        summary: a.summary,
+        lines: [
+          ...lines('Against the migrations before it (1..N-1):', a.withoutIt),
+          ...lines('Against the migrations with it (1..N):', a.withIt),
+        ],
+      };
+    },
     async generate({ project, migration }) {
       const core = await loadCore();
       return core.ensureRollbackScript(project.migrationsDir, migration);

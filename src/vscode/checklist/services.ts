@@ -1,6 +1,6 @@
 /** What the checklist panel is given: the services other parts of the product provide, and its dependencies. */
 import type * as vscode from 'vscode';
-import type { Capabilities } from '../../core/runbook/checklist';
+import type { Capabilities, FailedVerdict } from '../../core/runbook/checklist';
 import type { MigrationsRepository, ProjectEntry } from '../repository';
 import type { DriftService } from './drift-gate';
 import type { RangeServices } from './range';
@@ -31,6 +31,16 @@ export interface ChecklistServices {
   }): Promise<{ ok: boolean; summary: string; result?: string; lines?: string[] }>;
   /** Live schema vs. replay of the applied migrations (./drift-gate.ts). */
   drift?: DriftService;
+  /**
+   * Resolve-failed flow, "What it left": core `assessFailedMigration` (live vs. replay of 1..N-1
+   * and 1..N). Never throws for database or replay problems (`couldNotCheck`).
+   */
+  assessFailed?(o: {
+    project: ProjectEntry['project'];
+    migration: string;
+    environment: string;
+    url: string;
+  }): Promise<{ verdict: FailedVerdict; summary: string; lines: string[] }>;
   /** Later migrations that depend on this one, with why (throws when it cannot be computed). */
   dependents?(o: {
     project: ProjectEntry['project'];
