@@ -25,6 +25,7 @@ import {
   recoverInterrupted,
   resetStep,
   STEP_IDS,
+  savedChecklistFits,
   skipStep,
   startStep,
   storageKey,
@@ -442,6 +443,71 @@ describe('audit log', () => {
   });
 });
 
+describe('resolve-failed flow', () => {
+  const failedKey = { projectId: 'p', migration: '20250101000000_add_widgets', environment: 'production' };
+  const assessed = (verdict: string, prot = false) => {
+    let s = createChecklist({ key: failedKey, protected: prot, migrationState: 'failed' });
+    s = endCheck(startStep(s, 'assess'), 'assess', { ok: verdict !== 'couldNotCheck', detail: { verdict } });
+    return s;
+  };
+
+  it('could not check: "Mark rolled back" only with a recorded reason, then without the check', () => {
+    const s = assessed('couldNotCheck');
+    expect(gate(s, 'markRolledBack')).toMatchObject({ allowed: false, overridable: true });
+    const o = overrideGate(s, 'markRolledBack', 'replay needs an extension; checked by hand');
+    expect(gate(o, 'markRolledBack').allowed).toBe(true);
+  });
+
+  it('protected: running the undo script needs the backup (or a reason) and the typed name; after one resolution the others close', () => {
+    let s = assessed('partial', true);
+    s = finishStep(startStep(s, 'writePartial'), 'writePartial', { exitCode: 0, detail: { file: '/f.sql' } });
+    expect(gate(s, 'runPartial')).toMatchObject({
+      allowed: false,
+      blockers: ['Backup is not done.'],
+      overridable: true,
+      typeToConfirm: 'production',
+    });
+    s = finishStep(startStep(s, 'backup'), 'backup', { exitCode: 0 });
+    s = finishStep(startStep(s, 'runPartial', { typed: 'production' }), 'runPartial', { exitCode: 0 });
+    expect(gate(s, 'markApplied').allowed).toBe(false);
+    expect(gate(s, 'confirm').allowed).toBe(true);
+    // A later "What it left" that reads nothing left does not hide what ran.
+    s = endCheck(startStep(s, 'assess'), 'assess', { ok: true, detail: { verdict: 'nothingLeft' } });
+    expect(flowSteps(s)).toContain('runPartial');
+    expect(gate(s, 'markRolledBack').blockers).toEqual([
+      '"Undo what it left and mark rolled back" already resolved it.',
+    ]);
+  });
+
+  it("the view: the failed flow is numbered 1..n, names Prisma's log, and has no Apply", () => {
+    let s = createChecklist({ key: failedKey, protected: false, migrationState: 'failed' });
+    s = endCheck(startStep(s, 'identify'), 'identify', {
+      ok: true,
+      detail: { state: 'failed', log: 'Database error code: 23505' },
+    });
+    const v = viewChecklist(s, ALL, { projectLabel: 'app', auditLog: '/a', commands: {} });
+    expect(v.title).toBe('Resolve failed migration 20250101000000_add_widgets on production');
+    expect(v.failureLog).toBe('Database error code: 23505');
+    expect(v.steps.map((x) => `${x.number}. ${x.title}`)).toEqual([
+      '1. Identify',
+      '2. What it left',
+      '3. Backup',
+      '4. Confirm',
+    ]);
+  });
+
+  it('a checklist saved before the new steps existed still loads; a rollback runbook saved before the migration failed does not fit', () => {
+    const old = createChecklist({ key: failedKey, protected: false, migrationState: 'applied' });
+    const saved = JSON.parse(JSON.stringify(old));
+    for (const id of ['assess', 'writePartial', 'runPartial', 'markApplied']) delete saved.steps[id];
+    delete saved.flow;
+    const parsed = parseChecklist(saved)!;
+    expect(parsed.steps.assess).toEqual({ state: 'todo' });
+    expect(savedChecklistFits(parsed, [{ name: failedKey.migration, state: 'failed' }])).toBe(false);
+    expect(savedChecklistFits(parsed, [{ name: failedKey.migration, state: 'rolledBack' }])).toBe(true);
+  });
+});
+
 describe('command lines', () => {
   let root: string;
   beforeEach(async () => {
@@ -462,6 +528,58 @@ describe('command lines', () => {
     cliPath: '/ext/dist/cli.js',
     packageManager: 'npm',
     ...o,
+  });
+
+  it('resolve-failed flow: the undo script is written by down --partial (no --confirm), run by apply-down with it, marked applied by resolve --applied', () => {
+    const m = '20250101000000_add_widgets';
+    const dir = path.join(root, 'prisma', 'migrations');
+    const file = path.join(dir, m, 'down.partial.production.sql');
+    const c = ctx({ migrationState: 'failed', environmentProtected: true });
+    const tail = ['--project', root, '--migrations', dir, '--env', 'production'];
+    expect(stepCommand('writePartial', c)!.args).toEqual([
+      '/ext/dist/cli.js',
+      'down',
+      m,
+      '--partial',
+      '--out',
+      file,
+      '--force',
+      ...tail,
+    ]);
+    const run = stepCommand('runPartial', c)!;
+    expect(run.args).toEqual([
+      '/ext/dist/cli.js',
+      'apply-down',
+      m,
+      '--file',
+      file,
+      ...tail,
+      '--confirm',
+      'production',
+    ]);
+    expect(run.marksRolledBack).toBe(true);
+    expect(stepCommand('markApplied', c)!.args).toEqual([
+      '/ext/dist/cli.js',
+      'resolve',
+      '--applied',
+      m,
+      ...tail,
+      '--confirm',
+      'production',
+    ]);
+    expect(stepCommand('markApplied', { ...c, runner: 'prismaCli' })!.args).toEqual([
+      'prisma',
+      'migrate',
+      'resolve',
+      '--applied',
+      m,
+    ]);
+    expect(stepCommand('markRolledBack', { ...c, skipDriftCheck: true })!.args.slice(1, 5)).toEqual([
+      'resolve',
+      '--rolled-back',
+      m,
+      '--skip-drift-check',
+    ]);
   });
 
   it('bundled: apply-down with the file, the env and never a URL', () => {
