@@ -1,0 +1,279 @@
+/**
+ * The states that make people roll back, in the real VS Code (code-server + Chromium):
+ * (a) a failed migration resolved from its checklist — Prisma's failure log, what drift found,
+ *     only the action that fits (never Apply), the tree then reads it resolved and
+ *     `_prisma_migrations` says so;
+ * (b) drift shown in the tree — a column dropped by hand, "Check Drift on Environment…", the
+ *     environment's row shows the warning icon and its tooltip names the column;
+ * (c) "Roll Back to Here…" on a range of 3 migrations — one checklist, one Apply, and exactly those
+ *     3 are recorded rolled back and their objects are gone.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Browser, FrameLocator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SAMPLE, SAMPLE_MIGRATIONS } from '../../scripts/demo/sample';
+import { createSample, type SampleSetup } from '../../scripts/e2e/harness';
+import { migrationRows, query } from './support/db';
+import {
+  childRow,
+  e2eContext,
+  groupRows,
+  hoverText,
+  launchBrowser,
+  openViewContainer,
+  openWorkbench,
+  recordFailures,
+  rowLocator,
+  runCommand,
+  runContextMenu,
+  screenshot,
+  treeRows,
+  type Workbench,
+  waitForNotification,
+  waitUntil,
+  webviewFrame,
+  widenSidebar,
+} from './support/workbench';
+
+const VIEW = 'Migrations';
+const INIT = '20240105093000_init';
+const RANGE = [
+  '20240215160000_add_post_tags',
+  '20240202101000_add_widget_installs',
+  '20240118141500_add_user_profile',
+];
+
+async function description(page: Page, env: string, name: string): Promise<string> {
+  const group = groupRows(await treeRows(page, VIEW)).get(env);
+  return group?.children.find((r) => r.label === name)?.description ?? '';
+}
+
+async function stepState(frame: FrameLocator, id: string): Promise<string> {
+  const cls = (await frame.locator(`#step-${id}`).getAttribute('class', { timeout: 5_000 })) ?? '';
+  return ['running', 'done', 'failed', 'skipped', 'todo'].find((s) => cls.split(/\s+/).includes(s)) ?? cls;
+}
+
+async function waitStep(frame: FrameLocator, id: string, state: string, timeout = 60_000): Promise<void> {
+  await waitUntil(
+    () => stepState(frame, id),
+    (s) => s === state || (s === 'failed' && state !== 'failed'),
+    `step ${id} ${state}`,
+    timeout,
+  );
+  const now = await stepState(frame, id);
+  if (now !== state) {
+    const text = await frame.locator(`#step-${id}`).innerText();
+    throw new Error(`step ${id} is ${now}, expected ${state}:\n${text}`);
+  }
+}
+
+async function isDisabled(frame: FrameLocator, buttonId: string): Promise<boolean> {
+  return (await frame.locator(`#${buttonId}`).getAttribute('disabled')) !== null;
+}
+
+/** Step ids of the checklist, in the order shown. */
+async function shownSteps(frame: FrameLocator): Promise<string[]> {
+  return (await frame.locator('ol.steps > li.step').evaluateAll((els) => els.map((e) => e.id))).map((id) =>
+    id.replace(/^step-/, ''),
+  );
+}
+
+describe('production states: a failed migration, drift, a range rolled back', () => {
+  let browser: Browser;
+  let sample: SampleSetup;
+  let wb: Workbench;
+  recordFailures(() => wb?.page);
+
+  beforeAll(async () => {
+    const ctx = e2eContext();
+    sample = await createSample(ctx.adminUrl, ctx.samplesDir);
+    // The sample's edited migration would make every drift check on local "could not check" (the
+    // replay would not be what ran there): its file is put back as it was applied.
+    const original = SAMPLE_MIGRATIONS.find((m) => m.name === SAMPLE.edited)!.sql;
+    await fs.writeFile(path.join(sample.workspace.migrationDir(SAMPLE.edited), 'migration.sql'), original);
+    browser = await launchBrowser();
+    wb = await openWorkbench(browser, sample.workspace.dir);
+    await openViewContainer(wb.page, 'Prisma Rollback');
+    await widenSidebar(wb.page, 560);
+    await waitUntil(
+      () => description(wb.page, 'local', SAMPLE.failed),
+      (d) => /^failed/.test(d),
+      'tree loaded',
+      60_000,
+    );
+  });
+
+  afterAll(async () => {
+    await wb?.close();
+    await browser?.close();
+    await sample?.remove();
+  });
+
+  it('(a) the failed migration: its checklist shows the log and what drift found, offers only "Mark rolled back", and the tree then reads it rolled back', async () => {
+    const { page } = wb;
+    const failedRow = async () =>
+      (await migrationRows(sample.localUrl)).filter((r) => r.migration_name === SAMPLE.failed);
+    const before = await failedRow();
+    expect(before).toHaveLength(1);
+    expect(before[0].finished_at).toBeNull();
+    expect(before[0].rolled_back_at).toBeNull();
+
+    await runContextMenu(
+      page,
+      await childRow(page, VIEW, 'local', SAMPLE.failed),
+      'Resolve Failed Migration…',
+    );
+    const frame = webviewFrame(page);
+    await frame.locator('h1').waitFor({ timeout: 30_000 });
+    expect(await frame.locator('h1').innerText()).toBe(`Resolve failed migration ${SAMPLE.failed} on local`);
+    // Before anything is known, no action is offered — and never an Apply.
+    expect(await shownSteps(frame)).toEqual(['identify', 'assess', 'backup', 'confirm']);
+
+    // Identify: Prisma's failure log, as _prisma_migrations keeps it.
+    await frame.locator('#identify-run').click();
+    await waitStep(frame, 'identify', 'done');
+    const shownLog = await frame.locator('#failure-log').innerText();
+    const firstLine = (before[0].logs ?? '').trim().split('\n')[0].trim();
+    expect(firstLine.length).toBeGreaterThan(0);
+    expect(shownLog).toContain(firstLine);
+
+    // What it left: one implicit transaction, so nothing — the schema is that of the 6 before it.
+    await frame.locator('#assess-run').click();
+    await waitStep(frame, 'assess', 'done', 180_000);
+    const assess = await frame.locator('#step-assess').innerText();
+    expect(assess).toContain('Verdict: nothing left');
+    expect(assess).toContain(`${SAMPLE.failed} left nothing applied on local`);
+    expect(await shownSteps(frame)).toEqual(['identify', 'assess', 'backup', 'markRolledBack', 'confirm']);
+    expect(await frame.locator('#step-apply').count()).toBe(0);
+    expect(await isDisabled(frame, 'markRolledBack-run')).toBe(false);
+    await frame.locator('#step-assess').scrollIntoViewIfNeeded();
+    await screenshot(page, 'failed-resolve');
+
+    // The action that fits: resolve --rolled-back (the CLI compares the schema again first).
+    await frame.locator('#markRolledBack-run').click();
+    await waitStep(frame, 'markRolledBack', 'done', 180_000);
+    const after = await failedRow();
+    expect(after).toHaveLength(1);
+    expect(after[0].rolled_back_at).toBeInstanceOf(Date);
+    expect(after[0].finished_at).toBeNull();
+    // Nothing else changed: the 6 applied rows are still applied.
+    const applied = (await migrationRows(sample.localUrl)).filter((r) => r.finished_at && !r.rolled_back_at);
+    expect(applied).toHaveLength(SAMPLE.localApplied);
+
+    await frame.locator('#confirm-run').click();
+    await waitStep(frame, 'confirm', 'done');
+    expect(await frame.locator('#step-confirm').innerText()).toContain('The migration reads rolled back.');
+    await frame.locator('#step-markRolledBack').scrollIntoViewIfNeeded();
+    await screenshot(page, 'failed-resolved');
+    await runCommand(page, 'Prisma Rollback: Refresh');
+    await waitUntil(
+      () => description(page, 'local', SAMPLE.failed),
+      (d) => /^rolled back/.test(d),
+      'tree shows the failed migration rolled back',
+    );
+    await runCommand(page, 'View: Close All Editors');
+  }, 360_000);
+
+  it('(b) drift: a column dropped by hand shows on the environment in the tree after Check Drift', async () => {
+    const { page } = wb;
+    await query(sample.localUrl, 'ALTER TABLE "User" DROP COLUMN "bio"');
+    const envRow = async () => {
+      const g = groupRows(await treeRows(page, VIEW)).get('local');
+      if (!g) throw new Error('no local row in the tree');
+      return g.row;
+    };
+    expect((await envRow()).description).not.toContain('drifted');
+    await runContextMenu(page, rowLocator(page, VIEW, await envRow()), 'Check Drift on Environment…');
+    const message = await waitForNotification(page, /local has drifted/, 180_000);
+    expect(message).toContain('column "User"."bio" is missing on local (the migrations create it)');
+    await waitUntil(
+      async () => (await envRow()).description,
+      (d) => d.includes('drifted'),
+      'local reads drifted in the tree',
+    );
+    expect((await envRow()).icon).toContain('codicon-warning');
+    const tip = await hoverText(page, rowLocator(page, VIEW, await envRow()), 'drift-tree');
+    expect(tip).toContain('Drifted from its applied migrations');
+    expect(tip).toContain('column "User"."bio" is missing on local');
+  }, 240_000);
+
+  it('(c) Roll Back to Here… on production: one checklist for 3 migrations, one Apply, exactly those 3 rolled back', async () => {
+    const { page } = wb;
+    const rowsBefore = await migrationRows(sample.productionUrl);
+    expect(rowsBefore.filter((r) => r.finished_at && !r.rolled_back_at).map((r) => r.migration_name)).toEqual(
+      [INIT, ...[...RANGE].reverse()],
+    );
+    await runContextMenu(page, await childRow(page, VIEW, 'production', INIT), 'Roll Back to Here…');
+    const frame = webviewFrame(page);
+    await frame.locator('h1').waitFor({ timeout: 30_000 });
+    expect(await frame.locator('h1').innerText()).toBe(
+      `Roll back to ${INIT} on production: 3 migrations (${RANGE.join(', ')})`,
+    );
+    await frame.locator('#identify-run').click();
+    await waitStep(frame, 'identify', 'done');
+    await frame.locator('#script-run').click();
+    await waitStep(frame, 'script', 'done', 120_000);
+    for (const m of RANGE) await fs.access(path.join(sample.workspace.migrationDir(m), 'down.sql'));
+    await frame.locator('#verify-run').click();
+    await waitStep(frame, 'verify', 'done', 240_000);
+    expect(await frame.locator('#step-verify').innerText()).toContain('Result: verified');
+    await frame.locator('#backup-run').click();
+    await waitStep(frame, 'backup', 'done', 120_000);
+
+    // Protected: Apply runs only once the environment's name is typed.
+    await waitUntil(
+      () => frame.locator('#step-apply .blockers').count(),
+      (n) => n === 0,
+      'apply unblocked',
+    );
+    await frame.locator('#apply-typed input').fill('production');
+    expect(await isDisabled(frame, 'apply-run')).toBe(false);
+    await frame.locator('#step-apply').scrollIntoViewIfNeeded();
+    await screenshot(page, 'roll-back-to-here');
+    await frame.locator('#apply-run').click();
+    await waitStep(frame, 'apply', 'done', 180_000);
+
+    // Exactly those 3 are recorded rolled back; the target stays applied.
+    const rows = await migrationRows(sample.productionUrl);
+    const latest = new Map(rows.map((r) => [r.migration_name, r]));
+    for (const m of RANGE) expect(latest.get(m)?.rolled_back_at, m).toBeInstanceOf(Date);
+    expect(latest.get(INIT)?.rolled_back_at).toBeNull();
+    expect(latest.get(INIT)?.finished_at).toBeInstanceOf(Date);
+    expect(
+      rows
+        .filter((r) => r.rolled_back_at)
+        .map((r) => r.migration_name)
+        .sort(),
+    ).toEqual([...RANGE].sort());
+    // The schema is that of init: its tables, none of the three's objects.
+    const tables = await query<{ t: string }>(
+      sample.productionUrl,
+      `SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`,
+    );
+    expect(tables.map((r) => r.t)).toEqual(['Post', 'User', '_prisma_migrations']);
+    const columns = await query<{ c: string }>(
+      sample.productionUrl,
+      `SELECT column_name AS c FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'User' AND column_name IN ('bio', 'avatarUrl')`,
+    );
+    expect(columns).toEqual([]);
+    const types = await query<{ t: string }>(
+      sample.productionUrl,
+      `SELECT typname AS t FROM pg_type WHERE typname IN ('Role', 'WidgetPlan') ORDER BY 1`,
+    );
+    expect(types.map((r) => r.t)).toEqual(['Role']);
+
+    await frame.locator('#confirm-run').click();
+    await waitStep(frame, 'confirm', 'done', 180_000);
+    await frame.locator('#step-apply').scrollIntoViewIfNeeded();
+    await screenshot(page, 'roll-back-to-here-applied');
+    await runCommand(page, 'Prisma Rollback: Refresh');
+    for (const m of RANGE)
+      await waitUntil(
+        () => description(page, 'production', m),
+        (d) => /^rolled back/.test(d),
+        `${m} reads rolled back in the tree`,
+      );
+    expect(await description(page, 'production', INIT)).toMatch(/^applied/);
+  }, 600_000);
+});
