@@ -78,7 +78,7 @@ export async function failedCheck(
       await o.repo.refresh('checklist confirm');
       const m = migration();
       const v = confirmResolved(state, m);
-      return { ok: v.ok, reason: v.reason, detail: { state: m?.state ?? null } };
+      return { ok: v.ok, reason: v.reason, detail: { state: m?.state ?? null, summary: v.reason } };
     }
     default:
       throw new ChecklistError(`"${stepDefinition(id).title}" does not run by itself.`);
