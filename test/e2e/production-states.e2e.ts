@@ -79,6 +79,11 @@ async function shownSteps(frame: FrameLocator): Promise<string[]> {
   );
 }
 
+/** Hides the bottom panel (terminals) so that a screenshot shows the checklist; best effort. */
+async function hidePanel(page: Page): Promise<void> {
+  await runCommand(page, 'View: Hide Panel').catch(() => page.keyboard.press('Escape'));
+}
+
 describe('production states: a failed migration, drift, a range rolled back', () => {
   let browser: Browser;
   let sample: SampleSetup;
@@ -127,6 +132,9 @@ describe('production states: a failed migration, drift, a range rolled back', ()
     const frame = webviewFrame(page);
     await frame.locator('h1').waitFor({ timeout: 30_000 });
     expect(await frame.locator('h1').innerText()).toBe(`Resolve failed migration ${SAMPLE.failed} on local`);
+    await expect
+      .poll(() => page.locator('.tab.active').first().innerText(), { timeout: 10_000 })
+      .toContain('Resolve failed: unique_widget_domain → local');
     // Before anything is known, no action is offered — and never an Apply.
     expect(await shownSteps(frame)).toEqual(['identify', 'assess', 'backup', 'confirm']);
 
@@ -147,7 +155,8 @@ describe('production states: a failed migration, drift, a range rolled back', ()
     expect(await shownSteps(frame)).toEqual(['identify', 'assess', 'backup', 'markRolledBack', 'confirm']);
     expect(await frame.locator('#step-apply').count()).toBe(0);
     expect(await isDisabled(frame, 'markRolledBack-run')).toBe(false);
-    await frame.locator('#step-assess').scrollIntoViewIfNeeded();
+    await hidePanel(page);
+    await frame.locator('h1').scrollIntoViewIfNeeded();
     await screenshot(page, 'failed-resolve');
 
     // The action that fits: resolve --rolled-back (the CLI compares the schema again first).
@@ -177,6 +186,8 @@ describe('production states: a failed migration, drift, a range rolled back', ()
 
   it('(b) drift: a column dropped by hand shows on the environment in the tree after Check Drift', async () => {
     const { page } = wb;
+    await runCommand(page, 'View: Close All Editors');
+    await hidePanel(page);
     await query(sample.localUrl, 'ALTER TABLE "User" DROP COLUMN "bio"');
     const envRow = async () => {
       const g = groupRows(await treeRows(page, VIEW)).get('local');
@@ -230,7 +241,7 @@ describe('production states: a failed migration, drift, a range rolled back', ()
     await frame.locator('#apply-typed input').fill('production');
     expect(await isDisabled(frame, 'apply-run')).toBe(false);
     await frame.locator('#step-apply').scrollIntoViewIfNeeded();
-    await screenshot(page, 'roll-back-to-here');
+    await screenshot(page, 'roll-back-to-here-type-name');
     await frame.locator('#apply-run').click();
     await waitStep(frame, 'apply', 'done', 180_000);
 
@@ -265,8 +276,6 @@ describe('production states: a failed migration, drift, a range rolled back', ()
 
     await frame.locator('#confirm-run').click();
     await waitStep(frame, 'confirm', 'done', 180_000);
-    await frame.locator('#step-apply').scrollIntoViewIfNeeded();
-    await screenshot(page, 'roll-back-to-here-applied');
     await runCommand(page, 'Prisma Rollback: Refresh');
     for (const m of RANGE)
       await waitUntil(
@@ -275,5 +284,10 @@ describe('production states: a failed migration, drift, a range rolled back', ()
         `${m} reads rolled back in the tree`,
       );
     expect(await description(page, 'production', INIT)).toMatch(/^applied/);
+    await hidePanel(page);
+    await frame.locator('h1').scrollIntoViewIfNeeded();
+    await screenshot(page, 'roll-back-to-here');
+    await frame.locator('#step-apply').scrollIntoViewIfNeeded();
+    await screenshot(page, 'roll-back-to-here-applied');
   }, 600_000);
 });

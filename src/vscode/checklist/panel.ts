@@ -137,6 +137,8 @@ export class ChecklistPanel implements vscode.Disposable {
     private readonly key: ChecklistKey,
   ) {
     this.state = this.load();
+    if (this.state.flow === 'resolveFailed')
+      panel.title = `Resolve failed: ${key.migration.replace(/^\d{8,14}_/, '')} → ${key.environment}`;
     ChecklistPanel.open.set(storageKey(key), this);
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
