@@ -80,6 +80,11 @@ export interface RollbackResult {
 export interface RollbackOptions {
   /** Label of the generator in the header (default "statements"). */
   strategy?: string;
+  /**
+   * Directory of the on-disk model cache (`defaultModelCacheDir()`); unset: no cache (the
+   * history is parsed and folded in memory).
+   */
+  modelCacheDir?: string;
 }
 
 /** Folds a whole migration into the model; returns the inverse of each statement. */
@@ -112,6 +117,16 @@ export function buildSchemaModelSync(migrations: MigrationSource[]): {
 } {
   const model = emptyModel();
   const problems: string[] = [];
+  foldHistoryInto(model, migrations, problems);
+  return { model, problems };
+}
+
+/**
+ * Folds `migrations` in order into `model` (which must be the state before the first of them);
+ * a migration that does not parse is skipped and described in `problems` (pushed). Throws only
+ * what is not a SqlParseError (a generator bug); `model` is then partly folded.
+ */
+export function foldHistoryInto(model: SchemaModel, migrations: MigrationSource[], problems: string[]): void {
   for (const m of migrations) {
     try {
       foldMigration(model, parseMigrationSync(m.sql, `${m.name}/migration.sql`).statements);
@@ -121,7 +136,6 @@ export function buildSchemaModelSync(migrations: MigrationSource[]): {
       else throw e;
     }
   }
-  return { model, problems };
 }
 
 /**
@@ -139,13 +153,24 @@ export function generateRollbackSync(
   return rollbackWithModel(model, history[index], problems, opts);
 }
 
+/**
+ * `generateRollbackSync` after loading the parser. With `opts.modelCacheDir`, the model of
+ * `history[0..index-1]` comes from the on-disk model cache (./model-cache.ts) when it is there
+ * and is saved there otherwise. Throws `SqlParseError` (file, line, column) when
+ * `history[index]` does not parse, RangeError for an index outside the history.
+ */
 export async function generateRollback(
   history: MigrationSource[],
   index: number,
   opts: RollbackOptions = {},
 ): Promise<RollbackResult> {
   await initSqlParser();
-  return generateRollbackSync(history, index, opts);
+  if (!opts.modelCacheDir) return generateRollbackSync(history, index, opts);
+  if (index < 0 || index >= history.length)
+    throw new RangeError(`No migration at index ${index} (history has ${history.length})`);
+  const { buildSchemaModelCached } = await import('./model-cache');
+  const { model, problems } = await buildSchemaModelCached(history.slice(0, index), opts.modelCacheDir);
+  return rollbackWithModel(model, history[index], problems, opts);
 }
 
 /**
