@@ -7,6 +7,7 @@
  */
 export { implicitConstraintName, implicitIndexName, quoteIdent, quoteLiteral, quoteQualified } from './names';
 export {
+  forEachStatement,
   initSqlParser,
   LineIndex,
   type ParsedMigration,
