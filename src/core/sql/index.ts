@@ -14,4 +14,5 @@ export {
   parseMigrationSync,
   SqlParseError,
   type SqlStatement,
+  scriptPieces,
 } from './parser';

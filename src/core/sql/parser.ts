@@ -196,6 +196,28 @@ function statementEnds(sql: string): number[] {
   return out;
 }
 
+/**
+ * `sql` cut at statement ends into pieces of at most about `maxChars` characters (a statement
+ * longer than that is a piece of its own); the pieces joined are `sql`. For running a large
+ * script inside a transaction of ours piece by piece (the embedded PostgreSQL then parses one
+ * piece at a time). A cut statementEnds gets wrong (inside BEGIN ATOMIC … END) gives a piece
+ * that fails to run, never a different effect. Pure; never throws.
+ */
+export function scriptPieces(sql: string, maxChars = PIECE_CHARS): string[] {
+  if (sql.length <= maxChars) return [sql];
+  const out: string[] = [];
+  const ends = statementEnds(sql);
+  ends.push(sql.length);
+  let from = 0;
+  for (let k = 0; k < ends.length; k++) {
+    let to = ends[k];
+    while (k + 1 < ends.length && ends[k + 1] - from <= maxChars) to = ends[++k];
+    if (to > from) out.push(sql.slice(from, to));
+    from = to;
+  }
+  return out;
+}
+
 interface RawStatement {
   stmt: Node;
   /** Character offsets in the whole script. */
