@@ -7,6 +7,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateRollbackSync } from '../../src/core/generator';
 import { initSqlParser, parseMigrationSync, SqlParseError } from '../../src/core/sql';
+import { downSqlProblems } from '../../src/core/status/present-rollback';
+import { unseenEffects } from '../../src/core/verify/unseen';
 
 beforeAll(async () => {
   await initSqlParser();
@@ -122,6 +124,13 @@ describe('down.sql groups a run of similar statements', () => {
     expect(r.sql).toContain('-- IRREVERSIBLE (all 4 statements): data change (UPDATE)');
     expect(r.sql).toContain('-- These steps are NOT undone by this script.');
     expect(r.sql.split('\n')[r.warnings[0].downLine! - 1]).toContain('IRREVERSIBLE (all 4 statements)');
+    // the editor's Problems read the grouped block, and the verifier knows it only changes rows
+    expect(downSqlProblems(r.sql).filter((p) => p.code === 'irreversible')).toEqual([
+      expect.objectContaining({ line: r.warnings[0].downLine! - 1 }),
+    ]);
+    expect(unseenEffects({ name: '2_fix', sql: `${updates}\n` }, { name: 'down.sql', sql: r.sql })).toEqual(
+      [],
+    );
   });
 
   it('keeps runs shorter than three, and statements of other kinds, apart', () => {

@@ -218,9 +218,12 @@ function objectWords(t: string | undefined): string {
     .replace(/_/g, ' ');
 }
 
-const IRREVERSIBLE_MARKER = /^\s*--\s*IRREVERSIBLE:\s*(.*)$/;
-/** The header of a step in a generated down.sql: `-- Step 3 (line 12)…` (line of the statement in migration.sql). */
-const STEP_HEADER = /^\s*--\s*Step\s+\d+\s+\(line\s+(\d+)\)/;
+const IRREVERSIBLE_MARKER = /^\s*--\s*IRREVERSIBLE(?: \(all [\d,]+ statements\))?:\s*(.*)$/;
+/**
+ * The header of a step in a generated down.sql: `-- Step 3 (line 12)…` (line of the statement in
+ * migration.sql), or of a run of similar ones: `-- Steps 3–9 (lines 12–18)…` (line of the first).
+ */
+const STEP_HEADER = /^\s*--\s*(?:Step\s+\d+\s+\(line\s+(\d+)\)|Steps\s+\d+–\d+\s+\(lines\s+(\d+)–\d+)/;
 /** Statements that change rows, not the schema: a marker on them does not concern the comparison. */
 const DATA_KINDS = new Set([
   'InsertStmt',
@@ -266,7 +269,7 @@ export function unseenEffects(
   let stepLine: number | undefined;
   rollback.sql.split(/\r?\n|\r/).forEach((line, i) => {
     const h = STEP_HEADER.exec(line);
-    if (h) stepLine = Number(h[1]);
+    if (h) stepLine = Number(h[1] ?? h[2]);
     const m = IRREVERSIBLE_MARKER.exec(line);
     if (!m) return;
     const kind = stepLine === undefined ? undefined : forwardKinds.get(stepLine);
