@@ -56,11 +56,7 @@ describe('model cache', () => {
     const hit = await buildSchemaModelCached(history, dir);
     expect(hit.fromCache).toBe(3);
     expect(json(hit)).toBe(json(fresh));
-    expect(hit.model.tables.get('.Post')?.columns.map((c) => c.name)).toEqual([
-      'id',
-      'title',
-      'authorId',
-    ]);
+    expect(hit.model.tables.get('.Post')?.columns.map((c) => c.name)).toEqual(['id', 'title', 'authorId']);
     expect(hit.model.enums.get('.Role')?.labels).toEqual(['USER', 'ADMIN']);
   });
 
