@@ -8,7 +8,10 @@
  *    (embedded PostgreSQL started, history replayed) and cached (replayed snapshot reused, live side
  *    read again), with their ratio (`node scripts/bench/run.mjs drift` runs only this part);
  *  - the extension's activation (dist/extension.js loaded and activated in a minimal host shim),
- *    checking that no WebAssembly is compiled during activation.
+ *    checking that no WebAssembly is compiled during activation;
+ *  - `down` of the last of 800 migrations in a new process (model cache empty, then warm), the
+ *    peak memory of `down` and `verify` on a 10 MB migration of INSERTs, and `verify` of the last
+ *    of 800 migrations (`node scripts/bench/run.mjs cli` runs only these, with prisma --help).
  * Prints figures; asserts nothing about time (benchmarks measure).
  */
 import { spawnSync } from 'node:child_process';
@@ -252,6 +255,123 @@ async function verifyBench(n: number, cli: number): Promise<void> {
   await fs.rm(cache, { recursive: true, force: true });
 }
 
+/** A preload that prints the process's peak resident memory (worker threads included) at exit. */
+async function rssPreload(dir: string): Promise<string> {
+  const file = path.join(dir, 'max-rss.cjs');
+  await fs.writeFile(
+    file,
+    "process.on('exit', () => require('fs').writeSync(2, `\\nmaxRSS ${process.resourceUsage().maxRSS}\\n`));\n",
+  );
+  return file;
+}
+const maxRssMb = (stderr: string) => {
+  const m = /maxRSS (\d+)/.exec(stderr);
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+};
+
+/**
+ * `dist/cli.js down <last>` on an n-migration history in a new process (issue 14: ≤ 0.7× prisma
+ * --help): the first run with an empty model cache, then runs that find it (median of 5).
+ */
+async function downBench(n: number, cli: number): Promise<void> {
+  const cliJs = path.join(root, 'dist', 'cli.js');
+  const dir = await synthesise(n);
+  const cache = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-cache-'));
+  const last = (await fs.readdir(dir))
+    .filter((f) => f !== 'migration_lock.toml')
+    .sort()
+    .at(-1)!;
+  const run = () => {
+    const t = performance.now();
+    const r = spawnSync(process.execPath, [cliJs, 'down', last, '--migrations', dir, '--stdout'], {
+      encoding: 'utf8',
+      env: { ...process.env, PRISMA_ROLLBACK_CACHE_DIR: cache },
+    });
+    if (r.status !== 0) throw new Error(`down failed: ${r.stderr.slice(0, 300)}`);
+    return performance.now() - t;
+  };
+  const first = run();
+  const warm = Array.from({ length: 5 }, run);
+  const m = median(warm);
+  console.log(
+    `down ${last} (${n} migrations, new process): model cache empty ${fmt(first)} = ${(first / cli).toFixed(2)}× prisma --help · model cache warm median ${fmt(m)} = ${(m / cli).toFixed(2)}× (min ${fmt(Math.min(...warm))}, max ${fmt(Math.max(...warm))}, n=5)`,
+  );
+  await fs.rm(dir, { recursive: true, force: true });
+  await fs.rm(cache, { recursive: true, force: true });
+}
+
+/**
+ * Peak memory (maxRSS, worker thread included) and time of `down` and `verify` on a 10 MB
+ * migration of INSERTs into the table it creates (issue 14: ≤ 300 MB), generated in a temp dir.
+ */
+async function bigMigrationBench(): Promise<void> {
+  const cliJs = path.join(root, 'dist', 'cli.js');
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-big-'));
+  const cache = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-cache-'));
+  try {
+    const preload = await rssPreload(cache);
+    await fs.writeFile(path.join(dir, 'migration_lock.toml'), 'provider = "postgresql"\n');
+    await fs.mkdir(path.join(dir, '20240101000000_init'));
+    await fs.writeFile(
+      path.join(dir, '20240101000000_init', 'migration.sql'),
+      'CREATE TABLE "Other" ("id" SERIAL NOT NULL, CONSTRAINT "Other_pkey" PRIMARY KEY ("id"));\n',
+    );
+    const parts = [
+      '-- CreateTable\nCREATE TABLE "Seed" ("id" INTEGER NOT NULL, "name" TEXT NOT NULL, "note" TEXT, CONSTRAINT "Seed_pkey" PRIMARY KEY ("id"));\n\n',
+    ];
+    let size = parts[0].length;
+    let rows = 0;
+    while (size < 10 * 1024 * 1024) {
+      const l = `INSERT INTO "Seed" ("id", "name", "note") VALUES (${rows}, 'seed row number ${rows}', 'a note of some length for row ${rows}');\n`;
+      parts.push(l);
+      size += l.length;
+      rows++;
+    }
+    const seed = path.join(dir, '20240102000000_seed');
+    await fs.mkdir(seed);
+    await fs.writeFile(path.join(seed, 'migration.sql'), parts.join(''));
+    const env = { ...process.env, PRISMA_ROLLBACK_CACHE_DIR: cache };
+    let t = performance.now();
+    const down = spawnSync(
+      process.execPath,
+      ['--require', preload, cliJs, 'down', '20240102000000_seed', '--migrations', dir],
+      { encoding: 'utf8', env },
+    );
+    const downMs = performance.now() - t;
+    const downSize = (await fs.stat(path.join(seed, 'down.sql')).catch(() => ({ size: Number.NaN }))).size;
+    t = performance.now();
+    const verify = spawnSync(
+      process.execPath,
+      [
+        '--require',
+        preload,
+        cliJs,
+        'verify',
+        '20240102000000_seed',
+        '--migrations',
+        dir,
+        '--no-cache',
+        '--json',
+      ],
+      { encoding: 'utf8', env },
+    );
+    const verifyMs = performance.now() - t;
+    const kind = (() => {
+      try {
+        return JSON.parse(verify.stdout).kind;
+      } catch {
+        return `exit ${verify.status}: ${verify.stderr.slice(0, 200)}`;
+      }
+    })();
+    console.log(
+      `10 MB migration (${rows.toLocaleString('en-US')} INSERTs, ${(size / 1048576).toFixed(1)} MB): down ${fmt(downMs)}, peak RSS ${maxRssMb(down.stderr).toFixed(0)} MB, down.sql ${(downSize / 1024).toFixed(1)} KiB (exit ${down.status}) · verify (empty cache) ${fmt(verifyMs)}, peak RSS ${maxRssMb(verify.stderr).toFixed(0)} MB (${kind})`,
+    );
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+    await fs.rm(cache, { recursive: true, force: true });
+  }
+}
+
 async function main() {
   const server = await startEmbeddedPostgres('bench');
   const admin = server.adminUrl.replace(/\/postgres$/, '');
@@ -267,6 +387,16 @@ async function main() {
       await driftBench(`${admin}/drift800`, 800);
       return;
     }
+    if (process.argv.includes('cli')) {
+      // only the new-process CLI figures (issue 14)
+      const cli = cliStartup();
+      console.log(`Prisma CLI bare start-up (prisma --help, median of 5): ${fmt(cli)}`);
+      await downBench(800, cli);
+      await bigMigrationBench();
+      await verifyBench(800, cli);
+      console.log(`Prisma CLI bare start-up again (spread of the machine): ${fmt(cliStartup())}`);
+      return;
+    }
     const langfuse = await statusBench('langfuse (real)', `${admin}/langfuse`, path.join(corpus, 'langfuse'));
     const synthDir = await synthesise(1000);
     const synth = await statusBench('synthetic', `${admin}/synth`, synthDir);
@@ -279,7 +409,10 @@ async function main() {
     );
     await driftBench(`${admin}/drift800`, 800);
     console.log(`Extension activation: ${await activation()}`);
+    await downBench(800, cli);
+    await bigMigrationBench();
     await verifyBench(800, cli);
+    console.log(`Prisma CLI bare start-up again (spread of the machine): ${fmt(cliStartup())}`);
   } finally {
     await server.stop();
   }

@@ -3,17 +3,21 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createPool, describeDbError, prismaSchema } from '../core/db';
 import {
+  buildSchemaModelCached,
   DOWN_SQL_CONFLICT_REASONS,
+  defaultModelCacheDir,
   downSqlConflict,
+  foldHistoryInto,
   GENERATOR_STRATEGIES,
   generateRollbackWith,
   isGeneratorStrategy,
   type RollbackResult,
+  rollbackWithModel,
 } from '../core/generator';
 import { checksumMatches, prismaChecksum, readMigrationsFolder } from '../core/migrations';
 import { findAppliedVersion } from '../core/migrations/git';
 import { readWorkspaceSetting } from '../core/project';
-import { SqlParseError } from '../core/sql';
+import { initSqlParser, SqlParseError } from '../core/sql';
 import { quoteIdent } from '../core/sql/names';
 import { editedAfterApplyWarning } from '../core/status/present-rollback';
 import { partialUndo } from '../core/verify/drift';
@@ -156,7 +160,10 @@ export const downCommand: CliCommand = {
       );
     let result: RollbackResult;
     try {
-      result = await generateRollbackWith(strategy, history, index);
+      // The model of the history before it: from the on-disk model cache when a run saved it.
+      result = await generateRollbackWith(strategy, history, index, {
+        modelCacheDir: defaultModelCacheDir(io.env),
+      });
     } catch (e) {
       if (e instanceof SqlParseError)
         throw new CliError(`${path.join(target.dir, 'migration.sql')}:${e.line}:${e.column}: ${e.reason}`);
@@ -238,16 +245,26 @@ async function downTo(args: ParsedArgs, io: CliIO): Promise<number> {
     );
   const history = folder.migrations.map((m) => ({ name: m.name, sql: m.sql ?? '' }));
   const rows: { migration: string; written: string | null; irreversible: number; warnings: number }[] = [];
+  // statements: the history is parsed and folded once (the model of 1..to from the model cache),
+  // each later migration folded into it in turn.
+  let folded: Awaited<ReturnType<typeof buildSchemaModelCached>> | undefined;
+  if (strategy === 'statements') {
+    await initSqlParser();
+    folded = await buildSchemaModelCached(history.slice(0, to + 1), defaultModelCacheDir(io.env));
+  }
   for (let index = to + 1; index < folder.migrations.length; index++) {
     const m = folder.migrations[index];
     if (m.downSqlPath) {
+      if (folded) foldHistoryInto(folded.model, [history[index]], folded.problems);
       rows.push({ migration: m.name, written: null, irreversible: 0, warnings: 0 });
       if (!has(args, 'json')) io.out(`  ${m.name}: down.sql exists, kept`);
       continue;
     }
     let r: RollbackResult;
     try {
-      r = await generateRollbackWith(strategy, history.slice(0, index + 1), index);
+      r = folded
+        ? rollbackWithModel(folded.model, history[index], [...folded.problems])
+        : await generateRollbackWith(strategy, history.slice(0, index + 1), index);
     } catch (e) {
       if (e instanceof SqlParseError) throw new CliError(`${m.sqlPath}:${e.line}:${e.column}: ${e.reason}`);
       throw e;

@@ -14,14 +14,22 @@
  * A migration that does not parse: generateRollback throws SqlParseError {file, line, column, reason}
  * (from src/core/sql).
  */
+
 export { type RollbackWarning, type RollbackWarningKind, WARNING_KIND_WORDS } from './inverse';
 export type { ColumnModel, EnumModel, IndexModel, SchemaModel, TableModel } from './model';
+export {
+  buildSchemaModelCached,
+  type CachedModel,
+  DEFAULT_MODEL_CACHE_BYTES,
+  defaultModelCacheDir,
+} from './model-cache';
 export {
   buildSchemaModelSync,
   DOWN_SQL_CONFLICT_REASONS,
   type DownSqlConflict,
   downSqlConflict,
   downSqlSourceChecksum,
+  foldHistoryInto,
   GENERATOR_VERSION,
   generateAllRollbacksSync,
   generateRollback,
@@ -34,6 +42,7 @@ export {
   type RollbackResult,
   type RollbackStep,
   type RollbackSummary,
+  rollbackWithModel,
 } from './rollback';
 export {
   GENERATOR_STRATEGIES,

@@ -3,7 +3,7 @@
  * computing each statement's inverse, and renders `down.sql` with the inverses in reverse order.
  */
 import { checksumMatches, prismaChecksum } from '../migrations';
-import { initSqlParser, parseMigrationSync, SqlParseError, type SqlStatement } from '../sql/parser';
+import { forEachStatement, initSqlParser, SqlParseError, type SqlStatement } from '../sql/parser';
 import {
   applyStatement,
   type MigrationContext,
@@ -80,29 +80,48 @@ export interface RollbackResult {
 export interface RollbackOptions {
   /** Label of the generator in the header (default "statements"). */
   strategy?: string;
+  /**
+   * Directory of the on-disk model cache (`defaultModelCacheDir()`); unset: no cache (the
+   * history is parsed and folded in memory).
+   */
+  modelCacheDir?: string;
 }
 
 /** Folds a whole migration into the model; returns the inverse of each statement. */
 export function foldMigration(model: SchemaModel, statements: SqlStatement[]): StepInverse[] {
-  const ctx: MigrationContext = { createdTables: new Set(), triggeredTables: new Set() };
-  const out = statements.map((s) => {
-    const n = s.node as N;
-    if (n.CreateStmt && n.CreateStmt.relation?.relpersistence !== 't') {
-      const key = tableKey(n.CreateStmt.relation);
-      if (!model.tables.has(key)) ctx.createdTables.add(key);
-    } else if (n.CreateTrigStmt?.relation) ctx.triggeredTables.add(tableKey(n.CreateTrigStmt.relation));
-    else if (n.RuleStmt?.relation) ctx.triggeredTables.add(tableKey(n.RuleStmt.relation));
-    try {
-      return applyStatement(model, s, ctx);
-    } catch (e) {
-      // a shape of parse tree the model does not expect: never crash the whole generation
-      const why = `the generator could not follow this statement (${(e as Error).message}): undo it by hand`;
-      return { sql: [], warnings: [{ kind: 'irreversible' as const, message: why }], irreversible: why };
-    }
-  });
-  // temporary tables end with the migration's session
-  for (const [k, t] of [...model.tables]) if (t.extra?.relpersistence === 't') dropTable(model, k, false);
+  const folder = migrationFolder(model);
+  const out = statements.map((s) => folder.fold(s));
+  folder.finish();
   return out;
+}
+
+/**
+ * foldMigration one statement at a time (what lets the generator stream a large migration):
+ * `fold` each statement in order, then `finish` once (temporary tables end with the session).
+ */
+function migrationFolder(model: SchemaModel): { fold(s: SqlStatement): StepInverse; finish(): void } {
+  const ctx: MigrationContext = { createdTables: new Set(), triggeredTables: new Set() };
+  return {
+    fold(s) {
+      const n = s.node as N;
+      if (n.CreateStmt && n.CreateStmt.relation?.relpersistence !== 't') {
+        const key = tableKey(n.CreateStmt.relation);
+        if (!model.tables.has(key)) ctx.createdTables.add(key);
+      } else if (n.CreateTrigStmt?.relation) ctx.triggeredTables.add(tableKey(n.CreateTrigStmt.relation));
+      else if (n.RuleStmt?.relation) ctx.triggeredTables.add(tableKey(n.RuleStmt.relation));
+      try {
+        return applyStatement(model, s, ctx);
+      } catch (e) {
+        // a shape of parse tree the model does not expect: never crash the whole generation
+        const why = `the generator could not follow this statement (${(e as Error).message}): undo it by hand`;
+        return { sql: [], warnings: [{ kind: 'irreversible' as const, message: why }], irreversible: why };
+      }
+    },
+    finish() {
+      // temporary tables end with the migration's session
+      for (const [k, t] of [...model.tables]) if (t.extra?.relpersistence === 't') dropTable(model, k, false);
+    },
+  };
 }
 
 /** The schema model after replaying `migrations` in order (parse failures are reported, not thrown). */
@@ -112,16 +131,26 @@ export function buildSchemaModelSync(migrations: MigrationSource[]): {
 } {
   const model = emptyModel();
   const problems: string[] = [];
+  foldHistoryInto(model, migrations, problems);
+  return { model, problems };
+}
+
+/**
+ * Folds `migrations` in order into `model` (which must be the state before the first of them);
+ * a migration that does not parse is skipped and described in `problems` (pushed). Throws only
+ * what is not a SqlParseError (a generator bug); `model` is then partly folded.
+ */
+export function foldHistoryInto(model: SchemaModel, migrations: MigrationSource[], problems: string[]): void {
   for (const m of migrations) {
+    // A migration that does not parse changes nothing (foldStreaming restores the model).
     try {
-      foldMigration(model, parseMigrationSync(m.sql, `${m.name}/migration.sql`).statements);
+      foldStreaming(model, m);
     } catch (e) {
       if (e instanceof SqlParseError)
         problems.push(`${e.message} (its changes are missing from the schema model)`);
       else throw e;
     }
   }
-  return { model, problems };
 }
 
 /**
@@ -139,13 +168,24 @@ export function generateRollbackSync(
   return rollbackWithModel(model, history[index], problems, opts);
 }
 
+/**
+ * `generateRollbackSync` after loading the parser. With `opts.modelCacheDir`, the model of
+ * `history[0..index-1]` comes from the on-disk model cache (./model-cache.ts) when it is there
+ * and is saved there otherwise. Throws `SqlParseError` (file, line, column) when
+ * `history[index]` does not parse, RangeError for an index outside the history.
+ */
 export async function generateRollback(
   history: MigrationSource[],
   index: number,
   opts: RollbackOptions = {},
 ): Promise<RollbackResult> {
   await initSqlParser();
-  return generateRollbackSync(history, index, opts);
+  if (!opts.modelCacheDir) return generateRollbackSync(history, index, opts);
+  if (index < 0 || index >= history.length)
+    throw new RangeError(`No migration at index ${index} (history has ${history.length})`);
+  const { buildSchemaModelCached } = await import('./model-cache');
+  const { model, problems } = await buildSchemaModelCached(history.slice(0, index), opts.modelCacheDir);
+  return rollbackWithModel(model, history[index], problems, opts);
 }
 
 /**
@@ -173,6 +213,33 @@ export function generateAllRollbacksSync(
   return out;
 }
 
+/**
+ * Parses `migration` and folds each statement into `model` as it comes (see forEachStatement),
+ * handing `each` the statement and its inverse, so that a large migration's parse trees are not
+ * all held at once. Throws SqlParseError when the migration does not parse; `model` is then as it
+ * was (a large script, parsed in pieces, may fail after earlier pieces were folded: the model is
+ * restored from a copy taken before).
+ */
+function foldStreaming(
+  model: SchemaModel,
+  migration: MigrationSource,
+  each?: (s: SqlStatement, inv: StepInverse) => void,
+): void {
+  const file = `${migration.name}/migration.sql`;
+  const before = migration.sql.length > 256 * 1024 ? structuredClone(model) : undefined;
+  const folder = migrationFolder(model);
+  try {
+    forEachStatement(migration.sql, file, (s) => {
+      const inv = folder.fold(s);
+      each?.(s, inv);
+    });
+  } catch (e) {
+    if (before) Object.assign(model, before);
+    throw e;
+  }
+  folder.finish();
+}
+
 /** Generates the rollback of `migration`, folding it into `model` (which must be the state before it). */
 export function rollbackWithModel(
   model: SchemaModel,
@@ -180,12 +247,10 @@ export function rollbackWithModel(
   historyProblems: string[],
   opts: RollbackOptions = {},
 ): RollbackResult {
-  const parsed = parseMigrationSync(migration.sql, `${migration.name}/migration.sql`);
-  const inverses = foldMigration(model, parsed.statements);
-  const steps: RollbackStep[] = parsed.statements.map((s, i) => {
-    const inv = inverses[i];
-    return {
-      index: i + 1,
+  const steps: Array<RollbackStep & { noTransaction?: boolean }> = [];
+  foldStreaming(model, migration, (s, inv) => {
+    steps.push({
+      index: steps.length + 1,
       forward: s.text,
       kind: s.kind,
       line: s.line,
@@ -195,7 +260,7 @@ export function rollbackWithModel(
       irreversible: inv.irreversible,
       noop: inv.noop,
       noTransaction: inv.noTransaction,
-    } as RollbackStep & { noTransaction?: boolean };
+    });
   });
   return render(migration, steps, historyProblems, opts);
 }
@@ -211,6 +276,44 @@ function forwardComment(text: string, max = 12): string[] {
   const out = shown.map((l) => `--   ${l}`.trimEnd());
   if (lines.length > max) out.push(`--   … (${lines.length - max} more lines)`);
   return out;
+}
+
+/** Fewest similar statements in a row that down.sql shows as one section. */
+const GROUP_MIN = 3;
+
+/**
+ * Runs of consecutive steps that down.sql shows as one section (issue 14: a 10 MB seed
+ * migration wrote a 52 MB down.sql, one section per INSERT): at least GROUP_MIN steps of the same
+ * kind, none with inverse SQL, with the same "nothing to undo" reason, the same irreversibility
+ * and the same warnings. Their effect on the script is none (sections without SQL are comments),
+ * so grouping changes only what is read. Returns `[first, last]` index ranges covering `steps`.
+ */
+function groupSimilarSteps(steps: RollbackStep[]): { first: number; last: number }[] {
+  const same = (a: RollbackStep, b: RollbackStep) =>
+    a.kind === b.kind &&
+    a.kind !== 'TransactionStmt' &&
+    a.inverse.length === 0 &&
+    b.inverse.length === 0 &&
+    a.noop === b.noop &&
+    a.irreversible === b.irreversible &&
+    a.warnings.length === b.warnings.length &&
+    a.warnings.every((w, i) => w.kind === b.warnings[i].kind && w.message === b.warnings[i].message);
+  const out: { first: number; last: number }[] = [];
+  let i = 0;
+  while (i < steps.length) {
+    let j = i;
+    while (j + 1 < steps.length && same(steps[i], steps[j + 1])) j++;
+    if (j - i + 1 >= GROUP_MIN) out.push({ first: i, last: j });
+    else for (let k = i; k <= j; k++) out.push({ first: k, last: k });
+    i = j + 1;
+  }
+  return out;
+}
+
+/** "INSERTs", "UPDATEs"… for a statement kind (`InsertStmt`), else "statements". */
+function statementWord(kind: string): string {
+  const m = /^(Insert|Update|Delete|Merge|Select|Copy|Truncate)Stmt$/.exec(kind);
+  return m ? `${m[1].toUpperCase()}s` : 'statements';
 }
 
 function render(
@@ -261,42 +364,70 @@ function render(
   lines.push('');
   if (transactional) lines.push('BEGIN;', '');
   const warnings: RollbackWarning[] = [];
-  for (let i = steps.length - 1; i >= 0; i--) {
-    const s = steps[i];
+  const groups = groupSimilarSteps(steps);
+  for (let g = groups.length - 1; g >= 0; g--) {
+    const { first, last } = groups[g];
+    const s = steps[last];
+    const count = last - first + 1;
+    const head = steps[first];
+    const where =
+      count === 1
+        ? `Step ${s.index} (line ${s.line})${s.stepName ? ` ${s.stepName}` : ''}`
+        : `Steps ${head.index}–${s.index} (lines ${head.line}–${s.line}${head.stepName ? `, ${head.stepName}` : ''}), ${count.toLocaleString('en-US')} statements like the first`;
+    const more = count === 1 ? [] : [`--   … and ${(count - 1).toLocaleString('en-US')} more like it`];
+    const mark = (downLine: number) => {
+      for (let i = first; i <= last; i++) steps[i].downLine = downLine;
+    };
+    /** The warning of the section: the step's own, or one for the whole run. */
+    const grouped = (w: RollbackWarning): RollbackWarning =>
+      count === 1
+        ? w
+        : {
+            ...w,
+            message: `${count.toLocaleString('en-US')} ${s.kind === head.kind ? statementWord(head.kind) : 'statements'} (lines ${head.line}–${s.line}): ${w.message}`,
+            line: head.line,
+            group: { count, lastLine: s.line },
+          };
     if (s.noop && !s.irreversible && !s.inverse.length) {
       if (s.kind === 'TransactionStmt') continue;
-      s.downLine = lines.length + 1;
-      lines.push(
-        `-- Step ${s.index} (line ${s.line})${s.stepName ? ` ${s.stepName}` : ''}: nothing to undo — ${s.noop}`,
-      );
-      lines.push(...forwardComment(s.forward, 3), '');
+      mark(lines.length + 1);
+      lines.push(`-- ${where}: nothing to undo — ${s.noop}`);
+      lines.push(...forwardComment(head.forward, 3), ...more, '');
       continue;
     }
-    s.downLine = lines.length + 1;
-    lines.push(`-- Step ${s.index} (line ${s.line})${s.stepName ? ` ${s.stepName}` : ''}, undoes:`);
-    lines.push(...forwardComment(s.forward));
-    for (const w of s.warnings) {
-      if (w.kind === 'irreversible') continue;
+    mark(lines.length + 1);
+    lines.push(`-- ${where}, undo${count === 1 ? 'es' : ''}:`);
+    lines.push(...forwardComment(head.forward), ...more);
+    for (const w0 of s.warnings) {
+      if (w0.kind === 'irreversible') continue;
+      const w = grouped(count === 1 ? w0 : (head.warnings.find((x) => x.message === w0.message) ?? w0));
       w.downLine = lines.length + 1;
       warnings.push(w);
       lines.push(...commentLines(`WARNING (${w.kind}): ${w.message}`));
     }
     if (s.irreversible) {
-      const w = s.warnings.find((x) => x.kind === 'irreversible');
+      const w0 = head.warnings.find((x) => x.kind === 'irreversible');
       lines.push('-- ======================== IRREVERSIBLE ========================');
-      if (w) {
+      if (w0) {
+        const w = grouped(w0);
         w.downLine = lines.length + 1;
         warnings.push(w);
       }
-      lines.push(...commentLines(`IRREVERSIBLE: ${s.irreversible}`));
-      lines.push('-- This step is NOT undone by this script. Write its inverse here by hand,');
+      lines.push(
+        ...commentLines(
+          `IRREVERSIBLE${count === 1 ? '' : ` (all ${count.toLocaleString('en-US')} statements)`}: ${s.irreversible}`,
+        ),
+      );
+      lines.push(
+        `-- ${count === 1 ? 'This step is' : 'These steps are'} NOT undone by this script. Write ${count === 1 ? 'its inverse' : 'their inverses'} here by hand,`,
+      );
       lines.push('-- or restore the affected data from the backup taken before the migration.');
       lines.push('-- ==============================================================');
     }
     for (const q of s.inverse) {
       // original SQL (views, functions) may end in a `--` comment: the `;` goes on its own line
-      const last = q.split(/\r?\n/).pop() ?? '';
-      lines.push(last.includes('--') ? `${q}\n;` : `${q};`);
+      const tail = q.split(/\r?\n/).pop() ?? '';
+      lines.push(tail.includes('--') ? `${q}\n;` : `${q};`);
     }
     lines.push('');
   }
@@ -306,6 +437,8 @@ function render(
   // the content line goes into the header: every later line moves down by one
   for (const s of steps) if (s.downLine) s.downLine++;
   for (const w of warnings) if (w.downLine) w.downLine++;
+  // a grouped step's own warnings point at its group's section
+  for (const s of steps) for (const w of s.warnings) w.downLine ??= s.downLine;
   return {
     migration: migration.name,
     checksum,

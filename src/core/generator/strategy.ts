@@ -20,14 +20,16 @@ export function isGeneratorStrategy(v: unknown): v is GeneratorStrategy {
  * The rollback of `history[index]` with the chosen strategy. Throws `SqlParseError` (file, line,
  * column) when that migration does not parse (`statements`); with `prismaDiff`, the Error of
  * Prisma's engine or of the embedded PostgreSQL (PGlite) when the history does not replay there.
- * Writes nothing: the caller decides where the result goes.
+ * Writes nothing but the model cache (`opts.modelCacheDir`, statements only, see ./model-cache.ts):
+ * the caller decides where the result goes.
  */
 export async function generateRollbackWith(
   strategy: GeneratorStrategy,
   history: MigrationSource[],
   index: number,
+  opts: { modelCacheDir?: string } = {},
 ): Promise<RollbackResult> {
-  if (strategy === 'statements') return generateRollback(history, index);
+  if (strategy === 'statements') return generateRollback(history, index, opts);
   // Heavy (Prisma's engine + PGlite): loaded only for this strategy.
   const { prismaDiffDownScript } = await import('../verify/prisma-diff');
   const diff = await prismaDiffDownScript(history, index);

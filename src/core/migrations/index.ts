@@ -78,6 +78,9 @@ interface CachedFile {
 const fileCache = new Map<string, CachedFile>();
 
 /** The cached text and checksum of `migration.sql` while the file is unchanged, else undefined. */
+/** Files up to this size are read with readFileSync (see readSql). */
+const SYNC_READ_BYTES = 64 * 1024;
+
 function cachedSql(sqlPath: string): { value: string; checksum: string } | undefined {
   const hit = fileCache.get(sqlPath);
   if (!hit) return undefined;
@@ -110,7 +113,10 @@ async function readSql(
     return { value: hit.sql, checksum: hit.checksum };
   }
   try {
-    const sql = await fs.readFile(sqlPath, 'utf8');
+    // A small file is read synchronously: through the thread pool each read is four round trips
+    // (open, fstat, read, close), which made a new process wait ~0.2 s on 800 migrations.
+    const sql =
+      st.size <= SYNC_READ_BYTES ? fsSync.readFileSync(sqlPath, 'utf8') : await fs.readFile(sqlPath, 'utf8');
     const checksum = prismaChecksum(sql);
     fileCache.set(sqlPath, { mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, size: st.size, sql, checksum });
     return { value: sql, checksum };

@@ -7,10 +7,12 @@
  */
 export { implicitConstraintName, implicitIndexName, quoteIdent, quoteLiteral, quoteQualified } from './names';
 export {
+  forEachStatement,
   initSqlParser,
   LineIndex,
   type ParsedMigration,
   parseMigrationSync,
   SqlParseError,
   type SqlStatement,
+  scriptPieces,
 } from './parser';

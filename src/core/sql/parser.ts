@@ -136,33 +136,175 @@ function byteToCharMapper(text: string): (byte: number) => number {
 
 const STEP_COMMENT = /^--\s*([A-Z][A-Za-z]+)\s*$/;
 
+/** Above this many characters a script is parsed in pieces of about this size (see parsePieces). */
+const PIECE_CHARS = 256 * 1024;
+
 /**
- * Parses a whole migration. Throws `SqlParseError` (file, line, column) when PostgreSQL's parser
- * rejects it. Requires `initSqlParser()` to have completed.
+ * Character offsets just after each `;` that ends a statement as PostgreSQL's lexer sees it:
+ * outside '…' strings (E'…' with backslash escapes), "…" identifiers, $tag$…$tag$ bodies,
+ * `--` and nested `/* *\/` comments. A cut it gets wrong (inside BEGIN ATOMIC … END, the one place
+ * a `;` is inside a statement) leaves a piece that does not parse, and parsePieces then falls back
+ * to the whole script.
  */
-export function parseMigrationSync(sql: string, file?: string): ParsedMigration {
-  const p = parser();
-  let result: ReturnType<LibPgQuery['parseSync']>;
-  // An empty script is a valid migration (Prisma applies it) with no statements; libpg-query
-  // refuses the empty string ("Query cannot be empty").
-  if (sql.trim() === '') return { file, statements: [] };
-  try {
-    result = p.parseSync(sql);
-  } catch (e) {
-    const details = (e as { sqlDetails?: { cursorPosition?: number; message?: string } }).sqlDetails;
-    const offset = Math.max(0, Math.min(sql.length, details?.cursorPosition ?? 0));
-    const { line, column } = new LineIndex(sql).position(offset);
-    throw new SqlParseError(details?.message ?? (e as Error).message, file, line, column, offset);
+function statementEnds(sql: string): number[] {
+  const out: number[] = [];
+  const n = sql.length;
+  let i = 0;
+  while (i < n) {
+    const c = sql.charCodeAt(i);
+    if (c === 59 /* ; */) {
+      out.push(++i);
+    } else if (c === 39 /* ' */) {
+      const prev = i > 0 ? sql[i - 1] : '';
+      const escapes = (prev === 'E' || prev === 'e') && !/[A-Za-z0-9_]/.test(i > 1 ? sql[i - 2] : '');
+      i++;
+      while (i < n) {
+        const d = sql.charCodeAt(i);
+        if (escapes && d === 92 /* \ */) i += 2;
+        else if (d === 39) {
+          if (sql.charCodeAt(i + 1) === 39) i += 2;
+          else break;
+        } else i++;
+      }
+      i++;
+    } else if (c === 34 /* " */) {
+      const close = sql.indexOf('"', i + 1);
+      i = close < 0 ? n : close + 1;
+    } else if (c === 45 /* - */ && sql.charCodeAt(i + 1) === 45) {
+      const eol = sql.indexOf('\n', i);
+      i = eol < 0 ? n : eol + 1;
+    } else if (c === 47 /* / */ && sql.charCodeAt(i + 1) === 42 /* * */) {
+      let depth = 1;
+      i += 2;
+      while (i < n && depth > 0) {
+        if (sql.startsWith('/*', i)) {
+          depth++;
+          i += 2;
+        } else if (sql.startsWith('*/', i)) {
+          depth--;
+          i += 2;
+        } else i++;
+      }
+    } else if (c === 36 /* $ */ && !/[A-Za-z0-9_]/.test(i > 0 ? sql[i - 1] : '')) {
+      const m = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i, i + 64));
+      if (m) {
+        const close = sql.indexOf(m[0], i + m[0].length);
+        i = close < 0 ? n : close + m[0].length;
+      } else i++;
+    } else i++;
   }
-  const toChar = byteToCharMapper(sql);
-  const lines = new LineIndex(sql);
-  const statements: SqlStatement[] = [];
-  let prevEnd = 0;
+  return out;
+}
+
+/**
+ * `sql` cut at statement ends into pieces of at most about `maxChars` characters (a statement
+ * longer than that is a piece of its own); the pieces joined are `sql`. For running a large
+ * script inside a transaction of ours piece by piece (the embedded PostgreSQL then parses one
+ * piece at a time). A cut statementEnds gets wrong (inside BEGIN ATOMIC … END) gives a piece
+ * that fails to run, never a different effect. Pure; never throws.
+ */
+export function scriptPieces(sql: string, maxChars = PIECE_CHARS): string[] {
+  if (sql.length <= maxChars) return [sql];
+  const out: string[] = [];
+  const ends = statementEnds(sql);
+  ends.push(sql.length);
+  let from = 0;
+  for (let k = 0; k < ends.length; k++) {
+    let to = ends[k];
+    while (k + 1 < ends.length && ends[k + 1] - from <= maxChars) to = ends[++k];
+    if (to > from) out.push(sql.slice(from, to));
+    from = to;
+  }
+  return out;
+}
+
+interface RawStatement {
+  stmt: Node;
+  /** Character offsets in the whole script. */
+  start: number;
+  end: number;
+}
+
+/** libpg-query's statements of `text` (which starts at character `base` of the script). Throws what parseSync throws. */
+function parseRaw(text: string, base: number): RawStatement[] {
+  const result = parser().parseSync(text);
+  const toChar = byteToCharMapper(text);
+  const out: RawStatement[] = [];
   for (const raw of result.stmts ?? []) {
     if (!raw.stmt) continue;
     const startByte = raw.stmt_location ?? 0;
     const start = toChar(startByte);
-    const end = raw.stmt_len ? toChar(startByte + raw.stmt_len) : sql.length;
+    const end = raw.stmt_len ? toChar(startByte + raw.stmt_len) : text.length;
+    out.push({ stmt: raw.stmt, start: base + start, end: base + end });
+  }
+  return out;
+}
+
+/**
+ * Calls `each` with the raw statements of a large script piece by piece, cut at statement ends:
+ * the parser's WebAssembly heap and its JSON output then stay the size of one piece, and a
+ * piece's parse trees are garbage once `each` has seen them (a seed migration of 10 MB of
+ * INSERTs no longer holds ~80,000 trees at once). Returns how many statements were given, or
+ * `{ failedAfter }` when a piece does not parse (a cut statementEnds got wrong, or a real syntax
+ * error): the caller then parses the whole script, for the rest or for the error's position.
+ */
+function parsePieces(sql: string, each: (r: RawStatement) => void): { failedAfter?: number } {
+  let given = 0;
+  let from = 0;
+  const ends = statementEnds(sql);
+  ends.push(sql.length);
+  for (let k = 0; k < ends.length; k++) {
+    // the furthest end that keeps the piece under PIECE_CHARS (at least one statement)
+    let to = ends[k];
+    while (k + 1 < ends.length && ends[k + 1] - from <= PIECE_CHARS) to = ends[++k];
+    const piece = sql.slice(from, to);
+    if (piece.trim() !== '') {
+      let raws: RawStatement[];
+      try {
+        raws = parseRaw(piece, from);
+      } catch {
+        return { failedAfter: given };
+      }
+      for (const r of raws) {
+        each(r);
+        given++;
+      }
+    }
+    from = to;
+  }
+  return {};
+}
+
+/**
+ * Parses a whole migration. Throws `SqlParseError` (file, line, column) when PostgreSQL's parser
+ * rejects it. Requires `initSqlParser()` to have completed. Scripts over 256 K characters are
+ * parsed in pieces cut at statement ends (same statements, bounded parser memory); to hold only
+ * one piece's parse trees at a time, use forEachStatement.
+ */
+export function parseMigrationSync(sql: string, file?: string): ParsedMigration {
+  const statements: SqlStatement[] = [];
+  forEachStatement(sql, file, (s) => statements.push(s));
+  return { file, statements };
+}
+
+/**
+ * Calls `each` with every statement of a migration, in order, as parseMigrationSync would list
+ * them, without keeping them: a caller that keeps only what it needs of each (the generator keeps
+ * text and line) lets the parse trees go piece by piece. Throws `SqlParseError` (file, line,
+ * column) when PostgreSQL's parser rejects the script — possibly after `each` has seen the
+ * statements before the error. Requires `initSqlParser()` to have completed.
+ */
+export function forEachStatement(
+  sql: string,
+  file: string | undefined,
+  each: (s: SqlStatement) => void,
+): void {
+  // An empty script is a valid migration (Prisma applies it) with no statements; libpg-query
+  // refuses the empty string ("Query cannot be empty").
+  if (sql.trim() === '') return;
+  const lines = new LineIndex(sql);
+  let prevEnd = 0;
+  const emit = ({ stmt, start, end }: RawStatement) => {
     let text = sql.slice(start, end).trim();
     if (text.endsWith(';')) text = text.slice(0, -1).trimEnd();
     // The gap before the statement: Prisma's `-- CreateTable` style step names.
@@ -171,12 +313,27 @@ export function parseMigrationSync(sql: string, file?: string): ParsedMigration 
       const m = STEP_COMMENT.exec(l.trim());
       if (m) step = m[1];
     }
-    const kind = Object.keys(raw.stmt)[0];
+    const kind = Object.keys(stmt)[0];
     const { line, column } = lines.position(start);
-    statements.push({ node: raw.stmt, kind, text, start, end, line, column, step });
+    each({ node: stmt, kind, text, start, end, line, column, step });
     prevEnd = end;
+  };
+  let skip = 0;
+  if (sql.length > PIECE_CHARS) {
+    const r = parsePieces(sql, emit);
+    if (r.failedAfter === undefined) return;
+    skip = r.failedAfter;
   }
-  return { file, statements };
+  let raws: RawStatement[];
+  try {
+    raws = parseRaw(sql, 0);
+  } catch (e) {
+    const details = (e as { sqlDetails?: { cursorPosition?: number; message?: string } }).sqlDetails;
+    const offset = Math.max(0, Math.min(sql.length, details?.cursorPosition ?? 0));
+    const { line, column } = lines.position(offset);
+    throw new SqlParseError(details?.message ?? (e as Error).message, file, line, column, offset);
+  }
+  for (let i = skip; i < raws.length; i++) emit(raws[i]);
 }
 
 /** Deparses a parse-tree node back to SQL with pgsql-deparser (identifiers quoted when needed). */

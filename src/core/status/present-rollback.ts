@@ -204,7 +204,7 @@ export interface ProblemEntry {
 }
 
 const WARNING_LINE = /^\s*--\s*WARNING \((\w+)\):\s*(.*)$/;
-const IRREVERSIBLE_LINE = /^\s*--\s*IRREVERSIBLE:\s*(.*)$/;
+const IRREVERSIBLE_LINE = /^\s*--\s*IRREVERSIBLE(?: \(all [\d,]+ statements\))?:\s*(.*)$/;
 
 /**
  * Problems entries for a `down.sql`, read from its own text: every `-- WARNING (kind): …` line and

@@ -21,7 +21,7 @@ import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { describeDbError, maskUrl } from '../db';
-import { initSqlParser, parseMigrationSync } from '../sql/parser';
+import { forEachStatement, initSqlParser, parseMigrationSync, scriptPieces } from '../sql/parser';
 import { notInTransaction, transactionControl } from '../sql/script';
 import { embeddedExtensionAvailable, pgliteAssetDir, startEmbedded } from './embedded';
 import { describeFailure, locateFailure, type ScriptFailure, scriptFailure } from './failure';
@@ -263,19 +263,28 @@ function concurrentlyCut(sql: string, st: { start: number; end: number }): [numb
  * in src/core/sql/script.ts: VACUUM, CREATE DATABASE…).
  */
 export function transactionBody(sql: string): string | undefined {
-  let statements: ReturnType<typeof parseMigrationSync>['statements'];
+  // What is kept of each statement (not its parse tree: a 10 MB seed migration has ~80,000).
+  const statements: {
+    start: number;
+    end: number;
+    tc: ReturnType<typeof transactionControl>;
+    why: ReturnType<typeof notInTransaction>;
+  }[] = [];
   try {
-    statements = parseMigrationSync(sql).statements;
+    forEachStatement(sql, undefined, (st) =>
+      statements.push({
+        start: st.start,
+        end: st.end,
+        tc: transactionControl(st),
+        why: notInTransaction(st),
+      }),
+    );
   } catch {
     return /\b(BEGIN|COMMIT|ROLLBACK|START\s+TRANSACTION|CONCURRENTLY|VACUUM)\b/i.test(sql) ? undefined : sql;
   }
   let from = 0;
   let to = statements.length;
-  if (
-    statements.length >= 2 &&
-    transactionControl(statements[0]) === 'begin' &&
-    transactionControl(statements[to - 1]) === 'commit'
-  ) {
+  if (statements.length >= 2 && statements[0].tc === 'begin' && statements[to - 1].tc === 'commit') {
     from = 1;
     to -= 1;
   }
@@ -284,8 +293,8 @@ export function transactionBody(sql: string): string | undefined {
   const cuts: [number, number][] = [];
   for (let i = from; i < to; i++) {
     const st = statements[i];
-    if (transactionControl(st)) return undefined;
-    const why = notInTransaction(st);
+    if (st.tc) return undefined;
+    const why = st.why;
     if (!why) continue;
     const cut = why.concurrently ? concurrentlyCut(sql, st) : undefined;
     if (!cut) return undefined;
@@ -713,10 +722,12 @@ export async function verifyEmbeddedHere(
     let outcome: SchemaSnapshot | undefined;
     await s.db.exec('BEGIN');
     try {
+      // Piece by piece inside our transaction (same effect): PostgreSQL parses a whole query
+      // string before running it, and PGlite's memory never shrinks back.
       running(targetScript);
-      await s.db.exec(forwardBody);
+      for (const piece of scriptPieces(forwardBody)) await s.db.exec(piece);
       running(rollbackScript);
-      await s.db.exec(rollbackBody);
+      for (const piece of scriptPieces(rollbackBody)) await s.db.exec(piece);
       progress('Comparing schemas');
       outcome = await snapshotSchema((q) => s.db.query(q));
     } catch {

@@ -26,23 +26,34 @@ const SUFFIX = '.pgdata';
 export const DEFAULT_REPLAY_CACHE_BYTES = 512 * 1024 * 1024;
 
 /**
- * The cache directory shared by the CLI and the editor: $PRISMA_ROLLBACK_CACHE_DIR, else the
- * platform's per-user cache (`$XDG_CACHE_HOME` or `~/.cache` on Linux, `~/Library/Caches` on
- * macOS, `%LOCALAPPDATA%` on Windows) + `/prisma-rollback/replay`.
+ * The per-user cache directory of prisma-rollback, shared by the CLI and the editor:
+ * $PRISMA_ROLLBACK_CACHE_DIR, else the platform's per-user cache (`$XDG_CACHE_HOME` or `~/.cache`
+ * on Linux, `~/Library/Caches` on macOS, `%LOCALAPPDATA%` on Windows) + `/prisma-rollback`;
+ * `sub` names the cache inside it (`replay`, `model`…). Pure: creates nothing.
  */
-export function defaultReplayCacheDir(
+export function userCacheDir(
+  sub: string,
   env: NodeJS.ProcessEnv = process.env,
   platform: NodeJS.Platform = process.platform,
   home: string = os.homedir(),
 ): string {
-  if (env.PRISMA_ROLLBACK_CACHE_DIR) return path.join(env.PRISMA_ROLLBACK_CACHE_DIR, 'replay');
+  if (env.PRISMA_ROLLBACK_CACHE_DIR) return path.join(env.PRISMA_ROLLBACK_CACHE_DIR, sub);
   const base =
     platform === 'win32'
       ? (env.LOCALAPPDATA ?? path.join(home, 'AppData', 'Local'))
       : platform === 'darwin'
         ? path.join(home, 'Library', 'Caches')
         : (env.XDG_CACHE_HOME ?? path.join(home, '.cache'));
-  return path.join(base, 'prisma-rollback', 'replay');
+  return path.join(base, 'prisma-rollback', sub);
+}
+
+/** The replay cache's directory: `userCacheDir('replay')` (see there). */
+export function defaultReplayCacheDir(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+  home: string = os.homedir(),
+): string {
+  return userCacheDir('replay', env, platform, home);
 }
 
 function sha(text: string | Buffer): Buffer {
@@ -57,8 +68,9 @@ export function prefixKeys(
   migrations: { name: string; sql: string }[],
   upTo: number,
   context: string,
+  format: string = FORMAT,
 ): string[] {
-  let h = sha(`${FORMAT}\n${context}`);
+  let h = sha(`${format}\n${context}`);
   const keys = [h.toString('hex')];
   for (let k = 0; k < upTo; k++) {
     h = createHash('sha256')
@@ -82,7 +94,16 @@ export function nearestCached(dir: string, keys: string[]): number {
  * deleted, so it is rebuilt). Touches the file (LRU). Never throws.
  */
 export async function loadReplayState(dir: string, key: string): Promise<Buffer | undefined> {
-  const file = path.join(dir, key + SUFFIX);
+  return loadCacheEntry(dir, key, SUFFIX);
+}
+
+/**
+ * Reads `<dir>/<key><suffix>` written by `saveCacheEntry`: the payload, or undefined when the
+ * file is missing or damaged (its sha256 does not match: truncated, corrupted; it is then
+ * deleted). Touches the file (LRU). Never throws.
+ */
+export async function loadCacheEntry(dir: string, key: string, suffix: string): Promise<Buffer | undefined> {
+  const file = path.join(dir, key + suffix);
   let data: Buffer;
   try {
     data = await fs.promises.readFile(file);
@@ -115,22 +136,37 @@ export async function saveReplayState(
   payload: Uint8Array,
   maxBytes = DEFAULT_REPLAY_CACHE_BYTES,
 ): Promise<void> {
+  return saveCacheEntry(dir, key, SUFFIX, payload, maxBytes);
+}
+
+/**
+ * Writes `<dir>/<key><suffix>` (sha256 of the payload, then the payload) atomically (temporary
+ * file + rename), then deletes the least recently used `*<suffix>` files of `dir` until they
+ * total at most `maxBytes`. Never throws: a cache that cannot be written only costs time.
+ */
+export async function saveCacheEntry(
+  dir: string,
+  key: string,
+  suffix: string,
+  payload: Uint8Array,
+  maxBytes: number,
+): Promise<void> {
   try {
     await fs.promises.mkdir(dir, { recursive: true });
-    const file = path.join(dir, key + SUFFIX);
+    const file = path.join(dir, key + suffix);
     const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
     await fs.promises.writeFile(tmp, Buffer.concat([sha(Buffer.from(payload)), payload]));
     await fs.promises.rename(tmp, file);
-    await evict(dir, maxBytes);
+    await evict(dir, suffix, maxBytes);
   } catch {
     // best effort
   }
 }
 
-async function evict(dir: string, maxBytes: number): Promise<void> {
+async function evict(dir: string, suffix: string, maxBytes: number): Promise<void> {
   const entries: { file: string; size: number; mtime: number }[] = [];
   for (const name of await fs.promises.readdir(dir)) {
-    if (!name.endsWith(SUFFIX)) continue;
+    if (!name.endsWith(suffix)) continue;
     const file = path.join(dir, name);
     const st = await fs.promises.stat(file).catch(() => undefined);
     if (st) entries.push({ file, size: st.size, mtime: st.mtimeMs });

@@ -10,7 +10,7 @@
  * reported. Data statements (INSERT, UPDATE, DELETE, TRUNCATE, COPY) and session statements
  * (SET, transaction control) change no schema and are allowed.
  */
-import { parseMigrationSync, type SqlStatement } from '../sql/parser';
+import { forEachStatement, type SqlStatement } from '../sql/parser';
 
 /** Statement kinds whose whole effect the snapshot reads (or that change no schema). */
 const SEEN_KINDS = new Set([
@@ -218,9 +218,12 @@ function objectWords(t: string | undefined): string {
     .replace(/_/g, ' ');
 }
 
-const IRREVERSIBLE_MARKER = /^\s*--\s*IRREVERSIBLE:\s*(.*)$/;
-/** The header of a step in a generated down.sql: `-- Step 3 (line 12)…` (line of the statement in migration.sql). */
-const STEP_HEADER = /^\s*--\s*Step\s+\d+\s+\(line\s+(\d+)\)/;
+const IRREVERSIBLE_MARKER = /^\s*--\s*IRREVERSIBLE(?: \(all [\d,]+ statements\))?:\s*(.*)$/;
+/**
+ * The header of a step in a generated down.sql: `-- Step 3 (line 12)…` (line of the statement in
+ * migration.sql), or of a run of similar ones: `-- Steps 3–9 (lines 12–18)…` (line of the first).
+ */
+const STEP_HEADER = /^\s*--\s*(?:Step\s+\d+\s+\(line\s+(\d+)\)|Steps\s+\d+–\d+\s+\(lines\s+(\d+)–\d+)/;
 /** Statements that change rows, not the schema: a marker on them does not concern the comparison. */
 const DATA_KINDS = new Set([
   'InsertStmt',
@@ -245,30 +248,32 @@ export function unseenEffects(
   rollback: { name: string; sql: string },
 ): string[] {
   const out: string[] = [];
-  const parsed = new Map<string, SqlStatement[]>();
+  // The kind of each migration statement by line (not the parse trees: a seed migration has
+  // tens of thousands, see forEachStatement).
+  const forwardKinds = new Map<number, string>();
   for (const s of [migration, rollback]) {
-    let statements: SqlStatement[];
+    const reasons: string[] = [];
     try {
-      statements = parseMigrationSync(s.sql).statements;
+      forEachStatement(s.sql, undefined, (st) => {
+        if (s === migration && !forwardKinds.has(st.line)) forwardKinds.set(st.line, st.kind);
+        const why = unseenReason(st);
+        if (why) reasons.push(`${s.name}:${st.line}: ${why}`);
+      });
     } catch (e) {
+      if (s === migration) forwardKinds.clear();
       out.push(`${s.name}: its statements cannot be read (${(e as Error).message.split('\n')[0]})`);
       continue;
     }
-    parsed.set(s.name, statements);
-    for (const st of statements) {
-      const why = unseenReason(st);
-      if (why) out.push(`${s.name}:${st.line}: ${why}`);
-    }
+    out.push(...reasons);
   }
-  const forward = parsed.get(migration.name) ?? [];
   let stepLine: number | undefined;
   rollback.sql.split(/\r?\n|\r/).forEach((line, i) => {
     const h = STEP_HEADER.exec(line);
-    if (h) stepLine = Number(h[1]);
+    if (h) stepLine = Number(h[1] ?? h[2]);
     const m = IRREVERSIBLE_MARKER.exec(line);
     if (!m) return;
-    const st = stepLine === undefined ? undefined : forward.find((f) => f.line === stepLine);
-    if (st && DATA_KINDS.has(st.kind)) return;
+    const kind = stepLine === undefined ? undefined : forwardKinds.get(stepLine);
+    if (kind && DATA_KINDS.has(kind)) return;
     out.push(`${rollback.name}:${i + 1}: a step marked IRREVERSIBLE is not undone by it: ${m[1].trim()}`);
   });
   return out;

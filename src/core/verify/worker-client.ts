@@ -21,7 +21,11 @@ import type { EmbeddedRequest, RunningScript, VerifyResult } from './index';
 /** Messages from the worker. */
 export type WorkerMessage =
   | { type: 'progress'; id: number; message: string }
-  | { type: 'running'; id: number; script: RunningScript }
+  /**
+   * The script the worker starts running, without its SQL: the main thread has it (the request),
+   * and copying a 10 MB migration back to the calling thread blocked its event loop.
+   */
+  | { type: 'running'; id: number; script: Omit<RunningScript, 'sql'> }
   | { type: 'result'; id: number; result: VerifyResult }
   | { type: 'error'; id: number; message: string };
 
@@ -129,8 +133,11 @@ export async function runInVerifierWorker(
   }
   w.ref();
   const id = nextId++;
-  let running: RunningScript | undefined;
-  let previous: RunningScript | undefined;
+  let running: Omit<RunningScript, 'sql'> | undefined;
+  let previous: Omit<RunningScript, 'sql'> | undefined;
+  /** The SQL of a script the worker named (looked up only when a step times out). */
+  const sqlOf = (r: Omit<RunningScript, 'sql'>): string =>
+    request.migrations.find((m) => `${m.name}/migration.sql` === r.script)?.sql ?? request.rollbackSql;
   type Outcome = { result: VerifyResult } | { timeout: true } | { cancelled: true } | { died: string };
   let settle: (o: Outcome) => void = () => {};
   const outcome = new Promise<Outcome>((resolve) => {
@@ -187,11 +194,11 @@ export async function runInVerifierWorker(
   const seconds = Math.round(opts.timeoutMs / 100) / 10;
   let what = 'the embedded PostgreSQL';
   if (running) {
-    const here = await suspectStatement(running.sql);
+    const here = await suspectStatement(sqlOf(running));
     what = here ? `${running.script} (${here})` : running.script;
     // A script without statements (comments) cannot run long: PGlite was left stuck by the one
     // before it (COPY … TO PROGRAM leaves it in COPY mode), so that one is named too.
-    const before = here ? undefined : previous && (await suspectStatement(previous.sql));
+    const before = here ? undefined : previous && (await suspectStatement(sqlOf(previous)));
     if (previous && before) what = `${running.script} (after ${previous.script}, ${before})`;
   }
   return {

@@ -26,7 +26,8 @@ async function handle(m: WorkerRequest): Promise<void> {
     const result = await verifyEmbeddedHere(
       m.request,
       (message) => post({ type: 'progress', id: m.id, message }),
-      (script) => post({ type: 'running', id: m.id, script }),
+      // the name only: the main thread has the SQL (see WorkerMessage)
+      ({ sql: _sql, ...script }) => post({ type: 'running', id: m.id, script }),
     );
     post({ type: 'result', id: m.id, result });
   } catch (e) {

@@ -27,6 +27,11 @@ export interface RollbackWarning {
   line: number;
   /** 1-based line of the inverse (or of the irreversible block) in the generated down.sql. */
   downLine?: number;
+  /**
+   * A run of similar statements with this same warning, grouped into one section of down.sql
+   * (see groupSimilarSteps in ../rollback.ts): how many statements, and the line of the last one.
+   */
+  group?: { count: number; lastLine: number };
 }
 
 /** The rollback of one forward statement. */
