@@ -14,7 +14,7 @@
  * The last row of each table holds NULL in every nullable column that is not part of a key.
  */
 import { createHash } from 'node:crypto';
-import { quoteIdent, quoteLiteral } from '../sql/names';
+import { quoteIdent, quoteLiteral, readIdentifiers } from '../sql/names';
 import type { ColumnSnapshot, QueryFn, SchemaSnapshot } from './snapshot';
 
 /** Rows generated per table by default. */
@@ -44,48 +44,6 @@ export interface SeedOptions {
 
 // ---------------------------------------------------------------------------------------------
 // Reading names out of the catalog's text
-
-/**
- * Identifiers of a comma- or dot-separated list as PostgreSQL prints them (`"User", id` →
- * ["User", "id"]); stops at the first character that is neither. Returns the names and where
- * parsing stopped.
- */
-function readIdentifiers(text: string, from = 0): { names: string[]; seps: string[]; end: number } {
-  const names: string[] = [];
-  const seps: string[] = [];
-  let i = from;
-  const skip = () => {
-    while (i < text.length && /\s/.test(text[i])) i++;
-  };
-  for (;;) {
-    skip();
-    if (text[i] === '"') {
-      let name = '';
-      i++;
-      while (i < text.length) {
-        if (text[i] === '"' && text[i + 1] === '"') {
-          name += '"';
-          i += 2;
-        } else if (text[i] === '"') {
-          i++;
-          break;
-        } else name += text[i++];
-      }
-      names.push(name);
-    } else {
-      const m = /^[A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]*/.exec(text.slice(i));
-      if (!m) break;
-      names.push(m[0]);
-      i += m[0].length;
-    }
-    skip();
-    if (text[i] === ',' || text[i] === '.') {
-      seps.push(text[i]);
-      i++;
-    } else break;
-  }
-  return { names, seps, end: i };
-}
 
 /** `"auth"."User"` / `auth."User"` / `"User"` / `public."User"` → the snapshot's display name. */
 function displayOf(parts: string[]): string {
