@@ -63,6 +63,10 @@ CREATE TABLE "PostTag" (
 );
 CREATE TABLE "Impossible" ("id" INT PRIMARY KEY, "x" INT NOT NULL CHECK ("x" < 0 AND "x" > 0));
 CREATE TABLE "Log" ("at" TIMESTAMP(3) NOT NULL, "line" TEXT);
+CREATE TABLE "Attachment" ("id" SERIAL PRIMARY KEY, "postId" TEXT REFERENCES "Post"("id"), "userId" INTEGER REFERENCES "User"("id"),
+  CONSTRAINT "one_owner" CHECK (("postId" IS NULL) <> ("userId" IS NULL)));
+-- rows a migration inserted: the seeder's first values collide with them
+INSERT INTO auth."Account" ("id", "provider") VALUES (1, 'existing'), (2, 'existing too');
 `;
 
 let db: TestDatabase;
@@ -118,7 +122,17 @@ describe('seedSchema', () => {
         '"PostTag"': 4,
         '"Impossible"': 0,
         '"Log"': 4,
+        '"Attachment"': 4,
       });
+      // one owner each (the CHECK), and the migration's rows are still there beside the seeded ones
+      expect(
+        (
+          await q(
+            `SELECT count(*)::int AS n FROM "Attachment" WHERE ("postId" IS NULL) <> ("userId" IS NULL)`,
+          )
+        ).rows,
+      ).toEqual([{ n: 4 }]);
+      expect((await q(`SELECT count(*)::int AS n FROM auth."Account"`)).rows).toEqual([{ n: 6 }]);
       expect(report.problems).toEqual([
         '"Impossible": 0 of 4 rows (new row for relation "Impossible" violates check constraint "Impossible_x_check")',
       ]);

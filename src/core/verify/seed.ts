@@ -274,6 +274,26 @@ export function fillOrder(tables: string[], fks: Record<string, ForeignKey[]>): 
 
 // ---------------------------------------------------------------------------------------------
 
+/** One way of building a row: values of row + shift × rows, NULL in `nulls` (or every nullable column) but `keep`. */
+interface Variant {
+  shift: number;
+  nullAll: boolean;
+  nulls: string[];
+  /** A column given a value even where NULL would be (a one-of-several CHECK). */
+  keep?: string;
+}
+
+/** The columns of `table` that its CHECK constraint `name` names (read from its definition). */
+function checkColumns(schema: SchemaSnapshot, table: string, name: string): string[] {
+  const def = Object.values(schema.constraints).find((c) => c.table === table && c.name === name)?.definition;
+  const t = schema.tables[table];
+  if (!def || !t) return [];
+  const words = new Set<string>();
+  for (const m of def.matchAll(/"((?:[^"]|"")+)"|([A-Za-z_][\w$]*)/g))
+    words.add(m[1]?.replace(/""/g, '"') ?? m[2]);
+  return t.columnOrder.filter((c) => words.has(c));
+}
+
 function message(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split('\n')[0];
 }
@@ -318,52 +338,49 @@ export async function seedSchema(
 
     for (let row = 0; row < rowsWanted; row++) {
       const nullRow = row === rowsWanted - 1 && rowsWanted > 1;
-      /** The value of each column for this row (undefined: DEFAULT), per attempt. */
-      const build = (attempt: number): Map<string, string | undefined> | undefined => {
+      /** The value of each column for this row in one variant (undefined: DEFAULT); undefined when none can be built. */
+      const build = (v: Variant): Map<string, string | undefined> | undefined => {
         const values = new Map<string, string | undefined>();
+        const r = row + v.shift * rowsWanted;
         for (const [position, name] of columns.entries()) {
           const col: ColumnSnapshot = t.columns[name];
           const nullable = !col.notNull && !keyCols.has(name);
+          const forcedNull = nullable && name !== v.keep && (nullRow || v.nullAll || v.nulls.includes(name));
           const ref = fkOf.get(name);
           if (ref) {
-            const parentRows = ref.fk.parent === table ? rows : inserted.get(ref.fk.parent);
-            if (!parentRows?.length || (nullable && (nullRow || attempt > 0 || ref.fk.parent === table))) {
-              if (col.notNull) {
-                if (ref.fk.parent !== table || !parentRows) {
-                  noValue = `column ${quoteIdent(name)} references ${ref.fk.parent}, which has no rows`;
-                  return undefined;
-                }
-                // NOT NULL self-reference on the first row: point at the row itself (below).
-              } else {
+            const self = ref.fk.parent === table;
+            const parentRows = self ? rows : inserted.get(ref.fk.parent);
+            if (!parentRows?.length || forcedNull || (nullable && self)) {
+              if (nullable) {
                 values.set(name, 'NULL');
                 continue;
               }
+              if (!self) {
+                noValue = `column ${quoteIdent(name)} references ${ref.fk.parent}, which has no rows`;
+                return undefined;
+              }
             }
-            const parent = parentRows?.length ? parentRows[row % parentRows.length] : undefined;
-            const v = parent?.[ref.fk.parentColumns[ref.index]];
+            const parent = parentRows?.length ? parentRows[(row + v.shift) % parentRows.length] : undefined;
             if (parent) {
-              values.set(name, v === null || v === undefined ? 'NULL' : `${quoteLiteral(v)}::${col.type}`);
+              const pv = parent[ref.fk.parentColumns[ref.index]];
+              values.set(name, pv === null || pv === undefined ? 'NULL' : `${quoteLiteral(pv)}::${col.type}`);
               continue;
             }
-            // self-reference to this very row: the referenced column's own generated value
+            // NOT NULL self-reference on the first row: the referenced column's own value in this row
+            const target = ref.fk.parentColumns[ref.index];
             const own = literalFor(
-              t.columns[ref.fk.parentColumns[ref.index]]?.type ?? col.type,
-              {
-                table,
-                column: ref.fk.parentColumns[ref.index],
-                row,
-                position: columns.indexOf(ref.fk.parentColumns[ref.index]),
-              },
+              t.columns[target]?.type ?? col.type,
+              { table, column: target, row: r, position: columns.indexOf(target) },
               schema,
             );
             values.set(name, own && `${own}::${col.type}`);
             continue;
           }
-          if (nullable && (nullRow || attempt > 0)) {
+          if (forcedNull) {
             values.set(name, 'NULL');
             continue;
           }
-          const lit = literalFor(col.type, { table, column: name, row, position }, schema);
+          const lit = literalFor(col.type, { table, column: name, row: r, position }, schema);
           if (lit !== undefined) values.set(name, lit);
           else if (col.default !== null || col.identity) values.set(name, undefined);
           else if (!col.notNull) values.set(name, 'NULL');
@@ -374,14 +391,23 @@ export async function seedSchema(
         }
         return values;
       };
+      // Variants, tried in order until one is accepted: as generated; after a duplicate key (rows the
+      // migrations inserted), other values; after a CHECK, NULL in the columns it names but one
+      // (one-of-several checks), then NULL in every nullable column.
+      const queue: Variant[] = [{ shift: 0, nullAll: false, nulls: [] }];
+      const tried = new Set<string>();
       let done = false;
-      for (let attempt = 0; attempt < 2 && !done; attempt++) {
-        const values = build(attempt);
+      while (queue.length && !done && tried.size < 8) {
+        const v = queue.shift()!;
+        const id = JSON.stringify(v);
+        if (tried.has(id)) continue;
+        tried.add(id);
+        const values = build(v);
         if (!values) break;
-        const cols = [...values.entries()].filter(([, v]) => v !== undefined);
+        const cols = [...values.entries()].filter(([, x]) => x !== undefined);
         const returning = t.columnOrder.map((c) => `${quoteIdent(c)}::text AS ${quoteIdent(c)}`).join(', ');
         const sql = cols.length
-          ? `INSERT INTO ${table} (${cols.map(([c]) => quoteIdent(c)).join(', ')}) OVERRIDING SYSTEM VALUE VALUES (${cols.map(([, v]) => v).join(', ')}) RETURNING ${returning}`
+          ? `INSERT INTO ${table} (${cols.map(([c]) => quoteIdent(c)).join(', ')}) OVERRIDING SYSTEM VALUE VALUES (${cols.map(([, x]) => x).join(', ')}) RETURNING ${returning}`
           : `INSERT INTO ${table} DEFAULT VALUES RETURNING ${returning}`;
         await query('SAVEPOINT prisma_rollback_seed');
         try {
@@ -393,6 +419,15 @@ export async function seedSchema(
           lastError = message(e);
           await query('ROLLBACK TO SAVEPOINT prisma_rollback_seed');
           await query('RELEASE SAVEPOINT prisma_rollback_seed');
+          if (/duplicate key/.test(lastError) && v.shift < 3) queue.unshift({ ...v, shift: v.shift + 1 });
+          const check = /violates check constraint "((?:[^"]|"")*)"/.exec(lastError)?.[1];
+          if (check) {
+            const named = checkColumns(schema, table, check.replace(/""/g, '"')).filter(
+              (c) => !t.columns[c].notNull && !keyCols.has(c),
+            );
+            for (const keep of named) queue.push({ ...v, keep, nulls: named.filter((c) => c !== keep) });
+          }
+          queue.push({ ...v, nullAll: true });
         }
       }
       if (noValue) break;
