@@ -13,6 +13,7 @@ import {
 import { parseMigrationSync } from '../../src/core/sql/parser';
 import { notInTransaction, transactionControl } from '../../src/core/sql/script';
 import { runDataRoundTrip } from '../../src/core/verify/data';
+import { transactionBody } from '../../src/core/verify/index';
 import { compareSnapshots, type QueryFn, snapshotSchema } from '../../src/core/verify/snapshot';
 
 export interface RoundTripOutcome {
@@ -212,8 +213,9 @@ export function dataDifferenceKind(line: string): string {
  * every migration, the data round trip of its generated down.sql: in a transaction that is
  * rolled back, seed every table (src/core/verify/seed.ts), read every row, apply the migration
  * and down.sql, compare every row (src/core/verify/data.ts, the same code `verify --data` runs);
- * then apply the migration for real. Migrations that cannot run in a transaction, or whose
- * rollback cannot, are `notChecked`.
+ * then apply the migration for real. Scripts run as verify's fast path runs them
+ * (transactionBody: without their BEGIN/COMMIT, CONCURRENTLY dropped); one that cannot run in a
+ * transaction at all (VACUUM…) is `notChecked`.
  */
 export async function checkDataRoundTrips(
   query: QueryFn,
@@ -234,9 +236,12 @@ export async function checkDataRoundTrips(
       rows: 0,
       notSeeded: [],
     };
-    const inTx = r instanceof Error ? undefined : withoutTransactionControl(m.sql);
+    // As verify --data's fast path: the scripts' bodies inside one transaction (CONCURRENTLY dropped).
+    const forward = r instanceof Error ? undefined : transactionBody(m.sql);
+    const rollback = r instanceof Error ? undefined : transactionBody(r.sql);
     if (r instanceof Error) o.kinds.push('no rollback (parse error)');
-    else if (!inTx || !r.transactional) o.kinds.push('runs outside a transaction (not checked)');
+    else if (forward === undefined || rollback === undefined)
+      o.kinds.push('runs outside a transaction (not checked)');
     else {
       const before = await snapshotSchema(query);
       await query('BEGIN');
@@ -245,8 +250,8 @@ export async function checkDataRoundTrips(
           { query, exec: (sql) => query(sql) },
           {
             before,
-            forward: inTx.join(';\n'),
-            rollback: downBody(r.sql),
+            forward,
+            rollback,
             hooks: { capture: [], restore: [] },
             transaction: 'caller',
           },
