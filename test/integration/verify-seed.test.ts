@@ -222,3 +222,23 @@ describe('compareRows', () => {
     }
   });
 });
+
+describe('seedSchema and sequences', () => {
+  it('moves serial and identity sequences past the seeded values, as INSERTs would', async () => {
+    const schema = await snapshotSchema(q);
+    await q('BEGIN');
+    try {
+      await seedSchema(q, schema);
+      const max = (await q(`SELECT max(id)::int AS m FROM "User"`)).rows[0].m;
+      expect(
+        (
+          await q(
+            `INSERT INTO "User" ("uid", "email", "tags", "active", "balance", "big", "meta") VALUES (gen_random_uuid(), 'n@x', '{}', true, 1, 1, '{}') RETURNING id`,
+          )
+        ).rows,
+      ).toEqual([{ id: max + 1 }]);
+    } finally {
+      await q('ROLLBACK');
+    }
+  });
+});

@@ -12,6 +12,7 @@
  * nullable columns NULL, then left out, and the reason is reported.
  *
  * The last row of each table holds NULL in every nullable column that is not part of a key.
+ * Sequences of serial and identity columns are moved past the seeded values (as INSERTs would).
  */
 import { createHash } from 'node:crypto';
 import { quoteIdent, quoteLiteral, readIdentifiers } from '../sql/names';
@@ -434,6 +435,23 @@ export async function seedSchema(
     }
     inserted.set(table, rows);
     report.inserted[table] = rows.length;
+    // As in a database that got its rows by INSERT: the column's sequence is past the seeded values,
+    // so a migration that inserts with nextval() does not collide with them.
+    if (rows.length)
+      for (const c of columns.filter(
+        (x) => t.columns[x].identity || /^nextval\(/.test(t.columns[x].default ?? ''),
+      )) {
+        await query('SAVEPOINT prisma_rollback_seed');
+        try {
+          await query(
+            `SELECT pg_catalog.setval(s, m) FROM (SELECT pg_catalog.pg_get_serial_sequence(${quoteLiteral(table)}, ${quoteLiteral(c)}) AS s, (SELECT max(${quoteIdent(c)})::bigint FROM ${table}) AS m) x WHERE s IS NOT NULL AND m IS NOT NULL`,
+          );
+          await query('RELEASE SAVEPOINT prisma_rollback_seed');
+        } catch {
+          await query('ROLLBACK TO SAVEPOINT prisma_rollback_seed');
+          await query('RELEASE SAVEPOINT prisma_rollback_seed');
+        }
+      }
     if (rows.length < rowsWanted)
       report.problems.push(
         `${table}: ${rows.length} of ${rowsWanted} rows (${noValue ?? lastError ?? 'no reason given'})`,
