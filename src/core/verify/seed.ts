@@ -252,24 +252,38 @@ export function literalFor(
 
 /**
  * Tables in an order that puts parents before children (Kahn's algorithm, ties by name, so the
- * order is deterministic); tables on a cycle follow in name order. Self-references are ignored.
+ * order is deterministic). On a cycle, the table whose references to unfilled tables can all be
+ * NULL (`optional(table, fk)`) goes first (its references stay NULL), else the first by name.
+ * Self-references are ignored.
  */
-export function fillOrder(tables: string[], fks: Record<string, ForeignKey[]>): string[] {
+export function fillOrder(
+  tables: string[],
+  fks: Record<string, ForeignKey[]>,
+  optional: (table: string, fk: ForeignKey) => boolean = () => false,
+): string[] {
   const set = new Set(tables);
   const parents = new Map<string, Set<string>>();
   for (const t of tables)
     parents.set(t, new Set((fks[t] ?? []).map((f) => f.parent).filter((p) => p !== t && set.has(p))));
   const order: string[] = [];
   const done = new Set<string>();
-  for (;;) {
+  while (done.size < tables.length) {
     const ready = tables.filter((t) => !done.has(t) && [...parents.get(t)!].every((p) => done.has(p))).sort();
-    if (!ready.length) break;
+    if (!ready.length) {
+      const left = tables.filter((t) => !done.has(t)).sort();
+      const breaker =
+        left.find((t) =>
+          (fks[t] ?? []).every(
+            (f) => f.parent === t || done.has(f.parent) || !set.has(f.parent) || optional(t, f),
+          ),
+        ) ?? left[0];
+      ready.push(breaker);
+    }
     for (const t of ready) {
       order.push(t);
       done.add(t);
     }
   }
-  for (const t of [...tables].sort()) if (!done.has(t)) order.push(t);
   return order;
 }
 
@@ -321,7 +335,9 @@ export async function seedSchema(
     const s = schema.tables[t];
     return s.kind !== 'foreign table' && !s.partitionOf;
   });
-  const order = fillOrder(tables, fks);
+  const order = fillOrder(tables, fks, (table, fk) =>
+    fk.columns.every((c) => !schema.tables[table].columns[c]?.notNull),
+  );
   /** Inserted rows per table, every column as text (for the children's foreign keys). */
   const inserted = new Map<string, Record<string, string | null>[]>();
   const report: SeedReport = { inserted: {}, problems: [], order };
