@@ -1,5 +1,5 @@
 // Bundles scripts/conformance/conformance.ts with esbuild (Node 20 cannot run TypeScript) and runs it.
-// Usage: npm run conformance [-- --verify] [-- --project NAME] [-- --verbose]
+// Usage: npm run conformance [-- --verify | --data] [-- --project NAME] [-- --verbose]
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

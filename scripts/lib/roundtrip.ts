@@ -12,6 +12,8 @@ import {
 } from '../../src/core/generator';
 import { parseMigrationSync } from '../../src/core/sql/parser';
 import { notInTransaction, transactionControl } from '../../src/core/sql/script';
+import { runDataRoundTrip } from '../../src/core/verify/data';
+import { transactionBody } from '../../src/core/verify/index';
 import { compareSnapshots, type QueryFn, snapshotSchema } from '../../src/core/verify/snapshot';
 
 export interface RoundTripOutcome {
@@ -174,4 +176,121 @@ export function roundTripVerdict(o: RoundTripOutcome): RoundTripVerdict {
     kinds.has(k as never),
   );
   return announced ? 'flagged' : 'failed';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data round trips (`verify --data` without an archive, on a real server)
+
+export interface DataRoundTripCheck {
+  name: string;
+  /** `roundTrips`: every row of every table before it reads the same after migration + down.sql. */
+  verdict: 'roundTrips' | 'differs' | 'notChecked';
+  /** Why it does not round-trip, or was not checked: one or more kinds (dataReasonKinds). */
+  kinds: string[];
+  /** The first lines of the differences, or the error. */
+  detail: string[];
+  /** Tables and rows that existed before it (0 tables: nothing to lose). */
+  tables: number;
+  rows: number;
+  notSeeded: string[];
+}
+
+/** The kind of one difference line of a data round trip (scripts' grouping, not a product rule). */
+export function dataDifferenceKind(line: string): string {
+  if (/: the table is gone/.test(line)) return 'table gone';
+  if (/: column "[^"]*" is gone/.test(line)) return 'column gone';
+  if (/: column "[^"]*" is new and holds values/.test(line)) return 'column left with values';
+  if (/^\S.*: row .*: ".*" .* → NULL$/.test(line)) return 'values lost (re-created empty)';
+  if (/^\S.*: row .*: ".*" .* → '/.test(line)) return 'values changed';
+  if (/ is missing( or changed)?$/.test(line)) return 'rows lost';
+  if (/ is extra( or changed)?$/.test(line)) return 'rows added, not removed';
+  if (/: … and \d+ more$/.test(line)) return '';
+  return 'schema differs';
+}
+
+/**
+ * Replays `history` on an empty database reached through `query` (one session) and checks, for
+ * every migration, the data round trip of its generated down.sql: in a transaction that is
+ * rolled back, seed every table (src/core/verify/seed.ts), read every row, apply the migration
+ * and down.sql, compare every row (src/core/verify/data.ts, the same code `verify --data` runs);
+ * then apply the migration for real. Scripts run as verify's fast path runs them
+ * (transactionBody: without their BEGIN/COMMIT, CONCURRENTLY dropped); one that cannot run in a
+ * transaction at all (VACUUM…) is `notChecked`.
+ */
+export async function checkDataRoundTrips(
+  query: QueryFn,
+  history: MigrationSource[],
+  opts: { onOutcome?: (o: DataRoundTripCheck, index: number) => void } = {},
+): Promise<DataRoundTripCheck[]> {
+  const rollbacks = generateAllRollbacksSync(history);
+  const out: DataRoundTripCheck[] = [];
+  for (let i = 0; i < history.length; i++) {
+    const m = history[i];
+    const r = rollbacks[i];
+    const o: DataRoundTripCheck = {
+      name: m.name,
+      verdict: 'notChecked',
+      kinds: [],
+      detail: [],
+      tables: 0,
+      rows: 0,
+      notSeeded: [],
+    };
+    // As verify --data's fast path: the scripts' bodies inside one transaction (CONCURRENTLY dropped).
+    const forward = r instanceof Error ? undefined : transactionBody(m.sql);
+    const rollback = r instanceof Error ? undefined : transactionBody(r.sql);
+    if (r instanceof Error) o.kinds.push('no rollback (parse error)');
+    else if (forward === undefined || rollback === undefined)
+      o.kinds.push('runs outside a transaction (not checked)');
+    else {
+      const before = await snapshotSchema(query);
+      await query('BEGIN');
+      try {
+        const outcome = await runDataRoundTrip(
+          { query, exec: (sql) => query(sql) },
+          {
+            before,
+            forward,
+            rollback,
+            hooks: { capture: [], restore: [] },
+            transaction: 'caller',
+          },
+        );
+        o.tables = outcome.proof.tables;
+        o.rows = outcome.proof.rows;
+        o.notSeeded = outcome.proof.notSeeded;
+        if (outcome.kind === 'failed') {
+          o.verdict = 'differs';
+          const what =
+            outcome.stage === 'forward'
+              ? 'migration'
+              : outcome.stage === 'rollback'
+                ? 'down.sql'
+                : outcome.stage;
+          o.kinds.push(`${what} fails on seeded rows`);
+          o.detail.push(message(outcome.error).split('\n')[0]);
+        } else if (outcome.differences.length) {
+          o.verdict = 'differs';
+          o.kinds = [...new Set(outcome.differences.map(dataDifferenceKind).filter(Boolean))];
+          o.detail = outcome.differences.slice(0, 3);
+        } else o.verdict = 'roundTrips';
+      } catch (e) {
+        o.verdict = 'notChecked';
+        o.kinds.push('check failed');
+        o.detail.push(message(e));
+      } finally {
+        await query('ROLLBACK');
+      }
+    }
+    try {
+      await runScript(query, m.sql, false);
+    } catch (e) {
+      o.verdict = 'notChecked';
+      o.kinds = ['history does not apply'];
+      o.detail = [message(e)];
+    }
+    out.push(o);
+    opts.onOutcome?.(o, i);
+  }
+  return out;
 }

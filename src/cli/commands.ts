@@ -8,6 +8,7 @@ import { downCommand } from './down';
 import { driftCommand } from './drift';
 import { resetCommand } from './reset';
 import { resolveCommand } from './resolve';
+import { restoreCommand } from './restore';
 import { statusCommand } from './status';
 import { impactCommand, verifyCommand } from './verify';
 
@@ -18,6 +19,7 @@ export const commands: CliCommand[] = [
   resolveCommand,
   deployCommand,
   resetCommand,
+  restoreCommand,
   downCommand,
   verifyCommand,
   impactCommand,

@@ -48,6 +48,11 @@ const USAGE =
   '  missing down.sql is generated in memory).\n' +
   '  When no difference is found but the migration or its rollback holds a statement the comparison\n' +
   '  cannot see (a DO block, an owner change, a step marked IRREVERSIBLE…), it answers "cannot prove".\n' +
+  '  --data proves the data too: before the migration every table gets a few deterministic rows (every column\n' +
+  '  type, foreign keys, unique and check constraints respected); after the migration and its rollback every\n' +
+  '  row of every table that existed before must read the same ("data round-trips exactly"), else each lost or\n' +
+  '  changed value is listed (table, key, column, before → after). Without an archive this shows what the\n' +
+  '  rollback does not bring back. One migration at a time (not with --all or --to).\n' +
   '  --timeout SECONDS limits each step of the embedded PostgreSQL (its start, each script; default 120):\n' +
   '  past it the answer is "could not verify: <statement> did not finish in N s". Replayed states are kept\n' +
   '  in a cache shared with the editor ($PRISMA_ROLLBACK_CACHE_DIR, else the user cache directory).\n' +
@@ -120,8 +125,13 @@ export const verifyCommand: CliCommand = {
   name: 'verify',
   summary: 'Prove that a rollback restores the schema: replay, apply the migration and its rollback, compare',
   usage: USAGE,
-  booleans: ['json', 'prisma-diff', 'no-cache', 'all', 'generate'],
+  booleans: ['json', 'prisma-diff', 'no-cache', 'all', 'generate', 'data'],
   async run(args, io) {
+    const data = has(args, 'data');
+    if (data && (has(args, 'all') || flag(args, 'to')))
+      throw new UsageError('--data proves one migration at a time: name it (not --all or --to).');
+    if (data && has(args, 'prisma-diff'))
+      throw new UsageError('--data and --prisma-diff are separate proofs: run them one at a time.');
     if (has(args, 'all')) return verifyAll(args, io);
     if (flag(args, 'to')) return verifyTo(args, io);
     const wanted = args.positionals[0];
@@ -160,10 +170,12 @@ export const verifyCommand: CliCommand = {
         replayCacheDir: defaultReplayCacheDir(io.env),
         timeoutMs: verifyTimeoutMs(args),
         onProgress: json ? undefined : (m) => io.err(`  ${m}`),
+        data: data ? {} : undefined,
       });
     } finally {
       await disposeEmbeddedVerifier();
     }
+    if (data) return printDataResult(io, result, target.name, rollback, json);
 
     // --prisma-diff: Prisma's engine as a second opinion, with the editor's policy (core).
     let opinion: SecondOpinion | undefined;
@@ -246,6 +258,53 @@ export const verifyCommand: CliCommand = {
     return code;
   },
 };
+
+/** Prints a `verify --data` result; its exit code (0 round-trips, 1 differences, 2 could not check). */
+function printDataResult(
+  io: CliIO,
+  result: VerifyResult,
+  target: string,
+  rollback: Rollback,
+  json: boolean,
+): number {
+  const rel = (p: string) => path.relative(io.cwd, p) || p;
+  const code = exitCode(result);
+  if (json) {
+    io.out(JSON.stringify({ migration: target, rollback: rel(rollback.path), ...result }, null, 2));
+    return code;
+  }
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const where = (r: { engine: string }) =>
+    r.engine === 'embedded' ? 'in the embedded PostgreSQL' : 'on the shadow server';
+  const proof = result.kind !== 'couldNotVerify' ? result.data : undefined;
+  const covered = proof
+    ? `${proof.rows} row${proof.rows === 1 ? '' : 's'} in ${proof.tables} table${proof.tables === 1 ? '' : 's'}`
+    : '';
+  switch (result.kind) {
+    case 'verified':
+      io.out(
+        `✓ data round-trips exactly: ${covered} read the same before ${target} and after it and ${rel(rollback.path)} (${where(result)} · ${seconds(result.ms)}${result.cached ? ', cached' : ''}).`,
+      );
+      break;
+    case 'differences':
+      io.out(
+        `✗ data does not round-trip through ${target} and ${rel(rollback.path)}: ${result.differences.length} difference${result.differences.length === 1 ? '' : 's'} over ${covered}${proof?.archive ? '' : ' (no archive: these are the values the rollback does not bring back)'}.`,
+      );
+      for (const d of result.differences) io.out(`  ${d}`);
+      break;
+    case 'cannotProve':
+      io.out(`? cannot prove the data round trip of ${target}:`);
+      for (const r of result.reasons) io.out(`  ${r}`);
+      break;
+    case 'couldNotVerify':
+      io.out(`? could not check the data round trip of ${target}: ${result.reason}`);
+      if (result.failure && !result.reason.includes(describeFailure(result.failure)))
+        io.out(`  ${describeFailure(result.failure)}`);
+      break;
+  }
+  for (const p of proof?.notSeeded ?? []) io.out(`  not fully seeded: ${p}`);
+  return code;
+}
 
 /** `--to <m>`: the chain of rollbacks of every migration after m, newest first, on one replay. */
 async function verifyTo(args: ParsedArgs, io: CliIO): Promise<number> {

@@ -56,7 +56,11 @@ interface Run {
   stderr: string;
 }
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
+/**
+ * Runs a client tool (pg_dump, pg_restore) to its end and collects its output. Rejects only when
+ * it cannot start (ENOENT…); a non-zero exit is `code`.
+ */
+export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -89,7 +93,7 @@ export function installHint(major: number): string {
 }
 
 /** pg_restore beside a pg_dump given by path; else the one on PATH. */
-function siblingTool(pgDumpPath: string, tool: string): string {
+export function siblingTool(pgDumpPath: string, tool: string): string {
   if (!pgDumpPath.includes('/') && !pgDumpPath.includes('\\')) return tool;
   const ext = path.extname(pgDumpPath);
   return path.join(path.dirname(pgDumpPath), `${tool}${ext}`);

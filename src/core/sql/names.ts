@@ -77,3 +77,47 @@ export function implicitConstraintName(
 export function implicitIndexName(table: string, columns: string[]): string {
   return makeObjectName(table, clip(columns.join('_'), NAMEDATALEN - 1), 'idx');
 }
+
+/**
+ * Identifiers of a comma- or dot-separated list as PostgreSQL prints them (`"User", id` →
+ * ["User", "id"]; `public."User"` → ["public", "User"]), from offset `from`; stops at the first
+ * character that is neither. Returns the names, the separators between them (`,` or `.`) and
+ * the offset where parsing stopped. Used on catalog text (pg_get_constraintdef, format_type) and
+ * on pg_dump's COPY lines. Never throws.
+ */
+export function readIdentifiers(text: string, from = 0): { names: string[]; seps: string[]; end: number } {
+  const names: string[] = [];
+  const seps: string[] = [];
+  let i = from;
+  const skip = () => {
+    while (i < text.length && /\s/.test(text[i])) i++;
+  };
+  for (;;) {
+    skip();
+    if (text[i] === '"') {
+      let name = '';
+      i++;
+      while (i < text.length) {
+        if (text[i] === '"' && text[i + 1] === '"') {
+          name += '"';
+          i += 2;
+        } else if (text[i] === '"') {
+          i++;
+          break;
+        } else name += text[i++];
+      }
+      names.push(name);
+    } else {
+      const m = /^[A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]*/.exec(text.slice(i));
+      if (!m) break;
+      names.push(m[0]);
+      i += m[0].length;
+    }
+    skip();
+    if (text[i] === ',' || text[i] === '.') {
+      seps.push(text[i]);
+      i++;
+    } else break;
+  }
+  return { names, seps, end: i };
+}

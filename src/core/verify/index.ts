@@ -23,6 +23,14 @@ import pg from 'pg';
 import { describeDbError, maskUrl } from '../db';
 import { forEachStatement, initSqlParser, parseMigrationSync, scriptPieces } from '../sql/parser';
 import { notInTransaction, transactionControl } from '../sql/script';
+import {
+  type DataProof,
+  type DataRoundTripHooks,
+  type DataRoundTripOutcome,
+  type DataRoundTripSql,
+  dataHookSql,
+  runDataRoundTrip,
+} from './data';
 import { embeddedExtensionAvailable, pgliteAssetDir, startEmbedded } from './embedded';
 import { describeFailure, locateFailure, type ScriptFailure, scriptFailure } from './failure';
 import { dropReplayState, loadReplayState, nearestCached, prefixKeys, saveReplayState } from './replay-cache';
@@ -30,6 +38,7 @@ import { compareSnapshots, type SchemaSnapshot, snapshotSchema } from './snapsho
 import { unseenEffects } from './unseen';
 import { disposeVerifierWorker, runInVerifierWorker } from './worker-client';
 
+export type { DataHookMigration, DataProof, DataRoundTripHooks } from './data';
 export { type DependentMigration, dependentMigrations } from './dependents';
 export { describeFailure, type ScriptFailure } from './failure';
 export {
@@ -53,6 +62,9 @@ export { warmEmbeddedVerifier } from './worker-client';
 
 /** Bumped when the verifier's judgement changes, so cached results from older versions are ignored. */
 export const VERIFIER_VERSION = 2;
+
+/** Bumped when the seeder or the row comparison of `verify --data` changes (part of its cache key). */
+const DATA_VERSION = 1;
 
 export interface VerifyMigration {
   /** Folder name, e.g. `20240101120000_init`. */
@@ -100,6 +112,15 @@ export interface VerifyRollbackOptions {
   /** Cancels: the worker thread is terminated, the answer is couldNotVerify with `cancelled`. */
   signal?: AbortSignal;
   onProgress?: (message: string) => void;
+  /**
+   * `verify --data` (./data.ts): prove the data instead of the schema alone — seed every table
+   * before N, run N and the rollback (with the hooks' capture SQL before N and restore SQL after
+   * the rollback), compare every row of every table that existed before N. `{}`: no archive, so
+   * the differences show what the rollback loses. `verified` then means "data round-trips
+   * exactly" (and the schema too); `differences` lists schema and row differences; results carry
+   * `data` (DataProof).
+   */
+  data?: DataRoundTripHooks;
 }
 
 /** Default wall-clock limit of an embedded verification: 120 s. */
@@ -118,6 +139,8 @@ interface ResultBase {
   key: string;
   /** When the verification ran (ISO 8601). */
   verifiedAt: string;
+  /** With `data`: what the data proof covered. */
+  data?: DataProof;
 }
 
 export type VerifyResult =
@@ -380,7 +403,21 @@ export async function verifyRollback(opts: VerifyRollbackOptions): Promise<Verif
   const { migrations, index } = opts;
   if (!Number.isInteger(index) || index < 0 || index >= migrations.length)
     throw new RangeError(`index ${index} is outside the ${migrations.length} migrations`);
-  const key = verifyCacheKey(migrations, index, opts.rollbackSql);
+  let dataSql: DataRoundTripSql | undefined;
+  try {
+    dataSql = opts.data ? await dataHookSql(opts.data, migrations[index]) : undefined;
+  } catch (e) {
+    return {
+      kind: 'couldNotVerify',
+      reason: `The archive's SQL for ${migrations[index].name} could not be built: ${(e as Error).message}`,
+      ms: Math.round(performance.now() - started),
+    };
+  }
+  const key = dataSql
+    ? sha(
+        `${verifyCacheKey(migrations, index, opts.rollbackSql)}\ndata v${DATA_VERSION}\n${JSON.stringify(dataSql)}`,
+      )
+    : verifyCacheKey(migrations, index, opts.rollbackSql);
   if (!opts.noCache) {
     const hit = await readCache(key, opts.cacheDir);
     if (hit) return { ...hit, cached: true } as VerifyResult;
@@ -419,6 +456,7 @@ export async function verifyRollback(opts: VerifyRollbackOptions): Promise<Verif
         extensions: [...new Set([...needed, ...all])],
         replayCacheDir: opts.noCache ? undefined : opts.replayCacheDir,
         replayCacheMaxBytes: opts.replayCacheMaxBytes,
+        data: dataSql,
       };
       result = await serialize(() =>
         runInVerifierWorker(request, {
@@ -436,7 +474,14 @@ export async function verifyRollback(opts: VerifyRollbackOptions): Promise<Verif
           progress(
             'The history does not apply in the embedded PostgreSQL; trying the shadow database server',
           );
-          const onServer = await verifyOnServer(opts, key, opts.shadowDatabaseUrl, progress, started);
+          const onServer = await verifyOnServer(
+            opts,
+            key,
+            opts.shadowDatabaseUrl,
+            progress,
+            started,
+            dataSql,
+          );
           result =
             onServer.kind === 'couldNotVerify' && !onServer.failure
               ? { ...result, reason: `${result.reason} (and on the shadow server: ${onServer.reason})` }
@@ -457,7 +502,7 @@ export async function verifyRollback(opts: VerifyRollbackOptions): Promise<Verif
           ms: elapsed(),
           engine: 'server',
         };
-      result = await verifyOnServer(opts, key, opts.shadowDatabaseUrl, progress, started);
+      result = await verifyOnServer(opts, key, opts.shadowDatabaseUrl, progress, started, dataSql);
     }
     await writeCache(result, opts.cacheDir);
     return result;
@@ -585,6 +630,8 @@ export interface EmbeddedRequest {
   replayCacheDir?: string;
   /** Its size cap in bytes. */
   replayCacheMaxBytes?: number;
+  /** `verify --data`: the archive's SQL (empty lists without an archive). */
+  data?: DataRoundTripSql;
 }
 
 /** The embedded PostgreSQL's build and the loaded extensions: part of every replay-cache key. */
@@ -709,9 +756,10 @@ export async function verifyEmbeddedHere(
   const before = s.snapshot;
   const target = migrations[index];
   const base = { replayed: index, engine: 'embedded' as const, cached: false, key: req.key };
-  const unseen = await unseenOf(req);
   const targetScript = { script: `${target.name}/migration.sql`, sql: target.sql, path: target.path };
   const rollbackScript = { script: rollbackName, sql: req.rollbackSql, path: req.rollbackPath };
+  if (req.data) return verifyDataEmbedded(s, req, before, base, started, progress, running);
+  const unseen = await unseenOf(req);
 
   // Fast path: N and the rollback in one transaction that is rolled back.
   await initSqlParser();
@@ -779,6 +827,7 @@ async function verifyOnServer(
   url: string,
   progress: (m: string) => void,
   started: number,
+  dataSql?: DataRoundTripSql,
 ): Promise<VerifyResult> {
   const ms = () => Math.round(performance.now() - started);
   const { migrations, index } = opts;
@@ -815,6 +864,21 @@ async function verifyOnServer(
     await checkAbort(opts.signal);
     const before = await snapshotSchema(exec);
     const target = migrations[index];
+    if (dataSql) {
+      progress(`Seeding every table, then applying ${target.name} and ${rollbackName}`);
+      const outcome = await runDataRoundTrip(
+        { query: exec, exec },
+        { before, forward: target.sql, rollback: opts.rollbackSql, hooks: dataSql, transaction: 'own' },
+      );
+      return judgedData(
+        outcome,
+        { replayed: index, engine: 'server', cached: false, key },
+        started,
+        { ...target, rollbackName, rollbackPath: opts.rollbackPath },
+        exec,
+        'on the shadow database server',
+      );
+    }
     progress(`Applying ${target.name}`);
     try {
       await exec(target.sql);
@@ -1028,4 +1092,131 @@ async function replayOnServer(
     await dropDatabase(admin, name);
     await admin.end().catch(() => {});
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// verify --data (./data.ts)
+
+/**
+ * The data round trip in the session's embedded PostgreSQL: in one transaction that is rolled back
+ * when N, the rollback and the hooks' SQL can all run in one; else outside a transaction on a
+ * state restored afterwards (as the schema proof does). Seeded rows never stay in the session.
+ */
+async function verifyDataEmbedded(
+  s: Session,
+  req: EmbeddedRequest,
+  before: SchemaSnapshot,
+  base: Omit<ResultBase, 'ms' | 'verifiedAt'>,
+  started: number,
+  progress: (m: string) => void,
+  running: (script: RunningScript) => void,
+): Promise<VerifyResult> {
+  const data = req.data!;
+  const target = req.migrations[req.index];
+  const rollbackName = req.rollbackName ?? 'down.sql';
+  const query = (q: string) => s.db.query(q);
+  const exec = (q: string) => s.db.exec(q);
+  const tell = (stage: string, sql: string) =>
+    running({
+      script:
+        stage === 'forward'
+          ? `${target.name}/migration.sql`
+          : stage === 'rollback'
+            ? rollbackName
+            : `the archive's ${stage} SQL`,
+      sql,
+      path: stage === 'forward' ? target.path : stage === 'rollback' ? req.rollbackPath : undefined,
+    });
+  const where = { ...target, rollbackName, rollbackPath: req.rollbackPath };
+  await initSqlParser();
+  const forwardBody = transactionBody(target.sql);
+  const rollbackBody = transactionBody(req.rollbackSql);
+  const hooksFit = [...data.capture, ...data.restore].every((x) => transactionBody(x) === x);
+  if (forwardBody !== undefined && rollbackBody !== undefined && hooksFit) {
+    progress(`Seeding every table, then applying ${target.name} and ${rollbackName}`);
+    let outcome: DataRoundTripOutcome | undefined;
+    await s.db.exec('BEGIN');
+    try {
+      outcome = await runDataRoundTrip(
+        { query, exec },
+        {
+          before,
+          forward: forwardBody,
+          rollback: rollbackBody,
+          hooks: data,
+          transaction: 'caller',
+          running: tell,
+        },
+      );
+    } catch {
+      // decided below, outside a transaction
+    } finally {
+      await s.db.exec('ROLLBACK');
+    }
+    if (outcome?.kind === 'compared')
+      return judgedData(outcome, base, started, where, exec, 'in the embedded PostgreSQL');
+  }
+  progress('Saving the replayed state');
+  const saved = await s.db.dumpDataDir('none');
+  try {
+    progress(`Seeding every table, then applying ${target.name} and ${rollbackName}`);
+    const outcome = await runDataRoundTrip(
+      { query, exec },
+      {
+        before,
+        forward: target.sql,
+        rollback: req.rollbackSql,
+        hooks: data,
+        transaction: 'own',
+        running: tell,
+      },
+    );
+    return await judgedData(outcome, base, started, where, exec, 'in the embedded PostgreSQL');
+  } finally {
+    s.restoreFrom = saved;
+  }
+}
+
+/** The VerifyResult of a data round trip: failures placed in their script, differences listed. */
+async function judgedData(
+  outcome: DataRoundTripOutcome,
+  base: Omit<ResultBase, 'ms' | 'verifiedAt'>,
+  started: number,
+  target: VerifyMigration & { rollbackName: string; rollbackPath?: string },
+  exec: (sql: string) => Promise<unknown>,
+  where: string,
+): Promise<VerifyResult> {
+  const ms = () => Math.round(performance.now() - started);
+  const common = () => ({ ...base, ms: ms(), verifiedAt: new Date().toISOString(), data: outcome.proof });
+  if (outcome.kind === 'compared')
+    return outcome.differences.length
+      ? { kind: 'differences', differences: outcome.differences, ...common() }
+      : { kind: 'verified', ...common() };
+  const { stage, error, sql } = outcome;
+  if (stage === 'forward') {
+    const f = await locateFailure(exec, sql, scriptFailure(error, sql, target.name, target.path));
+    return historyFailure(f, where, ms(), base.engine);
+  }
+  if (stage === 'rollback') {
+    const f = scriptFailure(error, sql, target.rollbackName, target.rollbackPath);
+    return {
+      kind: 'differences',
+      differences: [`${f.script} failed to apply: ${describeFailure(f)}`],
+      failure: f,
+      ...common(),
+    };
+  }
+  const msg = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+  if (stage === 'capture')
+    return {
+      kind: 'couldNotVerify',
+      reason: `The archive's capture SQL failed before ${target.name} ${where}: ${msg}`,
+      ms: ms(),
+      engine: base.engine,
+    };
+  return {
+    kind: 'differences',
+    differences: [`The archive's restore SQL failed after ${target.rollbackName}: ${msg}`],
+    ...common(),
+  };
 }

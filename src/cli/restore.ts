@@ -1,0 +1,84 @@
+/**
+ * `prisma-rollback restore --from <dump>` — after a rollback re-created what a migration dropped,
+ * put back the values the migration destroyed from a backup taken before it was deployed.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { readMigrationsFolder } from '../core/migrations';
+import { type RestorePlanItem, restoreFromBackup } from '../core/runbook/restore';
+import { type CliCommand, CliError, flag, has, UsageError } from './args';
+import { confirmProtected, runbookAction, runbookTarget } from './backup';
+import { findMigration } from './target';
+
+function planLine(p: RestorePlanItem): string {
+  return p.kind === 'table'
+    ? `  ${p.table}: ${p.rowsToWrite} of the backup's ${p.rowsInBackup} rows inserted (rows already there are kept)`
+    : `  ${p.table} ${p.columns.map((c) => `"${c}"`).join(', ')}: values of ${p.rowsToWrite} of the backup's ${p.rowsInBackup} rows written, matched by primary key`;
+}
+
+export const restoreCommand: CliCommand = {
+  name: 'restore',
+  summary:
+    'Restore from a pg_dump backup the values a rolled-back migration destroyed (dropped tables and columns)',
+  usage:
+    'prisma-rollback restore --env NAME --migration <migration> --from <pg_dump file> [--confirm ENVIRONMENT] [--dry-run] [--project DIR] [--migrations DIR] [--pg-dump-path PATH] [--json]\n' +
+    '  For a migration deployed without the archive and then rolled back (apply-down re-created the tables and\n' +
+    '  columns it dropped, empty): reads, from a backup taken before the migration was deployed (pg_dump plain or\n' +
+    '  custom format), the rows of the tables it dropped and the values of the columns it dropped or re-typed;\n' +
+    '  shows how many rows it will write per table; then, in one transaction, loads them into a scratch schema\n' +
+    '  and merges them (UPDATE matched by primary key; INSERT … ON CONFLICT DO NOTHING for tables) and drops the\n' +
+    '  scratch schema. --dry-run shows the plan and changes nothing. A protected environment needs --confirm NAME.',
+  booleans: ['json', 'dry-run'],
+  async run(args, io) {
+    const wanted = flag(args, 'migration');
+    if (!wanted)
+      throw new UsageError('--migration <migration> names the migration whose destroyed values to restore.');
+    const from = flag(args, 'from');
+    if (!from)
+      throw new UsageError('--from <pg_dump file> names the backup taken before the migration was deployed.');
+    const file = path.resolve(io.cwd, from);
+    const stat = await fs.stat(file).catch(() => undefined);
+    if (!stat?.isFile()) throw new CliError(`The backup ${file} does not exist or is not a file.`);
+    const dryRun = has(args, 'dry-run');
+    const { target, env, url } = await runbookTarget(args, io);
+    if (!dryRun) confirmProtected(args, env, 'restore writes rows there');
+    const folder = await readMigrationsFolder(target.migrationsDir);
+    const index = findMigration(
+      folder.migrations.map((m) => m.name),
+      wanted,
+    );
+    const m = folder.migrations[index];
+    if (m.sql === undefined) throw new CliError(`Cannot read ${m.sqlPath}: ${m.error}`);
+    const json = has(args, 'json');
+    const log = json ? (l: string) => io.err(l) : (l: string) => io.out(l);
+    const result = await runbookAction(
+      () =>
+        restoreFromBackup({
+          url,
+          environment: env.name,
+          migration: { name: m.name, sql: m.sql! },
+          from: file,
+          pgDumpPath: flag(args, 'pg-dump-path') ?? io.env.PRISMA_ROLLBACK_PG_DUMP_PATH,
+          env: io.env,
+          log,
+          confirm: (plan) => {
+            log(
+              `${dryRun ? 'Would write' : 'Writing'} into ${env.name}, from ${path.relative(io.cwd, file) || file}:`,
+            );
+            for (const p of plan) log(planLine(p));
+            return !dryRun;
+          },
+        }),
+      { environment: env.name, url },
+    );
+    if (json) io.out(JSON.stringify(result, null, 2));
+    else if (result.written)
+      io.out(
+        `Restored what ${m.name} destroyed on ${env.name}: ${Object.entries(result.rows)
+          .map(([t, n]) => `${t} ${n} row${n === 1 ? '' : 's'}`)
+          .join(', ')}.`,
+      );
+    else io.out('Dry run: nothing was changed.');
+    return 0;
+  },
+};
