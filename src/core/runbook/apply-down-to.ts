@@ -34,6 +34,7 @@ import {
   prepareRollbackScript,
   readRollbackFile,
 } from './apply-down';
+import { restoreArchiveInTransaction } from './archive';
 import { RunbookError } from './errors';
 import { latestStates, markAppliedRowRolledBack, type RowState } from './history';
 
@@ -347,6 +348,7 @@ async function runStep(
       `  [${s.index}/${prepared.statements.length}] line ${s.line}: ${statementLabel(s as ScriptStatement)}  (${(performance.now() - t).toFixed(0)} ms)`,
     );
   }
+  await restoreArchiveInTransaction(client, step.migration, log);
   const id = await markAppliedRowRolledBack(client, schema, step.migration);
   log(`  UPDATE _prisma_migrations SET rolled_back_at = now() WHERE id = '${id}'  -- ${step.migration}`);
 }

@@ -19,6 +19,7 @@ import { engineErrorMessage } from '../engine';
 import { quoteIdent } from '../sql/names';
 import { LineIndex, SqlParseError } from '../sql/parser';
 import { type ScriptStatement, splitScript, statementLabel } from '../sql/script';
+import { restoreArchiveInTransaction } from './archive';
 import { RunbookError } from './errors';
 import { describeRowState, latestRow, markAppliedRowRolledBack } from './history';
 import { withEngine } from './resolve';
@@ -362,6 +363,7 @@ export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult
             `  [${s.index}/${statements.length}] line ${s.line}: ${statementLabel(s)}  (${(performance.now() - t).toFixed(0)} ms)`,
           );
         }
+        await restoreArchiveInTransaction(client, opts.migration, log);
         if (previousState === 'applied') {
           const id = await markAppliedRowRolledBack(client, schema, opts.migration);
           log(

@@ -1,0 +1,111 @@
+/**
+ * The archive in the runbook's deploy and rollback (issue 12): the plans of the pending migrations,
+ * the size limit, the wrapper that runs the capture around each migration script inside Prisma's
+ * engine, and the restore a rollback runs in its transaction. The plans and SQL come from
+ * src/core/archive; this file only decides when they run.
+ */
+import type pg from 'pg';
+import {
+  type ArchivePlan,
+  archiveOf,
+  captureSql,
+  estimateSizeSql,
+  planArchive,
+  restoreFromCatalogSql,
+} from '../archive';
+import type { ScriptHook, ScriptWrapper } from '../engine/pg-adapter';
+import { buildSchemaModelSync } from '../generator';
+import type { MigrationsFolder } from '../migrations';
+import { quoteIdent } from '../sql/names';
+import { initSqlParser, parseMigrationSync } from '../sql/parser';
+import { notInTransaction } from '../sql/script';
+import { RunbookError } from './errors';
+
+/** The deploy's archive settings. */
+export interface DeployArchiveOptions {
+  /** False: `--no-archive`, nothing is copied. */
+  enabled: boolean;
+  /** Refuse to deploy when the archive would copy more than this many megabytes (MiB); none when undefined. */
+  maxMegabytes?: number;
+}
+
+const MB = 1024 * 1024;
+
+/** Migrations of `folder` not applied (finished and not rolled back) on the database of `pool`. */
+async function pendingMigrations(pool: pg.Pool, schema: string, folder: MigrationsFolder): Promise<string[]> {
+  const t = `${quoteIdent(schema)}."_prisma_migrations"`;
+  const exists = await pool.query<{ c: string | null }>('SELECT to_regclass($1)::text AS c', [t]);
+  if (!exists.rows[0]?.c) return folder.migrations.map((m) => m.name);
+  const r = await pool.query<{ migration_name: string }>(
+    `SELECT migration_name FROM ${t} WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
+  );
+  const applied = new Set(r.rows.map((x) => x.migration_name));
+  return folder.migrations.filter((m) => !applied.has(m.name)).map((m) => m.name);
+}
+
+/**
+ * The archive plans of the pending migrations of `folder` and the script hook that runs their
+ * capture around each migration the engine applies. Throws RunbookError `config` when the archive
+ * would copy more than `opts.maxMegabytes` (saying how much); SqlParseError propagates for a
+ * migration that does not parse. Nothing is written to the database here.
+ */
+export async function prepareDeployArchive(
+  pool: pg.Pool,
+  schema: string,
+  folder: MigrationsFolder,
+  opts: DeployArchiveOptions,
+  log: (line: string) => void,
+): Promise<{ plans: ArchivePlan[]; hook: ScriptHook }> {
+  await initSqlParser();
+  const pending = new Set(await pendingMigrations(pool, schema, folder));
+  const plans: ArchivePlan[] = [];
+  const bySql = new Map<string, ScriptWrapper>();
+  const sources = folder.migrations.map((m) => ({ name: m.name, sql: m.sql ?? '' }));
+  sources.forEach((m, i) => {
+    if (!pending.has(m.name) || !m.sql) return;
+    const { model } = buildSchemaModelSync(sources.slice(0, i));
+    const plan = planArchive(m, model);
+    if (!plan.items.length) return;
+    plans.push(plan);
+    const c = captureSql(plan);
+    const outside = parseMigrationSync(m.sql).statements.some((s) => notInTransaction(s));
+    if (outside)
+      log(
+        `  ${m.name} holds statements that cannot run in a transaction: its archive is taken in a transaction of its own just before it.`,
+      );
+    bySql.set(m.sql, { before: c.before, after: c.after, sameTransaction: !outside });
+    for (const it of plan.items)
+      log(
+        `  archive for ${m.name}: ${it.kind} of ${it.schema ? `${it.schema}.` : ''}${it.table}${it.kind === 'columns' ? ` (${it.columns.join(', ')})` : ''} — ${it.reasons.join('; ')}${it.note ? `. ${it.note}` : ''}`,
+      );
+  });
+  if (plans.length && opts.maxMegabytes !== undefined) {
+    const bytes = Number((await pool.query<{ bytes: string }>(estimateSizeSql(plans))).rows[0].bytes);
+    if (bytes > opts.maxMegabytes * MB)
+      throw new RunbookError(
+        `The archive would copy about ${(bytes / MB).toFixed(1)} MB (the tables ${plans.map((p) => p.migration).join(', ')} destroy data of), over archive.maxMegabytes = ${opts.maxMegabytes}. Nothing was applied. Raise the limit, or deploy with --no-archive (a rollback then cannot bring that data back).`,
+        'config',
+      );
+  }
+  return { plans, hook: (script) => bySql.get(script) };
+}
+
+/**
+ * Restores, in the caller's open transaction on `client`, what the deploy of `migration` archived
+ * (after its rollback script ran), and drops that archive. Logs what it restores. Query errors
+ * propagate (the caller rolls back: nothing is restored and the archive stays).
+ */
+export async function restoreArchiveInTransaction(
+  client: pg.Client,
+  migration: string,
+  log: (line: string) => void,
+): Promise<number> {
+  const entries = await archiveOf(client, migration);
+  if (!entries.length) return 0;
+  await client.query(restoreFromCatalogSql(migration));
+  for (const e of entries)
+    log(
+      `  restored from the archive of ${e.takenAt.toISOString()}: ${e.kind} of ${e.table} (${e.rows} row(s))`,
+    );
+  return entries.length;
+}

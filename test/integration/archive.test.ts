@@ -1,0 +1,236 @@
+/**
+ * The archive (issue 12) on a real PostgreSQL 15 with seeded rows, through our deploy (Prisma's
+ * engine applies the migrations; the archive runs around each script in its transaction) and our
+ * apply-down (the generated down.sql, then the restore, in one transaction): one case per way of
+ * destroying data. Each case: deploy, roll back, every table's rows identical to before the deploy;
+ * deploy again and roll back again, still identical.
+ *
+ * Rows are compared as `to_jsonb(row)::text` ordered by that text: the values' own text
+ * representations, by column name (a column the rollback re-adds comes back last: its position is
+ * schema, not data).
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { listArchive } from '../../src/core/archive';
+import { generateRollback } from '../../src/core/generator';
+import { readMigrationsFolder } from '../../src/core/migrations';
+import { applyDown } from '../../src/core/runbook/apply-down';
+import { applyDownTo } from '../../src/core/runbook/apply-down-to';
+import { RunbookError } from '../../src/core/runbook/errors';
+import { deployMigrations } from '../../src/core/runbook/resolve';
+import { tempMigrations } from '../support/engine';
+import { createTestDatabase, query, type TestDatabase } from '../support/pg';
+import pg from 'pg';
+
+const INIT = `CREATE TYPE "Role" AS ENUM ('ADMIN', 'USER', 'GUEST');
+CREATE TABLE "User" (
+    "id" SERIAL NOT NULL,
+    "email" TEXT NOT NULL,
+    "name" TEXT,
+    "age" INTEGER,
+    "score" NUMERIC(10,2),
+    "role" "Role" NOT NULL DEFAULT 'USER',
+    "tags" TEXT[],
+    "meta" JSONB,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT "User_pkey" PRIMARY KEY ("id")
+);
+CREATE UNIQUE INDEX "User_email_key" ON "User"("email");
+CREATE TABLE "Post" (
+    "id" SERIAL NOT NULL,
+    "title" TEXT NOT NULL,
+    "body" TEXT,
+    "authorId" INTEGER NOT NULL,
+    CONSTRAINT "Post_pkey" PRIMARY KEY ("id")
+);
+ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
+CREATE TABLE "Log" ("line" TEXT, "at" TIMESTAMP(3));
+`;
+
+const SEED = `INSERT INTO "User" (email, name, age, score, role, tags, meta, "createdAt") VALUES
+  ('a@x.io', 'Ann', 31, 10.50, 'ADMIN', '{a,b}', '{"k": 1}', '2024-01-01 10:00:00.123'),
+  ('b@x.io', NULL, 17, NULL, 'GUEST', NULL, NULL, '2024-02-01 11:00:00'),
+  ('c@x.io', 'Cé "quoted"', NULL, 3.14, 'GUEST', '{}', '[1, "x"]', '2024-03-01 12:00:00'),
+  ('d@x.io', 'Dan', 44, 99999999.99, 'USER', '{"with space"}', '{"nested": {"a": null}}', '2024-04-01 00:00:00');
+INSERT INTO "Post" (title, body, "authorId") VALUES ('p1', 'body one', 1), ('p2', NULL, 1), ('p3', 'three', 3);
+INSERT INTO "Log" VALUES ('l1', '2024-01-01'), ('l1', '2024-01-01'), (NULL, NULL);
+`;
+
+const M = '20240201000000_change';
+
+async function snapshot(url: string): Promise<Record<string, string[]>> {
+  const tables = await query<{ t: string }>(
+    url,
+    "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> '_prisma_migrations' ORDER BY 1",
+  );
+  const out: Record<string, string[]> = {};
+  for (const { t } of tables)
+    out[t] = (
+      await query<{ r: string }>(url, `SELECT to_jsonb(x)::text AS r FROM "${t.replace(/"/g, '""')}" x ORDER BY 1`)
+    ).map((x) => x.r);
+  return out;
+}
+
+describe('archive: deploy archives, apply-down restores (real PostgreSQL 15)', () => {
+  let db: TestDatabase;
+  let mig: Awaited<ReturnType<typeof tempMigrations>>;
+  const lines: string[] = [];
+  const log = (l: string) => lines.push(l);
+
+  beforeEach(async () => {
+    lines.length = 0;
+    db = await createTestDatabase('archive');
+    mig = await tempMigrations();
+    await mig.add('20240101000000_init', INIT);
+    await deployMigrations({ url: db.url, environment: 'local', migrationsDir: mig.dir, log });
+    await query(db.url, SEED);
+  });
+  afterEach(async () => {
+    await db.drop();
+    await mig.cleanup();
+  });
+
+  /** Adds `sql` as migration M with the generator's down.sql (or `down`). */
+  async function addMigration(sql: string, down?: string) {
+    await mig.add(M, sql);
+    const folder = await readMigrationsFolder(mig.dir);
+    const history = folder.migrations.map((m) => ({ name: m.name, sql: m.sql ?? '' }));
+    const r = await generateRollback(history, history.length - 1);
+    await fs.writeFile(path.join(mig.dir, M, 'down.sql'), down ?? r.sql);
+  }
+
+  async function roundTrip(sql: string, down?: string) {
+    await addMigration(sql, down);
+    const before = await snapshot(db.url);
+    for (const round of [1, 2]) {
+      const d = await deployMigrations({ url: db.url, environment: 'local', migrationsDir: mig.dir, log });
+      expect(d.applied, `round ${round}`).toEqual([M]);
+      const archived = await listArchive(await client());
+      expect(archived.length, `round ${round}: archive taken`).toBeGreaterThan(0);
+      await applyDown({ url: db.url, environment: 'local', migrationsDir: mig.dir, migration: M, log });
+      expect(await snapshot(db.url), `round ${round}: rows identical after the rollback`).toEqual(before);
+      expect(await listArchive(await client()), 'the restore consumed the archive').toEqual([]);
+    }
+  }
+
+  const clients: pg.Client[] = [];
+  async function client() {
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    clients.push(c);
+    return c;
+  }
+  afterEach(async () => {
+    for (const c of clients.splice(0)) await c.end().catch(() => {});
+  });
+
+  it('drop column: values come back by primary key', async () => {
+    await roundTrip('ALTER TABLE "User" DROP COLUMN "age",\nDROP COLUMN "meta";\n');
+  });
+
+  it('drop table with rows: rows come back (also a table without key, archived whole)', async () => {
+    await roundTrip('ALTER TABLE "Post" DROP CONSTRAINT "Post_authorId_fkey";\nDROP TABLE "Post";\nDROP TABLE "Log";\n');
+  });
+
+  it('lossy type change with USING: prior values come back', async () => {
+    await roundTrip(
+      'ALTER TABLE "User" ALTER COLUMN "score" SET DATA TYPE INTEGER USING round("score")::integer;\n',
+    );
+  });
+
+  it('UPDATE transform: prior images of the rows it changed come back', async () => {
+    await roundTrip(`UPDATE "User" SET "name" = upper(coalesce("name", 'none')) WHERE "age" > 18;\n`);
+  });
+
+  it('DELETE: deleted rows come back', async () => {
+    await roundTrip(`DELETE FROM "Post" WHERE "body" IS NULL OR "title" = 'p3';\n`);
+  });
+
+  it('INSERT into an existing table: exactly the rows it added are removed', async () => {
+    await addMigration(`INSERT INTO "Post" (title, body, "authorId") VALUES ('new', 'n', 2), ('new2', NULL, 4);\n`);
+    const before = await snapshot(db.url);
+    await deployMigrations({ url: db.url, environment: 'local', migrationsDir: mig.dir, log });
+    // a row the application adds after the deploy stays
+    await query(db.url, `INSERT INTO "Post" (title, "authorId") VALUES ('app', 1)`);
+    await applyDown({ url: db.url, environment: 'local', migrationsDir: mig.dir, migration: M, log });
+    const after = await snapshot(db.url);
+    expect(after.Post).toHaveLength(before.Post.length + 1);
+    expect(after.Post.filter((r) => !r.includes('"app"'))).toEqual(before.Post);
+    expect(after.User).toEqual(before.User);
+  });
+
+  it("enum value removed by Prisma's type swap: prior values come back", async () => {
+    await roundTrip(`-- AlterEnum
+BEGIN;
+CREATE TYPE "Role_new" AS ENUM ('ADMIN', 'USER');
+ALTER TABLE "User" ALTER COLUMN "role" DROP DEFAULT;
+ALTER TABLE "User" ALTER COLUMN "role" TYPE "Role_new" USING (CASE WHEN "role"::text = 'GUEST' THEN 'USER' ELSE "role"::text END::"Role_new");
+ALTER TYPE "Role" RENAME TO "Role_old";
+ALTER TYPE "Role_new" RENAME TO "Role";
+DROP TYPE "Role_old";
+ALTER TABLE "User" ALTER COLUMN "role" SET DEFAULT 'USER';
+COMMIT;
+`);
+  });
+
+  it('rename then drop: the values of the original column come back', async () => {
+    await roundTrip('ALTER TABLE "User" RENAME COLUMN "name" TO "fullName";\nALTER TABLE "User" DROP COLUMN "fullName";\n');
+  });
+
+  it('apply-down --to restores too', async () => {
+    await addMigration('ALTER TABLE "User" DROP COLUMN "age";\n');
+    const before = await snapshot(db.url);
+    await deployMigrations({ url: db.url, environment: 'local', migrationsDir: mig.dir, log });
+    await applyDownTo({ url: db.url, environment: 'local', migrationsDir: mig.dir, to: '20240101000000_init', log });
+    expect(await snapshot(db.url)).toEqual(before);
+  });
+
+  it('the archive is closed to PUBLIC and owned by the deploying role (the tables owner)', async () => {
+    await addMigration('ALTER TABLE "User" DROP COLUMN "age";\n');
+    await deployMigrations({ url: db.url, environment: 'local', migrationsDir: mig.dir, log });
+    const acl = await query<{ owner: string; public_usage: boolean; public_select: boolean; tables_owner: string }>(
+      db.url,
+      `SELECT n.nspowner::regrole::text AS owner,
+              has_schema_privilege('public', '_prisma_rollback', 'USAGE') AS public_usage,
+              bool_or(has_table_privilege('public', c.oid, 'SELECT')) AS public_select,
+              (SELECT tableowner FROM pg_tables WHERE tablename = 'User') AS tables_owner
+         FROM pg_namespace n JOIN pg_class c ON c.relnamespace = n.oid
+        WHERE n.nspname = '_prisma_rollback' GROUP BY n.nspowner`,
+    );
+    expect(acl).toEqual([
+      { owner: acl[0].tables_owner, public_usage: false, public_select: false, tables_owner: acl[0].tables_owner },
+    ]);
+    const entries = await listArchive(await client());
+    expect(entries.map((e) => [e.migration, e.table, e.kind, e.rows])).toEqual([[M, 'User', 'columns', 4]]);
+    expect(entries[0].bytes).toBeGreaterThan(0);
+  });
+
+  it('--no-archive archives nothing', async () => {
+    await addMigration('ALTER TABLE "User" DROP COLUMN "age";\n');
+    await deployMigrations({
+      url: db.url,
+      environment: 'local',
+      migrationsDir: mig.dir,
+      log,
+      archive: { enabled: false },
+    });
+    expect(await listArchive(await client())).toEqual([]);
+    expect(lines.some((l) => l.includes('--no-archive'))).toBe(true);
+  });
+
+  it('size limit: refuses, says how much, applies nothing', async () => {
+    await query(db.url, `INSERT INTO "Log" SELECT repeat('x', 1000), now() FROM generate_series(1, 3000)`);
+    await addMigration('DROP TABLE "Log";\n');
+    const e = await deployMigrations({
+      url: db.url,
+      environment: 'local',
+      migrationsDir: mig.dir,
+      log,
+      archive: { enabled: true, maxMegabytes: 1 },
+    }).catch((x) => x);
+    expect(e).toBeInstanceOf(RunbookError);
+    expect(e.message).toMatch(/^The archive would copy about \d+\.\d MB .* over archive\.maxMegabytes = 1\. Nothing was applied\./);
+    expect((await query(db.url, 'SELECT count(*)::int AS n FROM "Log"'))[0]).toEqual({ n: 3003 });
+  });
+});
