@@ -11,6 +11,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listArchive } from '../../src/core/archive';
 import { generateRollback } from '../../src/core/generator';
@@ -21,7 +22,6 @@ import { RunbookError } from '../../src/core/runbook/errors';
 import { deployMigrations } from '../../src/core/runbook/resolve';
 import { tempMigrations } from '../support/engine';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';
-import pg from 'pg';
 
 const INIT = `CREATE TYPE "Role" AS ENUM ('ADMIN', 'USER', 'GUEST');
 CREATE TABLE "User" (
@@ -52,7 +52,7 @@ const SEED = `INSERT INTO "User" (email, name, age, score, role, tags, meta, "cr
   ('a@x.io', 'Ann', 31, 10.50, 'ADMIN', '{a,b}', '{"k": 1}', '2024-01-01 10:00:00.123'),
   ('b@x.io', NULL, 17, NULL, 'GUEST', NULL, NULL, '2024-02-01 11:00:00'),
   ('c@x.io', 'Cé "quoted"', NULL, 3.14, 'GUEST', '{}', '[1, "x"]', '2024-03-01 12:00:00'),
-  ('d@x.io', 'Dan', 44, 99999999.99, 'USER', '{"with space"}', '{"nested": {"a": null}}', '2024-04-01 00:00:00');
+  ('d@x.io', 'Dan', 44, 1234.56, 'USER', '{"with space"}', '{"nested": {"a": null}}', '2024-04-01 00:00:00');
 INSERT INTO "Post" (title, body, "authorId") VALUES ('p1', 'body one', 1), ('p2', NULL, 1), ('p3', 'three', 3);
 INSERT INTO "Log" VALUES ('l1', '2024-01-01'), ('l1', '2024-01-01'), (NULL, NULL);
 `;
@@ -67,7 +67,10 @@ async function snapshot(url: string): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
   for (const { t } of tables)
     out[t] = (
-      await query<{ r: string }>(url, `SELECT to_jsonb(x)::text AS r FROM "${t.replace(/"/g, '""')}" x ORDER BY 1`)
+      await query<{ r: string }>(
+        url,
+        `SELECT to_jsonb(x)::text AS r FROM "${t.replace(/"/g, '""')}" x ORDER BY 1`,
+      )
     ).map((x) => x.r);
   return out;
 }
@@ -77,6 +80,7 @@ describe('archive: deploy archives, apply-down restores (real PostgreSQL 15)', (
   let mig: Awaited<ReturnType<typeof tempMigrations>>;
   const lines: string[] = [];
   const log = (l: string) => lines.push(l);
+  const clients: pg.Client[] = [];
 
   beforeEach(async () => {
     lines.length = 0;
@@ -87,6 +91,7 @@ describe('archive: deploy archives, apply-down restores (real PostgreSQL 15)', (
     await query(db.url, SEED);
   });
   afterEach(async () => {
+    for (const c of clients.splice(0)) await c.end().catch(() => {});
     await db.drop();
     await mig.cleanup();
   });
@@ -100,57 +105,73 @@ describe('archive: deploy archives, apply-down restores (real PostgreSQL 15)', (
     await fs.writeFile(path.join(mig.dir, M, 'down.sql'), down ?? r.sql);
   }
 
-  async function roundTrip(sql: string, down?: string) {
+  /** Deploy, roll back, compare; twice. `archived`: [table, kind, rows] the deploy must archive. */
+  async function roundTrip(sql: string, archived: [string, string, number][], down?: string) {
     await addMigration(sql, down);
     const before = await snapshot(db.url);
     for (const round of [1, 2]) {
       const d = await deployMigrations({ url: db.url, environment: 'local', migrationsDir: mig.dir, log });
       expect(d.applied, `round ${round}`).toEqual([M]);
-      const archived = await listArchive(await client());
-      expect(archived.length, `round ${round}: archive taken`).toBeGreaterThan(0);
+      const taken = await listArchive(await client());
+      expect(
+        taken.map((e) => [e.table, e.kind, e.rows]),
+        `round ${round}: archive taken`,
+      ).toEqual(archived);
       await applyDown({ url: db.url, environment: 'local', migrationsDir: mig.dir, migration: M, log });
       expect(await snapshot(db.url), `round ${round}: rows identical after the rollback`).toEqual(before);
       expect(await listArchive(await client()), 'the restore consumed the archive').toEqual([]);
     }
   }
 
-  const clients: pg.Client[] = [];
   async function client() {
     const c = new pg.Client({ connectionString: db.url });
     await c.connect();
     clients.push(c);
     return c;
   }
-  afterEach(async () => {
-    for (const c of clients.splice(0)) await c.end().catch(() => {});
-  });
 
   it('drop column: values come back by primary key', async () => {
-    await roundTrip('ALTER TABLE "User" DROP COLUMN "age",\nDROP COLUMN "meta";\n');
+    await roundTrip('ALTER TABLE "User" DROP COLUMN "age",\nDROP COLUMN "meta";\n', [['User', 'columns', 4]]);
   });
 
   it('drop table with rows: rows come back (also a table without key, archived whole)', async () => {
-    await roundTrip('ALTER TABLE "Post" DROP CONSTRAINT "Post_authorId_fkey";\nDROP TABLE "Post";\nDROP TABLE "Log";\n');
+    await roundTrip(
+      'ALTER TABLE "Post" DROP CONSTRAINT "Post_authorId_fkey";\nDROP TABLE "Post";\nDROP TABLE "Log";\n',
+      [
+        ['Post', 'table', 3],
+        ['Log', 'table', 3],
+      ],
+    );
   });
 
   it('lossy type change with USING: prior values come back', async () => {
     await roundTrip(
       'ALTER TABLE "User" ALTER COLUMN "score" SET DATA TYPE INTEGER USING round("score")::integer;\n',
+      [['User', 'columns', 4]],
     );
   });
 
   it('UPDATE transform: prior images of the rows it changed come back', async () => {
-    await roundTrip(`UPDATE "User" SET "name" = upper(coalesce("name", 'none')) WHERE "age" > 18;\n`);
+    // only the 2 rows it changed stay in the archive
+    await roundTrip(`UPDATE "User" SET "name" = upper(coalesce("name", 'none')) WHERE "age" > 18;\n`, [
+      ['User', 'rows', 2],
+    ]);
   });
 
   it('DELETE: deleted rows come back', async () => {
-    await roundTrip(`DELETE FROM "Post" WHERE "body" IS NULL OR "title" = 'p3';\n`);
+    await roundTrip(`DELETE FROM "Post" WHERE "body" IS NULL OR "title" = 'p3';\n`, [['Post', 'rows', 2]]);
   });
 
   it('INSERT into an existing table: exactly the rows it added are removed', async () => {
-    await addMigration(`INSERT INTO "Post" (title, body, "authorId") VALUES ('new', 'n', 2), ('new2', NULL, 4);\n`);
+    await addMigration(
+      `INSERT INTO "Post" (title, body, "authorId") VALUES ('new', 'n', 2), ('new2', NULL, 4);\n`,
+    );
     const before = await snapshot(db.url);
     await deployMigrations({ url: db.url, environment: 'local', migrationsDir: mig.dir, log });
+    // the archive holds the keys of the 2 rows the migration added
+    expect((await listArchive(await client())).map((e) => [e.table, e.kind, e.rows])).toEqual([
+      ['Post', 'rows', 2],
+    ]);
     // a row the application adds after the deploy stays
     await query(db.url, `INSERT INTO "Post" (title, "authorId") VALUES ('app', 1)`);
     await applyDown({ url: db.url, environment: 'local', migrationsDir: mig.dir, migration: M, log });
@@ -161,7 +182,8 @@ describe('archive: deploy archives, apply-down restores (real PostgreSQL 15)', (
   });
 
   it("enum value removed by Prisma's type swap: prior values come back", async () => {
-    await roundTrip(`-- AlterEnum
+    await roundTrip(
+      `-- AlterEnum
 BEGIN;
 CREATE TYPE "Role_new" AS ENUM ('ADMIN', 'USER');
 ALTER TABLE "User" ALTER COLUMN "role" DROP DEFAULT;
@@ -171,25 +193,41 @@ ALTER TYPE "Role_new" RENAME TO "Role";
 DROP TYPE "Role_old";
 ALTER TABLE "User" ALTER COLUMN "role" SET DEFAULT 'USER';
 COMMIT;
-`);
+`,
+      [['User', 'columns', 4]],
+    );
   });
 
   it('rename then drop: the values of the original column come back', async () => {
-    await roundTrip('ALTER TABLE "User" RENAME COLUMN "name" TO "fullName";\nALTER TABLE "User" DROP COLUMN "fullName";\n');
+    await roundTrip(
+      'ALTER TABLE "User" RENAME COLUMN "name" TO "fullName";\nALTER TABLE "User" DROP COLUMN "fullName";\n',
+      [['User', 'columns', 4]],
+    );
   });
 
   it('apply-down --to restores too', async () => {
     await addMigration('ALTER TABLE "User" DROP COLUMN "age";\n');
     const before = await snapshot(db.url);
     await deployMigrations({ url: db.url, environment: 'local', migrationsDir: mig.dir, log });
-    await applyDownTo({ url: db.url, environment: 'local', migrationsDir: mig.dir, to: '20240101000000_init', log });
+    await applyDownTo({
+      url: db.url,
+      environment: 'local',
+      migrationsDir: mig.dir,
+      to: '20240101000000_init',
+      log,
+    });
     expect(await snapshot(db.url)).toEqual(before);
   });
 
   it('the archive is closed to PUBLIC and owned by the deploying role (the tables owner)', async () => {
     await addMigration('ALTER TABLE "User" DROP COLUMN "age";\n');
     await deployMigrations({ url: db.url, environment: 'local', migrationsDir: mig.dir, log });
-    const acl = await query<{ owner: string; public_usage: boolean; public_select: boolean; tables_owner: string }>(
+    const acl = await query<{
+      owner: string;
+      public_usage: boolean;
+      public_select: boolean;
+      tables_owner: string;
+    }>(
       db.url,
       `SELECT n.nspowner::regrole::text AS owner,
               has_schema_privilege('public', '_prisma_rollback', 'USAGE') AS public_usage,
@@ -199,7 +237,12 @@ COMMIT;
         WHERE n.nspname = '_prisma_rollback' GROUP BY n.nspowner`,
     );
     expect(acl).toEqual([
-      { owner: acl[0].tables_owner, public_usage: false, public_select: false, tables_owner: acl[0].tables_owner },
+      {
+        owner: acl[0].tables_owner,
+        public_usage: false,
+        public_select: false,
+        tables_owner: acl[0].tables_owner,
+      },
     ]);
     const entries = await listArchive(await client());
     expect(entries.map((e) => [e.migration, e.table, e.kind, e.rows])).toEqual([[M, 'User', 'columns', 4]]);
@@ -230,7 +273,9 @@ COMMIT;
       archive: { enabled: true, maxMegabytes: 1 },
     }).catch((x) => x);
     expect(e).toBeInstanceOf(RunbookError);
-    expect(e.message).toMatch(/^The archive would copy about \d+\.\d MB .* over archive\.maxMegabytes = 1\. Nothing was applied\./);
+    expect(e.message).toMatch(
+      /^The archive would copy about \d+\.\d MB .* over archive\.maxMegabytes = 1\. Nothing was applied\./,
+    );
     expect((await query(db.url, 'SELECT count(*)::int AS n FROM "Log"'))[0]).toEqual({ n: 3003 });
   });
 });

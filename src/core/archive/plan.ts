@@ -135,18 +135,25 @@ export function planArchive(migration: { name: string; sql: string }, before: Sc
       );
     if (node.AlterTableStmt?.relation) {
       const tb = originTable(
-        tableKeyOf(node.AlterTableStmt.relation.schemaname || undefined, node.AlterTableStmt.relation.relname),
+        tableKeyOf(
+          node.AlterTableStmt.relation.schemaname || undefined,
+          node.AlterTableStmt.relation.relname,
+        ),
       );
       for (const c of node.AlterTableStmt.cmds ?? []) {
         const cmd = c.AlterTableCmd;
-        if (tb && cmd?.subtype === 'AT_AddColumn') columnOrigin.set(`${tb}\0${cmd.def.ColumnDef.colname}`, null);
+        if (tb && cmd?.subtype === 'AT_AddColumn')
+          columnOrigin.set(`${tb}\0${cmd.def.ColumnDef.colname}`, null);
         if (tb && cmd?.subtype === 'AT_DropColumn') columnOrigin.set(`${tb}\0${cmd.name}`, null);
       }
     }
     if (node.DropStmt?.removeType === 'OBJECT_TABLE')
       for (const o of node.DropStmt.objects ?? []) {
         const names: string[] = (o.List?.items ?? []).map((i: N) => i.String?.sval);
-        tableOrigin.set(tableKeyOf(names.length > 1 ? names[names.length - 2] : undefined, names.at(-1)!), null);
+        tableOrigin.set(
+          tableKeyOf(names.length > 1 ? names[names.length - 2] : undefined, names.at(-1)!),
+          null,
+        );
       }
     try {
       applyStatement(model, st);
@@ -205,7 +212,9 @@ export function planArchive(migration: { name: string; sql: string }, before: Sc
     if (dml) {
       const now = afterName.get(key)!;
       const tAfter = model.tables.get(now)!;
-      const typeChanged = new Set(touchedAt.filter((x) => x.table === key && x.t.kind === 'alterType').map((x) => x.column));
+      const typeChanged = new Set(
+        touchedAt.filter((x) => x.table === key && x.t.kind === 'alterType').map((x) => x.column),
+      );
       const pairs: { before: string; after: string }[] = [];
       for (const c of tAfter.columns) {
         const o = originColumn(key, c.name);

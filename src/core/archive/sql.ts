@@ -158,8 +158,7 @@ export function captureSql(plan: ArchivePlan, origin: 'deploy' | 'rollback' = 'd
     const item = plan.items[i];
     const dt = `${S}.${quoteIdent(dataTables[i])}`;
     const t = rel(item);
-    const values =
-      item.kind === 'columns' ? jsonOf('x', same(item.columns)) : 'to_jsonb(x)';
+    const values = item.kind === 'columns' ? jsonOf('x', same(item.columns)) : 'to_jsonb(x)';
     before.push(
       `CREATE TABLE ${dt} (op text NOT NULL DEFAULT 'prior', k jsonb, v jsonb)`,
       `REVOKE ALL ON ${dt} FROM PUBLIC`,

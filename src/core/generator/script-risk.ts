@@ -55,10 +55,7 @@ const nameOf = (rv: N): { schema?: string; table: string } => ({
  * The warnings of one statement of a script (see the module comment) and the data it touches
  * (DataTouched). `n` is one libpg-query statement node, `line` its 1-based line.
  */
-export function statementRisks(
-  n: N,
-  line: number,
-): { warnings: RollbackWarning[]; touched: DataTouched[] } {
+export function statementRisks(n: N, line: number): { warnings: RollbackWarning[]; touched: DataTouched[] } {
   const out: RollbackWarning[] = [];
   const touched: DataTouched[] = [];
   const warn = (kind: RollbackWarning['kind'], message: string) =>

@@ -29,6 +29,7 @@ import {
   connectForRollback,
   DRY_RUN_FAILED,
   failedStatementError,
+  noStatementError,
   PRISMA_ADVISORY_LOCK,
   type PreparedScript,
   prepareRollbackScript,
@@ -141,7 +142,7 @@ async function loadStep(
   if (m.downSqlPath) {
     const label = `${m.name}/down.sql`;
     const script = await readRollbackFile(file, m.name);
-    const prepared = await prepareRollbackScript(script, file, m.name, label, true);
+    const prepared = await prepareRollbackScript(script, file, m.name, label, true, true);
     return {
       migration: m.name,
       file,
@@ -173,7 +174,7 @@ async function loadStep(
       { file },
     );
   const label = `${m.name}/down.sql (generated)`;
-  const prepared = await prepareRollbackScript(r.sql, file, m.name, label, true);
+  const prepared = await prepareRollbackScript(r.sql, file, m.name, label, true, true);
   return {
     migration: m.name,
     file,
@@ -348,7 +349,8 @@ async function runStep(
       `  [${s.index}/${prepared.statements.length}] line ${s.line}: ${statementLabel(s as ScriptStatement)}  (${(performance.now() - t).toFixed(0)} ms)`,
     );
   }
-  await restoreArchiveInTransaction(client, step.migration, log);
+  const restored = await restoreArchiveInTransaction(client, step.migration, log);
+  if (!prepared.run.length && !restored) throw noStatementError(step.file);
   const id = await markAppliedRowRolledBack(client, schema, step.migration);
   log(`  UPDATE _prisma_migrations SET rolled_back_at = now() WHERE id = '${id}'  -- ${step.migration}`);
 }

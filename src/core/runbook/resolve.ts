@@ -280,7 +280,10 @@ export async function deployMigrations(
     opts.url,
     async (engine, pool, schema) => {
       if (archive.enabled) hook = (await prepareDeployArchive(pool, schema, folder, archive, log)).hook;
-      else log('  --no-archive: nothing is archived; a rollback cannot bring back what these migrations destroy.');
+      else
+        log(
+          '  --no-archive: nothing is archived; a rollback cannot bring back what these migrations destroy.',
+        );
       let out: { appliedMigrationNames: string[] };
       try {
         out = await engine.applyMigrations({ migrationsList: toMigrationList(folder), filters: NO_FILTERS });
