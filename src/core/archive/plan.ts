@@ -22,38 +22,9 @@ import type { N, SchemaModel, TableModel } from '../generator/model';
 import { type DataTouched, statementRisks } from '../generator/script-risk';
 import { objectKey, quoteQualified } from '../sql/names';
 import { parseMigrationSync } from '../sql/parser';
+import type { ArchiveItem, ArchivePlan } from './types';
 
-/** One archived object of a migration. Names are the ones before the migration. */
-export interface ArchiveItem {
-  /**
-   * `table`: every row, every column (dropped table, or a table without key); `columns`: the key
-   * and `columns` of every row; `rows`: prior images of the rows the migration's DML touches.
-   */
-  kind: 'table' | 'columns' | 'rows';
-  schema?: string;
-  table: string;
-  /** Archived columns (for `table` and `rows`: every column, generated ones included). */
-  columns: string[];
-  /** Columns the restore writes (not GENERATED ALWAYS AS … STORED). */
-  writable: string[];
-  /** Key columns (primary key or unique NOT NULL), undefined when the table has none. */
-  key?: string[];
-  /** Why (the statements, 1-based lines of migration.sql) and any limit. */
-  reasons: string[];
-  note?: string;
-  /**
-   * For `rows`: the table and the columns as they are after the migration (for the diff that keeps
-   * only touched rows); undefined when the table does not survive the migration.
-   */
-  after?: { schema?: string; table: string; columns: { before: string; after: string }[]; key: string[] };
-}
-
-export interface ArchivePlan {
-  migration: string;
-  items: ArchiveItem[];
-  /** Foreign-key order of the archived tables (referenced tables first), keys as objectKey. */
-  order: string[];
-}
+export type { ArchiveItem, ArchivePlan } from './types';
 
 const tableKeyOf = (schema: string | undefined, name: string) => objectKey(schema, name);
 

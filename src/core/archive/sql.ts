@@ -18,7 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import { quoteIdent, quoteLiteral, quoteQualified } from '../sql/names';
-import type { ArchiveItem, ArchivePlan } from './plan';
+import type { ArchiveItem, ArchivePlan } from './types';
 
 /** The schema that holds the archive. */
 export const ARCHIVE_SCHEMA = '_prisma_rollback';
