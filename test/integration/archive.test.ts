@@ -12,7 +12,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listArchive } from '../../src/core/archive';
 import { generateRollback } from '../../src/core/generator';
 import { readMigrationsFolder } from '../../src/core/migrations';
@@ -20,6 +20,9 @@ import { applyDown } from '../../src/core/runbook/apply-down';
 import { applyDownTo } from '../../src/core/runbook/apply-down-to';
 import { RunbookError } from '../../src/core/runbook/errors';
 import { deployMigrations } from '../../src/core/runbook/resolve';
+import { disposeEmbeddedVerifier } from '../../src/core/verify';
+import { checkDrift } from '../../src/core/verify/drift';
+import { prismaLiveDiff } from '../../src/core/verify/prisma-diff';
 import { tempMigrations } from '../support/engine';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';
 
@@ -58,6 +61,10 @@ INSERT INTO "Log" VALUES ('l1', '2024-01-01'), ('l1', '2024-01-01'), (NULL, NULL
 `;
 
 const M = '20240201000000_change';
+
+afterAll(async () => {
+  await disposeEmbeddedVerifier();
+});
 
 async function snapshot(url: string): Promise<Record<string, string[]>> {
   const tables = await query<{ t: string }>(
@@ -247,6 +254,21 @@ COMMIT;
     const entries = await listArchive(await client());
     expect(entries.map((e) => [e.migration, e.table, e.kind, e.rows])).toEqual([[M, 'User', 'columns', 4]]);
     expect(entries[0].bytes).toBeGreaterThan(0);
+  });
+
+  it("the archive is no drift: neither our drift check nor Prisma's engine (live diff) sees _prisma_rollback", async () => {
+    await addMigration('ALTER TABLE "User" DROP COLUMN "age";\n');
+    await deployMigrations({ url: db.url, environment: 'local', migrationsDir: mig.dir, log });
+    expect((await listArchive(await client())).length).toBe(1);
+    const migrations = (await readMigrationsFolder(mig.dir)).migrations.map((m) => ({
+      name: m.name,
+      sql: m.sql ?? '',
+    }));
+    expect(await checkDrift({ url: db.url, environment: 'local', migrations })).toMatchObject({
+      kind: 'none',
+    });
+    const diff = await prismaLiveDiff(db.url, migrations);
+    expect({ empty: diff.empty, script: diff.empty ? '' : diff.script }).toEqual({ empty: true, script: '' });
   });
 
   it('--no-archive archives nothing', async () => {
