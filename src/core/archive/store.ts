@@ -21,7 +21,7 @@ export interface ArchiveEntry {
   note?: string;
 }
 
-type Queryable = Pick<pg.Client, 'query'>;
+type Queryable = Pick<pg.Client, 'query'> | Pick<pg.Pool, 'query'>;
 
 const CATALOG = `${quoteIdent(ARCHIVE_SCHEMA)}.${quoteIdent(ARCHIVE_CATALOG)}`;
 

@@ -35,7 +35,7 @@ import {
   prepareRollbackScript,
   readRollbackFile,
 } from './apply-down';
-import { restoreArchiveInTransaction } from './archive';
+import { archiveRollbackInTransaction, restoreArchiveInTransaction } from './archive';
 import { RunbookError } from './errors';
 import { latestStates, markAppliedRowRolledBack, type RowState } from './history';
 
@@ -329,6 +329,13 @@ async function runStep(
 ): Promise<void> {
   const { prepared } = step;
   log(`  -- ${step.label}`);
+  const archiveAfter = await archiveRollbackInTransaction(
+    client,
+    opts.migrationsDir,
+    step.migration,
+    prepared.script,
+    log,
+  );
   for (const s of prepared.run) {
     const t = performance.now();
     try {
@@ -349,6 +356,7 @@ async function runStep(
       `  [${s.index}/${prepared.statements.length}] line ${s.line}: ${statementLabel(s as ScriptStatement)}  (${(performance.now() - t).toFixed(0)} ms)`,
     );
   }
+  if (archiveAfter.length) await client.query(archiveAfter.join(';\n'));
   const restored = await restoreArchiveInTransaction(client, step.migration, log);
   if (!prepared.run.length && !restored) throw noStatementError(step.file);
   const id = await markAppliedRowRolledBack(client, schema, step.migration);

@@ -19,7 +19,7 @@ import { engineErrorMessage } from '../engine';
 import { quoteIdent } from '../sql/names';
 import { LineIndex, SqlParseError } from '../sql/parser';
 import { type ScriptStatement, splitScript, statementLabel } from '../sql/script';
-import { restoreArchiveInTransaction } from './archive';
+import { archiveRollbackInTransaction, restoreArchiveInTransaction } from './archive';
 import { RunbookError } from './errors';
 import { describeRowState, latestRow, markAppliedRowRolledBack } from './history';
 import { withEngine } from './resolve';
@@ -355,6 +355,13 @@ export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult
             'state',
           );
         }
+        const archiveAfter = await archiveRollbackInTransaction(
+          client,
+          opts.migrationsDir,
+          opts.migration,
+          script,
+          log,
+        );
         for (const s of run) {
           const t = performance.now();
           try {
@@ -375,6 +382,7 @@ export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult
             `  [${s.index}/${statements.length}] line ${s.line}: ${statementLabel(s)}  (${(performance.now() - t).toFixed(0)} ms)`,
           );
         }
+        if (archiveAfter.length) await client.query(archiveAfter.join(';\n'));
         const restored = await restoreArchiveInTransaction(client, opts.migration, log);
         if (!run.length && !restored) throw noStatementError(file);
         if (previousState === 'applied') {

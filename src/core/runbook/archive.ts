@@ -10,12 +10,13 @@ import {
   archiveOf,
   captureSql,
   estimateSizeSql,
+  listArchive,
   planArchive,
   restoreFromCatalogSql,
 } from '../archive';
 import type { ScriptHook, ScriptWrapper } from '../engine/pg-adapter';
 import { buildSchemaModelSync } from '../generator';
-import type { MigrationsFolder } from '../migrations';
+import { type MigrationsFolder, readMigrationsFolder } from '../migrations';
 import { quoteIdent } from '../sql/names';
 import { initSqlParser, parseMigrationSync } from '../sql/parser';
 import { notInTransaction } from '../sql/script';
@@ -58,6 +59,10 @@ export async function prepareDeployArchive(
 ): Promise<{ plans: ArchivePlan[]; hook: ScriptHook }> {
   await initSqlParser();
   const pending = new Set(await pendingMigrations(pool, schema, folder));
+  // What earlier rollbacks of these migrations archived (origin `rollback`): put back after them.
+  const rolledBack = new Set(
+    (await listArchive(pool)).filter((e) => e.origin === 'rollback').map((e) => e.migration),
+  );
   const plans: ArchivePlan[] = [];
   const bySql = new Map<string, ScriptWrapper>();
   const sources = folder.migrations.map((m) => ({ name: m.name, sql: m.sql ?? '' }));
@@ -65,9 +70,14 @@ export async function prepareDeployArchive(
     if (!pending.has(m.name) || !m.sql) return;
     const { model } = buildSchemaModelSync(sources.slice(0, i));
     const plan = planArchive(m, model);
-    if (!plan.items.length) return;
+    const forward = rolledBack.has(m.name) ? [restoreFromCatalogSql(m.name, 'rollback')] : [];
+    if (forward.length)
+      log(`  ${m.name}: the values its last rollback archived are put back after it (same transaction).`);
+    if (!plan.items.length && !forward.length) return;
     plans.push(plan);
     const c = captureSql(plan);
+    if (!plan.items.length) c.before = [];
+    c.after.push(...forward);
     const outside = parseMigrationSync(m.sql).statements.some((s) => notInTransaction(s));
     if (outside)
       log(
@@ -108,4 +118,36 @@ export async function restoreArchiveInTransaction(
       `  restored from the archive of ${e.takenAt.toISOString()}: ${e.kind} of ${e.table} (${e.rows} row(s))`,
     );
   return entries.length;
+}
+
+/**
+ * Archives, in the caller's open transaction on `client`, what the rollback script `downScript` of
+ * `migration` is about to destroy (values in the columns and tables the migration added), with
+ * origin `rollback`, so that a later deploy of `migration` puts them back. Runs the capture's
+ * `before` statements now and returns the `after` statements to run once the script ran. The schema
+ * model is the replay of `migrationsDir` up to and including `migration` (when the folder no longer
+ * holds it, nothing is archived). Query errors propagate (the caller rolls back: nothing changes).
+ */
+export async function archiveRollbackInTransaction(
+  client: pg.Client,
+  migrationsDir: string,
+  migration: string,
+  downScript: string,
+  log: (line: string) => void,
+): Promise<string[]> {
+  const folder = await readMigrationsFolder(migrationsDir);
+  const sources = folder.migrations.map((m) => ({ name: m.name, sql: m.sql ?? '' }));
+  const at = sources.findIndex((m) => m.name === migration);
+  if (at < 0) return [];
+  await initSqlParser();
+  const { model } = buildSchemaModelSync(sources.slice(0, at + 1));
+  const plan = planArchive({ name: migration, sql: downScript }, model);
+  if (!plan.items.length) return [];
+  const c = captureSql(plan, 'rollback');
+  await client.query(c.before.join(';\n'));
+  for (const it of plan.items)
+    log(
+      `  archived what the rollback destroys (a later deploy of ${migration} puts it back): ${it.kind} of ${it.schema ? `${it.schema}.` : ''}${it.table}${it.kind === 'columns' ? ` (${it.columns.join(', ')})` : ''}`,
+    );
+  return c.after;
 }
