@@ -356,7 +356,7 @@ async function runStep(
       `  [${s.index}/${prepared.statements.length}] line ${s.line}: ${statementLabel(s as ScriptStatement)}  (${(performance.now() - t).toFixed(0)} ms)`,
     );
   }
-  if (archiveAfter.length) await client.query(archiveAfter.join(';\n'));
+  await archiveAfter();
   const restored = await restoreArchiveInTransaction(client, step.migration, log);
   if (!prepared.run.length && !restored) throw noStatementError(step.file);
   const id = await markAppliedRowRolledBack(client, schema, step.migration);

@@ -355,13 +355,10 @@ export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult
             'state',
           );
         }
-        const archiveAfter = await archiveRollbackInTransaction(
-          client,
-          opts.migrationsDir,
-          opts.migration,
-          script,
-          log,
-        );
+        const archiveAfter =
+          previousState === 'applied'
+            ? await archiveRollbackInTransaction(client, opts.migrationsDir, opts.migration, script, log)
+            : async () => {};
         for (const s of run) {
           const t = performance.now();
           try {
@@ -382,7 +379,7 @@ export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult
             `  [${s.index}/${statements.length}] line ${s.line}: ${statementLabel(s)}  (${(performance.now() - t).toFixed(0)} ms)`,
           );
         }
-        if (archiveAfter.length) await client.query(archiveAfter.join(';\n'));
+        await archiveAfter();
         const restored = await restoreArchiveInTransaction(client, opts.migration, log);
         if (!run.length && !restored) throw noStatementError(file);
         if (previousState === 'applied') {

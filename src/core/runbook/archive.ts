@@ -124,7 +124,9 @@ export async function restoreArchiveInTransaction(
  * Archives, in the caller's open transaction on `client`, what the rollback script `downScript` of
  * `migration` is about to destroy (values in the columns and tables the migration added), with
  * origin `rollback`, so that a later deploy of `migration` puts them back. Runs the capture's
- * `before` statements now and returns the `after` statements to run once the script ran. The schema
+ * `before` statements now and returns the function that runs its `after` statements (call it once
+ * the script ran). Both run under a savepoint: a failure is logged and skipped, never stops the
+ * rollback. Only for a migration recorded as applied (a failed one built nothing to archive). The schema
  * model is the replay of `migrationsDir` up to and including `migration` (when the folder no longer
  * holds it, nothing is archived). Query errors propagate (the caller rolls back: nothing changes).
  */
@@ -134,20 +136,45 @@ export async function archiveRollbackInTransaction(
   migration: string,
   downScript: string,
   log: (line: string) => void,
-): Promise<string[]> {
+): Promise<() => Promise<void>> {
+  const none = async () => {};
   const folder = await readMigrationsFolder(migrationsDir);
   const sources = folder.migrations.map((m) => ({ name: m.name, sql: m.sql ?? '' }));
   const at = sources.findIndex((m) => m.name === migration);
-  if (at < 0) return [];
+  if (at < 0) return none;
   await initSqlParser();
   const { model } = buildSchemaModelSync(sources.slice(0, at + 1));
   const plan = planArchive({ name: migration, sql: downScript }, model);
-  if (!plan.items.length) return [];
+  if (!plan.items.length) return none;
   const c = captureSql(plan, 'rollback');
-  await client.query(c.before.join(';\n'));
+  if (!(await guarded(client, c.before, log))) return async () => {};
   for (const it of plan.items)
     log(
       `  archived what the rollback destroys (a later deploy of ${migration} puts it back): ${it.kind} of ${it.schema ? `${it.schema}.` : ''}${it.table}${it.kind === 'columns' ? ` (${it.columns.join(', ')})` : ''}`,
     );
-  return c.after;
+  return async () => {
+    await guarded(client, c.after, log);
+  };
+}
+
+/**
+ * Runs `statements` under a savepoint: on an error it is rolled back to the savepoint, logged, and
+ * false is returned (the archive of a rollback never stops the rollback itself).
+ */
+async function guarded(client: pg.Client, statements: string[], log: (l: string) => void): Promise<boolean> {
+  if (!statements.length) return true;
+  let saved = false;
+  try {
+    await client.query('SAVEPOINT prisma_rollback_archive');
+    saved = true;
+    await client.query(statements.join(';\n'));
+    await client.query('RELEASE SAVEPOINT prisma_rollback_archive');
+    return true;
+  } catch (e) {
+    if (saved) await client.query('ROLLBACK TO SAVEPOINT prisma_rollback_archive');
+    log(
+      `  could not archive what the rollback destroys (the rollback goes on without it): ${e instanceof Error ? e.message : String(e)}`,
+    );
+    return false;
+  }
 }
