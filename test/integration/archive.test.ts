@@ -23,6 +23,7 @@ import { deployMigrations } from '../../src/core/runbook/resolve';
 import { disposeEmbeddedVerifier } from '../../src/core/verify';
 import { checkDrift } from '../../src/core/verify/drift';
 import { prismaLiveDiff } from '../../src/core/verify/prisma-diff';
+import { runCli } from '../support/cli';
 import { tempMigrations } from '../support/engine';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';
 
@@ -299,6 +300,71 @@ COMMIT;
     });
     expect(await listArchive(await client())).toEqual([]);
     expect(lines.some((l) => l.includes('--no-archive'))).toBe(true);
+  });
+
+  it('CLI: deploy reads archive.maxMegabytes; archive lists (text, --json), purges by migration and by age', async () => {
+    await fs.writeFile(
+      path.join(mig.root, 'package.json'),
+      JSON.stringify({ name: 'app', private: true, devDependencies: { prisma: '6.19.0' } }),
+    );
+    await fs.writeFile(
+      path.join(mig.root, 'prisma', 'schema.prisma'),
+      'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n',
+    );
+    await fs.mkdir(path.join(mig.root, '.vscode'));
+    const settings = (mb: number) =>
+      fs.writeFile(
+        path.join(mig.root, '.vscode', 'settings.json'),
+        `{ "prismaRollback.environments": [{ "name": "local", "urlEnv": "LOCAL_URL" }], "prismaRollback.archive.maxMegabytes": ${mb} }`,
+      );
+    const env = { LOCAL_URL: db.url };
+    await query(db.url, `INSERT INTO "Log" SELECT repeat('x', 1000), now() FROM generate_series(1, 3000)`);
+    await addMigration('ALTER TABLE "User" DROP COLUMN "age";\nDROP TABLE "Log";\n');
+
+    await settings(1);
+    const refused = await runCli(['deploy', '--env', 'local'], mig.root, env);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toMatch(
+      /The archive would copy about \d+\.\d MB .* archive\.maxMegabytes = 1\. Nothing was applied/,
+    );
+
+    await settings(0);
+    const empty = await runCli(['archive', '--env', 'local'], mig.root, env);
+    expect([empty.code, empty.out]).toEqual([0, 'The archive of local is empty.\n']);
+    const d = await runCli(['deploy', '--env', 'local'], mig.root, env);
+    expect(d.code).toBe(0);
+    expect(d.out).toContain(`archive for ${M}: columns of User (age) — line 1: DROP COLUMN age`);
+    const listed = await runCli(['archive', '--env', 'local', '--json'], mig.root, env);
+    expect(listed.code).toBe(0);
+    expect(
+      listed
+        .json()
+        .entries.map((e: { migration: string; table: string; kind: string; rows: number }) => [
+          e.migration,
+          e.table,
+          e.kind,
+          e.rows,
+        ]),
+    ).toEqual([
+      [M, 'Log', 'table', 3003],
+      [M, 'User', 'columns', 4],
+    ]);
+    const text = await runCli(['archive', '--env', 'local'], mig.root, env);
+    expect(text.out).toMatch(
+      new RegExp(
+        `^Archive of local \\(schema _prisma_rollback\\):\n  ${M}  Log  table  3003 row\\(s\\)  \\d+\\.\\d MB  \\d{4}-`,
+      ),
+    );
+    const none = await runCli(['archive', '--env', 'local', '--older-than', '1'], mig.root, env);
+    expect(none.out).toBe('Nothing to purge on local.\n');
+    const purged = await runCli(['archive', '--env', 'local', '--purge', M], mig.root, env);
+    expect(purged.out).toMatch(/^Purged from the archive of local:\n/);
+    expect(await listArchive(await client())).toEqual([]);
+    const bad = await runCli(['archive', '--env', 'local', '--older-than', 'soon'], mig.root, env);
+    expect([bad.code, bad.err.split('\n')[0]]).toEqual([
+      2,
+      '--older-than needs a number of days ≥ 0, not "soon".',
+    ]);
   });
 
   it('size limit: refuses, says how much, applies nothing', async () => {
