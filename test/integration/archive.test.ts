@@ -153,6 +153,10 @@ describe('archive: deploy archives, apply-down restores (real PostgreSQL 15)', (
         ['Log', 'table', 3],
       ],
     );
+    // the re-created sequence was set past the restored ids: the next insert does not collide
+    expect(
+      await query(db.url, `INSERT INTO "Post" (title, "authorId") VALUES ('next', 1) RETURNING id`),
+    ).toEqual([{ id: 4 }]);
   });
 
   it('lossy type change with USING: prior values come back', async () => {

@@ -165,7 +165,10 @@ export function planArchive(migration: { name: string; sql: string }, before: Sc
     const columns = t.columns.map((c) => c.name);
     const writable = t.columns.filter((c) => !c.generated).map((c) => c.name);
     const keyCols = tableKeyColumns(before, key);
-    const base = { schema: t.schema, table: t.name, writable, reasons: e.reasons };
+    const sequenced = t.columns
+      .filter((c) => c.serial || c.identity || JSON.stringify(c.default ?? '').includes('"nextval"'))
+      .map((c) => c.name);
+    const base = { schema: t.schema, table: t.name, writable, reasons: e.reasons, sequenced };
     const dropped = e.kinds.has('dropTable') || !afterName.has(key);
     if (dropped || !keyCols) {
       items.push({

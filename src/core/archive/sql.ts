@@ -79,7 +79,9 @@ const rel = (i: { schema?: string; table: string }) => quoteQualified(i.schema, 
 /**
  * The statements that put `item` back, run after the rollback script brought its tables and columns
  * back (names before the migration). `dataTable` is its data table in ARCHIVE_SCHEMA.
- * - `table`: DELETE every row, INSERT the archived ones (OVERRIDING SYSTEM VALUE: identity values too);
+ * - `table`: DELETE every row, INSERT the archived ones (OVERRIDING SYSTEM VALUE: identity values too),
+ *   then set each sequence-filled column's sequence to the largest restored value (`setval`, so the
+ *   next insert does not collide with a restored key);
  * - `columns`: UPDATE the archived columns of each row matched by key;
  * - `rows`: DELETE the rows the migration added, UPDATE the rows it changed, INSERT the rows it
  *   deleted (matched by key); without the post-migration diff, rows not in the image are deleted.
@@ -96,6 +98,11 @@ export function restoreSql(item: ArchiveItem, dataTable: string): string[] {
     return [
       `DELETE FROM ${t}`,
       `INSERT INTO ${t} (${cols}) OVERRIDING SYSTEM VALUE SELECT ${rcols} FROM ${from} WHERE a.op = 'prior'`,
+      // the table was re-created (or refilled): its sequences go past the restored values
+      ...(item.sequenced ?? []).map(
+        (c) =>
+          `SELECT setval(s, m) FROM (SELECT pg_get_serial_sequence(${quoteLiteral(t)}, ${quoteLiteral(c)}) AS s, (SELECT max(${quoteIdent(c)}) FROM ${t}) AS m) q WHERE s IS NOT NULL AND m IS NOT NULL`,
+      ),
     ];
   if (item.kind === 'columns')
     return item.writable.length

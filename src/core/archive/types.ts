@@ -17,6 +17,11 @@ export interface ArchiveItem {
   columns: string[];
   /** Columns the restore writes (not GENERATED ALWAYS AS … STORED). */
   writable: string[];
+  /**
+   * Columns filled from a sequence (serial, identity, `DEFAULT nextval(…)`): after refilling a
+   * table, its sequence is set past the restored values.
+   */
+  sequenced?: string[];
   /** Key columns (primary key or unique NOT NULL), undefined when the table has none. */
   key?: string[];
   /** Why (the statements, 1-based lines of migration.sql) and any limit. */
