@@ -58,7 +58,17 @@ export async function prepareDeployArchive(
   log: (line: string) => void,
 ): Promise<{ plans: ArchivePlan[]; hook: ScriptHook }> {
   await initSqlParser();
-  const pending = new Set(await pendingMigrations(pool, schema, folder));
+  let pendingNames: string[];
+  try {
+    pendingNames = await pendingMigrations(pool, schema, folder);
+  } catch (e) {
+    // Prisma's engine reads the same table next and reports the failure in its own words.
+    log(
+      `  cannot read _prisma_migrations to plan the archive (${e instanceof Error ? e.message : String(e)}): nothing is archived.`,
+    );
+    return { plans: [], hook: () => undefined };
+  }
+  const pending = new Set(pendingNames);
   // What earlier rollbacks of these migrations archived (origin `rollback`): put back after them.
   const rolledBack = new Set(
     (await listArchive(pool)).filter((e) => e.origin === 'rollback').map((e) => e.migration),
