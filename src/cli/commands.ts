@@ -1,6 +1,7 @@
 /** The table of CLI commands: one import and one entry per command file in src/cli/. */
 
 import { applyDownCommand } from './apply-down';
+import { archiveCommand } from './archive';
 import type { CliCommand } from './args';
 import { backupCommand } from './backup';
 import { deployCommand } from './deploy';
@@ -18,6 +19,7 @@ export const commands: CliCommand[] = [
   applyDownCommand,
   resolveCommand,
   deployCommand,
+  archiveCommand,
   resetCommand,
   restoreCommand,
   downCommand,

@@ -92,7 +92,11 @@ export interface RunbookSettings {
   backupDirectory?: string;
   healthUrl?: string;
   auditLogPath?: string;
+  /** `prismaRollback.archive.maxMegabytes`: the deploy's archive size limit (MB); undefined: none (0). */
+  archiveMaxMegabytes?: number;
 }
+
+const positive = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined);
 
 /** The rollback checklist's settings (runner, pg_dump, backup format and folder, health URL, audit log path). */
 export function readRunbookSettings(scope?: vscode.Uri): RunbookSettings {
@@ -108,6 +112,7 @@ export function readRunbookSettings(scope?: vscode.Uri): RunbookSettings {
     backupDirectory: str('backupDirectory'),
     healthUrl: str('healthUrl'),
     auditLogPath: str('auditLogPath'),
+    archiveMaxMegabytes: positive(c.get<number>('archive.maxMegabytes')),
   };
 }
 

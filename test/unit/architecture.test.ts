@@ -3,7 +3,7 @@
  * (`ts.preProcessFile`: static imports, `export … from`, `import()` and `import type`).
  * A module is the folder under src/core (sql, generator, verify, db…). The layering is the one of
  * /work/shared/ARCHITECTURE.md: `sql`, `migrations` ← `db` ← `engine`, `project` ← `status`,
- * `verify` ← `generator` ← `runbook` ← `present`. Biome's `noRestrictedImports` overrides
+ * `verify` ← `generator` ← `archive` ← `runbook` ← `present`. Biome's `noRestrictedImports` overrides
  * (biome.json) say the same per file; this test sees the whole graph, so it also catches cycles.
  */
 import fs from 'node:fs';
@@ -24,8 +24,9 @@ const LAYER: Record<string, number> = {
   status: 3,
   verify: 3,
   generator: 4,
-  runbook: 5,
-  present: 6,
+  archive: 5,
+  runbook: 6,
+  present: 7,
 };
 
 /**

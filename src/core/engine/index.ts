@@ -17,7 +17,7 @@ import type {
 } from '@prisma/schema-engine-wasm';
 import type pg from 'pg';
 import type { MigrationsFolder } from '../migrations';
-import type { ScriptErrorListener } from './pg-adapter';
+import type { ScriptErrorListener, ScriptHook } from './pg-adapter';
 
 export type { ApplyMigrationsOutput, DiagnoseMigrationHistoryOutput, MigrationList, SchemaEngine };
 
@@ -109,17 +109,18 @@ export async function openSchemaEngine(
  * `@prisma/adapter-pg` sending whole scripts (./pg-adapter.ts), in Prisma's schema (`schema`, from
  * the URL's `?schema=`; `public` is the adapter's default). The caller frees the engine with
  * `engine.free()`. `onScriptError` hears PostgreSQL's own error for a migration script the database
- * refused (deploy names it). Throws when the WebAssembly module cannot be loaded.
+ * refused (deploy names it); `hook` wraps a migration script with SQL run around it (the archive). Throws when the WebAssembly module cannot be loaded.
  */
 export async function openEngineOnPool(
   pool: pg.Pool,
   schema: string,
   log?: (message: string) => void,
   onScriptError?: ScriptErrorListener,
+  hook?: ScriptHook,
 ): Promise<SchemaEngine> {
   const { pgAdapterFactory } = await import('./pg-adapter');
   return openSchemaEngine(
-    pgAdapterFactory(pool, schema === 'public' ? undefined : schema, onScriptError),
+    pgAdapterFactory(pool, schema === 'public' ? undefined : schema, onScriptError, hook),
     log,
   );
 }

@@ -15,6 +15,21 @@ import type pg from 'pg';
 /** Called with PostgreSQL's own error and the script it refused (a whole migration.sql). */
 export type ScriptErrorListener = (error: unknown, script: string) => void;
 
+/**
+ * SQL run around one migration script (the archive of src/core/archive): `before` and `after` are
+ * statements; with `sameTransaction` they run in one transaction with the script (BEGIN; before;
+ * script; after; COMMIT — a script with its own COMMIT commits `before` with it, and `after` then
+ * runs in its own implicit transaction), else each in its own transaction (for scripts holding
+ * statements that cannot run in a transaction block).
+ */
+export interface ScriptWrapper {
+  before: string[];
+  after: string[];
+  sameTransaction: boolean;
+}
+/** Decides the wrapper of a script the engine is about to run (undefined: run it as it is). */
+export type ScriptHook = (script: string) => ScriptWrapper | undefined;
+
 interface PgAdapterInternals {
   client: pg.Pool | pg.PoolClient;
   onError(e: unknown): never;
@@ -39,12 +54,48 @@ function keepDatabaseError(e: unknown): DriverAdapterError | undefined {
   });
 }
 
-function wholeScript<T extends SqlDriverAdapter>(adapter: T, onScriptError?: ScriptErrorListener): T {
+/** A failure of the SQL run around a script (not PostgreSQL's verdict on the script itself). */
+export class ArchiveStepError extends Error {}
+
+async function runWrapped(client: pg.Pool | pg.PoolClient, script: string, w: ScriptWrapper) {
+  const own = 'release' in client;
+  const c = own ? (client as pg.PoolClient) : await (client as pg.Pool).connect();
+  let phase: 'archive' | 'script' = 'archive';
+  try {
+    await c.query('BEGIN');
+    if (w.before.length) await c.query(w.before.join(';\n'));
+    if (!w.sameTransaction) await c.query('COMMIT');
+    phase = 'script';
+    await c.query(script);
+    phase = 'archive';
+    if (!w.sameTransaction) await c.query('BEGIN');
+    if (w.after.length) await c.query(w.after.join(';\n'));
+    await c.query('COMMIT');
+  } catch (e) {
+    await c.query('ROLLBACK').catch(() => {});
+    if (phase === 'archive')
+      throw new ArchiveStepError(
+        `the archive (schema _prisma_rollback) failed, so the migration was not applied: ${e instanceof Error ? e.message : String(e)}`,
+      );
+    throw e;
+  } finally {
+    if (!own) (c as pg.PoolClient).release();
+  }
+}
+
+function wholeScript<T extends SqlDriverAdapter>(
+  adapter: T,
+  onScriptError?: ScriptErrorListener,
+  hook?: ScriptHook,
+): T {
   const inner = adapter as unknown as PgAdapterInternals;
   adapter.executeScript = async (script: string) => {
     try {
-      await inner.client.query(script);
+      const w = hook?.(script);
+      if (w) await runWrapped(inner.client, script, w);
+      else await inner.client.query(script);
     } catch (e) {
+      if (e instanceof ArchiveStepError) throw e;
       onScriptError?.(e, script);
       const kept = keepDatabaseError(e);
       if (kept) throw kept;
@@ -56,7 +107,8 @@ function wholeScript<T extends SqlDriverAdapter>(adapter: T, onScriptError?: Scr
 
 /**
  * A migration-aware adapter factory over an existing pool (the pool stays open when the
- * engine disposes the adapter; its owner closes it). `onScriptError` hears PostgreSQL's own error
+ * engine disposes the adapter; its owner closes it). `hook` wraps a migration script with the
+ * archive's SQL (ScriptWrapper). `onScriptError` hears PostgreSQL's own error
  * (with `position`, `detail`, `hint`) for a migration script the database refused, before the engine
  * wraps it.
  */
@@ -64,12 +116,13 @@ export function pgAdapterFactory(
   pool: pg.Pool,
   schema?: string,
   onScriptError?: ScriptErrorListener,
+  hook?: ScriptHook,
 ): SqlMigrationAwareDriverAdapterFactory {
   const base = new PrismaPg(pool, { schema, disposeExternalPool: false });
   return {
     provider: base.provider,
     adapterName: base.adapterName,
-    connect: async () => wholeScript(await base.connect(), onScriptError),
+    connect: async () => wholeScript(await base.connect(), onScriptError, hook),
     connectToShadowDb: async () => wholeScript(await base.connectToShadowDb(), onScriptError),
   };
 }

@@ -29,9 +29,35 @@ function columnIsBare(def: N): boolean {
   return notNull && !filled && !serial;
 }
 
-/** The warnings of one statement of a rollback script (see the module comment). */
-function statementRisks(n: N, line: number): RollbackWarning[] {
+/**
+ * What one statement does to data that existed before it, in the statement's own names (the
+ * archive of `src/core/archive` maps them back through renames): `dropTable` deletes the rows,
+ * `dropColumn` the values, `alterType` casts them (a `USING` can transform them), `update`,
+ * `delete`, `truncate` change or delete rows, `insert` adds rows to a table. Read from the same
+ * statement analysis as the warnings (statementRisks); `insert` has no warning (it destroys
+ * nothing, but a rollback must remove exactly the rows it added).
+ */
+export interface DataTouched {
+  kind: 'dropTable' | 'dropColumn' | 'alterType' | 'update' | 'delete' | 'truncate' | 'insert';
+  schema?: string;
+  table: string;
+  column?: string;
+  /** 1-based line of the statement in its script. */
+  line: number;
+}
+
+const nameOf = (rv: N): { schema?: string; table: string } => ({
+  schema: rv?.schemaname || undefined,
+  table: rv?.relname ?? '?',
+});
+
+/**
+ * The warnings of one statement of a script (see the module comment) and the data it touches
+ * (DataTouched). `n` is one libpg-query statement node, `line` its 1-based line.
+ */
+export function statementRisks(n: N, line: number): { warnings: RollbackWarning[]; touched: DataTouched[] } {
   const out: RollbackWarning[] = [];
+  const touched: DataTouched[] = [];
   const warn = (kind: RollbackWarning['kind'], message: string) =>
     out.push({ kind, message, line, downLine: line });
   if (n.DropStmt?.removeType === 'OBJECT_TABLE') {
@@ -39,20 +65,43 @@ function statementRisks(n: N, line: number): RollbackWarning[] {
       const names: string[] = (o.List?.items ?? []).map((i: N) => i.String?.sval);
       const name = names.map((x) => quoteIdent(x)).join('.');
       warn('dataLoss', `rows of ${name} are deleted`);
+      touched.push({
+        kind: 'dropTable',
+        schema: names.length > 1 ? names[names.length - 2] : undefined,
+        table: names[names.length - 1],
+        line,
+      });
     }
   }
   if (n.TruncateStmt)
-    for (const r of n.TruncateStmt.relations ?? [])
+    for (const r of n.TruncateStmt.relations ?? []) {
       warn('dataLoss', `rows of ${rel(r.RangeVar ?? r)} are deleted`);
-  if (n.DeleteStmt || n.UpdateStmt)
+      touched.push({ kind: 'truncate', ...nameOf(r.RangeVar ?? r), line });
+    }
+  if (n.DeleteStmt || n.UpdateStmt) {
     warn(
       'dataLoss',
       `rows of ${rel((n.DeleteStmt ?? n.UpdateStmt).relation)} are ${n.DeleteStmt ? 'deleted' : 'changed'}`,
     );
+    touched.push({
+      kind: n.DeleteStmt ? 'delete' : 'update',
+      ...nameOf((n.DeleteStmt ?? n.UpdateStmt).relation),
+      line,
+    });
+  }
+  if (n.InsertStmt) touched.push({ kind: 'insert', ...nameOf(n.InsertStmt.relation), line });
   const at = n.AlterTableStmt;
   if (at) {
     const t = rel(at.relation);
     const cmds: N[] = (at.cmds ?? []).map((c: N) => c.AlterTableCmd);
+    for (const c of cmds)
+      if (c.subtype === 'AT_DropColumn' || c.subtype === 'AT_AlterColumnType')
+        touched.push({
+          kind: c.subtype === 'AT_DropColumn' ? 'dropColumn' : 'alterType',
+          ...nameOf(at.relation),
+          column: c.name,
+          line,
+        });
     const dropped = cmds.filter((c) => c.subtype === 'AT_DropColumn').map((c) => quoteIdent(c.name));
     const added = cmds
       .filter((c) => c.subtype === 'AT_AddColumn')
@@ -90,7 +139,7 @@ function statementRisks(n: N, line: number): RollbackWarning[] {
       'mayFail',
       `the unique index ${quoteIdent(n.IndexStmt.idxname ?? '?')} fails if rows hold duplicates`,
     );
-  return out;
+  return { warnings: out, touched };
 }
 
 /**
@@ -101,7 +150,7 @@ function statementRisks(n: N, line: number): RollbackWarning[] {
 export function scriptRisks(script: string, model: SchemaModel): RollbackWarning[] {
   const out: RollbackWarning[] = [];
   for (const st of parseMigrationSync(script).statements) {
-    out.push(...statementRisks(st.node as N, st.line));
+    out.push(...statementRisks(st.node as N, st.line).warnings);
     try {
       applyStatement(model, st);
     } catch {

@@ -12,7 +12,12 @@ export {
   readEnvFile,
   resolveEnvironments,
 } from './env';
-export { parseJsonc, readWorkspaceSetting, SettingsFileError } from './settings-file';
+export {
+  parseJsonc,
+  readArchiveMaxMegabytes,
+  readWorkspaceSetting,
+  SettingsFileError,
+} from './settings-file';
 export {
   resolveShadowDatabase,
   resolveShadowDatabaseUrl,

@@ -58,3 +58,18 @@ export async function readWorkspaceSetting(dir: string, key: `prismaRollback.${s
     current = parent;
   }
 }
+
+/**
+ * `prismaRollback.archive.maxMegabytes` of the workspace at or above `dir` (see readWorkspaceSetting):
+ * the deploy's archive size limit in megabytes, undefined when unset or 0 (no limit). Throws
+ * SettingsFileError (one line) when a settings file does not parse or the value is not a number ≥ 0.
+ */
+export async function readArchiveMaxMegabytes(dir: string): Promise<number | undefined> {
+  const v = await readWorkspaceSetting(dir, 'prismaRollback.archive.maxMegabytes');
+  if (v === undefined || v === null || v === 0) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+    throw new SettingsFileError(
+      `prismaRollback.archive.maxMegabytes must be a number of megabytes ≥ 0 (0: no limit), not ${JSON.stringify(v)}.`,
+    );
+  return v;
+}

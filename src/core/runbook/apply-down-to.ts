@@ -29,11 +29,13 @@ import {
   connectForRollback,
   DRY_RUN_FAILED,
   failedStatementError,
+  noStatementError,
   PRISMA_ADVISORY_LOCK,
   type PreparedScript,
   prepareRollbackScript,
   readRollbackFile,
 } from './apply-down';
+import { archiveRollbackInTransaction, restoreArchiveInTransaction } from './archive';
 import { RunbookError } from './errors';
 import { latestStates, markAppliedRowRolledBack, type RowState } from './history';
 
@@ -140,7 +142,7 @@ async function loadStep(
   if (m.downSqlPath) {
     const label = `${m.name}/down.sql`;
     const script = await readRollbackFile(file, m.name);
-    const prepared = await prepareRollbackScript(script, file, m.name, label, true);
+    const prepared = await prepareRollbackScript(script, file, m.name, label, true, true);
     return {
       migration: m.name,
       file,
@@ -172,7 +174,7 @@ async function loadStep(
       { file },
     );
   const label = `${m.name}/down.sql (generated)`;
-  const prepared = await prepareRollbackScript(r.sql, file, m.name, label, true);
+  const prepared = await prepareRollbackScript(r.sql, file, m.name, label, true, true);
   return {
     migration: m.name,
     file,
@@ -327,6 +329,13 @@ async function runStep(
 ): Promise<void> {
   const { prepared } = step;
   log(`  -- ${step.label}`);
+  const archiveAfter = await archiveRollbackInTransaction(
+    client,
+    opts.migrationsDir,
+    step.migration,
+    prepared.script,
+    log,
+  );
   for (const s of prepared.run) {
     const t = performance.now();
     try {
@@ -347,6 +356,9 @@ async function runStep(
       `  [${s.index}/${prepared.statements.length}] line ${s.line}: ${statementLabel(s as ScriptStatement)}  (${(performance.now() - t).toFixed(0)} ms)`,
     );
   }
+  await archiveAfter();
+  const restored = await restoreArchiveInTransaction(client, step.migration, log);
+  if (!prepared.run.length && !restored) throw noStatementError(step.file);
   const id = await markAppliedRowRolledBack(client, schema, step.migration);
   log(`  UPDATE _prisma_migrations SET rolled_back_at = now() WHERE id = '${id}'  -- ${step.migration}`);
 }

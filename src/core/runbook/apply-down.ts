@@ -19,6 +19,7 @@ import { engineErrorMessage } from '../engine';
 import { quoteIdent } from '../sql/names';
 import { LineIndex, SqlParseError } from '../sql/parser';
 import { type ScriptStatement, splitScript, statementLabel } from '../sql/script';
+import { archiveRollbackInTransaction, restoreArchiveInTransaction } from './archive';
 import { RunbookError } from './errors';
 import { describeRowState, latestRow, markAppliedRowRolledBack } from './history';
 import { withEngine } from './resolve';
@@ -166,6 +167,8 @@ export interface PreparedScript {
  * script in messages (`down.sql`, `<migration>/down.sql`). Throws `RunbookError` `config`
  * (nothing to run), `parse` (with line and column) or `notInTransaction` (other transaction
  * control, or — unless `allowOutside` — a statement of the table in src/core/sql/script.ts).
+ * `allowNoStatement`: a script of comments only is accepted (the rollback of a migration whose
+ * only statements are data changes is its archive's restore; the caller checks one exists).
  * Pure; nothing has run when it throws.
  */
 export async function prepareRollbackScript(
@@ -174,6 +177,7 @@ export async function prepareRollbackScript(
   migration: string,
   label: string,
   allowOutside = false,
+  allowNoStatement = false,
 ): Promise<PreparedScript> {
   if (!script.trim())
     throw new RunbookError(
@@ -221,8 +225,17 @@ export async function prepareRollbackScript(
       );
     } else run.push(s);
   }
-  if (run.length === 0) throw new RunbookError(`${file} contains no statement to run.`, 'config', { file });
+  if (run.length === 0 && !allowNoStatement) throw noStatementError(file);
   return { script, statements, run, skipped, outside };
+}
+
+/** The error of a rollback script with no statement and no archive to restore. */
+export function noStatementError(file: string): RunbookError {
+  return new RunbookError(
+    `${file} contains no statement to run (and no archive of this migration to restore).`,
+    'config',
+    { file },
+  );
 }
 
 /**
@@ -242,7 +255,7 @@ export async function readRollbackFile(file: string, migration: string): Promise
 
 async function loadRollbackScript(file: string, migration: string): Promise<PreparedScript> {
   const script = await readRollbackFile(file, migration);
-  return prepareRollbackScript(script, file, migration, path.basename(file));
+  return prepareRollbackScript(script, file, migration, path.basename(file), false, true);
 }
 
 /**
@@ -342,6 +355,10 @@ export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult
             'state',
           );
         }
+        const archiveAfter =
+          previousState === 'applied'
+            ? await archiveRollbackInTransaction(client, opts.migrationsDir, opts.migration, script, log)
+            : async () => {};
         for (const s of run) {
           const t = performance.now();
           try {
@@ -362,6 +379,9 @@ export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult
             `  [${s.index}/${statements.length}] line ${s.line}: ${statementLabel(s)}  (${(performance.now() - t).toFixed(0)} ms)`,
           );
         }
+        await archiveAfter();
+        const restored = await restoreArchiveInTransaction(client, opts.migration, log);
+        if (!run.length && !restored) throw noStatementError(file);
         if (previousState === 'applied') {
           const id = await markAppliedRowRolledBack(client, schema, opts.migration);
           log(

@@ -12,11 +12,12 @@ import {
   type SchemaEngine,
   toMigrationList,
 } from '../engine';
-import type { ScriptErrorListener } from '../engine/pg-adapter';
+import type { ScriptErrorListener, ScriptHook } from '../engine/pg-adapter';
 import { type MigrationsFolder, readMigrationsFolder } from '../migrations';
 import { quoteIdent } from '../sql/names';
 import { checkDrift, recordedStates } from '../verify/drift';
 import { blankComments, locateFailure, scriptFailure } from '../verify/failure';
+import { type DeployArchiveOptions, prepareDeployArchive } from './archive';
 import { RunbookError } from './errors';
 import { describeRowState, latestRow, markAppliedRowRolledBack } from './history';
 
@@ -30,6 +31,7 @@ export async function withEngine<T>(
   url: string,
   fn: (engine: SchemaEngine, pool: pg.Pool, schema: string) => Promise<T>,
   onScriptError?: ScriptErrorListener,
+  hook?: ScriptHook,
 ): Promise<T> {
   const schema = prismaSchema(url);
   const pool = new pg.Pool({
@@ -47,7 +49,7 @@ export async function withEngine<T>(
     } catch (e) {
       throw new RunbookError(`Cannot connect: ${describeDbError(e, url)}`, 'config');
     }
-    const engine = await openEngineOnPool(pool, schema, undefined, onScriptError);
+    const engine = await openEngineOnPool(pool, schema, undefined, onScriptError, hook);
     try {
       return await fn(engine, pool, schema);
     } finally {
@@ -243,6 +245,11 @@ export interface DeployOptions {
   environment: string;
   migrationsDir: string;
   log?: (line: string) => void;
+  /**
+   * The archive (src/core/archive): before each pending migration, in its transaction, what it
+   * destroys is copied into the schema `_prisma_rollback`. Default: enabled, no size limit.
+   */
+  archive?: DeployArchiveOptions;
 }
 
 /**
@@ -267,9 +274,16 @@ export async function deployMigrations(
     `Applying pending migrations of ${opts.migrationsDir} to ${opts.environment} (${maskUrl(opts.url)}) with Prisma's engine (applyMigrations = prisma migrate deploy).`,
   );
   let refused: { error: unknown; script: string } | undefined;
+  let hook: ScriptHook | undefined;
+  const archive = opts.archive ?? { enabled: true };
   return withEngine(
     opts.url,
     async (engine, pool, schema) => {
+      if (archive.enabled) hook = (await prepareDeployArchive(pool, schema, folder, archive, log)).hook;
+      else
+        log(
+          '  --no-archive: nothing is archived; a rollback cannot bring back what these migrations destroy.',
+        );
       let out: { appliedMigrationNames: string[] };
       try {
         out = await engine.applyMigrations({ migrationsList: toMigrationList(folder), filters: NO_FILTERS });
@@ -290,6 +304,7 @@ export async function deployMigrations(
     (error, script) => {
       refused = { error, script };
     },
+    (script) => hook?.(script),
   );
 }
 

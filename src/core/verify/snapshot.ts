@@ -128,8 +128,10 @@ export interface SchemaSnapshot {
 const IGNORED_TABLES = new Set(['_prisma_migrations']);
 
 /** SQL predicate on a namespace name column: not a system schema. */
+// `_prisma_rollback` is the archive of src/core/archive (ARCHIVE_SCHEMA): copies of data taken by
+// deploy, not schema a migration built; neither drift nor the replay's comparison sees it.
 function userSchema(col: string): string {
-  return `${col} NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND ${col} NOT LIKE 'pg\\_temp\\_%' AND ${col} NOT LIKE 'pg\\_toast\\_temp\\_%'`;
+  return `${col} NOT IN ('pg_catalog', 'information_schema', 'pg_toast', '_prisma_rollback') AND ${col} NOT LIKE 'pg\\_temp\\_%' AND ${col} NOT LIKE 'pg\\_toast\\_temp\\_%'`;
 }
 
 /** SQL predicate: the object (class catalog, oid column) is not a member of an extension. */

@@ -1,0 +1,42 @@
+/**
+ * The archive plan's shapes (built by ./plan.ts, turned into SQL by ./sql.ts). Plain data: a
+ * caller that builds a plan its own way (e.g. from a live catalog) imports only this and ./sql.ts,
+ * neither of which imports the generator.
+ */
+
+/** One archived object of a migration. Names are the ones before the migration. */
+export interface ArchiveItem {
+  /**
+   * `table`: every row, every column (dropped table, or a table without key); `columns`: the key
+   * and `columns` of every row; `rows`: prior images of the rows the migration's DML touches.
+   */
+  kind: 'table' | 'columns' | 'rows';
+  schema?: string;
+  table: string;
+  /** Archived columns (for `table` and `rows`: every column, generated ones included). */
+  columns: string[];
+  /** Columns the restore writes (not GENERATED ALWAYS AS … STORED). */
+  writable: string[];
+  /**
+   * Columns filled from a sequence (serial, identity, `DEFAULT nextval(…)`): after refilling a
+   * table, its sequence is set past the restored values.
+   */
+  sequenced?: string[];
+  /** Key columns (primary key or unique NOT NULL), undefined when the table has none. */
+  key?: string[];
+  /** Why (the statements, 1-based lines of migration.sql) and any limit. */
+  reasons: string[];
+  note?: string;
+  /**
+   * For `rows`: the table and the columns as they are after the migration (for the diff that keeps
+   * only touched rows); undefined when the table does not survive the migration.
+   */
+  after?: { schema?: string; table: string; columns: { before: string; after: string }[]; key: string[] };
+}
+
+export interface ArchivePlan {
+  migration: string;
+  items: ArchiveItem[];
+  /** Foreign-key order of the archived tables (referenced tables first), keys as objectKey. */
+  order: string[];
+}

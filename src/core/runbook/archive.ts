@@ -1,0 +1,190 @@
+/**
+ * The archive in the runbook's deploy and rollback (issue 12): the plans of the pending migrations,
+ * the size limit, the wrapper that runs the capture around each migration script inside Prisma's
+ * engine, and the restore a rollback runs in its transaction. The plans and SQL come from
+ * src/core/archive; this file only decides when they run.
+ */
+import type pg from 'pg';
+import {
+  type ArchivePlan,
+  archiveOf,
+  captureSql,
+  estimateSizeSql,
+  listArchive,
+  planArchive,
+  restoreFromCatalogSql,
+} from '../archive';
+import type { ScriptHook, ScriptWrapper } from '../engine/pg-adapter';
+import { buildSchemaModelSync } from '../generator';
+import { type MigrationsFolder, readMigrationsFolder } from '../migrations';
+import { quoteIdent } from '../sql/names';
+import { initSqlParser, parseMigrationSync } from '../sql/parser';
+import { notInTransaction } from '../sql/script';
+import { RunbookError } from './errors';
+
+/** The deploy's archive settings. */
+export interface DeployArchiveOptions {
+  /** False: `--no-archive`, nothing is copied. */
+  enabled: boolean;
+  /** Refuse to deploy when the archive would copy more than this many megabytes (MiB); none when undefined. */
+  maxMegabytes?: number;
+}
+
+const MB = 1024 * 1024;
+
+/** Migrations of `folder` not applied (finished and not rolled back) on the database of `pool`. */
+async function pendingMigrations(pool: pg.Pool, schema: string, folder: MigrationsFolder): Promise<string[]> {
+  const t = `${quoteIdent(schema)}."_prisma_migrations"`;
+  const exists = await pool.query<{ c: string | null }>('SELECT to_regclass($1)::text AS c', [t]);
+  if (!exists.rows[0]?.c) return folder.migrations.map((m) => m.name);
+  const r = await pool.query<{ migration_name: string }>(
+    `SELECT migration_name FROM ${t} WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
+  );
+  const applied = new Set(r.rows.map((x) => x.migration_name));
+  return folder.migrations.filter((m) => !applied.has(m.name)).map((m) => m.name);
+}
+
+/**
+ * The archive plans of the pending migrations of `folder` and the script hook that runs their
+ * capture around each migration the engine applies. Throws RunbookError `config` when the archive
+ * would copy more than `opts.maxMegabytes` (saying how much); SqlParseError propagates for a
+ * migration that does not parse. Nothing is written to the database here.
+ */
+export async function prepareDeployArchive(
+  pool: pg.Pool,
+  schema: string,
+  folder: MigrationsFolder,
+  opts: DeployArchiveOptions,
+  log: (line: string) => void,
+): Promise<{ plans: ArchivePlan[]; hook: ScriptHook }> {
+  await initSqlParser();
+  let pendingNames: string[];
+  try {
+    pendingNames = await pendingMigrations(pool, schema, folder);
+  } catch (e) {
+    // Prisma's engine reads the same table next and reports the failure in its own words.
+    log(
+      `  cannot read _prisma_migrations to plan the archive (${e instanceof Error ? e.message : String(e)}): nothing is archived.`,
+    );
+    return { plans: [], hook: () => undefined };
+  }
+  const pending = new Set(pendingNames);
+  // What earlier rollbacks of these migrations archived (origin `rollback`): put back after them.
+  const rolledBack = new Set(
+    (await listArchive(pool)).filter((e) => e.origin === 'rollback').map((e) => e.migration),
+  );
+  const plans: ArchivePlan[] = [];
+  const bySql = new Map<string, ScriptWrapper>();
+  const sources = folder.migrations.map((m) => ({ name: m.name, sql: m.sql ?? '' }));
+  sources.forEach((m, i) => {
+    if (!pending.has(m.name) || !m.sql) return;
+    const { model } = buildSchemaModelSync(sources.slice(0, i));
+    const plan = planArchive(m, model);
+    const forward = rolledBack.has(m.name) ? [restoreFromCatalogSql(m.name, 'rollback')] : [];
+    if (forward.length)
+      log(`  ${m.name}: the values its last rollback archived are put back after it (same transaction).`);
+    if (!plan.items.length && !forward.length) return;
+    plans.push(plan);
+    const c = captureSql(plan);
+    if (!plan.items.length) c.before = [];
+    c.after.push(...forward);
+    const outside = parseMigrationSync(m.sql).statements.some((s) => notInTransaction(s));
+    if (outside)
+      log(
+        `  ${m.name} holds statements that cannot run in a transaction: its archive is taken in a transaction of its own just before it.`,
+      );
+    bySql.set(m.sql, { before: c.before, after: c.after, sameTransaction: !outside });
+    for (const it of plan.items)
+      log(
+        `  archive for ${m.name}: ${it.kind} of ${it.schema ? `${it.schema}.` : ''}${it.table}${it.kind === 'columns' ? ` (${it.columns.join(', ')})` : ''} — ${it.reasons.join('; ')}${it.note ? `. ${it.note}` : ''}`,
+      );
+  });
+  if (plans.length && opts.maxMegabytes !== undefined) {
+    const bytes = Number((await pool.query<{ bytes: string }>(estimateSizeSql(plans))).rows[0].bytes);
+    if (bytes > opts.maxMegabytes * MB)
+      throw new RunbookError(
+        `The archive would copy about ${(bytes / MB).toFixed(1)} MB (the tables ${plans.map((p) => p.migration).join(', ')} destroy data of), over archive.maxMegabytes = ${opts.maxMegabytes}. Nothing was applied. Raise the limit, or deploy with --no-archive (a rollback then cannot bring that data back).`,
+        'config',
+      );
+  }
+  return { plans, hook: (script) => bySql.get(script) };
+}
+
+/**
+ * Restores, in the caller's open transaction on `client`, what the deploy of `migration` archived
+ * (after its rollback script ran), and drops that archive. Logs what it restores. Query errors
+ * propagate (the caller rolls back: nothing is restored and the archive stays).
+ */
+export async function restoreArchiveInTransaction(
+  client: pg.Client,
+  migration: string,
+  log: (line: string) => void,
+): Promise<number> {
+  const entries = await archiveOf(client, migration);
+  if (!entries.length) return 0;
+  await client.query(restoreFromCatalogSql(migration));
+  for (const e of entries)
+    log(
+      `  restored from the archive of ${e.takenAt.toISOString()}: ${e.kind} of ${e.table} (${e.rows} row(s))`,
+    );
+  return entries.length;
+}
+
+/**
+ * Archives, in the caller's open transaction on `client`, what the rollback script `downScript` of
+ * `migration` is about to destroy (values in the columns and tables the migration added), with
+ * origin `rollback`, so that a later deploy of `migration` puts them back. Runs the capture's
+ * `before` statements now and returns the function that runs its `after` statements (call it once
+ * the script ran). Both run under a savepoint: a failure is logged and skipped, never stops the
+ * rollback. Only for a migration recorded as applied (a failed one built nothing to archive). The schema
+ * model is the replay of `migrationsDir` up to and including `migration` (when the folder no longer
+ * holds it, nothing is archived). Query errors propagate (the caller rolls back: nothing changes).
+ */
+export async function archiveRollbackInTransaction(
+  client: pg.Client,
+  migrationsDir: string,
+  migration: string,
+  downScript: string,
+  log: (line: string) => void,
+): Promise<() => Promise<void>> {
+  const none = async () => {};
+  const folder = await readMigrationsFolder(migrationsDir);
+  const sources = folder.migrations.map((m) => ({ name: m.name, sql: m.sql ?? '' }));
+  const at = sources.findIndex((m) => m.name === migration);
+  if (at < 0) return none;
+  await initSqlParser();
+  const { model } = buildSchemaModelSync(sources.slice(0, at + 1));
+  const plan = planArchive({ name: migration, sql: downScript }, model);
+  if (!plan.items.length) return none;
+  const c = captureSql(plan, 'rollback');
+  if (!(await guarded(client, c.before, log))) return async () => {};
+  for (const it of plan.items)
+    log(
+      `  archived what the rollback destroys (a later deploy of ${migration} puts it back): ${it.kind} of ${it.schema ? `${it.schema}.` : ''}${it.table}${it.kind === 'columns' ? ` (${it.columns.join(', ')})` : ''}`,
+    );
+  return async () => {
+    await guarded(client, c.after, log);
+  };
+}
+
+/**
+ * Runs `statements` under a savepoint: on an error it is rolled back to the savepoint, logged, and
+ * false is returned (the archive of a rollback never stops the rollback itself).
+ */
+async function guarded(client: pg.Client, statements: string[], log: (l: string) => void): Promise<boolean> {
+  if (!statements.length) return true;
+  let saved = false;
+  try {
+    await client.query('SAVEPOINT prisma_rollback_archive');
+    saved = true;
+    await client.query(statements.join(';\n'));
+    await client.query('RELEASE SAVEPOINT prisma_rollback_archive');
+    return true;
+  } catch (e) {
+    if (saved) await client.query('ROLLBACK TO SAVEPOINT prisma_rollback_archive');
+    log(
+      `  could not archive what the rollback destroys (the rollback goes on without it): ${e instanceof Error ? e.message : String(e)}`,
+    );
+    return false;
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * The archive plan (src/core/archive/plan.ts) read from the generator's per-statement analysis,
+ * and the pure SQL builders (src/core/archive/sql.ts), with the real libpg-query parser.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { captureSql, planArchive, restoreSql } from '../../src/core/archive';
+import { buildSchemaModelSync } from '../../src/core/generator';
+import { initSqlParser } from '../../src/core/sql/parser';
+
+const INIT = `CREATE TYPE "Role" AS ENUM ('A', 'B');
+CREATE TABLE "User" ("id" SERIAL NOT NULL, "email" TEXT NOT NULL, "name" TEXT, "role" "Role" NOT NULL,
+  "full" TEXT GENERATED ALWAYS AS ("email" || "name") STORED,
+  CONSTRAINT "User_pkey" PRIMARY KEY ("id"));
+CREATE TABLE "Tag" ("slug" TEXT NOT NULL, "label" TEXT);
+CREATE UNIQUE INDEX "Tag_slug_key" ON "Tag"("slug");
+CREATE TABLE "Log" ("line" TEXT);
+`;
+
+const model = () => buildSchemaModelSync([{ name: '1_init', sql: INIT }]).model;
+const plan = (sql: string) => planArchive({ name: '2_m', sql }, model());
+
+beforeAll(async () => {
+  await initSqlParser();
+});
+
+describe('planArchive', () => {
+  it('rename then drop archives the original column, by primary key', () => {
+    const p = plan(
+      'ALTER TABLE "User" RENAME COLUMN "name" TO "n2";\nALTER TABLE "User" DROP COLUMN "n2";\n',
+    );
+    expect(p.items.map((i) => [i.kind, i.table, i.columns, i.key])).toEqual([
+      ['columns', 'User', ['name'], ['id']],
+    ]);
+    expect(p.items[0].reasons).toEqual(['line 2: DROP COLUMN name (n2 was name)']);
+  });
+
+  it('a unique index on a NOT NULL column is the key; a table with no key is archived whole, said so', () => {
+    const p = plan('ALTER TABLE "Tag" DROP COLUMN "label";\nALTER TABLE "Log" DROP COLUMN "line";\n');
+    expect(p.items.map((i) => [i.kind, i.table, i.key])).toEqual([
+      ['columns', 'Tag', ['slug']],
+      ['table', 'Log', undefined],
+    ]);
+    expect(p.items[1].note).toMatch(/no primary key or unique NOT NULL key: archived whole/);
+  });
+
+  it("Prisma's enum swap is a type change of the enum's columns; tables and columns the migration creates are never archived", () => {
+    const p = plan(`CREATE TYPE "Role_new" AS ENUM ('A');
+ALTER TABLE "User" ALTER COLUMN "role" TYPE "Role_new" USING ("role"::text::"Role_new");
+ALTER TYPE "Role" RENAME TO "Role_old";
+ALTER TYPE "Role_new" RENAME TO "Role";
+DROP TYPE "Role_old";
+CREATE TABLE "New" ("id" INT PRIMARY KEY);
+INSERT INTO "New" VALUES (1);
+ALTER TABLE "User" ADD COLUMN "x" INT;
+ALTER TABLE "User" DROP COLUMN "x";
+DROP TABLE "New";
+`);
+    expect(p.items.map((i) => [i.kind, i.table, i.columns])).toEqual([['columns', 'User', ['role']]]);
+  });
+
+  it('UPDATE / INSERT: prior images keyed by primary key, with the names after the migration for the diff', () => {
+    const p = plan(
+      `ALTER TABLE "User" RENAME COLUMN "email" TO "mail";\nUPDATE "User" SET "name" = 'x';\nINSERT INTO "User" ("mail", "role") VALUES ('m', 'A');\n`,
+    );
+    expect(p.items).toHaveLength(1);
+    expect(p.items[0]).toMatchObject({
+      kind: 'rows',
+      table: 'User',
+      key: ['id'],
+      writable: ['id', 'email', 'name', 'role'],
+    });
+    expect(p.items[0].after?.columns).toContainEqual({ before: 'email', after: 'mail' });
+  });
+});
+
+describe('SQL builders', () => {
+  it('restoreSql of a columns item: one UPDATE by key, values read back with jsonb_populate_record', () => {
+    const [item] = plan('ALTER TABLE "User" DROP COLUMN "name";\n').items;
+    expect(restoreSql(item, 'd1')).toEqual([
+      `UPDATE "User" x SET "name" = r."name" FROM "_prisma_rollback"."d1" a CROSS JOIN LATERAL jsonb_populate_record(NULL::"User", a.v) r WHERE jsonb_build_object('id', x."id") = a.k`,
+    ]);
+  });
+
+  it('restoreSql of a dropped table leaves generated columns out and keeps identity values', () => {
+    const [item] = plan('DROP TABLE "User";\n').items;
+    expect(restoreSql(item, 'd1')[1]).toBe(
+      `INSERT INTO "User" ("id", "email", "name", "role") OVERRIDING SYSTEM VALUE SELECT r."id", r."email", r."name", r."role" FROM "_prisma_rollback"."d1" a CROSS JOIN LATERAL jsonb_populate_record(NULL::"User", a.v) r WHERE a.op = 'prior'`,
+    );
+  });
+
+  it('captureSql closes the schema and every data table to PUBLIC and records the restore in the catalog', () => {
+    const c = captureSql(plan('ALTER TABLE "User" DROP COLUMN "name";\n'));
+    expect(c.before).toContain('REVOKE ALL ON SCHEMA "_prisma_rollback" FROM PUBLIC');
+    expect(c.before).toContain(`REVOKE ALL ON "_prisma_rollback"."${c.dataTables[0]}" FROM PUBLIC`);
+    expect(c.before.at(-1)).toMatch(/^INSERT INTO "_prisma_rollback"\."archive" .*'columns'/);
+    expect(c.after).toHaveLength(1);
+    expect(c.dataTables[0]).toMatch(/^2_m_0_[0-9a-f]{8}$/);
+  });
+});
