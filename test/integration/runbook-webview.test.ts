@@ -20,6 +20,7 @@ import {
 } from '../../src/core/runbook/checklist';
 import { stepCommand } from '../../src/core/runbook/commands';
 import { viewChecklist } from '../../src/core/runbook/view';
+import { formatDateTime } from '../../src/core/status/time';
 import { checklistHtml } from '../../src/vscode/checklist/html';
 
 const root = path.resolve(__dirname, '../..');
@@ -261,7 +262,7 @@ describe('checklist webview in Chromium', () => {
     expect(deps).toContain('line 2: adds a foreign key to table "Widget"');
     const step10 = await page.textContent('#step-markRolledBack');
     expect(step10).toContain(
-      'apply-down already recorded the rollback in _prisma_migrations at 2026-03-03 09:15:42 UTC',
+      `apply-down already recorded the rollback in _prisma_migrations at ${formatDateTime('2026-03-03T09:15:42Z')}`,
     );
     expect(await page.getAttribute('#step-markRolledBack', 'class')).toContain('skipped');
     expect(await page.getAttribute('#markRolledBack-run', 'disabled')).not.toBeNull();

@@ -36,6 +36,7 @@ import {
 } from '../../src/core/runbook/commands';
 import { parseWebviewMessage } from '../../src/core/runbook/protocol';
 import { viewChecklist } from '../../src/core/runbook/view';
+import { formatDateTime } from '../../src/core/status/time';
 
 const ALL: Capabilities = { generator: true, verifier: true, impact: true };
 const NONE: Capabilities = { generator: false, verifier: false, impact: false };
@@ -258,8 +259,7 @@ describe('checklist model', () => {
   });
 
   it('after the bundled apply-down, step 10 reads skipped with when it was recorded and cannot run (resolve would exit 1)', () => {
-    const reason =
-      'apply-down already recorded the rollback in _prisma_migrations at 2026-01-01 12:00:05 UTC (same transaction): nothing is left to mark.';
+    const reason = `apply-down already recorded the rollback in _prisma_migrations at ${formatDateTime('2026-01-01T12:00:05Z')} (same transaction): nothing is left to mark.`;
     let s = createChecklist({
       key: { ...key, environment: 'local' },
       protected: false,

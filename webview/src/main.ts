@@ -14,6 +14,7 @@ import {
   type StepView,
   type WebviewMessage,
 } from '../../src/core/runbook/protocol';
+import { formatDateTime } from '../../src/core/status/time';
 
 interface VsCodeApi {
   postMessage(message: WebviewMessage): void;
@@ -187,18 +188,7 @@ function textField(id: string, placeholder: string, label: string) {
 }
 
 function time(iso?: string): string {
-  if (!iso) return '';
-  const d = new Date(iso);
-  // Intl refuses dateStyle/timeStyle together with timeZoneName: the fields are named one by one.
-  return d.toLocaleString(undefined, {
-    year: 'numeric',
-    month: 'short',
-    day: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    timeZoneName: 'short',
-  });
+  return iso ? formatDateTime(iso) : '';
 }
 
 function duration(a?: string, b?: string): string {

@@ -9,6 +9,7 @@
  * running it there also requires typing the environment's name.
  */
 
+import { formatDateTime } from '../status/time';
 import { STEP_IDS, type StepId } from './steps';
 
 export { STEP_IDS, type StepId };
@@ -445,9 +446,7 @@ export function rollbackRecordedByApply(s: ChecklistState): string | undefined {
 }
 
 function recordedReason(at: string): string {
-  const when = Number.isNaN(Date.parse(at))
-    ? at
-    : `${new Date(at).toISOString().replace('T', ' ').slice(0, 19)} UTC`;
+  const when = formatDateTime(at);
   return `apply-down already recorded the rollback in _prisma_migrations at ${when} (same transaction): nothing is left to mark.`;
 }
 

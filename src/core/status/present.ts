@@ -4,6 +4,7 @@
  * tree view, the CodeLens provider and tests share one wording.
  */
 import { migrationDate } from '../migrations';
+import { formatDateTime } from './time';
 import type {
   EnvironmentStatus,
   MigrationState,
@@ -55,10 +56,7 @@ export function formatDay(d: Date | undefined): string | undefined {
   return d ? d.toISOString().slice(0, 10) : undefined;
 }
 
-/** `2025-11-17 14:03:09 UTC`. */
-export function formatDateTime(d: Date): string {
-  return `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
-}
+export { formatDateTime } from './time';
 
 /**
  * The moment a migration's state is about, from its latest `_prisma_migrations` row: when it was
@@ -77,7 +75,7 @@ export function stateMoment(
 
 /**
  * The checklist's live line about a migration in its target environment:
- * `rolled back · rolled back 2025-11-17 14:03:09 UTC · host:5432/db` (`target` masked by the caller).
+ * `rolled back · rolled back Nov 17, 2025, 02:03:09 PM UTC · host:5432/db` (`target` masked by the caller).
  */
 export function targetStatusLine(
   m: Pick<MigrationStatus, 'state' | 'latest'> | undefined,
