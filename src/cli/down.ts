@@ -5,13 +5,14 @@ import { createPool, describeDbError, prismaSchema } from '../core/db';
 import {
   DOWN_SQL_CONFLICT_REASONS,
   downSqlConflict,
+  editedAfterApply,
   GENERATOR_STRATEGIES,
   generateRollbackWith,
   isGeneratorStrategy,
   type RollbackResult,
+  type RollbackSourceNote,
 } from '../core/generator';
-import { checksumMatches, prismaChecksum, readMigrationsFolder } from '../core/migrations';
-import { findAppliedVersion } from '../core/migrations/git';
+import { readMigrationsFolder } from '../core/migrations';
 import { readWorkspaceSetting } from '../core/project';
 import { SqlParseError } from '../core/sql';
 import { quoteIdent } from '../core/sql/names';
@@ -76,7 +77,7 @@ function jsonOf(r: RollbackResult, written: string | undefined) {
 /**
  * `down --env NAME`: the text of migration.sql that environment ran. The local file when its
  * checksum matches the one Prisma stored there (or the migration is not applied there); else the
- * version git has with that checksum. Throws CliError (exit 2) when the database cannot be read or
+ * version git has with that checksum (with the header's note saying so). Throws CliError (exit 2) when the database cannot be read or
  * git has no such version.
  */
 async function versionThatRan(
@@ -85,7 +86,7 @@ async function versionThatRan(
   migration: string,
   sqlPath: string,
   localSql: string,
-): Promise<string> {
+): Promise<{ sql: string; source?: RollbackSourceNote }> {
   const target = await resolveProject(args, io);
   const env = pickEnvironment(target, flag(args, 'env'));
   if (!env.url)
@@ -107,18 +108,18 @@ async function versionThatRan(
     io.err(
       `${migration} has no row in ${env.name}'s _prisma_migrations: generating from the local migration.sql.`,
     );
-    return localSql;
+    return { sql: localSql };
   }
-  if (checksumMatches(stored, localSql)) return localSql;
-  const found = await findAppliedVersion(sqlPath, stored);
-  if (!found)
+  const edited = await editedAfterApply(sqlPath, localSql, env.name, stored);
+  if (!edited) return { sql: localSql };
+  if (!edited.ran)
     throw new CliError(
-      `${editedAfterApplyWarning(migration, env.name, { storedChecksum: stored, localChecksum: prismaChecksum(localSql) })} Git has no version of ${sqlPath} with checksum ${stored.slice(0, 12)}…: restore the file the database ran (from the commit that was deployed) and run again.`,
+      `${editedAfterApplyWarning(migration, env.name, { storedChecksum: stored, localChecksum: edited.fileChecksum })} Git has no version of ${sqlPath} with checksum ${stored.slice(0, 12)}…: restore the file the database ran (from the commit that was deployed) and run again.`,
     );
   io.err(
-    `${migration}/migration.sql was edited after it was applied in ${env.name}: generating from the version it ran (git ${found.revision.slice(0, 10)}, checksum ${stored.slice(0, 12)}…), not the edited file.`,
+    `${migration}/migration.sql was edited after it was applied in ${env.name}: generating from the version it ran (git ${edited.ran.revision.slice(0, 10)}, checksum ${stored.slice(0, 12)}…), not the edited file.`,
   );
-  return found.sql;
+  return { sql: edited.ran.sql, source: edited.ran.note };
 }
 
 export const downCommand: CliCommand = {
@@ -143,8 +144,12 @@ export const downCommand: CliCommand = {
     const target = folder.migrations[index];
     if (target.sql === undefined) throw new CliError(`Cannot read ${target.sqlPath}: ${target.error}`);
     const history = folder.migrations.slice(0, index + 1).map((m) => ({ name: m.name, sql: m.sql ?? '' }));
-    if (flag(args, 'env'))
-      history[index].sql = await versionThatRan(args, io, target.name, target.sqlPath, target.sql);
+    let source: RollbackSourceNote | undefined;
+    if (flag(args, 'env')) {
+      const ran = await versionThatRan(args, io, target.name, target.sqlPath, target.sql);
+      history[index].sql = ran.sql;
+      source = ran.source;
+    }
 
     const strategy =
       flag(args, 'strategy') ??
@@ -156,7 +161,7 @@ export const downCommand: CliCommand = {
       );
     let result: RollbackResult;
     try {
-      result = await generateRollbackWith(strategy, history, index);
+      result = await generateRollbackWith(strategy, history, index, { source });
     } catch (e) {
       if (e instanceof SqlParseError)
         throw new CliError(`${path.join(target.dir, 'migration.sql')}:${e.line}:${e.column}: ${e.reason}`);

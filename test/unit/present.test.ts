@@ -143,6 +143,25 @@ describe('presentation of a status', () => {
     expect(t).toContain('**20251117100000\\_init**');
   });
 
+  it('names both checksums of a migration edited after it was applied', () => {
+    const ran = '1a2b3c4d5e6f7a8b'.padEnd(64, '0');
+    const now = '9f8e7d6c5b4a3928'.padEnd(64, '1');
+    const r = row('20251117100000_init', { checksum: ran });
+    const edited: MigrationStatus = {
+      ...applied,
+      state: 'edited',
+      rows: [r],
+      latest: r,
+      local: { ...local(r.migrationName), checksum: now },
+      checksumMatches: false,
+    };
+    const t = migrationTooltip(edited, status([edited]));
+    expect(t).toContain('edited after apply in *local*');
+    expect(t).toContain(
+      'Checksum: **differs** — migration.sql was edited after it was applied: the database ran `1a2b3c4d5e6f…`, the file now has `9f8e7d6c5b4a…`.',
+    );
+  });
+
   it("shows a failed migration's first log lines, and the history of several rows", () => {
     const t = migrationTooltip(failed, status([failed]));
     expect(t).toContain('line 1\n');

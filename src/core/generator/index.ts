@@ -32,9 +32,12 @@ export {
   prismaWarningsOf,
   type RollbackOptions,
   type RollbackResult,
+  type RollbackSourceNote,
   type RollbackStep,
   type RollbackSummary,
+  sourceNoteLine,
 } from './rollback';
+export { type EditedAfterApply, editedAfterApply } from './source';
 export {
   GENERATOR_STRATEGIES,
   type GeneratorStrategy,

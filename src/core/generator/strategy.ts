@@ -6,7 +6,7 @@
  */
 
 import { initSqlParser } from '../sql/parser';
-import type { MigrationSource, RollbackResult } from './rollback';
+import type { MigrationSource, RollbackOptions, RollbackResult } from './rollback';
 import { buildSchemaModelSync, generateRollback, renderPrismaDiffRollback } from './rollback';
 
 export const GENERATOR_STRATEGIES = ['statements', 'prismaDiff'] as const;
@@ -20,18 +20,20 @@ export function isGeneratorStrategy(v: unknown): v is GeneratorStrategy {
  * The rollback of `history[index]` with the chosen strategy. Throws `SqlParseError` (file, line,
  * column) when that migration does not parse (`statements`); with `prismaDiff`, the Error of
  * Prisma's engine or of the embedded PostgreSQL (PGlite) when the history does not replay there.
+ * `opts.source` adds the header's note on an edited-after-apply migration (`sourceNoteLine`).
  * Writes nothing: the caller decides where the result goes.
  */
 export async function generateRollbackWith(
   strategy: GeneratorStrategy,
   history: MigrationSource[],
   index: number,
+  opts: Pick<RollbackOptions, 'source'> = {},
 ): Promise<RollbackResult> {
-  if (strategy === 'statements') return generateRollback(history, index);
+  if (strategy === 'statements') return generateRollback(history, index, opts);
   // Heavy (Prisma's engine + PGlite): loaded only for this strategy.
   const { prismaDiffDownScript } = await import('../verify/prisma-diff');
   const diff = await prismaDiffDownScript(history, index);
   await initSqlParser();
   const { model } = buildSchemaModelSync(history.slice(0, index + 1));
-  return renderPrismaDiffRollback(history[index], diff.script, model);
+  return renderPrismaDiffRollback(history[index], diff.script, model, opts.source);
 }

@@ -243,6 +243,11 @@ export function firstLines(text: string, n = 8): string {
     : lines.join('\n');
 }
 
+/** `1a2b3c4d5e6f…` (the first 12 hex digits of a Prisma checksum), or `unknown`. */
+function shortChecksum(c: string | undefined): string {
+  return c ? `\`${c.slice(0, 12)}…\`` : 'unknown';
+}
+
 /** Markdown tooltip of a migration in one environment. */
 export function migrationTooltip(m: MigrationStatus, status: EnvironmentStatus): string {
   const state = shownState(m, status);
@@ -271,7 +276,7 @@ export function migrationTooltip(m: MigrationStatus, status: EnvironmentStatus):
     out.push(
       m.checksumMatches
         ? 'Checksum: matches the local migration.sql'
-        : 'Checksum: **differs** — migration.sql was edited after it was applied',
+        : `Checksum: **differs** — migration.sql was edited after it was applied: the database ran ${shortChecksum(m.rows[0]?.checksum)}, the file now has ${shortChecksum(m.local.checksum)}. A rollback generated from the file undoes text the database never ran.`,
     );
   }
   if (!m.local) out.push('Not in the local migrations folder.');
