@@ -6,6 +6,7 @@
 export { PoolRegistry } from '../core/db';
 export {
   downSqlConflict,
+  editedAfterApply,
   generateRollback,
   generateRollbackWith,
   isDownSqlStale,

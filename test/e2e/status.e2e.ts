@@ -170,6 +170,8 @@ describe('journey 1: status', () => {
     );
     expect(text).toContain(`${SAMPLE.edited} — edited after apply in local`);
     expect(text).toMatch(/Checksum: differs — migration\.sql was edited after it was applied/);
+    // Both checksums: what the database ran and what the file has now.
+    expect(text).toMatch(/the database ran [0-9a-f]{12}…, the file now has [0-9a-f]{12}…/);
     const prod = await hoverText(page, await childRow(page, VIEW, 'production', SAMPLE.edited));
     expect(prod).toContain(`${SAMPLE.edited} — pending in production`);
   });
