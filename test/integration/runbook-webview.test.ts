@@ -150,7 +150,17 @@ describe('checklist webview in Chromium', () => {
       '12. Follow up',
     ]);
     expect(await page.textContent('#step-script')).toContain('Not available yet');
-    expect(await page.textContent('#step-backup code')).toContain('/ext/dist/cli.js backup');
+    // The command as a person types it; the full line (absolute paths) behind a closed disclosure.
+    expect(await page.textContent('#step-apply .short-command')).toBe(
+      'prisma-rollback apply-down 20250101000000_add_widgets --after keep --env production',
+    );
+    expect(await page.textContent('#step-backup .short-command')).toBe(
+      'prisma-rollback backup --format custom --env production',
+    );
+    expect(await page.textContent('#backup-full-command code')).toContain('/ext/dist/cli.js backup');
+    expect(await page.isVisible('#backup-full-command code')).toBe(false);
+    await page.click('#backup-full-command summary');
+    expect(await page.isVisible('#backup-full-command code')).toBe(true);
     expect(await page.textContent('#step-apply')).toContain('Backup is not done.');
     expect(await page.getAttribute('#apply-run', 'disabled')).not.toBeNull();
     expect(

@@ -500,6 +500,26 @@ describe('command lines', () => {
     expect(stepCommand('notify', ctx())).toBeUndefined();
   });
 
+  it('the short line is the command as a person types it: the CLI by its name, no paths the host fills in', () => {
+    const p = ctx({ environmentProtected: true });
+    expect(stepCommand('apply', p)!.short).toBe(
+      'prisma-rollback apply-down 20250101000000_add_widgets --after keep --env production',
+    );
+    expect(stepCommand('staging', p)!.short).toBe(
+      'prisma-rollback apply-down 20250101000000_add_widgets --dry-run --env production',
+    );
+    expect(stepCommand('markRolledBack', p)!.short).toBe(
+      'prisma-rollback resolve --rolled-back 20250101000000_add_widgets --env production',
+    );
+    expect(stepCommand('backup', ctx({ backupFile: '/b/x.dump' }))!.short).toBe(
+      'prisma-rollback backup --format custom --env production',
+    );
+    // Another runner: the same words, files relative to the project.
+    expect(stepCommand('apply', ctx({ runner: 'prismaCli' }))!.short).toBe(
+      `npx prisma db execute --file ${path.join('prisma', 'migrations', '20250101000000_add_widgets', 'down.sql')}`,
+    );
+  });
+
   it('a protected target: apply-down, its dry run and resolve carry --confirm <environment>; backup does not', () => {
     const p = ctx({ environmentProtected: true });
     const tail = (c: { args: string[] } | undefined) => c!.args.slice(-4);

@@ -492,6 +492,35 @@ function extras(s: StepView, v: ChecklistView): (HTMLElement | undefined)[] {
   }
 }
 
+/** Disclosures the user opened (re-renders rebuild the page and keep them open). */
+const openDetails = new Set<string>();
+
+/** The command short (as a person types it), the full line behind a disclosure. */
+function commandBlock(s: StepView): HTMLElement {
+  const label = s.startedAt && s.state !== 'todo' ? 'Ran:' : 'Will run:';
+  const id = `${s.id}-full-command`;
+  const full = h(
+    'details',
+    { class: 'full-command', id, open: openDetails.has(id) },
+    h('summary', {}, s.commandShort ? 'Full command line' : `${label} full command line`),
+    h('code', {}, s.commandLine ?? ''),
+  );
+  full.addEventListener('toggle', () => {
+    if ((full as HTMLDetailsElement).open) openDetails.add(id);
+    else openDetails.delete(id);
+  });
+  return s.commandShort
+    ? h(
+        'div',
+        { class: 'command' },
+        h('span', { class: 'muted' }, label),
+        ' ',
+        h('code', { class: 'short-command' }, s.commandShort),
+        full,
+      )
+    : h('div', { class: 'command' }, full);
+}
+
 function stepItem(s: StepView, v: ChecklistView): HTMLElement {
   const st = STATE_ICON[s.state];
   const meta = [
@@ -536,14 +565,7 @@ function stepItem(s: StepView, v: ChecklistView): HTMLElement {
           ` ${s.unavailableReason ?? 'Not available yet.'}`,
         )
       : undefined,
-    s.commandLine
-      ? h(
-          'div',
-          { class: 'command' },
-          h('span', { class: 'muted' }, s.startedAt && s.state !== 'todo' ? 'Ran:' : 'Will run:'),
-          h('code', {}, s.commandLine),
-        )
-      : undefined,
+    s.commandLine ? commandBlock(s) : undefined,
     s.note ? h('p', { class: 'note' }, s.note) : undefined,
     s.reason ? h('p', { class: s.state === 'failed' ? 'error-text' : 'muted' }, s.reason) : undefined,
     ...detailText(s).map((t) => h('p', { class: 'detail' }, t)),

@@ -16,8 +16,10 @@ export interface StepView {
   startedAt?: string;
   finishedAt?: string;
   exitCode?: number | null;
-  /** What ran (recorded) or what will run (planned), secrets masked. */
+  /** What ran (recorded) or what will run (planned), secrets masked: the full line, behind a disclosure. */
   commandLine?: string;
+  /** The same command as a person would type it (`prisma-rollback apply-down <name> --env production`), when known. */
+  commandShort?: string;
   /** A note about the route (e.g. why `migrate resolve --rolled-back` is not offered). */
   note?: string;
   reason?: string;

@@ -40,6 +40,12 @@ export function viewChecklist(s: ChecklistState, caps: Capabilities, x: ViewExtr
       exitCode: rec.exitCode,
       // What ran (recorded), else what will run — a skipped step that never ran shows none.
       commandLine: rec.commandLine ?? (rec.state === 'skipped' ? undefined : planned?.display),
+      // The short line of the planned command, when it is the one shown (what ran may differ).
+      commandShort:
+        planned &&
+        (rec.commandLine ?? (rec.state === 'skipped' ? undefined : planned.display)) === planned.display
+          ? planned.short
+          : undefined,
       note: planned?.note,
       reason: rec.reason,
       detail: rec.detail,

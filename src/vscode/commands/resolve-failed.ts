@@ -11,7 +11,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { redactSecrets } from '../../core/db/redact';
 import { ChecklistError } from '../../core/runbook/checklist';
-import { quoteForDisplay } from '../../core/runbook/commands';
+import { quoteForDisplay, shortCommandLine } from '../../core/runbook/commands';
 import { taskEnvFor } from '../checklist/tasks';
 import { loadCore } from '../core';
 import { pickEnvironment, pickMigration } from '../pick';
@@ -169,6 +169,11 @@ async function runCli(
       cwd: p.root,
       environment: env.name,
       display: [process.execPath, ...args].map(quoteForDisplay).join(' '),
+      short: shortCommandLine(process.execPath, args, {
+        node: process.execPath,
+        cliPath: args[0],
+        projectRoot: p.root,
+      }),
       marksRolledBack: false,
     },
     {
