@@ -12,6 +12,7 @@ import {
   type RollbackResult,
   type RollbackSourceNote,
 } from '../core/generator';
+import { WARNING_KIND_WORDS } from '../core/generator/warning-kinds';
 import { readMigrationsFolder } from '../core/migrations';
 import { readWorkspaceSetting } from '../core/project';
 import { SqlParseError } from '../core/sql';
@@ -204,7 +205,7 @@ export const downCommand: CliCommand = {
       );
       for (const w of result.warnings)
         report(
-          `  ${w.kind === 'irreversible' ? 'IRREVERSIBLE' : `WARNING ${w.kind}`} (migration.sql:${w.line}${w.downLine ? `, down.sql:${w.downLine}` : ''}): ${w.message}`,
+          `  ${w.kind === 'irreversible' ? 'IRREVERSIBLE' : `WARNING, ${WARNING_KIND_WORDS[w.kind] ?? w.kind}`} (migration.sql:${w.line}${w.downLine ? `, down.sql:${w.downLine}` : ''}): ${w.message}`,
         );
       for (const p of result.historyProblems) report(`  note: ${p}`);
       if (has(args, 'as-migration'))

@@ -130,6 +130,15 @@ describe('checklist model', () => {
       detail: { result: 'differences' },
     });
     expect(bad.steps.verify).toMatchObject({ state: 'failed', reason: '2 differences' });
+    // On screen, codes read as words; the recorded state keeps the code.
+    const shown = viewChecklist(bad, ALL, {
+      projectLabel: 'app',
+      auditLog: 'a.jsonl',
+      commands: {},
+      dependents: [{ name: 'b', reasons: [], state: 'rolledBack' }],
+    });
+    expect(shown.steps.find((x) => x.id === 'verify')?.detail?.result).toBe('differences found');
+    expect(shown.dependents?.[0].state).toBe('rolled back');
     expect(gate(bad, 'apply', ALL).allowed).toBe(false);
 
     expect(() => completeStep(s, 'verify', { result: 'verified' }, t(6), ALL)).toThrow(

@@ -9,6 +9,7 @@
  * running it there also requires typing the environment's name.
  */
 
+import { stateWord } from '../status/present';
 import { formatDateTime } from '../status/time';
 import { STEP_IDS, type StepId } from './steps';
 
@@ -593,9 +594,9 @@ export function confirmOutcome(
     migration.latest?.rolledBackAt &&
     (migration.state === 'missingLocally' || migration.state === 'pending')
   ) {
-    return { ok: true, reason: `Its latest row is rolled back (state ${migration.state}).` };
+    return { ok: true, reason: `Its latest row is rolled back (it reads ${stateWord(migration.state)}).` };
   }
-  return { ok: false, reason: `The migration reads ${migration.state}, not rolled back.` };
+  return { ok: false, reason: `The migration reads ${stateWord(migration.state)}, not rolled back.` };
 }
 
 // ---- persistence ------------------------------------------------------------------------------

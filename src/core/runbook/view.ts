@@ -1,4 +1,6 @@
 /** What the webview renders: the checklist state with gates, availability and command lines resolved. */
+
+import { stateWord } from '../status/present';
 import {
   availability,
   type Capabilities,
@@ -7,6 +9,7 @@ import {
   notifyMessage,
   STEPS,
   type StepId,
+  type StepRecord,
 } from './checklist';
 import type { TaskCommand } from './commands';
 import type { ChecklistView, DependentView, StepView } from './protocol';
@@ -19,6 +22,29 @@ export interface ViewExtras {
   auditLog: string;
   /** Planned commands of task steps (shown before they run). */
   commands: Partial<Record<StepId, TaskCommand>>;
+}
+
+/** Words for the result codes steps record (`couldNotVerify`…): identifiers never reach the screen. */
+const RESULT_WORDS: Record<string, string> = {
+  verified: 'verified',
+  differences: 'differences found',
+  couldNotVerify: 'could not verify',
+  checked: 'checked',
+  notChecked: 'not checked',
+};
+
+/** A state or result code in words (`rolledBack` → `rolled back`); anything else as it is. */
+function inWords(code: string): string {
+  return RESULT_WORDS[code] ?? stateWord(code);
+}
+
+/** The recorded detail as shown: result and state codes in words (the audit log keeps the codes). */
+function shownDetail(d: StepRecord['detail'] | undefined): StepRecord['detail'] | undefined {
+  if (!d) return d;
+  const out = { ...d };
+  if (typeof out.result === 'string') out.result = inWords(out.result);
+  if (typeof out.state === 'string') out.state = inWords(out.state);
+  return out;
 }
 
 export function viewChecklist(s: ChecklistState, caps: Capabilities, x: ViewExtras): ChecklistView {
@@ -48,7 +74,7 @@ export function viewChecklist(s: ChecklistState, caps: Capabilities, x: ViewExtr
           : undefined,
       note: planned?.note,
       reason: rec.reason,
-      detail: rec.detail,
+      detail: shownDetail(rec.detail),
       available: a.available,
       unavailableReason: a.available ? undefined : a.reason,
       allowed: g.allowed,
@@ -71,7 +97,7 @@ export function viewChecklist(s: ChecklistState, caps: Capabilities, x: ViewExtr
     migrationState: s.migrationState,
     stagingEnvironment: s.stagingEnvironment,
     statusLine: x.statusLine,
-    dependents: x.dependents,
+    dependents: x.dependents?.map((d) => (d.state ? { ...d, state: inWords(d.state) } : d)),
     dependentsNote: s.key.migrations
       ? `Every migration applied after ${s.key.migration} is rolled back, newest first: ${s.key.migrations.join(', ')}.`
       : x.dependents

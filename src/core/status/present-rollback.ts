@@ -8,6 +8,7 @@
 import type { DownSqlConflict, RollbackSummary } from '../generator';
 import { type RollbackWarningKind, WARNING_KIND_WORDS } from '../generator/warning-kinds';
 import type { Count, DestructiveStep, PrecheckResult, VerifyResult } from '../verify';
+import { stateWord } from './present';
 
 /** What the editor knows about the verification of one migration's rollback. */
 export type VerificationState = { kind: 'running' } | VerifyResult;
@@ -449,10 +450,12 @@ export function impactReport(
   if (dependents.length) {
     lines.push(`Later migrations that depend on ${migration}:`);
     for (const d of dependents)
-      lines.push(`• ${d.name}${d.state ? ` (${d.state} in ${environment})` : ''}: ${d.reasons.join('; ')}`);
+      lines.push(
+        `• ${d.name}${d.state ? ` (${stateWord(d.state)} in ${environment})` : ''}: ${d.reasons.join('; ')}`,
+      );
     if (blocking.length)
       lines.push(
-        `Roll ${blocking.length === 1 ? 'it' : 'them'} back first, newest first: ${blocking.map((d) => `${d.name} (${d.state} in ${environment})`).join(', ')} ${blocking.length === 1 ? 'uses' : 'use'} what ${migration} created or changed.`,
+        `Roll ${blocking.length === 1 ? 'it' : 'them'} back first, newest first: ${blocking.map((d) => `${d.name} (${stateWord(d.state ?? '')} in ${environment})`).join(', ')} ${blocking.length === 1 ? 'uses' : 'use'} what ${migration} created or changed.`,
       );
   } else lines.push(`No later migration depends on ${migration}.`);
   lines.push('', `Read-only check in ${shortDuration(pre.ms)}; nothing was changed.`);

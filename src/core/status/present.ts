@@ -36,6 +36,11 @@ export const STATE_PRESENTATION: Record<ShownState, StatePresentation> = {
   unknown: { word: 'not checked', icon: 'circle-outline' },
 };
 
+/** A state code in words (`rolledBack` → `rolled back`); a string that is no state comes back as it is. */
+export function stateWord(code: string): string {
+  return (STATE_PRESENTATION as Record<string, StatePresentation | undefined>)[code]?.word ?? code;
+}
+
 export type SortOrder = 'newestFirst' | 'oldestFirst';
 
 /** Diagnoses under which the per-migration states were really read from the database. */
