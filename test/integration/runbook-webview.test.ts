@@ -20,6 +20,7 @@ import {
 } from '../../src/core/runbook/checklist';
 import { stepCommand } from '../../src/core/runbook/commands';
 import { viewChecklist } from '../../src/core/runbook/view';
+import { reapplyAfterLaterNote } from '../../src/core/status/present-rollback';
 import { formatDateTime } from '../../src/core/status/time';
 import { checklistHtml } from '../../src/vscode/checklist/html';
 
@@ -62,6 +63,7 @@ function view(o: { backup?: boolean; verified?: boolean } = {}) {
   return viewChecklist(s, CAPS, {
     projectLabel: 'app',
     statusLine: 'applied 2025-01-01 12:00:00 UTC · 127.0.0.1:5432/app',
+    historyNote: reapplyAfterLaterNote('20250101000000_add_widgets', ['20250102000000_widget_owner']),
     auditLog: '/w/app/.prisma-rollback/audit.jsonl',
     commands: {
       backup: stepCommand('backup', ctx),
@@ -150,6 +152,10 @@ describe('checklist webview in Chromium', () => {
       '12. Follow up',
     ]);
     expect(await page.textContent('#step-script')).toContain('Not available yet');
+    // In the middle of the history: what the next deploy does, where the migration is identified.
+    expect(await page.textContent('#step-identify #history-note')).toContain(
+      'The next `prisma migrate deploy` re-applies 20250101000000_add_widgets after it, not in its original place.',
+    );
     // The command as a person types it; the full line (absolute paths) behind a closed disclosure.
     expect(await page.textContent('#step-apply .short-command')).toBe(
       'prisma-rollback apply-down 20250101000000_add_widgets --after keep --env production',

@@ -401,7 +401,18 @@ function dependentsBlock(v: ChecklistView): HTMLElement {
 function extras(s: StepView, v: ChecklistView): (HTMLElement | undefined)[] {
   switch (s.id) {
     case 'identify':
-      return [v.statusLine ? h('p', { class: 'status' }, v.statusLine) : undefined, dependentsBlock(v)];
+      return [
+        v.statusLine ? h('p', { class: 'status' }, v.statusLine) : undefined,
+        v.historyNote
+          ? h(
+              'p',
+              { class: 'note', id: 'history-note' },
+              h('vscode-icon', { name: 'info' }),
+              ` ${v.historyNote}`,
+            )
+          : undefined,
+        dependentsBlock(v),
+      ];
     case 'review':
       return [
         h(

@@ -19,6 +19,7 @@ import { engineErrorMessage } from '../engine';
 import { quoteIdent } from '../sql/names';
 import { LineIndex, SqlParseError } from '../sql/parser';
 import { type ScriptStatement, splitScript, statementLabel } from '../sql/script';
+import { reapplyAfterLaterNote } from '../status/present-rollback';
 import { RunbookError } from './errors';
 import { describeRowState, latestRow, markAppliedRowRolledBack } from './history';
 import { withEngine } from './resolve';
@@ -60,6 +61,8 @@ export interface ApplyDownResult {
   durationMs: number;
   /** True when it was a rehearsal: everything ran and was rolled back, nothing changed. */
   dryRun: boolean;
+  /** Migrations after this one (folder order) that stay applied: `migrate deploy` re-applies it after them. */
+  laterApplied: string[];
 }
 
 /** How a failure ends when it was a dry run. */
@@ -301,6 +304,7 @@ export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult
 
   const client = await connectForRollback(opts.url, opts.environment);
   let previousState: 'applied' | 'failed';
+  let laterApplied: string[] = [];
   let recordedBy: ApplyDownResult['recordedBy'];
   try {
     const before = await latestRow(client, schema, opts.migration);
@@ -312,6 +316,7 @@ export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult
     }
     previousState = before.state;
     log(`  ${describeRowState(before, opts.migration, opts.environment)}`);
+    laterApplied = await laterAppliedMigrations(client, schema, opts.migration);
 
     const lockWait = opts.advisoryLockTimeoutMs ?? 10_000;
     log(
@@ -424,6 +429,8 @@ export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult
     log(
       `  Kept ${folder}: the migration now reads pending, and the next \`prisma migrate deploy\` re-applies it.`,
     );
+    const note = reapplyAfterLaterNote(opts.migration, laterApplied);
+    if (note) log(`  ${note}`);
   }
   return {
     file,
@@ -434,5 +441,29 @@ export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult
     folder: folderState,
     durationMs: performance.now() - started,
     dryRun: !!opts.dryRun,
+    laterApplied,
   };
+}
+
+/**
+ * Migrations after `migration` in folder order (Prisma sorts folder names bytewise: `COLLATE "C"`)
+ * whose latest row is finished and not rolled back. Reads only.
+ */
+async function laterAppliedMigrations(
+  client: pg.Client,
+  schema: string,
+  migration: string,
+): Promise<string[]> {
+  const r = await client.query<{ name: string }>(
+    `SELECT migration_name AS name FROM (
+       SELECT DISTINCT ON (migration_name) migration_name, finished_at, rolled_back_at
+       FROM ${quoteIdent(schema)}."_prisma_migrations"
+       WHERE migration_name COLLATE "C" > $1 COLLATE "C"
+       ORDER BY migration_name, started_at DESC
+     ) latest
+     WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL
+     ORDER BY migration_name COLLATE "C"`,
+    [migration],
+  );
+  return r.rows.map((x) => x.name);
 }

@@ -56,6 +56,8 @@ export interface ChecklistView {
   /** One line of live status of the target ("applied 2025-11-17 · host:5432/db"). */
   statusLine?: string;
   /** Later migrations that depend on this one, with why, once step 1 listed them. */
+  /** Rolling back a migration in the middle of the history: `migrate deploy` re-applies it after the later ones. */
+  historyNote?: string;
   dependents?: DependentView[];
   /** Why the dependents are not listed (not yet identified, could not be computed…), when they are not. */
   dependentsNote?: string;

@@ -20,6 +20,8 @@ export interface ViewExtras {
   dependents?: DependentView[];
   dependentsNote?: string;
   auditLog: string;
+  /** Rolling back a migration in the middle of the history: what `migrate deploy` does next (`reapplyAfterLaterNote`). */
+  historyNote?: string;
   /** Planned commands of task steps (shown before they run). */
   commands: Partial<Record<StepId, TaskCommand>>;
 }
@@ -97,6 +99,7 @@ export function viewChecklist(s: ChecklistState, caps: Capabilities, x: ViewExtr
     migrationState: s.migrationState,
     stagingEnvironment: s.stagingEnvironment,
     statusLine: x.statusLine,
+    historyNote: x.historyNote,
     dependents: x.dependents?.map((d) => (d.state ? { ...d, state: inWords(d.state) } : d)),
     dependentsNote: s.key.migrations
       ? `Every migration applied after ${s.key.migration} is rolled back, newest first: ${s.key.migrations.join(', ')}.`

@@ -403,6 +403,20 @@ export function impactStepLine(s: DestructiveStep): string {
 }
 
 /**
+ * A rollback of a migration in the middle of the history (`laterApplied`: migrations after it in
+ * folder order that stay applied). Prisma's `migrate deploy` applies every migration without a
+ * finished, not-rolled-back row, in folder order, without checking it against the applied ones
+ * (schema-engine `apply_migrations`): the next deploy re-applies this one after the later ones.
+ * Undefined when none is later.
+ */
+export function reapplyAfterLaterNote(migration: string, laterApplied: string[]): string | undefined {
+  const n = laterApplied.length;
+  if (!n) return undefined;
+  const names = n <= 3 ? laterApplied.join(', ') : `${laterApplied.slice(0, 3).join(', ')} and ${n - 3} more`;
+  return `${migration} is in the middle of the history: ${n} later migration${n === 1 ? '' : 's'} stay${n === 1 ? 's' : ''} applied (${names}). The next \`prisma migrate deploy\` re-applies ${migration} after ${n === 1 ? 'it' : 'them'}, not in its original place.`;
+}
+
+/**
  * The warning for a migration whose migration.sql changed after it was applied in `environment`
  * (Prisma's stored checksum differs): the rollback undoes the edited text, not what ran there.
  */

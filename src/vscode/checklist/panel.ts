@@ -49,6 +49,7 @@ import {
 } from '../../core/runbook/protocol';
 import { viewChecklist } from '../../core/runbook/view';
 import { targetStatusLine } from '../../core/status/present';
+import { reapplyAfterLaterNote } from '../../core/status/present-rollback';
 import type { EnvironmentEntry, ProjectEntry } from '../repository';
 import { readRunbookSettings } from '../settings';
 import { backupFolder } from './backup-folder';
@@ -62,6 +63,18 @@ import { healthCheck, taskEnvFor } from './tasks';
 export const VIEW_TYPE = 'prismaRollback.checklist';
 
 export { type ChecklistDeps, type ChecklistServices, capabilitiesOf } from './services';
+
+/** The migrations after `migration` that stay applied in `env` (its status, folder order), in words. */
+function laterAppliedNote(migration: string, env: EnvironmentEntry): string | undefined {
+  const all = env.status?.migrations ?? [];
+  const i = all.findIndex((m) => m.name === migration);
+  if (i < 0) return undefined;
+  const later = all.slice(i + 1).filter((m) => m.state === 'applied' || m.state === 'edited');
+  return reapplyAfterLaterNote(
+    migration,
+    later.map((m) => m.name),
+  );
+}
 
 export class ChecklistPanel implements vscode.Disposable {
   private static readonly open = new Map<string, ChecklistPanel>();
@@ -293,8 +306,10 @@ export class ChecklistPanel implements vscode.Disposable {
   private post(): void {
     if (!this.ready) return;
     let statusLine: string | undefined;
+    let historyNote: string | undefined;
     try {
       const { env } = this.target();
+      historyNote = this.key.migrations ? undefined : laterAppliedNote(this.key.migration, env);
       statusLine = targetStatusLine(
         env.status?.migrations.find((x) => x.name === this.key.migration),
         {
@@ -311,6 +326,7 @@ export class ChecklistPanel implements vscode.Disposable {
     const view = viewChecklist(this.state, capabilitiesOf(this.deps.services), {
       projectLabel: entry?.project.label ?? this.key.projectId,
       statusLine: statusLine ? redactSecrets(statusLine) : undefined,
+      historyNote,
       dependents: this.dependents,
       dependentsNote:
         this.dependentsNote ??
@@ -326,6 +342,14 @@ export class ChecklistPanel implements vscode.Disposable {
 
   private send(m: HostMessage): void {
     void this.panel.webview.postMessage(m);
+  }
+
+  /**
+   * Runs a step as its Run button does (a refusal is shown in the checklist, never thrown): the
+   * Impact report's "Back Up Now".
+   */
+  runStep(id: StepId): Promise<void> {
+    return this.receive({ type: 'run', step: id });
   }
 
   private async receive(raw: unknown): Promise<void> {
