@@ -34,6 +34,7 @@ export {
   disposeEmbeddedVerifier,
   findRollbackScript,
   precheckRollback,
+  replayProgressText,
   verifyCacheKey,
   verifyRollback,
   warmEmbeddedVerifier,

@@ -577,6 +577,14 @@ function stepItem(s: StepView, v: ChecklistView): HTMLElement {
         )
       : undefined,
     s.commandLine ? commandBlock(s) : undefined,
+    s.progress
+      ? h(
+          'p',
+          { class: 'progress', id: `${s.id}-progress`, role: 'status' },
+          h('vscode-icon', { name: 'loading', spin: true, 'aria-hidden': 'true' }),
+          ` ${s.progress}`,
+        )
+      : undefined,
     s.note ? h('p', { class: 'note' }, s.note) : undefined,
     s.reason ? h('p', { class: s.state === 'failed' ? 'error-text' : 'muted' }, s.reason) : undefined,
     ...detailText(s).map((t) => h('p', { class: 'detail' }, t)),

@@ -18,6 +18,8 @@ export interface StepView {
   exitCode?: number | null;
   /** What ran (recorded) or what will run (planned), secrets masked: the full line, behind a disclosure. */
   commandLine?: string;
+  /** How far the step is while it runs (`12 of 40 migrations replayed (30%)`, `Statement 3 of 7`…). */
+  progress?: string;
   /** The same command as a person would type it (`prisma-rollback apply-down <name> --env production`), when known. */
   commandShort?: string;
   /** A note about the route (e.g. why `migrate resolve --rolled-back` is not offered). */

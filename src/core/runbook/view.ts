@@ -22,6 +22,8 @@ export interface ViewExtras {
   auditLog: string;
   /** Rolling back a migration in the middle of the history: what `migrate deploy` does next (`reapplyAfterLaterNote`). */
   historyNote?: string;
+  /** How far running steps are (`12 of 40 migrations replayed (30%)`), shown while they run. */
+  progress?: Partial<Record<StepId, string>>;
   /** Planned commands of task steps (shown before they run). */
   commands: Partial<Record<StepId, TaskCommand>>;
 }
@@ -76,6 +78,7 @@ export function viewChecklist(s: ChecklistState, caps: Capabilities, x: ViewExtr
           : undefined,
       note: planned?.note,
       reason: rec.reason,
+      progress: rec.state === 'running' ? x.progress?.[def.id] : undefined,
       detail: shownDetail(rec.detail),
       available: a.available,
       unavailableReason: a.available ? undefined : a.reason,

@@ -16,11 +16,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { EmbeddedRequest, RunningScript, VerifyResult } from './index';
+import type { EmbeddedRequest, ProgressFn, ProgressStep, RunningScript, VerifyResult } from './index';
 
 /** Messages from the worker. */
 export type WorkerMessage =
-  | { type: 'progress'; id: number; message: string }
+  | { type: 'progress'; id: number; message: string; step?: ProgressStep }
   | { type: 'running'; id: number; script: RunningScript }
   | { type: 'result'; id: number; result: VerifyResult }
   | { type: 'error'; id: number; message: string };
@@ -115,7 +115,7 @@ async function suspectStatement(sql: string): Promise<string | undefined> {
  */
 export async function runInVerifierWorker(
   request: EmbeddedRequest,
-  opts: { timeoutMs: number; signal?: AbortSignal; onProgress?: (m: string) => void },
+  opts: { timeoutMs: number; signal?: AbortSignal; onProgress?: ProgressFn },
 ): Promise<VerifyResult> {
   const started = performance.now();
   const ms = () => Math.round(performance.now() - started);
@@ -146,7 +146,7 @@ export async function runInVerifierWorker(
     if (m.id !== id) return;
     if (m.type === 'progress') {
       arm();
-      opts.onProgress?.(m.message);
+      opts.onProgress?.(m.message, m.step);
     } else if (m.type === 'running') {
       arm();
       previous = running;

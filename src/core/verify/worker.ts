@@ -25,7 +25,7 @@ async function handle(m: WorkerRequest): Promise<void> {
   try {
     const result = await verifyEmbeddedHere(
       m.request,
-      (message) => post({ type: 'progress', id: m.id, message }),
+      (message, step) => post({ type: 'progress', id: m.id, message, step }),
       (script) => post({ type: 'running', id: m.id, script }),
     );
     post({ type: 'result', id: m.id, result });

@@ -84,6 +84,8 @@ export class ChecklistPanel implements vscode.Disposable {
   private dependents?: DependentView[];
   private dependentsNote?: string;
   private ready = false;
+  /** How far a running step is (`12 of 40 migrations replayed (30%)`, bytes written…), shown in the step. */
+  private readonly progress: Partial<Record<StepId, string>> = {};
 
   /** Opens (or reveals) the checklist of a migration in an environment. */
   static show(deps: ChecklistDeps, key: ChecklistKey): ChecklistPanel {
@@ -327,6 +329,7 @@ export class ChecklistPanel implements vscode.Disposable {
       projectLabel: entry?.project.label ?? this.key.projectId,
       statusLine: statusLine ? redactSecrets(statusLine) : undefined,
       historyNote,
+      progress: this.progress,
       dependents: this.dependents,
       dependentsNote:
         this.dependentsNote ??
@@ -342,6 +345,14 @@ export class ChecklistPanel implements vscode.Disposable {
 
   private send(m: HostMessage): void {
     void this.panel.webview.postMessage(m);
+  }
+
+  /** Shows (or, with undefined, clears) how far a running step is. */
+  reportProgress(id: StepId, text: string | undefined): void {
+    if (this.progress[id] === text) return;
+    if (text === undefined) delete this.progress[id];
+    else this.progress[id] = text;
+    this.post();
   }
 
   /**
@@ -611,7 +622,11 @@ export class ChecklistPanel implements vscode.Disposable {
           return await finish(true, '', { file: r.file, summary: r.summary ?? null });
         }
         case 'verify': {
-          const r = await s.verify!({ project, migration: this.key.migration });
+          const r = await s.verify!({
+            project,
+            migration: this.key.migration,
+            onProgress: (text) => this.reportProgress('verify', text),
+          }).finally(() => this.reportProgress('verify', undefined));
           return await finish(r.result === 'verified', r.summary, { result: r.result, summary: r.summary });
         }
         case 'impact': {
