@@ -402,6 +402,21 @@ export function impactStepLine(s: DestructiveStep): string {
   return `line ${s.line}: ${shortReason(s.statement, 100)}${what.length ? ` — ${what.join(', ')}` : ''}`;
 }
 
+/** The migrations after `migration` (status order = folder order) that stay applied (applied or edited). */
+export function laterApplied(
+  migration: string,
+  migrations: readonly { name: string; state: string }[] | undefined,
+): string[] {
+  const all = migrations ?? [];
+  const i = all.findIndex((m) => m.name === migration);
+  return i < 0
+    ? []
+    : all
+        .slice(i + 1)
+        .filter((m) => m.state === 'applied' || m.state === 'edited')
+        .map((m) => m.name);
+}
+
 /**
  * A rollback of a migration in the middle of the history (`laterApplied`: migrations after it in
  * folder order that stay applied). Prisma's `migrate deploy` applies every migration without a

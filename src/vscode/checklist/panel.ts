@@ -49,7 +49,7 @@ import {
 } from '../../core/runbook/protocol';
 import { viewChecklist } from '../../core/runbook/view';
 import { targetStatusLine } from '../../core/status/present';
-import { reapplyAfterLaterNote } from '../../core/status/present-rollback';
+import { laterApplied, reapplyAfterLaterNote } from '../../core/status/present-rollback';
 import type { EnvironmentEntry, ProjectEntry } from '../repository';
 import { readRunbookSettings } from '../settings';
 import { backupFolder } from './backup-folder';
@@ -63,18 +63,6 @@ import { healthCheck, taskEnvFor } from './tasks';
 export const VIEW_TYPE = 'prismaRollback.checklist';
 
 export { type ChecklistDeps, type ChecklistServices, capabilitiesOf } from './services';
-
-/** The migrations after `migration` that stay applied in `env` (its status, folder order), in words. */
-function laterAppliedNote(migration: string, env: EnvironmentEntry): string | undefined {
-  const all = env.status?.migrations ?? [];
-  const i = all.findIndex((m) => m.name === migration);
-  if (i < 0) return undefined;
-  const later = all.slice(i + 1).filter((m) => m.state === 'applied' || m.state === 'edited');
-  return reapplyAfterLaterNote(
-    migration,
-    later.map((m) => m.name),
-  );
-}
 
 export class ChecklistPanel implements vscode.Disposable {
   private static readonly open = new Map<string, ChecklistPanel>();
@@ -311,7 +299,9 @@ export class ChecklistPanel implements vscode.Disposable {
     let historyNote: string | undefined;
     try {
       const { env } = this.target();
-      historyNote = this.key.migrations ? undefined : laterAppliedNote(this.key.migration, env);
+      historyNote = this.key.migrations
+        ? undefined
+        : reapplyAfterLaterNote(this.key.migration, laterApplied(this.key.migration, env.status?.migrations));
       statusLine = targetStatusLine(
         env.status?.migrations.find((x) => x.name === this.key.migration),
         {
@@ -350,15 +340,11 @@ export class ChecklistPanel implements vscode.Disposable {
   /** Shows (or, with undefined, clears) how far a running step is. */
   reportProgress(id: StepId, text: string | undefined): void {
     if (this.progress[id] === text) return;
-    if (text === undefined) delete this.progress[id];
-    else this.progress[id] = text;
+    this.progress[id] = text;
     this.post();
   }
 
-  /**
-   * Runs a step as its Run button does (a refusal is shown in the checklist, never thrown): the
-   * Impact report's "Back Up Now".
-   */
+  /** Runs a step as its Run button does (a refusal shows in the checklist): Impact's "Back Up Now". */
   runStep(id: StepId): Promise<void> {
     return this.receive({ type: 'run', step: id });
   }

@@ -40,15 +40,14 @@ export function withErrorBoundary(id: string, log: vscode.LogOutputChannel, run:
       else
         log.error(`${id} failed: ${redactSecrets(e instanceof Error ? (e.stack ?? e.message) : String(e))}`);
       const next = user ? e.next : undefined;
-      const showLog = 'Show Log';
       void vscode.window
         .showErrorMessage(
           user ? message : `Prisma Rollback: ${message}`,
           ...(next ? [next.title] : []),
-          showLog,
+          'Show Log',
         )
         .then((choice) => {
-          if (choice === showLog) log.show(true);
+          if (choice === 'Show Log') log.show(true);
           else if (choice && next)
             void Promise.resolve(next.run()).catch((err) =>
               log.error(`${id}: ${redactSecrets(String(err))}`),
