@@ -6,6 +6,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { statementProgressText } from '../../src/core/runbook/apply-down';
 import { reapplyAfterLaterNote } from '../../src/core/status/present-rollback';
 import { runCli } from '../support/cli';
 import { deploy, tempMigrations } from '../support/engine';
@@ -39,8 +40,15 @@ describe('a rollback in the middle of the history', () => {
   });
 
   it('apply-down says deploy re-applies it after the later ones, and deploy does', async () => {
-    const r = await runCli(['apply-down', B, '--env', 'local'], mig.root);
+    // The progress line the checklist reads while the task runs: the statement being run.
+    const progressFile = path.join(mig.root, 'progress.txt');
+    const r = await runCli(['apply-down', B, '--env', 'local'], mig.root, {
+      PRISMA_ROLLBACK_PROGRESS_FILE: progressFile,
+    });
     expect(r.code).toBe(0);
+    expect(await fs.readFile(progressFile, 'utf8')).toBe(statementProgressText(0, 1));
+    expect(statementProgressText(0, 1)).toBe('Statement 1 of 1');
+    expect(statementProgressText(2, 7)).toBe('Statement 3 of 7');
     expect(r.out).toContain(reapplyAfterLaterNote(B, [C]));
     expect(r.out).toContain(
       `${B} is in the middle of the history: 1 later migration stays applied (${C}). The next \`prisma migrate deploy\` re-applies ${B} after it, not in its original place.`,

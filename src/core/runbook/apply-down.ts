@@ -48,6 +48,13 @@ export interface ApplyDownOptions {
    */
   dryRun?: boolean;
   log?: (line: string) => void;
+  /** Called before each statement runs: `done` statements of `total` have run (`statementProgressText`). */
+  onStatement?: (done: number, total: number) => void;
+}
+
+/** `Statement 3 of 7`: the one wording of apply progress (terminal, checklist step). */
+export function statementProgressText(done: number, total: number): string {
+  return `Statement ${Math.min(done + 1, total)} of ${total}`;
 }
 
 export interface ApplyDownResult {
@@ -347,7 +354,8 @@ export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult
             'state',
           );
         }
-        for (const s of run) {
+        for (const [i, s] of run.entries()) {
+          opts.onStatement?.(i, run.length);
           const t = performance.now();
           try {
             await client.query(s.text);

@@ -58,7 +58,7 @@ import { checklistHtml } from './html';
 import { confirmDataLoss, keepBackupsOutOfGit } from './prompts';
 import { rangeCheck, rangeDeleteRefusal, rangeTitle } from './range';
 import { type ChecklistDeps, capabilitiesOf } from './services';
-import { healthCheck, taskEnvFor } from './tasks';
+import { healthCheck, taskEnvFor, watchProgress } from './tasks';
 
 export const VIEW_TYPE = 'prismaRollback.checklist';
 
@@ -506,19 +506,20 @@ export class ChecklistPanel implements vscode.Disposable {
       startStep(this.state, id, { commandLine, typed, caps: capabilitiesOf(this.deps.services) }),
     );
     await this.audit({ step: id, event: 'start', commandLine });
-    const { entry } = this.target();
-    const name = `${stepDefinition(id).title} — ${cmd.environment}`;
     let exitCode: number | undefined;
+    const watch = watchProgress((text) => this.reportProgress(id, text));
     try {
       ({ exitCode } = await this.deps.tasks.run(cmd, {
         id,
-        name,
-        folder: vscode.workspace.getWorkspaceFolder(vscode.Uri.file(entry.project.root)),
-        secretEnv,
+        name: `${stepDefinition(id).title} — ${cmd.environment}`,
+        folder: vscode.workspace.getWorkspaceFolder(vscode.Uri.file(this.target().entry.project.root)),
+        secretEnv: { ...secretEnv, ...watch.env },
       }));
     } catch (e) {
       await this.persist(interruptStep(this.state, id, `Could not start the task: ${(e as Error).message}`));
       throw e;
+    } finally {
+      watch.stop();
     }
     if (exitCode === undefined) {
       await this.persist(interruptStep(this.state, id));
