@@ -335,6 +335,11 @@ describe('journeys 4 and 5: the rollback checklist', () => {
     const blockers = await frame.locator('#step-apply .blockers').innerText();
     expect(blockers).toContain('Backup is not done.');
     expect(blockers).toContain('The rollback has not passed verification.');
+    // The command as a person types it; the full line (absolute paths) only behind its disclosure.
+    expect(await frame.locator('#step-apply .short-command').innerText()).toBe(
+      `prisma-rollback apply-down ${TARGET} --after keep --env production`,
+    );
+    expect(await frame.locator('#apply-full-command code').isVisible()).toBe(false);
     await reveal(frame, '#step-apply');
     await screenshot(page, 'guard-apply-blocked');
 
