@@ -6,6 +6,7 @@
 export { PoolRegistry } from '../core/db';
 export {
   downSqlConflict,
+  editedAfterApply,
   generateRollback,
   generateRollbackWith,
   isDownSqlStale,
@@ -34,6 +35,7 @@ export {
   disposeEmbeddedVerifier,
   findRollbackScript,
   precheckRollback,
+  replayProgressText,
   verifyCacheKey,
   verifyRollback,
   warmEmbeddedVerifier,
