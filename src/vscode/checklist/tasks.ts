@@ -196,7 +196,9 @@ export function watchProgress(
   const timer = setInterval(() => {
     void fs.promises.readFile(file, 'utf8').then(
       (t) => {
-        if (!stopped && t && t !== last) onText((last = t));
+        if (stopped || !t || t === last) return;
+        last = t;
+        onText(t);
       },
       () => {},
     );
