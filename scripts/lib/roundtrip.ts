@@ -252,7 +252,7 @@ export async function checkDataRoundTrips(
             before,
             forward,
             rollback,
-            hooks: { capture: [], restore: [] },
+            hooks: { capture: [], afterMigration: [], restore: [] },
             transaction: 'caller',
           },
         );
