@@ -1,6 +1,7 @@
 /** `prisma-rollback down` — generate the rollback (down.sql) of one migration from the history before it. */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { archiveOf } from '../core/archive';
 import { createPool, describeDbError, prismaSchema } from '../core/db';
 import {
   buildSchemaModelCached,
@@ -11,6 +12,7 @@ import {
   GENERATOR_STRATEGIES,
   generateRollbackWith,
   isGeneratorStrategy,
+  type RollbackArchiveNote,
   type RollbackResult,
   rollbackWithModel,
 } from '../core/generator';
@@ -19,6 +21,7 @@ import { findAppliedVersion } from '../core/migrations/git';
 import { readWorkspaceSetting } from '../core/project';
 import { initSqlParser, SqlParseError } from '../core/sql';
 import { quoteIdent } from '../core/sql/names';
+import { formatDateTime } from '../core/status/present';
 import { editedAfterApplyWarning } from '../core/status/present-rollback';
 import { partialUndo } from '../core/verify/drift';
 import { type CliCommand, CliError, type CliIO, flag, has, type ParsedArgs, UsageError } from './args';
@@ -80,8 +83,9 @@ function jsonOf(r: RollbackResult, written: string | undefined) {
 /**
  * `down --env NAME`: the text of migration.sql that environment ran. The local file when its
  * checksum matches the one Prisma stored there (or the migration is not applied there); else the
- * version git has with that checksum. Throws CliError (exit 2) when the database cannot be read or
- * git has no such version.
+ * version git has with that checksum. Also what that environment's archive holds for the migration
+ * (src/core/archive archiveOf; none when it cannot be read, said on stderr). Throws CliError
+ * (exit 2) when `_prisma_migrations` cannot be read or git has no such version.
  */
 async function versionThatRan(
   args: ParsedArgs,
@@ -89,19 +93,37 @@ async function versionThatRan(
   migration: string,
   sqlPath: string,
   localSql: string,
-): Promise<string> {
+): Promise<{ sql: string; archive?: RollbackArchiveNote }> {
   const target = await resolveProject(args, io);
   const env = pickEnvironment(target, flag(args, 'env'));
   if (!env.url)
     throw new CliError(`Environment ${env.name} has no database URL: ${env.problem ?? 'not configured'}.`);
   const pool = createPool(env.url);
   let stored: string | undefined;
+  let archive: RollbackArchiveNote | undefined;
   try {
     const r = await pool.query<{ checksum: string }>(
       `SELECT checksum FROM ${quoteIdent(prismaSchema(env.url))}."_prisma_migrations" WHERE migration_name = $1 ORDER BY started_at LIMIT 1`,
       [migration],
     );
     stored = r.rows[0]?.checksum;
+    const entries = await archiveOf(pool, migration).catch((e) => {
+      io.err(
+        `Cannot read the archive in ${env.name} (${describeDbError(e, env.url)}): down.sql does not show it.`,
+      );
+      return [];
+    });
+    if (entries.length)
+      archive = {
+        environment: env.name,
+        entries: entries.map((e) => ({
+          table: e.table,
+          kind: e.kind,
+          columns: e.columns,
+          rows: e.rows,
+          takenAt: formatDateTime(e.takenAt),
+        })),
+      };
   } catch (e) {
     throw new CliError(`Cannot read _prisma_migrations in ${env.name}: ${describeDbError(e, env.url)}`);
   } finally {
@@ -111,9 +133,9 @@ async function versionThatRan(
     io.err(
       `${migration} has no row in ${env.name}'s _prisma_migrations: generating from the local migration.sql.`,
     );
-    return localSql;
+    return { sql: localSql, archive };
   }
-  if (checksumMatches(stored, localSql)) return localSql;
+  if (checksumMatches(stored, localSql)) return { sql: localSql, archive };
   const found = await findAppliedVersion(sqlPath, stored);
   if (!found)
     throw new CliError(
@@ -122,7 +144,7 @@ async function versionThatRan(
   io.err(
     `${migration}/migration.sql was edited after it was applied in ${env.name}: generating from the version it ran (git ${found.revision.slice(0, 10)}, checksum ${stored.slice(0, 12)}…), not the edited file.`,
   );
-  return found.sql;
+  return { sql: found.sql, archive };
 }
 
 export const downCommand: CliCommand = {
@@ -147,8 +169,12 @@ export const downCommand: CliCommand = {
     const target = folder.migrations[index];
     if (target.sql === undefined) throw new CliError(`Cannot read ${target.sqlPath}: ${target.error}`);
     const history = folder.migrations.slice(0, index + 1).map((m) => ({ name: m.name, sql: m.sql ?? '' }));
-    if (flag(args, 'env'))
-      history[index].sql = await versionThatRan(args, io, target.name, target.sqlPath, target.sql);
+    let archive: RollbackArchiveNote | undefined;
+    if (flag(args, 'env')) {
+      const ran = await versionThatRan(args, io, target.name, target.sqlPath, target.sql);
+      history[index].sql = ran.sql;
+      archive = ran.archive;
+    }
 
     const strategy =
       flag(args, 'strategy') ??
@@ -163,6 +189,7 @@ export const downCommand: CliCommand = {
       // The model of the history before it: from the on-disk model cache when a run saved it.
       result = await generateRollbackWith(strategy, history, index, {
         modelCacheDir: defaultModelCacheDir(io.env),
+        archive,
       });
     } catch (e) {
       if (e instanceof SqlParseError)

@@ -6,7 +6,7 @@
  */
 
 import { initSqlParser } from '../sql/parser';
-import type { MigrationSource, RollbackResult } from './rollback';
+import type { MigrationSource, RollbackOptions, RollbackResult } from './rollback';
 import { buildSchemaModelSync, generateRollback, renderPrismaDiffRollback } from './rollback';
 
 export const GENERATOR_STRATEGIES = ['statements', 'prismaDiff'] as const;
@@ -27,7 +27,7 @@ export async function generateRollbackWith(
   strategy: GeneratorStrategy,
   history: MigrationSource[],
   index: number,
-  opts: { modelCacheDir?: string } = {},
+  opts: Pick<RollbackOptions, 'modelCacheDir' | 'archive'> = {},
 ): Promise<RollbackResult> {
   if (strategy === 'statements') return generateRollback(history, index, opts);
   // Heavy (Prisma's engine + PGlite): loaded only for this strategy.
