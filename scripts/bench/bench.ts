@@ -372,6 +372,92 @@ async function bigMigrationBench(): Promise<void> {
   }
 }
 
+/**
+ * `archive`: the archive's cost on a table of `rows` rows (issue 12). Two databases get the same
+ * table ("Big": id, name, note = md5 text), then a migration that drops "note": deployed with the
+ * archive on one, with --no-archive on the other (deploy time each; archive bytes from the catalog);
+ * then apply-down of that migration on both (with the archive: its restore, same transaction).
+ */
+async function archiveBench(admin: string, rows: number): Promise<void> {
+  const { deployMigrations } = await import('../../src/core/runbook/resolve');
+  const { applyDown } = await import('../../src/core/runbook/apply-down');
+  const { listArchive } = await import('../../src/core/archive');
+  const c = new pg.Client({ connectionString: `${admin}/postgres` });
+  await c.connect();
+  await c.query('DROP DATABASE IF EXISTS arch_with');
+  await c.query('DROP DATABASE IF EXISTS arch_without');
+  await c.query('CREATE DATABASE arch_with');
+  await c.query('CREATE DATABASE arch_without');
+  await c.end();
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-archive-'));
+  const init = '20240101000000_init';
+  const drop = '20240102000000_drop_note';
+  await fs.writeFile(path.join(dir, 'migration_lock.toml'), 'provider = "postgresql"\n');
+  await fs.mkdir(path.join(dir, init));
+  await fs.writeFile(
+    path.join(dir, init, 'migration.sql'),
+    'CREATE TABLE "Big" ("id" INTEGER NOT NULL, "name" TEXT NOT NULL, "note" TEXT, CONSTRAINT "Big_pkey" PRIMARY KEY ("id"));\n',
+  );
+  const fig: Record<string, number> = {};
+  try {
+    for (const db of ['arch_with', 'arch_without']) {
+      const url = `${admin}/${db}`;
+      await deployMigrations({ url, environment: db, migrationsDir: dir, archive: { enabled: false } });
+      const p = new pg.Client({ connectionString: url });
+      await p.connect();
+      const t = performance.now();
+      await p.query(
+        `INSERT INTO "Big" SELECT g, 'name-' || g, md5(g::text) FROM generate_series(1, ${rows}) g`,
+      );
+      await p.query('VACUUM ANALYZE "Big"');
+      fig[`seed ${db}`] = performance.now() - t;
+      fig[`table bytes ${db}`] = Number(
+        (await p.query(`SELECT pg_total_relation_size('"Big"') AS b`)).rows[0].b,
+      );
+      await p.end();
+    }
+    await fs.mkdir(path.join(dir, drop));
+    await fs.writeFile(path.join(dir, drop, 'migration.sql'), 'ALTER TABLE "Big" DROP COLUMN "note";\n');
+    await fs.writeFile(path.join(dir, drop, 'down.sql'), 'ALTER TABLE "Big" ADD COLUMN "note" TEXT;\n');
+    for (const [db, enabled] of [
+      ['arch_without', false],
+      ['arch_with', true],
+    ] as const) {
+      const url = `${admin}/${db}`;
+      let t = performance.now();
+      await deployMigrations({ url, environment: db, migrationsDir: dir, archive: { enabled } });
+      fig[`deploy ${db}`] = performance.now() - t;
+      const p = new pg.Pool({ connectionString: url, max: 1 });
+      const entries = await listArchive(p);
+      fig[`archive bytes ${db}`] = entries.reduce((n, e) => n + e.bytes, 0);
+      fig[`archive rows ${db}`] = entries.reduce((n, e) => n + e.rows, 0);
+      t = performance.now();
+      await applyDown({ url, environment: db, migrationsDir: dir, migration: drop, statementTimeoutMs: 0 });
+      fig[`apply-down ${db}`] = performance.now() - t;
+      fig[`restored ${db}`] = Number(
+        (await p.query('SELECT count(*) AS n FROM "Big" WHERE "note" = md5("id"::text)')).rows[0].n,
+      );
+      await p.end();
+    }
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+  const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MB`;
+  console.log(
+    `Archive bench: table "Big" of ${rows.toLocaleString('en-US')} rows (${mb(fig['table bytes arch_with'])}), migration drops "note" (md5 text)`,
+  );
+  console.log(`  deploy without archive: ${fmt(fig['deploy arch_without'])}`);
+  console.log(
+    `  deploy with archive:    ${fmt(fig['deploy arch_with'])} (archive: ${fig['archive rows arch_with'].toLocaleString('en-US')} rows, ${mb(fig['archive bytes arch_with'])} written)`,
+  );
+  console.log(
+    `  apply-down without archive: ${fmt(fig['apply-down arch_without'])} (notes restored: ${fig['restored arch_without']})`,
+  );
+  console.log(
+    `  apply-down with restore:    ${fmt(fig['apply-down arch_with'])} (notes restored: ${fig['restored arch_with'].toLocaleString('en-US')})`,
+  );
+}
+
 async function main() {
   const server = await startEmbeddedPostgres('bench');
   const admin = server.adminUrl.replace(/\/postgres$/, '');
@@ -383,6 +469,12 @@ async function main() {
     await c.query('CREATE DATABASE drift800');
     await c.end();
     console.log(`PostgreSQL 15 (embedded) on 127.0.0.1:${server.port}; node ${process.version}`);
+    if (process.argv.includes('archive')) {
+      // only the archive's cost (issue 12): node scripts/bench/run.mjs archive [--rows N]
+      const i = process.argv.indexOf('--rows');
+      await archiveBench(admin, i > 0 ? Number(process.argv[i + 1]) : 1_000_000);
+      return;
+    }
     if (process.argv.includes('drift')) {
       await driftBench(`${admin}/drift800`, 800);
       return;

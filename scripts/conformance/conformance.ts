@@ -9,10 +9,12 @@
  * server at TEST_DATABASE_URL): apply the history, and for every migration check that
  * migration + down.sql leaves the catalog exactly as before (scripts/lib/roundtrip.ts).
  *
- * With --data: instead, the data round trip of `verify --data` without an archive, on the same
- * server: before each migration every table is seeded, and after the migration and its generated
- * down.sql every row of every table that existed before must read the same. Prints how many
- * migrations round-trip their data exactly, and every one that does not, grouped by reason.
+ * With --data: instead, the data round trip of `verify --data`, on the same server: before each
+ * migration every table is seeded, and after the migration and its generated down.sql every row
+ * of every table that existed before must read the same. Each migration is checked twice: without
+ * an archive (what the rollback alone brings back) and with the archive deploy takes and
+ * apply-down restores. Prints both counts, the reasons without the archive (5 examples each,
+ * --verbose: all) and every migration that still does not round-trip with it, grouped by reason.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -160,11 +162,12 @@ async function dataRun(projects: string[]): Promise<void> {
       await client.connect();
       client.on('notice', () => {});
       try {
-        const outcomes = await checkDataRoundTrips((sql) => client.query(sql), history);
+        const outcomes = await checkDataRoundTrips((sql) => client.query(sql), history, { archive: true });
         for (const o of outcomes) all.push({ project, o });
         const ok = outcomes.filter((o) => o.verdict === 'roundTrips').length;
+        const okArchive = outcomes.filter((o) => o.withArchive?.verdict === 'roundTrips').length;
         console.log(
-          `${project}: ${ok} of ${outcomes.length} round-trip their data exactly (${((performance.now() - t) / 1000).toFixed(0)} s)`,
+          `${project}: ${ok} of ${outcomes.length} round-trip their data exactly without the archive, ${okArchive} with it (${((performance.now() - t) / 1000).toFixed(0)} s)`,
         );
       } finally {
         await client.end();
@@ -183,6 +186,13 @@ async function dataRun(projects: string[]): Promise<void> {
   console.log(
     `\n${trips} of ${all.length} migrations round-trip their data exactly (${trips - vacuous} over seeded rows, ${vacuous} with no rows before them); ${differs.length} do not; ${notChecked.length} not checked. ${((performance.now() - started) / 1000).toFixed(0)} s.`,
   );
+  const archived = (o: DataRoundTripCheck) => o.withArchive ?? o;
+  const tripsA = count((o) => archived(o).verdict === 'roundTrips');
+  const differsA = all.filter(({ o }) => archived(o).verdict === 'differs');
+  const notCheckedA = all.filter(({ o }) => archived(o).verdict === 'notChecked');
+  console.log(
+    `With the archive (deploy's capture, apply-down's restore, as verify --data runs them): ${tripsA} of ${all.length} round-trip their data exactly; ${differsA.length} do not; ${notCheckedA.length} not checked.`,
+  );
   const notSeeded = new Set(all.flatMap(({ project, o }) => o.notSeeded.map((p) => `${project}: ${p}`)));
   if (notSeeded.size) {
     console.log(`\nTables not fully seeded (${notSeeded.size} table-states):`);
@@ -192,8 +202,19 @@ async function dataRun(projects: string[]): Promise<void> {
   for (const { project, o } of [...differs, ...notChecked])
     for (const k of o.kinds)
       byKind.set(k, [...(byKind.get(k) ?? []), `${project}/${o.name}: ${o.detail[0] ?? ''}`]);
-  console.log('\nReasons (a migration can have several):');
+  console.log('\nReasons without the archive (a migration can have several):');
   for (const [kind, list] of [...byKind].sort((a, b) => b[1].length - a[1].length)) {
+    console.log(`  ${kind}: ${list.length}`);
+    for (const l of list.slice(0, verbose ? undefined : 5))
+      console.log(`    ${l.length > 300 ? `${l.slice(0, 300)}…` : l}`);
+    if (!verbose && list.length > 5) console.log(`    … and ${list.length - 5} more (--verbose lists all)`);
+  }
+  const byKindA = new Map<string, string[]>();
+  for (const { project, o } of [...differsA, ...notCheckedA])
+    for (const k of archived(o).kinds)
+      byKindA.set(k, [...(byKindA.get(k) ?? []), `${project}/${o.name}: ${archived(o).detail[0] ?? ''}`]);
+  console.log('\nReasons with the archive (every one that still does not round-trip):');
+  for (const [kind, list] of [...byKindA].sort((a, b) => b[1].length - a[1].length)) {
     console.log(`  ${kind}: ${list.length}`);
     for (const l of list) console.log(`    ${l.length > 300 ? `${l.slice(0, 300)}…` : l}`);
   }

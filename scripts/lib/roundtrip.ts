@@ -6,13 +6,16 @@
  */
 
 import {
+  buildSchemaModelSync,
+  foldHistoryInto,
   generateAllRollbacksSync,
   type MigrationSource,
   type RollbackResult,
 } from '../../src/core/generator';
+import { archiveRoundTripSql } from '../../src/core/runbook/archive';
 import { parseMigrationSync } from '../../src/core/sql/parser';
 import { notInTransaction, transactionControl } from '../../src/core/sql/script';
-import { runDataRoundTrip } from '../../src/core/verify/data';
+import { type DataRoundTripSql, runDataRoundTrip } from '../../src/core/verify/data';
 import { transactionBody } from '../../src/core/verify/index';
 import { compareSnapshots, type QueryFn, snapshotSchema } from '../../src/core/verify/snapshot';
 
@@ -193,6 +196,8 @@ export interface DataRoundTripCheck {
   tables: number;
   rows: number;
   notSeeded: string[];
+  /** With the archive around it (checkDataRoundTrips `archive`). */
+  withArchive?: { verdict: DataRoundTripCheck['verdict']; kinds: string[]; detail: string[] };
 }
 
 /** The kind of one difference line of a data round trip (scripts' grouping, not a product rule). */
@@ -216,14 +221,19 @@ export function dataDifferenceKind(line: string): string {
  * then apply the migration for real. Scripts run as verify's fast path runs them
  * (transactionBody: without their BEGIN/COMMIT, CONCURRENTLY dropped); one that cannot run in a
  * transaction at all (VACUUM…) is `notChecked`.
+ * With `archive`: each migration is also checked with the archive around it, as `verify --data`
+ * runs it (src/core/runbook/archive.ts archiveRoundTripSql: capture before and after the
+ * migration, restore after down.sql), in a second transaction rolled back; the outcome is in
+ * `withArchive` (a migration the archive covers nothing of gets the outcome without it).
  */
 export async function checkDataRoundTrips(
   query: QueryFn,
   history: MigrationSource[],
-  opts: { onOutcome?: (o: DataRoundTripCheck, index: number) => void } = {},
+  opts: { onOutcome?: (o: DataRoundTripCheck, index: number) => void; archive?: boolean } = {},
 ): Promise<DataRoundTripCheck[]> {
   const rollbacks = generateAllRollbacksSync(history);
   const out: DataRoundTripCheck[] = [];
+  const model = buildSchemaModelSync([]).model;
   for (let i = 0; i < history.length; i++) {
     const m = history[i];
     const r = rollbacks[i];
@@ -243,54 +253,85 @@ export async function checkDataRoundTrips(
     else if (forward === undefined || rollback === undefined)
       o.kinds.push('runs outside a transaction (not checked)');
     else {
-      const before = await snapshotSchema(query);
-      await query('BEGIN');
-      try {
-        const outcome = await runDataRoundTrip(
-          { query, exec: (sql) => query(sql) },
-          {
-            before,
-            forward,
-            rollback,
-            hooks: { capture: [], restore: [] },
-            transaction: 'caller',
-          },
-        );
-        o.tables = outcome.proof.tables;
-        o.rows = outcome.proof.rows;
-        o.notSeeded = outcome.proof.notSeeded;
-        if (outcome.kind === 'failed') {
-          o.verdict = 'differs';
-          const what =
-            outcome.stage === 'forward'
-              ? 'migration'
-              : outcome.stage === 'rollback'
-                ? 'down.sql'
-                : outcome.stage;
-          o.kinds.push(`${what} fails on seeded rows`);
-          o.detail.push(message(outcome.error).split('\n')[0]);
-        } else if (outcome.differences.length) {
-          o.verdict = 'differs';
-          o.kinds = [...new Set(outcome.differences.map(dataDifferenceKind).filter(Boolean))];
-          o.detail = outcome.differences.slice(0, 3);
-        } else o.verdict = 'roundTrips';
-      } catch (e) {
-        o.verdict = 'notChecked';
-        o.kinds.push('check failed');
-        o.detail.push(message(e));
-      } finally {
-        await query('ROLLBACK');
+      Object.assign(o, await oneDataTrip(query, forward, rollback, NO_HOOKS));
+      if (opts.archive) {
+        let hooks: DataRoundTripSql = NO_HOOKS;
+        try {
+          hooks = archiveRoundTripSql(m, model);
+        } catch {
+          // a migration that does not parse has no plan: as without the archive
+        }
+        o.withArchive =
+          hooks === NO_HOOKS || !hooks.capture.length
+            ? { verdict: o.verdict, kinds: o.kinds, detail: o.detail }
+            : await oneDataTrip(query, forward, rollback, hooks);
       }
     }
+    if (opts.archive && !o.withArchive)
+      o.withArchive = { verdict: o.verdict, kinds: o.kinds, detail: o.detail };
     try {
       await runScript(query, m.sql, false);
     } catch (e) {
       o.verdict = 'notChecked';
       o.kinds = ['history does not apply'];
       o.detail = [message(e)];
+      if (o.withArchive) o.withArchive = { verdict: o.verdict, kinds: o.kinds, detail: o.detail };
     }
+    foldHistoryInto(model, [m], []);
     out.push(o);
     opts.onOutcome?.(o, i);
   }
   return out;
+}
+
+const NO_HOOKS: DataRoundTripSql = { capture: [], afterMigration: [], restore: [] };
+
+/** One data round trip of `forward` and `rollback` with `hooks`, in a transaction rolled back. */
+async function oneDataTrip(
+  query: QueryFn,
+  forward: string,
+  rollback: string,
+  hooks: DataRoundTripSql,
+): Promise<Pick<DataRoundTripCheck, 'verdict' | 'kinds' | 'detail' | 'tables' | 'rows' | 'notSeeded'>> {
+  const o: Pick<DataRoundTripCheck, 'verdict' | 'kinds' | 'detail' | 'tables' | 'rows' | 'notSeeded'> = {
+    verdict: 'notChecked',
+    kinds: [],
+    detail: [],
+    tables: 0,
+    rows: 0,
+    notSeeded: [],
+  };
+  const before = await snapshotSchema(query);
+  await query('BEGIN');
+  try {
+    const outcome = await runDataRoundTrip(
+      { query, exec: (sql) => query(sql) },
+      { before, forward, rollback, hooks, transaction: 'caller' },
+    );
+    o.tables = outcome.proof.tables;
+    o.rows = outcome.proof.rows;
+    o.notSeeded = outcome.proof.notSeeded;
+    if (outcome.kind === 'failed') {
+      o.verdict = 'differs';
+      const what =
+        outcome.stage === 'forward'
+          ? 'migration'
+          : outcome.stage === 'rollback'
+            ? 'down.sql'
+            : `archive ${outcome.stage}`;
+      o.kinds.push(`${what} fails on seeded rows`);
+      o.detail.push(message(outcome.error).split('\n')[0]);
+    } else if (outcome.differences.length) {
+      o.verdict = 'differs';
+      o.kinds = [...new Set(outcome.differences.map(dataDifferenceKind).filter(Boolean))];
+      o.detail = outcome.differences.slice(0, 3);
+    } else o.verdict = 'roundTrips';
+  } catch (e) {
+    o.verdict = 'notChecked';
+    o.kinds.push('check failed');
+    o.detail.push(message(e));
+  } finally {
+    await query('ROLLBACK');
+  }
+  return o;
 }

@@ -1,6 +1,7 @@
 /** `prisma-rollback down` — generate the rollback (down.sql) of one migration from the history before it. */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { archiveOf } from '../core/archive';
 import { createPool, describeDbError, prismaSchema } from '../core/db';
 import {
   buildSchemaModelCached,
@@ -12,6 +13,7 @@ import {
   GENERATOR_STRATEGIES,
   generateRollbackWith,
   isGeneratorStrategy,
+  type RollbackArchiveNote,
   type RollbackResult,
   type RollbackSourceNote,
   rollbackWithModel,
@@ -21,6 +23,7 @@ import { readMigrationsFolder } from '../core/migrations';
 import { readWorkspaceSetting } from '../core/project';
 import { initSqlParser, SqlParseError } from '../core/sql';
 import { quoteIdent } from '../core/sql/names';
+import { formatDateTime } from '../core/status/present';
 import { editedAfterApplyWarning } from '../core/status/present-rollback';
 import { partialUndo } from '../core/verify/drift';
 import { type CliCommand, CliError, type CliIO, flag, has, type ParsedArgs, UsageError } from './args';
@@ -82,7 +85,9 @@ function jsonOf(r: RollbackResult, written: string | undefined) {
 /**
  * `down --env NAME`: the text of migration.sql that environment ran. The local file when its
  * checksum matches the one Prisma stored there (or the migration is not applied there); else the
- * version git has with that checksum (with the header's note saying so). Throws CliError (exit 2) when the database cannot be read or
+ * version git has with that checksum (with the header's note saying so). Also what that
+ * environment's archive holds for the migration (src/core/archive archiveOf; none when it cannot
+ * be read, said on stderr). Throws CliError (exit 2) when `_prisma_migrations` cannot be read or
  * git has no such version.
  */
 async function versionThatRan(
@@ -91,19 +96,37 @@ async function versionThatRan(
   migration: string,
   sqlPath: string,
   localSql: string,
-): Promise<{ sql: string; source?: RollbackSourceNote }> {
+): Promise<{ sql: string; source?: RollbackSourceNote; archive?: RollbackArchiveNote }> {
   const target = await resolveProject(args, io);
   const env = pickEnvironment(target, flag(args, 'env'));
   if (!env.url)
     throw new CliError(`Environment ${env.name} has no database URL: ${env.problem ?? 'not configured'}.`);
   const pool = createPool(env.url);
   let stored: string | undefined;
+  let archive: RollbackArchiveNote | undefined;
   try {
     const r = await pool.query<{ checksum: string }>(
       `SELECT checksum FROM ${quoteIdent(prismaSchema(env.url))}."_prisma_migrations" WHERE migration_name = $1 ORDER BY started_at LIMIT 1`,
       [migration],
     );
     stored = r.rows[0]?.checksum;
+    const entries = await archiveOf(pool, migration).catch((e) => {
+      io.err(
+        `Cannot read the archive in ${env.name} (${describeDbError(e, env.url)}): down.sql does not show it.`,
+      );
+      return [];
+    });
+    if (entries.length)
+      archive = {
+        environment: env.name,
+        entries: entries.map((e) => ({
+          table: e.table,
+          kind: e.kind,
+          columns: e.columns,
+          rows: e.rows,
+          takenAt: formatDateTime(e.takenAt),
+        })),
+      };
   } catch (e) {
     throw new CliError(`Cannot read _prisma_migrations in ${env.name}: ${describeDbError(e, env.url)}`);
   } finally {
@@ -113,10 +136,10 @@ async function versionThatRan(
     io.err(
       `${migration} has no row in ${env.name}'s _prisma_migrations: generating from the local migration.sql.`,
     );
-    return { sql: localSql };
+    return { sql: localSql, archive };
   }
   const edited = await editedAfterApply(sqlPath, localSql, env.name, stored);
-  if (!edited) return { sql: localSql };
+  if (!edited) return { sql: localSql, archive };
   if (!edited.ran)
     throw new CliError(
       `${editedAfterApplyWarning(migration, env.name, { storedChecksum: stored, localChecksum: edited.fileChecksum })} Git has no version of ${sqlPath} with checksum ${stored.slice(0, 12)}…: restore the file the database ran (from the commit that was deployed) and run again.`,
@@ -124,7 +147,7 @@ async function versionThatRan(
   io.err(
     `${migration}/migration.sql was edited after it was applied in ${env.name}: generating from the version it ran (git ${edited.ran.revision.slice(0, 10)}, checksum ${stored.slice(0, 12)}…), not the edited file.`,
   );
-  return { sql: edited.ran.sql, source: edited.ran.note };
+  return { sql: edited.ran.sql, source: edited.ran.note, archive };
 }
 
 export const downCommand: CliCommand = {
@@ -150,10 +173,12 @@ export const downCommand: CliCommand = {
     if (target.sql === undefined) throw new CliError(`Cannot read ${target.sqlPath}: ${target.error}`);
     const history = folder.migrations.slice(0, index + 1).map((m) => ({ name: m.name, sql: m.sql ?? '' }));
     let source: RollbackSourceNote | undefined;
+    let archive: RollbackArchiveNote | undefined;
     if (flag(args, 'env')) {
       const ran = await versionThatRan(args, io, target.name, target.sqlPath, target.sql);
       history[index].sql = ran.sql;
       source = ran.source;
+      archive = ran.archive;
     }
 
     const strategy =
@@ -170,6 +195,7 @@ export const downCommand: CliCommand = {
       result = await generateRollbackWith(strategy, history, index, {
         modelCacheDir: defaultModelCacheDir(io.env),
         source,
+        archive,
       });
     } catch (e) {
       if (e instanceof SqlParseError)

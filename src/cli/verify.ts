@@ -9,6 +9,7 @@ import { createPool, describeDbError, maskUrl } from '../core/db';
 import { type LocalMigration, readMigrationsFolder } from '../core/migrations';
 import { readWorkspaceSetting, resolveShadowDatabase, SHADOW_URL_ENV } from '../core/project';
 import type { PrismaProject } from '../core/project/types';
+import { archiveDataHooks } from '../core/runbook/archive';
 import {
   destructiveKindWords,
   downSqlProblems,
@@ -32,7 +33,7 @@ import { type CliCommand, CliError, type CliIO, flag, has, type ParsedArgs, Usag
 import { findMigration, migrationsDirOf, pickEnvironment, resolveProject } from './target';
 
 const USAGE =
-  'prisma-rollback verify <migration name|folder> | --all | --to <migration> [--generate] [--project DIR] [--migrations DIR] [--rollback FILE] [--engine auto|embedded|server] [--cache-dir DIR] [--timeout SECONDS] [--prisma-diff] [--json]\n' +
+  'prisma-rollback verify <migration name|folder> | --all | --to <migration> [--generate] [--project DIR] [--migrations DIR] [--rollback FILE] [--engine auto|embedded|server] [--cache-dir DIR] [--timeout SECONDS] [--prisma-diff] [--data [--no-archive]] [--json]\n' +
   '  Replays the migrations before it in an embedded PostgreSQL, applies the migration and its rollback\n' +
   '  (down.sql in its folder, a later <timestamp>_rollback_<name> migration, or --rollback FILE), and\n' +
   '  compares the schema with the one before the migration.\n' +
@@ -52,7 +53,9 @@ const USAGE =
   '  type, foreign keys, unique and check constraints respected); after the migration and its rollback every\n' +
   '  row of every table that existed before must read the same ("data round-trips exactly"), else each lost or\n' +
   '  changed value is listed (table, key, column, before → after). Without an archive this shows what the\n' +
-  '  rollback does not bring back. One migration at a time (not with --all or --to).\n' +
+  '  rollback does not bring back. One migration at a time (not with --all or --to). The archive that deploy\n' +
+  '  takes and apply-down restores runs around the migration and its rollback, as on a real database;\n' +
+  '  --no-archive proves the rollback alone (what it does not bring back without an archive).\n' +
   '  --timeout SECONDS limits each step of the embedded PostgreSQL (its start, each script; default 120):\n' +
   '  past it the answer is "could not verify: <statement> did not finish in N s". Replayed states are kept\n' +
   '  in a cache shared with the editor ($PRISMA_ROLLBACK_CACHE_DIR, else the user cache directory).\n' +
@@ -125,13 +128,15 @@ export const verifyCommand: CliCommand = {
   name: 'verify',
   summary: 'Prove that a rollback restores the schema: replay, apply the migration and its rollback, compare',
   usage: USAGE,
-  booleans: ['json', 'prisma-diff', 'no-cache', 'all', 'generate', 'data'],
+  booleans: ['json', 'prisma-diff', 'no-cache', 'all', 'generate', 'data', 'no-archive'],
   async run(args, io) {
     const data = has(args, 'data');
     if (data && (has(args, 'all') || flag(args, 'to')))
       throw new UsageError('--data proves one migration at a time: name it (not --all or --to).');
     if (data && has(args, 'prisma-diff'))
       throw new UsageError('--data and --prisma-diff are separate proofs: run them one at a time.');
+    if (has(args, 'no-archive') && !data)
+      throw new UsageError('--no-archive goes with --data (the data proof without the archive).');
     if (has(args, 'all')) return verifyAll(args, io);
     if (flag(args, 'to')) return verifyTo(args, io);
     const wanted = args.positionals[0];
@@ -170,7 +175,8 @@ export const verifyCommand: CliCommand = {
         replayCacheDir: defaultReplayCacheDir(io.env),
         timeoutMs: verifyTimeoutMs(args),
         onProgress: json ? undefined : (m) => io.err(`  ${m}`),
-        data: data ? {} : undefined,
+        // the archive that deploy takes and apply-down restores (src/core/runbook/archive.ts)
+        data: data ? (has(args, 'no-archive') ? {} : archiveDataHooks(migrations)) : undefined,
       });
     } finally {
       await disposeEmbeddedVerifier();
@@ -283,7 +289,7 @@ function printDataResult(
   switch (result.kind) {
     case 'verified':
       io.out(
-        `✓ data round-trips exactly: ${covered} read the same before ${target} and after it and ${rel(rollback.path)} (${where(result)} · ${seconds(result.ms)}${result.cached ? ', cached' : ''}).`,
+        `✓ data round-trips exactly: ${covered} read the same before ${target} and after it and ${rel(rollback.path)}${proof?.archive ? ' with the archive' : ''} (${where(result)} · ${seconds(result.ms)}${result.cached ? ', cached' : ''}).`,
       );
       break;
     case 'differences':

@@ -306,6 +306,62 @@ COMMIT;
     expect(lines.some((l) => l.includes('--no-archive'))).toBe(true);
   });
 
+  it('down --env NAME shows the archive: the header lists what apply-down restores, the covered warnings say so', async () => {
+    await fs.writeFile(
+      path.join(mig.root, 'package.json'),
+      JSON.stringify({ name: 'app', private: true, devDependencies: { prisma: '6.19.0' } }),
+    );
+    await fs.writeFile(
+      path.join(mig.root, 'prisma', 'schema.prisma'),
+      'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n',
+    );
+    await fs.mkdir(path.join(mig.root, '.vscode'));
+    await fs.writeFile(
+      path.join(mig.root, '.vscode', 'settings.json'),
+      '{ "prismaRollback.environments": [{ "name": "local", "urlEnv": "LOCAL_URL" }] }',
+    );
+    const env = { LOCAL_URL: db.url };
+    await addMigration(
+      'ALTER TABLE "User" DROP COLUMN "age",\nADD COLUMN "nick" TEXT;\nUPDATE "Post" SET "title" = upper("title");\n',
+    );
+    // without an archive: the generator's own words
+    const plain = await runCli(['down', M, '--stdout'], mig.root, env);
+    expect(plain.out).toContain('values of "User"."age" cannot be restored from SQL');
+    expect(plain.out).not.toContain('Archive on');
+
+    await deployMigrations({ url: db.url, environment: 'local', migrationsDir: mig.dir, log });
+    const taken = await listArchive(await client());
+    const at = (i: number) => `${taken[i].takenAt.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+    expect(taken.map((e) => [e.table, e.kind, e.rows])).toEqual([
+      ['User', 'columns', 4],
+      ['Post', 'rows', 3],
+    ]);
+    const r = await runCli(['down', M, '--env', 'local', '--stdout'], mig.root, env);
+    expect(r.err).not.toMatch(/at \w+ \(/);
+    const header = r.out.split('\n').filter((l) => l.startsWith('-- Archive on') || l.startsWith('--   '));
+    expect(header.slice(0, 3)).toEqual([
+      '-- Archive on local: apply-down --env local restores, after this script and in its transaction:',
+      `--   User: columns age — 4 rows, taken at ${at(0)}`,
+      `--   Post: prior rows — 3 rows, taken at ${at(1)}`,
+    ]);
+    // the dropped column's warning: restored; the added column's: still deleted (not archived by deploy)
+    expect(r.out).toContain(
+      `-- WARNING (dataNotRestored): values of "User"."age": restored from the archive of ${at(0)} (apply-down --env local restores it after this script, same transaction)`,
+    );
+    expect(r.out).not.toContain('values of "User"."age" cannot be restored');
+    expect(r.out).toContain('values of "User"."nick" are deleted');
+    // the UPDATE's IRREVERSIBLE block says the archive puts the rows back
+    expect(r.out).toMatch(/-- IRREVERSIBLE: .* — restored from the archive of /);
+    expect(r.out).toContain(
+      '-- This step is NOT undone by this script: apply-down --env local puts the archived rows back after it.',
+    );
+    // --json carries the same warnings
+    const j = await runCli(['down', M, '--env', 'local', '--stdout', '--json'], mig.root, env);
+    expect(
+      j.json().flagged.filter((w: { message: string }) => w.message.includes('restored from the archive of')),
+    ).toHaveLength(2);
+  });
+
   it('CLI: deploy reads archive.maxMegabytes; archive lists (text, --json), purges by migration and by age', async () => {
     await fs.writeFile(
       path.join(mig.root, 'package.json'),

@@ -34,6 +34,14 @@ ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") 
     sql: `BEGIN;\nALTER TABLE "User" DROP COLUMN "meta";\nCOMMIT;\nBEGIN;\nCREATE INDEX "User_role_idx" ON "User"("role");\nCOMMIT;\n`,
     down: `DROP INDEX "User_role_idx";\nALTER TABLE "User" ADD COLUMN "meta" JSONB;\n`,
   },
+  '20240105000000_upper_title': {
+    sql: `UPDATE "Post" SET "title" = upper("title") || '!';\n`,
+    down: `-- the UPDATE cannot be inverted in SQL: the archive puts the titles back\nSELECT 1;\n`,
+  },
+  '20240106000000_delete_posts': {
+    sql: `DELETE FROM "Post" WHERE "score" > 1;\n`,
+    down: `SELECT 1;\n`,
+  },
 };
 
 let root: string;
@@ -58,8 +66,12 @@ afterAll(async () => {
 const M = ['--migrations', 'prisma/migrations'];
 
 describe('prisma-rollback verify --data', () => {
-  it('lists the values a rollback of a dropped column does not bring back (exit 1)', async () => {
-    const r = await runCli(['verify', '20240102000000_drop_nickname', '--data', ...M], root, env());
+  it('with --no-archive, lists the values a rollback of a dropped column does not bring back (exit 1)', async () => {
+    const r = await runCli(
+      ['verify', '20240102000000_drop_nickname', '--data', '--no-archive', ...M],
+      root,
+      env(),
+    );
     expect(r.err).not.toMatch(/at \w+ \(/);
     const lines = r.out.trim().split('\n');
     expect(lines[0]).toBe(
@@ -89,7 +101,7 @@ describe('prisma-rollback verify --data', () => {
 
   it('runs a migration that cannot run in a transaction outside one, on a state restored afterwards', async () => {
     const r = await runCli(
-      ['verify', '20240104000000_drop_meta_two_tx', '--data', '--json', ...M],
+      ['verify', '20240104000000_drop_meta_two_tx', '--data', '--no-archive', '--json', ...M],
       root,
       env(),
     );
@@ -110,6 +122,68 @@ describe('prisma-rollback verify --data', () => {
     );
     expect(again.out).toMatch(/^✓ data round-trips exactly: 8 rows in 2 tables/);
   }, 120_000);
+
+  it('with the archive (deploy capture, apply-down restore), a dropped column round-trips (exit 0)', async () => {
+    const r = await runCli(['verify', '20240102000000_drop_nickname', '--data', '--json', ...M], root, env());
+    expect(r.json()).toMatchObject({
+      kind: 'verified',
+      data: { tables: 2, rows: 8, notSeeded: [], archive: true },
+    });
+    expect(r.code).toBe(0);
+    const t = await runCli(['verify', '20240102000000_drop_nickname', '--data', ...M], root, env());
+    expect(t.out).toMatch(
+      /^✓ data round-trips exactly: 8 rows in 2 tables read the same before 20240102000000_drop_nickname and after it and prisma\/migrations\/20240102000000_drop_nickname\/down.sql with the archive \(in the embedded PostgreSQL · /,
+    );
+  }, 120_000);
+
+  it('with the archive, a migration run in two transactions (outside the fast path) round-trips too', async () => {
+    const r = await runCli(
+      ['verify', '20240104000000_drop_meta_two_tx', '--data', '--json', '--no-cache', ...M],
+      root,
+      env(),
+    );
+    expect(r.json()).toMatchObject({ kind: 'verified', data: { archive: true } });
+    expect(r.code).toBe(0);
+  }, 120_000);
+
+  it('with the archive, an UPDATE transform round-trips; without it, each changed title is listed', async () => {
+    const r = await runCli(['verify', '20240105000000_upper_title', '--data', '--json', ...M], root, env());
+    expect(r.json()).toMatchObject({ kind: 'verified', data: { tables: 2, archive: true } });
+    expect(r.code).toBe(0);
+    const n = await runCli(
+      ['verify', '20240105000000_upper_title', '--data', '--no-archive', '--json', ...M],
+      root,
+      env(),
+    );
+    const j = n.json();
+    expect(j.kind).toBe('differences');
+    expect(j.data.archive).toBe(false);
+    expect(j.differences.length).toBeGreaterThan(0);
+    for (const d of j.differences) expect(d).toMatch(/^"Post": row id=\S+: "title" '(.*)' → '\1!'$/i);
+    expect(n.code).toBe(1);
+  }, 120_000);
+
+  it('with the archive, a DELETE round-trips (the deleted rows come back); without it they are missing', async () => {
+    const r = await runCli(['verify', '20240106000000_delete_posts', '--data', '--json', ...M], root, env());
+    expect(r.json()).toMatchObject({ kind: 'verified', data: { archive: true } });
+    expect(r.code).toBe(0);
+    const n = await runCli(
+      ['verify', '20240106000000_delete_posts', '--data', '--no-archive', '--json', ...M],
+      root,
+      env(),
+    );
+    expect(n.json().kind).toBe('differences');
+    expect(n.json().differences.join('\n')).toMatch(/"Post": row .* is missing/);
+    expect(n.code).toBe(1);
+  }, 120_000);
+
+  it('refuses --no-archive without --data in one line (exit 2)', async () => {
+    const r = await runCli(['verify', '20240103000000_add_bio', '--no-archive', ...M], root, env());
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split('\n')[0]).toBe(
+      '--no-archive goes with --data (the data proof without the archive).',
+    );
+  });
 
   it('refuses --data with --all in one line (exit 2)', async () => {
     const r = await runCli(['verify', '--all', '--data', ...M], root, env());

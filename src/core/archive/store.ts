@@ -11,6 +11,8 @@ export interface ArchiveEntry {
   /** `schema.table` or `table` (names before the migration). */
   table: string;
   kind: 'table' | 'columns' | 'rows';
+  /** Archived columns (for `columns`: the ones the restore writes back). */
+  columns: string[];
   /** `deploy`: what the migration destroyed; `rollback`: what its rollback destroyed. */
   origin: 'deploy' | 'rollback';
   rows: number;
@@ -39,12 +41,13 @@ async function hasCatalog(db: Queryable): Promise<boolean> {
 export async function listArchive(db: Queryable): Promise<ArchiveEntry[]> {
   if (!(await hasCatalog(db))) return [];
   const r = await db.query(
-    `SELECT migration, schema_name, table_name, kind, origin, rows, bytes, taken_at, data_table, note FROM ${CATALOG} ORDER BY taken_at, id`,
+    `SELECT migration, schema_name, table_name, kind, columns, origin, rows, bytes, taken_at, data_table, note FROM ${CATALOG} ORDER BY taken_at, id`,
   );
   return r.rows.map((x) => ({
     migration: x.migration,
     table: x.schema_name ? `${x.schema_name}.${x.table_name}` : x.table_name,
     kind: x.kind,
+    columns: x.columns ?? [],
     origin: x.origin,
     rows: Number(x.rows),
     bytes: Number(x.bytes),

@@ -38,6 +38,7 @@ export {
   isDownSqlStale,
   type MigrationSource,
   prismaWarningsOf,
+  type RollbackArchiveNote,
   type RollbackOptions,
   type RollbackResult,
   type RollbackSourceNote,

@@ -3,6 +3,7 @@
  * computing each statement's inverse, and renders `down.sql` with the inverses in reverse order.
  */
 import { checksumMatches, prismaChecksum } from '../migrations';
+import { quoteIdent } from '../sql/names';
 import { forEachStatement, initSqlParser, SqlParseError, type SqlStatement } from '../sql/parser';
 import {
   applyStatement,
@@ -87,6 +88,13 @@ export interface RollbackOptions {
   modelCacheDir?: string;
   /** What the header says about the text the rollback was generated from, when it matters. */
   source?: RollbackSourceNote;
+  /**
+   * What the environment's archive holds for this migration (`down --env NAME`; read by the caller
+   * from src/core/archive/store.ts archiveOf, dates already formatted): the header lists what
+   * apply-down restores, and the data-loss and IRREVERSIBLE warnings of the steps it covers say
+   * "restored from the archive of <date>" instead of "cannot be restored" / "are deleted".
+   */
+  archive?: RollbackArchiveNote;
 }
 
 /**
@@ -104,6 +112,58 @@ export function sourceNoteLine(n: RollbackSourceNote): string {
   return n.kind === 'editedFile'
     ? `-- Note: generated from the edited migration.sql, while ${n.environment} ran the version with checksum ${n.ranChecksum.slice(0, 12)}…: this rollback may undo text that database never ran.`
     : `-- Note: generated from the version of migration.sql that ${n.environment} ran (git ${n.revision.slice(0, 10)}); the file was edited after it was applied (it now has checksum ${n.fileChecksum.slice(0, 12)}…).`;
+}
+
+/** The archive of one migration on one environment, as down.sql shows it (RollbackOptions.archive). */
+export interface RollbackArchiveNote {
+  environment: string;
+  entries: {
+    /** `table` or `schema.table` (names before the migration). */
+    table: string;
+    kind: 'table' | 'columns' | 'rows';
+    /** Archived columns (for `columns`: the ones restored). */
+    columns: string[];
+    rows: number;
+    /** When it was taken, formatted for people (src/core/status/present.ts formatDateTime). */
+    takenAt: string;
+  }[];
+}
+
+/**
+ * The archive entry that covers a warning of a step: an IRREVERSIBLE step whose statement names an
+ * archived table, or a warning that values "cannot be restored from SQL" / "are deleted" naming
+ * an archived table (`"T"`) and, when it names a column (`"T"."c"`), one the archive holds.
+ * Identifiers as the generator writes them (double-quoted).
+ */
+function archiveCovering(
+  archive: RollbackArchiveNote | undefined,
+  step: { forward: string },
+  warning: { kind: string; message: string },
+): RollbackArchiveNote['entries'][number] | undefined {
+  if (!archive) return undefined;
+  const lost = /(cannot be restored from SQL|are deleted)/.test(warning.message);
+  if (warning.kind !== 'irreversible' && !lost) return undefined;
+  const named =
+    /((?:"(?:[^"]|"")+"\.)?"(?:[^"]|"")+")\."((?:[^"]|"")+)" (?:cannot be restored|are deleted)/.exec(
+      warning.message,
+    );
+  return archive.entries.find((e) => {
+    const table = quoteIdent(e.table.split('.').pop() ?? e.table);
+    if (named) {
+      if (!named[1].endsWith(table)) return false;
+      return e.columns.includes(named[2].replace(/""/g, '"'));
+    }
+    const text = warning.kind === 'irreversible' ? step.forward : warning.message;
+    return text.includes(table);
+  });
+}
+
+/** A data-loss or IRREVERSIBLE warning of a step the archive covers, reworded (see RollbackOptions.archive). */
+function archivedWarning(w: RollbackWarning, takenAt: string, environment: string): RollbackWarning {
+  const how = `restored from the archive of ${takenAt} (apply-down --env ${environment} restores it after this script, same transaction)`;
+  if (w.kind === 'irreversible') return { ...w, message: `${w.message} — ${how}` };
+  const m = /^(.*?) (cannot be restored from SQL|are deleted)\b/.exec(w.message);
+  return { ...w, message: m ? `${m[1]}: ${how}` : `${w.message} — ${how}` };
 }
 
 /** Folds a whole migration into the model; returns the inverse of each statement. */
@@ -368,6 +428,16 @@ function render(
       '-- !! Some steps cannot be undone from SQL: see the IRREVERSIBLE blocks below and restore from the backup.',
     );
   if (opts.source) lines.push(sourceNoteLine(opts.source));
+  if (opts.archive?.entries.length) {
+    const env = opts.archive.environment;
+    lines.push(
+      `-- Archive on ${env}: apply-down --env ${env} restores, after this script and in its transaction:`,
+    );
+    for (const e of opts.archive.entries)
+      lines.push(
+        `--   ${e.table}: ${e.kind === 'columns' ? `columns ${e.columns.join(', ')}` : e.kind === 'table' ? 'every row' : 'prior rows'} — ${e.rows.toLocaleString('en-US')} row${e.rows === 1 ? '' : 's'}, taken at ${e.takenAt}`,
+      );
+  }
   for (const p of historyProblems) lines.push(`-- Note: ${p}`);
   const prismaWarnings = prismaWarningsOf(migration.sql);
   if (prismaWarnings.length) {
@@ -418,9 +488,16 @@ function render(
     mark(lines.length + 1);
     lines.push(`-- ${where}, undo${count === 1 ? 'es' : ''}:`);
     lines.push(...forwardComment(head.forward), ...more);
+    /** The warning, reworded when the environment's archive covers it. */
+    const archived = (w: RollbackWarning): RollbackWarning => {
+      const e = archiveCovering(opts.archive, head, w);
+      return e ? archivedWarning(w, e.takenAt, opts.archive!.environment) : w;
+    };
     for (const w0 of s.warnings) {
       if (w0.kind === 'irreversible') continue;
-      const w = grouped(count === 1 ? w0 : (head.warnings.find((x) => x.message === w0.message) ?? w0));
+      const w = archived(
+        grouped(count === 1 ? w0 : (head.warnings.find((x) => x.message === w0.message) ?? w0)),
+      );
       w.downLine = lines.length + 1;
       warnings.push(w);
       lines.push(...commentLines(`WARNING (${w.kind}): ${w.message}`));
@@ -428,20 +505,28 @@ function render(
     if (s.irreversible) {
       const w0 = head.warnings.find((x) => x.kind === 'irreversible');
       lines.push('-- ======================== IRREVERSIBLE ========================');
+      let restoredBy: string | undefined;
       if (w0) {
-        const w = grouped(w0);
+        const w = archived(grouped(w0));
+        if (w.message !== grouped(w0).message) restoredBy = w.message.slice(grouped(w0).message.length + 3);
         w.downLine = lines.length + 1;
         warnings.push(w);
       }
       lines.push(
         ...commentLines(
-          `IRREVERSIBLE${count === 1 ? '' : ` (all ${count.toLocaleString('en-US')} statements)`}: ${s.irreversible}`,
+          `IRREVERSIBLE${count === 1 ? '' : ` (all ${count.toLocaleString('en-US')} statements)`}: ${s.irreversible}${restoredBy ? ` — ${restoredBy}` : ''}`,
         ),
       );
-      lines.push(
-        `-- ${count === 1 ? 'This step is' : 'These steps are'} NOT undone by this script. Write ${count === 1 ? 'its inverse' : 'their inverses'} here by hand,`,
-      );
-      lines.push('-- or restore the affected data from the backup taken before the migration.');
+      if (restoredBy)
+        lines.push(
+          `-- ${count === 1 ? 'This step is' : 'These steps are'} NOT undone by this script: apply-down --env ${opts.archive!.environment} puts the archived rows back after it.`,
+        );
+      else {
+        lines.push(
+          `-- ${count === 1 ? 'This step is' : 'These steps are'} NOT undone by this script. Write ${count === 1 ? 'its inverse' : 'their inverses'} here by hand,`,
+        );
+        lines.push('-- or restore the affected data from the backup taken before the migration.');
+      }
       lines.push('-- ==============================================================');
     }
     for (const q of s.inverse) {

@@ -28,7 +28,7 @@ export async function generateRollbackWith(
   strategy: GeneratorStrategy,
   history: MigrationSource[],
   index: number,
-  opts: Pick<RollbackOptions, 'source' | 'modelCacheDir'> = {},
+  opts: Pick<RollbackOptions, 'source' | 'modelCacheDir' | 'archive'> = {},
 ): Promise<RollbackResult> {
   if (strategy === 'statements') return generateRollback(history, index, opts);
   // Heavy (Prisma's engine + PGlite): loaded only for this strategy.

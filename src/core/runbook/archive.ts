@@ -15,11 +15,12 @@ import {
   restoreFromCatalogSql,
 } from '../archive';
 import type { ScriptHook, ScriptWrapper } from '../engine/pg-adapter';
-import { buildSchemaModelSync } from '../generator';
+import { buildSchemaModelSync, type SchemaModel } from '../generator';
 import { type MigrationsFolder, readMigrationsFolder } from '../migrations';
 import { quoteIdent } from '../sql/names';
 import { initSqlParser, parseMigrationSync } from '../sql/parser';
 import { notInTransaction } from '../sql/script';
+import type { DataRoundTripHooks, DataRoundTripSql } from '../verify';
 import { RunbookError } from './errors';
 
 /** The deploy's archive settings. */
@@ -187,4 +188,46 @@ async function guarded(client: pg.Client, statements: string[], log: (l: string)
     );
     return false;
   }
+}
+
+/**
+ * The archive's SQL for the data round trip of `verify --data` on `migration`, given the schema
+ * model before it (`modelBefore`, not changed): `capture` = captureSql(plan).before (run before the
+ * migration), `afterMigration` = captureSql(plan).after (right after it), `restore` =
+ * restoreFromCatalogSql(name) (after the rollback) — the statements deploy and apply-down run.
+ * All three are empty when the migration destroys nothing the archive covers. Throws
+ * SqlParseError when the migration does not parse (the parser must be initialised).
+ */
+export function archiveRoundTripSql(
+  migration: { name: string; sql: string },
+  modelBefore: SchemaModel,
+): DataRoundTripSql {
+  const plan = planArchive(migration, modelBefore);
+  if (!plan.items.length) return { capture: [], afterMigration: [], restore: [] };
+  const c = captureSql(plan);
+  return { capture: c.before, afterMigration: c.after, restore: [restoreFromCatalogSql(migration.name)] };
+}
+
+/**
+ * The hooks that plug the archive into `verify --data` (VerifyRollbackOptions.data) for a migration
+ * of `history` (the migrations in order, at least up to the one verified): the schema model of the
+ * migrations before it, then archiveRoundTripSql. A migration not in `history` gets no archive.
+ * The hooks throw SqlParseError for a migration that does not parse.
+ */
+export function archiveDataHooks(history: { name: string; sql: string }[]): DataRoundTripHooks {
+  let cached: { name: string; sql: DataRoundTripSql } | undefined;
+  const sqlOf = async (m: { name: string; sql: string }): Promise<DataRoundTripSql> => {
+    if (cached?.name === m.name) return cached.sql;
+    const at = history.findIndex((h) => h.name === m.name);
+    if (at < 0) return { capture: [], afterMigration: [], restore: [] };
+    await initSqlParser();
+    const { model } = buildSchemaModelSync(history.slice(0, at));
+    cached = { name: m.name, sql: archiveRoundTripSql(m, model) };
+    return cached.sql;
+  };
+  return {
+    capture: async (m) => (await sqlOf(m)).capture,
+    afterMigration: async (m) => (await sqlOf(m)).afterMigration,
+    restore: async (m) => (await sqlOf(m)).restore,
+  };
 }

@@ -1,7 +1,7 @@
 /**
  * The data round trip of `verify --data`: on a database where migrations 1..N-1 are applied,
  * fill every table with deterministic rows (./seed.ts), read every row (./rows.ts), run the
- * archive's capture SQL (if any), migration N, its rollback, the archive's restore SQL (if any),
+ * archive's capture SQL (if any), migration N, the capture's after-migration SQL (if any), its rollback, the archive's restore SQL (if any),
  * read every row again and compare the rows of every table that existed before N.
  *
  * Without capture/restore SQL the comparison shows exactly what the rollback loses (a dropped
@@ -26,6 +26,9 @@ export interface DataHookMigration {
  * what the rollback alone loses.
  * - `capture(migration)`: SQL statements run after the rows are seeded and read, right before
  *   migration N (the archive's copy of what N destroys).
+ * - `afterMigration(migration)`: SQL statements run right after migration N, before its rollback
+ *   (the archive's `after` statements: the row diff that keeps only the rows N changed, the keys
+ *   of the rows N added, the sizes in the catalog).
  * - `restore(migration)`: SQL statements run right after the rollback, before the rows are read
  *   again (the archive's restore).
  * Each string is run as one script (it may hold several statements). They run on the main thread
@@ -33,12 +36,15 @@ export interface DataHookMigration {
  */
 export interface DataRoundTripHooks {
   capture?: (migration: DataHookMigration) => string[] | Promise<string[]>;
+  afterMigration?: (migration: DataHookMigration) => string[] | Promise<string[]>;
   restore?: (migration: DataHookMigration) => string[] | Promise<string[]>;
 }
 
 /** The hooks' SQL for one migration (structured-cloneable: it crosses to the worker thread). */
 export interface DataRoundTripSql {
   capture: string[];
+  /** Run right after migration N (stage `capture`: it is the archive's). */
+  afterMigration: string[];
   restore: string[];
 }
 
@@ -54,13 +60,17 @@ export interface DataProof {
   archive: boolean;
 }
 
-/** Calls the hooks for `migration`; `{ capture: [], restore: [] }` without hooks. Throws what a hook throws. */
+/**
+ * Calls the hooks for `migration`; `{ capture: [], afterMigration: [], restore: [] }` without hooks.
+ * Throws what a hook throws.
+ */
 export async function dataHookSql(
   hooks: DataRoundTripHooks | undefined,
   migration: DataHookMigration,
 ): Promise<DataRoundTripSql> {
   return {
     capture: (await hooks?.capture?.(migration)) ?? [],
+    afterMigration: (await hooks?.afterMigration?.(migration)) ?? [],
     restore: (await hooks?.restore?.(migration)) ?? [],
   };
 }
@@ -127,11 +137,12 @@ export async function runDataRoundTrip(
     tables: Object.keys(rowsBefore).length,
     rows: Object.values(rowsBefore).reduce((n, t) => n + t.rows.length, 0),
     notSeeded: seed.problems,
-    archive: input.hooks.capture.length + input.hooks.restore.length > 0,
+    archive: input.hooks.capture.length + input.hooks.afterMigration.length + input.hooks.restore.length > 0,
   };
   const steps: [DataStage, string][] = [
     ...input.hooks.capture.map((s): [DataStage, string] => ['capture', s]),
     ['forward', input.forward],
+    ...input.hooks.afterMigration.map((s): [DataStage, string] => ['capture', s]),
     ['rollback', input.rollback],
     ...input.hooks.restore.map((s): [DataStage, string] => ['restore', s]),
   ];

@@ -38,7 +38,7 @@ import { compareSnapshots, type SchemaSnapshot, snapshotSchema } from './snapsho
 import { unseenEffects } from './unseen';
 import { disposeVerifierWorker, runInVerifierWorker } from './worker-client';
 
-export type { DataHookMigration, DataProof, DataRoundTripHooks } from './data';
+export type { DataHookMigration, DataProof, DataRoundTripHooks, DataRoundTripSql } from './data';
 export { type DependentMigration, dependentMigrations } from './dependents';
 export { describeFailure, type ScriptFailure } from './failure';
 export {
@@ -1150,7 +1150,9 @@ async function verifyDataEmbedded(
   await initSqlParser();
   const forwardBody = transactionBody(target.sql);
   const rollbackBody = transactionBody(req.rollbackSql);
-  const hooksFit = [...data.capture, ...data.restore].every((x) => transactionBody(x) === x);
+  const hooksFit = [...data.capture, ...data.afterMigration, ...data.restore].every(
+    (x) => transactionBody(x) === x,
+  );
   if (forwardBody !== undefined && rollbackBody !== undefined && hooksFit) {
     progress(`Seeding every table, then applying ${target.name} and ${rollbackName}`);
     let outcome: DataRoundTripOutcome | undefined;
