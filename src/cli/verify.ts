@@ -103,7 +103,7 @@ async function findRollback(
   );
 }
 
-/** `--timeout SECONDS` in ms (undefined: the core's default); a UsageError when it is not a positive number. */
+/** `--timeout SECONDS` in ms (undefined: the core's default). Throws a UsageError when it is not a positive number. */
 export function verifyTimeoutMs(args: ParsedArgs): number | undefined {
   const v = flag(args, 'timeout');
   if (v === undefined) return undefined;
