@@ -58,9 +58,11 @@ describe('drift replays in the worker thread, from the replay cache', () => {
     const cold = await checkDrift({ url: db.url, environment: 'bench', migrations, replayCacheDir: cache });
     h.disable();
     expect(cold).toMatchObject({ kind: 'none', cached: false, replay: { reused: 0, ran: N } });
-    // On the calling thread (before this change) PGlite's start alone blocked it for seconds; in the
-    // worker only the snapshot's structured clone and our own bookkeeping run here.
-    expect(h.max / 1e6).toBeLessThan(200);
+    // `replay` is only answered by the worker (reused/ran of its session): the structural proof.
+    // On the calling thread (before this change) PGlite's start alone blocked it for seconds
+    // (bench: 3.8–6.2 s at 800 migrations); in the worker only the live read, the snapshot's
+    // structured clone and our bookkeeping run here (tens of ms; the margin is for a loaded machine).
+    expect(h.max / 1e6).toBeLessThan(500);
 
     // The replayed state of 1..100 is on disk, keyed by the history.
     const files = (await fs.readdir(cache)).filter((f) => f.endsWith('.pgdata'));
