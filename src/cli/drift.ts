@@ -2,14 +2,17 @@
 import path from 'node:path';
 import { readMigrationsFolder } from '../core/migrations';
 import { checkDrift } from '../core/verify/drift';
+import { defaultReplayCacheDir } from '../core/verify/replay-cache';
 import { type CliCommand, CliError, flag, has } from './args';
 import { runbookTarget } from './backup';
-import { resolveShadowServer } from './verify';
+import { resolveShadowServer, verifyTimeoutMs } from './verify';
 
 const USAGE =
-  'prisma-rollback drift --env NAME [--json] [--project DIR] [--migrations DIR] [--cache-dir DIR]\n' +
+  'prisma-rollback drift --env NAME [--json] [--project DIR] [--migrations DIR] [--cache-dir DIR] [--timeout SECONDS]\n' +
   '  Compares the live schema of the environment (read only) with the schema its applied migrations\n' +
   '  (_prisma_migrations) build when replayed in the embedded PostgreSQL (or on the shadow server).\n' +
+  "  The replay runs in the verifier's worker thread from its replay cache (replayed states on disk, shared\n" +
+  '  with verify); --timeout SECONDS limits each of its steps (its start, each migration; default 120).\n' +
   '  Exit codes: 0 no drift; 1 drift; 2 could not check.';
 
 export const driftCommand: CliCommand = {
@@ -31,6 +34,8 @@ export const driftCommand: CliCommand = {
       migrations: folder.migrations.map((m) => ({ name: m.name, sql: m.sql!, path: m.sqlPath })),
       shadowDatabaseUrl,
       cacheDir: flag(args, 'cache-dir') ? path.resolve(io.cwd, flag(args, 'cache-dir')!) : undefined,
+      replayCacheDir: defaultReplayCacheDir(io.env),
+      timeoutMs: verifyTimeoutMs(args),
       onProgress: has(args, 'json') ? undefined : (m) => io.err(m),
     });
     if (has(args, 'json')) {

@@ -111,8 +111,8 @@ async function findRollback(
   );
 }
 
-/** `--timeout SECONDS` in ms (undefined: the core's default); a UsageError when it is not a positive number. */
-function verifyTimeoutMs(args: ParsedArgs): number | undefined {
+/** `--timeout SECONDS` in ms (undefined: the core's default). Throws a UsageError when it is not a positive number. */
+export function verifyTimeoutMs(args: ParsedArgs): number | undefined {
   const v = flag(args, 'timeout');
   if (v === undefined) return undefined;
   const n = Number(v);

@@ -41,6 +41,8 @@ export async function assessFailedMigration(
     failed: string;
     shadowSetting?: string;
     cacheDir?: string;
+    /** Wall-clock limit of each step of the embedded replay, ms (see DriftOptions.timeoutMs). */
+    timeoutMs?: number;
     signal?: AbortSignal;
     onProgress?: (message: string) => void;
   } & ShadowSources,

@@ -4,7 +4,8 @@
  * The expected schema is the replay, from an empty database, of exactly the migrations that
  * `_prisma_migrations` records as applied there (latest row per migration finished and not rolled
  * back), in the order of the local folder (`replaySchema` in ./index.ts: the verifier's embedded
- * PostgreSQL, or the shadow server). The live schema is read with the same normalized catalog
+ * PostgreSQL in its worker thread, starting from the persistent replay cache as verification does,
+ * or the shadow server). The live schema is read with the same normalized catalog
  * snapshot (./snapshot.ts) in a READ ONLY transaction with a statement timeout. Both are compared
  * with `compareSnapshots(expected, live)` and each difference is said in plain words.
  *
@@ -18,7 +19,8 @@
  *
  * Replayed snapshots are cached by the checksums of the replayed migrations (in memory, and in
  * `cacheDir` as JSON when given), so checking drift again after a change that did not touch the
- * history only reads the live side.
+ * history only reads the live side; a new process finds the replayed state in the replay cache
+ * (`replayCacheDir`, default `defaultReplayCacheDir()`) and replays only migrations added since.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -28,6 +30,7 @@ import { readMigrationsFolder } from '../migrations';
 import { resolveShadowDatabase, type ShadowSources } from '../project/shadow';
 import { quoteIdent } from '../sql/names';
 import { replaySchema, type VerifyMigration } from './index';
+import { defaultReplayCacheDir } from './replay-cache';
 import { compareSnapshots, type SchemaSnapshot, snapshotSchema } from './snapshot';
 
 /** One difference between the expected and the live schema. */
@@ -46,8 +49,13 @@ export type DriftResult =
       /** The migrations whose replay is the expected schema. */
       expected: string[];
       differences: DriftDifference[];
-      /** The replayed snapshot came from the cache. */
+      /** The replayed snapshot came from the cache of snapshots (memory or `cacheDir`). */
       cached: boolean;
+      /**
+       * When the snapshot was replayed now in the embedded PostgreSQL: how many migrations' state
+       * was reused (the worker's session or the on-disk replay cache) and how many ran.
+       */
+      replay?: { reused: number; ran: number };
       ms: number;
     }
   | { kind: 'couldNotCheck'; reason: string; ms: number };
@@ -67,6 +75,17 @@ export interface DriftOptions {
   shadowDatabaseUrl?: string;
   /** Directory of the on-disk cache of replayed snapshots; none by default. */
   cacheDir?: string;
+  /**
+   * Directory of the persistent replay cache (./replay-cache.ts, shared with verification);
+   * default `defaultReplayCacheDir()`; `false`: none (the worker's session only).
+   */
+  replayCacheDir?: string | false;
+  /**
+   * Wall-clock limit of each step of the embedded replay (its start, each migration), ms; default
+   * DEFAULT_VERIFY_TIMEOUT_MS (setting `prismaRollback.verify.timeoutSeconds`). Past it the
+   * check is couldNotCheck "<migration>/migration.sql (<statement>) did not finish in N s (…)".
+   */
+  timeoutMs?: number;
   /** Statement timeout of the live reads, ms (default 30 000). */
   statementTimeoutMs?: number;
   signal?: AbortSignal;
@@ -145,22 +164,32 @@ function colonOutsideQuotes(line: string): number {
 
 const memo = new Map<string, SchemaSnapshot>();
 
-function replayKey(migrations: VerifyMigration[]): string {
-  const h = createHash('sha256').update('prisma-rollback replay v1\n');
+function replayKey(migrations: VerifyMigration[], searchPath: string): string {
+  const h = createHash('sha256').update('prisma-rollback replay v2\n');
+  if (searchPath !== 'public') h.update(`search_path ${searchPath}\n`);
   for (const m of migrations) h.update(`${m.name}\n${createHash('sha256').update(m.sql).digest('hex')}\n`);
   return h.digest('hex');
 }
 
 /**
- * The snapshot of the schema `migrations` build (./index.ts `replaySchema`), cached by their
- * checksums in memory and in `cacheDir` (`replay-<key>.json`). Returns the reason when the replay
- * cannot be done.
+ * The snapshot of the schema `migrations` build (./index.ts `replaySchema`: in the verifier's
+ * worker thread from the nearest state of the replay cache, or on the shadow server), with
+ * `searchPath` (default public) first on the search path as Prisma runs a `?schema=` URL's
+ * migrations. Cached by their checksums in memory and in `cacheDir` (`replay-<key>.json`).
+ * Returns the reason when the replay cannot be done (a migration that does not apply, a step past
+ * `timeoutMs` — named —, cancellation, a shadow server that cannot be used). Never throws for those.
  */
 export async function expectedSchema(
   migrations: VerifyMigration[],
-  opts: Pick<DriftOptions, 'shadowDatabaseUrl' | 'cacheDir' | 'signal' | 'onProgress'> = {},
-): Promise<{ snapshot: SchemaSnapshot; cached: boolean } | { reason: string }> {
-  const key = replayKey(migrations);
+  opts: Pick<
+    DriftOptions,
+    'shadowDatabaseUrl' | 'cacheDir' | 'replayCacheDir' | 'timeoutMs' | 'signal' | 'onProgress'
+  > & { searchPath?: string } = {},
+): Promise<
+  { snapshot: SchemaSnapshot; cached: boolean; replay?: { reused: number; ran: number } } | { reason: string }
+> {
+  const searchPath = opts.searchPath ?? 'public';
+  const key = replayKey(migrations, searchPath);
   const hit = memo.get(key);
   if (hit) return { snapshot: hit, cached: true };
   const file = opts.cacheDir ? path.join(opts.cacheDir, `replay-${key}.json`) : undefined;
@@ -175,7 +204,11 @@ export async function expectedSchema(
   }
   const r = await replaySchema({
     migrations,
+    searchPath,
     shadowDatabaseUrl: opts.shadowDatabaseUrl,
+    replayCacheDir:
+      opts.replayCacheDir === false ? undefined : (opts.replayCacheDir ?? defaultReplayCacheDir()),
+    timeoutMs: opts.timeoutMs,
     signal: opts.signal,
     onProgress: opts.onProgress,
   });
@@ -191,7 +224,7 @@ export async function expectedSchema(
       // a cache that cannot be written only costs time
     }
   }
-  return { snapshot: r.snapshot, cached: false };
+  return { snapshot: r.snapshot, cached: false, replay: r.replay };
 }
 
 /** Forgets replayed snapshots kept in memory (the on-disk cache is keyed by content). */
@@ -280,17 +313,7 @@ export async function checkDrift(opts: DriftOptions): Promise<DriftResult> {
   const history = opts.migrations.filter((m) => wanted.has(m.name));
   progress(`Replaying ${history.length} migration${history.length === 1 ? '' : 's'}`);
   // Prisma runs the migrations of a `?schema=` URL with that schema first on the search path.
-  const schema = prismaSchema(opts.url);
-  const prelude =
-    schema === 'public'
-      ? []
-      : [
-          {
-            name: `(search_path ${schema})`,
-            sql: `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)};\nSET search_path TO ${quoteIdent(schema)};\n`,
-          },
-        ];
-  const expected = await expectedSchema([...prelude, ...history], opts);
+  const expected = await expectedSchema(history, { ...opts, searchPath: prismaSchema(opts.url) });
   if ('reason' in expected) return { kind: 'couldNotCheck', reason: expected.reason, ms: ms() };
   const lines = compareSnapshots(withoutEngineFacts(expected.snapshot), withoutEngineFacts(live.snapshot));
   const differences = lines.map((l) => driftDifference(l, opts.environment));
@@ -300,6 +323,7 @@ export async function checkDrift(opts: DriftOptions): Promise<DriftResult> {
     expected: history.map((m) => m.name),
     differences,
     cached: expected.cached,
+    ...(expected.replay ? { replay: expected.replay } : {}),
     ms: ms(),
   };
 }
@@ -402,6 +426,10 @@ export async function driftOfEnvironment(
     migrationsDir: string;
     shadowSetting?: string;
     cacheDir?: string;
+    /** As DriftOptions.replayCacheDir (default `defaultReplayCacheDir()`). */
+    replayCacheDir?: string | false;
+    /** As DriftOptions.timeoutMs. */
+    timeoutMs?: number;
     shown?: number;
     /** Which migrations the live schema should be the replay of (default: those recorded as applied). */
     expected?: string[];
@@ -429,6 +457,8 @@ export async function driftOfEnvironment(
     migrations: folder.migrations.map((m) => ({ name: m.name, sql: m.sql!, path: m.sqlPath })),
     shadowDatabaseUrl: shadow.url,
     cacheDir: o.cacheDir,
+    replayCacheDir: o.replayCacheDir,
+    timeoutMs: o.timeoutMs,
     expected: o.expected,
     signal: o.signal,
     onProgress: o.onProgress,

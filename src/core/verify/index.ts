@@ -21,6 +21,7 @@ import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { describeDbError, maskUrl } from '../db';
+import { quoteIdent } from '../sql/names';
 import { forEachStatement, initSqlParser, parseMigrationSync, scriptPieces } from '../sql/parser';
 import { notInTransaction, transactionControl } from '../sql/script';
 import {
@@ -36,7 +37,7 @@ import { describeFailure, locateFailure, type ScriptFailure, scriptFailure } fro
 import { dropReplayState, loadReplayState, nearestCached, prefixKeys, saveReplayState } from './replay-cache';
 import { compareSnapshots, type SchemaSnapshot, snapshotSchema } from './snapshot';
 import { unseenEffects } from './unseen';
-import { disposeVerifierWorker, runInVerifierWorker } from './worker-client';
+import { disposeVerifierWorker, replayInVerifierWorker, runInVerifierWorker } from './worker-client';
 
 export type { DataHookMigration, DataProof, DataRoundTripHooks, DataRoundTripSql } from './data';
 export { type DependentMigration, dependentMigrations } from './dependents';
@@ -671,13 +672,14 @@ function embeddedContext(extensions: Set<string>): string {
  * database.
  */
 async function startSession(
-  req: EmbeddedRequest,
+  req: SessionRequest,
+  index: number,
   extensions: Set<string>,
   progress: ProgressFn,
 ): Promise<Session> {
   const dir = req.replayCacheDir;
   if (dir) {
-    const keys = prefixKeys(req.migrations, req.index, embeddedContext(extensions));
+    const keys = prefixKeys(req.migrations, index, embeddedContext(extensions));
     for (let k = nearestCached(dir, keys); k > 0; k = nearestCached(dir, keys.slice(0, k))) {
       const state = await loadReplayState(dir, keys[k]);
       if (state) {
@@ -697,7 +699,7 @@ async function startSession(
 }
 
 /** Saves the session's replayed state in the replay cache when it is not there yet (best effort). */
-async function saveSession(req: EmbeddedRequest, s: Session): Promise<void> {
+async function saveSession(req: SessionRequest, s: Session): Promise<void> {
   const dir = req.replayCacheDir;
   if (!dir || s.applied.length === 0) return;
   const keys = prefixKeys(req.migrations, s.applied.length, embeddedContext(s.extensions));
@@ -709,6 +711,124 @@ async function saveSession(req: EmbeddedRequest, s: Session): Promise<void> {
   } catch {
     // a state that cannot be saved only costs time next time
   }
+}
+
+/** What a session is built from: the history, the extensions to load, the replay cache. */
+interface SessionRequest {
+  migrations: VerifyMigration[];
+  extensions: string[];
+  replayCacheDir?: string;
+  replayCacheMaxBytes?: number;
+  /**
+   * Schema put first on the search path before replaying (Prisma's `?schema=`). A `SET` does not
+   * survive a state loaded from the replay cache, so it is set again on every request; the
+   * history then starts with a migration that creates the schema (its checksum keeps such states
+   * apart from the ones without it).
+   */
+  searchPath?: string;
+}
+
+/**
+ * Brings this thread's session to the state after `req.migrations[0..index)`: reuses it when it
+ * holds a prefix of them (and no longer prefix is in the replay cache), else starts one from the
+ * nearest cached state (or an empty database), restores it after a verification that ran outside a
+ * transaction, replays what is missing and saves the new state in the replay cache. Returns the
+ * session and how many migrations it replayed now (the rest were reused), or the failure of the
+ * first migration that did not apply (the session then holds the ones before it).
+ */
+async function sessionAt(
+  req: SessionRequest,
+  index: number,
+  progress: (m: string) => void,
+  running: (script: RunningScript) => void,
+): Promise<{ session: Session; ran: number } | ScriptFailure> {
+  const extensions = new Set(req.extensions);
+  const { migrations } = req;
+  const hashes = migrations.slice(0, index).map((m) => sha(m.sql));
+  let reusable =
+    session &&
+    [...extensions].every((e) => session!.extensions.has(e)) &&
+    session.applied.length <= index &&
+    session.applied.every((h, i) => h === hashes[i]);
+  // A longer prefix in the replay cache beats the session (a warm start's empty one, say).
+  if (reusable && req.replayCacheDir && session!.applied.length < index) {
+    const keys = prefixKeys(migrations, index, embeddedContext(extensions));
+    if (nearestCached(req.replayCacheDir, keys) > session!.applied.length) reusable = false;
+  }
+  if (!reusable) {
+    await closeEmbeddedSession();
+    session = await startSession(req, index, extensions, progress);
+  }
+  if (session!.restoreFrom) {
+    progress('Restoring the replayed state');
+    const { db, restoreFrom, ...rest } = session!;
+    session = undefined;
+    await db.close().catch(() => {});
+    session = { ...rest, db: await startEmbedded(rest.extensions, { loadDataDir: restoreFrom }) };
+  }
+  const s = session!;
+  if (req.searchPath) await s.db.exec(`SET search_path TO ${quoteIdent(req.searchPath)}`);
+  const appliedBefore = s.applied.length;
+  const failed = await replay(
+    (sql) => s.db.exec(sql),
+    migrations,
+    s.applied.length,
+    index,
+    undefined,
+    progress,
+    (m) => {
+      s.applied.push(sha(m.sql));
+      s.snapshot = undefined;
+    },
+    running,
+  );
+  if (failed) return failed;
+  if (s.applied.length > appliedBefore && req.replayCacheDir) {
+    progress('Saving the replayed state in the cache');
+    await saveSession(req, s);
+  }
+  return { session: s, ran: s.applied.length - appliedBefore };
+}
+
+/** What the worker needs to replay a history for drift (structured-cloneable). */
+export interface EmbeddedReplayRequest extends SessionRequest {
+  /** Every migration to replay, in order. */
+  migrations: VerifyMigration[];
+  /** Extensions to load. */
+  extensions: string[];
+}
+
+/** The worker's answer to an EmbeddedReplayRequest. */
+export type EmbeddedReplayResult =
+  | {
+      kind: 'snapshot';
+      snapshot: SchemaSnapshot;
+      /** Migrations whose state was reused (the worker's session or the on-disk replay cache). */
+      reused: number;
+      /** Migrations replayed by this request. */
+      ran: number;
+    }
+  | { kind: 'failed'; failure: ScriptFailure };
+
+/**
+ * Replays `req.migrations` in this thread's session (the verifier's worker thread calls it; see
+ * ./worker.ts), from the nearest state the session or the replay cache holds, and snapshots the
+ * result with the verifier's snapshot (./snapshot.ts). The session stays at that state (a later
+ * verification of the same prefix reuses it). Throws only for PGlite's own failures (start,
+ * snapshot); a migration that does not apply is `failed`.
+ */
+export async function replayEmbeddedHere(
+  req: EmbeddedReplayRequest,
+  progress: (m: string) => void,
+  running: (script: RunningScript) => void,
+): Promise<EmbeddedReplayResult> {
+  const index = req.migrations.length;
+  const at = await sessionAt(req, index, progress, running);
+  if (!('session' in at)) return { kind: 'failed', failure: at };
+  const s = at.session;
+  progress('Reading the replayed schema');
+  s.snapshot ??= await snapshotSchema((q) => s.db.query(q));
+  return { kind: 'snapshot', snapshot: s.snapshot, reused: index - at.ran, ran: at.ran };
 }
 
 /**
@@ -723,53 +843,13 @@ export async function verifyEmbeddedHere(
   running: (script: RunningScript) => void,
 ): Promise<VerifyResult> {
   const started = performance.now();
-  const extensions = new Set(req.extensions);
   const { migrations, index } = req;
   const rollbackName = req.rollbackName ?? 'down.sql';
-  const hashes = migrations.slice(0, index).map((m) => sha(m.sql));
-  let reusable =
-    session &&
-    [...extensions].every((e) => session!.extensions.has(e)) &&
-    session.applied.length <= index &&
-    session.applied.every((h, i) => h === hashes[i]);
-  // A longer prefix in the replay cache beats the session (a warm start's empty one, say).
-  if (reusable && req.replayCacheDir && session!.applied.length < index) {
-    const keys = prefixKeys(migrations, index, embeddedContext(extensions));
-    if (nearestCached(req.replayCacheDir, keys) > session!.applied.length) reusable = false;
-  }
-  if (!reusable) {
-    await closeEmbeddedSession();
-    session = await startSession(req, extensions, progress);
-  }
-  if (session!.restoreFrom) {
-    progress('Restoring the replayed state');
-    const { db, restoreFrom, ...rest } = session!;
-    session = undefined;
-    await db.close().catch(() => {});
-    session = { ...rest, db: await startEmbedded(rest.extensions, { loadDataDir: restoreFrom }) };
-  }
-  const s = session!;
-  const exec = (sql: string) => s.db.exec(sql);
-  const appliedBefore = s.applied.length;
-  const failed = await replay(
-    exec,
-    migrations,
-    s.applied.length,
-    index,
-    undefined,
-    progress,
-    (m) => {
-      s.applied.push(sha(m.sql));
-      s.snapshot = undefined;
-    },
-    running,
-  );
   const ms = () => Math.round(performance.now() - started);
-  if (failed) return historyFailure(failed, 'in the embedded PostgreSQL', ms(), 'embedded');
-  if (s.applied.length > appliedBefore && req.replayCacheDir) {
-    progress('Saving the replayed state in the cache');
-    await saveSession(req, s);
-  }
+  const at = await sessionAt(req, index, progress, running);
+  if (!('session' in at)) return historyFailure(at, 'in the embedded PostgreSQL', ms(), 'embedded');
+  const s = at.session;
+  const exec = (sql: string) => s.db.exec(sql);
   s.snapshot ??= await snapshotSchema((q) => s.db.query(q));
   const before = s.snapshot;
   const target = migrations[index];
@@ -950,13 +1030,34 @@ export interface ReplaySchemaOptions {
   shadowDatabaseUrl?: string;
   /** `auto` (default): embedded, or the shadow server when an extension is missing or the history fails there. */
   engine?: 'auto' | 'embedded' | 'server';
+  /**
+   * Directory of the persistent replay cache (./replay-cache.ts) the embedded replay starts from
+   * and saves its state to, as verification does; none: the worker's session only.
+   */
+  replayCacheDir?: string;
+  /** Size cap of `replayCacheDir` in bytes; default 512 MiB. */
+  replayCacheMaxBytes?: number;
+  /**
+   * Replay as Prisma runs the migrations of a `?schema=NAME` URL: NAME is created and first on the
+   * search path (a first step `CREATE SCHEMA IF NOT EXISTS` + `SET search_path`). Default: public.
+   */
+  searchPath?: string;
+  /** Wall-clock limit of each step of the embedded replay (its start, each migration), ms; default DEFAULT_VERIFY_TIMEOUT_MS. */
+  timeoutMs?: number;
   signal?: AbortSignal;
   /** Progress messages; `step` counts migrations replayed, for a percentage. */
   onProgress?: ProgressFn;
 }
 
 export type ReplaySchemaResult =
-  | { kind: 'snapshot'; snapshot: SchemaSnapshot; engine: 'embedded' | 'server'; ms: number }
+  | {
+      kind: 'snapshot';
+      snapshot: SchemaSnapshot;
+      engine: 'embedded' | 'server';
+      /** Embedded: migrations whose replayed state was reused (worker session or on-disk replay cache) / replayed now. */
+      replay?: { reused: number; ran: number };
+      ms: number;
+    }
   | {
       kind: 'couldNotReplay';
       reason: string;
@@ -968,8 +1069,11 @@ export type ReplaySchemaResult =
 
 /**
  * The normalized snapshot (./snapshot.ts) of the schema that `migrations` build from an empty
- * database, replayed as `verifyRollback` replays 1..N-1: in the shared embedded PostgreSQL (reusing
- * its replayed prefix, so a later call for a longer or equal history replays only what is missing),
+ * database, replayed as `verifyRollback` replays 1..N-1 and by the same code (`sessionAt`): in the
+ * embedded PostgreSQL of the verifier's worker thread (./worker-client.ts `replayInVerifierWorker`:
+ * the calling thread is not blocked; each step is limited to `timeoutMs` and a time-out names the
+ * migration and its statement), starting from the worker's replayed prefix or the nearest state of
+ * the on-disk replay cache (`replayCacheDir`), so a later call replays only what is missing,
  * or on a throwaway database of `shadowDatabaseUrl` (dropped afterwards, also on failure) when an
  * extension is missing in the embedded one or the history fails there. Never throws for database
  * or script problems (`couldNotReplay`); throws only for programming errors.
@@ -978,7 +1082,16 @@ export async function replaySchema(opts: ReplaySchemaOptions): Promise<ReplaySch
   const started = performance.now();
   const ms = () => Math.round(performance.now() - started);
   const progress = opts.onProgress ?? (() => {});
-  const { migrations } = opts;
+  const schema = opts.searchPath && opts.searchPath !== 'public' ? opts.searchPath : undefined;
+  const migrations = schema
+    ? [
+        {
+          name: `(search_path ${schema})`,
+          sql: `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)};\nSET search_path TO ${quoteIdent(schema)};\n`,
+        },
+        ...opts.migrations,
+      ]
+    : opts.migrations;
   // verifyRollback's machinery replays migrations[0..index): a sentinel stands for "N".
   const vopts: VerifyRollbackOptions = {
     migrations: [...migrations, { name: '(end)', sql: '' }],
@@ -998,10 +1111,34 @@ export async function replaySchema(opts: ReplaySchemaOptions): Promise<ReplaySch
           reason: `Cannot replay here: extension${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} not available in the embedded PostgreSQL; set prismaRollback.shadowDatabaseUrl to replay on a real server.`,
           ms: ms(),
         };
-      const out = await serialize(() => replayEmbedded(vopts, new Set(needed), progress));
-      if (!('script' in out && 'message' in out))
-        return { kind: 'snapshot', snapshot: out as SchemaSnapshot, engine: 'embedded', ms: ms() };
-      const reason = `Migration ${out.script} failed to apply in the embedded PostgreSQL: ${describeFailure(out)}`;
+      const out = await serialize(() =>
+        replayInVerifierWorker(
+          {
+            migrations,
+            extensions: needed,
+            replayCacheDir: opts.replayCacheDir,
+            replayCacheMaxBytes: opts.replayCacheMaxBytes,
+            searchPath: schema,
+          },
+          {
+            timeoutMs: opts.timeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS,
+            signal: opts.signal,
+            onProgress: progress,
+          },
+        ),
+      );
+      if (out.kind === 'snapshot')
+        return {
+          kind: 'snapshot',
+          snapshot: out.snapshot,
+          engine: 'embedded',
+          replay: { reused: out.reused, ran: out.ran },
+          ms: ms(),
+        };
+      if (out.kind === 'stopped')
+        return { kind: 'couldNotReplay', reason: out.reason, cancelled: out.cancelled, ms: ms() };
+      const failure = out.failure;
+      const reason = `Migration ${failure.script} failed to apply in the embedded PostgreSQL: ${describeFailure(failure)}`;
       if (!opts.shadowDatabaseUrl || opts.engine === 'embedded')
         return {
           kind: 'couldNotReplay',
@@ -1009,7 +1146,7 @@ export async function replaySchema(opts: ReplaySchemaOptions): Promise<ReplaySch
             opts.engine === 'embedded'
               ? reason
               : `${reason}. If it applies on your servers, set prismaRollback.shadowDatabaseUrl to replay on a real server.`,
-          failure: out,
+          failure,
           ms: ms(),
         };
       progress('The history does not apply in the embedded PostgreSQL; trying the shadow database server');
@@ -1026,36 +1163,6 @@ export async function replaySchema(opts: ReplaySchemaOptions): Promise<ReplaySch
     if (e instanceof Cancelled)
       return { kind: 'couldNotReplay', reason: 'The replay was cancelled.', cancelled: true, ms: ms() };
     throw e;
-  }
-}
-
-/**
- * Replays vopts.migrations[0..index) in a fresh embedded PostgreSQL on the calling thread (drift
- * checks; verification runs in the worker); its snapshot, or the failure. The database is closed
- * afterwards.
- */
-async function replayEmbedded(
-  vopts: VerifyRollbackOptions,
-  extensions: Set<string>,
-  progress: ProgressFn,
-): Promise<SchemaSnapshot | ScriptFailure> {
-  progress('Starting the embedded PostgreSQL');
-  await checkAbort(vopts.signal);
-  const db = await startEmbedded(extensions);
-  try {
-    const failed = await replay(
-      (sql) => db.exec(sql),
-      vopts.migrations,
-      0,
-      vopts.index,
-      vopts.signal,
-      progress,
-    );
-    if (failed) return failed;
-    await checkAbort(vopts.signal);
-    return await snapshotSchema((q) => db.query(q));
-  } finally {
-    await db.close().catch(() => {});
   }
 }
 

@@ -16,7 +16,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { EmbeddedRequest, ProgressFn, ProgressStep, RunningScript, VerifyResult } from './index';
+import type {
+  EmbeddedReplayRequest,
+  EmbeddedReplayResult,
+  EmbeddedRequest,
+  ProgressFn,
+  ProgressStep,
+  RunningScript,
+  VerifyMigration,
+  VerifyResult,
+} from './index';
 
 /** Messages from the worker. */
 export type WorkerMessage =
@@ -26,12 +35,14 @@ export type WorkerMessage =
    * and copying a 10 MB migration back to the calling thread blocked its event loop.
    */
   | { type: 'running'; id: number; script: Omit<RunningScript, 'sql'> }
-  | { type: 'result'; id: number; result: VerifyResult }
+  | { type: 'result'; id: number; result: VerifyResult | EmbeddedReplayResult }
   | { type: 'error'; id: number; message: string };
 
 /** Messages to the worker. */
 export type WorkerRequest =
   | { type: 'verify'; id: number; request: EmbeddedRequest }
+  /** Replay migrations 1..k (from the nearest cached state) and snapshot the schema (drift). */
+  | { type: 'replay'; id: number; request: EmbeddedReplayRequest }
   | { type: 'warm'; id: number; extensions: string[] };
 
 const IDLE_MS = 5 * 60_000;
@@ -111,25 +122,35 @@ async function suspectStatement(sql: string): Promise<string | undefined> {
   }
 }
 
+/** How a request to the worker ended (see `runRequest`). */
+type WorkerOutcome<R> =
+  | { result: R }
+  | { cancelled: true }
+  /** The worker died (message of its error or exit). */
+  | { died: string }
+  /** The worker's script is missing (its message names the file). */
+  | { noWorker: string }
+  /** `reason`: "<script> (<statement>) did not finish in N s (…)". */
+  | { timeout: string };
+
 /**
- * Runs one embedded verification in the worker. Resolves with the worker's result, or with
- * couldNotVerify when one step (starting PGlite, one script) does not finish within `timeoutMs`
- * ("<script> (<statement>) did not finish in N s"), when `signal` aborts (`cancelled`), or when the worker dies; the worker is
- * terminated in those cases. Never rejects.
+ * Posts one request to the worker and waits for its result, arming a wall-clock limit of
+ * `timeoutMs` on each step (the worker's progress and "running" messages re-arm it). On time-out,
+ * cancellation or the worker's death, the worker is terminated (it restarts on the next request).
+ * Never rejects.
  */
-export async function runInVerifierWorker(
-  request: EmbeddedRequest,
+async function runRequest<R>(
+  post: (id: number) => WorkerRequest,
+  migrations: VerifyMigration[],
+  fallbackSql: string,
   opts: { timeoutMs: number; signal?: AbortSignal; onProgress?: ProgressFn },
-): Promise<VerifyResult> {
-  const started = performance.now();
-  const ms = () => Math.round(performance.now() - started);
-  if (opts.signal?.aborted)
-    return { kind: 'couldNotVerify', reason: 'Verification was cancelled.', cancelled: true, ms: 0 };
+): Promise<WorkerOutcome<R>> {
+  if (opts.signal?.aborted) return { cancelled: true };
   let w: Worker;
   try {
     w = getWorker();
   } catch (e) {
-    return { kind: 'couldNotVerify', reason: (e as Error).message, ms: ms(), engine: 'embedded' };
+    return { noWorker: (e as Error).message };
   }
   w.ref();
   const id = nextId++;
@@ -137,8 +158,8 @@ export async function runInVerifierWorker(
   let previous: Omit<RunningScript, 'sql'> | undefined;
   /** The SQL of a script the worker named (looked up only when a step times out). */
   const sqlOf = (r: Omit<RunningScript, 'sql'>): string =>
-    request.migrations.find((m) => `${m.name}/migration.sql` === r.script)?.sql ?? request.rollbackSql;
-  type Outcome = { result: VerifyResult } | { timeout: true } | { cancelled: true } | { died: string };
+    migrations.find((m) => `${m.name}/migration.sql` === r.script)?.sql ?? fallbackSql;
+  type Outcome = { result: R } | { timeout: true } | { cancelled: true } | { died: string };
   let settle: (o: Outcome) => void = () => {};
   const outcome = new Promise<Outcome>((resolve) => {
     settle = resolve;
@@ -158,7 +179,7 @@ export async function runInVerifierWorker(
       arm();
       previous = running;
       running = m.script;
-    } else if (m.type === 'result') settle({ result: m.result });
+    } else if (m.type === 'result') settle({ result: m.result as R });
     else settle({ died: m.message });
   };
   const onError = (e: Error) => settle({ died: e.message });
@@ -169,7 +190,7 @@ export async function runInVerifierWorker(
   w.on('error', onError);
   w.on('exit', onExit);
   opts.signal?.addEventListener('abort', onAbort, { once: true });
-  w.postMessage({ type: 'verify', id, request } satisfies WorkerRequest);
+  w.postMessage(post(id));
   const o = await outcome;
   clearTimeout(timer);
   w.off('message', onMessage);
@@ -178,19 +199,11 @@ export async function runInVerifierWorker(
   opts.signal?.removeEventListener('abort', onAbort);
   if ('result' in o) {
     release(w);
-    return o.result;
+    return o;
   }
   if (worker === w) worker = undefined;
   void w.terminate().catch(() => {});
-  if ('cancelled' in o)
-    return { kind: 'couldNotVerify', reason: 'Verification was cancelled.', cancelled: true, ms: ms() };
-  if ('died' in o)
-    return {
-      kind: 'couldNotVerify',
-      reason: `The embedded PostgreSQL stopped: ${o.died}`,
-      ms: ms(),
-      engine: 'embedded',
-    };
+  if (!('timeout' in o)) return o;
   const seconds = Math.round(opts.timeoutMs / 100) / 10;
   let what = 'the embedded PostgreSQL';
   if (running) {
@@ -202,9 +215,65 @@ export async function runInVerifierWorker(
     if (previous && before) what = `${running.script} (after ${previous.script}, ${before})`;
   }
   return {
-    kind: 'couldNotVerify',
-    reason: `${what} did not finish in ${seconds} s (the limit is the setting prismaRollback.verify.timeoutSeconds, or --timeout).`,
-    ms: ms(),
-    engine: 'embedded',
+    timeout: `${what} did not finish in ${seconds} s (the limit is the setting prismaRollback.verify.timeoutSeconds, or --timeout).`,
   };
+}
+
+/**
+ * Runs one embedded verification in the worker. Resolves with the worker's result, or with
+ * couldNotVerify when one step (starting PGlite, one script) does not finish within `timeoutMs`
+ * ("<script> (<statement>) did not finish in N s"), when `signal` aborts (`cancelled`), or when the worker dies; the worker is
+ * terminated in those cases. Never rejects.
+ */
+export async function runInVerifierWorker(
+  request: EmbeddedRequest,
+  opts: { timeoutMs: number; signal?: AbortSignal; onProgress?: ProgressFn },
+): Promise<VerifyResult> {
+  const started = performance.now();
+  const ms = () => Math.round(performance.now() - started);
+  const o = await runRequest<VerifyResult>(
+    (id) => ({ type: 'verify', id, request }),
+    request.migrations,
+    request.rollbackSql,
+    opts,
+  );
+  if ('result' in o) return o.result;
+  if ('cancelled' in o)
+    return { kind: 'couldNotVerify', reason: 'Verification was cancelled.', cancelled: true, ms: ms() };
+  if ('noWorker' in o) return { kind: 'couldNotVerify', reason: o.noWorker, ms: ms(), engine: 'embedded' };
+  if ('died' in o)
+    return {
+      kind: 'couldNotVerify',
+      reason: `The embedded PostgreSQL stopped: ${o.died}`,
+      ms: ms(),
+      engine: 'embedded',
+    };
+  return { kind: 'couldNotVerify', reason: o.timeout, ms: ms(), engine: 'embedded' };
+}
+
+/**
+ * Replays `request.migrations` in the worker's embedded PostgreSQL, from the nearest state the
+ * worker's session or the on-disk replay cache holds (./replay-cache.ts), and returns the
+ * normalized snapshot (./snapshot.ts) of the result, or the migration that failed. Resolves with
+ * `{ kind: 'stopped', reason }` when one step (starting PGlite, one script) does not finish within
+ * `timeoutMs` (reason: "<migration>/migration.sql (<statement>) did not finish in N s (…)"), when
+ * the worker's script is missing or the worker dies; with `cancelled` when `signal` aborts. The
+ * worker is terminated in those cases. Never rejects. Requests must not overlap (index.ts
+ * serialises them).
+ */
+export async function replayInVerifierWorker(
+  request: EmbeddedReplayRequest,
+  opts: { timeoutMs: number; signal?: AbortSignal; onProgress?: ProgressFn },
+): Promise<EmbeddedReplayResult | { kind: 'stopped'; reason: string; cancelled?: boolean }> {
+  const o = await runRequest<EmbeddedReplayResult>(
+    (id) => ({ type: 'replay', id, request }),
+    request.migrations,
+    '',
+    opts,
+  );
+  if ('result' in o) return o.result;
+  if ('cancelled' in o) return { kind: 'stopped', reason: 'The replay was cancelled.', cancelled: true };
+  if ('noWorker' in o) return { kind: 'stopped', reason: o.noWorker };
+  if ('died' in o) return { kind: 'stopped', reason: `The embedded PostgreSQL stopped: ${o.died}` };
+  return { kind: 'stopped', reason: o.timeout };
 }

@@ -1,11 +1,18 @@
 /**
  * The verifier's worker thread (entry `dist/verify-worker.js`): owns the embedded PostgreSQL and
- * runs replay / apply / rollback / snapshot for the main thread (./worker-client.ts), posting
+ * runs replay / apply / rollback / snapshot for the main thread (verify requests, and replay-only
+ * requests for drift) (./worker-client.ts), posting
  * progress and, before each script, which one is running (named when the main thread times it
  * out). One request at a time.
  */
 import { parentPort } from 'node:worker_threads';
-import { verifyEmbeddedHere, warmEmbeddedSession } from './index';
+import {
+  type ProgressStep,
+  type RunningScript,
+  replayEmbeddedHere,
+  verifyEmbeddedHere,
+  warmEmbeddedSession,
+} from './index';
 import type { WorkerMessage, WorkerRequest } from './worker-client';
 
 const port = parentPort;
@@ -22,13 +29,15 @@ async function handle(m: WorkerRequest): Promise<void> {
     await warmEmbeddedSession(m.extensions);
     return;
   }
+  const progress = (message: string, step?: ProgressStep) =>
+    post({ type: 'progress', id: m.id, message, step });
+  // the name only: the main thread has the SQL (see WorkerMessage)
+  const running = ({ sql: _sql, ...script }: RunningScript) => post({ type: 'running', id: m.id, script });
   try {
-    const result = await verifyEmbeddedHere(
-      m.request,
-      (message, step) => post({ type: 'progress', id: m.id, message, step }),
-      // the name only: the main thread has the SQL (see WorkerMessage)
-      ({ sql: _sql, ...script }) => post({ type: 'running', id: m.id, script }),
-    );
+    const result =
+      m.type === 'replay'
+        ? await replayEmbeddedHere(m.request, progress, running)
+        : await verifyEmbeddedHere(m.request, progress, running);
     post({ type: 'result', id: m.id, result });
   } catch (e) {
     post({ type: 'error', id: m.id, message: e instanceof Error ? e.message : String(e) });

@@ -69,6 +69,8 @@ export function defaultServices(): ChecklistServices {
         environment,
         migrationsDir: project.migrationsDir,
         shadowSetting: readRollbackSettings(vscode.Uri.file(project.root)).shadowDatabaseUrl,
+        // The replay runs in the verifier's worker: each step has verify's time limit.
+        timeoutMs: readRollbackSettings(vscode.Uri.file(project.root)).verifyTimeoutMs,
         envFiles: project.envFiles,
       });
     },
@@ -80,6 +82,8 @@ export function defaultServices(): ChecklistServices {
         migrationsDir: project.migrationsDir,
         failed: migration,
         shadowSetting: readRollbackSettings(vscode.Uri.file(project.root)).shadowDatabaseUrl,
+        // The replay runs in the verifier's worker: each step has verify's time limit.
+        timeoutMs: readRollbackSettings(vscode.Uri.file(project.root)).verifyTimeoutMs,
         envFiles: project.envFiles,
       });
       const lines = (label: string, r?: { kind: string; differences?: { message: string }[] }) =>

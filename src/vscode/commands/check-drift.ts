@@ -56,6 +56,8 @@ export const checkDrift =
           environment: env.name,
           migrationsDir: project.migrationsDir,
           shadowSetting: readRollbackSettings(vscode.Uri.file(project.root)).shadowDatabaseUrl,
+          // The replay runs in the verifier's worker: each step has verify's time limit.
+          timeoutMs: readRollbackSettings(vscode.Uri.file(project.root)).verifyTimeoutMs,
           envFiles: project.envFiles,
           signal: ac.signal,
           onProgress: (message) => progress.report({ message: redactSecrets(message) }),
