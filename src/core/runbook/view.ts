@@ -1,8 +1,10 @@
 /** What the webview renders: the checklist state with gates, availability and command lines resolved. */
+import { formatDateTime } from '../status/present';
 import {
   availability,
   type Capabilities,
   type ChecklistState,
+  dataNotes,
   failedVerdict,
   flowSteps,
   gate,
@@ -35,6 +37,8 @@ const FAILED_DESCRIPTIONS: Partial<Record<StepId, string>> = {
 
 export function viewChecklist(s: ChecklistState, caps: Capabilities, x: ViewExtras): ChecklistView {
   const failedFlow = s.flow === 'resolveFailed';
+  // The archive (issue 12): Backup names it, Apply and Confirm list what it restored.
+  const data: Partial<Record<StepId, string>> = dataNotes(s, formatDateTime);
   const steps: StepView[] = flowSteps(s).map((id, i) => {
     const def = stepDefinition(id);
     const rec = s.steps[def.id];
@@ -54,7 +58,7 @@ export function viewChecklist(s: ChecklistState, caps: Capabilities, x: ViewExtr
       exitCode: rec.exitCode,
       // What ran (recorded), else what will run — a skipped step that never ran shows none.
       commandLine: rec.commandLine ?? (rec.state === 'skipped' ? undefined : planned?.display),
-      note: planned?.note,
+      note: [data[def.id], planned?.note].filter(Boolean).join(' ') || undefined,
       reason: rec.reason,
       detail: rec.detail,
       available: a.available,

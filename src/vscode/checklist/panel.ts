@@ -7,6 +7,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
+import type { MigrationArchive } from '../../core/archive/summary';
 import { maskUrl } from '../../core/db';
 import { redactSecrets } from '../../core/db/redact';
 import { appendAudit, auditEntry, auditLogPath } from '../../core/runbook/audit';
@@ -51,6 +52,7 @@ import {
 } from '../../core/runbook/protocol';
 import { viewChecklist } from '../../core/runbook/view';
 import { targetStatusLine } from '../../core/status/present';
+import { loadCore } from '../core';
 import type { EnvironmentEntry, ProjectEntry } from '../repository';
 import { readRunbookSettings } from '../settings';
 import { backupFolder } from './backup-folder';
@@ -64,6 +66,12 @@ import { healthCheck, taskEnvFor } from './tasks';
 
 export const VIEW_TYPE = 'prismaRollback.checklist';
 
+/** The file the Backup step wrote, when it is done. */
+function takenBackup(s: ChecklistState): string | undefined {
+  const f = s.steps.backup.state === 'done' ? s.steps.backup.detail?.file : undefined;
+  return typeof f === 'string' ? f : undefined;
+}
+
 export { type ChecklistDeps, type ChecklistServices, capabilitiesOf } from './services';
 
 export class ChecklistPanel implements vscode.Disposable {
@@ -71,6 +79,8 @@ export class ChecklistPanel implements vscode.Disposable {
   private state!: ChecklistState;
   private readonly disposables: vscode.Disposable[] = [];
   private plannedBackup?: string;
+  /** "Restore values from a backup…": the file picked (default: the Backup step's file). */
+  private restoreFrom?: string;
   private dependents?: DependentView[];
   private dependentsNote?: string;
   private ready = false;
@@ -264,6 +274,7 @@ export class ChecklistPanel implements vscode.Disposable {
       prismaMajor: p.prismaMajor,
       schemaPath: p.schemaPath,
       backupFile: this.plannedBackup,
+      restoreFrom: this.restoreFrom ?? takenBackup(this.state),
       backupFormat: settings.backupFormat,
       pgDumpPath: settings.pgDumpPath,
       supabase: detectSupabase(p.root),
@@ -319,7 +330,7 @@ export class ChecklistPanel implements vscode.Disposable {
       statusLine = (e as Error).message;
     }
     const entry = this.deps.repo.projects.find((p) => p.project.id === this.key.projectId);
-    const view = viewChecklist(this.state, capabilitiesOf(this.deps.services), {
+    const view = viewChecklist(this.withArchive(this.state), capabilitiesOf(this.deps.services), {
       projectLabel: entry?.project.label ?? this.key.projectId,
       statusLine: statusLine ? redactSecrets(statusLine) : undefined,
       dependents: this.dependents,
@@ -481,7 +492,68 @@ export class ChecklistPanel implements vscode.Disposable {
     return this.runCheck(id, caps);
   }
 
+  /**
+   * The state with what the target's archive holds for the migration (read with the status, see
+   * repository `archive`); once known it stays, so that after Apply consumed it the Backup line
+   * still says what was archived.
+   */
+  private withArchive(s: ChecklistState): ChecklistState {
+    const index = this.target().env.archive?.index;
+    const a =
+      index?.kind === 'known' && !this.key.migrations ? index.byMigration.get(this.key.migration) : undefined;
+    if (!a) return s;
+    return { ...s, data: { ...s.data, archive: { rows: a.rows, takenAt: a.takenAt.toISOString() } } };
+  }
+
+  /** The target's archive of this migration, as read with the last status. */
+  private archiveEntry(): MigrationArchive | undefined {
+    const index = this.target().env.archive?.index;
+    return index?.kind === 'known' && !this.key.migrations
+      ? index.byMigration.get(this.key.migration)
+      : undefined;
+  }
+
+  /** What Apply restored from the archive: the entries read before it that are gone after it. */
+  private async restoredByApply(before: MigrationArchive | undefined): Promise<string[]> {
+    if (!before) return [];
+    const { entry, env } = this.target();
+    const pool = await this.deps.repo.pool(entry, env);
+    if (!pool) return [];
+    const core = await loadCore();
+    const after = await core.readArchiveIndex(pool);
+    if (after.kind !== 'known') return [];
+    return core.restoredFromArchive(before, after.byMigration.get(this.key.migration));
+  }
+
+  /** Asks which pg_dump file to restore from: the Backup step's, or another one. Undefined: cancelled. */
+  private async pickRestoreFile(): Promise<string | undefined> {
+    const taken = takenBackup(this.state);
+    if (taken) {
+      const use = `Use the backup of step 6: ${path.basename(taken)}`;
+      const other = 'Pick another pg_dump file…';
+      const choice = await vscode.window.showQuickPick([use, other], {
+        title: 'Restore values from a backup taken before the migration',
+      });
+      if (!choice) return undefined;
+      if (choice === use) return taken;
+    }
+    const picked = await vscode.window.showOpenDialog({
+      title: 'A pg_dump taken before the migration was deployed',
+      canSelectMany: false,
+      defaultUri: taken ? vscode.Uri.file(path.dirname(taken)) : undefined,
+    });
+    return picked?.[0]?.fsPath;
+  }
+
   private async runTask(id: StepId, typed?: string): Promise<void> {
+    if (id === 'restoreBackup') {
+      const file = await this.pickRestoreFile();
+      if (!file) return;
+      this.restoreFrom = file;
+    }
+    // What the archive holds before Apply (it is consumed by the restore in apply-down's transaction).
+    if (id === 'apply') this.state = this.withArchive(this.state);
+    const archivedBefore = id === 'apply' ? this.archiveEntry() : undefined;
     // The command runs exactly as shown (the backup file name included); a later run gets a new name.
     const ctx = this.commandContext();
     if (id === 'backup') this.plannedBackup = undefined;
@@ -548,7 +620,15 @@ export class ChecklistPanel implements vscode.Disposable {
     const partial =
       id === 'writePartial' && exitCode === 0 ? cmd.args[cmd.args.indexOf('--out') + 1] : undefined;
     if (partial) detail = { file: partial };
-    await this.persist(finishStep(this.state, id, { exitCode, detail }));
+    let finished = finishStep(this.state, id, { exitCode, detail });
+    if (id === 'apply' && exitCode === 0) {
+      const restored = await this.restoredByApply(archivedBefore).catch((e: unknown) => {
+        this.deps.log.warn(`Could not re-read the archive after Apply: ${redactSecrets(String(e))}`);
+        return [];
+      });
+      if (restored.length) finished = { ...finished, data: { ...finished.data, restored } };
+    }
+    await this.persist(finished);
     await this.audit({
       step: id,
       event: exitCode === 0 ? 'finish' : 'failed',
