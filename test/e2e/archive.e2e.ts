@@ -52,7 +52,12 @@ async function description(page: Page, env: string, name: string): Promise<strin
 }
 
 async function stepState(frame: FrameLocator, id: string): Promise<string> {
-  const cls = (await frame.locator(`#step-${id}`).getAttribute('class', { timeout: 5_000 })) ?? '';
+  // The webview re-renders while a task's terminal opens: a read that finds no step is retried.
+  const cls =
+    (await frame
+      .locator(`#step-${id}`)
+      .getAttribute('class', { timeout: 5_000 })
+      .catch(() => 'unavailable')) ?? '';
   return ['running', 'done', 'failed', 'skipped', 'todo'].find((s) => cls.split(/\s+/).includes(s)) ?? cls;
 }
 

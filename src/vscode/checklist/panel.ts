@@ -7,7 +7,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { MigrationArchive } from '../../core/archive/summary';
 import { maskUrl } from '../../core/db';
 import { redactSecrets } from '../../core/db/redact';
 import { appendAudit, auditEntry, auditLogPath } from '../../core/runbook/audit';
@@ -52,9 +51,9 @@ import {
 } from '../../core/runbook/protocol';
 import { viewChecklist } from '../../core/runbook/view';
 import { targetStatusLine } from '../../core/status/present';
-import { loadCore } from '../core';
 import type { EnvironmentEntry, ProjectEntry } from '../repository';
 import { readRunbookSettings } from '../settings';
+import { archiveEntry, pickRestoreFile, restoredByApply, takenBackup, withArchive } from './archive';
 import { backupFolder } from './backup-folder';
 import { confirmVerdict, driftAfterRollback, refuseDriftedTarget } from './drift-gate';
 import { failedCheck } from './failed';
@@ -65,12 +64,6 @@ import { type ChecklistDeps, capabilitiesOf } from './services';
 import { healthCheck, taskEnvFor } from './tasks';
 
 export const VIEW_TYPE = 'prismaRollback.checklist';
-
-/** The file the Backup step wrote, when it is done. */
-function takenBackup(s: ChecklistState): string | undefined {
-  const f = s.steps.backup.state === 'done' ? s.steps.backup.detail?.file : undefined;
-  return typeof f === 'string' ? f : undefined;
-}
 
 export { type ChecklistDeps, type ChecklistServices, capabilitiesOf } from './services';
 
@@ -330,18 +323,22 @@ export class ChecklistPanel implements vscode.Disposable {
       statusLine = (e as Error).message;
     }
     const entry = this.deps.repo.projects.find((p) => p.project.id === this.key.projectId);
-    const view = viewChecklist(this.withArchive(this.state), capabilitiesOf(this.deps.services), {
-      projectLabel: entry?.project.label ?? this.key.projectId,
-      statusLine: statusLine ? redactSecrets(statusLine) : undefined,
-      dependents: this.dependents,
-      dependentsNote:
-        this.dependentsNote ??
-        (this.state.steps.identify.state === 'running'
-          ? 'Listing the later migrations that depend on it…'
-          : 'Run Identify to list the later migrations that depend on it.'),
-      auditLog: this.auditFile(),
-      commands: this.plannedCommands(),
-    });
+    const view = viewChecklist(
+      withArchive(this.state, this.target().env),
+      capabilitiesOf(this.deps.services),
+      {
+        projectLabel: entry?.project.label ?? this.key.projectId,
+        statusLine: statusLine ? redactSecrets(statusLine) : undefined,
+        dependents: this.dependents,
+        dependentsNote:
+          this.dependentsNote ??
+          (this.state.steps.identify.state === 'running'
+            ? 'Listing the later migrations that depend on it…'
+            : 'Run Identify to list the later migrations that depend on it.'),
+        auditLog: this.auditFile(),
+        commands: this.plannedCommands(),
+      },
+    );
     // The view carries the key: the webview keeps it in its state, and the serializer restores this panel from it.
     this.send({ type: 'state', view });
   }
@@ -492,68 +489,15 @@ export class ChecklistPanel implements vscode.Disposable {
     return this.runCheck(id, caps);
   }
 
-  /**
-   * The state with what the target's archive holds for the migration (read with the status, see
-   * repository `archive`); once known it stays, so that after Apply consumed it the Backup line
-   * still says what was archived.
-   */
-  private withArchive(s: ChecklistState): ChecklistState {
-    const index = this.target().env.archive?.index;
-    const a =
-      index?.kind === 'known' && !this.key.migrations ? index.byMigration.get(this.key.migration) : undefined;
-    if (!a) return s;
-    return { ...s, data: { ...s.data, archive: { rows: a.rows, takenAt: a.takenAt.toISOString() } } };
-  }
-
-  /** The target's archive of this migration, as read with the last status. */
-  private archiveEntry(): MigrationArchive | undefined {
-    const index = this.target().env.archive?.index;
-    return index?.kind === 'known' && !this.key.migrations
-      ? index.byMigration.get(this.key.migration)
-      : undefined;
-  }
-
-  /** What Apply restored from the archive: the entries read before it that are gone after it. */
-  private async restoredByApply(before: MigrationArchive | undefined): Promise<string[]> {
-    if (!before) return [];
-    const { entry, env } = this.target();
-    const pool = await this.deps.repo.pool(entry, env);
-    if (!pool) return [];
-    const core = await loadCore();
-    const after = await core.readArchiveIndex(pool);
-    if (after.kind !== 'known') return [];
-    return core.restoredFromArchive(before, after.byMigration.get(this.key.migration));
-  }
-
-  /** Asks which pg_dump file to restore from: the Backup step's, or another one. Undefined: cancelled. */
-  private async pickRestoreFile(): Promise<string | undefined> {
-    const taken = takenBackup(this.state);
-    if (taken) {
-      const use = `Use the backup of step 6: ${path.basename(taken)}`;
-      const other = 'Pick another pg_dump file…';
-      const choice = await vscode.window.showQuickPick([use, other], {
-        title: 'Restore values from a backup taken before the migration',
-      });
-      if (!choice) return undefined;
-      if (choice === use) return taken;
-    }
-    const picked = await vscode.window.showOpenDialog({
-      title: 'A pg_dump taken before the migration was deployed',
-      canSelectMany: false,
-      defaultUri: taken ? vscode.Uri.file(path.dirname(taken)) : undefined,
-    });
-    return picked?.[0]?.fsPath;
-  }
-
   private async runTask(id: StepId, typed?: string): Promise<void> {
     if (id === 'restoreBackup') {
-      const file = await this.pickRestoreFile();
+      const file = await pickRestoreFile(this.state);
       if (!file) return;
       this.restoreFrom = file;
     }
     // What the archive holds before Apply (it is consumed by the restore in apply-down's transaction).
-    if (id === 'apply') this.state = this.withArchive(this.state);
-    const archivedBefore = id === 'apply' ? this.archiveEntry() : undefined;
+    if (id === 'apply') this.state = withArchive(this.state, this.target().env);
+    const archivedBefore = id === 'apply' ? archiveEntry(this.target().env, this.key) : undefined;
     // The command runs exactly as shown (the backup file name included); a later run gets a new name.
     const ctx = this.commandContext();
     if (id === 'backup') this.plannedBackup = undefined;
@@ -622,10 +566,8 @@ export class ChecklistPanel implements vscode.Disposable {
     if (partial) detail = { file: partial };
     let finished = finishStep(this.state, id, { exitCode, detail });
     if (id === 'apply' && exitCode === 0) {
-      const restored = await this.restoredByApply(archivedBefore).catch((e: unknown) => {
-        this.deps.log.warn(`Could not re-read the archive after Apply: ${redactSecrets(String(e))}`);
-        return [];
-      });
+      const { entry: p, env } = this.target();
+      const restored = await restoredByApply(this.deps.repo, p, env, this.key.migration, archivedBefore);
       if (restored.length) finished = { ...finished, data: { ...finished.data, restored } };
     }
     await this.persist(finished);
