@@ -6,7 +6,7 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { MigrationArchive } from '../../core/archive/summary';
-import type { ChecklistKey, ChecklistState } from '../../core/runbook/checklist';
+import type { ChecklistKey, ChecklistState, StepId } from '../../core/runbook/checklist';
 import { loadCore } from '../core';
 import type { EnvironmentEntry, MigrationsRepository, ProjectEntry } from '../repository';
 
@@ -73,4 +73,34 @@ export async function pickRestoreFile(s: ChecklistState): Promise<string | undef
     defaultUri: taken ? vscode.Uri.file(path.dirname(taken)) : undefined,
   });
   return picked?.[0]?.fsPath;
+}
+
+/**
+ * Before a task step runs: "Restore values from a backup…" asks for its file (undefined: the user
+ * cancelled, run nothing); Apply keeps in the state what the archive holds (`before`, for
+ * `afterApply`). Other steps: the state unchanged.
+ */
+export async function beforeTask(
+  id: StepId,
+  s: ChecklistState,
+  env: EnvironmentEntry,
+): Promise<{ state: ChecklistState; restoreFrom?: string; before?: MigrationArchive } | undefined> {
+  if (id === 'restoreBackup') {
+    const restoreFrom = await pickRestoreFile(s);
+    return restoreFrom ? { state: s, restoreFrom } : undefined;
+  }
+  if (id !== 'apply') return { state: s };
+  return { state: withArchive(s, env), before: archiveEntry(env, s.key) };
+}
+
+/** After a successful Apply: the finished state with what it restored from the archive (`data.restored`). */
+export async function afterApply(
+  repo: MigrationsRepository,
+  target: { entry: ProjectEntry; env: EnvironmentEntry },
+  finished: ChecklistState,
+  before: MigrationArchive | undefined,
+): Promise<ChecklistState> {
+  if (finished.steps.apply.state !== 'done') return finished;
+  const restored = await restoredByApply(repo, target.entry, target.env, finished.key.migration, before);
+  return restored.length ? { ...finished, data: { ...finished.data, restored } } : finished;
 }

@@ -53,7 +53,7 @@ import { viewChecklist } from '../../core/runbook/view';
 import { targetStatusLine } from '../../core/status/present';
 import type { EnvironmentEntry, ProjectEntry } from '../repository';
 import { readRunbookSettings } from '../settings';
-import { archiveEntry, pickRestoreFile, restoredByApply, takenBackup, withArchive } from './archive';
+import { afterApply, beforeTask, takenBackup, withArchive } from './archive';
 import { backupFolder } from './backup-folder';
 import { confirmVerdict, driftAfterRollback, refuseDriftedTarget } from './drift-gate';
 import { failedCheck } from './failed';
@@ -72,8 +72,6 @@ export class ChecklistPanel implements vscode.Disposable {
   private state!: ChecklistState;
   private readonly disposables: vscode.Disposable[] = [];
   private plannedBackup?: string;
-  /** "Restore values from a backup…": the file picked (default: the Backup step's file). */
-  private restoreFrom?: string;
   private dependents?: DependentView[];
   private dependentsNote?: string;
   private ready = false;
@@ -240,13 +238,14 @@ export class ChecklistPanel implements vscode.Disposable {
 
   // ---- commands of task steps ---------------------------------------------------------------
 
-  private commandContext(): CommandContext {
+  private commandContext(restoreFrom?: string): CommandContext {
     const { entry } = this.target();
     const p = entry.project;
     const settings = readRunbookSettings(vscode.Uri.file(p.root));
     const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(p.root));
+    const storage = (this.deps.context.storageUri ?? this.deps.context.globalStorageUri).fsPath;
     this.plannedBackup ??= path.join(
-      this.backupDir(p.root),
+      backupFolder({ setting: settings.backupDirectory, projectRoot: p.root, storage }),
       `${this.key.environment}-${this.key.migration}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}.${settings.backupFormat === 'plain' ? 'sql' : 'dump'}`,
     );
     return {
@@ -267,21 +266,11 @@ export class ChecklistPanel implements vscode.Disposable {
       prismaMajor: p.prismaMajor,
       schemaPath: p.schemaPath,
       backupFile: this.plannedBackup,
-      restoreFrom: this.restoreFrom ?? takenBackup(this.state),
+      restoreFrom: restoreFrom ?? takenBackup(this.state),
       backupFormat: settings.backupFormat,
       pgDumpPath: settings.pgDumpPath,
       supabase: detectSupabase(p.root),
     };
-  }
-
-  /** The backup folder: the setting, else the extension's storage (outside the work tree). */
-  private backupDir(projectRoot: string): string {
-    const storage = (this.deps.context.storageUri ?? this.deps.context.globalStorageUri).fsPath;
-    return backupFolder({
-      setting: readRunbookSettings(vscode.Uri.file(projectRoot)).backupDirectory,
-      projectRoot,
-      storage,
-    });
   }
 
   private plannedCommands(): Partial<Record<StepId, TaskCommand>> {
@@ -323,22 +312,19 @@ export class ChecklistPanel implements vscode.Disposable {
       statusLine = (e as Error).message;
     }
     const entry = this.deps.repo.projects.find((p) => p.project.id === this.key.projectId);
-    const view = viewChecklist(
-      withArchive(this.state, this.target().env),
-      capabilitiesOf(this.deps.services),
-      {
-        projectLabel: entry?.project.label ?? this.key.projectId,
-        statusLine: statusLine ? redactSecrets(statusLine) : undefined,
-        dependents: this.dependents,
-        dependentsNote:
-          this.dependentsNote ??
-          (this.state.steps.identify.state === 'running'
-            ? 'Listing the later migrations that depend on it…'
-            : 'Run Identify to list the later migrations that depend on it.'),
-        auditLog: this.auditFile(),
-        commands: this.plannedCommands(),
-      },
-    );
+    const shown = withArchive(this.state, this.target().env);
+    const view = viewChecklist(shown, capabilitiesOf(this.deps.services), {
+      projectLabel: entry?.project.label ?? this.key.projectId,
+      statusLine: statusLine ? redactSecrets(statusLine) : undefined,
+      dependents: this.dependents,
+      dependentsNote:
+        this.dependentsNote ??
+        (this.state.steps.identify.state === 'running'
+          ? 'Listing the later migrations that depend on it…'
+          : 'Run Identify to list the later migrations that depend on it.'),
+      auditLog: this.auditFile(),
+      commands: this.plannedCommands(),
+    });
     // The view carries the key: the webview keeps it in its state, and the serializer restores this panel from it.
     this.send({ type: 'state', view });
   }
@@ -490,16 +476,11 @@ export class ChecklistPanel implements vscode.Disposable {
   }
 
   private async runTask(id: StepId, typed?: string): Promise<void> {
-    if (id === 'restoreBackup') {
-      const file = await pickRestoreFile(this.state);
-      if (!file) return;
-      this.restoreFrom = file;
-    }
-    // What the archive holds before Apply (it is consumed by the restore in apply-down's transaction).
-    if (id === 'apply') this.state = withArchive(this.state, this.target().env);
-    const archivedBefore = id === 'apply' ? archiveEntry(this.target().env, this.key) : undefined;
+    const pre = await beforeTask(id, this.state, this.target().env);
+    if (!pre) return;
+    this.state = pre.state;
     // The command runs exactly as shown (the backup file name included); a later run gets a new name.
-    const ctx = this.commandContext();
+    const ctx = this.commandContext(pre.restoreFrom);
     if (id === 'backup') this.plannedBackup = undefined;
     const cmd = stepCommand(id, ctx);
     if (!cmd) throw new ChecklistError(`"${stepDefinition(id).title}" has no command here.`);
@@ -564,13 +545,10 @@ export class ChecklistPanel implements vscode.Disposable {
     const partial =
       id === 'writePartial' && exitCode === 0 ? cmd.args[cmd.args.indexOf('--out') + 1] : undefined;
     if (partial) detail = { file: partial };
-    let finished = finishStep(this.state, id, { exitCode, detail });
-    if (id === 'apply' && exitCode === 0) {
-      const { entry: p, env } = this.target();
-      const restored = await restoredByApply(this.deps.repo, p, env, this.key.migration, archivedBefore);
-      if (restored.length) finished = { ...finished, data: { ...finished.data, restored } };
-    }
-    await this.persist(finished);
+    const finished = finishStep(this.state, id, { exitCode, detail });
+    await this.persist(
+      id === 'apply' ? await afterApply(this.deps.repo, this.target(), finished, pre.before) : finished,
+    );
     await this.audit({
       step: id,
       event: exitCode === 0 ? 'finish' : 'failed',
