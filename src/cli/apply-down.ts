@@ -1,10 +1,10 @@
 /** `prisma-rollback apply-down` — run a rollback script in one transaction under Prisma's lock, then mark it rolled back. */
 import path from 'node:path';
 import { readMigrationsFolder } from '../core/migrations';
-import { applyDown } from '../core/runbook/apply-down';
+import { applyDown, statementProgressText } from '../core/runbook/apply-down';
 import { applyDownTo } from '../core/runbook/apply-down-to';
 import { type CliCommand, flag, has, UsageError } from './args';
-import { confirmProtected, runbookAction, runbookTarget } from './backup';
+import { confirmProtected, progressLine, runbookAction, runbookTarget } from './backup';
 import { findMigration } from './target';
 
 export const applyDownCommand: CliCommand = {
@@ -73,6 +73,7 @@ export const applyDownCommand: CliCommand = {
         );
       return 0;
     }
+    const progress = progressLine(io);
     const result = await runbookAction(
       () =>
         applyDown({
@@ -85,6 +86,7 @@ export const applyDownCommand: CliCommand = {
           lockTimeoutMs,
           dryRun,
           log,
+          onStatement: (done, total) => progress(statementProgressText(done, total)),
         }),
       { environment: env.name, url },
     );

@@ -1,4 +1,5 @@
 /** `prisma-rollback backup` — pg_dump of one environment, checked, credentials never on a command line. */
+import fs from 'node:fs';
 import path from 'node:path';
 import { describeDbError } from '../core/db';
 import { resolveEnvironments } from '../core/project';
@@ -100,6 +101,23 @@ export async function runbookAction<T>(
   }
 }
 
+/**
+ * Where a long step says how far it is: the line is written (replacing the last one) to the file
+ * `PRISMA_ROLLBACK_PROGRESS_FILE` names, which the editor's checklist reads while the task runs.
+ * Without the variable it does nothing; a write that fails is ignored (progress is never fatal).
+ */
+export function progressLine(io: CliIO): (text: string) => void {
+  const file = io.env.PRISMA_ROLLBACK_PROGRESS_FILE;
+  if (!file) return () => {};
+  return (text) => {
+    try {
+      fs.writeFileSync(file, text);
+    } catch {
+      // progress only
+    }
+  };
+}
+
 export const backupCommand: CliCommand = {
   name: 'backup',
   summary: "pg_dump one environment (checks pg_dump's version against the server's, verifies the file)",
@@ -125,6 +143,8 @@ export const backupCommand: CliCommand = {
         const out = flag(args, 'out')
           ? path.resolve(io.cwd, flag(args, 'out')!)
           : defaultBackupPath(target.project.root, env.name, tablesOf ?? 'full', format);
+        const progress = progressLine(io);
+        let lastLogged = Date.now();
         return runBackup({
           url,
           environment: env.name,
@@ -136,6 +156,15 @@ export const backupCommand: CliCommand = {
           tables,
           env: io.env,
           log,
+          onBytes: (bytes) => {
+            const text = `${formatBytes(bytes)} written`;
+            progress(text);
+            // The terminal gets a line every 5 s of a long dump, not every poll.
+            if (Date.now() - lastLogged >= 5000) {
+              lastLogged = Date.now();
+              log(`  ${text}…`);
+            }
+          },
         });
       },
       { environment: env.name, url },

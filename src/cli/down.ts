@@ -7,15 +7,17 @@ import {
   DOWN_SQL_CONFLICT_REASONS,
   defaultModelCacheDir,
   downSqlConflict,
+  editedAfterApply,
   foldHistoryInto,
   GENERATOR_STRATEGIES,
   generateRollbackWith,
   isGeneratorStrategy,
   type RollbackResult,
+  type RollbackSourceNote,
   rollbackWithModel,
 } from '../core/generator';
-import { checksumMatches, prismaChecksum, readMigrationsFolder } from '../core/migrations';
-import { findAppliedVersion } from '../core/migrations/git';
+import { WARNING_KIND_WORDS } from '../core/generator/warning-kinds';
+import { readMigrationsFolder } from '../core/migrations';
 import { readWorkspaceSetting } from '../core/project';
 import { initSqlParser, SqlParseError } from '../core/sql';
 import { quoteIdent } from '../core/sql/names';
@@ -80,7 +82,7 @@ function jsonOf(r: RollbackResult, written: string | undefined) {
 /**
  * `down --env NAME`: the text of migration.sql that environment ran. The local file when its
  * checksum matches the one Prisma stored there (or the migration is not applied there); else the
- * version git has with that checksum. Throws CliError (exit 2) when the database cannot be read or
+ * version git has with that checksum (with the header's note saying so). Throws CliError (exit 2) when the database cannot be read or
  * git has no such version.
  */
 async function versionThatRan(
@@ -89,7 +91,7 @@ async function versionThatRan(
   migration: string,
   sqlPath: string,
   localSql: string,
-): Promise<string> {
+): Promise<{ sql: string; source?: RollbackSourceNote }> {
   const target = await resolveProject(args, io);
   const env = pickEnvironment(target, flag(args, 'env'));
   if (!env.url)
@@ -111,18 +113,18 @@ async function versionThatRan(
     io.err(
       `${migration} has no row in ${env.name}'s _prisma_migrations: generating from the local migration.sql.`,
     );
-    return localSql;
+    return { sql: localSql };
   }
-  if (checksumMatches(stored, localSql)) return localSql;
-  const found = await findAppliedVersion(sqlPath, stored);
-  if (!found)
+  const edited = await editedAfterApply(sqlPath, localSql, env.name, stored);
+  if (!edited) return { sql: localSql };
+  if (!edited.ran)
     throw new CliError(
-      `${editedAfterApplyWarning(migration, env.name, { storedChecksum: stored, localChecksum: prismaChecksum(localSql) })} Git has no version of ${sqlPath} with checksum ${stored.slice(0, 12)}…: restore the file the database ran (from the commit that was deployed) and run again.`,
+      `${editedAfterApplyWarning(migration, env.name, { storedChecksum: stored, localChecksum: edited.fileChecksum })} Git has no version of ${sqlPath} with checksum ${stored.slice(0, 12)}…: restore the file the database ran (from the commit that was deployed) and run again.`,
     );
   io.err(
-    `${migration}/migration.sql was edited after it was applied in ${env.name}: generating from the version it ran (git ${found.revision.slice(0, 10)}, checksum ${stored.slice(0, 12)}…), not the edited file.`,
+    `${migration}/migration.sql was edited after it was applied in ${env.name}: generating from the version it ran (git ${edited.ran.revision.slice(0, 10)}, checksum ${stored.slice(0, 12)}…), not the edited file.`,
   );
-  return found.sql;
+  return { sql: edited.ran.sql, source: edited.ran.note };
 }
 
 export const downCommand: CliCommand = {
@@ -147,8 +149,12 @@ export const downCommand: CliCommand = {
     const target = folder.migrations[index];
     if (target.sql === undefined) throw new CliError(`Cannot read ${target.sqlPath}: ${target.error}`);
     const history = folder.migrations.slice(0, index + 1).map((m) => ({ name: m.name, sql: m.sql ?? '' }));
-    if (flag(args, 'env'))
-      history[index].sql = await versionThatRan(args, io, target.name, target.sqlPath, target.sql);
+    let source: RollbackSourceNote | undefined;
+    if (flag(args, 'env')) {
+      const ran = await versionThatRan(args, io, target.name, target.sqlPath, target.sql);
+      history[index].sql = ran.sql;
+      source = ran.source;
+    }
 
     const strategy =
       flag(args, 'strategy') ??
@@ -163,6 +169,7 @@ export const downCommand: CliCommand = {
       // The model of the history before it: from the on-disk model cache when a run saved it.
       result = await generateRollbackWith(strategy, history, index, {
         modelCacheDir: defaultModelCacheDir(io.env),
+        source,
       });
     } catch (e) {
       if (e instanceof SqlParseError)
@@ -206,7 +213,7 @@ export const downCommand: CliCommand = {
       );
       for (const w of result.warnings)
         report(
-          `  ${w.kind === 'irreversible' ? 'IRREVERSIBLE' : `WARNING ${w.kind}`} (migration.sql:${w.line}${w.downLine ? `, down.sql:${w.downLine}` : ''}): ${w.message}`,
+          `  ${w.kind === 'irreversible' ? 'IRREVERSIBLE' : `WARNING, ${WARNING_KIND_WORDS[w.kind] ?? w.kind}`} (migration.sql:${w.line}${w.downLine ? `, down.sql:${w.downLine}` : ''}): ${w.message}`,
         );
       for (const p of result.historyProblems) report(`  note: ${p}`);
       if (has(args, 'as-migration'))

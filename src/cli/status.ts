@@ -3,7 +3,7 @@ import path from 'node:path';
 import { connectionUrlProblem, isPostgresUrl, maskUrl } from '../core/db';
 import { migrationDate } from '../core/migrations';
 import { computeStatus, isUpToDate } from '../core/status';
-import { formatDateTime, STATE_PRESENTATION, stateMoment } from '../core/status/present';
+import { formatDateTime, formatDay, STATE_PRESENTATION, stateMoment } from '../core/status/present';
 import type { EnvironmentStatus, ProjectDiagnosis } from '../core/status/types';
 import { type CliCommand, CliError, flag, has } from './args';
 import { pickEnvironment, resolveProject } from './target';
@@ -77,7 +77,7 @@ function table(s: EnvironmentStatus): string {
       STATE_PRESENTATION[m.state].word.padEnd(16),
       m.name,
       when ? `  (${when.what} ${formatDateTime(when.at)})` : '',
-      !when && date ? `  (created ${date.toISOString().slice(0, 10)})` : '',
+      !when && date ? `  (created ${formatDay(date)})` : '',
       m.note ? `\n${' '.repeat(16)}${m.note}` : '',
     ].join('');
   });

@@ -12,6 +12,7 @@ export {
 export { PoolRegistry } from '../core/db';
 export {
   downSqlConflict,
+  editedAfterApply,
   generateRollback,
   generateRollbackWith,
   isDownSqlStale,
@@ -40,6 +41,7 @@ export {
   disposeEmbeddedVerifier,
   findRollbackScript,
   precheckRollback,
+  replayProgressText,
   verifyCacheKey,
   verifyRollback,
   warmEmbeddedVerifier,

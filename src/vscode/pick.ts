@@ -10,6 +10,7 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { ROLLBACKABLE_STATES } from '../core/runbook/checklist';
+import { stateWord } from '../core/status/present';
 import { UserError } from './commands/boundary';
 import { loadCore } from './core';
 import type { EnvironmentEntry, MigrationsRepository, ProjectEntry } from './repository';
@@ -169,7 +170,7 @@ function rollbackableItems(repo: MigrationsRepository): MigrationItem[] {
     for (const env of p.environments) {
       for (const m of env.status?.migrations ?? []) {
         if (ROLLBACKABLE_STATES.has(m.state))
-          names.set(m.name, [...(names.get(m.name) ?? []), `${env.name}: ${m.state}`]);
+          names.set(m.name, [...(names.get(m.name) ?? []), `${env.name}: ${stateWord(m.state)}`]);
       }
     }
     for (const [name, where] of [...names.entries()].reverse())

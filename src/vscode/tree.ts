@@ -7,6 +7,7 @@ import {
   diagnosisMessage,
   environmentDescription,
   escapeMarkdown,
+  formatDateTime,
   migrationContextValue,
   migrationDescription,
   migrationTooltip,
@@ -258,13 +259,13 @@ function environmentItem(node: EnvironmentNode): vscode.TreeItem {
         ? `\n- … and ${drift.differences.length - first.length} more`
         : '';
     lines.push(
-      `$(warning) Drifted from its applied migrations (checked ${drift.checkedAt.toLocaleTimeString()}):\n${first.join('\n')}${more}`,
+      `$(warning) Drifted from its applied migrations (checked ${formatDateTime(drift.checkedAt)}):\n${first.join('\n')}${more}`,
     );
-  } else if (drift?.kind === 'none') lines.push(`No drift (checked ${drift.checkedAt.toLocaleTimeString()})`);
+  } else if (drift?.kind === 'none') lines.push(`No drift (checked ${formatDateTime(drift.checkedAt)})`);
   if (s?.target) lines.push(`Database: ${escapeMarkdown(s.target)}`);
   if (env.resolved?.source) lines.push(`Connection string from: ${escapeMarkdown(env.resolved.source)}`);
   if (env.resolved?.problem) lines.push(escapeMarkdown(env.resolved.problem));
-  if (s) lines.push(`Checked ${s.fetchedAt.toLocaleTimeString()} in ${s.durationMs.toFixed(0)} ms`);
+  if (s) lines.push(`Checked ${formatDateTime(s.fetchedAt)} in ${s.durationMs.toFixed(0)} ms`);
   item.tooltip = new vscode.MarkdownString(lines.join('\n\n'), true);
   return item;
 }

@@ -15,6 +15,7 @@ import path from 'node:path';
 import type { Browser, FrameLocator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSample, type SampleSetup } from '../../scripts/e2e/harness';
+import { formatDateTime } from '../../src/core/status/time';
 import { axeViolations, describeViolations, frameOf } from './support/a11y';
 import { migrationRows, query } from './support/db';
 import {
@@ -272,8 +273,9 @@ describe('journeys 4 and 5: the rollback checklist', () => {
     expect(row?.finished_at).toBeInstanceOf(Date);
     await waitStep(frame, 'markRolledBack', 'skipped');
     const step10 = await frame.locator('#step-markRolledBack').innerText();
+    // The time apply-down finished (the checklist's record), in the one date format (here en-US, UTC).
     expect(step10).toMatch(
-      /apply-down already recorded the rollback in _prisma_migrations at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/,
+      /apply-down already recorded the rollback in _prisma_migrations at [A-Z][a-z]{2} \d{1,2}, \d{4}, \d\d:\d\d:\d\d [AP]M UTC/,
     );
     expect(await isDisabled(frame, 'markRolledBack-run')).toBe(true);
     // Reset brings the same reason back, not a step that would fail with exit code 1.
@@ -292,7 +294,7 @@ describe('journeys 4 and 5: the rollback checklist', () => {
     expect(await description(page, 'local', TARGET)).toMatch(/^rolled back · 2024-02-15/);
     expect(await description(page, 'production', TARGET)).toMatch(/^applied · 2024-02-15/);
     // One truth: the checklist's status line gives the time of the rollback (rolled_back_at), not of the apply.
-    const rolledBackAt = `${(row!.rolled_back_at as Date).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+    const rolledBackAt = formatDateTime(row!.rolled_back_at as Date);
     await waitUntil(
       () => frame.locator('#step-identify .status').innerText(),
       (t) => t.startsWith('rolled back · '),
@@ -334,6 +336,11 @@ describe('journeys 4 and 5: the rollback checklist', () => {
     const blockers = await frame.locator('#step-apply .blockers').innerText();
     expect(blockers).toContain('Backup is not done.');
     expect(blockers).toContain('The rollback has not passed verification.');
+    // The command as a person types it; the full line (absolute paths) only behind its disclosure.
+    expect(await frame.locator('#step-apply .short-command').innerText()).toBe(
+      `prisma-rollback apply-down ${TARGET} --after keep --env production`,
+    );
+    expect(await frame.locator('#apply-full-command code').isVisible()).toBe(false);
     await reveal(frame, '#step-apply');
     await screenshot(page, 'guard-apply-blocked');
 

@@ -170,6 +170,8 @@ describe('journey 1: status', () => {
     );
     expect(text).toContain(`${SAMPLE.edited} — edited after apply in local`);
     expect(text).toMatch(/Checksum: differs — migration\.sql was edited after it was applied/);
+    // Both checksums: what the database ran and what the file has now.
+    expect(text).toMatch(/the database ran [0-9a-f]{12}…, the file now has [0-9a-f]{12}…/);
     const prod = await hoverText(page, await childRow(page, VIEW, 'production', SAMPLE.edited));
     expect(prod).toContain(`${SAMPLE.edited} — pending in production`);
   });
@@ -179,7 +181,8 @@ describe('journey 1: status', () => {
     const first = SAMPLE_MIGRATIONS[0].name;
     const text = await hoverText(page, await childRow(page, VIEW, 'production', first));
     expect(text).toContain(`${first} — applied in production`);
-    expect(text).toMatch(/Applied at: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
+    // One date format: the user's locale with the zone (here en-US, UTC).
+    expect(text).toMatch(/Applied at: [A-Z][a-z]{2} \d{1,2}, \d{4}, \d\d:\d\d:\d\d [AP]M UTC/);
     expect(text).toContain('Checksum: matches the local migration.sql');
   });
 

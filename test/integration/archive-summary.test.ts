@@ -19,7 +19,7 @@ import { generateRollback } from '../../src/core/generator';
 import { readMigrationsFolder } from '../../src/core/migrations';
 import { applyDown } from '../../src/core/runbook/apply-down';
 import { deployMigrations } from '../../src/core/runbook/resolve';
-import { formatDateTime } from '../../src/core/status/present';
+import { formatDateTime } from '../../src/core/status/time';
 import { disposeEmbeddedVerifier } from '../../src/core/verify';
 import { tempMigrations } from '../support/engine';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NO_FILTERS, toMigrationList } from '../../src/core/engine';
 import { readMigrationsFolder } from '../../src/core/migrations';
+import { formatDateTime } from '../../src/core/status/time';
 import { runCli } from '../support/cli';
 import { deploy, markRolledBack, tempMigrations, withEngine } from '../support/engine';
 import { adminPassword, createTestDatabase, query, type TestDatabase } from '../support/pg';
@@ -107,7 +108,7 @@ describe('prisma-rollback status', () => {
     expect(rolledBackAt).toMatch(/^\d{4}-/);
     // The table says it in words, with the time it was rolled back (not when it was started).
     const text = (await runCli(['status'], mig.root)).out;
-    const at = `${(rolledBackAt as string).slice(0, 19).replace('T', ' ')} UTC`;
+    const at = formatDateTime(rolledBackAt as string);
     expect(text).toContain(`rolled back     ${C}  (rolled back ${at})`);
     expect((await diagnose()).history).toEqual({
       diagnostic: 'databaseIsBehind',

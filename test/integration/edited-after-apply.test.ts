@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { editedAfterApply, generateRollback } from '../../src/core/generator';
 import { prismaChecksum } from '../../src/core/migrations';
 import { findAppliedVersion } from '../../src/core/migrations/git';
 import { runCli } from '../support/cli';
@@ -66,6 +67,13 @@ describe('edited after apply', () => {
     expect(down.out).toContain('DROP TABLE "profile"');
     expect(down.out).toContain(`Generated from migration.sql sha256 ${prismaChecksum(RAN)}`);
     expect(down.out).not.toContain('profile_bio_idx');
+    // The header says which text it undoes, and that the file has changed since.
+    expect(down.out).toMatch(
+      new RegExp(
+        `^-- Note: generated from the version of migration\\.sql that local ran \\(git [0-9a-f]{10}\\); the file was edited after it was applied \\(it now has checksum ${prismaChecksum(EDITED).slice(0, 12)}…\\)\\.$`,
+        'm',
+      ),
+    );
     // Without --env the local (edited) file is used, as before.
     expect((await cli(mig.root, 'down', B, '--stdout')).out).toContain('profile_bio_idx');
   });
@@ -80,6 +88,23 @@ describe('edited after apply', () => {
     const same = await cli(mig.root, 'down', B, '--env', 'local', '--stdout');
     expect(same.code).toBe(0);
     expect(same.err).not.toMatch(/edited after/);
+  });
+
+  it('editedAfterApply: undefined for the text that ran; else both checksums, the version git has, and the header note of the edited file', async () => {
+    const sqlPath = path.join(mig.dir, B, 'migration.sql');
+    expect(await editedAfterApply(sqlPath, RAN, 'local', prismaChecksum(RAN))).toBeUndefined();
+    const e = await editedAfterApply(sqlPath, EDITED, 'production', prismaChecksum(RAN));
+    expect(e?.fileChecksum).toBe(prismaChecksum(EDITED));
+    expect(e?.ran?.sql).toBe(RAN);
+    const history = [
+      { name: A, sql: 'CREATE TABLE "user" ("id" INT PRIMARY KEY);\n' },
+      { name: B, sql: EDITED },
+    ];
+    const fromFile = await generateRollback(history, 1, { source: e?.editedNote });
+    expect(fromFile.sql).toContain(
+      `-- Note: generated from the edited migration.sql, while production ran the version with checksum ${prismaChecksum(RAN).slice(0, 12)}…: this rollback may undo text that database never ran.`,
+    );
+    expect(fromFile.sql).toContain('DROP INDEX "profile_bio_idx"');
   });
 
   it('findAppliedVersion matches LF/CRLF variants and returns undefined outside git', async () => {

@@ -64,7 +64,7 @@ describe('prisma-rollback down', () => {
     expect(r.out).toMatch(
       /Rollback of 20240102000000_add_name → prisma\/migrations\/20240102000000_add_name\/down.sql: 1 statement, 1 reversed/,
     );
-    expect(r.out).toMatch(/WARNING dataLoss \(migration.sql:2, down.sql:\d+\)/);
+    expect(r.out).toMatch(/WARNING, data loss \(migration.sql:2, down.sql:\d+\)/);
   });
 
   it('finds the project by discovery and the migration by part of its name', async () => {

@@ -66,14 +66,20 @@ describe('backup with the real pg_dump', () => {
 
   it('plain format: the dump restores into a fresh database with the same rows; no password on the command line or in the log', async () => {
     const lines: string[] = [];
+    const written: number[] = [];
     const r = await runBackup({
       url: db.url,
       environment: 'local',
       out: path.join(out, 'a', 'full.sql'),
       format: 'plain',
       log: (l) => lines.push(l),
+      // Bytes written while pg_dump runs (the checklist's progress): never more than the dump.
+      onBytes: (b) => written.push(b),
+      bytesEveryMs: 1,
     });
     expect(r.format).toBe('plain');
+    expect(written.length).toBeGreaterThan(0);
+    expect(written.every((b, i) => b <= r.bytes && (i === 0 || b >= written[i - 1]))).toBe(true);
     expect(r.bytes).toBe((await fs.stat(r.file)).size);
     expect(r.bytes).toBeGreaterThan(10_000);
     expect(r.pgDumpVersion).toMatch(/^15\./);

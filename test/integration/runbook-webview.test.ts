@@ -20,6 +20,8 @@ import {
 } from '../../src/core/runbook/checklist';
 import { stepCommand } from '../../src/core/runbook/commands';
 import { viewChecklist } from '../../src/core/runbook/view';
+import { reapplyAfterLaterNote } from '../../src/core/status/present-rollback';
+import { formatDateTime } from '../../src/core/status/time';
 import { checklistHtml } from '../../src/vscode/checklist/html';
 
 const root = path.resolve(__dirname, '../..');
@@ -61,6 +63,7 @@ function view(o: { backup?: boolean; verified?: boolean } = {}) {
   return viewChecklist(s, CAPS, {
     projectLabel: 'app',
     statusLine: 'applied 2025-01-01 12:00:00 UTC · 127.0.0.1:5432/app',
+    historyNote: reapplyAfterLaterNote('20250101000000_add_widgets', ['20250102000000_widget_owner']),
     auditLog: '/w/app/.prisma-rollback/audit.jsonl',
     commands: {
       backup: stepCommand('backup', ctx),
@@ -149,7 +152,21 @@ describe('checklist webview in Chromium', () => {
       '12. Follow up',
     ]);
     expect(await page.textContent('#step-script')).toContain('Not available yet');
-    expect(await page.textContent('#step-backup code')).toContain('/ext/dist/cli.js backup');
+    // In the middle of the history: what the next deploy does, where the migration is identified.
+    expect(await page.textContent('#step-identify #history-note')).toContain(
+      'The next `prisma migrate deploy` re-applies 20250101000000_add_widgets after it, not in its original place.',
+    );
+    // The command as a person types it; the full line (absolute paths) behind a closed disclosure.
+    expect(await page.textContent('#step-apply .short-command')).toBe(
+      'prisma-rollback apply-down 20250101000000_add_widgets --after keep --env production',
+    );
+    expect(await page.textContent('#step-backup .short-command')).toBe(
+      'prisma-rollback backup --format custom --env production',
+    );
+    expect(await page.textContent('#backup-full-command code')).toContain('/ext/dist/cli.js backup');
+    expect(await page.isVisible('#backup-full-command code')).toBe(false);
+    await page.click('#backup-full-command summary');
+    expect(await page.isVisible('#backup-full-command code')).toBe(true);
     expect(await page.textContent('#step-apply')).toContain('Backup is not done.');
     expect(await page.getAttribute('#apply-run', 'disabled')).not.toBeNull();
     expect(
@@ -261,7 +278,7 @@ describe('checklist webview in Chromium', () => {
     expect(deps).toContain('line 2: adds a foreign key to table "Widget"');
     const step10 = await page.textContent('#step-markRolledBack');
     expect(step10).toContain(
-      'apply-down already recorded the rollback in _prisma_migrations at 2026-03-03 09:15:42 UTC',
+      `apply-down already recorded the rollback in _prisma_migrations at ${formatDateTime('2026-03-03T09:15:42Z')}`,
     );
     expect(await page.getAttribute('#step-markRolledBack', 'class')).toContain('skipped');
     expect(await page.getAttribute('#markRolledBack-run', 'disabled')).not.toBeNull();

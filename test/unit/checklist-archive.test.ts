@@ -19,7 +19,7 @@ import {
   startStep,
 } from '../../src/core/runbook/checklist';
 import { type CommandContext, stepCommand } from '../../src/core/runbook/commands';
-import { formatDateTime } from '../../src/core/status/present';
+import { formatDateTime } from '../../src/core/status/time';
 
 const key = { projectId: '/work/app', migration: '20250101000000_drop_nickname', environment: 'production' };
 const ALL = { generator: true, verifier: true, impact: true };
@@ -87,8 +87,7 @@ describe('checklist: data notes', () => {
     const at = '2026-11-30T20:01:02.000Z';
     const s = fresh({ archive: { rows: 3, takenAt: at }, restored: ['columns of User: 3 rows'] });
     expect(dataNotes(s, formatDateTime)).toEqual({
-      backup:
-        'Values this migration destroyed are archived in _prisma_rollback on production (3 rows, taken 2026-11-30 20:01:02 UTC); Apply restores them.',
+      backup: `Values this migration destroyed are archived in _prisma_rollback on production (3 rows, taken ${formatDateTime(new Date(at))}); Apply restores them.`,
       apply: 'Restored from the archive: columns of User: 3 rows.',
       confirm: 'Restored from the archive: columns of User: 3 rows.',
     });

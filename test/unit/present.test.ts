@@ -15,6 +15,7 @@ import {
   summarizeCounts,
   withoutBacktrace,
 } from '../../src/core/status/present';
+import { formatDateTime } from '../../src/core/status/time';
 import type {
   EnvironmentStatus,
   MigrationRow,
@@ -135,11 +136,30 @@ describe('presentation of a status', () => {
 
   it('puts applied at, duration, steps and checksum in the tooltip', () => {
     const t = migrationTooltip(applied, status([applied]));
-    expect(t).toContain('Applied at: 2025-11-17 10:00:01 UTC');
+    expect(t).toContain(`Applied at: ${formatDateTime(new Date('2025-11-17T10:00:01Z'))}`);
     expect(t).toContain('Duration: 1.5 s');
     expect(t).toContain('Steps applied: 1');
     expect(t).toContain('Checksum: matches');
     expect(t).toContain('**20251117100000\\_init**');
+  });
+
+  it('names both checksums of a migration edited after it was applied', () => {
+    const ran = '1a2b3c4d5e6f7a8b'.padEnd(64, '0');
+    const now = '9f8e7d6c5b4a3928'.padEnd(64, '1');
+    const r = row('20251117100000_init', { checksum: ran });
+    const edited: MigrationStatus = {
+      ...applied,
+      state: 'edited',
+      rows: [r],
+      latest: r,
+      local: { ...local(r.migrationName), checksum: now },
+      checksumMatches: false,
+    };
+    const t = migrationTooltip(edited, status([edited]));
+    expect(t).toContain('edited after apply in *local*');
+    expect(t).toContain(
+      'Checksum: **differs** — migration.sql was edited after it was applied: the database ran `1a2b3c4d5e6f…`, the file now has `9f8e7d6c5b4a…`.',
+    );
   });
 
   it("shows a failed migration's first log lines, and the history of several rows", () => {
@@ -155,8 +175,8 @@ describe('presentation of a status', () => {
     const m: MigrationStatus = { ...failed, state: 'applied', rows: [rolled, again], latest: again };
     const h = migrationTooltip(m, status([m]));
     expect(h).toContain('History (2 rows)');
-    expect(h).toContain('rolled back 2025-11-19 12:00:00 UTC');
-    expect(h).toContain('applied 2025-11-20 00:00:02 UTC');
+    expect(h).toContain(`rolled back ${formatDateTime(new Date('2025-11-19T12:00:00Z'))}`);
+    expect(h).toContain(`applied ${formatDateTime(new Date('2025-11-20T00:00:02Z'))}`);
     expect(h).not.toContain('Failure log');
   });
 

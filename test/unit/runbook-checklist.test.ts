@@ -38,6 +38,7 @@ import {
 } from '../../src/core/runbook/commands';
 import { parseWebviewMessage } from '../../src/core/runbook/protocol';
 import { viewChecklist } from '../../src/core/runbook/view';
+import { formatDateTime } from '../../src/core/status/time';
 
 const ALL: Capabilities = { generator: true, verifier: true, impact: true };
 const NONE: Capabilities = { generator: false, verifier: false, impact: false };
@@ -132,6 +133,15 @@ describe('checklist model', () => {
       detail: { result: 'differences' },
     });
     expect(bad.steps.verify).toMatchObject({ state: 'failed', reason: '2 differences' });
+    // On screen, codes read as words; the recorded state keeps the code.
+    const shown = viewChecklist(bad, ALL, {
+      projectLabel: 'app',
+      auditLog: 'a.jsonl',
+      commands: {},
+      dependents: [{ name: 'b', reasons: [], state: 'rolledBack' }],
+    });
+    expect(shown.steps.find((x) => x.id === 'verify')?.detail?.result).toBe('differences found');
+    expect(shown.dependents?.[0].state).toBe('rolled back');
     expect(gate(bad, 'apply', ALL).allowed).toBe(false);
 
     expect(() => completeStep(s, 'verify', { result: 'verified' }, t(6), ALL)).toThrow(
@@ -261,8 +271,7 @@ describe('checklist model', () => {
   });
 
   it('after the bundled apply-down, step 10 reads skipped with when it was recorded and cannot run (resolve would exit 1)', () => {
-    const reason =
-      'apply-down already recorded the rollback in _prisma_migrations at 2026-01-01 12:00:05 UTC (same transaction): nothing is left to mark.';
+    const reason = `apply-down already recorded the rollback in _prisma_migrations at ${formatDateTime('2026-01-01T12:00:05Z')} (same transaction): nothing is left to mark.`;
     let s = createChecklist({
       key: { ...key, environment: 'local' },
       protected: false,
@@ -618,6 +627,26 @@ describe('command lines', () => {
       `/usr/bin/node /ext/dist/cli.js backup --out /b/x.dump --format custom --tables-of 20250101000000_add_widgets --pg-dump-path /opt/pg16/bin/pg_dump --project ${root} --migrations ${path.join(root, 'prisma', 'migrations')} --env production`,
     );
     expect(stepCommand('notify', ctx())).toBeUndefined();
+  });
+
+  it('the short line is the command as a person types it: the CLI by its name, no paths the host fills in', () => {
+    const p = ctx({ environmentProtected: true });
+    expect(stepCommand('apply', p)!.short).toBe(
+      'prisma-rollback apply-down 20250101000000_add_widgets --after keep --env production',
+    );
+    expect(stepCommand('staging', p)!.short).toBe(
+      'prisma-rollback apply-down 20250101000000_add_widgets --dry-run --env production',
+    );
+    expect(stepCommand('markRolledBack', p)!.short).toBe(
+      'prisma-rollback resolve --rolled-back 20250101000000_add_widgets --env production',
+    );
+    expect(stepCommand('backup', ctx({ backupFile: '/b/x.dump' }))!.short).toBe(
+      'prisma-rollback backup --format custom --env production',
+    );
+    // Another runner: the same words, files relative to the project.
+    expect(stepCommand('apply', ctx({ runner: 'prismaCli' }))!.short).toBe(
+      `npx prisma db execute --file ${path.join('prisma', 'migrations', '20250101000000_add_widgets', 'down.sql')}`,
+    );
   });
 
   it('a protected target: apply-down, its dry run and resolve carry --confirm <environment>; backup does not', () => {

@@ -14,6 +14,7 @@ import {
   type StepView,
   type WebviewMessage,
 } from '../../src/core/runbook/protocol';
+import { formatDateTime } from '../../src/core/status/time';
 
 interface VsCodeApi {
   postMessage(message: WebviewMessage): void;
@@ -187,18 +188,7 @@ function textField(id: string, placeholder: string, label: string) {
 }
 
 function time(iso?: string): string {
-  if (!iso) return '';
-  const d = new Date(iso);
-  // Intl refuses dateStyle/timeStyle together with timeZoneName: the fields are named one by one.
-  return d.toLocaleString(undefined, {
-    year: 'numeric',
-    month: 'short',
-    day: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    timeZoneName: 'short',
-  });
+  return iso ? formatDateTime(iso) : '';
 }
 
 function duration(a?: string, b?: string): string {
@@ -435,7 +425,18 @@ function extras(s: StepView, v: ChecklistView): (HTMLElement | undefined)[] {
               )
             : h('p', { class: 'muted' }, "Run Identify to read Prisma's failure log."),
         ];
-      return [v.statusLine ? h('p', { class: 'status' }, v.statusLine) : undefined, dependentsBlock(v)];
+      return [
+        v.statusLine ? h('p', { class: 'status' }, v.statusLine) : undefined,
+        v.historyNote
+          ? h(
+              'p',
+              { class: 'note', id: 'history-note' },
+              h('vscode-icon', { name: 'info' }),
+              ` ${v.historyNote}`,
+            )
+          : undefined,
+        dependentsBlock(v),
+      ];
     case 'review':
       return [
         h(
@@ -526,6 +527,35 @@ function extras(s: StepView, v: ChecklistView): (HTMLElement | undefined)[] {
   }
 }
 
+/** Disclosures the user opened (re-renders rebuild the page and keep them open). */
+const openDetails = new Set<string>();
+
+/** The command short (as a person types it), the full line behind a disclosure. */
+function commandBlock(s: StepView): HTMLElement {
+  const label = s.startedAt && s.state !== 'todo' ? 'Ran:' : 'Will run:';
+  const id = `${s.id}-full-command`;
+  const full = h(
+    'details',
+    { class: 'full-command', id, open: openDetails.has(id) },
+    h('summary', {}, s.commandShort ? 'Full command line' : `${label} full command line`),
+    h('code', {}, s.commandLine ?? ''),
+  );
+  full.addEventListener('toggle', () => {
+    if ((full as HTMLDetailsElement).open) openDetails.add(id);
+    else openDetails.delete(id);
+  });
+  return s.commandShort
+    ? h(
+        'div',
+        { class: 'command' },
+        h('span', { class: 'muted' }, label),
+        ' ',
+        h('code', { class: 'short-command' }, s.commandShort),
+        full,
+      )
+    : h('div', { class: 'command' }, full);
+}
+
 function stepItem(s: StepView, v: ChecklistView): HTMLElement {
   const st = STATE_ICON[s.state];
   const meta = [
@@ -570,12 +600,13 @@ function stepItem(s: StepView, v: ChecklistView): HTMLElement {
           ` ${s.unavailableReason ?? 'Not available yet.'}`,
         )
       : undefined,
-    s.commandLine
+    s.commandLine ? commandBlock(s) : undefined,
+    s.progress
       ? h(
-          'div',
-          { class: 'command' },
-          h('span', { class: 'muted' }, s.startedAt && s.state !== 'todo' ? 'Ran:' : 'Will run:'),
-          h('code', {}, s.commandLine),
+          'p',
+          { class: 'progress', id: `${s.id}-progress`, role: 'status' },
+          h('vscode-icon', { name: 'loading', spin: true, 'aria-hidden': 'true' }),
+          ` ${s.progress}`,
         )
       : undefined,
     s.note ? h('p', { class: 'note' }, s.note) : undefined,

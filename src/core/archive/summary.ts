@@ -3,7 +3,7 @@
  * refresh (`readArchiveIndex`), a badge and tooltip lines per migration, and the checklist's words
  * for the Backup step. Plain data and text; the editor layer only places them.
  */
-import { formatDateTime } from '../status/present';
+import { formatDateTime } from '../status/time';
 import { prettyBytes } from '../verify/lock-risk';
 import { ARCHIVE_SCHEMA } from './sql';
 import { type ArchiveEntry, listArchive } from './store';

@@ -40,10 +40,13 @@ export {
   prismaWarningsOf,
   type RollbackOptions,
   type RollbackResult,
+  type RollbackSourceNote,
   type RollbackStep,
   type RollbackSummary,
   rollbackWithModel,
+  sourceNoteLine,
 } from './rollback';
+export { type EditedAfterApply, editedAfterApply } from './source';
 export {
   GENERATOR_STRATEGIES,
   type GeneratorStrategy,

@@ -85,6 +85,25 @@ export interface RollbackOptions {
    * history is parsed and folded in memory).
    */
   modelCacheDir?: string;
+  /** What the header says about the text the rollback was generated from, when it matters. */
+  source?: RollbackSourceNote;
+}
+
+/**
+ * The text a rollback was generated from, when a database ran another version of migration.sql
+ * (its checksum in `_prisma_migrations` differs from the file's: edited after it was applied).
+ */
+export type RollbackSourceNote =
+  /** Generated from the edited file, while `environment` ran the version with `ranChecksum`. */
+  | { kind: 'editedFile'; environment: string; ranChecksum: string }
+  /** Generated from the version `environment` ran, found in git at `revision`; the file now has `fileChecksum`. */
+  | { kind: 'versionThatRan'; environment: string; revision: string; fileChecksum: string };
+
+/** The header's `-- Note:` line for a source note (one line; checksums shortened to 12 digits). */
+export function sourceNoteLine(n: RollbackSourceNote): string {
+  return n.kind === 'editedFile'
+    ? `-- Note: generated from the edited migration.sql, while ${n.environment} ran the version with checksum ${n.ranChecksum.slice(0, 12)}…: this rollback may undo text that database never ran.`
+    : `-- Note: generated from the version of migration.sql that ${n.environment} ran (git ${n.revision.slice(0, 10)}); the file was edited after it was applied (it now has checksum ${n.fileChecksum.slice(0, 12)}…).`;
 }
 
 /** Folds a whole migration into the model; returns the inverse of each statement. */
@@ -348,6 +367,7 @@ function render(
     lines.push(
       '-- !! Some steps cannot be undone from SQL: see the IRREVERSIBLE blocks below and restore from the backup.',
     );
+  if (opts.source) lines.push(sourceNoteLine(opts.source));
   for (const p of historyProblems) lines.push(`-- Note: ${p}`);
   const prismaWarnings = prismaWarningsOf(migration.sql);
   if (prismaWarnings.length) {
@@ -461,6 +481,7 @@ export function renderPrismaDiffRollback(
   migration: MigrationSource,
   script: string,
   model?: SchemaModel,
+  source?: RollbackSourceNote,
 ): RollbackResult {
   const checksum = prismaChecksum(migration.sql);
   const body = script
@@ -481,6 +502,7 @@ export function renderPrismaDiffRollback(
     `-- Note: ${note}`,
     '-- Review the script before running it: Prisma generates it from the two schemas, not from the migration.',
   ];
+  if (source) lines.splice(4, 0, sourceNoteLine(source));
   // down.sql line of the body's first line: the header, the warnings, '', BEGIN, '', and the
   // content line that signing adds to the header.
   const bodyStart = lines.length + risks.length + 3 + 2;

@@ -6,7 +6,7 @@
  */
 
 import { initSqlParser } from '../sql/parser';
-import type { MigrationSource, RollbackResult } from './rollback';
+import type { MigrationSource, RollbackOptions, RollbackResult } from './rollback';
 import { buildSchemaModelSync, generateRollback, renderPrismaDiffRollback } from './rollback';
 
 export const GENERATOR_STRATEGIES = ['statements', 'prismaDiff'] as const;
@@ -20,6 +20,7 @@ export function isGeneratorStrategy(v: unknown): v is GeneratorStrategy {
  * The rollback of `history[index]` with the chosen strategy. Throws `SqlParseError` (file, line,
  * column) when that migration does not parse (`statements`); with `prismaDiff`, the Error of
  * Prisma's engine or of the embedded PostgreSQL (PGlite) when the history does not replay there.
+ * `opts.source` adds the header's note on an edited-after-apply migration (`sourceNoteLine`).
  * Writes nothing but the model cache (`opts.modelCacheDir`, statements only, see ./model-cache.ts):
  * the caller decides where the result goes.
  */
@@ -27,7 +28,7 @@ export async function generateRollbackWith(
   strategy: GeneratorStrategy,
   history: MigrationSource[],
   index: number,
-  opts: { modelCacheDir?: string } = {},
+  opts: Pick<RollbackOptions, 'source' | 'modelCacheDir'> = {},
 ): Promise<RollbackResult> {
   if (strategy === 'statements') return generateRollback(history, index, opts);
   // Heavy (Prisma's engine + PGlite): loaded only for this strategy.
@@ -35,5 +36,5 @@ export async function generateRollbackWith(
   const diff = await prismaDiffDownScript(history, index);
   await initSqlParser();
   const { model } = buildSchemaModelSync(history.slice(0, index + 1));
-  return renderPrismaDiffRollback(history[index], diff.script, model);
+  return renderPrismaDiffRollback(history[index], diff.script, model, opts.source);
 }

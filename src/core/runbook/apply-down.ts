@@ -19,6 +19,7 @@ import { engineErrorMessage } from '../engine';
 import { quoteIdent } from '../sql/names';
 import { LineIndex, SqlParseError } from '../sql/parser';
 import { type ScriptStatement, splitScript, statementLabel } from '../sql/script';
+import { reapplyAfterLaterNote } from '../status/present-rollback';
 import { archiveRollbackInTransaction, restoreArchiveInTransaction } from './archive';
 import { RunbookError } from './errors';
 import { describeRowState, latestRow, markAppliedRowRolledBack } from './history';
@@ -48,6 +49,13 @@ export interface ApplyDownOptions {
    */
   dryRun?: boolean;
   log?: (line: string) => void;
+  /** Called before each statement runs: `done` statements of `total` have run (`statementProgressText`). */
+  onStatement?: (done: number, total: number) => void;
+}
+
+/** `Statement 3 of 7`: the one wording of apply progress (terminal, checklist step). */
+export function statementProgressText(done: number, total: number): string {
+  return `Statement ${Math.min(done + 1, total)} of ${total}`;
 }
 
 export interface ApplyDownResult {
@@ -61,6 +69,8 @@ export interface ApplyDownResult {
   durationMs: number;
   /** True when it was a rehearsal: everything ran and was rolled back, nothing changed. */
   dryRun: boolean;
+  /** Migrations after this one (folder order) that stay applied: `migrate deploy` re-applies it after them. */
+  laterApplied: string[];
 }
 
 /** How a failure ends when it was a dry run. */
@@ -314,6 +324,7 @@ export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult
 
   const client = await connectForRollback(opts.url, opts.environment);
   let previousState: 'applied' | 'failed';
+  let laterApplied: string[] = [];
   let recordedBy: ApplyDownResult['recordedBy'];
   try {
     const before = await latestRow(client, schema, opts.migration);
@@ -325,6 +336,7 @@ export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult
     }
     previousState = before.state;
     log(`  ${describeRowState(before, opts.migration, opts.environment)}`);
+    laterApplied = await laterAppliedMigrations(client, schema, opts.migration);
 
     const lockWait = opts.advisoryLockTimeoutMs ?? 10_000;
     log(
@@ -359,7 +371,8 @@ export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult
           previousState === 'applied'
             ? await archiveRollbackInTransaction(client, opts.migrationsDir, opts.migration, script, log)
             : async () => {};
-        for (const s of run) {
+        for (const [i, s] of run.entries()) {
+          opts.onStatement?.(i, run.length);
           const t = performance.now();
           try {
             await client.query(s.text);
@@ -444,6 +457,8 @@ export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult
     log(
       `  Kept ${folder}: the migration now reads pending, and the next \`prisma migrate deploy\` re-applies it.`,
     );
+    const note = reapplyAfterLaterNote(opts.migration, laterApplied);
+    if (note) log(`  ${note}`);
   }
   return {
     file,
@@ -454,5 +469,29 @@ export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult
     folder: folderState,
     durationMs: performance.now() - started,
     dryRun: !!opts.dryRun,
+    laterApplied,
   };
+}
+
+/**
+ * Migrations after `migration` in folder order (Prisma sorts folder names bytewise: `COLLATE "C"`)
+ * whose latest row is finished and not rolled back. Reads only.
+ */
+async function laterAppliedMigrations(
+  client: pg.Client,
+  schema: string,
+  migration: string,
+): Promise<string[]> {
+  const r = await client.query<{ name: string }>(
+    `SELECT migration_name AS name FROM (
+       SELECT DISTINCT ON (migration_name) migration_name, finished_at, rolled_back_at
+       FROM ${quoteIdent(schema)}."_prisma_migrations"
+       WHERE migration_name COLLATE "C" > $1 COLLATE "C"
+       ORDER BY migration_name, started_at DESC
+     ) latest
+     WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL
+     ORDER BY migration_name COLLATE "C"`,
+    [migration],
+  );
+  return r.rows.map((x) => x.name);
 }

@@ -33,6 +33,9 @@ export interface BackupOptions {
   /** Base environment for the child processes (PATH…); PG* variables are added to it. */
   env?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
+  /** Bytes pg_dump has written so far, about every `bytesEveryMs` (default 500 ms) while it runs. */
+  onBytes?: (bytes: number) => void;
+  bytesEveryMs?: number;
 }
 
 export interface BackupResult {
@@ -324,7 +327,16 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
     );
     log(`  ${commandLine}`);
     log(`  (credentials passed as ${Object.keys(pgEnv).join(', ')} in pg_dump's environment)`);
-    const dump = await run(pgDump, args, { ...baseEnv, ...pgEnv });
+    // The size of the temporary file while pg_dump writes it: progress for long dumps.
+    const poll = opts.onBytes
+      ? setInterval(() => {
+          void fs.stat(tmp).then(
+            (st) => opts.onBytes?.(st.size),
+            () => {},
+          );
+        }, opts.bytesEveryMs ?? 500)
+      : undefined;
+    const dump = await run(pgDump, args, { ...baseEnv, ...pgEnv }).finally(() => clearInterval(poll));
     if (dump.code !== 0) {
       throw new RunbookError(
         `pg_dump failed (exit code ${dump.code}): ${redactSecrets(dump.stderr).trim() || 'no message'}`,

@@ -9,6 +9,8 @@
  * running it there also requires typing the environment's name.
  */
 
+import { stateWord } from '../status/present';
+import { formatDateTime } from '../status/time';
 import { STEP_IDS, type StepId } from './steps';
 
 export { STEP_IDS, type StepId };
@@ -504,9 +506,7 @@ export function rollbackRecordedByApply(s: ChecklistState): string | undefined {
 }
 
 function recordedReason(at: string): string {
-  const when = Number.isNaN(Date.parse(at))
-    ? at
-    : `${new Date(at).toISOString().replace('T', ' ').slice(0, 19)} UTC`;
+  const when = formatDateTime(at);
   return `apply-down already recorded the rollback in _prisma_migrations at ${when} (same transaction): nothing is left to mark.`;
 }
 
@@ -653,9 +653,9 @@ export function confirmOutcome(
     migration.latest?.rolledBackAt &&
     (migration.state === 'missingLocally' || migration.state === 'pending')
   ) {
-    return { ok: true, reason: `Its latest row is rolled back (state ${migration.state}).` };
+    return { ok: true, reason: `Its latest row is rolled back (it reads ${stateWord(migration.state)}).` };
   }
-  return { ok: false, reason: `The migration reads ${migration.state}, not rolled back.` };
+  return { ok: false, reason: `The migration reads ${stateWord(migration.state)}, not rolled back.` };
 }
 
 // ---- the data the rollback brings back (issue 12) ----------------------------------------------

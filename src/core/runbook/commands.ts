@@ -114,6 +114,12 @@ export interface TaskCommand {
   environment: string;
   /** Shell-like rendering for display (no secrets: there are none in argv). */
   display: string;
+  /**
+   * The same command as a person would type it (`prisma-rollback apply-down <name> --env production`):
+   * the bundled CLI by its name, without the paths the host adds (project, migrations folder, files)
+   * or the confirmation; other absolute paths relative to the project. The full line is `display`.
+   */
+  short: string;
   /** Whether a success also records the rollback in `_prisma_migrations`. */
   marksRolledBack: boolean;
   /** Something the user should know about this route. */
@@ -122,6 +128,27 @@ export interface TaskCommand {
 
 export function quoteForDisplay(a: string): string {
   return /^[A-Za-z0-9_./:=@+,-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`;
+}
+
+/** Options of the bundled CLI whose value the host fills in: left out of the short line. */
+const HOST_FILLED = new Set(['--project', '--migrations', '--confirm', '--file', '--out', '--pg-dump-path']);
+
+/** `TaskCommand.short` of a command line (see there). */
+export function shortCommandLine(
+  command: string,
+  args: string[],
+  c: Pick<CommandContext, 'node' | 'cliPath' | 'projectRoot'>,
+): string {
+  const rel = (a: string) => (path.isAbsolute(a) ? path.relative(c.projectRoot, a) || '.' : a);
+  if (command === c.node && args[0] === c.cliPath) {
+    const kept: string[] = [];
+    for (let i = 1; i < args.length; i++) {
+      if (HOST_FILLED.has(args[i])) i++;
+      else kept.push(args[i]);
+    }
+    return ['prisma-rollback', ...kept].map(quoteForDisplay).join(' ');
+  }
+  return [command, ...args.map(rel)].map(quoteForDisplay).join(' ');
 }
 
 function make(
@@ -135,6 +162,7 @@ function make(
     args,
     cwd: c.projectRoot,
     display: [command, ...args].map(quoteForDisplay).join(' '),
+    short: shortCommandLine(command, args, c),
     marksRolledBack: false,
     ...extra,
   };

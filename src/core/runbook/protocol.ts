@@ -16,8 +16,12 @@ export interface StepView {
   startedAt?: string;
   finishedAt?: string;
   exitCode?: number | null;
-  /** What ran (recorded) or what will run (planned), secrets masked. */
+  /** What ran (recorded) or what will run (planned), secrets masked: the full line, behind a disclosure. */
   commandLine?: string;
+  /** How far the step is while it runs (`12 of 40 migrations replayed (30%)`, `Statement 3 of 7`…). */
+  progress?: string;
+  /** The same command as a person would type it (`prisma-rollback apply-down <name> --env production`), when known. */
+  commandShort?: string;
   /** A note about the route (e.g. why `migrate resolve --rolled-back` is not offered). */
   note?: string;
   reason?: string;
@@ -60,6 +64,8 @@ export interface ChecklistView {
   /** One line of live status of the target ("applied 2025-11-17 · host:5432/db"). */
   statusLine?: string;
   /** Later migrations that depend on this one, with why, once step 1 listed them. */
+  /** Rolling back a migration in the middle of the history: `migrate deploy` re-applies it after the later ones. */
+  historyNote?: string;
   dependents?: DependentView[];
   /** Why the dependents are not listed (not yet identified, could not be computed…), when they are not. */
   dependentsNote?: string;

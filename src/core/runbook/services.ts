@@ -16,7 +16,7 @@ import {
   editedAfterApplyWarning,
   verifiedAgainstText,
 } from '../status/present-rollback';
-import { dependentMigrations, findRollbackScript, verifyRollback } from '../verify';
+import { dependentMigrations, findRollbackScript, type ProgressFn, verifyRollback } from '../verify';
 import { verifyRollbackChain } from '../verify/chain';
 import { describeLockRisk, lockRisks, measureLockRisks } from '../verify/lock-risk';
 import type { DestructiveStep } from '../verify/precheck';
@@ -97,6 +97,8 @@ export interface VerifyStepOptions extends ShadowSources {
    */
   shadowSetting?: string;
   cacheDir?: string;
+  /** Progress of the replay (`replayProgressText` words it). */
+  onProgress?: ProgressFn;
 }
 
 /**
@@ -125,6 +127,7 @@ export async function verifyRollbackScript(
     rollbackPath: file,
     shadowDatabaseUrl: shadow.url,
     cacheDir: o.cacheDir,
+    onProgress: o.onProgress,
   });
   if (r.kind === 'verified') {
     return {

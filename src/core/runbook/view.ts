@@ -1,5 +1,7 @@
 /** What the webview renders: the checklist state with gates, availability and command lines resolved. */
-import { formatDateTime } from '../status/present';
+
+import { stateWord } from '../status/present';
+import { formatDateTime } from '../status/time';
 import {
   availability,
   type Capabilities,
@@ -10,6 +12,7 @@ import {
   gate,
   notifyMessage,
   type StepId,
+  type StepRecord,
   stepDefinition,
 } from './checklist';
 import type { TaskCommand } from './commands';
@@ -21,6 +24,10 @@ export interface ViewExtras {
   dependents?: DependentView[];
   dependentsNote?: string;
   auditLog: string;
+  /** Rolling back a migration in the middle of the history: what `migrate deploy` does next (`reapplyAfterLaterNote`). */
+  historyNote?: string;
+  /** How far running steps are (`12 of 40 migrations replayed (30%)`), shown while they run. */
+  progress?: Partial<Record<StepId, string>>;
   /** Planned commands of task steps (shown before they run). */
   commands: Partial<Record<StepId, TaskCommand>>;
 }
@@ -35,10 +42,33 @@ const FAILED_DESCRIPTIONS: Partial<Record<StepId, string>> = {
   confirm: 'Re-read the status: the migration must no longer read failed.',
 };
 
+/** Words for the result codes steps record (`couldNotVerify`…): identifiers never reach the screen. */
+const RESULT_WORDS: Record<string, string> = {
+  verified: 'verified',
+  differences: 'differences found',
+  couldNotVerify: 'could not verify',
+  checked: 'checked',
+  notChecked: 'not checked',
+};
+
+/** A state or result code in words (`rolledBack` → `rolled back`); anything else as it is. */
+function inWords(code: string): string {
+  return RESULT_WORDS[code] ?? stateWord(code);
+}
+
+/** The recorded detail as shown: result and state codes in words (the audit log keeps the codes). */
+function shownDetail(d: StepRecord['detail'] | undefined): StepRecord['detail'] | undefined {
+  if (!d) return d;
+  const out = { ...d };
+  if (typeof out.result === 'string') out.result = inWords(out.result);
+  if (typeof out.state === 'string') out.state = inWords(out.state);
+  return out;
+}
+
 export function viewChecklist(s: ChecklistState, caps: Capabilities, x: ViewExtras): ChecklistView {
   const failedFlow = s.flow === 'resolveFailed';
   // The archive (issue 12): Backup names it, Apply and Confirm list what it restored.
-  const data: Partial<Record<StepId, string>> = dataNotes(s, formatDateTime);
+  const data: Partial<Record<StepId, string>> = dataNotes(s, (d) => formatDateTime(d));
   const steps: StepView[] = flowSteps(s).map((id, i) => {
     const def = stepDefinition(id);
     const rec = s.steps[def.id];
@@ -58,9 +88,16 @@ export function viewChecklist(s: ChecklistState, caps: Capabilities, x: ViewExtr
       exitCode: rec.exitCode,
       // What ran (recorded), else what will run — a skipped step that never ran shows none.
       commandLine: rec.commandLine ?? (rec.state === 'skipped' ? undefined : planned?.display),
+      // The short line of the planned command, when it is the one shown (what ran may differ).
+      commandShort:
+        planned &&
+        (rec.commandLine ?? (rec.state === 'skipped' ? undefined : planned.display)) === planned.display
+          ? planned.short
+          : undefined,
       note: [data[def.id], planned?.note].filter(Boolean).join(' ') || undefined,
       reason: rec.reason,
-      detail: rec.detail,
+      progress: rec.state === 'running' ? x.progress?.[def.id] : undefined,
+      detail: shownDetail(rec.detail),
       available: a.available,
       unavailableReason: a.available ? undefined : a.reason,
       allowed: g.allowed,
@@ -89,7 +126,8 @@ export function viewChecklist(s: ChecklistState, caps: Capabilities, x: ViewExtr
     migrationState: s.migrationState,
     stagingEnvironment: s.stagingEnvironment,
     statusLine: x.statusLine,
-    dependents: x.dependents,
+    historyNote: x.historyNote,
+    dependents: x.dependents?.map((d) => (d.state ? { ...d, state: inWords(d.state) } : d)),
     dependentsNote: s.key.migrations
       ? `Every migration applied after ${s.key.migration} is rolled back, newest first: ${s.key.migrations.join(', ')}.`
       : x.dependents

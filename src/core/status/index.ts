@@ -22,6 +22,7 @@ import {
   readMigrationsFolder,
 } from '../migrations';
 import { quoteIdent } from '../sql/names';
+import { stateWord } from './present';
 import type {
   EnvironmentStatus,
   HistoryDiagnosis,
@@ -232,7 +233,7 @@ export function combine(
       verdict = engine.hasMigrationsTable && local && mrows.length > 0 ? 'applied' : status.state;
     }
     if (verdict && verdict !== status.state) {
-      status.note ??= `Prisma's engine reads this migration as ${verdict}; _prisma_migrations alone suggests ${status.state}. Showing the engine's verdict.`;
+      status.note ??= `Prisma's engine reads this migration as ${stateWord(verdict)}; _prisma_migrations alone suggests ${stateWord(status.state)}. Showing the engine's verdict.`;
       status.state = verdict;
     }
     return status;

@@ -8,6 +8,7 @@
 import type { DownSqlConflict, RollbackSummary } from '../generator';
 import { type RollbackWarningKind, WARNING_KIND_WORDS } from '../generator/warning-kinds';
 import type { Count, DestructiveStep, PrecheckResult, VerifyResult } from '../verify';
+import { stateWord } from './present';
 
 /** What the editor knows about the verification of one migration's rollback. */
 export type VerificationState = { kind: 'running' } | VerifyResult;
@@ -401,6 +402,35 @@ export function impactStepLine(s: DestructiveStep): string {
   return `line ${s.line}: ${shortReason(s.statement, 100)}${what.length ? ` — ${what.join(', ')}` : ''}`;
 }
 
+/** The migrations after `migration` (status order = folder order) that stay applied (applied or edited). */
+export function laterApplied(
+  migration: string,
+  migrations: readonly { name: string; state: string }[] | undefined,
+): string[] {
+  const all = migrations ?? [];
+  const i = all.findIndex((m) => m.name === migration);
+  return i < 0
+    ? []
+    : all
+        .slice(i + 1)
+        .filter((m) => m.state === 'applied' || m.state === 'edited')
+        .map((m) => m.name);
+}
+
+/**
+ * A rollback of a migration in the middle of the history (`laterApplied`: migrations after it in
+ * folder order that stay applied). Prisma's `migrate deploy` applies every migration without a
+ * finished, not-rolled-back row, in folder order, without checking it against the applied ones
+ * (schema-engine `apply_migrations`): the next deploy re-applies this one after the later ones.
+ * Undefined when none is later.
+ */
+export function reapplyAfterLaterNote(migration: string, laterApplied: string[]): string | undefined {
+  const n = laterApplied.length;
+  if (!n) return undefined;
+  const names = n <= 3 ? laterApplied.join(', ') : `${laterApplied.slice(0, 3).join(', ')} and ${n - 3} more`;
+  return `${migration} is in the middle of the history: ${n} later migration${n === 1 ? '' : 's'} stay${n === 1 ? 's' : ''} applied (${names}). The next \`prisma migrate deploy\` re-applies ${migration} after ${n === 1 ? 'it' : 'them'}, not in its original place.`;
+}
+
 /**
  * The warning for a migration whose migration.sql changed after it was applied in `environment`
  * (Prisma's stored checksum differs): the rollback undoes the edited text, not what ran there.
@@ -449,10 +479,12 @@ export function impactReport(
   if (dependents.length) {
     lines.push(`Later migrations that depend on ${migration}:`);
     for (const d of dependents)
-      lines.push(`• ${d.name}${d.state ? ` (${d.state} in ${environment})` : ''}: ${d.reasons.join('; ')}`);
+      lines.push(
+        `• ${d.name}${d.state ? ` (${stateWord(d.state)} in ${environment})` : ''}: ${d.reasons.join('; ')}`,
+      );
     if (blocking.length)
       lines.push(
-        `Roll ${blocking.length === 1 ? 'it' : 'them'} back first, newest first: ${blocking.map((d) => `${d.name} (${d.state} in ${environment})`).join(', ')} ${blocking.length === 1 ? 'uses' : 'use'} what ${migration} created or changed.`,
+        `Roll ${blocking.length === 1 ? 'it' : 'them'} back first, newest first: ${blocking.map((d) => `${d.name} (${stateWord(d.state ?? '')} in ${environment})`).join(', ')} ${blocking.length === 1 ? 'uses' : 'use'} what ${migration} created or changed.`,
       );
   } else lines.push(`No later migration depends on ${migration}.`);
   lines.push('', `Read-only check in ${shortDuration(pre.ms)}; nothing was changed.`);

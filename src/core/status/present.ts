@@ -4,6 +4,7 @@
  * tree view, the CodeLens provider and tests share one wording.
  */
 import { migrationDate } from '../migrations';
+import { formatDateTime } from './time';
 import type {
   EnvironmentStatus,
   MigrationState,
@@ -35,6 +36,11 @@ export const STATE_PRESENTATION: Record<ShownState, StatePresentation> = {
   unknown: { word: 'not checked', icon: 'circle-outline' },
 };
 
+/** A state code in words (`rolledBack` → `rolled back`); a string that is no state comes back as it is. */
+export function stateWord(code: string): string {
+  return (STATE_PRESENTATION as Record<string, StatePresentation | undefined>)[code]?.word ?? code;
+}
+
 export type SortOrder = 'newestFirst' | 'oldestFirst';
 
 /** Diagnoses under which the per-migration states were really read from the database. */
@@ -55,10 +61,7 @@ export function formatDay(d: Date | undefined): string | undefined {
   return d ? d.toISOString().slice(0, 10) : undefined;
 }
 
-/** `2025-11-17 14:03:09 UTC`. */
-export function formatDateTime(d: Date): string {
-  return `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
-}
+export { formatDateTime } from './time';
 
 /**
  * The moment a migration's state is about, from its latest `_prisma_migrations` row: when it was
@@ -77,7 +80,7 @@ export function stateMoment(
 
 /**
  * The checklist's live line about a migration in its target environment:
- * `rolled back · rolled back 2025-11-17 14:03:09 UTC · host:5432/db` (`target` masked by the caller).
+ * `rolled back · rolled back Nov 17, 2025, 02:03:09 PM UTC · host:5432/db` (`target` masked by the caller).
  */
 export function targetStatusLine(
   m: Pick<MigrationStatus, 'state' | 'latest'> | undefined,
@@ -245,6 +248,11 @@ export function firstLines(text: string, n = 8): string {
     : lines.join('\n');
 }
 
+/** `1a2b3c4d5e6f…` (the first 12 hex digits of a Prisma checksum), or `unknown`. */
+function shortChecksum(c: string | undefined): string {
+  return c ? `\`${c.slice(0, 12)}…\`` : 'unknown';
+}
+
 /** Markdown tooltip of a migration in one environment. */
 export function migrationTooltip(m: MigrationStatus, status: EnvironmentStatus): string {
   const state = shownState(m, status);
@@ -273,7 +281,7 @@ export function migrationTooltip(m: MigrationStatus, status: EnvironmentStatus):
     out.push(
       m.checksumMatches
         ? 'Checksum: matches the local migration.sql'
-        : 'Checksum: **differs** — migration.sql was edited after it was applied',
+        : `Checksum: **differs** — migration.sql was edited after it was applied: the database ran ${shortChecksum(m.rows[0]?.checksum)}, the file now has ${shortChecksum(m.local.checksum)}. A rollback generated from the file undoes text the database never ran.`,
     );
   }
   if (!m.local) out.push('Not in the local migrations folder.');

@@ -111,7 +111,8 @@ export interface VerifyRollbackOptions {
   timeoutMs?: number;
   /** Cancels: the worker thread is terminated, the answer is couldNotVerify with `cancelled`. */
   signal?: AbortSignal;
-  onProgress?: (message: string) => void;
+  /** Progress messages; `step` counts migrations replayed, for a percentage. */
+  onProgress?: ProgressFn;
   /**
    * `verify --data` (./data.ts): prove the data instead of the schema alone — seed every table
    * before N, run N and the rollback (with the hooks' capture SQL before N and restore SQL after
@@ -121,6 +122,21 @@ export interface VerifyRollbackOptions {
    * `data` (DataProof).
    */
   data?: DataRoundTripHooks;
+}
+
+/** How far a long replay is: `done` of `total` migrations replayed. */
+export interface ProgressStep {
+  done: number;
+  total: number;
+}
+
+/** A progress report: the message (redact before showing: it may name a server) and, while replaying, the count. */
+export type ProgressFn = (message: string, step?: ProgressStep) => void;
+
+/** `12 of 40 migrations replayed (30%)`: the one wording of replay progress (notification, checklist step). */
+export function replayProgressText(step: ProgressStep): string {
+  const pct = step.total ? Math.floor((step.done / step.total) * 100) : 100;
+  return `${step.done} of ${step.total} migration${step.total === 1 ? '' : 's'} replayed (${pct}%)`;
 }
 
 /** Default wall-clock limit of an embedded verification: 120 s. */
@@ -534,14 +550,15 @@ async function replay(
   from: number,
   to: number,
   signal: AbortSignal | undefined,
-  progress: (m: string) => void,
+  progress: ProgressFn,
   onApplied: (m: VerifyMigration) => void = () => {},
   running: (script: RunningScript) => void = () => {},
 ): Promise<ScriptFailure | undefined> {
-  const step = Math.max(1, Math.ceil((to - from) / 10));
+  const step = Math.max(1, Math.ceil((to - from) / 20));
   for (let i = from; i < to; i++) {
     await checkAbort(signal);
-    if ((i - from) % step === 0) progress(`Replaying migration ${i + 1} of ${to}: ${migrations[i].name}`);
+    if ((i - from) % step === 0)
+      progress(`Replaying migration ${i + 1} of ${to}: ${migrations[i].name}`, { done: i, total: to });
     const m = migrations[i];
     try {
       running({ script: `${m.name}/migration.sql`, sql: m.sql, path: m.path });
@@ -551,6 +568,7 @@ async function replay(
     }
     onApplied(m);
   }
+  if (to > from) progress(`Replayed ${to} migration${to === 1 ? '' : 's'}`, { done: to, total: to });
   return undefined;
 }
 
@@ -655,7 +673,7 @@ function embeddedContext(extensions: Set<string>): string {
 async function startSession(
   req: EmbeddedRequest,
   extensions: Set<string>,
-  progress: (m: string) => void,
+  progress: ProgressFn,
 ): Promise<Session> {
   const dir = req.replayCacheDir;
   if (dir) {
@@ -701,7 +719,7 @@ async function saveSession(req: EmbeddedRequest, s: Session): Promise<void> {
  */
 export async function verifyEmbeddedHere(
   req: EmbeddedRequest,
-  progress: (m: string) => void,
+  progress: ProgressFn,
   running: (script: RunningScript) => void,
 ): Promise<VerifyResult> {
   const started = performance.now();
@@ -825,7 +843,7 @@ async function verifyOnServer(
   opts: VerifyRollbackOptions,
   key: string,
   url: string,
-  progress: (m: string) => void,
+  progress: ProgressFn,
   started: number,
   dataSql?: DataRoundTripSql,
 ): Promise<VerifyResult> {
@@ -933,7 +951,8 @@ export interface ReplaySchemaOptions {
   /** `auto` (default): embedded, or the shadow server when an extension is missing or the history fails there. */
   engine?: 'auto' | 'embedded' | 'server';
   signal?: AbortSignal;
-  onProgress?: (message: string) => void;
+  /** Progress messages; `step` counts migrations replayed, for a percentage. */
+  onProgress?: ProgressFn;
 }
 
 export type ReplaySchemaResult =
@@ -1018,7 +1037,7 @@ export async function replaySchema(opts: ReplaySchemaOptions): Promise<ReplaySch
 async function replayEmbedded(
   vopts: VerifyRollbackOptions,
   extensions: Set<string>,
-  progress: (m: string) => void,
+  progress: ProgressFn,
 ): Promise<SchemaSnapshot | ScriptFailure> {
   progress('Starting the embedded PostgreSQL');
   await checkAbort(vopts.signal);
@@ -1044,7 +1063,7 @@ async function replayEmbedded(
 async function replayOnServer(
   vopts: VerifyRollbackOptions,
   url: string,
-  progress: (m: string) => void,
+  progress: ProgressFn,
   ms: () => number,
 ): Promise<ReplaySchemaResult> {
   const name = `prisma_rollback_replay_${randomBytes(6).toString('hex')}`;

@@ -16,11 +16,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { EmbeddedRequest, RunningScript, VerifyResult } from './index';
+import type { EmbeddedRequest, ProgressFn, ProgressStep, RunningScript, VerifyResult } from './index';
 
 /** Messages from the worker. */
 export type WorkerMessage =
-  | { type: 'progress'; id: number; message: string }
+  | { type: 'progress'; id: number; message: string; step?: ProgressStep }
   /**
    * The script the worker starts running, without its SQL: the main thread has it (the request),
    * and copying a 10 MB migration back to the calling thread blocked its event loop.
@@ -119,7 +119,7 @@ async function suspectStatement(sql: string): Promise<string | undefined> {
  */
 export async function runInVerifierWorker(
   request: EmbeddedRequest,
-  opts: { timeoutMs: number; signal?: AbortSignal; onProgress?: (m: string) => void },
+  opts: { timeoutMs: number; signal?: AbortSignal; onProgress?: ProgressFn },
 ): Promise<VerifyResult> {
   const started = performance.now();
   const ms = () => Math.round(performance.now() - started);
@@ -153,7 +153,7 @@ export async function runInVerifierWorker(
     if (m.id !== id) return;
     if (m.type === 'progress') {
       arm();
-      opts.onProgress?.(m.message);
+      opts.onProgress?.(m.message, m.step);
     } else if (m.type === 'running') {
       arm();
       previous = running;

@@ -25,7 +25,7 @@ async function handle(m: WorkerRequest): Promise<void> {
   try {
     const result = await verifyEmbeddedHere(
       m.request,
-      (message) => post({ type: 'progress', id: m.id, message }),
+      (message, step) => post({ type: 'progress', id: m.id, message, step }),
       // the name only: the main thread has the SQL (see WorkerMessage)
       ({ sql: _sql, ...script }) => post({ type: 'running', id: m.id, script }),
     );

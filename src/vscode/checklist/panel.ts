@@ -51,6 +51,7 @@ import {
 } from '../../core/runbook/protocol';
 import { viewChecklist } from '../../core/runbook/view';
 import { targetStatusLine } from '../../core/status/present';
+import { laterApplied, reapplyAfterLaterNote } from '../../core/status/present-rollback';
 import type { EnvironmentEntry, ProjectEntry } from '../repository';
 import { readRunbookSettings } from '../settings';
 import { afterApply, beforeTask, takenBackup, withArchive } from './archive';
@@ -61,7 +62,7 @@ import { checklistHtml } from './html';
 import { confirmDataLoss, keepBackupsOutOfGit } from './prompts';
 import { rangeCheck, rangeDeleteRefusal, rangeTitle } from './range';
 import { type ChecklistDeps, capabilitiesOf } from './services';
-import { healthCheck, taskEnvFor } from './tasks';
+import { healthCheck, taskEnvFor, watchProgress } from './tasks';
 
 export const VIEW_TYPE = 'prismaRollback.checklist';
 
@@ -75,6 +76,8 @@ export class ChecklistPanel implements vscode.Disposable {
   private dependents?: DependentView[];
   private dependentsNote?: string;
   private ready = false;
+  /** How far a running step is (`12 of 40 migrations replayed (30%)`, bytes written…), shown in the step. */
+  private readonly progress: Partial<Record<StepId, string>> = {};
 
   /** Opens (or reveals) the checklist of a migration in an environment. */
   static show(deps: ChecklistDeps, key: ChecklistKey): ChecklistPanel {
@@ -297,8 +300,12 @@ export class ChecklistPanel implements vscode.Disposable {
   private post(): void {
     if (!this.ready) return;
     let statusLine: string | undefined;
+    let historyNote: string | undefined;
     try {
       const { env } = this.target();
+      historyNote = this.key.migrations
+        ? undefined
+        : reapplyAfterLaterNote(this.key.migration, laterApplied(this.key.migration, env.status?.migrations));
       statusLine = targetStatusLine(
         env.status?.migrations.find((x) => x.name === this.key.migration),
         {
@@ -316,6 +323,8 @@ export class ChecklistPanel implements vscode.Disposable {
     const view = viewChecklist(shown, capabilitiesOf(this.deps.services), {
       projectLabel: entry?.project.label ?? this.key.projectId,
       statusLine: statusLine ? redactSecrets(statusLine) : undefined,
+      historyNote,
+      progress: this.progress,
       dependents: this.dependents,
       dependentsNote:
         this.dependentsNote ??
@@ -331,6 +340,18 @@ export class ChecklistPanel implements vscode.Disposable {
 
   private send(m: HostMessage): void {
     void this.panel.webview.postMessage(m);
+  }
+
+  /** Shows (or, with undefined, clears) how far a running step is. */
+  reportProgress(id: StepId, text: string | undefined): void {
+    if (this.progress[id] === text) return;
+    this.progress[id] = text;
+    this.post();
+  }
+
+  /** Runs a step as its Run button does (a refusal shows in the checklist): Impact's "Back Up Now". */
+  runStep(id: StepId): Promise<void> {
+    return this.receive({ type: 'run', step: id });
   }
 
   private async receive(raw: unknown): Promise<void> {
@@ -493,19 +514,20 @@ export class ChecklistPanel implements vscode.Disposable {
       startStep(this.state, id, { commandLine, typed, caps: capabilitiesOf(this.deps.services) }),
     );
     await this.audit({ step: id, event: 'start', commandLine });
-    const { entry } = this.target();
-    const name = `${stepDefinition(id).title} — ${cmd.environment}`;
     let exitCode: number | undefined;
+    const watch = watchProgress((text) => this.reportProgress(id, text));
     try {
       ({ exitCode } = await this.deps.tasks.run(cmd, {
         id,
-        name,
-        folder: vscode.workspace.getWorkspaceFolder(vscode.Uri.file(entry.project.root)),
-        secretEnv,
+        name: `${stepDefinition(id).title} — ${cmd.environment}`,
+        folder: vscode.workspace.getWorkspaceFolder(vscode.Uri.file(this.target().entry.project.root)),
+        secretEnv: { ...secretEnv, ...watch.env },
       }));
     } catch (e) {
       await this.persist(interruptStep(this.state, id, `Could not start the task: ${(e as Error).message}`));
       throw e;
+    } finally {
+      watch.stop();
     }
     if (exitCode === undefined) {
       await this.persist(interruptStep(this.state, id));
@@ -613,7 +635,11 @@ export class ChecklistPanel implements vscode.Disposable {
           return await finish(true, '', { file: r.file, summary: r.summary ?? null });
         }
         case 'verify': {
-          const r = await s.verify!({ project, migration: this.key.migration });
+          const r = await s.verify!({
+            project,
+            migration: this.key.migration,
+            onProgress: (text) => this.reportProgress('verify', text),
+          }).finally(() => this.reportProgress('verify', undefined));
           return await finish(r.result === 'verified', r.summary, { result: r.result, summary: r.summary });
         }
         case 'impact': {

@@ -107,11 +107,12 @@ export function defaultServices(): ChecklistServices {
         envFiles: project.envFiles,
       });
     },
-    async verify({ project, migration }) {
+    async verify({ project, migration, onProgress }) {
       const core = await loadCore();
       return core.verifyRollbackScript(project.migrationsDir, migration, {
         shadowSetting: readRollbackSettings(vscode.Uri.file(project.root)).shadowDatabaseUrl,
         envFiles: project.envFiles,
+        onProgress: onProgress && ((_m, step) => step && onProgress(core.replayProgressText(step))),
       });
     },
   };

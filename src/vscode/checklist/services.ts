@@ -15,7 +15,12 @@ export interface ChecklistServices {
   }): Promise<{ file: string; summary?: string }>;
   verifyChain?: RangeServices['verifyChain']; // "Roll Back to Here…": one verification of the chain
   /** Proves the rollback in an embedded PostgreSQL. */
-  verify?(o: { project: ProjectEntry['project']; migration: string }): Promise<{
+  verify?(o: {
+    project: ProjectEntry['project'];
+    migration: string;
+    /** `12 of 40 migrations replayed (30%)`, as the replay goes. */
+    onProgress?: (text: string) => void;
+  }): Promise<{
     result: 'verified' | 'differences' | 'couldNotVerify';
     summary: string;
   }>;

@@ -4,6 +4,9 @@
  * step named after it, and the exit code from `onDidEndTaskProcess`. A task that ends without a
  * process exit code (terminal closed, task terminated) resolves as interrupted, never success.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import * as vscode from 'vscode';
 import { redactSecrets } from '../../core/db/redact';
 import { ChecklistError } from '../../core/runbook/checklist';
@@ -172,4 +175,41 @@ export async function healthCheck(
   } catch (e) {
     return { ok: false, text: `GET ${redactSecrets(url)} failed: ${(e as Error).message}` };
   }
+}
+
+/**
+ * A file the bundled CLI writes its progress line to (`PRISMA_ROLLBACK_PROGRESS_FILE`: bytes a
+ * backup has written, the statement apply-down runs), read every `everyMs` while a task runs.
+ * `env` goes into the task's environment; `stop()` stops reading, removes the file and calls
+ * `onText(undefined)` (the step shows no progress any more).
+ */
+export function watchProgress(
+  onText: (text: string | undefined) => void,
+  everyMs = 500,
+): { env: Record<string, string>; stop(): void } {
+  const file = path.join(
+    os.tmpdir(),
+    `prisma-rollback-progress-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.txt`,
+  );
+  let last = '';
+  let stopped = false;
+  const timer = setInterval(() => {
+    void fs.promises.readFile(file, 'utf8').then(
+      (t) => {
+        if (stopped || !t || t === last) return;
+        last = t;
+        onText(t);
+      },
+      () => {},
+    );
+  }, everyMs);
+  return {
+    env: { PRISMA_ROLLBACK_PROGRESS_FILE: file },
+    stop: () => {
+      stopped = true;
+      clearInterval(timer);
+      void fs.promises.rm(file, { force: true });
+      onText(undefined);
+    },
+  };
 }

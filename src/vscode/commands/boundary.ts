@@ -1,14 +1,26 @@
 /**
  * The one error boundary of every command (after prisma/language-tools' `handleCommandError`):
- * a failure is redacted, logged and shown once with "Show Log". A `UserError` is a message meant
+ * a failure is redacted, logged and shown once with "Show Log" (and the next action, when a
+ * `UserError` names one). A `UserError` is a message meant
  * for the user as is: shown without the "Prisma Rollback:" prefix, logged as one line without a
  * stack. Anything else is an unexpected failure: shown with the prefix, logged with its stack.
  */
 import * as vscode from 'vscode';
 import { redactSecrets } from '../../core/db/redact';
 
-/** An error whose message is meant for the user as is (bad input, a refused action, a missing file). */
-export class UserError extends Error {}
+/**
+ * An error whose message is meant for the user as is (bad input, a refused action, a missing file).
+ * `next` is the action that gets the user past it ("Create Rollback…" when down.sql is missing):
+ * offered first on the message, before "Show Log".
+ */
+export class UserError extends Error {
+  constructor(
+    message: string,
+    readonly next?: { title: string; run: () => unknown },
+  ) {
+    super(message);
+  }
+}
 
 /** A command body: what `vscode.commands.registerCommand` calls, with the arguments VS Code passes. */
 export type Handler = (...args: unknown[]) => unknown;
@@ -27,10 +39,19 @@ export function withErrorBoundary(id: string, log: vscode.LogOutputChannel, run:
       if (user) log.warn(`${id}: ${message}`);
       else
         log.error(`${id} failed: ${redactSecrets(e instanceof Error ? (e.stack ?? e.message) : String(e))}`);
+      const next = user ? e.next : undefined;
       void vscode.window
-        .showErrorMessage(user ? message : `Prisma Rollback: ${message}`, 'Show Log')
+        .showErrorMessage(
+          user ? message : `Prisma Rollback: ${message}`,
+          ...(next ? [next.title] : []),
+          'Show Log',
+        )
         .then((choice) => {
-          if (choice) log.show(true);
+          if (choice === 'Show Log') log.show(true);
+          else if (choice && next)
+            void Promise.resolve(next.run()).catch((err) =>
+              log.error(`${id}: ${redactSecrets(String(err))}`),
+            );
         });
       return undefined;
     }

@@ -5,12 +5,14 @@
 import * as vscode from 'vscode';
 import { redactSecrets } from '../../core/db/redact';
 import { impactReport } from '../../core/status/present-rollback';
+import { ChecklistPanel } from '../checklist/panel';
 import { loadCore } from '../core';
 import { pickEnvironment, pickMigration } from '../pick';
 import { readHistory } from '../rollback/files';
 import { readSettings } from '../settings';
 import { UserError } from './boundary';
 import type { CommandContext } from './context';
+import { createRollback } from './create-rollback';
 
 export const checkImpact =
   (ctx: CommandContext) =>
@@ -56,7 +58,11 @@ export const checkImpact =
     const core = await loadCore();
     const h = await readHistory(core, t);
     const rollback = await core.findRollbackScript(h.migrations, h.index);
-    if (!rollback) throw new UserError(`${t.name} has no down.sql yet: create the rollback first.`);
+    if (!rollback)
+      throw new UserError(`${t.name} has no down.sql yet: create the rollback first.`, {
+        title: 'Create Rollback…',
+        run: () => createRollback(ctx)(vscode.Uri.file(h.local.sqlPath)),
+      });
     const pool = await ctx.repo.pool(project, env);
     if (!pool) throw new UserError(`No connection string for ${env.name}.`);
     const later = new Map((env.status?.migrations ?? []).map((x) => [x.name, x.state]));
@@ -95,5 +101,20 @@ export const checkImpact =
       report.refused || report.incomplete || report.blocking.length
         ? vscode.window.showWarningMessage
         : vscode.window.showInformationMessage;
-    await show(redactSecrets(report.title), { modal: true, detail: redactSecrets(report.detail) });
+    // Not a dead end: the next actions are offered (Cancel closes it, as OK did).
+    const start = 'Start Rollback…';
+    const backup = 'Back Up Now';
+    const choice = await show(
+      redactSecrets(report.title),
+      { modal: true, detail: redactSecrets(report.detail) },
+      start,
+      backup,
+    );
+    if (!choice) return;
+    const panel = ChecklistPanel.show(ctx.checklist, {
+      projectId: project.project.id,
+      migration: t.name,
+      environment: env.name,
+    });
+    if (choice === backup) await panel.runStep('backup');
   };

@@ -6,10 +6,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { RollbackResult } from '../../core/generator';
+import type { RollbackResult, RollbackSourceNote } from '../../core/generator';
 import type { LocalMigration } from '../../core/migrations';
 import {
   conflictQuestion,
+  editedAfterApplyWarning,
   generationMessage,
   rollbackMigrationName,
 } from '../../core/status/present-rollback';
@@ -73,12 +74,15 @@ async function create(ctx: CommandContext, arg: unknown, asMigration: boolean): 
     ctx.log.warn(`${t.name} is itself a rollback migration; generating its inverse anyway.`);
   const sqlUri = vscode.Uri.file(local.sqlPath);
   const source = migrations.slice(0, index + 1).map((m) => ({ name: m.name, sql: m.sql ?? '' }));
+  const from = await chooseSourceText(ctx, core, t, local);
+  if (!from) return;
+  source[index].sql = from.sql;
 
   let result: RollbackResult;
   try {
     result = await withDelayedProgress(
       `Generating the rollback of ${t.name} (replaying ${index} earlier migrations)…`,
-      core.generateRollbackWith(generatorStrategy(sqlUri, core), source, index),
+      core.generateRollbackWith(generatorStrategy(sqlUri, core), source, index, { source: from.note }),
     );
   } catch (e) {
     if (!(e instanceof core.SqlParseError)) throw e;
@@ -145,6 +149,69 @@ async function create(ctx: CommandContext, arg: unknown, asMigration: boolean): 
   announceGeneration(t, path.basename(file), result);
 }
 
+/**
+ * The environment whose `_prisma_migrations` stored another checksum for this migration (edited
+ * after it was applied there): the one the command was started from, else the first that says so.
+ */
+function editedIn(
+  ctx: CommandContext,
+  t: MigrationTarget,
+): { environment: string; stored: string } | undefined {
+  const envs = t.env ? [t.env] : (t.project ? [t.project] : ctx.repo.projects).flatMap((p) => p.environments);
+  for (const e of envs) {
+    const m = e.status?.migrations.find((x) => x.name === t.name);
+    const stored = m?.rows[0]?.checksum;
+    if (m?.checksumMatches === false && stored) return { environment: e.name, stored };
+  }
+  return undefined;
+}
+
+/**
+ * The text to generate from: the file, unless an environment ran another version. Then, when git
+ * has that version, the user chooses (the version that ran is the default); otherwise the file,
+ * with the header's note saying what the database ran. Undefined when the user dismissed the question.
+ */
+async function chooseSourceText(
+  ctx: CommandContext,
+  core: CoreApi,
+  t: MigrationTarget,
+  local: LocalMigration,
+): Promise<{ sql: string; note?: RollbackSourceNote } | undefined> {
+  const fileSql = local.sql ?? '';
+  const where = editedIn(ctx, t);
+  const edited =
+    where && (await core.editedAfterApply(local.sqlPath, fileSql, where.environment, where.stored));
+  if (!edited) return { sql: fileSql };
+  const warning = editedAfterApplyWarning(t.name, edited.environment, {
+    storedChecksum: edited.ranChecksum,
+    localChecksum: edited.fileChecksum,
+  });
+  if (!edited.ran) {
+    ctx.log.warn(
+      `${warning} Git has no version with checksum ${edited.ranChecksum.slice(0, 12)}…: generating from the file.`,
+    );
+    return { sql: fileSql, note: edited.editedNote };
+  }
+  const ran = 'Generate from the version the database ran';
+  const file = 'Generate from the edited file';
+  const choice = await vscode.window.showWarningMessage(
+    `${t.name}/migration.sql was edited after it was applied in ${edited.environment}.`,
+    {
+      modal: true,
+      detail: `The database ran the version with checksum ${edited.ranChecksum.slice(0, 12)}… (git ${edited.ran.revision.slice(0, 10)}); the file now has ${edited.fileChecksum.slice(0, 12)}…. A rollback of the edited file undoes text the database never ran.`,
+    },
+    ran,
+    file,
+  );
+  if (!choice) return undefined;
+  ctx.log.info(
+    `${t.name}: ${choice === ran ? `generating from git ${edited.ran.revision.slice(0, 10)}` : 'generating from the edited file'}`,
+  );
+  return choice === ran
+    ? { sql: edited.ran.sql, note: edited.ran.note }
+    : { sql: fileSql, note: edited.editedNote };
+}
+
 function announceGeneration(t: MigrationTarget, fileName: string, result: RollbackResult): void {
   const s = result.summary;
   const text = generationMessage(t.name, `${t.name}/${fileName}`, s);
@@ -180,7 +247,7 @@ async function writeAsMigration(
     {
       modal: true,
       detail:
-        'A rollback written as a migration becomes part of the history: `prisma migrate deploy` applies it in every environment it reaches, after the migrations before it. Use it when the migration must be undone everywhere (the runbook\'s Method 2); to undo it in one database, use "Create Rollback…" (down.sql) instead.',
+        'A rollback written as a migration becomes part of the history: `prisma migrate deploy` applies it in every environment it reaches, after the migrations before it. Use it when the migration must be undone everywhere; to undo it in one database, use "Create Rollback…" (down.sql) instead.',
     },
     create,
   );

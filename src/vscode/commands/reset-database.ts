@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { appendAudit, auditEntry, auditLogPath } from '../../core/runbook/audit';
 import { ChecklistError } from '../../core/runbook/checklist';
-import { quoteForDisplay } from '../../core/runbook/commands';
+import { quoteForDisplay, shortCommandLine } from '../../core/runbook/commands';
 import { databaseName } from '../../core/runbook/pg-env';
 import { taskEnvFor } from '../checklist/tasks';
 import { pickEnvironment, pickProject } from '../pick';
@@ -74,6 +74,11 @@ export const resetDatabase =
         cwd: p.root,
         environment: env.name,
         display,
+        short: shortCommandLine(process.execPath, args, {
+          node: process.execPath,
+          cliPath: args[0],
+          projectRoot: p.root,
+        }),
         marksRolledBack: false,
       },
       {

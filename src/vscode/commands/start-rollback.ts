@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { stateWord } from '../../core/status/present';
 import { ChecklistPanel } from '../checklist/panel';
 import { pickEnvironment, pickMigration } from '../pick';
 import { UserError } from './boundary';
@@ -30,7 +31,7 @@ export const startRollback =
         const m = e.status?.migrations.find((x) => x.name === migration);
         return {
           label: e.name,
-          description: [e.protected ? '$(shield) protected' : '', m ? m.state : 'not in status']
+          description: [e.protected ? '$(shield) protected' : '', m ? stateWord(m.state) : 'not in status']
             .filter(Boolean)
             .join(' · '),
         };

@@ -100,6 +100,7 @@ export const verifyRollback =
         },
         async (progress, token) => {
           const abort = new AbortController();
+          let shown = 0;
           token.onCancellationRequested(() => {
             ctx.log.info(`Verification of the rollback of ${target.name}: cancel requested`);
             abort.abort();
@@ -123,7 +124,16 @@ export const verifyRollback =
             // Replayed states on disk, shared with the CLI.
             replayCacheDir: core.defaultReplayCacheDir(),
             signal: abort.signal,
-            onProgress: (message) => progress.report({ message: redactSecrets(message) }),
+            // The replay moves the bar: increments are the difference of percentages (withProgress adds them up).
+            onProgress: (message, step) => {
+              const pct = step?.total ? Math.floor((step.done / step.total) * 100) : undefined;
+              const increment = pct !== undefined && pct > shown ? pct - shown : undefined;
+              if (increment) shown = pct!;
+              progress.report({
+                message: redactSecrets(step ? core.replayProgressText(step) : message),
+                increment,
+              });
+            },
           });
           if (!secondOpinion || token.isCancellationRequested) return r;
           // Setting prismaRollback.verify.prismaDiff: Prisma's own engine must agree (the core's policy).
