@@ -59,6 +59,7 @@ import { backupFolder } from './backup-folder';
 import { confirmVerdict, driftAfterRollback, refuseDriftedTarget } from './drift-gate';
 import { failedCheck } from './failed';
 import { checklistHtml } from './html';
+import { openTarget } from './open-target';
 import { confirmDataLoss, keepBackupsOutOfGit } from './prompts';
 import { rangeCheck, rangeDeleteRefusal, rangeTitle } from './range';
 import { type ChecklistDeps, capabilitiesOf } from './services';
@@ -421,59 +422,15 @@ export class ChecklistPanel implements vscode.Disposable {
     }
   }
 
-  private async openTarget(target: string, step?: StepId): Promise<void> {
-    const { entry } = this.target();
-    const dir = path.join(entry.project.migrationsDir, this.key.migration);
-    const migrationSql = vscode.Uri.file(path.join(dir, 'migration.sql'));
-    const downSql = vscode.Uri.file(path.join(dir, 'down.sql'));
-    const exists = (u: vscode.Uri) =>
-      fs.stat(u.fsPath).then(
-        () => true,
-        () => false,
-      );
-    switch (target) {
-      case 'migration':
-        await vscode.window.showTextDocument(migrationSql, { preview: false });
-        return;
-      case 'rollback':
-        if (!(await exists(downSql)))
-          throw new ChecklistError(`There is no down.sql beside migration.sql yet (step 3 writes it).`);
-        await vscode.window.showTextDocument(downSql, {
-          preview: false,
-          viewColumn: vscode.ViewColumn.Beside,
-        });
-        return;
-      case 'diff':
-        if (!(await exists(downSql)))
-          throw new ChecklistError(`There is no down.sql beside migration.sql yet (step 3 writes it).`);
-        await vscode.commands.executeCommand(
-          'vscode.diff',
-          migrationSql,
-          downSql,
-          `${this.key.migration}: migration.sql ↔ down.sql`,
-        );
-        return;
-      case 'schema':
-        if (!entry.project.schemaPath) throw new ChecklistError('The project has no schema file to open.');
-        await vscode.window.showTextDocument(vscode.Uri.file(entry.project.schemaPath), { preview: false });
-        return;
-      case 'terminal':
-        if (!step || !this.deps.tasks.showTerminal(step))
-          throw new ChecklistError('That terminal is closed; run the step again to see its output.');
-        return;
-      case 'auditLog': {
-        const f = vscode.Uri.file(this.auditFile());
-        if (!(await exists(f))) throw new ChecklistError(`Nothing is logged yet in ${f.fsPath}.`);
-        await vscode.window.showTextDocument(f, { preview: false });
-        return;
-      }
-      case 'backup': {
-        const file = this.state.steps.backup.detail?.file;
-        if (typeof file !== 'string') throw new ChecklistError('No backup file recorded yet.');
-        await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(file));
-        return;
-      }
-    }
+  private openTarget(target: string, step?: StepId): Promise<void> {
+    const backup = this.state.steps.backup.detail?.file;
+    return openTarget(target, {
+      project: this.target().entry.project,
+      migration: this.key.migration,
+      auditFile: this.auditFile(),
+      backupFile: typeof backup === 'string' ? backup : undefined,
+      showTerminal: () => !!step && this.deps.tasks.showTerminal(step),
+    });
   }
 
   // ---- running steps -------------------------------------------------------------------------
