@@ -3,6 +3,12 @@
  * own (dist/core-api.js) and loaded on the first refresh, so activation parses none of it:
  * Prisma's internals, pg, the schema engine's glue. Add new core entry points here.
  */
+export {
+  ARCHIVE_BADGE,
+  archiveTooltipLines,
+  readArchiveIndex,
+  restoredFromArchive,
+} from '../core/archive/summary';
 export { PoolRegistry } from '../core/db';
 export {
   downSqlConflict,

@@ -7,6 +7,7 @@
 import path from 'node:path';
 import type pg from 'pg';
 import * as vscode from 'vscode';
+import type { ArchiveIndex } from '../core/archive/summary';
 import type { PoolRegistry } from '../core/db';
 import { redactSecrets } from '../core/db/redact';
 import type { PrismaProject, ResolvedEnvironment } from '../core/project/types';
@@ -21,6 +22,11 @@ export interface EnvironmentEntry {
   /** The latest status (kept while a refresh runs, so the tree never blanks). */
   status?: EnvironmentStatus;
   loading: boolean;
+  /**
+   * The environment's archive (`_prisma_rollback`), read with the status: `index` from core
+   * readArchiveIndex, `migrations` the Migrations view's badge and tooltip lines per archived migration.
+   */
+  archive?: { index: ArchiveIndex; migrations: Map<string, { badge: string; tooltip: string[] }> };
 }
 
 export interface ProjectEntry {
@@ -243,7 +249,14 @@ export class MigrationsRepository implements vscode.Disposable {
     // Loaded on first refresh, not at activation.
     const core = await loadCore();
     if (this.disposed) return;
-    const { discoverProjects, resolveEnvironments, computeStatus } = core;
+    const {
+      discoverProjects,
+      resolveEnvironments,
+      computeStatus,
+      readArchiveIndex,
+      archiveTooltipLines,
+      ARCHIVE_BADGE,
+    } = core;
     const pools = this.poolsFor(core);
     const projects = await discoverProjects(folders, { trusted });
     for (const p of projects) for (const w of p.warnings) this.log.warn(`${p.label}: ${redactSecrets(w)}`);
@@ -288,14 +301,29 @@ export class MigrationsRepository implements vscode.Disposable {
           const r = env.resolved;
           const url = trusted ? r?.url : undefined;
           const key = `${entry.project.id}::${env.name}`;
+          const pool = url ? pools.get(key, url) : undefined;
+          // The archive catalog is read on the same pool, alongside the status (never throws).
+          const archiveP = pool ? readArchiveIndex(pool) : undefined;
           env.status = await computeStatus({
             environment: env.name,
             migrationsDir: entry.project.migrationsDir,
             url,
             problem: r?.problem,
-            pool: url ? pools.get(key, url) : undefined,
+            pool,
             log: (line) => this.log.debug(`${entry.project.label} / ${env.name}: ${redactSecrets(line)}`),
           });
+          const index = archiveP ? await archiveP : undefined;
+          if (index) {
+            const migrations = new Map<string, { badge: string; tooltip: string[] }>();
+            if (index.kind === 'known')
+              for (const [name, a] of index.byMigration)
+                migrations.set(name, { badge: ARCHIVE_BADGE, tooltip: archiveTooltipLines(a, env.name) });
+            else
+              this.log.debug(
+                `${entry.project.label} / ${env.name}: archive not read: ${redactSecrets(index.reason)}`,
+              );
+            env.archive = { index, migrations };
+          } else env.archive = undefined;
           env.loading = false;
           const d = env.status.diagnosis;
           const detail = 'reason' in d ? `: ${redactSecrets(d.reason)}` : '';

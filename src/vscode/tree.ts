@@ -280,10 +280,13 @@ function migrationItem(node: MigrationNode, extra?: ReturnType<MigrationDecorato
   item.iconPath = new vscode.ThemeIcon(look.icon, look.color ? new vscode.ThemeColor(look.color) : undefined);
   item.contextValue = migrationContextValue(state);
   if (extra?.description) item.description = `${item.description} · ${extra.description}`;
-  const tooltip = migrationTooltip(m, status);
-  item.tooltip = new vscode.MarkdownString(
-    extra?.tooltip.length ? `${tooltip}\n\n${extra.tooltip.join('\n\n')}` : tooltip,
+  // The archive badge: what `deploy` archived of this migration on this environment (issue 12).
+  const archived = node.env.archive?.migrations.get(m.name);
+  if (archived) item.description = `${item.description} · ${archived.badge}`;
+  const tooltip = [migrationTooltip(m, status), ...(extra?.tooltip ?? []), ...(archived?.tooltip ?? [])].join(
+    '\n\n',
   );
+  item.tooltip = new vscode.MarkdownString(tooltip);
   item.accessibilityInformation = { label: `${m.name}, ${item.description}` };
   if (m.local && !m.local.error) {
     item.command = {

@@ -93,7 +93,7 @@ describe('checklist model', () => {
       'confirm',
       'followUp',
     ]);
-    expect(STEP_IDS.filter((id) => alone.steps[id].state === 'todo')).toHaveLength(16);
+    expect(STEP_IDS.filter((id) => alone.steps[id].state === 'todo')).toHaveLength(17);
     expect(alone.flow).toBe('rollback');
     // it takes the same locks as the real run: on a protected target it asks for the name too
     expect(gate(alone, 'staging')).toMatchObject({ allowed: true, typeToConfirm: 'production' });

@@ -156,6 +156,14 @@ export const STEPS: readonly StepDefinition[] = [
     description:
       'Finished by hand: record it applied (resolve --applied, which checks the schema is the replay of 1..N again first).',
   },
+  {
+    id: 'restoreBackup',
+    number: 17,
+    title: 'Restore values from a backup…',
+    kind: 'task',
+    description:
+      'The rollback re-created columns or tables that had data, and no archive restored them: restore exactly those values from a pg_dump taken before the migration (prisma-rollback restore --from), matched by primary key.',
+  },
 ];
 
 /** Migration states (src/core/status) from which a rollback can start: something was applied there. */
@@ -263,6 +271,14 @@ export interface ChecklistState {
    * migration" flow (`flowSteps`), never an Apply. Absent or `rollback`: the rollback runbook.
    */
   flow?: 'rollback' | 'resolveFailed';
+  /**
+   * The data the rollback brings back (issue 12), set by the host from the generator's analysis and
+   * the target's archive: `recreated` — the columns/tables (`table.column` or `table`) the rollback
+   * re-creates that held data; `archive` — what `_prisma_rollback` holds for the migration on the
+   * target (rows, ISO date), absent when there is none; `restored` — what Apply restored
+   * (`table: N rows` lines).
+   */
+  data?: { recreated?: string[]; archive?: { rows: number; takenAt: string }; restored?: string[] };
   steps: Record<StepId, StepRecord>;
   overrides: Override[];
   createdAt: string;
@@ -387,6 +403,7 @@ export function gate(s: ChecklistState, id: StepId, caps?: Capabilities): Gate {
   }
   if (id === 'confirm' && !['done', 'skipped'].includes(s.steps.apply.state))
     blockers.push('Apply to target is not done.');
+  if (id === 'restoreBackup' && s.steps.apply.state !== 'done') blockers.push('Apply to target is not done.');
   const overridden = [...s.overrides].reverse().find((o) => o.step === id);
   const allowed = blockers.length === 0 || (overridable && !!overridden);
   return {
@@ -641,6 +658,36 @@ export function confirmOutcome(
   return { ok: false, reason: `The migration reads ${stateWord(migration.state)}, not rolled back.` };
 }
 
+// ---- the data the rollback brings back (issue 12) ----------------------------------------------
+
+/**
+ * The checklist's lines about data, by step: `backup` names the archive when one exists ("Values this
+ * migration destroyed are archived in _prisma_rollback on production (12 rows, taken …); Apply
+ * restores them."), or says what re-created columns will be empty without one; `apply`/`confirm`
+ * list what Apply restored. `formatDate` is the product's one formatter (status/present
+ * formatDateTime), passed in so that this module stays free of imports. Pure.
+ */
+export function dataNotes(
+  s: ChecklistState,
+  formatDate: (d: Date) => string,
+): Partial<Record<'backup' | 'apply' | 'confirm', string>> {
+  const d = s.data;
+  if (!d || s.flow === 'resolveFailed') return {};
+  const out: Partial<Record<'backup' | 'apply' | 'confirm', string>> = {};
+  if (d.archive) {
+    const n = d.archive.rows;
+    out.backup = `Values this migration destroyed are archived in _prisma_rollback on ${s.key.environment} (${n} ${n === 1 ? 'row' : 'rows'}, taken ${formatDate(new Date(d.archive.takenAt))}); Apply restores them.`;
+  } else if (d.recreated?.length) {
+    out.backup = `No archive holds what this migration destroyed on ${s.key.environment}: the rollback re-creates ${d.recreated.join(', ')} empty. Keep this backup: after Apply, "Restore values from a backup…" puts them back from it.`;
+  }
+  if (d.restored?.length) {
+    const text = `Restored from the archive: ${d.restored.join('; ')}.`;
+    out.apply = text;
+    out.confirm = text;
+  }
+  return out;
+}
+
 // ---- the "Resolve failed migration" flow -------------------------------------------------------
 
 /**
@@ -654,8 +701,21 @@ const VERDICTS: readonly string[] = ['nothingLeft', 'complete', 'partial', 'coul
 /** Steps that exist only in the resolve-failed flow. */
 const FAILED_FLOW_STEPS: readonly string[] = ['assess', 'writePartial', 'runPartial', 'markApplied'];
 
-/** The rollback runbook's steps (1–12). */
-const ROLLBACK_FLOW: readonly StepId[] = STEP_IDS.filter((id) => !FAILED_FLOW_STEPS.includes(id));
+/** The rollback runbook's steps (1–12); `restoreBackup` is inserted after Apply when offered. */
+const ROLLBACK_FLOW: readonly StepId[] = STEP_IDS.filter(
+  (id) => !FAILED_FLOW_STEPS.includes(id) && id !== 'restoreBackup',
+);
+
+/**
+ * Whether "Restore values from a backup…" is offered: Apply is done, the rollback re-created
+ * columns or tables that had data (`s.data.recreated`, from the generator's analysis), and no
+ * archive on the target holds them (`s.data.archive` absent). Once it ran it stays shown. Pure.
+ */
+export function restoreFromBackupOffered(s: ChecklistState): boolean {
+  if (s.flow === 'resolveFailed') return false;
+  if (s.steps.restoreBackup.state !== 'todo') return true;
+  return s.steps.apply.state === 'done' && !s.data?.archive && (s.data?.recreated?.length ?? 0) > 0;
+}
 
 /**
  * The action steps that fit a verdict, in the order shown (never `apply`): nothing left → mark it
@@ -694,7 +754,12 @@ export function failedVerdict(s: ChecklistState): FailedVerdict | undefined {
  * (`failedActions`; none before it is known), Confirm. Pure.
  */
 export function flowSteps(s: ChecklistState): StepId[] {
-  if (s.flow !== 'resolveFailed') return [...ROLLBACK_FLOW];
+  if (s.flow !== 'resolveFailed') {
+    if (!restoreFromBackupOffered(s)) return [...ROLLBACK_FLOW];
+    const out = [...ROLLBACK_FLOW];
+    out.splice(out.indexOf('markRolledBack'), 0, 'restoreBackup');
+    return out;
+  }
   // An action that already ran stays visible even when a later check changed the verdict.
   const ran = (['markRolledBack', 'writePartial', 'runPartial', 'markApplied'] as const).filter(
     (id) => s.steps[id].state !== 'todo',
@@ -822,6 +887,8 @@ export function parseChecklist(value: unknown): ChecklistState | undefined {
   for (const id of STEP_IDS) {
     // A checklist saved before the resolve-failed steps existed has none of them: todo.
     if (!steps[id] && FAILED_FLOW_STEPS.includes(id)) steps[id] = { state: 'todo' };
+    // …and one saved before issue 12 has no restoreBackup: todo.
+    if (!steps[id] && id === 'restoreBackup') steps[id] = { state: 'todo' };
     const st = steps[id];
     if (!st || !STATES.includes(st.state)) return undefined;
   }

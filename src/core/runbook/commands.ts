@@ -95,6 +95,8 @@ export interface CommandContext {
   prismaMajor?: number;
   schemaPath?: string;
   backupFile?: string;
+  /** "Restore values from a backup…": the pg_dump file picked (default `backupFile`). */
+  restoreFrom?: string;
   backupFormat?: 'plain' | 'custom';
   pgDumpPath?: string;
   /** Whether the backup is limited to the rollback's tables (`--tables-of`). */
@@ -300,6 +302,17 @@ export function stepCommand(step: StepId, c: CommandContext): TaskCommand | unde
           c.runner === 'prismaCli'
             ? '`prisma migrate resolve --rolled-back` refuses a migration that was applied successfully (P3012): this records it the way Prisma records failed ones, by setting rolled_back_at on its row.'
             : undefined,
+      });
+    }
+    case 'restoreBackup': {
+      // `restore --from` needs a backup of the whole database (or of the tables the rollback
+      // re-creates), taken before the migration: the Backup step's file unless the user picked one.
+      const from = c.restoreFrom ?? c.backupFile;
+      if (!from || c.migrations) return undefined;
+      const b = bundled(c, ['restore', '--migration', c.migration, '--from', from], c.environment);
+      return make(b.command, b.args, c, {
+        environment: c.environment,
+        note: 'It shows what it will write (rows per table) and restores only the values the migration destroyed, matched by primary key, in one transaction.',
       });
     }
     default:

@@ -20,5 +20,8 @@ export const STEP_IDS = [
   'writePartial',
   'runPartial',
   'markApplied',
+  // Offered after Apply when the rollback re-created columns or tables that had data and no archive
+  // restored them (issue 12): `prisma-rollback restore --from <backup>`.
+  'restoreBackup',
 ] as const;
 export type StepId = (typeof STEP_IDS)[number];

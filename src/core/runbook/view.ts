@@ -1,10 +1,12 @@
 /** What the webview renders: the checklist state with gates, availability and command lines resolved. */
 
 import { stateWord } from '../status/present';
+import { formatDateTime } from '../status/time';
 import {
   availability,
   type Capabilities,
   type ChecklistState,
+  dataNotes,
   failedVerdict,
   flowSteps,
   gate,
@@ -65,6 +67,8 @@ function shownDetail(d: StepRecord['detail'] | undefined): StepRecord['detail'] 
 
 export function viewChecklist(s: ChecklistState, caps: Capabilities, x: ViewExtras): ChecklistView {
   const failedFlow = s.flow === 'resolveFailed';
+  // The archive (issue 12): Backup names it, Apply and Confirm list what it restored.
+  const data: Partial<Record<StepId, string>> = dataNotes(s, (d) => formatDateTime(d));
   const steps: StepView[] = flowSteps(s).map((id, i) => {
     const def = stepDefinition(id);
     const rec = s.steps[def.id];
@@ -90,7 +94,7 @@ export function viewChecklist(s: ChecklistState, caps: Capabilities, x: ViewExtr
         (rec.commandLine ?? (rec.state === 'skipped' ? undefined : planned.display)) === planned.display
           ? planned.short
           : undefined,
-      note: planned?.note,
+      note: [data[def.id], planned?.note].filter(Boolean).join(' ') || undefined,
       reason: rec.reason,
       progress: rec.state === 'running' ? x.progress?.[def.id] : undefined,
       detail: shownDetail(rec.detail),

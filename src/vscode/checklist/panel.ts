@@ -54,10 +54,12 @@ import { targetStatusLine } from '../../core/status/present';
 import { laterApplied, reapplyAfterLaterNote } from '../../core/status/present-rollback';
 import type { EnvironmentEntry, ProjectEntry } from '../repository';
 import { readRunbookSettings } from '../settings';
+import { afterApply, beforeTask, takenBackup, withArchive } from './archive';
 import { backupFolder } from './backup-folder';
 import { confirmVerdict, driftAfterRollback, refuseDriftedTarget } from './drift-gate';
 import { failedCheck } from './failed';
 import { checklistHtml } from './html';
+import { openTarget } from './open-target';
 import { confirmDataLoss, keepBackupsOutOfGit } from './prompts';
 import { rangeCheck, rangeDeleteRefusal, rangeTitle } from './range';
 import { type ChecklistDeps, capabilitiesOf } from './services';
@@ -240,13 +242,14 @@ export class ChecklistPanel implements vscode.Disposable {
 
   // ---- commands of task steps ---------------------------------------------------------------
 
-  private commandContext(): CommandContext {
+  private commandContext(restoreFrom?: string): CommandContext {
     const { entry } = this.target();
     const p = entry.project;
     const settings = readRunbookSettings(vscode.Uri.file(p.root));
     const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(p.root));
+    const storage = (this.deps.context.storageUri ?? this.deps.context.globalStorageUri).fsPath;
     this.plannedBackup ??= path.join(
-      this.backupDir(p.root),
+      backupFolder({ setting: settings.backupDirectory, projectRoot: p.root, storage }),
       `${this.key.environment}-${this.key.migration}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}.${settings.backupFormat === 'plain' ? 'sql' : 'dump'}`,
     );
     return {
@@ -267,20 +270,11 @@ export class ChecklistPanel implements vscode.Disposable {
       prismaMajor: p.prismaMajor,
       schemaPath: p.schemaPath,
       backupFile: this.plannedBackup,
+      restoreFrom: restoreFrom ?? takenBackup(this.state),
       backupFormat: settings.backupFormat,
       pgDumpPath: settings.pgDumpPath,
       supabase: detectSupabase(p.root),
     };
-  }
-
-  /** The backup folder: the setting, else the extension's storage (outside the work tree). */
-  private backupDir(projectRoot: string): string {
-    const storage = (this.deps.context.storageUri ?? this.deps.context.globalStorageUri).fsPath;
-    return backupFolder({
-      setting: readRunbookSettings(vscode.Uri.file(projectRoot)).backupDirectory,
-      projectRoot,
-      storage,
-    });
   }
 
   private plannedCommands(): Partial<Record<StepId, TaskCommand>> {
@@ -326,7 +320,8 @@ export class ChecklistPanel implements vscode.Disposable {
       statusLine = (e as Error).message;
     }
     const entry = this.deps.repo.projects.find((p) => p.project.id === this.key.projectId);
-    const view = viewChecklist(this.state, capabilitiesOf(this.deps.services), {
+    const shown = withArchive(this.state, this.target().env);
+    const view = viewChecklist(shown, capabilitiesOf(this.deps.services), {
       projectLabel: entry?.project.label ?? this.key.projectId,
       statusLine: statusLine ? redactSecrets(statusLine) : undefined,
       historyNote,
@@ -427,59 +422,15 @@ export class ChecklistPanel implements vscode.Disposable {
     }
   }
 
-  private async openTarget(target: string, step?: StepId): Promise<void> {
-    const { entry } = this.target();
-    const dir = path.join(entry.project.migrationsDir, this.key.migration);
-    const migrationSql = vscode.Uri.file(path.join(dir, 'migration.sql'));
-    const downSql = vscode.Uri.file(path.join(dir, 'down.sql'));
-    const exists = (u: vscode.Uri) =>
-      fs.stat(u.fsPath).then(
-        () => true,
-        () => false,
-      );
-    switch (target) {
-      case 'migration':
-        await vscode.window.showTextDocument(migrationSql, { preview: false });
-        return;
-      case 'rollback':
-        if (!(await exists(downSql)))
-          throw new ChecklistError(`There is no down.sql beside migration.sql yet (step 3 writes it).`);
-        await vscode.window.showTextDocument(downSql, {
-          preview: false,
-          viewColumn: vscode.ViewColumn.Beside,
-        });
-        return;
-      case 'diff':
-        if (!(await exists(downSql)))
-          throw new ChecklistError(`There is no down.sql beside migration.sql yet (step 3 writes it).`);
-        await vscode.commands.executeCommand(
-          'vscode.diff',
-          migrationSql,
-          downSql,
-          `${this.key.migration}: migration.sql ↔ down.sql`,
-        );
-        return;
-      case 'schema':
-        if (!entry.project.schemaPath) throw new ChecklistError('The project has no schema file to open.');
-        await vscode.window.showTextDocument(vscode.Uri.file(entry.project.schemaPath), { preview: false });
-        return;
-      case 'terminal':
-        if (!step || !this.deps.tasks.showTerminal(step))
-          throw new ChecklistError('That terminal is closed; run the step again to see its output.');
-        return;
-      case 'auditLog': {
-        const f = vscode.Uri.file(this.auditFile());
-        if (!(await exists(f))) throw new ChecklistError(`Nothing is logged yet in ${f.fsPath}.`);
-        await vscode.window.showTextDocument(f, { preview: false });
-        return;
-      }
-      case 'backup': {
-        const file = this.state.steps.backup.detail?.file;
-        if (typeof file !== 'string') throw new ChecklistError('No backup file recorded yet.');
-        await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(file));
-        return;
-      }
-    }
+  private openTarget(target: string, step?: StepId): Promise<void> {
+    const backup = this.state.steps.backup.detail?.file;
+    return openTarget(target, {
+      project: this.target().entry.project,
+      migration: this.key.migration,
+      auditFile: this.auditFile(),
+      backupFile: typeof backup === 'string' ? backup : undefined,
+      showTerminal: () => !!step && this.deps.tasks.showTerminal(step),
+    });
   }
 
   // ---- running steps -------------------------------------------------------------------------
@@ -503,8 +454,11 @@ export class ChecklistPanel implements vscode.Disposable {
   }
 
   private async runTask(id: StepId, typed?: string): Promise<void> {
+    const pre = await beforeTask(id, this.state, this.target().env);
+    if (!pre) return;
+    this.state = pre.state;
     // The command runs exactly as shown (the backup file name included); a later run gets a new name.
-    const ctx = this.commandContext();
+    const ctx = this.commandContext(pre.restoreFrom);
     if (id === 'backup') this.plannedBackup = undefined;
     const cmd = stepCommand(id, ctx);
     if (!cmd) throw new ChecklistError(`"${stepDefinition(id).title}" has no command here.`);
@@ -570,7 +524,10 @@ export class ChecklistPanel implements vscode.Disposable {
     const partial =
       id === 'writePartial' && exitCode === 0 ? cmd.args[cmd.args.indexOf('--out') + 1] : undefined;
     if (partial) detail = { file: partial };
-    await this.persist(finishStep(this.state, id, { exitCode, detail }));
+    const finished = finishStep(this.state, id, { exitCode, detail });
+    await this.persist(
+      id === 'apply' ? await afterApply(this.deps.repo, this.target(), finished, pre.before) : finished,
+    );
     await this.audit({
       step: id,
       event: exitCode === 0 ? 'finish' : 'failed',
