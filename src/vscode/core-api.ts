@@ -26,6 +26,7 @@ export {
   resolveShadowDatabase,
 } from '../core/project';
 export { assessFailedMigration } from '../core/runbook/failed';
+export { recreatedByRollback } from '../core/runbook/restore';
 export {
   dependentsOf,
   ensureRollbackScript,

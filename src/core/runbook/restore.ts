@@ -456,3 +456,22 @@ export async function restoreFromBackup(opts: RestoreFromBackupOptions): Promise
     await client.end().catch(() => {});
   }
 }
+
+/**
+ * The tables and columns (`table` / `table.column`, schema-qualified when the script qualified
+ * them) whose values a rollback of the migration `sql` re-creates empty: what `restore --from`
+ * can put back from a backup (ChecklistState.data.recreated). Read with destroyedBy; never
+ * throws: a script that does not parse gives [] (nothing is offered).
+ */
+export async function recreatedByRollback(sql: string): Promise<string[]> {
+  try {
+    const d = await destroyedBy(sql);
+    const name = (t: TableRef) => (t.schema ? `${t.schema}.${t.name}` : t.name);
+    return [
+      ...d.tables.map(name),
+      ...d.columns.flatMap((c) => c.columns.map((col) => `${name(c.table)}.${col}`)),
+    ];
+  } catch {
+    return [];
+  }
+}

@@ -3,6 +3,7 @@
  * (read with the status, repository `archive`), what Apply restored (core restoredFromArchive on a
  * fresh read), and which pg_dump file "Restore values from a backup…" uses.
  */
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { MigrationArchive } from '../../core/archive/summary';
@@ -93,7 +94,12 @@ export async function beforeTask(
   return { state: withArchive(s, env), before: archiveEntry(env, s.key) };
 }
 
-/** After a successful Apply: the finished state with what it restored from the archive (`data.restored`). */
+/**
+ * After a successful Apply: the finished state with what it restored from the archive
+ * (`data.restored`); with no archive (single migration), the tables and columns its rollback
+ * re-created empty (`data.recreated`, core recreatedByRollback), which makes the checklist offer
+ * "Restore values from a backup…". Never throws.
+ */
 export async function afterApply(
   repo: MigrationsRepository,
   target: { entry: ProjectEntry; env: EnvironmentEntry },
@@ -102,5 +108,10 @@ export async function afterApply(
 ): Promise<ChecklistState> {
   if (finished.steps.apply.state !== 'done') return finished;
   const restored = await restoredByApply(repo, target.entry, target.env, finished.key.migration, before);
-  return restored.length ? { ...finished, data: { ...finished.data, restored } } : finished;
+  if (restored.length) return { ...finished, data: { ...finished.data, restored } };
+  if (before || finished.key.migrations) return finished;
+  const sqlPath = path.join(target.entry.project.migrationsDir, finished.key.migration, 'migration.sql');
+  const sql = await fs.readFile(sqlPath, 'utf8').catch(() => '');
+  const recreated = sql ? await (await loadCore()).recreatedByRollback(sql) : [];
+  return recreated.length ? { ...finished, data: { ...finished.data, recreated } } : finished;
 }
