@@ -77,7 +77,9 @@ CREATE TABLE "Note" ("id" SERIAL PRIMARY KEY, "userId" INTEGER NOT NULL REFERENC
   });
 
   it('deploy without archive → apply-down re-creates empty → restore --from the dump before → values identical', async () => {
-    expect((await cli('deploy', '--env', 'production', '--confirm', 'production', '--no-archive')).code).toBe(0);
+    expect((await cli('deploy', '--env', 'production', '--confirm', 'production', '--no-archive')).code).toBe(
+      0,
+    );
     await query(
       prod.url,
       `INSERT INTO "User" ("email", "nickname", "meta", "tags") VALUES
@@ -104,7 +106,9 @@ CREATE TABLE "Note" ("id" SERIAL PRIMARY KEY, "userId" INTEGER NOT NULL REFERENC
 CREATE TABLE "Note" ("id" SERIAL PRIMARY KEY, "userId" INTEGER NOT NULL REFERENCES "User"("id"), "body" TEXT NOT NULL);
 `,
     );
-    expect((await cli('deploy', '--env', 'production', '--confirm', 'production', '--no-archive')).code).toBe(0);
+    expect((await cli('deploy', '--env', 'production', '--confirm', 'production', '--no-archive')).code).toBe(
+      0,
+    );
     const ad = await cli(
       'apply-down',
       '20240102000000_drop',
