@@ -20,6 +20,7 @@ import { applyDown } from '../../src/core/runbook/apply-down';
 import { applyDownTo } from '../../src/core/runbook/apply-down-to';
 import { RunbookError } from '../../src/core/runbook/errors';
 import { deployMigrations } from '../../src/core/runbook/resolve';
+import { formatDateTime } from '../../src/core/status/time';
 import { disposeEmbeddedVerifier } from '../../src/core/verify';
 import { checkDrift } from '../../src/core/verify/drift';
 import { prismaLiveDiff } from '../../src/core/verify/prisma-diff';
@@ -331,7 +332,7 @@ COMMIT;
 
     await deployMigrations({ url: db.url, environment: 'local', migrationsDir: mig.dir, log });
     const taken = await listArchive(await client());
-    const at = (i: number) => `${taken[i].takenAt.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+    const at = (i: number) => formatDateTime(taken[i].takenAt);
     expect(taken.map((e) => [e.table, e.kind, e.rows])).toEqual([
       ['User', 'columns', 4],
       ['Post', 'rows', 3],
