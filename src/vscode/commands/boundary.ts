@@ -23,6 +23,15 @@ export class UserError extends Error {
 }
 
 /** A command body: what `vscode.commands.registerCommand` calls, with the arguments VS Code passes. */
+/**
+ * Refuses, as a UserError carrying `message` (what the command would do, then "trust this
+ * workspace first"), when the workspace is not trusted: the one trust check of the commands that
+ * connect to databases or run commands. Throws UserError; nothing is left behind.
+ */
+export function requireTrust(message: string): void {
+  if (!vscode.workspace.isTrusted) throw new UserError(message);
+}
+
 export type Handler = (...args: unknown[]) => unknown;
 
 /**

@@ -10,17 +10,16 @@ import { loadCore } from '../core';
 import { pickEnvironment, pickMigration } from '../pick';
 import { readHistory } from '../rollback/files';
 import { readSettings } from '../settings';
-import { UserError } from './boundary';
+import { requireTrust, UserError } from './boundary';
 import type { CommandContext } from './context';
 import { createRollback } from './create-rollback';
 
 export const checkImpact =
   (ctx: CommandContext) =>
   async (arg?: unknown): Promise<void> => {
-    if (!vscode.workspace.isTrusted)
-      throw new UserError(
-        'Check Impact connects to a database: trust this workspace first (in Restricted Mode Prisma Rollback only reads files).',
-      );
+    requireTrust(
+      'Check Impact connects to a database: trust this workspace first (in Restricted Mode Prisma Rollback only reads files).',
+    );
     const t = await pickMigration(ctx.repo, arg, {
       prompt: { placeHolder: 'Migration whose rollback impact to check' },
       reason: 'migration quick pick',

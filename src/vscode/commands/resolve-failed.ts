@@ -7,17 +7,15 @@
  * mark it, or finish it by hand and mark it applied — never an Apply. The tree's "Start Rollback…"
  * on a failed row opens the same checklist.
  */
-import * as vscode from 'vscode';
 import { ChecklistPanel } from '../checklist/panel';
 import { pickEnvironment, pickMigration } from '../pick';
-import { UserError } from './boundary';
+import { requireTrust, UserError } from './boundary';
 import type { CommandContext } from './context';
 
 export const resolveFailed =
   (ctx: CommandContext) =>
   async (arg?: unknown): Promise<void> => {
-    if (!vscode.workspace.isTrusted)
-      throw new UserError('Resolving a failed migration connects to a database: trust this workspace first.');
+    requireTrust('Resolving a failed migration connects to a database: trust this workspace first.');
     const t = await pickMigration(ctx.repo, arg, {
       prompt: { title: 'Resolve Failed Migration: migration' },
       reason: 'resolve failed migration',

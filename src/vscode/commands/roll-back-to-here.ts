@@ -1,8 +1,7 @@
-import * as vscode from 'vscode';
 import { ChecklistError, rangeToRollBack } from '../../core/runbook/checklist';
 import { ChecklistPanel } from '../checklist/panel';
 import { pickEnvironment, pickMigration } from '../pick';
-import { UserError } from './boundary';
+import { requireTrust, UserError } from './boundary';
 import type { CommandContext } from './context';
 
 /**
@@ -13,10 +12,7 @@ import type { CommandContext } from './context';
 export const rollBackToHere =
   (ctx: CommandContext) =>
   async (arg?: unknown): Promise<void> => {
-    if (!vscode.workspace.isTrusted)
-      throw new UserError(
-        'The rollback checklist runs commands against databases: trust this workspace first.',
-      );
+    requireTrust('The rollback checklist runs commands against databases: trust this workspace first.');
     const t = await pickMigration(ctx.repo, arg, {
       prompt: { title: 'Roll Back to Here: the migration to go back to (it stays applied)' },
       reason: 'roll back to here',

@@ -1,8 +1,7 @@
-import * as vscode from 'vscode';
 import { stateWord } from '../../core/status/present';
 import { ChecklistPanel } from '../checklist/panel';
 import { pickEnvironment, pickMigration } from '../pick';
-import { UserError } from './boundary';
+import { requireTrust } from './boundary';
 import type { CommandContext } from './context';
 
 /**
@@ -12,10 +11,7 @@ import type { CommandContext } from './context';
 export const startRollback =
   (ctx: CommandContext) =>
   async (arg?: unknown): Promise<void> => {
-    if (!vscode.workspace.isTrusted)
-      throw new UserError(
-        'The rollback checklist runs commands against databases: trust this workspace first.',
-      );
+    requireTrust('The rollback checklist runs commands against databases: trust this workspace first.');
     const t = await pickMigration(ctx.repo, arg, {
       prompt: { title: 'Start Rollback: migration (most recent first)' },
       reason: 'start rollback',
