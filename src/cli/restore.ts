@@ -10,10 +10,18 @@ import { type CliCommand, CliError, flag, has, UsageError } from './args';
 import { confirmProtected, runbookAction, runbookTarget } from './backup';
 import { findMigration } from './target';
 
+/** One line of the plan shown before writing (see RestorePlanItem). */
 function planLine(p: RestorePlanItem): string {
-  return p.kind === 'table'
-    ? `  ${p.table}: ${p.rowsToWrite} of the backup's ${p.rowsInBackup} rows inserted (rows already there are kept)`
-    : `  ${p.table} ${p.columns.map((c) => `"${c}"`).join(', ')}: values of ${p.rowsToWrite} of the backup's ${p.rowsInBackup} rows written, matched by primary key`;
+  const q = (cols: string[]) => cols.map((c) => `"${c}"`).join(', ');
+  const by = p.key ? `matched by ${q(p.key)}` : 'no key';
+  if (p.refused) return `  ${p.table}: NOT restored — ${p.refused}.`;
+  const line = {
+    table: `: ${p.rowsToWrite} of the backup's ${p.rowsInBackup} rows inserted (${p.key ? `${by}; rows already there are kept` : 'no key: the table is empty, every row'})`,
+    columns: ` ${q(p.columns)}: values of ${p.rowsToWrite} of the backup's ${p.rowsInBackup} rows written, ${by}`,
+    deleted: `: ${p.rowsToWrite} of the backup's ${p.rowsInBackup} rows the migration deleted inserted again, ${by}`,
+    added: `: ${p.rowsToWrite} rows the migration inserted deleted (keys not in the backup, values as its INSERT wrote them)`,
+  }[p.kind];
+  return `  ${p.table}${line}${p.note ? `; ${p.note}` : ''}`;
 }
 
 export const restoreCommand: CliCommand = {
@@ -57,6 +65,7 @@ export const restoreCommand: CliCommand = {
           url,
           environment: env.name,
           migration: { name: m.name, sql: m.sql! },
+          before: folder.migrations.slice(0, index).map((x) => ({ name: x.name, sql: x.sql ?? '' })),
           from: file,
           pgDumpPath: flag(args, 'pg-dump-path') ?? io.env.PRISMA_ROLLBACK_PG_DUMP_PATH,
           env: io.env,

@@ -138,8 +138,8 @@ CREATE TABLE "Note" ("id" SERIAL PRIMARY KEY, "userId" INTEGER NOT NULL REFERENC
     expect(dry.out.split('\n')).toEqual([
       'Reading ' + plainFile,
       'Would write into production, from before.sql:',
-      `  "public"."Note": 3 of the backup's 3 rows inserted (rows already there are kept)`,
-      `  "public"."User" "nickname", "meta": values of 3 of the backup's 3 rows written, matched by primary key`,
+      `  "public"."Note": 3 of the backup's 3 rows inserted (matched by "id"; rows already there are kept)`,
+      `  "public"."User" "nickname", "meta": values of 3 of the backup's 3 rows written, matched by "id"`,
       'Dry run: nothing was changed.',
     ]);
     expect(await notes()).toEqual([]);

@@ -42,6 +42,8 @@ export interface DataTouched {
   schema?: string;
   table: string;
   column?: string;
+  /** For `update`: the columns its SET assigns, in the statement's names. */
+  columns?: string[];
   /** 1-based line of the statement in its script. */
   line: number;
 }
@@ -86,6 +88,9 @@ export function statementRisks(n: N, line: number): { warnings: RollbackWarning[
     touched.push({
       kind: n.DeleteStmt ? 'delete' : 'update',
       ...nameOf((n.DeleteStmt ?? n.UpdateStmt).relation),
+      ...(n.UpdateStmt
+        ? { columns: [...new Set<string>((n.UpdateStmt.targetList ?? []).map((t: N) => t.ResTarget?.name))] }
+        : {}),
       line,
     });
   }

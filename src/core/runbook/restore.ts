@@ -1,26 +1,37 @@
 /**
- * `prisma-rollback restore --from <dump>`: after a rollback re-created what a migration destroyed
- * (a dropped table comes back empty, a dropped column comes back NULL, a column whose type changed
- * comes back with cast values), put back exactly those values from a backup taken before the
- * migration was deployed, matched by primary key.
+ * `prisma-rollback restore --from <dump>`: for a migration deployed without the archive and then
+ * rolled back, put back from a backup taken before it was deployed exactly the data it destroyed or
+ * changed, matched by key — what the archive (src/core/archive) would have put back.
  *
- * What the migration destroyed is read from its migration.sql with PostgreSQL's parser
- * (PostgreSQL 15 docs, ALTER TABLE / DROP TABLE): DROP TABLE → every row of the table;
- * ALTER TABLE … DROP COLUMN → the column's values; ALTER COLUMN … TYPE → the column's prior
- * values. The backup's rows of those tables (pg_dump plain or custom format; for custom,
- * `pg_restore --data-only -f -` prints them) are loaded into a scratch schema, then merged in one
- * transaction: `UPDATE … FROM` for columns (rows matched by the live table's primary key),
- * `INSERT … ON CONFLICT DO NOTHING` for tables (parents before children); sequences of the
- * restored tables are moved past the restored values. The scratch schema is dropped before the
- * commit; on any failure the transaction is rolled back and nothing is left behind.
+ * What to restore comes from the generator's one per-statement analysis through the archive planner
+ * (./restore-plan.ts planRestoreParts): the rows of dropped tables, the values of dropped, re-typed
+ * (incl. Prisma's enum swap) and UPDATE-assigned columns, rows a DELETE or TRUNCATE removed, and
+ * rows an INSERT … VALUES added (deleted again), with renames followed back. Flow:
+ * 1. the parts, then the live tables they name (the rollback must have run: `_prisma_migrations`
+ *    does not record the migration as applied and the tables and columns are back);
+ * 2. the backup's rows of those tables (./restore-dump.ts; a backup whose `_prisma_migrations`
+ *    records the migration as applied was taken after the deploy: refused);
+ * 3. one transaction: the rows are loaded into the scratch schema `_prisma_rollback_restore`
+ *    (columns as text), the rows each part would write are counted and shown (`confirm`), the parts
+ *    run (rows the migration added deleted, tables and deleted rows inserted parents first, column
+ *    values updated where they differ, sequences of refilled tables moved past the restored
+ *    values), the scratch schema is dropped, COMMIT. On any failure or a "no" the transaction is
+ *    rolled back: nothing changed, no scratch schema left.
+ * Values are cast from the dump's text with each live column's type (its input function, PostgreSQL
+ * 15 docs §8) and compared as `jsonb_build_array(…)` (every type, json included, compares).
  */
-import fs from 'node:fs/promises';
 import pg from 'pg';
-import { describeDbError, maskUrl, prismaSchema, redactSecrets } from '../db';
-import { quoteIdent, readIdentifiers } from '../sql/names';
+import { describeDbError, maskUrl, prismaSchema } from '../db';
+import { buildSchemaModelSync } from '../generator';
+import { statementRisks } from '../generator/script-risk';
+import { objectKey, quoteIdent, quoteQualified } from '../sql/names';
 import { initSqlParser, parseMigrationSync } from '../sql/parser';
-import { run, siblingTool } from './backup';
 import { RunbookError } from './errors';
+import { type CopyBlock, copyBlocks, deployedInBackup, readBackup } from './restore-dump';
+import { planRestoreParts, type RestorePart } from './restore-plan';
+
+export { type CopyBlock, copyBlocks } from './restore-dump';
+export type { RestorePart } from './restore-plan';
 
 /** A table named in a migration (`schema` absent: the connection's search path, Prisma's schema). */
 export interface TableRef {
@@ -36,40 +47,33 @@ export interface DestroyedData {
   columns: { table: TableRef; columns: string[] }[];
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: libpg-query parse tree.
-type N = any;
-
-const refKey = (t: TableRef) => `${t.schema ?? ''}.${t.name}`;
-
 /**
- * What `sql` (a migration.sql) destroys: see the module comment. Tables the same script created
- * are not counted (nothing existed before). Throws SqlParseError when the script does not parse.
+ * The tables `sql` (a migration.sql) drops and the columns it drops or re-types, in the script's
+ * names, read with the generator's per-statement analysis (statementRisks). Tables the same script
+ * created are not counted (nothing existed before). Throws SqlParseError when the script does not
+ * parse. Used where no schema model is at hand (recreatedByRollback); the restore itself plans with
+ * planRestoreParts.
  */
 export async function destroyedBy(sql: string): Promise<DestroyedData> {
   await initSqlParser();
   const created = new Set<string>();
   const tables = new Map<string, TableRef>();
   const columns = new Map<string, { table: TableRef; columns: string[] }>();
-  const rv = (r: N): TableRef => ({ schema: r?.schemaname || undefined, name: r?.relname });
+  const key = (t: TableRef) => `${t.schema ?? ''}.${t.name}`;
   for (const st of parseMigrationSync(sql).statements) {
-    const n = st.node as N;
-    if (n.CreateStmt) created.add(refKey(rv(n.CreateStmt.relation)));
-    if (n.DropStmt?.removeType === 'OBJECT_TABLE')
-      for (const o of n.DropStmt.objects ?? []) {
-        const names: string[] = (o.List?.items ?? []).map((i: N) => i.String?.sval);
-        const t: TableRef = names.length > 1 ? { schema: names[0], name: names[1] } : { name: names[0] };
-        if (!created.has(refKey(t))) tables.set(refKey(t), t);
-        columns.delete(refKey(t));
-      }
-    const at = n.AlterTableStmt;
-    if (at && (at.objtype ?? 'OBJECT_TABLE') === 'OBJECT_TABLE') {
-      const t = rv(at.relation);
-      if (created.has(refKey(t))) continue;
-      for (const c of (at.cmds ?? []).map((x: N) => x.AlterTableCmd)) {
-        if (c?.subtype !== 'AT_DropColumn' && c?.subtype !== 'AT_AlterColumnType') continue;
-        const entry = columns.get(refKey(t)) ?? { table: t, columns: [] };
-        if (!entry.columns.includes(c.name)) entry.columns.push(c.name);
-        columns.set(refKey(t), entry);
+    const rv = (st.node as { CreateStmt?: { relation?: { schemaname?: string; relname: string } } })
+      .CreateStmt?.relation;
+    if (rv) created.add(key({ schema: rv.schemaname || undefined, name: rv.relname }));
+    for (const t of statementRisks(st.node, st.line).touched) {
+      const ref: TableRef = { schema: t.schema, name: t.table };
+      if (created.has(key(ref))) continue;
+      if (t.kind === 'dropTable') {
+        tables.set(key(ref), ref);
+        columns.delete(key(ref));
+      } else if ((t.kind === 'dropColumn' || t.kind === 'alterType') && t.column) {
+        const entry = columns.get(key(ref)) ?? { table: ref, columns: [] };
+        if (!entry.columns.includes(t.column)) entry.columns.push(t.column);
+        columns.set(key(ref), entry);
       }
     }
   }
@@ -77,110 +81,30 @@ export async function destroyedBy(sql: string): Promise<DestroyedData> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The backup's rows
 
-export interface CopyBlock {
-  /** `schema.table` as named in the dump's COPY line. */
-  schema: string;
-  table: string;
-  columns: string[];
-  /** Values as COPY's text format decoded (null for `\N`). */
-  rows: (string | null)[][];
-}
-
-/** One field of COPY's text format, unescaped (PostgreSQL docs, COPY, "Text Format"). */
-function decodeCopyField(field: string): string | null {
-  if (field === '\\N') return null;
-  if (!field.includes('\\')) return field;
-  return field.replace(/\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.)/g, (_, e: string) => {
-    if (e[0] === 'x') return String.fromCharCode(Number.parseInt(e.slice(1), 16));
-    if (/^[0-7]/.test(e)) return String.fromCharCode(Number.parseInt(e, 8));
-    return ({ b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' } as Record<string, string>)[e] ?? e;
-  });
-}
-
-/**
- * The `COPY schema.table (columns) FROM stdin;` blocks of a pg_dump script (plain format, or what
- * `pg_restore -f -` prints) whose table is wanted (`wanted(schema, table)`). Never throws; a dump
- * without COPY blocks (made with --inserts) gives none.
- */
-export function copyBlocks(script: string, wanted: (schema: string, table: string) => boolean): CopyBlock[] {
-  const out: CopyBlock[] = [];
-  const lines = script.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i];
-    if (!line.startsWith('COPY ')) continue;
-    const name = readIdentifiers(line, 5);
-    if (name.names.length !== 2 || line[name.end] !== '(') continue;
-    const cols = readIdentifiers(line, name.end + 1);
-    if (!line.slice(cols.end).startsWith(') FROM stdin;')) continue;
-    const [schema, table] = name.names;
-    const take = wanted(schema, table);
-    const block: CopyBlock = { schema, table, columns: cols.names, rows: [] };
-    for (i++; i < lines.length && lines[i] !== '\\.'; i++)
-      if (take) block.rows.push(lines[i].split('\t').map(decodeCopyField));
-    if (take) out.push(block);
-  }
-  return out;
-}
-
-/**
- * The text of the backup's data for `tables`: a plain-format file as it is, a custom-format one
- * through `pg_restore --data-only -f -` (beside `pgDumpPath`, else on PATH).
- * Throws RunbookError 'config' when the file cannot be read, 'pgDump' when pg_restore is missing
- * or fails.
- */
-async function backupText(
-  file: string,
-  tables: string[],
-  pgDumpPath: string | undefined,
-  env: NodeJS.ProcessEnv,
-) {
-  let head: Buffer;
-  try {
-    const h = await fs.open(file, 'r');
-    try {
-      head = Buffer.alloc(5);
-      await h.read(head, 0, 5, 0);
-    } finally {
-      await h.close();
-    }
-  } catch (e) {
-    throw new RunbookError(`Cannot read the backup ${file}: ${(e as Error).message}`, 'config');
-  }
-  if (head.toString('latin1') !== 'PGDMP') return fs.readFile(file, 'utf8');
-  const tool = siblingTool(pgDumpPath || 'pg_dump', 'pg_restore');
-  let r: Awaited<ReturnType<typeof run>>;
-  try {
-    r = await run(tool, ['--data-only', '-f', '-', ...tables.map((t) => `--table=${t}`), file], env);
-  } catch (e) {
-    throw new RunbookError(
-      (e as NodeJS.ErrnoException).code === 'ENOENT'
-        ? `pg_restore not found (${tool}): it reads custom-format backups. Install the PostgreSQL client tools or set prismaRollback.pgDumpPath (CLI: --pg-dump-path).`
-        : `Cannot run ${tool}: ${(e as Error).message}`,
-      'pgDump',
-    );
-  }
-  if (r.code !== 0)
-    throw new RunbookError(
-      `pg_restore could not read ${file} (exit code ${r.code}): ${redactSecrets(r.stderr).trim().split('\n')[0] || 'no message'}`,
-      'pgDump',
-    );
-  return r.stdout;
-}
-
-// ---------------------------------------------------------------------------------------------
-
+/** One part of the restore as shown before writing (RestorePart on the live database). */
 export interface RestorePlanItem {
-  kind: 'table' | 'columns';
+  /**
+   * `table`: rows of a table the rollback re-created, inserted; `columns`: values written by key;
+   * `deleted`: rows the migration deleted, inserted again; `added`: rows it inserted, deleted.
+   */
+  kind: RestorePart['kind'];
   /** `"schema"."table"` of the live table. */
   table: string;
-  /** The columns written (every column of the backup the live table has, for `table`). */
+  /** `table`/`deleted`: the columns written; `columns`: the columns restored; `added`: the key. */
   columns: string[];
+  /** The key rows are matched by; absent for a table without one. */
+  key?: string[];
+  /** The migration's statements behind this part (`line N: …`). */
+  why: string[];
   /** Rows of this table in the backup. */
   rowsInBackup: number;
-  /** Rows that will be written: matched by primary key (`columns`), or not already there (`table`). */
+  /** Rows that will be inserted (`table`, `deleted`), updated (`columns`) or deleted (`added`). */
   rowsToWrite: number;
+  /** Set when this part is not done (nothing written for it): one line saying why. */
+  refused?: string;
+  /** Anything else worth saying (e.g. rows of an INSERT not found as it wrote them). */
+  note?: string;
 }
 
 export interface RestoreFromBackupOptions {
@@ -188,6 +112,8 @@ export interface RestoreFromBackupOptions {
   environment: string;
   /** The migration's name and its migration.sql. */
   migration: { name: string; sql: string };
+  /** The migrations before it, in order (their schema model is the one it ran on). */
+  before: { name: string; sql: string }[];
   /** The backup: pg_dump plain or custom format, taken before the migration was deployed. */
   from: string;
   /** Setting `prismaRollback.pgDumpPath` (pg_restore is taken beside it). */
@@ -205,29 +131,73 @@ export interface RestoreFromBackupResult {
   plan: RestorePlanItem[];
   /** False when `confirm` said no: nothing was written. */
   written: boolean;
-  /** Rows actually updated or inserted per live table. */
+  /** Rows actually inserted, updated or deleted per live table. */
   rows: Record<string, number>;
 }
 
 const SCRATCH = '_prisma_rollback_restore';
 
+/** A live table the restore writes into, its columns' types, and its backup rows. */
+interface LiveTable {
+  /** `"schema"."table"`. */
+  name: string;
+  nspname: string;
+  relname: string;
+  /** Column → `format_type` (every column). */
+  types: Map<string, string>;
+  generated: Set<string>;
+  block?: CopyBlock;
+  /** Its table in the scratch schema (all columns text). */
+  scratch?: string;
+}
+
+interface Work {
+  part: RestorePart;
+  live: LiveTable;
+  item: RestorePlanItem;
+}
+
 /**
  * Restores what `opts.migration` destroyed from `opts.from` into the environment (see the module
  * comment); shows the plan to `confirm` first. Throws RunbookError: 'config' (the migration
- * destroyed nothing, the backup cannot be read or lacks a table, cannot connect), 'state' (a
- * destroyed table or column is not there to restore into: the rollback has not run; a table
- * without a primary key), 'pgDump' (pg_restore missing or failing), 'statementFailed' (the merge
- * failed; the transaction was rolled back, nothing changed). The scratch schema never outlives the
- * transaction.
+ * destroyed nothing, the backup cannot be read, lacks a table or column, or was taken after the
+ * deploy; cannot connect), 'state' (the rollback has not run: the migration is applied, or a
+ * table or column is not there), 'pgDump' (pg_restore missing or failing), 'statementFailed' (the
+ * merge failed; rolled back, nothing changed); SqlParseError when a migration does not parse. The
+ * scratch schema never outlives the transaction.
  */
 export async function restoreFromBackup(opts: RestoreFromBackupOptions): Promise<RestoreFromBackupResult> {
   const log = opts.log ?? (() => {});
-  const destroyed = await destroyedBy(opts.migration.sql);
-  if (!destroyed.tables.length && !destroyed.columns.length)
+  const parts = await restoreParts(opts);
+  const client = await connect(opts);
+  try {
+    const schema = prismaSchema(opts.url);
+    if (schema !== 'public') await client.query(`SET search_path TO ${quoteIdent(schema)}`);
+    await requireRolledBack(client, schema, opts);
+    const work = await resolveLive(client, parts, opts);
+    log(`Reading ${opts.from}`);
+    await attachBackup(work, schema, opts);
+    return await mergeInTransaction(client, work, opts);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** The parts of opts.migration (planRestoreParts); RunbookError 'config' when there are none. */
+async function restoreParts(opts: RestoreFromBackupOptions): Promise<RestorePart[]> {
+  await initSqlParser();
+  const { model } = buildSchemaModelSync(opts.before);
+  const parts = planRestoreParts(opts.migration, model);
+  if (!parts.length)
     throw new RunbookError(
-      `${opts.migration.name} dropped no table and no column and changed no column type: there are no values to restore from a backup.`,
+      `${opts.migration.name} destroys no data that existed before it (no dropped table or column, type change, UPDATE, DELETE, TRUNCATE or INSERT into an existing table): there is nothing to restore from a backup.`,
       'config',
     );
+  return parts;
+}
+
+/** A connected client on opts.url; RunbookError 'config' when it cannot connect. */
+async function connect(opts: RestoreFromBackupOptions): Promise<pg.Client> {
   const client = new pg.Client({
     connectionString: opts.url,
     connectionTimeoutMillis: 10_000,
@@ -237,224 +207,291 @@ export async function restoreFromBackup(opts: RestoreFromBackupOptions): Promise
   try {
     await client.connect();
   } catch (e) {
+    await client.end().catch(() => {});
     throw new RunbookError(
       `Cannot connect to ${opts.environment}: ${describeDbError(e, opts.url)}`,
       'config',
     );
   }
-  try {
-    // The live tables the rollback re-created (resolved as the migration named them).
-    const schema = prismaSchema(opts.url);
-    if (schema !== 'public') await client.query(`SET search_path TO ${quoteIdent(schema)}`);
-    const resolve = async (t: TableRef) => {
+  return client;
+}
+
+const rollBackFirst = (opts: RestoreFromBackupOptions) =>
+  `roll ${opts.migration.name} back first (apply-down), then restore.`;
+
+/** RunbookError 'state' when the live `_prisma_migrations` records the migration as applied. */
+async function requireRolledBack(client: pg.Client, schema: string, opts: RestoreFromBackupOptions) {
+  const t = `${quoteIdent(schema)}."_prisma_migrations"`;
+  const exists = await client.query<{ c: string | null }>('SELECT to_regclass($1)::text AS c', [t]);
+  if (!exists.rows[0]?.c) return;
+  const r = await client.query(
+    `SELECT 1 FROM ${t} WHERE migration_name = $1 AND finished_at IS NOT NULL AND rolled_back_at IS NULL`,
+    [opts.migration.name],
+  );
+  if (r.rowCount)
+    throw new RunbookError(
+      `${opts.migration.name} is applied on ${opts.environment}: ${rollBackFirst(opts)}`,
+      'state',
+    );
+}
+
+/**
+ * Each part with its live table (resolved as the migration named it, on Prisma's search path) and
+ * its plan item. RunbookError 'state' when a table, column or key column is not there.
+ */
+async function resolveLive(client: pg.Client, parts: RestorePart[], opts: RestoreFromBackupOptions) {
+  const tables = new Map<string, LiveTable>();
+  const work: Work[] = [];
+  for (const part of parts) {
+    const k = objectKey(part.schema, part.table);
+    let live = tables.get(k);
+    if (!live) {
       const r = await client.query<{ nspname: string; relname: string; oid: number }>(
         'SELECT n.nspname, c.relname, c.oid::int AS oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)',
-        [t.schema ? quoteIdent(t.schema, t.name) : quoteIdent(t.name)],
+        [quoteQualified(part.schema, part.table)],
       );
       if (!r.rows[0])
         throw new RunbookError(
-          `Table ${t.schema ? `${t.schema}.` : ''}${t.name} is not in ${opts.environment}: roll ${opts.migration.name} back first (apply-down re-creates what it dropped), then restore.`,
+          `Table ${part.schema ? `${part.schema}.` : ''}${part.table} is not in ${opts.environment}: ${rollBackFirst(opts)}`,
           'state',
         );
-      return r.rows[0];
-    };
-    const liveColumns = async (oid: number) =>
-      (
-        await client.query<{ attname: string; type: string; generated: boolean }>(
-          `SELECT attname, format_type(atttypid, atttypmod) AS type, attgenerated <> '' AS generated
-             FROM pg_attribute WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
-          [oid],
-        )
-      ).rows;
-    const primaryKey = async (oid: number) =>
-      (
-        await client.query<{ attname: string }>(
-          `SELECT a.attname FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY k(attnum, ord)
-             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-            WHERE i.indrelid = $1 AND i.indisprimary ORDER BY k.ord`,
-          [oid],
-        )
-      ).rows.map((r) => r.attname);
-
-    interface Work {
-      item: RestorePlanItem;
-      live: { nspname: string; relname: string; oid: number };
-      types: Map<string, string>;
-      key: string[];
-      block?: CopyBlock;
-    }
-    const work: Work[] = [];
-    for (const t of destroyed.tables) {
-      const live = await resolve(t);
-      const cols = await liveColumns(live.oid);
-      work.push({
-        item: {
-          kind: 'table',
-          table: quoteIdent(live.nspname, live.relname),
-          columns: [],
-          rowsInBackup: 0,
-          rowsToWrite: 0,
-        },
-        live,
-        types: new Map(cols.filter((c) => !c.generated).map((c) => [c.attname, c.type])),
-        key: await primaryKey(live.oid),
-      });
-    }
-    for (const { table: t, columns } of destroyed.columns) {
-      const live = await resolve(t);
-      const cols = await liveColumns(live.oid);
-      const missing = columns.filter((c) => !cols.some((x) => x.attname === c));
-      if (missing.length)
-        throw new RunbookError(
-          `Column ${missing.map((c) => quoteIdent(c)).join(', ')} of ${quoteIdent(live.nspname, live.relname)} is not in ${opts.environment}: roll ${opts.migration.name} back first (apply-down re-creates what it dropped), then restore.`,
-          'state',
-        );
-      const key = await primaryKey(live.oid);
-      if (!key.length)
-        throw new RunbookError(
-          `${quoteIdent(live.nspname, live.relname)} has no primary key: its rows cannot be matched with the backup's, so the values of ${columns.map((c) => quoteIdent(c)).join(', ')} cannot be restored by this command.`,
-          'state',
-        );
-      work.push({
-        item: {
-          kind: 'columns',
-          table: quoteIdent(live.nspname, live.relname),
-          columns,
-          rowsInBackup: 0,
-          rowsToWrite: 0,
-        },
-        live,
-        types: new Map(cols.map((c) => [c.attname, c.type])),
-        key,
-      });
-    }
-
-    log(`Reading ${opts.from}`);
-    const names = [...new Set(work.map((w) => w.live.relname))];
-    const text = await backupText(opts.from, names, opts.pgDumpPath, opts.env ?? process.env);
-    const blocks = copyBlocks(text, (s, t) => work.some((w) => w.live.nspname === s && w.live.relname === t));
-    for (const w of work) {
-      w.block = blocks.find((b) => b.schema === w.live.nspname && b.table === w.live.relname);
-      if (!w.block)
-        throw new RunbookError(
-          `The backup ${opts.from} holds no rows of ${w.item.table} (no COPY block: was it taken before ${opts.migration.name}, of this database, without --inserts?). Nothing was changed.`,
-          'config',
-        );
-      const absent = (w.item.kind === 'columns' ? [...w.item.columns, ...w.key] : w.key).filter(
-        (c) => !w.block!.columns.includes(c),
+      const cols = await client.query<{ attname: string; type: string; generated: boolean }>(
+        `SELECT attname, format_type(atttypid, atttypmod) AS type, attgenerated <> '' AS generated
+           FROM pg_attribute WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+        [r.rows[0].oid],
       );
-      if (absent.length)
-        throw new RunbookError(
-          `The backup's ${w.item.table} has no column ${absent.map((c) => quoteIdent(c)).join(', ')}: it was not taken before ${opts.migration.name}. Nothing was changed.`,
-          'config',
-        );
-      if (w.item.kind === 'table') w.item.columns = w.block.columns.filter((c) => w.types.has(c));
-      w.item.rowsInBackup = w.block.rows.length;
+      live = {
+        name: quoteIdent(r.rows[0].nspname, r.rows[0].relname),
+        nspname: r.rows[0].nspname,
+        relname: r.rows[0].relname,
+        types: new Map(cols.rows.map((c) => [c.attname, c.type])),
+        generated: new Set(cols.rows.filter((c) => c.generated).map((c) => c.attname)),
+      };
+      tables.set(k, live);
     }
-
-    await client.query('BEGIN');
-    try {
-      await client.query(`CREATE SCHEMA ${quoteIdent(SCRATCH)}`);
-      for (const [i, w] of work.entries()) {
-        const scratch = `${quoteIdent(SCRATCH)}.${quoteIdent(`t${i}`)}`;
-        const b = w.block!;
-        await client.query(
-          `CREATE TABLE ${scratch} (${b.columns.map((c) => `${quoteIdent(c)} text`).join(', ')})`,
-        );
-        for (let at = 0; at < b.rows.length; at += 500) {
-          const batch = b.rows.slice(at, at + 500);
-          const params: (string | null)[] = [];
-          const values = batch.map(
-            (r) => `(${b.columns.map((_, j) => `$${params.push(r[j] ?? null)}`).join(', ')})`,
-          );
-          await client.query(`INSERT INTO ${scratch} VALUES ${values.join(', ')}`, params);
-        }
-      }
-      const scratchOf = (w: Work) => `${quoteIdent(SCRATCH)}.${quoteIdent(`t${work.indexOf(w)}`)}`;
-      const match = (w: Work) =>
-        w.key.map((k) => `t.${quoteIdent(k)} = s.${quoteIdent(k)}::${w.types.get(k)}`).join(' AND ');
-      for (const w of work) {
-        const live = quoteIdent(w.live.nspname, w.live.relname);
-        const sql =
-          w.item.kind === 'columns' || w.key.length
-            ? `SELECT count(*)::int AS n FROM ${scratchOf(w)} s WHERE ${w.item.kind === 'columns' ? '' : 'NOT '}EXISTS (SELECT 1 FROM ${live} t WHERE ${match(w)})`
-            : `SELECT count(*)::int AS n FROM ${scratchOf(w)}`;
-        w.item.rowsToWrite = (await client.query<{ n: number }>(sql)).rows[0].n;
-      }
-      const plan = work.map((w) => w.item);
-      const go = opts.confirm ? await opts.confirm(plan) : true;
-      if (!go) {
-        await client.query('ROLLBACK');
-        return { plan, written: false, rows: {} };
-      }
-      const rows: Record<string, number> = {};
-      // Tables: parents first (foreign keys among the restored tables).
-      const tablesWork = work.filter((w) => w.item.kind === 'table');
-      const parents = new Map<number, Set<number>>();
-      for (const w of tablesWork) {
-        const r = await client.query<{ confrelid: number }>(
-          `SELECT confrelid::int AS confrelid FROM pg_constraint WHERE contype = 'f' AND conrelid = $1 AND confrelid <> conrelid`,
-          [w.live.oid],
-        );
-        parents.set(w.live.oid, new Set(r.rows.map((x) => x.confrelid)));
-      }
-      const done = new Set<number>();
-      const ordered: Work[] = [];
-      while (ordered.length < tablesWork.length) {
-        const next =
-          tablesWork.find(
-            (w) =>
-              !done.has(w.live.oid) &&
-              [...parents.get(w.live.oid)!].every(
-                (p) => done.has(p) || !tablesWork.some((x) => x.live.oid === p),
-              ),
-          ) ?? tablesWork.find((w) => !done.has(w.live.oid))!;
-        done.add(next.live.oid);
-        ordered.push(next);
-      }
-      for (const w of ordered) {
-        const live = quoteIdent(w.live.nspname, w.live.relname);
-        const cols = w.item.columns;
-        const r = await client.query(
-          `INSERT INTO ${live} (${cols.map((c) => quoteIdent(c)).join(', ')}) OVERRIDING SYSTEM VALUE SELECT ${cols.map((c) => `s.${quoteIdent(c)}::${w.types.get(c)}`).join(', ')} FROM ${scratchOf(w)} s ON CONFLICT DO NOTHING`,
-        );
-        rows[w.item.table] = (rows[w.item.table] ?? 0) + (r.rowCount ?? 0);
-        // A re-created table's sequences start again at 1: move them past the restored values.
-        for (const c of cols) {
-          const seq = (
-            await client.query<{ seq: string | null }>('SELECT pg_get_serial_sequence($1, $2) AS seq', [
-              live,
-              c,
-            ])
-          ).rows[0]?.seq;
-          if (seq)
-            await client.query(
-              `SELECT setval($1, max(${quoteIdent(c)})::bigint) FROM ${live} HAVING max(${quoteIdent(c)}) IS NOT NULL`,
-              [seq],
-            );
-        }
-      }
-      for (const w of work.filter((x) => x.item.kind === 'columns')) {
-        const live = quoteIdent(w.live.nspname, w.live.relname);
-        const r = await client.query(
-          `UPDATE ${live} t SET ${w.item.columns.map((c) => `${quoteIdent(c)} = s.${quoteIdent(c)}::${w.types.get(c)}`).join(', ')} FROM ${scratchOf(w)} s WHERE ${match(w)}`,
-        );
-        rows[w.item.table] = (rows[w.item.table] ?? 0) + (r.rowCount ?? 0);
-      }
-      await client.query(`DROP SCHEMA ${quoteIdent(SCRATCH)} CASCADE`);
-      await client.query('COMMIT');
-      return { plan, written: true, rows };
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => {});
-      if (e instanceof RunbookError) throw e;
+    const needed = [...(part.key ?? []), ...(part.kind === 'columns' ? part.columns : [])];
+    const missing = needed.filter((c) => !live.types.has(c));
+    if (missing.length)
       throw new RunbookError(
-        `Restoring from ${opts.from} into ${opts.environment} (${maskUrl(opts.url)}) failed and was rolled back, nothing changed: ${describeDbError(e, opts.url)}`,
-        'statementFailed',
+        `Column ${missing.map((c) => quoteIdent(c)).join(', ')} of ${live.name} is not in ${opts.environment}: ${rollBackFirst(opts)}`,
+        'state',
+      );
+    const item: RestorePlanItem = {
+      kind: part.kind,
+      table: live.name,
+      columns: part.columns.filter((c) => live.types.has(c) && !live.generated.has(c)),
+      key: part.key,
+      why: part.why,
+      rowsInBackup: 0,
+      rowsToWrite: 0,
+      refused: part.refused,
+    };
+    work.push({ part, live, item });
+  }
+  return work;
+}
+
+/**
+ * Reads the backup's rows of the work's tables (and its `_prisma_migrations`) and checks them.
+ * RunbookError 'config' when it was taken after the deploy, lacks a table, or lacks a column.
+ */
+async function attachBackup(work: Work[], schema: string, opts: RestoreFromBackupOptions) {
+  const tables = [...new Set(work.map((w) => w.live))];
+  const names = [...new Set([...tables.map((t) => t.relname), '_prisma_migrations'])];
+  const text = await readBackup(opts.from, names, opts.pgDumpPath, opts.env ?? process.env);
+  const blocks = copyBlocks(
+    text,
+    (s, t) =>
+      (s === schema && t === '_prisma_migrations') || tables.some((x) => x.nspname === s && x.relname === t),
+  );
+  const deployedAt = deployedInBackup(
+    blocks.find((b) => b.schema === schema && b.table === '_prisma_migrations'),
+    opts.migration.name,
+  );
+  if (deployedAt)
+    throw new RunbookError(
+      `The backup ${opts.from} was taken after ${opts.migration.name} was deployed (its _prisma_migrations records it as applied at ${deployedAt}): it holds the data already changed. Use a backup taken before the deploy. Nothing was changed.`,
+      'config',
+    );
+  for (const t of tables) {
+    t.block = blocks.find((b) => b.schema === t.nspname && b.table === t.relname);
+    if (!t.block)
+      throw new RunbookError(
+        `The backup ${opts.from} holds no rows of ${t.name} (no COPY block: was it taken of this database, before ${opts.migration.name}, without --inserts?). Nothing was changed.`,
+        'config',
+      );
+  }
+  for (const w of work) {
+    const block = w.live.block!;
+    const needed = [...(w.part.key ?? []), ...(w.part.kind === 'columns' ? w.item.columns : [])];
+    const absent = needed.filter((c) => !block.columns.includes(c));
+    if (absent.length)
+      throw new RunbookError(
+        `The backup's ${w.item.table} has no column ${absent.map((c) => quoteIdent(c)).join(', ')}: it was not taken before ${opts.migration.name}. Nothing was changed.`,
+        'config',
+      );
+    if (w.part.kind === 'table' || w.part.kind === 'deleted')
+      w.item.columns = w.item.columns.filter((c) => block.columns.includes(c));
+    w.item.rowsInBackup = block.rows.length;
+  }
+}
+
+/**
+ * One transaction: loads the scratch schema, counts each part (the plan, shown to opts.confirm),
+ * writes the parts, drops the scratch schema, commits. Rolls back (nothing changed, no scratch
+ * schema) on a "no" or any failure; RunbookError 'statementFailed' for a query that fails.
+ */
+async function mergeInTransaction(
+  client: pg.Client,
+  work: Work[],
+  opts: RestoreFromBackupOptions,
+): Promise<RestoreFromBackupResult> {
+  await client.query('BEGIN');
+  try {
+    await loadScratch(client, [...new Set(work.map((w) => w.live))]);
+    for (const w of work) await countPart(client, w);
+    const plan = work.map((w) => w.item);
+    if (!(opts.confirm ? await opts.confirm(plan) : true)) {
+      await client.query('ROLLBACK');
+      return { plan, written: false, rows: {} };
+    }
+    const rows: Record<string, number> = {};
+    for (const w of work.filter((x) => !x.item.refused)) {
+      const n = await writePart(client, w);
+      rows[w.item.table] = (rows[w.item.table] ?? 0) + n;
+    }
+    await client.query(`DROP SCHEMA ${quoteIdent(SCRATCH)} CASCADE`);
+    await client.query('COMMIT');
+    return { plan, written: true, rows };
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => {});
+    if (e instanceof RunbookError) throw e;
+    throw new RunbookError(
+      `Restoring from ${opts.from} into ${opts.environment} (${maskUrl(opts.url)}) failed and was rolled back, nothing changed: ${describeDbError(e, opts.url)}`,
+      'statementFailed',
+    );
+  }
+}
+
+/** Creates the scratch schema and one text-columned table per live table, filled from its block. */
+async function loadScratch(client: pg.Client, tables: LiveTable[]) {
+  await client.query(`CREATE SCHEMA ${quoteIdent(SCRATCH)}`);
+  for (const [i, t] of tables.entries()) {
+    t.scratch = `${quoteIdent(SCRATCH)}.${quoteIdent(`t${i}`)}`;
+    const b = t.block!;
+    await client.query(
+      `CREATE TABLE ${t.scratch} (${b.columns.map((c) => `${quoteIdent(c)} text`).join(', ')})`,
+    );
+    for (let at = 0; at < b.rows.length; at += 500) {
+      const params: (string | null)[] = [];
+      const values = b.rows
+        .slice(at, at + 500)
+        .map((r) => `(${b.columns.map((_, j) => `$${params.push(r[j] ?? null)}`).join(', ')})`);
+      await client.query(`INSERT INTO ${t.scratch} VALUES ${values.join(', ')}`, params);
+    }
+  }
+}
+
+/** `jsonb_build_array(a, b, …)` in chunks of 50 (PostgreSQL's 100-argument limit), `||`-joined. */
+function jsonArray(exprs: string[]): string {
+  const chunks: string[] = [];
+  for (let i = 0; i < exprs.length; i += 50)
+    chunks.push(`jsonb_build_array(${exprs.slice(i, i + 50).join(', ')})`);
+  return chunks.length > 1 ? `(${chunks.join(' || ')})` : (chunks[0] ?? `'[]'::jsonb`);
+}
+
+/** SQL pieces of a part: live `t`, scratch `s`. */
+function sqlOf(w: Work) {
+  const { live, item } = w;
+  const cast = (c: string) => `s.${quoteIdent(c)}::${live.types.get(c)}`;
+  const match = (w.part.key ?? []).map((k) => `t.${quoteIdent(k)} = ${cast(k)}`).join(' AND ');
+  const differs = `${jsonArray(item.columns.map((c) => `t.${quoteIdent(c)}`))} IS DISTINCT FROM ${jsonArray(item.columns.map(cast))}`;
+  const notInLive = `NOT EXISTS (SELECT 1 FROM ${live.name} t WHERE ${match})`;
+  const notInBackup = `NOT EXISTS (SELECT 1 FROM ${live.scratch} s WHERE ${match})`;
+  return { cast, match, differs, notInLive, notInBackup };
+}
+
+/**
+ * The `added` part's row matches: one SQL condition on live `t` per row the INSERTs wrote (its
+ * constants cast to the live columns' types). A string when a column is not in the table.
+ */
+function insertedMatches(w: Work): string[] | string {
+  const out: string[] = [];
+  for (const ins of w.part.inserted ?? [])
+    for (const row of ins.rows) {
+      const cols = ins.columns.map((c, j) => ({ c, v: row[j] })).filter((x) => x.v !== undefined);
+      const unknown = cols.find((x) => !w.live.types.has(x.c));
+      if (unknown)
+        return `the INSERT at line ${ins.line} names ${quoteIdent(unknown.c)}, not a column of ${w.live.name}`;
+      out.push(
+        `${jsonArray(cols.map((x) => `t.${quoteIdent(x.c)}`))} = ${jsonArray(cols.map((x) => `(${x.v})::${w.live.types.get(x.c)}`))}`,
       );
     }
-  } finally {
-    await client.end().catch(() => {});
+  return out;
+}
+
+/** Counts the rows the part writes into w.item.rowsToWrite; refuses it (w.item.refused) when it cannot be done safely. */
+async function countPart(client: pg.Client, w: Work) {
+  const { live, item, part } = w;
+  if (item.refused) return;
+  const q = sqlOf(w);
+  const n = async (sql: string) => (await client.query<{ n: number }>(sql)).rows[0].n;
+  if (part.kind === 'table' && !part.key) {
+    const now = await n(`SELECT count(*)::int AS n FROM ${live.name}`);
+    if (now > 0)
+      item.refused = `${live.name} has no primary key or unique NOT NULL key and holds ${now} row(s): the backup's rows cannot be matched with them, so it is restored only when empty (re-created by the rollback); not restored`;
+    else item.rowsToWrite = item.rowsInBackup;
+  } else if (part.kind === 'table' || part.kind === 'deleted')
+    item.rowsToWrite = await n(`SELECT count(*)::int AS n FROM ${live.scratch} s WHERE ${q.notInLive}`);
+  else if (part.kind === 'columns')
+    item.rowsToWrite = await n(
+      `SELECT count(*)::int AS n FROM ${live.name} t JOIN ${live.scratch} s ON ${q.match} WHERE ${q.differs}`,
+    );
+  else {
+    const matches = insertedMatches(w);
+    if (typeof matches === 'string') {
+      item.refused = `${matches}: the rows it added are not removed (delete them by hand)`;
+      return;
+    }
+    const distinct = [...new Set(matches)];
+    const r = (
+      await client.query(
+        `SELECT count(*) FILTER (WHERE ${matches.join(' OR ')})::int AS n, ${distinct.map((m, i) => `count(*) FILTER (WHERE ${m})::int AS c${i}`).join(', ')} FROM ${live.name} t WHERE ${q.notInBackup}`,
+      )
+    ).rows[0];
+    const ambiguous = distinct.some((m, i) => r[`c${i}`] > matches.filter((x) => x === m).length);
+    if (ambiguous)
+      item.refused = `more rows of ${live.name} not in the backup hold the values the migration's INSERT wrote than it inserted: its rows cannot be told from rows added since the deploy; not removed (delete them by hand)`;
+    else {
+      item.rowsToWrite = r.n;
+      if (r.n < matches.length)
+        item.note = `${matches.length - r.n} of the ${matches.length} rows it inserted are not there as it wrote them (changed or deleted since): kept`;
+    }
   }
+}
+
+/** Writes one part (not refused); returns the rows inserted, updated or deleted. */
+async function writePart(client: pg.Client, w: Work): Promise<number> {
+  const { live, item, part } = w;
+  const q = sqlOf(w);
+  const cols = item.columns.map((c) => quoteIdent(c));
+  let sql: string;
+  if (part.kind === 'table' || part.kind === 'deleted')
+    sql = `INSERT INTO ${live.name} (${cols.join(', ')}) OVERRIDING SYSTEM VALUE SELECT ${item.columns.map(q.cast).join(', ')} FROM ${live.scratch} s${part.key ? ` WHERE ${q.notInLive}` : ''}`;
+  else if (part.kind === 'columns')
+    sql = `UPDATE ${live.name} t SET ${item.columns.map((c) => `${quoteIdent(c)} = ${q.cast(c)}`).join(', ')} FROM ${live.scratch} s WHERE ${q.match} AND ${q.differs}`;
+  else
+    sql = `DELETE FROM ${live.name} t WHERE ${q.notInBackup} AND (${(insertedMatches(w) as string[]).join(' OR ')})`;
+  const n = (await client.query(sql)).rowCount ?? 0;
+  // A re-created table's sequences start again at 1: move them past the restored values (never back).
+  if (part.kind === 'table')
+    for (const c of part.sequenced.filter((x) => item.columns.includes(x)))
+      await client.query(
+        `SELECT setval(q.s, q.m) FROM (SELECT pg_get_serial_sequence($1, $2) AS s, (SELECT max(${quoteIdent(c)}) FROM ${live.name})::bigint AS m) q
+          WHERE q.s IS NOT NULL AND q.m IS NOT NULL AND q.m > coalesce(pg_sequence_last_value(q.s::regclass), 0)`,
+        [live.name, c],
+      );
+  return n;
 }
 
 /**

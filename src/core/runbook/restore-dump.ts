@@ -1,0 +1,118 @@
+/**
+ * Reading a pg_dump backup for `restore --from` (./restore.ts): the data of the tables wanted, as
+ * the dump's `COPY … FROM stdin` blocks (PostgreSQL 15 docs, COPY, "Text Format"), from a
+ * plain-format file as it is or from a custom-format one through `pg_restore --data-only -f -`;
+ * and what the dump's own `_prisma_migrations` says about when it was taken.
+ */
+import fs from 'node:fs/promises';
+import { redactSecrets } from '../db';
+import { readIdentifiers } from '../sql/names';
+import { run, siblingTool } from './backup';
+import { RunbookError } from './errors';
+
+export interface CopyBlock {
+  /** `schema.table` as named in the dump's COPY line. */
+  schema: string;
+  table: string;
+  columns: string[];
+  /** Values as COPY's text format decoded (null for `\N`). */
+  rows: (string | null)[][];
+}
+
+/** One field of COPY's text format, unescaped (PostgreSQL docs, COPY, "Text Format"). */
+function decodeCopyField(field: string): string | null {
+  if (field === '\\N') return null;
+  if (!field.includes('\\')) return field;
+  return field.replace(/\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.)/g, (_, e: string) => {
+    if (e[0] === 'x') return String.fromCharCode(Number.parseInt(e.slice(1), 16));
+    if (/^[0-7]/.test(e)) return String.fromCharCode(Number.parseInt(e, 8));
+    return ({ b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' } as Record<string, string>)[e] ?? e;
+  });
+}
+
+/**
+ * The `COPY schema.table (columns) FROM stdin;` blocks of a pg_dump script (plain format, or what
+ * `pg_restore -f -` prints) whose table is wanted (`wanted(schema, table)`). Never throws; a dump
+ * without COPY blocks (made with --inserts) gives none.
+ */
+export function copyBlocks(script: string, wanted: (schema: string, table: string) => boolean): CopyBlock[] {
+  const out: CopyBlock[] = [];
+  const lines = script.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (!line.startsWith('COPY ')) continue;
+    const name = readIdentifiers(line, 5);
+    if (name.names.length !== 2 || line[name.end] !== '(') continue;
+    const cols = readIdentifiers(line, name.end + 1);
+    if (!line.slice(cols.end).startsWith(') FROM stdin;')) continue;
+    const [schema, table] = name.names;
+    const take = wanted(schema, table);
+    const block: CopyBlock = { schema, table, columns: cols.names, rows: [] };
+    for (i++; i < lines.length && lines[i] !== '\\.'; i++)
+      if (take) block.rows.push(lines[i].split('\t').map(decodeCopyField));
+    if (take) out.push(block);
+  }
+  return out;
+}
+
+/**
+ * The text of the backup's data for the tables named `tables` (bare names, any schema): a
+ * plain-format file as it is, a custom-format one through `pg_restore --data-only -f -` (beside
+ * `pgDumpPath`, else on PATH). Throws RunbookError 'config' when the file cannot be read, 'pgDump'
+ * when pg_restore is missing or fails. Writes nothing.
+ */
+export async function readBackup(
+  file: string,
+  tables: string[],
+  pgDumpPath: string | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<string> {
+  let head: Buffer;
+  try {
+    const h = await fs.open(file, 'r');
+    try {
+      head = Buffer.alloc(5);
+      await h.read(head, 0, 5, 0);
+    } finally {
+      await h.close();
+    }
+  } catch (e) {
+    throw new RunbookError(`Cannot read the backup ${file}: ${(e as Error).message}`, 'config');
+  }
+  if (head.toString('latin1') !== 'PGDMP') return fs.readFile(file, 'utf8');
+  const tool = siblingTool(pgDumpPath || 'pg_dump', 'pg_restore');
+  let r: Awaited<ReturnType<typeof run>>;
+  try {
+    r = await run(tool, ['--data-only', '-f', '-', ...tables.map((t) => `--table=${t}`), file], env);
+  } catch (e) {
+    throw new RunbookError(
+      (e as NodeJS.ErrnoException).code === 'ENOENT'
+        ? `pg_restore not found (${tool}): it reads custom-format backups. Install the PostgreSQL client tools or set prismaRollback.pgDumpPath (CLI: --pg-dump-path).`
+        : `Cannot run ${tool}: ${(e as Error).message}`,
+      'pgDump',
+    );
+  }
+  if (r.code !== 0)
+    throw new RunbookError(
+      `pg_restore could not read ${file} (exit code ${r.code}): ${redactSecrets(r.stderr).trim().split('\n')[0] || 'no message'}`,
+      'pgDump',
+    );
+  return r.stdout;
+}
+
+/**
+ * When the backup's own `_prisma_migrations` block (`block`, from copyBlocks; undefined when the
+ * dump has none, e.g. a dump of chosen tables) records `migration` as applied (finished, not rolled
+ * back), the time it finished (as the dump wrote it): the backup was taken after the deploy and
+ * holds the values already destroyed. Undefined otherwise. Never throws.
+ */
+export function deployedInBackup(block: CopyBlock | undefined, migration: string): string | undefined {
+  if (!block) return undefined;
+  const col = (c: string) => block.columns.indexOf(c);
+  const [name, finished, rolledBack] = [col('migration_name'), col('finished_at'), col('rolled_back_at')];
+  if (name < 0 || finished < 0) return undefined;
+  const row = block.rows.find(
+    (r) => r[name] === migration && r[finished] !== null && (rolledBack < 0 || r[rolledBack] === null),
+  );
+  return row ? (row[finished] ?? undefined) : undefined;
+}
