@@ -27,15 +27,16 @@ function planLine(p: RestorePlanItem): string {
 export const restoreCommand: CliCommand = {
   name: 'restore',
   summary:
-    'Restore from a pg_dump backup the values a rolled-back migration destroyed (dropped tables and columns)',
+    'Restore from a pg_dump backup the data a rolled-back migration destroyed or changed (tables, columns, types, UPDATE, DELETE, INSERT)',
   usage:
     'prisma-rollback restore --env NAME --migration <migration> --from <pg_dump file> [--confirm ENVIRONMENT] [--dry-run] [--project DIR] [--migrations DIR] [--pg-dump-path PATH] [--json]\n' +
-    '  For a migration deployed without the archive and then rolled back (apply-down re-created the tables and\n' +
-    '  columns it dropped, empty): reads, from a backup taken before the migration was deployed (pg_dump plain or\n' +
-    '  custom format), the rows of the tables it dropped and the values of the columns it dropped or re-typed;\n' +
-    '  shows how many rows it will write per table; then, in one transaction, loads them into a scratch schema\n' +
-    '  and merges them (UPDATE matched by primary key; INSERT … ON CONFLICT DO NOTHING for tables) and drops the\n' +
-    '  scratch schema. --dry-run shows the plan and changes nothing. A protected environment needs --confirm NAME.',
+    '  For a migration deployed without the archive and then rolled back: puts back, from a backup taken before\n' +
+    '  the migration was deployed (pg_dump plain or custom format), what it destroyed or changed, matched by primary\n' +
+    '  key (or unique NOT NULL key): rows of tables it dropped, values of columns it dropped, re-typed or UPDATEd,\n' +
+    '  rows it DELETEd; rows its INSERT … VALUES added are deleted. Shows the rows it will write per table, then\n' +
+    '  merges them in one transaction through a scratch schema (dropped after). A part it cannot do safely (a table\n' +
+    '  without key that holds rows, an INSERT … SELECT) is refused with the reason and exit code 1.\n' +
+    '  --dry-run shows the plan and changes nothing. A protected environment needs --confirm NAME.',
   booleans: ['json', 'dry-run'],
   async run(args, io) {
     const wanted = flag(args, 'migration');
@@ -88,6 +89,12 @@ export const restoreCommand: CliCommand = {
           .join(', ')}.`,
       );
     else io.out('Dry run: nothing was changed.');
-    return 0;
+    const refused = result.plan.filter((p) => p.refused);
+    if (refused.length && !json)
+      io.err(
+        `Not restored (see above): ${refused.map((p) => `${p.table} (${p.kind === 'added' ? 'rows the migration inserted' : 'rows'})`).join(', ')}.`,
+      );
+    // A part left undone is not a complete restore: exit code 1 (the rest was written).
+    return refused.length ? 1 : 0;
   },
 };

@@ -5,9 +5,8 @@
  * destroying data. Each case: deploy, roll back, every table's rows identical to before the deploy;
  * deploy again and roll back again, still identical.
  *
- * Rows are compared as `to_jsonb(row)::text` ordered by that text: the values' own text
- * representations, by column name (a column the rollback re-adds comes back last: its position is
- * schema, not data).
+ * The schema, its seed rows and the comparison (snapshot) are shared with restore-ways.test.ts
+ * (test/support/data-loss.ts).
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -25,64 +24,15 @@ import { disposeEmbeddedVerifier } from '../../src/core/verify';
 import { checkDrift } from '../../src/core/verify/drift';
 import { prismaLiveDiff } from '../../src/core/verify/prisma-diff';
 import { runCli } from '../support/cli';
+import { INIT, SEED, snapshot } from '../support/data-loss';
 import { tempMigrations } from '../support/engine';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';
-
-const INIT = `CREATE TYPE "Role" AS ENUM ('ADMIN', 'USER', 'GUEST');
-CREATE TABLE "User" (
-    "id" SERIAL NOT NULL,
-    "email" TEXT NOT NULL,
-    "name" TEXT,
-    "age" INTEGER,
-    "score" NUMERIC(10,2),
-    "role" "Role" NOT NULL DEFAULT 'USER',
-    "tags" TEXT[],
-    "meta" JSONB,
-    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    CONSTRAINT "User_pkey" PRIMARY KEY ("id")
-);
-CREATE UNIQUE INDEX "User_email_key" ON "User"("email");
-CREATE TABLE "Post" (
-    "id" SERIAL NOT NULL,
-    "title" TEXT NOT NULL,
-    "body" TEXT,
-    "authorId" INTEGER NOT NULL,
-    CONSTRAINT "Post_pkey" PRIMARY KEY ("id")
-);
-ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
-CREATE TABLE "Log" ("line" TEXT, "at" TIMESTAMP(3));
-`;
-
-const SEED = `INSERT INTO "User" (email, name, age, score, role, tags, meta, "createdAt") VALUES
-  ('a@x.io', 'Ann', 31, 10.50, 'ADMIN', '{a,b}', '{"k": 1}', '2024-01-01 10:00:00.123'),
-  ('b@x.io', NULL, 17, NULL, 'GUEST', NULL, NULL, '2024-02-01 11:00:00'),
-  ('c@x.io', 'Cé "quoted"', NULL, 3.14, 'GUEST', '{}', '[1, "x"]', '2024-03-01 12:00:00'),
-  ('d@x.io', 'Dan', 44, 1234.56, 'USER', '{"with space"}', '{"nested": {"a": null}}', '2024-04-01 00:00:00');
-INSERT INTO "Post" (title, body, "authorId") VALUES ('p1', 'body one', 1), ('p2', NULL, 1), ('p3', 'three', 3);
-INSERT INTO "Log" VALUES ('l1', '2024-01-01'), ('l1', '2024-01-01'), (NULL, NULL);
-`;
 
 const M = '20240201000000_change';
 
 afterAll(async () => {
   await disposeEmbeddedVerifier();
 });
-
-async function snapshot(url: string): Promise<Record<string, string[]>> {
-  const tables = await query<{ t: string }>(
-    url,
-    "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> '_prisma_migrations' ORDER BY 1",
-  );
-  const out: Record<string, string[]> = {};
-  for (const { t } of tables)
-    out[t] = (
-      await query<{ r: string }>(
-        url,
-        `SELECT to_jsonb(x)::text AS r FROM "${t.replace(/"/g, '""')}" x ORDER BY 1`,
-      )
-    ).map((x) => x.r);
-  return out;
-}
 
 describe('archive: deploy archives, apply-down restores (real PostgreSQL 15)', () => {
   let db: TestDatabase;

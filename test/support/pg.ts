@@ -18,13 +18,16 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** Creates an empty database with a unique name; `drop()` removes it (call it in afterAll/afterEach). */
-export async function createTestDatabase(prefix = 't'): Promise<TestDatabase> {
+/**
+ * Creates a database with a unique name, empty or a copy of `template` (CREATE DATABASE … TEMPLATE:
+ * no session may be connected to it); `drop()` removes it (call it in afterAll/afterEach).
+ */
+export async function createTestDatabase(prefix = 't', template?: TestDatabase): Promise<TestDatabase> {
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl() });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE "${name}"`);
+    await admin.query(`CREATE DATABASE "${name}"${template ? ` TEMPLATE "${template.name}"` : ''}`);
   } finally {
     await admin.end();
   }

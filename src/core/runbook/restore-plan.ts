@@ -54,6 +54,11 @@ export interface RestorePart {
   inserted?: InsertedRows[];
   /** Set when this part is not done: one line saying why. */
   refused?: string;
+  /**
+   * True when the data lives in tables or columns the migration dropped or re-typed: the rollback
+   * must have run first. False for rows only changed by DML (the schema is the same either way).
+   */
+  needsRollback: boolean;
 }
 
 const CONSTANT = new Set(['A_Const', 'TypeCast', 'A_ArrayExpr', 'A_Expr', 'List']);
@@ -128,27 +133,23 @@ function partsOf(
   item: ArchiveItem,
   statements: { node: N; touched: ReturnType<typeof statementRisks>['touched'] }[],
 ): RestorePart[] {
+  // The statements on this table, under its name before or after the migration.
+  const names = new Set([objectKey(item.schema, item.table)]);
+  if (item.after) names.add(objectKey(item.after.schema, item.after.table));
+  const on = statements.flatMap((s) =>
+    s.touched.filter((t) => names.has(objectKey(t.schema, t.table))).map((t) => ({ t, node: s.node })),
+  );
+  const dml = on.filter((d) => ['update', 'delete', 'truncate', 'insert'].includes(d.t.kind));
   const base = {
     schema: item.schema,
     table: item.table,
     key: item.key,
     sequenced: item.sequenced ?? [],
     why: item.reasons,
+    needsRollback: item.kind !== 'rows' && !(dml.length && dml.length === on.length),
   };
   if (item.kind === 'table') return [{ ...base, kind: 'table', columns: item.writable }];
   if (item.kind === 'columns') return [{ ...base, kind: 'columns', columns: item.writable }];
-  // `rows`: the DML statements on this table, under its name before or after the migration.
-  const names = new Set([objectKey(item.schema, item.table)]);
-  if (item.after) names.add(objectKey(item.after.schema, item.after.table));
-  const dml = statements.flatMap((s) =>
-    s.touched
-      .filter(
-        (t) =>
-          ['update', 'delete', 'truncate', 'insert'].includes(t.kind) &&
-          names.has(objectKey(t.schema, t.table)),
-      )
-      .map((t) => ({ t, node: s.node })),
-  );
   const out: RestorePart[] = [];
   const why = (kinds: string[]) =>
     dml.filter((d) => kinds.includes(d.t.kind)).map((d) => `line ${d.t.line}: ${d.t.kind.toUpperCase()}`);

@@ -173,7 +173,7 @@ export async function restoreFromBackup(opts: RestoreFromBackupOptions): Promise
   try {
     const schema = prismaSchema(opts.url);
     if (schema !== 'public') await client.query(`SET search_path TO ${quoteIdent(schema)}`);
-    await requireRolledBack(client, schema, opts);
+    await requireRolledBack(client, schema, parts, opts, log);
     const work = await resolveLive(client, parts, opts);
     log(`Reading ${opts.from}`);
     await attachBackup(work, schema, opts);
@@ -219,8 +219,19 @@ async function connect(opts: RestoreFromBackupOptions): Promise<pg.Client> {
 const rollBackFirst = (opts: RestoreFromBackupOptions) =>
   `roll ${opts.migration.name} back first (apply-down), then restore.`;
 
-/** RunbookError 'state' when the live `_prisma_migrations` records the migration as applied. */
-async function requireRolledBack(client: pg.Client, schema: string, opts: RestoreFromBackupOptions) {
+/**
+ * RunbookError 'state' when the live `_prisma_migrations` records the migration as applied and a
+ * part needs its rollback (tables or columns it dropped or re-typed). A migration that only changes
+ * rows has no rollback script to apply (apply-down refuses an empty one): it may stay applied, said
+ * in the log.
+ */
+async function requireRolledBack(
+  client: pg.Client,
+  schema: string,
+  parts: RestorePart[],
+  opts: RestoreFromBackupOptions,
+  log: (line: string) => void,
+) {
   const t = `${quoteIdent(schema)}."_prisma_migrations"`;
   const exists = await client.query<{ c: string | null }>('SELECT to_regclass($1)::text AS c', [t]);
   if (!exists.rows[0]?.c) return;
@@ -228,11 +239,15 @@ async function requireRolledBack(client: pg.Client, schema: string, opts: Restor
     `SELECT 1 FROM ${t} WHERE migration_name = $1 AND finished_at IS NOT NULL AND rolled_back_at IS NULL`,
     [opts.migration.name],
   );
-  if (r.rowCount)
+  if (!r.rowCount) return;
+  if (parts.some((p) => p.needsRollback))
     throw new RunbookError(
       `${opts.migration.name} is applied on ${opts.environment}: ${rollBackFirst(opts)}`,
       'state',
     );
+  log(
+    `${opts.migration.name} only changed rows and is still recorded as applied: its row changes are undone, _prisma_migrations is left as it is.`,
+  );
 }
 
 /**
