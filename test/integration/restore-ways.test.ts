@@ -232,6 +232,21 @@ COMMIT;
       2,
       `The backup ${partial} holds no rows of "public"."Post" (no COPY block: was it taken of this database, before ${M}, without --inserts?). Nothing was changed.`,
     ]);
+
+    // a value the live column's type rejects: the merge fails, is rolled back, leaves no scratch schema
+    const bad = path.join(mig.root, 'bad.sql');
+    await fs.writeFile(bad, text.replace(/^(1\ta@x\.io\tAnn\t)31\t/m, '$1not a number\t'));
+    const failed = await restore(bad);
+    expect(failed.code).toBe(1);
+    expect(failed.err.trim().split('\n')).toHaveLength(1);
+    expect(failed.err).toContain('failed and was rolled back, nothing changed: ');
+    expect(failed.err).toContain('invalid input syntax for type integer: "not a number"');
+    expect(
+      await query(
+        db.url,
+        `SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = '_prisma_rollback_restore'`,
+      ),
+    ).toEqual([{ n: 0 }]);
     expect(await snapshot(db.url)).toEqual(rolledBack);
   });
 

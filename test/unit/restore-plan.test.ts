@@ -38,6 +38,12 @@ describe('planRestoreParts', () => {
     ]);
   });
 
+  it('an UPDATE of the key is refused: its rows cannot be matched by key', async () => {
+    expect((await parts(`UPDATE "User" SET "id" = "id" + 100;\n`))[0].refused).toBe(
+      'its UPDATE assigns the key "id": rows cannot be matched with the backup\'s by key; not restored',
+    );
+  });
+
   it('INSERT … VALUES: its constants (DEFAULT not compared); values that are not constants are refused', async () => {
     expect(
       await parts(

@@ -12,7 +12,8 @@
  *   `table` part without key: its rows cannot be matched, so it is refilled only when it is empty
  *   (the rollback re-created it), else refused;
  * - `columns`: values of columns it dropped, re-typed (incl. Prisma's enum swap), or assigned in an
- *   UPDATE (its SET columns): written by key where they differ;
+ *   UPDATE (its SET columns): written by key where they differ (an UPDATE that assigns the key
+ *   itself is refused: its rows cannot be matched);
  * - `deleted`: rows its DELETE or TRUNCATE removed: the backup's rows whose key is not in the table
  *   are inserted again;
  * - `added`: rows its INSERT … VALUES added: rows whose key is not in the backup and whose values
@@ -159,7 +160,16 @@ function partsOf(
     const set = [...new Set(updates.flatMap((d) => d.t.columns ?? []))];
     // a SET column not known under its name before (renamed by the migration): every column
     const columns = set.every((c) => nonKey.includes(c)) ? set : nonKey;
-    out.push({ ...base, kind: 'columns', columns, why: why(['update']) });
+    const keySet = set.filter((c) => item.key?.includes(c));
+    out.push({
+      ...base,
+      kind: 'columns',
+      columns,
+      why: why(['update']),
+      refused: keySet.length
+        ? `its UPDATE assigns the key ${keySet.map((c) => `"${c}"`).join(', ')}: rows cannot be matched with the backup's by key; not restored`
+        : undefined,
+    });
   }
   if (dml.some((d) => d.t.kind === 'delete' || d.t.kind === 'truncate'))
     out.push({ ...base, kind: 'deleted', columns: item.writable, why: why(['delete', 'truncate']) });
