@@ -7,8 +7,10 @@
  * (./restore-plan.ts planRestoreParts): the rows of dropped tables, the values of dropped, re-typed
  * (incl. Prisma's enum swap) and UPDATE-assigned columns, rows a DELETE or TRUNCATE removed, and
  * rows an INSERT … VALUES added (deleted again), with renames followed back. Flow:
- * 1. the parts, then the live tables they name (the rollback must have run: `_prisma_migrations`
- *    does not record the migration as applied and the tables and columns are back);
+ * 1. the parts, then the live tables they name (when the migration dropped or re-typed something,
+ *    the rollback must have run: `_prisma_migrations` does not record it as applied and the tables
+ *    and columns are back; a migration that only changes rows has no rollback script and may stay
+ *    applied);
  * 2. the backup's rows of those tables (./restore-dump.ts; a backup whose `_prisma_migrations`
  *    records the migration as applied was taken after the deploy: refused);
  * 3. one transaction: the rows are loaded into the scratch schema `_prisma_rollback_restore`
@@ -161,8 +163,8 @@ interface Work {
  * Restores what `opts.migration` destroyed from `opts.from` into the environment (see the module
  * comment); shows the plan to `confirm` first. Throws RunbookError: 'config' (the migration
  * destroyed nothing, the backup cannot be read, lacks a table or column, or was taken after the
- * deploy; cannot connect), 'state' (the rollback has not run: the migration is applied, or a
- * table or column is not there), 'pgDump' (pg_restore missing or failing), 'statementFailed' (the
+ * deploy; cannot connect), 'state' (the rollback has not run: the migration, which dropped or
+ * re-typed something, is applied, or a table or column is not there), 'pgDump' (pg_restore missing or failing), 'statementFailed' (the
  * merge failed; rolled back, nothing changed); SqlParseError when a migration does not parse. The
  * scratch schema never outlives the transaction.
  */
