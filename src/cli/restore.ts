@@ -82,6 +82,8 @@ export const restoreCommand: CliCommand = {
       { environment: env.name, url },
     );
     if (json) io.out(JSON.stringify(result, null, 2));
+    else if (result.written && !Object.keys(result.rows).length)
+      io.out(`Nothing was restored on ${env.name}.`);
     else if (result.written)
       io.out(
         `Restored what ${m.name} destroyed on ${env.name}: ${Object.entries(result.rows)

@@ -177,6 +177,20 @@ describe('restore --from a pg_dump: every way of destroying data (real PostgreSQ
     expect({ ...after, Post: before.Post }).toEqual(before);
   });
 
+  it('INSERT whose values the application wrote again since the deploy: refused, nothing deleted', async () => {
+    await prepare(`INSERT INTO "Post" (title, body, "authorId") VALUES ('new', 'n', 2);\n`);
+    await deploy();
+    await query(db.url, `INSERT INTO "Post" (title, body, "authorId") VALUES ('new', 'n', 2)`);
+    const deployed = await snapshot(db.url);
+    const r = await restore(custom);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(
+      `  "public"."Post": NOT restored — more rows of "public"."Post" not in the backup hold the values the migration's INSERT wrote than it inserted: its rows cannot be told from rows added since the deploy; not removed (delete them by hand).`,
+    );
+    expect(r.out.trim().split('\n').at(-1)).toBe('Nothing was restored on staging.');
+    expect(await snapshot(db.url)).toEqual(deployed);
+  });
+
   it("enum value removed by Prisma's type swap: the column's values come back by key", async () => {
     expect(
       await roundTrip(`-- AlterEnum
