@@ -141,6 +141,10 @@ export async function prepareDeployArchive(
     if (!pending.has(m.name) || !m.sql) return;
     const { model } = buildSchemaModelSync(sources.slice(0, i));
     const plan = planArchive(m, model);
+    for (const u of plan.unarchived ?? [])
+      log(
+        `  WARNING ${m.name} line ${u.line}: ${u.what} — a rollback cannot restore what it changes; keep a backup taken before this deploy.`,
+      );
     const forward = rolledBack.has(m.name) ? [restoreFromCatalogSql(m.name, 'rollback')] : [];
     if (forward.length)
       log(`  ${m.name}: the values its last rollback archived are put back after it (same transaction).`);
