@@ -1,9 +1,10 @@
 /**
  * `prisma-rollback deploy` — `prisma migrate deploy` through Prisma's engine (applyMigrations),
  * archiving before each migration what it destroys (schema `_prisma_rollback`, src/core/archive)
- * unless `--no-archive`; `prismaRollback.archive.maxMegabytes` limits the archive's size.
+ * unless `--no-archive`; `prismaRollback.archive.maxMegabytes` limits the archive's size, and
+ * `prismaRollback.archive.retentionDays` purges, after the deploy, old archives of applied migrations.
  */
-import { readArchiveMaxMegabytes } from '../core/project';
+import { readArchiveMaxMegabytes, readArchiveRetentionDays } from '../core/project';
 import { deployMigrations } from '../core/runbook/resolve';
 import { type CliCommand, has } from './args';
 import { confirmProtected, runbookAction, runbookTarget } from './backup';
@@ -19,6 +20,7 @@ export const deployCommand: CliCommand = {
     const { target, env, url } = await runbookTarget(args, io);
     confirmProtected(args, env, 'deploy applies migrations there');
     const maxMegabytes = await readArchiveMaxMegabytes(target.project.root);
+    const retentionDays = await readArchiveRetentionDays(target.project.root);
     await runbookAction(
       () =>
         deployMigrations({
@@ -26,7 +28,7 @@ export const deployCommand: CliCommand = {
           environment: env.name,
           migrationsDir: target.migrationsDir,
           log: (l) => io.out(l),
-          archive: { enabled: !has(args, 'no-archive'), maxMegabytes },
+          archive: { enabled: !has(args, 'no-archive'), maxMegabytes, retentionDays },
         }),
       { environment: env.name, url },
     );

@@ -94,6 +94,8 @@ export interface RunbookSettings {
   auditLogPath?: string;
   /** `prismaRollback.archive.maxMegabytes`: the deploy's archive size limit (MB); undefined: none (0). */
   archiveMaxMegabytes?: number;
+  /** `prismaRollback.archive.retentionDays`: a deploy purges archives of applied migrations older than this (days); undefined: keep forever (0). */
+  archiveRetentionDays?: number;
 }
 
 const positive = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined);
@@ -113,6 +115,7 @@ export function readRunbookSettings(scope?: vscode.Uri): RunbookSettings {
     healthUrl: str('healthUrl'),
     auditLogPath: str('auditLogPath'),
     archiveMaxMegabytes: positive(c.get<number>('archive.maxMegabytes')),
+    archiveRetentionDays: positive(c.get<number>('archive.retentionDays')),
   };
 }
 

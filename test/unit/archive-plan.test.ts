@@ -3,7 +3,7 @@
  * and the pure SQL builders (src/core/archive/sql.ts), with the real libpg-query parser.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { captureSql, planArchive, restoreSql } from '../../src/core/archive';
+import { captureSql, planArchive, restoreFromCatalogSql, restoreSql } from '../../src/core/archive';
 import { buildSchemaModelSync } from '../../src/core/generator';
 import { initSqlParser } from '../../src/core/sql/parser';
 
@@ -74,11 +74,29 @@ DROP TABLE "New";
 });
 
 describe('SQL builders', () => {
-  it('restoreSql of a columns item: one UPDATE by key, values read back with jsonb_populate_record', () => {
+  it('restoreSql of a columns item: one UPDATE joined on the typed key, key and values read back with jsonb_populate_record', () => {
     const [item] = plan('ALTER TABLE "User" DROP COLUMN "name";\n').items;
     expect(restoreSql(item, 'd1')).toEqual([
-      `UPDATE "User" x SET "name" = r."name" FROM "_prisma_rollback"."d1" a CROSS JOIN LATERAL jsonb_populate_record(NULL::"User", a.v) r WHERE jsonb_build_object('id', x."id") = a.k`,
+      `UPDATE "User" x SET "name" = r."name" FROM "_prisma_rollback"."d1" a CROSS JOIN LATERAL jsonb_populate_record(NULL::"User", a.k || a.v) r WHERE x."id" = r."id"`,
     ]);
+  });
+
+  it('restoreSql of a rows item: delete the added keys, update and re-insert by the typed key', () => {
+    const [item] = plan('UPDATE "User" SET "name" = \'x\';\n').items;
+    expect(restoreSql(item, 'd1')).toEqual([
+      `DELETE FROM "User" x USING "_prisma_rollback"."d1" a CROSS JOIN LATERAL jsonb_populate_record(NULL::"User", a.k) k WHERE a.op = 'added' AND x."id" = k."id"`,
+      `UPDATE "User" x SET "email" = r."email", "name" = r."name", "role" = r."role" FROM "_prisma_rollback"."d1" a CROSS JOIN LATERAL jsonb_populate_record(NULL::"User", a.v) r WHERE a.op = 'prior' AND x."id" = r."id"`,
+      `INSERT INTO "User" ("id", "email", "name", "role") OVERRIDING SYSTEM VALUE SELECT r."id", r."email", r."name", r."role" FROM "_prisma_rollback"."d1" a CROSS JOIN LATERAL jsonb_populate_record(NULL::"User", a.v) r WHERE a.op = 'prior' AND NOT EXISTS (SELECT 1 FROM "User" x WHERE x."id" = r."id")`,
+    ]);
+  });
+
+  it('restoreFromCatalogSql turns nested loops off for the restore only (this transaction), then back', () => {
+    const sql = restoreFromCatalogSql('2_m');
+    expect(sql).toContain(`nl text := current_setting('enable_nestloop')`);
+    expect(sql.indexOf(`set_config('enable_nestloop', 'off', true)`)).toBeLessThan(sql.indexOf('EXECUTE s'));
+    expect(sql.indexOf(`set_config('enable_nestloop', nl, true)`)).toBeGreaterThan(
+      sql.indexOf('END LOOP;\nPERFORM'),
+    );
   });
 
   it('restoreSql of a dropped table leaves generated columns out and keeps identity values', () => {

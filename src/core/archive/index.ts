@@ -10,7 +10,7 @@
  * Layering: uses generator (the one per-statement analysis and the schema model), sql; runbook
  * uses it. Never imports vscode.
  */
-export { type ArchiveItem, type ArchivePlan, planArchive, tableKeyColumns } from './plan';
+export { type ArchiveItem, type ArchivePlan, planArchive, tableKeyColumns, UNARCHIVED_DO } from './plan';
 export {
   ARCHIVE_CATALOG,
   ARCHIVE_SCHEMA,

@@ -16,15 +16,18 @@
  * Tables and columns the migration itself creates hold nothing from before: never archived.
  * Enum values removed by Prisma's type swap (CREATE TYPE "E_new"; ALTER COLUMN … TYPE "E_new"
  * USING …; DROP TYPE "E_old") are covered by the ALTER COLUMN … TYPE rule.
+ * Not covered: data changed inside a DO block (its PL/pgSQL runs at apply time; nothing in the parse
+ * tree says which rows it writes) — listed in `unarchived` (UNARCHIVED_DO), never archived.
  */
 import { applyStatement } from '../generator/inverse';
 import type { N, SchemaModel, TableModel } from '../generator/model';
-import { type DataTouched, statementRisks } from '../generator/script-risk';
+import { type DataTouched, statementRisks, UNARCHIVED_DO } from '../generator/script-risk';
 import { objectKey, quoteQualified } from '../sql/names';
 import { parseMigrationSync } from '../sql/parser';
 import type { ArchiveItem, ArchivePlan } from './types';
 
 export type { ArchiveItem, ArchivePlan } from './types';
+export { UNARCHIVED_DO };
 
 const tableKeyOf = (schema: string | undefined, name: string) => objectKey(schema, name);
 
@@ -75,8 +78,10 @@ export function planArchive(migration: { name: string; sql: string }, before: Sc
     return before.tables.get(tBefore)?.columns.some((c) => c.name === col) ? col : null;
   };
   const touchedAt: { t: DataTouched; table: string; column?: string }[] = [];
+  const unarchived: { line: number; what: string }[] = [];
   for (const st of parseMigrationSync(migration.sql, `${migration.name}/migration.sql`).statements) {
     const node = st.node as N;
+    if (node.DoStmt) unarchived.push({ line: st.line, what: UNARCHIVED_DO });
     for (const t of statementRisks(node, st.line).touched) {
       const tBefore = originTable(tableKeyOf(t.schema, t.table));
       if (!tBefore) continue;
@@ -226,5 +231,5 @@ export function planArchive(migration: { name: string; sql: string }, before: Sc
     order.push(k);
   };
   for (const k of byTable.keys()) visit(k);
-  return { migration: migration.name, items, order };
+  return { migration: migration.name, items, order, ...(unarchived.length ? { unarchived } : {}) };
 }

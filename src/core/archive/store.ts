@@ -59,18 +59,27 @@ export async function listArchive(db: Queryable): Promise<ArchiveEntry[]> {
 
 /**
  * Deletes archived objects (catalog rows and their data tables) of `migration`, or taken more than
- * `olderThanDays` days ago, in one transaction of the caller's choosing (statements run on `db`).
- * Returns what was deleted. Query errors propagate; run it inside BEGIN/COMMIT to keep it all or
- * nothing.
+ * `olderThanDays` days ago (measured against the database clock `now()`, the one `taken_at` was
+ * written with) — restricted, when `migrations` is given, to the objects of those migrations — in
+ * one transaction of the caller's choosing (statements run on `db`). Returns what was deleted.
+ * Query errors propagate; run it inside BEGIN/COMMIT to keep it all or nothing.
  */
 export async function purgeArchive(
   db: Queryable,
-  which: { migration: string } | { olderThanDays: number },
+  which: { migration: string } | { olderThanDays: number; migrations?: readonly string[] },
 ): Promise<ArchiveEntry[]> {
   const all = await listArchive(db);
-  const cutoff = 'olderThanDays' in which ? Date.now() - which.olderThanDays * 86_400_000 : 0;
+  if (!all.length) return [];
+  let cutoff = 0;
+  if ('olderThanDays' in which) {
+    const now = await db.query<{ now: Date }>('SELECT now() AS now');
+    cutoff = now.rows[0].now.getTime() - which.olderThanDays * 86_400_000;
+  }
+  const only = 'olderThanDays' in which && which.migrations ? new Set(which.migrations) : undefined;
   const gone = all.filter((e) =>
-    'migration' in which ? e.migration === which.migration : e.takenAt.getTime() < cutoff,
+    'migration' in which
+      ? e.migration === which.migration
+      : e.takenAt.getTime() < cutoff && (!only || only.has(e.migration)),
   );
   for (const e of gone) {
     await db.query(`DROP TABLE IF EXISTS ${quoteIdent(ARCHIVE_SCHEMA)}.${quoteIdent(e.dataTable)}`);

@@ -39,4 +39,10 @@ export interface ArchivePlan {
   items: ArchiveItem[];
   /** Foreign-key order of the archived tables (referenced tables first), keys as objectKey. */
   order: string[];
+  /**
+   * Statements whose data changes the archive cannot see (a DO block's code runs at apply time and
+   * is not analysed): 1-based line in migration.sql and the sentence to show. Fail closed: nothing
+   * they change is archived, and no rollback warning may say it is restored.
+   */
+  unarchived?: { line: number; what: string }[];
 }

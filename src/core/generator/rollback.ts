@@ -14,7 +14,7 @@ import {
   WARNING_KIND_WORDS,
 } from './inverse';
 import { dropTable, emptyModel, type N, type SchemaModel, tableKey } from './model';
-import { scriptRisks } from './script-risk';
+import { scriptRisks, UNARCHIVED_DO } from './script-risk';
 
 export const GENERATOR_VERSION = '0.1.0';
 
@@ -157,6 +157,13 @@ function archiveCovering(
     return text.includes(table);
   });
 }
+
+/**
+ * Statement kinds whose data changes the archive does not capture (src/core/archive/plan.ts reads
+ * only DROP, ALTER … TYPE, INSERT, UPDATE, DELETE, TRUNCATE): their warnings are never reworded as
+ * restored. DO blocks also get UNARCHIVED_DO.
+ */
+const UNARCHIVED_KINDS = new Set(['DoStmt', 'SelectStmt', 'MergeStmt', 'CopyStmt', 'CallStmt']);
 
 /** A data-loss or IRREVERSIBLE warning of a step the archive covers, reworded (see RollbackOptions.archive). */
 function archivedWarning(w: RollbackWarning, takenAt: string, environment: string): RollbackWarning {
@@ -438,6 +445,13 @@ function render(
         `--   ${e.table}: ${e.kind === 'columns' ? `columns ${e.columns.join(', ')}` : e.kind === 'table' ? 'every row' : 'prior rows'} — ${e.rows.toLocaleString('en-US')} row${e.rows === 1 ? '' : 's'}, taken at ${e.takenAt}`,
       );
   }
+  if (opts.archive) {
+    const blocks = steps.filter((s) => s.kind === 'DoStmt').map((s) => s.line);
+    if (blocks.length)
+      lines.push(
+        `-- Not archived (migration.sql line${blocks.length === 1 ? '' : 's'} ${blocks.join(', ')}): ${UNARCHIVED_DO}; apply-down does not restore it — restore it from a backup taken before the deploy.`,
+      );
+  }
   for (const p of historyProblems) lines.push(`-- Note: ${p}`);
   const prismaWarnings = prismaWarningsOf(migration.sql);
   if (prismaWarnings.length) {
@@ -490,6 +504,12 @@ function render(
     lines.push(...forwardComment(head.forward), ...more);
     /** The warning, reworded when the environment's archive covers it. */
     const archived = (w: RollbackWarning): RollbackWarning => {
+      // Fail closed: a statement the archive does not capture is never "restored from the archive".
+      if (opts.archive && head.kind === 'DoStmt')
+        return w.kind === 'irreversible'
+          ? { ...w, message: `${w.message} — ${UNARCHIVED_DO}: restore it from a backup` }
+          : w;
+      if (opts.archive && UNARCHIVED_KINDS.has(head.kind)) return w;
       const e = archiveCovering(opts.archive, head, w);
       return e ? archivedWarning(w, e.takenAt, opts.archive!.environment) : w;
     };
@@ -517,7 +537,7 @@ function render(
           `IRREVERSIBLE${count === 1 ? '' : ` (all ${count.toLocaleString('en-US')} statements)`}: ${s.irreversible}${restoredBy ? ` — ${restoredBy}` : ''}`,
         ),
       );
-      if (restoredBy)
+      if (restoredBy && !restoredBy.startsWith(UNARCHIVED_DO))
         lines.push(
           `-- ${count === 1 ? 'This step is' : 'These steps are'} NOT undone by this script: apply-down --env ${opts.archive!.environment} puts the archived rows back after it.`,
         );

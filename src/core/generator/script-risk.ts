@@ -48,6 +48,13 @@ export interface DataTouched {
   line: number;
 }
 
+/**
+ * What the archive (src/core/archive) says of a DO block: its PL/pgSQL runs at apply time and the
+ * parse tree does not say which rows it writes, so nothing it changes is archived (fail closed).
+ * The one sentence the deploy's log and down.sql's warnings use.
+ */
+export const UNARCHIVED_DO = 'data changed inside a DO block is not archived';
+
 const nameOf = (rv: N): { schema?: string; table: string } => ({
   schema: rv?.schemaname || undefined,
   table: rv?.relname ?? '?',

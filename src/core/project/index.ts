@@ -15,6 +15,7 @@ export {
 export {
   parseJsonc,
   readArchiveMaxMegabytes,
+  readArchiveRetentionDays,
   readWorkspaceSetting,
   SettingsFileError,
 } from './settings-file';

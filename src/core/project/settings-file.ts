@@ -73,3 +73,19 @@ export async function readArchiveMaxMegabytes(dir: string): Promise<number | und
     );
   return v;
 }
+
+/**
+ * `prismaRollback.archive.retentionDays` of the workspace at or above `dir` (see
+ * readWorkspaceSetting): after a successful deploy, archives taken more than this many days ago of
+ * migrations still applied are purged; undefined when unset or 0 (keep forever). Throws
+ * SettingsFileError (one line) when a settings file does not parse or the value is not a number ≥ 0.
+ */
+export async function readArchiveRetentionDays(dir: string): Promise<number | undefined> {
+  const v = await readWorkspaceSetting(dir, 'prismaRollback.archive.retentionDays');
+  if (v === undefined || v === null || v === 0) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+    throw new SettingsFileError(
+      `prismaRollback.archive.retentionDays must be a number of days ≥ 0 (0: keep forever), not ${JSON.stringify(v)}.`,
+    );
+  return v;
+}

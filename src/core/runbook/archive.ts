@@ -6,12 +6,14 @@
  */
 import type pg from 'pg';
 import {
+  type ArchiveEntry,
   type ArchivePlan,
   archiveOf,
   captureSql,
   estimateSizeSql,
   listArchive,
   planArchive,
+  purgeArchive,
   restoreFromCatalogSql,
 } from '../archive';
 import type { ScriptHook, ScriptWrapper } from '../engine/pg-adapter';
@@ -20,6 +22,7 @@ import { type MigrationsFolder, readMigrationsFolder } from '../migrations';
 import { quoteIdent } from '../sql/names';
 import { initSqlParser, parseMigrationSync } from '../sql/parser';
 import { notInTransaction } from '../sql/script';
+import { formatDateTime } from '../status/time';
 import type { DataRoundTripHooks, DataRoundTripSql } from '../verify';
 import { RunbookError } from './errors';
 
@@ -29,20 +32,77 @@ export interface DeployArchiveOptions {
   enabled: boolean;
   /** Refuse to deploy when the archive would copy more than this many megabytes (MiB); none when undefined. */
   maxMegabytes?: number;
+  /**
+   * `prismaRollback.archive.retentionDays`: after a successful deploy, the archives taken more than
+   * this many days ago of migrations still applied are purged (purgeExpiredArchive); undefined: keep
+   * forever. Applies with `--no-archive` too (it is housekeeping of earlier archives).
+   */
+  retentionDays?: number;
 }
 
 const MB = 1024 * 1024;
 
+/** Migrations recorded as applied (finished, not rolled back) in `schema`'s `_prisma_migrations`. */
+async function appliedMigrations(db: pg.Pool | pg.PoolClient, schema: string): Promise<string[]> {
+  const t = `${quoteIdent(schema)}."_prisma_migrations"`;
+  const exists = await db.query<{ c: string | null }>('SELECT to_regclass($1)::text AS c', [t]);
+  if (!exists.rows[0]?.c) return [];
+  const r = await db.query<{ migration_name: string }>(
+    `SELECT DISTINCT migration_name FROM ${t} WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
+  );
+  return r.rows.map((x) => x.migration_name);
+}
+
 /** Migrations of `folder` not applied (finished and not rolled back) on the database of `pool`. */
 async function pendingMigrations(pool: pg.Pool, schema: string, folder: MigrationsFolder): Promise<string[]> {
-  const t = `${quoteIdent(schema)}."_prisma_migrations"`;
-  const exists = await pool.query<{ c: string | null }>('SELECT to_regclass($1)::text AS c', [t]);
-  if (!exists.rows[0]?.c) return folder.migrations.map((m) => m.name);
-  const r = await pool.query<{ migration_name: string }>(
-    `SELECT migration_name FROM ${t} WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
-  );
-  const applied = new Set(r.rows.map((x) => x.migration_name));
+  const applied = new Set(await appliedMigrations(pool, schema));
   return folder.migrations.filter((m) => !applied.has(m.name)).map((m) => m.name);
+}
+
+/**
+ * The archive's retention (`prismaRollback.archive.retentionDays`), run after a successful deploy:
+ * in one transaction on `pool`, purges the archived objects taken more than `retentionDays` days ago
+ * (database clock) of migrations recorded as applied in `schema`'s `_prisma_migrations`, and logs
+ * each one purged (migration, table, rows, when taken) or that nothing was due. The archive of a
+ * migration that is rolled back (not applied) or taken within the retention is never touched.
+ * Returns what was purged. Never throws: a failure (e.g. no privilege on `_prisma_rollback`) is
+ * logged in one line, the transaction is rolled back and the archive stays as it was — the deploy
+ * itself already succeeded.
+ */
+export async function purgeExpiredArchive(
+  pool: pg.Pool,
+  schema: string,
+  retentionDays: number,
+  log: (line: string) => void,
+): Promise<ArchiveEntry[]> {
+  let client: pg.PoolClient | undefined;
+  try {
+    client = await pool.connect();
+    await client.query('BEGIN');
+    const applied = await appliedMigrations(client, schema);
+    const gone = await purgeArchive(client, { olderThanDays: retentionDays, migrations: applied });
+    await client.query('COMMIT');
+    const days = `${retentionDays} day${retentionDays === 1 ? '' : 's'}`;
+    if (!gone.length) log(`  archive retention (${days}): nothing to purge.`);
+    else {
+      log(
+        `  archive retention (${days}): purged ${gone.length} archived object(s) of applied migrations; a rollback of these can no longer restore their data:`,
+      );
+      for (const e of gone)
+        log(
+          `    ${e.migration}: ${e.kind} of ${e.table} (${e.rows} row(s), ${e.bytes} bytes), taken ${formatDateTime(e.takenAt)}`,
+        );
+    }
+    return gone;
+  } catch (e) {
+    await client?.query('ROLLBACK').catch(() => {});
+    log(
+      `  archive retention: could not purge (the archive is unchanged): ${e instanceof Error ? e.message : String(e)}`,
+    );
+    return [];
+  } finally {
+    client?.release();
+  }
 }
 
 /**
@@ -81,6 +141,10 @@ export async function prepareDeployArchive(
     if (!pending.has(m.name) || !m.sql) return;
     const { model } = buildSchemaModelSync(sources.slice(0, i));
     const plan = planArchive(m, model);
+    for (const u of plan.unarchived ?? [])
+      log(
+        `  WARNING ${m.name} line ${u.line}: ${u.what} — a rollback cannot restore what it changes; keep a backup taken before this deploy.`,
+      );
     const forward = rolledBack.has(m.name) ? [restoreFromCatalogSql(m.name, 'rollback')] : [];
     if (forward.length)
       log(`  ${m.name}: the values its last rollback archived are put back after it (same transaction).`);

@@ -661,7 +661,8 @@ export function confirmOutcome(
 // ---- the data the rollback brings back (issue 12) ----------------------------------------------
 
 /**
- * The checklist's lines about data, by step: `backup` names the archive when one exists ("Values this
+ * The checklist's lines about data, by step: `verify` lists what its data proof found (the
+ * differences, or why it could not check: verifyDataNote); `backup` names the archive when one exists ("Values this
  * migration destroyed are archived in _prisma_rollback on production (12 rows, taken …); Apply
  * restores them."), or says what re-created columns will be empty without one; `apply`/`confirm`
  * list what Apply restored. `formatDate` is the product's one formatter (status/present
@@ -670,10 +671,13 @@ export function confirmOutcome(
 export function dataNotes(
   s: ChecklistState,
   formatDate: (d: Date) => string,
-): Partial<Record<'backup' | 'apply' | 'confirm', string>> {
+): Partial<Record<'verify' | 'backup' | 'apply' | 'confirm', string>> {
+  if (s.flow === 'resolveFailed') return {};
+  const out: Partial<Record<'verify' | 'backup' | 'apply' | 'confirm', string>> = {};
+  const verify = verifyDataNote(s.steps.verify.detail);
+  if (verify) out.verify = verify;
   const d = s.data;
-  if (!d || s.flow === 'resolveFailed') return {};
-  const out: Partial<Record<'backup' | 'apply' | 'confirm', string>> = {};
+  if (!d) return out;
   if (d.archive) {
     const n = d.archive.rows;
     out.backup = `Values this migration destroyed are archived in _prisma_rollback on ${s.key.environment} (${n} ${n === 1 ? 'row' : 'rows'}, taken ${formatDate(new Date(d.archive.takenAt))}); Apply restores them.`;
@@ -686,6 +690,44 @@ export function dataNotes(
     out.confirm = text;
   }
   return out;
+}
+
+/** The file the Backup step wrote, when it is done. Pure. */
+export function takenBackupFile(s: ChecklistState): string | undefined {
+  const f = s.steps.backup.state === 'done' ? s.steps.backup.detail?.file : undefined;
+  return typeof f === 'string' ? f : undefined;
+}
+
+/**
+ * Whether the verify step also proves the data (`verify --data`, core VerifyStepOptions.data) and
+ * how: `archive` when the target's archive holds the migration's data (`archived`: read with the
+ * status by the caller; or already kept in the state), with the archive's capture and restore;
+ * `rollbackAlone` when only a backup is in play (the Backup step took one): the differences are
+ * what the rollback alone does not bring back. Undefined: neither, or a range. Pure.
+ */
+export function verifyDataProof(
+  s: ChecklistState,
+  archived: boolean,
+): 'archive' | 'rollbackAlone' | undefined {
+  if (s.key.migrations || s.flow === 'resolveFailed') return undefined;
+  if (archived || s.data?.archive) return 'archive';
+  return takenBackupFile(s) ? 'rollbackAlone' : undefined;
+}
+
+/**
+ * The verify step's data note, from its detail (`data`: core DataCheck result, `dataLines`: its
+ * lines joined by newlines): the differences or the reasons it could not check, the first 5 and
+ * how many more; undefined when the data was not proved, or proved identical (the step's summary
+ * says so). Pure.
+ */
+export function verifyDataNote(detail: StepRecord['detail'] | undefined): string | undefined {
+  const verdict = detail?.data;
+  const text = detail?.dataLines;
+  if (typeof verdict !== 'string' || verdict === 'identical' || typeof text !== 'string' || !text)
+    return undefined;
+  const lines = text.split('\n');
+  const shown = `${lines.slice(0, 5).join('; ')}${lines.length > 5 ? `; … and ${lines.length - 5} more` : ''}`;
+  return verdict === 'couldNotCheck' ? `Data not checked: ${shown}.` : `Data differences: ${shown}.`;
 }
 
 // ---- the "Resolve failed migration" flow -------------------------------------------------------

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import pg from 'pg';
+import type { ArchiveEntry } from '../archive';
 import { describeDbError, guardPool, maskUrl, prismaSchema, schemaConnectionOptions } from '../db';
 import {
   engineErrorMessage,
@@ -17,7 +18,7 @@ import { type MigrationsFolder, readMigrationsFolder } from '../migrations';
 import { quoteIdent } from '../sql/names';
 import { checkDrift, recordedStates } from '../verify/drift';
 import { blankComments, locateFailure, scriptFailure } from '../verify/failure';
-import { type DeployArchiveOptions, prepareDeployArchive } from './archive';
+import { type DeployArchiveOptions, prepareDeployArchive, purgeExpiredArchive } from './archive';
 import { RunbookError } from './errors';
 import { describeRowState, latestRow, markAppliedRowRolledBack } from './history';
 
@@ -265,7 +266,7 @@ export interface DeployOptions {
  */
 export async function deployMigrations(
   opts: DeployOptions,
-): Promise<{ applied: string[]; durationMs: number }> {
+): Promise<{ applied: string[]; purged: ArchiveEntry[]; durationMs: number }> {
   const log = opts.log ?? (() => {});
   const started = performance.now();
   const folder = await readMigrationsFolder(opts.migrationsDir);
@@ -299,7 +300,11 @@ export async function deployMigrations(
           ? `${out.appliedMigrationNames.length} migration(s) applied.`
           : 'No pending migration to apply.',
       );
-      return { applied: out.appliedMigrationNames, durationMs: performance.now() - started };
+      const purged =
+        archive.retentionDays !== undefined && archive.retentionDays > 0
+          ? await purgeExpiredArchive(pool, schema, archive.retentionDays, log)
+          : [];
+      return { applied: out.appliedMigrationNames, purged, durationMs: performance.now() - started };
     },
     (error, script) => {
       refused = { error, script };

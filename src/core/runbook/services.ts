@@ -16,12 +16,19 @@ import {
   editedAfterApplyWarning,
   verifiedAgainstText,
 } from '../status/present-rollback';
-import { dependentMigrations, findRollbackScript, type ProgressFn, verifyRollback } from '../verify';
+import {
+  dependentMigrations,
+  findRollbackScript,
+  type ProgressFn,
+  type VerifyResult,
+  verifyRollback,
+} from '../verify';
 import { verifyRollbackChain } from '../verify/chain';
 import { describeLockRisk, lockRisks, measureLockRisks } from '../verify/lock-risk';
 import type { DestructiveStep } from '../verify/precheck';
 import { precheckRollback } from '../verify/precheck';
 import { rollbackMigrationSuffix } from '../verify/rollback-file';
+import { archiveDataHooks } from './archive';
 import { RunbookError } from './errors';
 
 async function history(migrationsDir: string, migration: string) {
@@ -88,6 +95,77 @@ export async function ensureRollbackScript(
 export interface VerifyStepResult {
   result: 'verified' | 'differences' | 'couldNotVerify';
   summary: string;
+  /** With VerifyStepOptions.data: the data round trip (`verify --data`). */
+  data?: DataCheck;
+}
+
+/**
+ * The data round trip of the checklist's verify step (`verify --data`, src/core/verify/data.ts),
+ * in the words the step shows. `identical` only when every row of every table that existed before
+ * the migration read the same after the rollback (and the restore) AND every such table was
+ * seeded: a table the seeder could not fill makes it `couldNotCheck`, never `identical`.
+ */
+export interface DataCheck {
+  result: 'identical' | 'differences' | 'couldNotCheck';
+  /** Tables that existed before the migration and were compared (0 when it could not run). */
+  tables: number;
+  /** Rows read before the migration over those tables. */
+  rows: number;
+  /** The archive's capture and restore took part (else: the rollback alone). */
+  archive: boolean;
+  /** The differences (`differences`), or why it could not check (`couldNotCheck`), one per line. */
+  lines: string[];
+  /** One sentence: rows compared and the verdict. */
+  summary: string;
+}
+
+/**
+ * The DataCheck of a `verify --data` result (pure). `couldNotVerify` and `cannotProve` read
+ * "could not check" with their reason; tables the seeder could not fill (DataProof.notSeeded)
+ * turn an otherwise clean comparison into "could not check", naming them.
+ */
+export function dataCheckOf(r: VerifyResult): DataCheck {
+  if (r.kind === 'couldNotVerify')
+    return {
+      result: 'couldNotCheck',
+      tables: 0,
+      rows: 0,
+      archive: false,
+      lines: [r.reason],
+      summary: `Data: could not check — ${r.reason}`,
+    };
+  const proof = r.data ?? { tables: 0, rows: 0, notSeeded: [], archive: false };
+  const covered = `${proof.rows} row${proof.rows === 1 ? '' : 's'} in ${proof.tables} table${proof.tables === 1 ? '' : 's'}`;
+  const how = proof.archive ? 'the rollback and the archive' : 'the rollback alone (no archive)';
+  const notSeeded = proof.notSeeded.map((p) => `not seeded: ${p}`);
+  const base = { tables: proof.tables, rows: proof.rows, archive: proof.archive };
+  if (r.kind === 'differences')
+    return {
+      ...base,
+      result: 'differences',
+      lines: [...r.differences, ...notSeeded],
+      summary: `Data: ${r.differences.length} difference${r.differences.length === 1 ? '' : 's'} over ${covered} through ${how}${proof.archive ? '' : ': values the rollback does not bring back'}.`,
+    };
+  if (r.kind === 'cannotProve')
+    return {
+      ...base,
+      result: 'couldNotCheck',
+      lines: [...r.reasons, ...notSeeded],
+      summary: `Data: could not check — the comparison cannot see ${r.reasons.join('; ')}`,
+    };
+  if (notSeeded.length)
+    return {
+      ...base,
+      result: 'couldNotCheck',
+      lines: notSeeded,
+      summary: `Data: could not check — ${proof.notSeeded.length} table${proof.notSeeded.length === 1 ? '' : 's'} could not be seeded (${proof.notSeeded.join('; ')}); ${covered} read the same through ${how}, but an empty table proves nothing.`,
+    };
+  return {
+    ...base,
+    result: 'identical',
+    lines: [],
+    summary: `Data: identical — ${covered} read the same before the migration and after ${how}.`,
+  };
 }
 
 export interface VerifyStepOptions extends ShadowSources {
@@ -99,6 +177,12 @@ export interface VerifyStepOptions extends ShadowSources {
   cacheDir?: string;
   /** Progress of the replay (`replayProgressText` words it). */
   onProgress?: ProgressFn;
+  /**
+   * Also prove the data (`verify --data`) after the schema: `archive` with the archive's capture
+   * and restore (an archive is in play on the target), `rollbackAlone` without (a backup is: the
+   * differences are what the rollback alone does not bring back). Its result is VerifyStepResult.data.
+   */
+  data?: 'archive' | 'rollbackAlone';
 }
 
 /**
@@ -118,17 +202,36 @@ export async function verifyRollbackScript(
   if (rollbackSql === undefined)
     return { result: 'couldNotVerify', summary: 'There is no down.sql to verify yet (step 3 writes it).' };
   const shadow = await resolveShadowDatabase(o.shadowSetting, { env: o.env, envFiles: o.envFiles });
-  const r = await verifyRollback({
-    migrations: folder.migrations
-      .slice(0, index + 1)
-      .map((m) => ({ name: m.name, sql: m.sql!, path: m.sqlPath })),
+  const migrations = folder.migrations
+    .slice(0, index + 1)
+    .map((m) => ({ name: m.name, sql: m.sql!, path: m.sqlPath }));
+  const request = {
+    migrations,
     index,
     rollbackSql,
     rollbackPath: file,
     shadowDatabaseUrl: shadow.url,
     cacheDir: o.cacheDir,
     onProgress: o.onProgress,
-  });
+  };
+  const schema = schemaStepResult(await verifyRollback(request), shadow.problem);
+  if (!o.data) return schema;
+  const withData = await verifyRollback({
+    ...request,
+    data: o.data === 'archive' ? archiveDataHooks(migrations) : {},
+  }).catch(
+    (e): VerifyResult => ({
+      kind: 'couldNotVerify',
+      reason: e instanceof Error ? e.message.split('\n')[0] : String(e),
+      ms: 0,
+    }),
+  );
+  const data = dataCheckOf(withData);
+  return { ...schema, summary: `${schema.summary} ${data.summary}`, data };
+}
+
+/** The step's words for the schema proof (verifyRollbackScript). */
+function schemaStepResult(r: VerifyResult, shadowProblem: string | undefined): VerifyStepResult {
   if (r.kind === 'verified') {
     return {
       result: 'verified',
@@ -147,7 +250,7 @@ export async function verifyRollbackScript(
       result: 'couldNotVerify',
       summary: `Cannot prove: no difference found, but the comparison cannot see ${r.reasons.join('; ')}`,
     };
-  const setting = shadow.problem ? ` (${shadow.problem})` : '';
+  const setting = shadowProblem ? ` (${shadowProblem})` : '';
   return { result: 'couldNotVerify', summary: `Could not verify: ${r.reason}${setting}` };
 }
 

@@ -7,20 +7,31 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { MigrationArchive } from '../../core/archive/summary';
-import type { ChecklistKey, ChecklistState, StepId } from '../../core/runbook/checklist';
+import {
+  type ChecklistKey,
+  type ChecklistState,
+  type StepId,
+  takenBackupFile,
+  verifyDataProof,
+} from '../../core/runbook/checklist';
 import { loadCore } from '../core';
 import type { EnvironmentEntry, MigrationsRepository, ProjectEntry } from '../repository';
 
-/** The file the Backup step wrote, when it is done. */
-export function takenBackup(s: ChecklistState): string | undefined {
-  const f = s.steps.backup.state === 'done' ? s.steps.backup.detail?.file : undefined;
-  return typeof f === 'string' ? f : undefined;
-}
+/** The file the Backup step wrote, when it is done (core takenBackupFile). */
+export const takenBackup = takenBackupFile;
 
 /** The target's archive of the checklist's migration, as read with the last status (none for a range). */
 export function archiveEntry(env: EnvironmentEntry, key: ChecklistKey): MigrationArchive | undefined {
   const index = env.archive?.index;
   return index?.kind === 'known' && !key.migrations ? index.byMigration.get(key.migration) : undefined;
+}
+
+/** How the verify step proves the data on this target (core verifyDataProof), if at all. */
+export function dataProofFor(
+  s: ChecklistState,
+  env: EnvironmentEntry,
+): 'archive' | 'rollbackAlone' | undefined {
+  return verifyDataProof(s, archiveEntry(env, s.key) !== undefined);
 }
 
 /**

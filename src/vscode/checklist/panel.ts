@@ -54,7 +54,7 @@ import { targetStatusLine } from '../../core/status/present';
 import { laterApplied, reapplyAfterLaterNote } from '../../core/status/present-rollback';
 import type { EnvironmentEntry, ProjectEntry } from '../repository';
 import { readRunbookSettings } from '../settings';
-import { afterApply, beforeTask, takenBackup, withArchive } from './archive';
+import { afterApply, beforeTask, dataProofFor, takenBackup, withArchive } from './archive';
 import { backupFolder } from './backup-folder';
 import { confirmVerdict, driftAfterRollback, refuseDriftedTarget } from './drift-gate';
 import { failedCheck } from './failed';
@@ -592,12 +592,19 @@ export class ChecklistPanel implements vscode.Disposable {
           return await finish(true, '', { file: r.file, summary: r.summary ?? null });
         }
         case 'verify': {
+          // With an archive or a backup in play, the data is proved too (verify --data).
+          const data = dataProofFor(this.state, this.target().env);
           const r = await s.verify!({
             project,
             migration: this.key.migration,
             onProgress: (text) => this.reportProgress('verify', text),
+            data,
           }).finally(() => this.reportProgress('verify', undefined));
-          return await finish(r.result === 'verified', r.summary, { result: r.result, summary: r.summary });
+          return await finish(r.result === 'verified', r.summary, {
+            result: r.result,
+            summary: r.summary,
+            ...(r.data ? { data: r.data.result, dataLines: r.data.lines.join('\n') } : {}),
+          });
         }
         case 'impact': {
           const r = await s.impact!({

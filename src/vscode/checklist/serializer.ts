@@ -111,11 +111,12 @@ export function defaultServices(): ChecklistServices {
         envFiles: project.envFiles,
       });
     },
-    async verify({ project, migration, onProgress }) {
+    async verify({ project, migration, onProgress, data }) {
       const core = await loadCore();
       return core.verifyRollbackScript(project.migrationsDir, migration, {
         shadowSetting: readRollbackSettings(vscode.Uri.file(project.root)).shadowDatabaseUrl,
         envFiles: project.envFiles,
+        data,
         onProgress: onProgress && ((_m, step) => step && onProgress(core.replayProgressText(step))),
       });
     },

@@ -20,9 +20,13 @@ export interface ChecklistServices {
     migration: string;
     /** `12 of 40 migrations replayed (30%)`, as the replay goes. */
     onProgress?: (text: string) => void;
+    /** Also prove the data (core VerifyStepOptions.data): when an archive or a backup is in play. */
+    data?: 'archive' | 'rollbackAlone';
   }): Promise<{
     result: 'verified' | 'differences' | 'couldNotVerify';
     summary: string;
+    /** With `data`: core DataCheck (identical / differences / couldNotCheck, rows compared, lines). */
+    data?: { result: 'identical' | 'differences' | 'couldNotCheck'; summary: string; lines: string[] };
   }>;
   /**
    * Read-only pre-check of what the rollback would destroy in an environment. `ok: false` when it
