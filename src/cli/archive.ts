@@ -5,7 +5,7 @@
  */
 import { manageArchive } from '../core/runbook/archive-command';
 import { type CliCommand, flag, has, UsageError } from './args';
-import { runbookAction, runbookTarget } from './backup';
+import { confirmProtected, runbookAction, runbookTarget } from './backup';
 
 function size(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} kB`;
@@ -15,7 +15,7 @@ export const archiveCommand: CliCommand = {
   name: 'archive',
   summary: 'List (or purge) what deploy archived for rollbacks to restore (schema _prisma_rollback)',
   usage:
-    'prisma-rollback archive --env NAME [--json] [--purge MIGRATION | --older-than DAYS] [--project DIR] [--migrations DIR]',
+    'prisma-rollback archive --env NAME [--json] [--purge MIGRATION | --older-than DAYS] [--confirm NAME] [--project DIR] [--migrations DIR]',
   booleans: ['json'],
   async run(args, io) {
     const purgeMigration = flag(args, 'purge');
@@ -28,6 +28,14 @@ export const archiveCommand: CliCommand = {
         throw new UsageError(`--older-than needs a number of days ≥ 0, not "${olderThan}".`);
     }
     const { env, url } = await runbookTarget(args, io);
+    // The archive may be the only copy of what a deployed migration destroyed: deleting it on a
+    // protected environment takes its name typed back, as apply-down and deploy do.
+    if (purgeMigration || days !== undefined)
+      confirmProtected(
+        args,
+        env,
+        'purging deletes archived data that may exist nowhere else (what its migrations destroyed)',
+      );
     const purge = purgeMigration
       ? { migration: purgeMigration }
       : days !== undefined

@@ -308,7 +308,8 @@ function printDataResult(
         io.out(`  ${describeFailure(result.failure)}`);
       break;
   }
-  for (const p of proof?.notSeeded ?? []) io.out(`  not fully seeded: ${p}`);
+  if (result.kind !== 'cannotProve')
+    for (const p of proof?.notSeeded ?? []) io.out(`  not fully seeded: ${p}`);
   return code;
 }
 

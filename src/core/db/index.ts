@@ -252,6 +252,10 @@ export function describeDbError(e: unknown, url?: string): string {
       break;
   }
   const msg = err?.message ?? String(e);
+  // pg's own words for a server that never answered: "Connection terminated due to connection
+  // timeout" (Client) and "timeout expired" (Pool): checked before "terminated" (a lost connection).
+  if (/connection timeout|^timeout expired$/i.test(msg))
+    return `Connection timed out${where}: check the host, port and network.`;
   if (
     /Connection terminated|ECONNRESET|server closed the connection/i.test(msg) ||
     err?.code === 'ECONNRESET'

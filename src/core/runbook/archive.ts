@@ -177,17 +177,30 @@ export async function prepareDeployArchive(
 
 /**
  * Restores, in the caller's open transaction on `client`, what the deploy of `migration` archived
- * (after its rollback script ran), and drops that archive. Logs what it restores. Query errors
- * propagate (the caller rolls back: nothing is restored and the archive stays).
+ * (after its rollback script ran), and drops that archive. Logs what it restores. Reading the
+ * catalog: query errors propagate. The restore itself failing (a data table dropped by hand, a
+ * value the re-created column's type no longer accepts…) throws RunbookError `state` naming the
+ * archive, PostgreSQL's reason and the way out (`archive --purge`, then roll back without it); the
+ * caller rolls back: nothing is restored and the archive stays.
  */
 export async function restoreArchiveInTransaction(
   client: pg.Client,
   migration: string,
   log: (line: string) => void,
+  environment?: string,
 ): Promise<number> {
   const entries = await archiveOf(client, migration);
   if (!entries.length) return 0;
-  await client.query(restoreFromCatalogSql(migration));
+  try {
+    await client.query(restoreFromCatalogSql(migration));
+  } catch (e) {
+    const reason = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+    throw new RunbookError(
+      `The archive of ${migration} could not be restored (${reason}); nothing was applied. ` +
+        `To roll back without it (the archived values stay lost): prisma-rollback archive --env ${environment ?? 'NAME'} --purge ${migration}, then run the rollback again.`,
+      'state',
+    );
+  }
   for (const e of entries)
     log(
       `  restored from the archive of ${e.takenAt.toISOString()}: ${e.kind} of ${e.table} (${e.rows} row(s))`,

@@ -3,9 +3,11 @@
  * again, through Prisma's engine (`reset` then `applyMigrations`). Every row is lost, so it is
  * refused on a protected environment and needs the database's name typed back.
  */
+import { ARCHIVE_SCHEMA } from '../archive';
 import { maskUrl } from '../db';
 import { engineErrorMessage, NO_FILTERS, toMigrationList } from '../engine';
 import { readMigrationsFolder } from '../migrations';
+import { quoteIdent } from '../sql/names';
 import { RunbookError } from './errors';
 import { databaseName } from './pg-env';
 import { withEngine } from './resolve';
@@ -26,7 +28,9 @@ export interface ResetOptions {
 /**
  * `prisma migrate reset` through Prisma's schema engine: empties the database, then applies every
  * migration of `o.migrationsDir` again. Refused on a protected environment and unless `o.confirm`
- * is the database's name.
+ * is the database's name. The archive (schema `_prisma_rollback`, outside the schema Prisma's reset
+ * empties) is dropped too, right after the reset: it holds values of rows that no longer exist, and
+ * a later `apply-down` would otherwise write them into the new rows that reuse their keys.
  *
  * Throws `RunbookError`: `state` (protected environment, or wrong confirmation: nothing changed),
  * `config` (no migrations folder, or the database cannot be reached: nothing changed), `engine`
@@ -54,10 +58,15 @@ export async function resetDatabase(o: ResetOptions): Promise<{ applied: string[
   log(
     `Resetting ${o.environment} (${maskUrl(o.url)}): every table and row goes, then ${folder.migrations.length} migration(s) are applied again.`,
   );
-  return withEngine(o.url, async (engine) => {
+  return withEngine(o.url, async (engine, pool) => {
     try {
       await engine.reset({ filter: NO_FILTERS });
       log('  reset: the database is empty');
+      const archive = await pool.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [ARCHIVE_SCHEMA]);
+      if (archive.rowCount) {
+        await pool.query(`DROP SCHEMA ${quoteIdent(ARCHIVE_SCHEMA)} CASCADE`);
+        log(`  reset: the archive (${ARCHIVE_SCHEMA}) of the rows before the reset is deleted too`);
+      }
       const out = await engine.applyMigrations({
         migrationsList: toMigrationList(folder),
         filters: NO_FILTERS,

@@ -61,6 +61,19 @@ export interface DataProof {
 }
 
 /**
+ * Why a comparison that found no difference still does not prove the data round trip: one line
+ * per table the seeder could not fill completely (`DataProof.notSeeded`), empty when every table
+ * got its rows. A table left empty or short (a column type without generated values, a CHECK that
+ * rejects every row…) takes no or only part of the rows through N and its rollback, so "no
+ * difference" there says nothing about the values the rollback loses (a dropped column of an empty
+ * table comes back "identical"). Callers must not read `compared` with no differences as
+ * "round-trips exactly" while this is not empty (fail closed).
+ */
+export function unprovenData(proof: DataProof): string[] {
+  return proof.notSeeded.map((p) => `not fully seeded, so its rows are not proven: ${p}`);
+}
+
+/**
  * Calls the hooks for `migration`; `{ capture: [], afterMigration: [], restore: [] }` without hooks.
  * Throws what a hook throws.
  */

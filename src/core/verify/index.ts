@@ -31,6 +31,7 @@ import {
   type DataRoundTripSql,
   dataHookSql,
   runDataRoundTrip,
+  unprovenData,
 } from './data';
 import { embeddedExtensionAvailable, pgliteAssetDir, startEmbedded } from './embedded';
 import { describeFailure, locateFailure, type ScriptFailure, scriptFailure } from './failure';
@@ -65,7 +66,7 @@ export { warmEmbeddedVerifier } from './worker-client';
 export const VERIFIER_VERSION = 2;
 
 /** Bumped when the seeder or the row comparison of `verify --data` changes (part of its cache key). */
-const DATA_VERSION = 1;
+const DATA_VERSION = 2;
 
 export interface VerifyMigration {
   /** Folder name, e.g. `20240101120000_init`. */
@@ -1316,10 +1317,15 @@ async function judgedData(
 ): Promise<VerifyResult> {
   const ms = () => Math.round(performance.now() - started);
   const common = () => ({ ...base, ms: ms(), verifiedAt: new Date().toISOString(), data: outcome.proof });
-  if (outcome.kind === 'compared')
-    return outcome.differences.length
-      ? { kind: 'differences', differences: outcome.differences, ...common() }
+  if (outcome.kind === 'compared') {
+    if (outcome.differences.length)
+      return { kind: 'differences', differences: outcome.differences, ...common() };
+    // A table the seeder could not fill has no rows to lose: "no difference" proves nothing there.
+    const unproven = unprovenData(outcome.proof);
+    return unproven.length
+      ? { kind: 'cannotProve', reasons: unproven, ...common() }
       : { kind: 'verified', ...common() };
+  }
   const { stage, error, sql } = outcome;
   if (stage === 'forward') {
     const f = await locateFailure(exec, sql, scriptFailure(error, sql, target.name, target.path));
