@@ -222,6 +222,31 @@ async function copyAssets() {
   }
 }
 
+/**
+ * PGlite's data directory right after `initdb`, dumped as PGlite's gzipped tar, shipped as
+ * `dist/pglite/initial-pgdata.tar.gz` (src/core/verify/embedded.ts `INITIAL_PGDATA`): the verifier
+ * starts from it instead of running initdb, which runs a second PGlite instance beside the
+ * initdb module and peaks at ~650 MB of resident memory (issue 14: ≤ 300 MB). Made once per
+ * PGlite version in `.cache/pglite-initial/` (initdb is deterministic: same WebAssembly, C locale,
+ * user and database `postgres`) and copied.
+ */
+async function initialPgdata() {
+  const pkg = JSON.parse(await fs.readFile(packagePath('@electric-sql/pglite/package.json'), 'utf8'));
+  const cached = path.join(root, '.cache', 'pglite-initial', `${pkg.version}.tar.gz`);
+  if (!existsSync(cached)) {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const db = new PGlite();
+    await db.waitReady;
+    const dump = Buffer.from(await (await db.dumpDataDir('gzip')).arrayBuffer());
+    await db.close();
+    await fs.mkdir(path.dirname(cached), { recursive: true });
+    await fs.writeFile(`${cached}.${process.pid}.tmp`, dump);
+    await fs.rename(`${cached}.${process.pid}.tmp`, cached);
+  }
+  await fs.mkdir(path.join(dist, 'pglite'), { recursive: true });
+  await fs.copyFile(cached, path.join(dist, 'pglite', 'initial-pgdata.tar.gz'));
+}
+
 async function finishCli() {
   // src/cli.ts starts with a shebang that esbuild keeps; make sure of it and make the file executable.
   const file = path.join(dist, 'cli.js');
@@ -244,6 +269,7 @@ function report(results) {
 const started = performance.now();
 if (watch) {
   await copyAssets();
+  await initialPgdata();
   await (await import('../webview/build.mjs')).buildWebview({ production });
   for (const b of builds) {
     const ctx = await esbuild.context({
@@ -271,6 +297,7 @@ if (watch) {
   const results = await Promise.all(builds.map((b) => esbuild.build(b)));
   await finishCli();
   await copyAssets();
+  await initialPgdata();
   // The checklist webview (browser bundle + @vscode-elements/elements + codicons) → dist/webview/.
   await (await import('../webview/build.mjs')).buildWebview({ production });
   report(results);

@@ -11,8 +11,8 @@ const USAGE =
   'prisma-rollback drift --env NAME [--json] [--project DIR] [--migrations DIR] [--cache-dir DIR] [--timeout SECONDS]\n' +
   '  Compares the live schema of the environment (read only) with the schema its applied migrations\n' +
   '  (_prisma_migrations) build when replayed in the embedded PostgreSQL (or on the shadow server).\n' +
-  "  The replay runs in the verifier's worker thread from its replay cache (replayed states on disk, shared\n" +
-  '  with verify); --timeout SECONDS limits each of its steps (its start, each migration; default 120).\n' +
+  "  The replay runs in the verifier's worker thread from its replay cache (replayed states and their schema\n" +
+  '  on disk, shared with verify; --cache-dir DIR keeps it in DIR); --timeout SECONDS limits each of its steps (its start, each migration; default 120).\n' +
   '  Exit codes: 0 no drift; 1 drift; 2 could not check.';
 
 export const driftCommand: CliCommand = {
@@ -33,8 +33,10 @@ export const driftCommand: CliCommand = {
       environment: env.name,
       migrations: folder.migrations.map((m) => ({ name: m.name, sql: m.sql!, path: m.sqlPath })),
       shadowDatabaseUrl,
-      cacheDir: flag(args, 'cache-dir') ? path.resolve(io.cwd, flag(args, 'cache-dir')!) : undefined,
-      replayCacheDir: defaultReplayCacheDir(io.env),
+      // --cache-dir: where the replay cache (states and their snapshots) is kept.
+      replayCacheDir: flag(args, 'cache-dir')
+        ? path.resolve(io.cwd, flag(args, 'cache-dir')!)
+        : defaultReplayCacheDir(io.env),
       timeoutMs: verifyTimeoutMs(args),
       onProgress: has(args, 'json') ? undefined : (m) => io.err(m),
     });

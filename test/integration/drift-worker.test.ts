@@ -64,11 +64,14 @@ describe('drift replays in the worker thread, from the replay cache', () => {
     // structured clone and our bookkeeping run here (tens of ms; the margin is for a loaded machine).
     expect(h.max / 1e6).toBeLessThan(500);
 
-    // The replayed state of 1..100 is on disk, keyed by the history.
+    // The replayed state of 1..100 and its schema's snapshot are on disk, keyed by the history.
     const files = (await fs.readdir(cache)).filter((f) => f.endsWith('.pgdata'));
     expect(files).toHaveLength(1);
+    const snapshotFile = files[0].replace(/\.pgdata$/, '.snapshot.json');
+    expect(await fs.readdir(cache)).toContain(snapshotFile);
 
-    // A new session: the worker (and its PGlite) ended, the in-memory snapshots forgotten.
+    // A new session: the worker (and its PGlite) ended, the in-memory snapshots forgotten. The
+    // snapshot beside the state answers: no state loaded, no PGlite started.
     clearDriftCache();
     await disposeEmbeddedVerifier();
     const progress: string[] = [];
@@ -80,7 +83,23 @@ describe('drift replays in the worker thread, from the replay cache', () => {
       onProgress: (m) => progress.push(m),
     });
     expect(warm).toMatchObject({ kind: 'none', cached: false, replay: { reused: N, ran: 0 } });
+    expect(progress.filter((m) => m.startsWith('Loading the replayed state'))).toEqual([]);
+
+    // Without the snapshot (deleted), the state is loaded and read again; the snapshot is saved again.
+    await fs.rm(path.join(cache, snapshotFile));
+    clearDriftCache();
+    await disposeEmbeddedVerifier();
+    progress.length = 0;
+    const loaded = await checkDrift({
+      url: db.url,
+      environment: 'bench',
+      migrations,
+      replayCacheDir: cache,
+      onProgress: (m) => progress.push(m),
+    });
+    expect(loaded).toMatchObject({ kind: 'none', cached: false, replay: { reused: N, ran: 0 } });
     expect(progress).toContain(`Loading the replayed state of migrations 1..${N} from the cache`);
+    expect(await fs.readdir(cache)).toContain(snapshotFile);
 
     // The same history again in this session: the in-memory snapshot, no replay at all.
     const again = await checkDrift({ url: db.url, environment: 'bench', migrations, replayCacheDir: cache });

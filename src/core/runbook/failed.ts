@@ -40,7 +40,6 @@ export async function assessFailedMigration(
     migrationsDir: string;
     failed: string;
     shadowSetting?: string;
-    cacheDir?: string;
     /** Wall-clock limit of each step of the embedded replay, ms (see DriftOptions.timeoutMs). */
     timeoutMs?: number;
     signal?: AbortSignal;

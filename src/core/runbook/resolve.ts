@@ -74,9 +74,8 @@ export interface ResolveOptions {
    * `--skip-drift-check`).
    */
   checkSchema?: boolean;
-  /** For the replay (`prismaRollback.shadowDatabaseUrl`, the verifier's cache directory). */
+  /** For the replay: `prismaRollback.shadowDatabaseUrl` (the replay cache is the shared default one). */
   shadowDatabaseUrl?: string;
-  cacheDir?: string;
 }
 
 export interface ResolveResult {
@@ -215,7 +214,6 @@ async function checkBeforeResolve(
     migrations,
     expected,
     shadowDatabaseUrl: opts.shadowDatabaseUrl,
-    cacheDir: opts.cacheDir,
   });
   const flagName = opts.action === 'rolledBack' ? '--rolled-back' : '--applied';
   if (r.kind === 'couldNotCheck')

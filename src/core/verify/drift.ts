@@ -17,14 +17,13 @@
  * in: a GRANT in a migration is schema, and both sides compare them as deviations from
  * PostgreSQL's defaults for the object's owner.
  *
- * Replayed snapshots are cached by the checksums of the replayed migrations (in memory, and in
- * `cacheDir` as JSON when given), so checking drift again after a change that did not touch the
- * history only reads the live side; a new process finds the replayed state in the replay cache
- * (`replayCacheDir`, default `defaultReplayCacheDir()`) and replays only migrations added since.
+ * Replayed snapshots are kept in memory by the checksums of the replayed migrations, so checking
+ * drift again after a change that did not touch the history only reads the live side; a new
+ * process finds the replayed snapshot (or, failing that, the nearest replayed state) in the
+ * replay cache shared with verification (`replayCacheDir`, default `defaultReplayCacheDir()`,
+ * ./replay-cache.ts) and replays only migrations added since.
  */
 import { createHash } from 'node:crypto';
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import { createPool, describeDbError, maskUrl, prismaSchema, readOnly } from '../db';
 import { readMigrationsFolder } from '../migrations';
 import { resolveShadowDatabase, type ShadowSources } from '../project/shadow';
@@ -49,7 +48,7 @@ export type DriftResult =
       /** The migrations whose replay is the expected schema. */
       expected: string[];
       differences: DriftDifference[];
-      /** The replayed snapshot came from the cache of snapshots (memory or `cacheDir`). */
+      /** The replayed snapshot came from this process's memory (no replay was asked of the worker). */
       cached: boolean;
       /**
        * When the snapshot was replayed now in the embedded PostgreSQL: how many migrations' state
@@ -73,8 +72,6 @@ export interface DriftOptions {
    */
   expected?: string[];
   shadowDatabaseUrl?: string;
-  /** Directory of the on-disk cache of replayed snapshots; none by default. */
-  cacheDir?: string;
   /**
    * Directory of the persistent replay cache (./replay-cache.ts, shared with verification);
    * default `defaultReplayCacheDir()`; `false`: none (the worker's session only).
@@ -175,7 +172,8 @@ function replayKey(migrations: VerifyMigration[], searchPath: string): string {
  * The snapshot of the schema `migrations` build (./index.ts `replaySchema`: in the verifier's
  * worker thread from the nearest state of the replay cache, or on the shadow server), with
  * `searchPath` (default public) first on the search path as Prisma runs a `?schema=` URL's
- * migrations. Cached by their checksums in memory and in `cacheDir` (`replay-<key>.json`).
+ * migrations. Kept in memory by their checksums; on disk, the replay cache holds the snapshot
+ * beside the replayed state (./replay-cache.ts `saveReplaySnapshot`).
  * Returns the reason when the replay cannot be done (a migration that does not apply, a step past
  * `timeoutMs` — named —, cancellation, a shadow server that cannot be used). Never throws for those.
  */
@@ -183,7 +181,7 @@ export async function expectedSchema(
   migrations: VerifyMigration[],
   opts: Pick<
     DriftOptions,
-    'shadowDatabaseUrl' | 'cacheDir' | 'replayCacheDir' | 'timeoutMs' | 'signal' | 'onProgress'
+    'shadowDatabaseUrl' | 'replayCacheDir' | 'timeoutMs' | 'signal' | 'onProgress'
   > & { searchPath?: string } = {},
 ): Promise<
   { snapshot: SchemaSnapshot; cached: boolean; replay?: { reused: number; ran: number } } | { reason: string }
@@ -192,16 +190,6 @@ export async function expectedSchema(
   const key = replayKey(migrations, searchPath);
   const hit = memo.get(key);
   if (hit) return { snapshot: hit, cached: true };
-  const file = opts.cacheDir ? path.join(opts.cacheDir, `replay-${key}.json`) : undefined;
-  if (file) {
-    try {
-      const s = JSON.parse(await fs.readFile(file, 'utf8')) as SchemaSnapshot;
-      memo.set(key, s);
-      return { snapshot: s, cached: true };
-    } catch {
-      // not cached yet
-    }
-  }
   const r = await replaySchema({
     migrations,
     searchPath,
@@ -215,19 +203,10 @@ export async function expectedSchema(
   if (r.kind === 'couldNotReplay') return { reason: r.reason };
   memo.set(key, r.snapshot);
   if (memo.size > 50) memo.delete(memo.keys().next().value as string);
-  if (file) {
-    try {
-      await fs.mkdir(path.dirname(file), { recursive: true });
-      await fs.writeFile(`${file}.${process.pid}.tmp`, JSON.stringify(r.snapshot));
-      await fs.rename(`${file}.${process.pid}.tmp`, file);
-    } catch {
-      // a cache that cannot be written only costs time
-    }
-  }
   return { snapshot: r.snapshot, cached: false, replay: r.replay };
 }
 
-/** Forgets replayed snapshots kept in memory (the on-disk cache is keyed by content). */
+/** Forgets replayed snapshots kept in memory (the replay cache on disk is keyed by content). */
 export function clearDriftCache(): void {
   memo.clear();
 }
@@ -425,7 +404,6 @@ export async function driftOfEnvironment(
     environment: string;
     migrationsDir: string;
     shadowSetting?: string;
-    cacheDir?: string;
     /** As DriftOptions.replayCacheDir (default `defaultReplayCacheDir()`). */
     replayCacheDir?: string | false;
     /** As DriftOptions.timeoutMs. */
@@ -456,7 +434,6 @@ export async function driftOfEnvironment(
     environment: o.environment,
     migrations: folder.migrations.map((m) => ({ name: m.name, sql: m.sql!, path: m.sqlPath })),
     shadowDatabaseUrl: shadow.url,
-    cacheDir: o.cacheDir,
     replayCacheDir: o.replayCacheDir,
     timeoutMs: o.timeoutMs,
     expected: o.expected,

@@ -7,7 +7,9 @@
  * code is bundled. Here every asset is passed explicitly instead, read from the first directory
  * that has `pglite.wasm`: beside the bundle (`<dist>/pglite/` or `<dist>/`), else the installed
  * package's `dist/`. So a bundle must ship, in `dist/pglite/`: pglite.wasm, initdb.wasm,
- * pglite.data and the extension tarballs it wants to support (see EXTENSION_FILES).
+ * pglite.data and the extension tarballs it wants to support (see EXTENSION_FILES), and may ship
+ * `initial-pgdata.tar.gz` (INITIAL_PGDATA, made by scripts/build.mjs): the data directory right
+ * after initdb, so that an instance starts from it instead of running initdb.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -120,13 +122,47 @@ function extensionObject(name: string): Extension {
 }
 
 /**
+ * The file of the asset directory holding PGlite's data directory right after initdb (PGlite's
+ * `dumpDataDir('gzip')`, made at build time by scripts/build.mjs). PGlite's own initdb starts a
+ * second PGlite instance beside the initdb module: ~650 MB of resident memory at its peak and
+ * seconds of work, against ~250 MB for an instance loaded from a dump (issue 14).
+ */
+export const INITIAL_PGDATA = 'initial-pgdata.tar.gz';
+
+/** The shipped initial data directory (INITIAL_PGDATA), or undefined when this build has none. */
+function initialPgdata(): Blob | undefined {
+  try {
+    return new Blob([fs.readFileSync(path.join(pgliteAssetDir(), INITIAL_PGDATA))]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Starts an in-memory PGlite with the given extensions loadable (`CREATE EXTENSION` still has
- * to run; the history does that). Names must be `embeddedExtensionAvailable`.
+ * to run; the history does that). Names must be `embeddedExtensionAvailable`. Starts from
+ * `opts.loadDataDir` when given, else from the shipped initial data directory (INITIAL_PGDATA),
+ * else (a build without it, or a file PGlite refuses) runs initdb. Throws PGlite's error when
+ * the instance cannot start (an in-memory instance: nothing is left on disk).
  */
 export async function startEmbedded(
   extensions: Iterable<string> = [],
   opts: { loadDataDir?: Blob } = {},
 ): Promise<PGlite> {
+  if (!opts.loadDataDir) {
+    const initial = initialPgdata();
+    if (initial) {
+      try {
+        return await startPGlite(extensions, initial);
+      } catch {
+        // a damaged file: initdb below
+      }
+    }
+  }
+  return startPGlite(extensions, opts.loadDataDir);
+}
+
+async function startPGlite(extensions: Iterable<string>, loadDataDir: Blob | undefined): Promise<PGlite> {
   const [{ PGlite }, a] = await Promise.all([import('@electric-sql/pglite'), loadAssets()]);
   const exts: Record<string, Extension> = {};
   for (const name of extensions)
@@ -139,7 +175,7 @@ export async function startEmbedded(
     // Schemas, not data: a small buffer pool keeps ~110 MB of memory out of the editor's process.
     postgresqlconf: ['shared_buffers = 16MB', 'wal_buffers = 1MB'],
   };
-  if (opts.loadDataDir) options.loadDataDir = opts.loadDataDir;
+  if (loadDataDir) options.loadDataDir = loadDataDir;
   const db = new PGlite(options);
   await db.waitReady;
   return db;

@@ -35,7 +35,15 @@ import {
 } from './data';
 import { embeddedExtensionAvailable, pgliteAssetDir, startEmbedded } from './embedded';
 import { describeFailure, locateFailure, type ScriptFailure, scriptFailure } from './failure';
-import { dropReplayState, loadReplayState, nearestCached, prefixKeys, saveReplayState } from './replay-cache';
+import {
+  dropReplayState,
+  loadReplaySnapshot,
+  loadReplayState,
+  nearestCached,
+  prefixKeys,
+  saveReplaySnapshot,
+  saveReplayState,
+} from './replay-cache';
 import { compareSnapshots, type SchemaSnapshot, snapshotSchema } from './snapshot';
 import { unseenEffects } from './unseen';
 import { disposeVerifierWorker, replayInVerifierWorker, runInVerifierWorker } from './worker-client';
@@ -714,6 +722,23 @@ async function saveSession(req: SessionRequest, s: Session): Promise<void> {
   }
 }
 
+/**
+ * The snapshot of the session's replayed state: kept on the session, else read from the replay
+ * cache (saved beside the state of the same key), else read from the catalogs and saved there.
+ */
+async function sessionSnapshot(req: SessionRequest, s: Session): Promise<SchemaSnapshot> {
+  if (s.snapshot) return s.snapshot;
+  const dir = req.replayCacheDir;
+  const key =
+    dir && s.applied.length > 0
+      ? prefixKeys(req.migrations, s.applied.length, embeddedContext(s.extensions))[s.applied.length]
+      : undefined;
+  const cached = dir && key ? await loadReplaySnapshot<SchemaSnapshot>(dir, key) : undefined;
+  s.snapshot = cached ?? (await snapshotSchema((q) => s.db.query(q)));
+  if (dir && key && !cached) await saveReplaySnapshot(dir, key, s.snapshot, req.replayCacheMaxBytes);
+  return s.snapshot;
+}
+
 /** What a session is built from: the history, the extensions to load, the replay cache. */
 interface SessionRequest {
   migrations: VerifyMigration[];
@@ -727,6 +752,17 @@ interface SessionRequest {
    * apart from the ones without it).
    */
   searchPath?: string;
+}
+
+/** Whether this thread's session holds exactly the state after `req.migrations[0..index)` with `extensions`. */
+function holds(req: SessionRequest, index: number, extensions: Set<string>): boolean {
+  return (
+    !!session &&
+    !session.restoreFrom &&
+    session.applied.length === index &&
+    [...extensions].every((e) => session!.extensions.has(e)) &&
+    req.migrations.slice(0, index).every((m, i) => sha(m.sql) === session!.applied[i])
+  );
 }
 
 /**
@@ -824,12 +860,20 @@ export async function replayEmbeddedHere(
   running: (script: RunningScript) => void,
 ): Promise<EmbeddedReplayResult> {
   const index = req.migrations.length;
+  // The whole history's snapshot in the replay cache: no PGlite needed (unless this thread's
+  // session already holds that state).
+  const extensions = new Set(req.extensions);
+  if (req.replayCacheDir && index > 0 && !holds(req, index, extensions)) {
+    const key = prefixKeys(req.migrations, index, embeddedContext(extensions))[index];
+    const snapshot = await loadReplaySnapshot<SchemaSnapshot>(req.replayCacheDir, key);
+    if (snapshot) return { kind: 'snapshot', snapshot, reused: index, ran: 0 };
+  }
   const at = await sessionAt(req, index, progress, running);
   if (!('session' in at)) return { kind: 'failed', failure: at };
   const s = at.session;
   progress('Reading the replayed schema');
-  s.snapshot ??= await snapshotSchema((q) => s.db.query(q));
-  return { kind: 'snapshot', snapshot: s.snapshot, reused: index - at.ran, ran: at.ran };
+  const snapshot = await sessionSnapshot(req, s);
+  return { kind: 'snapshot', snapshot, reused: index - at.ran, ran: at.ran };
 }
 
 /**
@@ -851,8 +895,7 @@ export async function verifyEmbeddedHere(
   if (!('session' in at)) return historyFailure(at, 'in the embedded PostgreSQL', ms(), 'embedded');
   const s = at.session;
   const exec = (sql: string) => s.db.exec(sql);
-  s.snapshot ??= await snapshotSchema((q) => s.db.query(q));
-  const before = s.snapshot;
+  const before = await sessionSnapshot(req, s);
   const target = migrations[index];
   const base = { replayed: index, engine: 'embedded' as const, cached: false, key: req.key };
   const targetScript = { script: `${target.name}/migration.sql`, sql: target.sql, path: target.path };
@@ -931,7 +974,101 @@ async function verifyOnServer(
   const ms = () => Math.round(performance.now() - started);
   const { migrations, index } = opts;
   const rollbackName = opts.rollbackName ?? 'down.sql';
-  const name = `prisma_rollback_verify_${randomBytes(6).toString('hex')}`;
+  return onShadowServer<VerifyResult>(
+    { url, prefix: 'prisma_rollback_verify', migrations, to: index, signal: opts.signal, progress },
+    {
+      cannotCreate: (e) => {
+        const privilege = (e as { code?: string }).code === '42501';
+        return {
+          kind: 'couldNotVerify',
+          reason: privilege
+            ? `Cannot create a throwaway database on the shadow database server: the user needs the CREATEDB privilege (${describeDbError(e, url)}).`
+            : `Cannot use the shadow database server: ${describeDbError(e, url)}`,
+          ms: ms(),
+          engine: 'server',
+        };
+      },
+      historyFailed: (f) => historyFailure(f, 'on the shadow database server', ms(), 'server'),
+      serverFailed: (e) => ({
+        kind: 'couldNotVerify',
+        reason: `The shadow database server failed: ${describeDbError(e, url)}`,
+        ms: ms(),
+        engine: 'server',
+      }),
+    },
+    async (exec) => {
+      await checkAbort(opts.signal);
+      const before = await snapshotSchema(exec);
+      const target = migrations[index];
+      if (dataSql) {
+        progress(`Seeding every table, then applying ${target.name} and ${rollbackName}`);
+        const outcome = await runDataRoundTrip(
+          { query: exec, exec },
+          { before, forward: target.sql, rollback: opts.rollbackSql, hooks: dataSql, transaction: 'own' },
+        );
+        return judgedData(
+          outcome,
+          { replayed: index, engine: 'server', cached: false, key },
+          started,
+          { ...target, rollbackName, rollbackPath: opts.rollbackPath },
+          exec,
+          'on the shadow database server',
+        );
+      }
+      progress(`Applying ${target.name}`);
+      try {
+        await exec(target.sql);
+      } catch (e) {
+        const f = await locateFailure(
+          exec,
+          target.sql,
+          scriptFailure(e, target.sql, target.name, target.path),
+        );
+        return historyFailure(f, 'on the shadow database server', ms(), 'server');
+      }
+      await checkAbort(opts.signal);
+      progress(`Applying ${rollbackName}`);
+      const base = { replayed: index, engine: 'server' as const, cached: false, key };
+      const unseen = await unseenOf(opts);
+      try {
+        await exec(opts.rollbackSql);
+      } catch (e) {
+        const f = scriptFailure(e, opts.rollbackSql, rollbackName, opts.rollbackPath);
+        return judged(before, await locateFailure(exec, opts.rollbackSql, f), base, started, unseen);
+      }
+      progress('Comparing schemas');
+      return judged(before, await snapshotSchema(exec), base, started, unseen);
+    },
+  );
+}
+
+/**
+ * Replays `o.migrations[0..o.to)` on a throwaway database of the shadow server `o.url` (named
+ * `<prefix>_<12 hex digits>`, created with the server's user), then runs `work` on it; the
+ * database is dropped afterwards, also on failure and on cancellation (`Cancelled` passes
+ * through). The one place that replays on the shadow server (verification and drift's replay).
+ * Returns `on.cannotCreate(error)` when the server cannot be reached or the database cannot be
+ * created, `on.historyFailed(failure)` when a migration does not apply, `on.serverFailed(error)`
+ * when the server fails later (connection lost, query of ours failing).
+ */
+async function onShadowServer<R>(
+  o: {
+    url: string;
+    prefix: string;
+    migrations: VerifyMigration[];
+    to: number;
+    signal?: AbortSignal;
+    progress: ProgressFn;
+  },
+  on: {
+    cannotCreate: (e: unknown) => R;
+    historyFailed: (f: ScriptFailure) => R;
+    serverFailed: (e: unknown) => R;
+  },
+  work: (exec: (sql: string) => Promise<pg.QueryResult>) => Promise<R>,
+): Promise<R> {
+  const { url, progress } = o;
+  const name = `${o.prefix}_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
   admin.on('error', () => {});
   try {
@@ -940,15 +1077,7 @@ async function verifyOnServer(
     await admin.query(`CREATE DATABASE "${name}"`);
   } catch (e) {
     await admin.end().catch(() => {});
-    const privilege = (e as { code?: string }).code === '42501';
-    return {
-      kind: 'couldNotVerify',
-      reason: privilege
-        ? `Cannot create a throwaway database on the shadow database server: the user needs the CREATEDB privilege (${describeDbError(e, url)}).`
-        : `Cannot use the shadow database server: ${describeDbError(e, url)}`,
-      ms: ms(),
-      engine: 'server',
-    };
+    return on.cannotCreate(e);
   }
   const client = new pg.Client({
     connectionString: withDatabase(url, name),
@@ -958,53 +1087,12 @@ async function verifyOnServer(
   try {
     await client.connect();
     const exec = (sql: string) => client.query(sql);
-    const failed = await replay(exec, migrations, 0, index, opts.signal, progress);
-    if (failed) return historyFailure(failed, 'on the shadow database server', ms(), 'server');
-    await checkAbort(opts.signal);
-    const before = await snapshotSchema(exec);
-    const target = migrations[index];
-    if (dataSql) {
-      progress(`Seeding every table, then applying ${target.name} and ${rollbackName}`);
-      const outcome = await runDataRoundTrip(
-        { query: exec, exec },
-        { before, forward: target.sql, rollback: opts.rollbackSql, hooks: dataSql, transaction: 'own' },
-      );
-      return judgedData(
-        outcome,
-        { replayed: index, engine: 'server', cached: false, key },
-        started,
-        { ...target, rollbackName, rollbackPath: opts.rollbackPath },
-        exec,
-        'on the shadow database server',
-      );
-    }
-    progress(`Applying ${target.name}`);
-    try {
-      await exec(target.sql);
-    } catch (e) {
-      const f = await locateFailure(exec, target.sql, scriptFailure(e, target.sql, target.name, target.path));
-      return historyFailure(f, 'on the shadow database server', ms(), 'server');
-    }
-    await checkAbort(opts.signal);
-    progress(`Applying ${rollbackName}`);
-    const base = { replayed: index, engine: 'server' as const, cached: false, key };
-    const unseen = await unseenOf(opts);
-    try {
-      await exec(opts.rollbackSql);
-    } catch (e) {
-      const f = scriptFailure(e, opts.rollbackSql, rollbackName, opts.rollbackPath);
-      return judged(before, await locateFailure(exec, opts.rollbackSql, f), base, started, unseen);
-    }
-    progress('Comparing schemas');
-    return judged(before, await snapshotSchema(exec), base, started, unseen);
+    const failed = await replay(exec, o.migrations, 0, o.to, o.signal, progress);
+    if (failed) return on.historyFailed(failed);
+    return await work(exec);
   } catch (e) {
     if (e instanceof Cancelled) throw e;
-    return {
-      kind: 'couldNotVerify',
-      reason: `The shadow database server failed: ${describeDbError(e, url)}`,
-      ms: ms(),
-      engine: 'server',
-    };
+    return on.serverFailed(e);
   } finally {
     await client.end().catch(() => {});
     await dropDatabase(admin, name);
@@ -1167,58 +1255,45 @@ export async function replaySchema(opts: ReplaySchemaOptions): Promise<ReplaySch
   }
 }
 
-/** Replays vopts.migrations[0..index) on a throwaway database of the shadow server. */
+/** Replays vopts.migrations[0..index) on a throwaway database of the shadow server and snapshots it. */
 async function replayOnServer(
   vopts: VerifyRollbackOptions,
   url: string,
   progress: ProgressFn,
   ms: () => number,
 ): Promise<ReplaySchemaResult> {
-  const name = `prisma_rollback_replay_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
-  admin.on('error', () => {});
-  try {
-    progress(`Connecting to the shadow database server (${maskUrl(url)})`);
-    await admin.connect();
-    await admin.query(`CREATE DATABASE "${name}"`);
-  } catch (e) {
-    await admin.end().catch(() => {});
-    return {
-      kind: 'couldNotReplay',
-      reason: `Cannot use the shadow database server: ${describeDbError(e, url)}`,
-      ms: ms(),
-    };
-  }
-  const client = new pg.Client({
-    connectionString: withDatabase(url, name),
-    connectionTimeoutMillis: 10_000,
-  });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    const exec = (sql: string) => client.query(sql);
-    const failed = await replay(exec, vopts.migrations, 0, vopts.index, vopts.signal, progress);
-    if (failed)
-      return {
+  return onShadowServer<ReplaySchemaResult>(
+    {
+      url,
+      prefix: 'prisma_rollback_replay',
+      migrations: vopts.migrations,
+      to: vopts.index,
+      signal: vopts.signal,
+      progress,
+    },
+    {
+      cannotCreate: (e) => ({
+        kind: 'couldNotReplay',
+        reason: `Cannot use the shadow database server: ${describeDbError(e, url)}`,
+        ms: ms(),
+      }),
+      historyFailed: (failed) => ({
         kind: 'couldNotReplay',
         reason: `Migration ${failed.script} failed to apply on the shadow database server: ${describeFailure(failed)}`,
         failure: failed,
         ms: ms(),
-      };
-    await checkAbort(vopts.signal);
-    return { kind: 'snapshot', snapshot: await snapshotSchema(exec), engine: 'server', ms: ms() };
-  } catch (e) {
-    if (e instanceof Cancelled) throw e;
-    return {
-      kind: 'couldNotReplay',
-      reason: `The shadow database server failed: ${describeDbError(e, url)}`,
-      ms: ms(),
-    };
-  } finally {
-    await client.end().catch(() => {});
-    await dropDatabase(admin, name);
-    await admin.end().catch(() => {});
-  }
+      }),
+      serverFailed: (e) => ({
+        kind: 'couldNotReplay',
+        reason: `The shadow database server failed: ${describeDbError(e, url)}`,
+        ms: ms(),
+      }),
+    },
+    async (exec) => {
+      await checkAbort(vopts.signal);
+      return { kind: 'snapshot', snapshot: await snapshotSchema(exec), engine: 'server', ms: ms() };
+    },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -120,6 +120,35 @@ export async function loadCacheEntry(dir: string, key: string, suffix: string): 
   return payload;
 }
 
+const SNAPSHOT_SUFFIX = '.snapshot.json';
+
+/**
+ * The normalized catalog snapshot (./snapshot.ts) of the state `key`, saved beside it by
+ * `saveReplaySnapshot`: verification's "before" and drift's expected schema without reading the
+ * catalogs again (drift then needs no PGlite at all). Undefined when there is none or it is
+ * damaged (deleted then). Never throws. The key's context names the verifier's version, so a
+ * snapshot of an older format is never found.
+ */
+export async function loadReplaySnapshot<T>(dir: string, key: string): Promise<T | undefined> {
+  const payload = await loadCacheEntry(dir, key, SNAPSHOT_SUFFIX);
+  if (!payload) return undefined;
+  try {
+    return JSON.parse(payload.toString('utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Saves the snapshot of the state `key` (see loadReplaySnapshot), under the same size cap as the states. Never throws. */
+export async function saveReplaySnapshot(
+  dir: string,
+  key: string,
+  snapshot: unknown,
+  maxBytes = DEFAULT_REPLAY_CACHE_BYTES,
+): Promise<void> {
+  await saveCacheEntry(dir, key, SNAPSHOT_SUFFIX, Buffer.from(JSON.stringify(snapshot)), maxBytes);
+}
+
 /** Deletes a state (after PGlite refused to load it). Never throws. */
 export async function dropReplayState(dir: string, key: string): Promise<void> {
   await fs.promises.rm(path.join(dir, key + SUFFIX), { force: true }).catch(() => {});
