@@ -179,10 +179,9 @@ function replayKey(migrations: VerifyMigration[], searchPath: string): string {
  */
 export async function expectedSchema(
   migrations: VerifyMigration[],
-  opts: Pick<
-    DriftOptions,
-    'shadowDatabaseUrl' | 'replayCacheDir' | 'timeoutMs' | 'signal' | 'onProgress'
-  > & { searchPath?: string } = {},
+  opts: Pick<DriftOptions, 'shadowDatabaseUrl' | 'replayCacheDir' | 'timeoutMs' | 'signal' | 'onProgress'> & {
+    searchPath?: string;
+  } = {},
 ): Promise<
   { snapshot: SchemaSnapshot; cached: boolean; replay?: { reused: number; ran: number } } | { reason: string }
 > {
