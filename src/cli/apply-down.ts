@@ -3,7 +3,7 @@ import path from 'node:path';
 import { readMigrationsFolder } from '../core/migrations';
 import { applyDown, statementProgressText } from '../core/runbook/apply-down';
 import { applyDownTo } from '../core/runbook/apply-down-to';
-import { type CliCommand, flag, has, UsageError } from './args';
+import { type CliCommand, CliError, flag, has, UsageError } from './args';
 import { confirmProtected, progressLine, runbookAction, runbookTarget } from './backup';
 import { findMigration } from './target';
 
@@ -72,6 +72,15 @@ export const applyDownCommand: CliCommand = {
           `${dryRun ? 'Dry run succeeded (nothing was changed): would roll back' : 'Rolled back'} ${result.steps.length} migration(s) after ${result.to} on ${env.name}: ${result.steps.map((s) => s.migration).join(', ')} · ${result.durationMs.toFixed(0)} ms.`,
         );
       return 0;
+    }
+    if (!flag(args, 'file')) {
+      // Without --file the script is <migrations>/<name>/down.sql: a name that is not a folder there
+      // is a typo (or a migration applied there but missing here), not a down.sql to generate.
+      const folder = await readMigrationsFolder(target.migrationsDir);
+      if (!folder.migrations.some((m) => m.name === name))
+        throw new CliError(
+          `No migration "${name}" in ${path.relative(io.cwd, target.migrationsDir) || target.migrationsDir}. Check the name (prisma-rollback status lists them); for a migration applied there but missing here, pass --file with its rollback script.`,
+        );
     }
     const progress = progressLine(io);
     const result = await runbookAction(
