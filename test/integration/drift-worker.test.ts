@@ -105,7 +105,8 @@ describe('drift replays in the worker thread, from the replay cache', () => {
     const again = await checkDrift({ url: db.url, environment: 'bench', migrations, replayCacheDir: cache });
     expect(again).toMatchObject({ kind: 'none', cached: true });
     expect(again.kind !== 'couldNotCheck' && again.replay).toBe(undefined);
-  });
+    // Four checks, one of them a cold replay of 100 migrations: more than the default 60 s on a loaded machine.
+  }, 180_000);
 
   it('a migration that runs too long is named with its statement, like verify', async () => {
     const slow: VerifyMigration[] = [
