@@ -271,3 +271,49 @@ export async function pickEnvironment(
   );
   return picked?.target;
 }
+
+/** The migration and the project × environment a checklist (or a read-only check of it) acts on. */
+export interface ChecklistTarget {
+  /** The migration, always with its project (as `pickMigration` found it). */
+  migration: MigrationTarget & { project: ProjectEntry };
+  /** The project of the chosen environment (as `pickEnvironment` found it; same id as the migration's). */
+  project: ProjectEntry;
+  env: EnvironmentEntry;
+}
+
+export interface ChecklistTargetQuery {
+  /** The migration question; the migration must belong to a project of the workspace. */
+  migration: Omit<MigrationQuery, 'needsProject'>;
+  /** The environment question, worded for the chosen migration (`name`) of `project`. */
+  environment: (name: string, project: ProjectEntry) => EnvironmentQuery;
+}
+
+/**
+ * The target of a checklist: the migration (`pickMigration` with `needsProject`), then the
+ * environment of its project (`pickEnvironment`), both from the tree item when run on one.
+ * Resolves to undefined when the user dismisses either quick pick. Throws the `UserError`s of
+ * `pickMigration` and `pickEnvironment` (`q.environment(...).none` when the project has no
+ * environment); errors of refreshing the projects propagate. Nothing is changed: it only reads and asks.
+ */
+export async function pickChecklistTarget(
+  repo: MigrationsRepository,
+  arg: unknown,
+  q: ChecklistTargetQuery,
+): Promise<ChecklistTarget | undefined> {
+  const t = await pickMigration(repo, arg, { ...q.migration, needsProject: true });
+  if (!t?.project) return undefined;
+  const migration = { ...t, project: t.project };
+  const picked = await pickEnvironment(t.project, arg, q.environment(t.name, t.project));
+  return picked && { migration, project: picked.project, env: picked.env };
+}
+
+/**
+ * An environment as a quick pick item: its name, with "$(shield) protected" (when it is) and
+ * `note` joined by " · " as the description.
+ */
+export function environmentItem(e: EnvironmentEntry, note: string): Omit<vscode.QuickPickItem, 'kind'> {
+  return {
+    label: e.name,
+    description: [e.protected ? '$(shield) protected' : '', note].filter(Boolean).join(' · '),
+  };
+}
