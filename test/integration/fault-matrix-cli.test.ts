@@ -13,8 +13,8 @@ import path from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli';
-import { tempMigrations } from '../support/engine';
 import { adminPassword, createTestDatabase, query, type TestDatabase } from '../support/pg';
+import { prismaPackageJson, SCHEMA_WITH_URL_ENV, tempProject } from '../support/project';
 
 const INIT = 'CREATE TABLE "User" ("id" SERIAL PRIMARY KEY, "email" TEXT NOT NULL);\n';
 const BIO = 'ALTER TABLE "User" ADD COLUMN "bio" TEXT;\n';
@@ -37,19 +37,8 @@ function expectOneLine(text: string): string {
 }
 
 /** A project like a user's: two environments, production protected, URLs from variables. */
-async function makeProject(settings: unknown) {
-  const mig = await tempMigrations();
-  await fs.writeFile(
-    path.join(mig.root, 'package.json'),
-    JSON.stringify({ name: 'app', private: true, devDependencies: { prisma: '6.19.0' } }),
-  );
-  await fs.writeFile(
-    path.join(mig.root, 'prisma', 'schema.prisma'),
-    'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n',
-  );
-  await fs.mkdir(path.join(mig.root, '.vscode'));
-  await fs.writeFile(path.join(mig.root, '.vscode', 'settings.json'), JSON.stringify(settings));
-  return mig;
+function makeProject(settings: unknown) {
+  return tempProject({ packageJson: prismaPackageJson(), schema: SCHEMA_WITH_URL_ENV, settings });
 }
 
 const SETTINGS = {
