@@ -317,3 +317,30 @@ export function environmentItem(e: EnvironmentEntry, note: string): Omit<vscode.
     description: [e.protected ? '$(shield) protected' : '', note].filter(Boolean).join(' · '),
   };
 }
+
+/** The texts of the project question of `pickConfiguredEnvironment`, as each command words them. */
+export interface ConfiguredEnvironmentQuery {
+  project: Pick<ProjectQuery, 'prompt' | 'reason'>;
+  /** The environment question, worded for the chosen project. */
+  environment: (project: ProjectEntry) => EnvironmentQuery;
+}
+
+/**
+ * The project × environment of a command that acts on an environment (not on one migration): a
+ * project with at least one configured environment (`pickProject`), then one of its environments
+ * (`pickEnvironment`). Resolves to undefined when the user dismisses either quick pick. Throws
+ * `UserError` "No Prisma project with a configured environment in this workspace." when no project
+ * has one, and those of `pickEnvironment`; errors of refreshing the projects propagate. Nothing is changed.
+ */
+export async function pickConfiguredEnvironment(
+  repo: MigrationsRepository,
+  arg: unknown,
+  q: ConfiguredEnvironmentQuery,
+): Promise<{ project: ProjectEntry; env: EnvironmentEntry } | undefined> {
+  const entry = await pickProject(repo, arg, {
+    ...q.project,
+    filter: (p) => p.environments.length > 0,
+    none: 'No Prisma project with a configured environment in this workspace.',
+  });
+  return entry && pickEnvironment(entry, arg, q.environment(entry));
+}
