@@ -5,11 +5,11 @@
  * replay of the migrations before it, resolve then marks it and Prisma's engine no longer reports it.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli';
 import { NO_FILTERS, toMigrationList } from '../../src/core/engine';
 import { readMigrationsFolder } from '../../src/core/migrations';
 import { deployMigrations } from '../../src/core/runbook/resolve';
 import { disposeEmbeddedVerifier } from '../../src/core/verify';
+import { runCliLines } from '../support/cli';
 import { withEngine } from '../support/engine';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';
 import { type TempProject, tempProject } from '../support/project';
@@ -29,11 +29,9 @@ describe('drift, resolve and down --partial (CLI, PostgreSQL 15)', () => {
   let env: NodeJS.ProcessEnv;
 
   async function cli(...argv: string[]) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), env, cwd: mig.root });
-    expect([...out, ...err].join('\n')).not.toContain(decodeURIComponent(new URL(db.url).password));
-    return { code, out: out.join('\n'), err: err.join('\n') };
+    const r = await runCliLines(argv, mig.root, env);
+    expect(`${r.out}\n${r.err}`).not.toContain(decodeURIComponent(new URL(db.url).password));
+    return r;
   }
 
   beforeAll(async () => {

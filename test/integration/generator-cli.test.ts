@@ -3,8 +3,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli';
 import { compareSnapshots, snapshotSchema } from '../../src/core/verify/snapshot';
+import { runCliLines } from '../support/cli';
 import { createTestDatabase } from '../support/pg';
 import { SCHEMA_WITH_URL_ENV, tempProject } from '../support/project';
 
@@ -27,10 +27,7 @@ UPDATE "User" SET "active" = false;
 };
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), env: {}, cwd: root });
-  return { code, out: out.join('\n'), err: err.join('\n') };
+  return runCliLines(argv, root);
 }
 
 const dirOf = (name: string) => path.join(root, 'prisma', 'migrations', name);

@@ -7,10 +7,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli';
 import { buildSchemaModelSync } from '../../src/core/generator';
 import { renderPrismaDiffRollback } from '../../src/core/generator/rollback';
 import { initSqlParser } from '../../src/core/sql';
+import { runCliLines } from '../support/cli';
 import { tempProject } from '../support/project';
 
 const CASE = path.resolve(
@@ -30,10 +30,7 @@ const INLINE: Record<string, string> = {
 
 let root: string;
 async function run(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), env: {}, cwd: root });
-  return { code, out: out.join('\n'), err: err.join('\n') };
+  return runCliLines(argv, root);
 }
 
 beforeAll(async () => {

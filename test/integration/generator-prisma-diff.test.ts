@@ -7,9 +7,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli';
 import { isDownSqlHandEdited, isDownSqlStale } from '../../src/core/generator';
 import { compareSnapshots, snapshotSchema } from '../../src/core/verify/snapshot';
+import { runCliLines } from '../support/cli';
 import { createTestDatabase } from '../support/pg';
 import { tempProject } from '../support/project';
 
@@ -29,10 +29,7 @@ let root: string;
 const dirOf = (name: string) => path.join(root, 'prisma', 'migrations', name);
 
 async function run(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), env: {}, cwd: root });
-  return { code, out: out.join('\n'), err: err.join('\n') };
+  return runCliLines(argv, root);
 }
 
 beforeAll(async () => {

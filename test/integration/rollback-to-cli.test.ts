@@ -7,10 +7,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli';
 import { verifyRollbackChainScripts } from '../../src/core/runbook/services';
 import { disposeEmbeddedVerifier } from '../../src/core/verify';
 import { verifyRollbackChain } from '../../src/core/verify/chain';
+import { runCliLines } from '../support/cli';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';
 import { prismaPackageJson, SCHEMA_WITH_URL_ENV, type TempProject, tempProject } from '../support/project';
 
@@ -24,12 +24,7 @@ describe('rollback to a target through the CLI', () => {
   let mig: TempProject;
   let env: NodeJS.ProcessEnv;
 
-  async function cli(...argv: string[]) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), env, cwd: mig.root });
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  }
+  const cli = (...argv: string[]) => runCliLines(argv, mig.root, env);
   const history = () =>
     query<{ migration_name: string; rolled_back_at: Date | null }>(
       prod.url,

@@ -7,9 +7,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli';
 import { NO_FILTERS, toMigrationList } from '../../src/core/engine';
 import { readMigrationsFolder } from '../../src/core/migrations';
+import { runCliLines } from '../support/cli';
 import { withEngine } from '../support/engine';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';
 import { prismaPackageJson, SCHEMA_WITH_URL_ENV, type TempProject, tempProject } from '../support/project';
@@ -21,12 +21,10 @@ describe('runbook CLI commands', () => {
   let env: NodeJS.ProcessEnv;
 
   async function cli(...argv: string[]) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), env, cwd: mig.root });
-    const all = [...out, ...err].join('\n');
+    const r = await runCliLines(argv, mig.root, env);
+    const all = `${r.out}\n${r.err}`;
     for (const db of [local, prod]) expect(all).not.toContain(decodeURIComponent(new URL(db.url).password));
-    return { code, out: out.join('\n'), err: err.join('\n') };
+    return r;
   }
 
   beforeAll(async () => {

@@ -2,7 +2,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli';
+import { runCliLines } from '../support/cli';
 import { adminUrl } from '../support/pg';
 import { tempProject } from '../support/project';
 
@@ -35,10 +35,7 @@ async function run(
   env: NodeJS.ProcessEnv,
   ...argv: string[]
 ): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), env, cwd: root });
-  return { code, out: out.join('\n'), err: err.join('\n') };
+  return runCliLines(argv, root, env);
 }
 
 beforeAll(async () => {

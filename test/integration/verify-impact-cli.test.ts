@@ -1,8 +1,8 @@
 /** `prisma-rollback impact`: read-only counts of what a rollback would destroy in an environment. */
 import fs from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli';
 import { prismaChecksum } from '../../src/core/migrations';
+import { runCliLines } from '../support/cli';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';
 import { SCHEMA_WITH_URL_ENV, tempProject } from '../support/project';
 
@@ -16,15 +16,7 @@ ALTER TABLE "User" ADD COLUMN "nickname" TEXT;
 const WIDGETS_DOWN = `DROP TABLE "WidgetInstall";\nALTER TABLE "User" DROP COLUMN "nickname";\n`;
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, {
-    out: (t) => out.push(t),
-    err: (t) => err.push(t),
-    env: { DATABASE_URL: db.url },
-    cwd: root,
-  });
-  return { code, out: out.join('\n'), err: err.join('\n') };
+  return runCliLines(argv, root, { DATABASE_URL: db.url });
 }
 
 beforeAll(async () => {
