@@ -19,7 +19,6 @@ import {
   rollbackWithModel,
 } from '../core/generator';
 import { WARNING_KIND_WORDS } from '../core/generator/warning-kinds';
-import { readMigrationsFolder } from '../core/migrations';
 import { readWorkspaceSetting } from '../core/project';
 import { initSqlParser, SqlParseError } from '../core/sql';
 import { quoteIdent } from '../core/sql/names';
@@ -28,7 +27,14 @@ import { editedAfterApplyWarning } from '../core/status/present-rollback';
 import { partialUndo } from '../core/verify/drift';
 import { type CliCommand, CliError, type CliIO, flag, has, type ParsedArgs, UsageError } from './args';
 import { runbookTarget } from './backup';
-import { findMigration, migrationsDirOf, pickEnvironment, resolveProject } from './target';
+import {
+  findMigration,
+  migrationsDirOf,
+  pickEnvironment,
+  readExistingFolder,
+  requireReadable,
+  resolveProject,
+} from './target';
 import { resolveShadowServer } from './verify';
 
 const USAGE =
@@ -164,9 +170,7 @@ export const downCommand: CliCommand = {
     const modes = ['stdout', 'out', 'as-migration'].filter((m) => has(args, m));
     if (modes.length > 1) throw new UsageError(`Use only one of --${modes.join(', --')}.`);
     const { dir, root } = await migrationsDirOf(args, io);
-    const folder = await readMigrationsFolder(dir);
-    if (!folder.exists)
-      throw new CliError(`Migrations folder ${dir} does not exist. Pass --migrations DIR or --project DIR.`);
+    const folder = await readExistingFolder(dir);
     const names = folder.migrations.map((m) => m.name);
     const index = findMigration(names, wanted);
     const target = folder.migrations[index];
@@ -261,15 +265,12 @@ async function downTo(args: ParsedArgs, io: CliIO): Promise<number> {
       `--to writes each missing down.sql beside its migration: drop --${other.join(', --')}.`,
     );
   const { dir, root } = await migrationsDirOf(args, io);
-  const folder = await readMigrationsFolder(dir);
-  if (!folder.exists)
-    throw new CliError(`Migrations folder ${dir} does not exist. Pass --migrations DIR or --project DIR.`);
+  const folder = await readExistingFolder(dir);
   const to = findMigration(
     folder.migrations.map((m) => m.name),
     flag(args, 'to')!,
   );
-  const unreadable = folder.migrations.find((m) => m.sql === undefined);
-  if (unreadable) throw new CliError(`Cannot read ${unreadable.sqlPath}: ${unreadable.error}`);
+  requireReadable(folder.migrations);
   const strategy =
     flag(args, 'strategy') ?? (await readWorkspaceSetting(root, 'prismaRollback.generator')) ?? 'statements';
   if (!isGeneratorStrategy(strategy))
@@ -339,16 +340,13 @@ async function partialDown(wanted: string, args: ParsedArgs, io: CliIO): Promise
     if (has(args, no)) throw new UsageError(`--partial does not take --${no}.`);
   if (has(args, 'stdout') && has(args, 'out')) throw new UsageError('Use only one of --stdout, --out.');
   const { target, env, url } = await runbookTarget(args, io);
-  const folder = await readMigrationsFolder(target.migrationsDir);
-  if (!folder.exists)
-    throw new CliError(`Migrations folder ${target.migrationsDir} does not exist. Pass --migrations DIR.`);
+  const folder = await readExistingFolder(target.migrationsDir, '--migrations DIR');
   const index = findMigration(
     folder.migrations.map((m) => m.name),
     wanted,
   );
   const failed = folder.migrations[index];
-  const unreadable = folder.migrations.find((m) => m.sql === undefined);
-  if (unreadable) throw new CliError(`Cannot read ${unreadable.sqlPath}: ${unreadable.error}`);
+  requireReadable(folder.migrations);
   const r = await partialUndo({
     url,
     environment: env.name,

@@ -1,10 +1,10 @@
 /** `prisma-rollback drift` — the live schema of an environment against the replay of its applied migrations. */
 import path from 'node:path';
-import { readMigrationsFolder } from '../core/migrations';
 import { checkDrift } from '../core/verify/drift';
 import { defaultReplayCacheDir } from '../core/verify/replay-cache';
-import { type CliCommand, CliError, flag, has } from './args';
+import { type CliCommand, flag, has } from './args';
 import { runbookTarget } from './backup';
+import { readExistingFolder, requireReadable } from './target';
 import { resolveShadowServer, verifyTimeoutMs } from './verify';
 
 const USAGE =
@@ -22,11 +22,8 @@ export const driftCommand: CliCommand = {
   booleans: ['json'],
   async run(args, io) {
     const { target, env, url } = await runbookTarget(args, io);
-    const folder = await readMigrationsFolder(target.migrationsDir);
-    if (!folder.exists)
-      throw new CliError(`Migrations folder ${target.migrationsDir} does not exist. Pass --migrations DIR.`);
-    const unreadable = folder.migrations.find((m) => m.sql === undefined);
-    if (unreadable) throw new CliError(`Cannot read ${unreadable.sqlPath}: ${unreadable.error}`);
+    const folder = await readExistingFolder(target.migrationsDir, '--migrations DIR');
+    requireReadable(folder.migrations);
     const shadowDatabaseUrl = await resolveShadowServer(io, target.project.root, target.project);
     const r = await checkDrift({
       url,

@@ -5,6 +5,7 @@
  * (the same setting the extension reads), else the default `local` environment.
  */
 import path from 'node:path';
+import { type LocalMigration, type MigrationsFolder, readMigrationsFolder } from '../core/migrations';
 import { discoverProjects, readWorkspaceSetting, resolveEnvironments } from '../core/project';
 import type { EnvironmentConfig, PrismaProject, ResolvedEnvironment } from '../core/project/types';
 import { CliError, type CliIO, flag, type ParsedArgs } from './args';
@@ -96,4 +97,28 @@ export function findMigration(names: string[], wanted: string): number {
       `"${wanted}" matches several migrations: ${partial.map(([n]) => n).join(', ')}. Name one exactly.`,
     );
   throw new CliError(`No migration "${wanted}" in the migrations folder.`);
+}
+
+/**
+ * The migrations folder `dir` (core `readMigrationsFolder`), which must exist. Throws `CliError`
+ * (exit code 2) when it does not, telling to pass `pass` (`--migrations DIR or --project DIR` where
+ * discovery can be overridden either way, `--migrations DIR` where the project was resolved for an
+ * environment); errors of reading it propagate. Reads only.
+ */
+export async function readExistingFolder(
+  dir: string,
+  pass = '--migrations DIR or --project DIR',
+): Promise<MigrationsFolder> {
+  const folder = await readMigrationsFolder(dir);
+  if (!folder.exists) throw new CliError(`Migrations folder ${dir} does not exist. Pass ${pass}.`);
+  return folder;
+}
+
+/**
+ * Every migration of `migrations` has a readable migration.sql. Pure: throws `CliError` (exit
+ * code 2) naming the first one that could not be read, with the reading error.
+ */
+export function requireReadable(migrations: readonly LocalMigration[]): void {
+  const unreadable = migrations.find((m) => m.sql === undefined);
+  if (unreadable) throw new CliError(`Cannot read ${unreadable.sqlPath}: ${unreadable.error}`);
 }

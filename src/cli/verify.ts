@@ -30,7 +30,14 @@ import {
 } from '../core/verify/rollback-file';
 import type { SecondOpinion } from '../core/verify/second-opinion';
 import { type CliCommand, CliError, type CliIO, flag, has, type ParsedArgs, UsageError } from './args';
-import { findMigration, migrationsDirOf, pickEnvironment, resolveProject } from './target';
+import {
+  findMigration,
+  migrationsDirOf,
+  pickEnvironment,
+  readExistingFolder,
+  requireReadable,
+  resolveProject,
+} from './target';
 
 const USAGE =
   'prisma-rollback verify <migration name|folder> | --all | --to <migration> [--generate] [--project DIR] [--migrations DIR] [--rollback FILE] [--engine auto|embedded|server] [--cache-dir DIR] [--timeout SECONDS] [--prisma-diff] [--data [--no-archive]] [--json]\n' +
@@ -145,15 +152,12 @@ export const verifyCommand: CliCommand = {
     if (!['auto', 'embedded', 'server'].includes(engine))
       throw new UsageError('--engine is auto, embedded or server.');
     const { dir, root, project } = await migrationsDirOf(args, io);
-    const folder = await readMigrationsFolder(dir);
-    if (!folder.exists)
-      throw new CliError(`Migrations folder ${dir} does not exist. Pass --migrations DIR or --project DIR.`);
+    const folder = await readExistingFolder(dir);
     const index = findMigration(
       folder.migrations.map((m) => m.name),
       wanted,
     );
-    const unreadable = folder.migrations.slice(0, index + 1).find((m) => m.sql === undefined);
-    if (unreadable) throw new CliError(`Cannot read ${unreadable.sqlPath}: ${unreadable.error}`);
+    requireReadable(folder.migrations.slice(0, index + 1));
     const target = folder.migrations[index];
     const rollback = await findRollback(args, io, folder.migrations, index);
     const migrations = folder.migrations.map((m) => ({ name: m.name, sql: m.sql ?? '', path: m.sqlPath }));
@@ -313,14 +317,30 @@ function printDataResult(
   return code;
 }
 
+/**
+ * With `--generate`: the rollback generated for each of `migrations` (same order; an Error where
+ * generation failed), else undefined. The generator and the SQL parser are loaded only then.
+ * Rejects only if they cannot be loaded.
+ */
+async function generatedWith(
+  args: ParsedArgs,
+  migrations: { name: string; sql: string }[],
+): Promise<({ sql: string } | Error)[] | undefined> {
+  if (!has(args, 'generate')) return undefined;
+  const [{ generateAllRollbacksSync }, { initSqlParser }] = await Promise.all([
+    import('../core/generator'),
+    import('../core/sql'),
+  ]);
+  await initSqlParser();
+  return generateAllRollbacksSync(migrations);
+}
+
 /** `--to <m>`: the chain of rollbacks of every migration after m, newest first, on one replay. */
 async function verifyTo(args: ParsedArgs, io: CliIO): Promise<number> {
   if (args.positionals.length)
     throw new UsageError('--to names the migration to roll back to: name no other.');
   const { dir, root, project } = await migrationsDirOf(args, io);
-  const folder = await readMigrationsFolder(dir);
-  if (!folder.exists)
-    throw new CliError(`Migrations folder ${dir} does not exist. Pass --migrations DIR or --project DIR.`);
+  const folder = await readExistingFolder(dir);
   const to = findMigration(
     folder.migrations.map((m) => m.name),
     flag(args, 'to')!,
@@ -329,18 +349,9 @@ async function verifyTo(args: ParsedArgs, io: CliIO): Promise<number> {
     throw new CliError(
       `${folder.migrations[to].name} is the last migration: there is nothing after it to roll back.`,
     );
-  const unreadable = folder.migrations.find((m) => m.sql === undefined);
-  if (unreadable) throw new CliError(`Cannot read ${unreadable.sqlPath}: ${unreadable.error}`);
+  requireReadable(folder.migrations);
   const migrations = folder.migrations.map((m) => ({ name: m.name, sql: m.sql ?? '', path: m.sqlPath }));
-  let generated: ({ sql: string } | Error)[] | undefined;
-  if (has(args, 'generate')) {
-    const [{ generateAllRollbacksSync }, { initSqlParser }] = await Promise.all([
-      import('../core/generator'),
-      import('../core/sql'),
-    ]);
-    await initSqlParser();
-    generated = generateAllRollbacksSync(migrations);
-  }
+  const generated = await generatedWith(args, migrations);
   const rel = (p: string) => path.relative(io.cwd, p) || p;
   const rollbacks: { name: string; sql: string; path?: string }[] = [];
   const missing: string[] = [];
@@ -426,24 +437,13 @@ interface AllRow {
 async function verifyAll(args: ParsedArgs, io: CliIO): Promise<number> {
   if (args.positionals.length) throw new UsageError('--all verifies every migration: name none.');
   const { dir, root, project } = await migrationsDirOf(args, io);
-  const folder = await readMigrationsFolder(dir);
-  if (!folder.exists)
-    throw new CliError(`Migrations folder ${dir} does not exist. Pass --migrations DIR or --project DIR.`);
-  const unreadable = folder.migrations.find((m) => m.sql === undefined);
-  if (unreadable) throw new CliError(`Cannot read ${unreadable.sqlPath}: ${unreadable.error}`);
+  const folder = await readExistingFolder(dir);
+  requireReadable(folder.migrations);
   const migrations = folder.migrations.map((m) => ({ name: m.name, sql: m.sql ?? '', path: m.sqlPath }));
   const shadowDatabaseUrl = await resolveShadowServer(io, root, project);
   const json = has(args, 'json');
   const rel = (p: string) => path.relative(io.cwd, p) || p;
-  let generated: ({ sql: string } | Error)[] | undefined;
-  if (has(args, 'generate')) {
-    const [{ generateAllRollbacksSync }, { initSqlParser }] = await Promise.all([
-      import('../core/generator'),
-      import('../core/sql'),
-    ]);
-    await initSqlParser();
-    generated = generateAllRollbacksSync(migrations);
-  }
+  const generated = await generatedWith(args, migrations);
   const rows: AllRow[] = [];
   const started = performance.now();
   try {

@@ -271,3 +271,76 @@ export async function pickEnvironment(
   );
   return picked?.target;
 }
+
+/** The migration and the project × environment a checklist (or a read-only check of it) acts on. */
+export interface ChecklistTarget {
+  /** The migration, always with its project (as `pickMigration` found it). */
+  migration: MigrationTarget & { project: ProjectEntry };
+  /** The project of the chosen environment (as `pickEnvironment` found it; same id as the migration's). */
+  project: ProjectEntry;
+  env: EnvironmentEntry;
+}
+
+export interface ChecklistTargetQuery {
+  /** The migration question; the migration must belong to a project of the workspace. */
+  migration: Omit<MigrationQuery, 'needsProject'>;
+  /** The environment question, worded for the chosen migration (`name`) of `project`. */
+  environment: (name: string, project: ProjectEntry) => EnvironmentQuery;
+}
+
+/**
+ * The target of a checklist: the migration (`pickMigration` with `needsProject`), then the
+ * environment of its project (`pickEnvironment`), both from the tree item when run on one.
+ * Resolves to undefined when the user dismisses either quick pick. Throws the `UserError`s of
+ * `pickMigration` and `pickEnvironment` (`q.environment(...).none` when the project has no
+ * environment); errors of refreshing the projects propagate. Nothing is changed: it only reads and asks.
+ */
+export async function pickChecklistTarget(
+  repo: MigrationsRepository,
+  arg: unknown,
+  q: ChecklistTargetQuery,
+): Promise<ChecklistTarget | undefined> {
+  const t = await pickMigration(repo, arg, { ...q.migration, needsProject: true });
+  if (!t?.project) return undefined;
+  const migration = { ...t, project: t.project };
+  const picked = await pickEnvironment(t.project, arg, q.environment(t.name, t.project));
+  return picked && { migration, project: picked.project, env: picked.env };
+}
+
+/**
+ * An environment as a quick pick item: its name, with "$(shield) protected" (when it is) and
+ * `note` joined by " · " as the description.
+ */
+export function environmentItem(e: EnvironmentEntry, note: string): Omit<vscode.QuickPickItem, 'kind'> {
+  return {
+    label: e.name,
+    description: [e.protected ? '$(shield) protected' : '', note].filter(Boolean).join(' · '),
+  };
+}
+
+/** The texts of the project question of `pickConfiguredEnvironment`, as each command words them. */
+export interface ConfiguredEnvironmentQuery {
+  project: Pick<ProjectQuery, 'prompt' | 'reason'>;
+  /** The environment question, worded for the chosen project. */
+  environment: (project: ProjectEntry) => EnvironmentQuery;
+}
+
+/**
+ * The project × environment of a command that acts on an environment (not on one migration): a
+ * project with at least one configured environment (`pickProject`), then one of its environments
+ * (`pickEnvironment`). Resolves to undefined when the user dismisses either quick pick. Throws
+ * `UserError` "No Prisma project with a configured environment in this workspace." when no project
+ * has one, and those of `pickEnvironment`; errors of refreshing the projects propagate. Nothing is changed.
+ */
+export async function pickConfiguredEnvironment(
+  repo: MigrationsRepository,
+  arg: unknown,
+  q: ConfiguredEnvironmentQuery,
+): Promise<{ project: ProjectEntry; env: EnvironmentEntry } | undefined> {
+  const entry = await pickProject(repo, arg, {
+    ...q.project,
+    filter: (p) => p.environments.length > 0,
+    none: 'No Prisma project with a configured environment in this workspace.',
+  });
+  return entry && pickEnvironment(entry, arg, q.environment(entry));
+}

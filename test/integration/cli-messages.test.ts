@@ -8,13 +8,13 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli';
-import { tempMigrations } from '../support/engine';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';
+import { SCHEMA_WITH_URL_ENV, type TempProject, tempProject } from '../support/project';
 
 const CASES = path.resolve(__dirname, '..', '..', '..', 'shared', 'cases');
 
 /** Copies a shared case's migrations into `mig` (never into the project). False when absent. */
-async function fromCase(name: string, mig: Awaited<ReturnType<typeof tempMigrations>>): Promise<boolean> {
+async function fromCase(name: string, mig: TempProject): Promise<boolean> {
   const src = path.join(CASES, name, 'migrations');
   const names = await fs.readdir(src).catch(() => null);
   if (!names) return false;
@@ -27,16 +27,11 @@ async function fromCase(name: string, mig: Awaited<ReturnType<typeof tempMigrati
 
 describe('messages that name what happened', () => {
   let db: TestDatabase;
-  let mig: Awaited<ReturnType<typeof tempMigrations>>;
+  let mig: TempProject;
 
   beforeEach(async () => {
     db = await createTestDatabase('msg');
-    mig = await tempMigrations();
-    await fs.writeFile(
-      path.join(mig.root, 'prisma', 'schema.prisma'),
-      'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n',
-    );
-    await fs.writeFile(path.join(mig.root, '.env'), `DATABASE_URL="${db.url}"\n`);
+    mig = await tempProject({ schema: SCHEMA_WITH_URL_ENV, dotenv: { DATABASE_URL: db.url } });
   });
   afterEach(async () => {
     await db.drop();

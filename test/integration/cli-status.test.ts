@@ -10,8 +10,9 @@ import { NO_FILTERS, toMigrationList } from '../../src/core/engine';
 import { readMigrationsFolder } from '../../src/core/migrations';
 import { formatDateTime } from '../../src/core/status/time';
 import { runCli } from '../support/cli';
-import { deploy, markRolledBack, tempMigrations, withEngine } from '../support/engine';
+import { deploy, markRolledBack, withEngine } from '../support/engine';
 import { adminPassword, createTestDatabase, query, type TestDatabase } from '../support/pg';
+import { SCHEMA_WITH_URL_ENV, type TempProject, tempProject } from '../support/project';
 
 const A = '20250101000000_init';
 const B = '20250102000000_posts';
@@ -19,22 +20,20 @@ const C = '20250103000000_tags';
 
 describe('prisma-rollback status', () => {
   let db: TestDatabase;
-  let mig: Awaited<ReturnType<typeof tempMigrations>>;
+  let mig: TempProject;
 
   beforeEach(async () => {
     db = await createTestDatabase('cli');
-    mig = await tempMigrations();
-    await fs.writeFile(
-      path.join(mig.root, 'prisma', 'schema.prisma'),
-      'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n',
-    );
-    await fs.writeFile(
-      path.join(mig.root, 'package.json'),
-      JSON.stringify({ name: 'app', devDependencies: { prisma: '6.19.0' } }),
-    );
-    await fs.writeFile(path.join(mig.root, '.env'), `DATABASE_URL="${db.url}"\r\n`);
-    await mig.add(A, 'CREATE TABLE "User" ("id" SERIAL PRIMARY KEY, "email" TEXT NOT NULL);\n');
-    await mig.add(B, 'CREATE TABLE "Post" ("id" SERIAL PRIMARY KEY, "title" TEXT);\n');
+    mig = await tempProject({
+      schema: SCHEMA_WITH_URL_ENV,
+      packageJson: { name: 'app', devDependencies: { prisma: '6.19.0' } },
+      // A CRLF .env (as written on Windows).
+      dotenv: `DATABASE_URL="${db.url}"\r\n`,
+      migrations: {
+        [A]: 'CREATE TABLE "User" ("id" SERIAL PRIMARY KEY, "email" TEXT NOT NULL);\n',
+        [B]: 'CREATE TABLE "Post" ("id" SERIAL PRIMARY KEY, "title" TEXT);\n',
+      },
+    });
   });
   afterEach(async () => {
     await db.drop();

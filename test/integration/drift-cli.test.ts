@@ -4,16 +4,15 @@
  * itself (its own BEGIN/COMMIT): resolve refuses, the partial script brings the schema back to the
  * replay of the migrations before it, resolve then marks it and Prisma's engine no longer reports it.
  */
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli';
 import { NO_FILTERS, toMigrationList } from '../../src/core/engine';
 import { readMigrationsFolder } from '../../src/core/migrations';
 import { deployMigrations } from '../../src/core/runbook/resolve';
 import { disposeEmbeddedVerifier } from '../../src/core/verify';
-import { tempMigrations, withEngine } from '../support/engine';
+import { runCliLines } from '../support/cli';
+import { withEngine } from '../support/engine';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';
+import { type TempProject, tempProject } from '../support/project';
 
 const INIT = 'CREATE TABLE "User" ("id" SERIAL PRIMARY KEY, "email" TEXT NOT NULL);\n';
 const BIO = 'ALTER TABLE "User" ADD COLUMN "bio" TEXT;\n';
@@ -26,30 +25,22 @@ const HALF =
 
 describe('drift, resolve and down --partial (CLI, PostgreSQL 15)', () => {
   let db: TestDatabase;
-  let mig: Awaited<ReturnType<typeof tempMigrations>>;
+  let mig: TempProject;
   let env: NodeJS.ProcessEnv;
 
   async function cli(...argv: string[]) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), env, cwd: mig.root });
-    expect([...out, ...err].join('\n')).not.toContain(decodeURIComponent(new URL(db.url).password));
-    return { code, out: out.join('\n'), err: err.join('\n') };
+    const r = await runCliLines(argv, mig.root, env);
+    expect(`${r.out}\n${r.err}`).not.toContain(decodeURIComponent(new URL(db.url).password));
+    return r;
   }
 
   beforeAll(async () => {
-    mig = await tempMigrations();
-    await fs.writeFile(
-      path.join(mig.root, 'prisma', 'schema.prisma'),
-      'datasource db {\n  provider = "postgresql"\n}\n\nmodel User {\n  id Int @id @default(autoincrement())\n}\n',
-    );
-    await fs.mkdir(path.join(mig.root, '.vscode'));
-    await fs.writeFile(
-      path.join(mig.root, '.vscode', 'settings.json'),
-      '{ "prismaRollback.environments": [{ "name": "staging", "urlEnv": "STAGING_DATABASE_URL" }] }',
-    );
-    await mig.add('20240101000000_init', INIT);
-    await mig.add('20240102000000_bio', BIO);
+    mig = await tempProject({
+      schema:
+        'datasource db {\n  provider = "postgresql"\n}\n\nmodel User {\n  id Int @id @default(autoincrement())\n}\n',
+      settings: { 'prismaRollback.environments': [{ name: 'staging', urlEnv: 'STAGING_DATABASE_URL' }] },
+      migrations: { '20240101000000_init': INIT, '20240102000000_bio': BIO },
+    });
   });
   beforeEach(async () => {
     db = await createTestDatabase('driftcli');

@@ -11,8 +11,9 @@ import { editedAfterApply, generateRollback } from '../../src/core/generator';
 import { prismaChecksum } from '../../src/core/migrations';
 import { findAppliedVersion } from '../../src/core/migrations/git';
 import { runCli } from '../support/cli';
-import { deploy, tempMigrations } from '../support/engine';
+import { deploy } from '../support/engine';
 import { createTestDatabase, type TestDatabase } from '../support/pg';
+import { SCHEMA_WITH_URL_ENV, type TempProject, tempProject } from '../support/project';
 
 const A = '20250101000000_init';
 const B = '20250102000000_profile';
@@ -24,7 +25,7 @@ const cli = (cwd: string, ...argv: string[]) => runCli(argv, cwd);
 
 describe('edited after apply', () => {
   let db: TestDatabase;
-  let mig: Awaited<ReturnType<typeof tempMigrations>>;
+  let mig: TempProject;
   const git = (...args: string[]) =>
     execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], {
       cwd: mig.root,
@@ -33,15 +34,12 @@ describe('edited after apply', () => {
 
   beforeEach(async () => {
     db = await createTestDatabase('edited');
-    mig = await tempMigrations();
-    await fs.writeFile(
-      path.join(mig.root, 'prisma', 'schema.prisma'),
-      'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n',
-    );
-    await fs.writeFile(path.join(mig.root, '.env'), `DATABASE_URL="${db.url}"\n`);
-    await fs.writeFile(path.join(mig.root, '.gitignore'), '.env\n');
-    await mig.add(A, 'CREATE TABLE "user" ("id" INT PRIMARY KEY);\n');
-    await mig.add(B, RAN);
+    mig = await tempProject({
+      schema: SCHEMA_WITH_URL_ENV,
+      dotenv: { DATABASE_URL: db.url },
+      files: { '.gitignore': '.env\n' },
+      migrations: { [A]: 'CREATE TABLE "user" ("id" INT PRIMARY KEY);\n', [B]: RAN },
+    });
     git('init', '-q');
     git('add', '.');
     git('commit', '-qm', 'deploy');

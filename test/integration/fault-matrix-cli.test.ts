@@ -12,9 +12,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli';
-import { tempMigrations } from '../support/engine';
+import { runCliLines } from '../support/cli';
 import { adminPassword, createTestDatabase, query, type TestDatabase } from '../support/pg';
+import { prismaPackageJson, SCHEMA_WITH_URL_ENV, tempProject } from '../support/project';
 
 const INIT = 'CREATE TABLE "User" ("id" SERIAL PRIMARY KEY, "email" TEXT NOT NULL);\n';
 const BIO = 'ALTER TABLE "User" ADD COLUMN "bio" TEXT;\n';
@@ -37,19 +37,8 @@ function expectOneLine(text: string): string {
 }
 
 /** A project like a user's: two environments, production protected, URLs from variables. */
-async function makeProject(settings: unknown) {
-  const mig = await tempMigrations();
-  await fs.writeFile(
-    path.join(mig.root, 'package.json'),
-    JSON.stringify({ name: 'app', private: true, devDependencies: { prisma: '6.19.0' } }),
-  );
-  await fs.writeFile(
-    path.join(mig.root, 'prisma', 'schema.prisma'),
-    'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n',
-  );
-  await fs.mkdir(path.join(mig.root, '.vscode'));
-  await fs.writeFile(path.join(mig.root, '.vscode', 'settings.json'), JSON.stringify(settings));
-  return mig;
+function makeProject(settings: unknown) {
+  return tempProject({ packageJson: prismaPackageJson(), schema: SCHEMA_WITH_URL_ENV, settings });
 }
 
 const SETTINGS = {
@@ -111,12 +100,7 @@ describe('kind 2 — a protected environment is never changed without --confirm 
   let prod: TestDatabase;
   let mig: Awaited<ReturnType<typeof makeProject>>;
   let env: NodeJS.ProcessEnv;
-  const cli = async (...argv: string[]): Promise<Run> => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), env, cwd: mig.root });
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  };
+  const cli = (...argv: string[]): Promise<Run> => runCliLines(argv, mig.root, env);
   const prodRows = () =>
     query<{ name: string; rolled: boolean }>(
       prod.url,
@@ -295,12 +279,7 @@ describe('kind 4 — backup never loses or overwrites a file', () => {
   let env: NodeJS.ProcessEnv;
   let dir: string;
   let failingPgDump: string;
-  const cli = async (...argv: string[]): Promise<Run> => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), env, cwd: mig.root });
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  };
+  const cli = (...argv: string[]): Promise<Run> => runCliLines(argv, mig.root, env);
   const GOOD = '-- the previous good backup\n';
 
   beforeAll(async () => {
@@ -399,17 +378,8 @@ describe('kind 5 — a fault is one line, never a crash or a stack trace', () =>
   let mig: Awaited<ReturnType<typeof makeProject>>;
   let env: NodeJS.ProcessEnv;
   let dir: string;
-  const cli = async (argv: string[], extra: NodeJS.ProcessEnv = {}): Promise<Run> => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await main(argv, {
-      out: (t) => out.push(t),
-      err: (t) => err.push(t),
-      env: { ...env, ...extra },
-      cwd: mig.root,
-    });
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  };
+  const cli = (argv: string[], extra: NodeJS.ProcessEnv = {}): Promise<Run> =>
+    runCliLines(argv, mig.root, { ...env, ...extra });
   const server = () => new URL(db.url);
 
   beforeAll(async () => {

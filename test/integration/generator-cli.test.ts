@@ -1,12 +1,12 @@
 /** `prisma-rollback down`: writes down.sql beside migration.sql, never over an existing one without --force. */
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli';
 import { compareSnapshots, snapshotSchema } from '../../src/core/verify/snapshot';
+import { runCliLines } from '../support/cli';
 import { createTestDatabase } from '../support/pg';
+import { SCHEMA_WITH_URL_ENV, tempProject } from '../support/project';
 
 let root: string;
 const migrations: Record<string, string> = {
@@ -27,29 +27,13 @@ UPDATE "User" SET "active" = false;
 };
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), env: {}, cwd: root });
-  return { code, out: out.join('\n'), err: err.join('\n') };
+  return runCliLines(argv, root);
 }
 
 const dirOf = (name: string) => path.join(root, 'prisma', 'migrations', name);
 
 beforeAll(async () => {
-  root = await fs.mkdtemp(path.join(os.tmpdir(), 'pr-down-'));
-  await fs.mkdir(path.join(root, 'prisma', 'migrations'), { recursive: true });
-  await fs.writeFile(
-    path.join(root, 'prisma', 'schema.prisma'),
-    'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n',
-  );
-  await fs.writeFile(
-    path.join(root, 'prisma', 'migrations', 'migration_lock.toml'),
-    'provider = "postgresql"\n',
-  );
-  for (const [name, sql] of Object.entries(migrations)) {
-    await fs.mkdir(dirOf(name));
-    await fs.writeFile(path.join(dirOf(name), 'migration.sql'), sql);
-  }
+  root = (await tempProject({ prefix: 'pr-down-', schema: SCHEMA_WITH_URL_ENV, migrations })).root;
 });
 afterAll(async () => {
   await fs.rm(root, { recursive: true, force: true });

@@ -5,13 +5,13 @@
  * table with rows. The warnings must say so, and `--strict` must exit 1.
  */
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli';
 import { buildSchemaModelSync } from '../../src/core/generator';
 import { renderPrismaDiffRollback } from '../../src/core/generator/rollback';
 import { initSqlParser } from '../../src/core/sql';
+import { runCliLines } from '../support/cli';
+import { tempProject } from '../support/project';
 
 const CASE = path.resolve(
   __dirname,
@@ -30,25 +30,15 @@ const INLINE: Record<string, string> = {
 
 let root: string;
 async function run(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), env: {}, cwd: root });
-  return { code, out: out.join('\n'), err: err.join('\n') };
+  return runCliLines(argv, root);
 }
 
 beforeAll(async () => {
   await initSqlParser();
-  root = await fs.mkdtemp(path.join(os.tmpdir(), 'pr-prismadiff-risk-'));
-  const dir = path.join(root, 'prisma', 'migrations');
-  await fs.mkdir(dir, { recursive: true });
-  await fs.writeFile(path.join(dir, 'migration_lock.toml'), 'provider = "postgresql"\n');
   const fromCase = await fs.readdir(path.join(CASE, 'migrations')).catch(() => null);
-  if (fromCase) await fs.cp(path.join(CASE, 'migrations'), dir, { recursive: true });
-  else
-    for (const [name, sql] of Object.entries(INLINE)) {
-      await fs.mkdir(path.join(dir, name));
-      await fs.writeFile(path.join(dir, name, 'migration.sql'), sql);
-    }
+  const project = await tempProject({ prefix: 'pr-prismadiff-risk-', migrations: fromCase ? {} : INLINE });
+  root = project.root;
+  if (fromCase) await fs.cp(path.join(CASE, 'migrations'), project.dir, { recursive: true });
 });
 afterAll(async () => {
   await fs.rm(root, { recursive: true, force: true });

@@ -4,14 +4,14 @@
  * the Prisma-modelled objects, and its header says what it cannot see.
  */
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli';
 import { isDownSqlHandEdited, isDownSqlStale } from '../../src/core/generator';
 import { compareSnapshots, snapshotSchema } from '../../src/core/verify/snapshot';
+import { runCliLines } from '../support/cli';
 import { createTestDatabase } from '../support/pg';
+import { tempProject } from '../support/project';
 
 const migrations: Record<string, string> = {
   '20240101000000_init': `CREATE TABLE "User" ("id" SERIAL NOT NULL, "email" TEXT NOT NULL, CONSTRAINT "User_pkey" PRIMARY KEY ("id"));
@@ -29,23 +29,11 @@ let root: string;
 const dirOf = (name: string) => path.join(root, 'prisma', 'migrations', name);
 
 async function run(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), env: {}, cwd: root });
-  return { code, out: out.join('\n'), err: err.join('\n') };
+  return runCliLines(argv, root);
 }
 
 beforeAll(async () => {
-  root = await fs.mkdtemp(path.join(os.tmpdir(), 'pr-prismadiff-'));
-  await fs.mkdir(path.join(root, 'prisma', 'migrations'), { recursive: true });
-  await fs.writeFile(
-    path.join(root, 'prisma', 'migrations', 'migration_lock.toml'),
-    'provider = "postgresql"\n',
-  );
-  for (const [name, sql] of Object.entries(migrations)) {
-    await fs.mkdir(dirOf(name));
-    await fs.writeFile(path.join(dirOf(name), 'migration.sql'), sql);
-  }
+  root = (await tempProject({ prefix: 'pr-prismadiff-', migrations })).root;
 });
 afterAll(async () => {
   await fs.rm(root, { recursive: true, force: true });

@@ -9,8 +9,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { statementProgressText } from '../../src/core/runbook/apply-down';
 import { reapplyAfterLaterNote } from '../../src/core/status/present-rollback';
 import { runCli } from '../support/cli';
-import { deploy, tempMigrations } from '../support/engine';
+import { deploy } from '../support/engine';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';
+import { SCHEMA_WITH_URL_ENV, type TempProject, tempProject } from '../support/project';
 
 const A = '20250101000000_init';
 const B = '20250102000000_bio';
@@ -18,20 +19,22 @@ const C = '20250103000000_posts';
 
 describe('a rollback in the middle of the history', () => {
   let db: TestDatabase;
-  let mig: Awaited<ReturnType<typeof tempMigrations>>;
+  let mig: TempProject;
 
   beforeEach(async () => {
     db = await createTestDatabase('middle');
-    mig = await tempMigrations();
-    await fs.writeFile(
-      path.join(mig.root, 'prisma', 'schema.prisma'),
-      'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n',
-    );
-    await fs.writeFile(path.join(mig.root, '.env'), `DATABASE_URL="${db.url}"\n`);
-    await mig.add(A, 'CREATE TABLE "user" ("id" INT PRIMARY KEY);\n');
-    await mig.add(B, 'ALTER TABLE "user" ADD COLUMN "bio" TEXT;\n');
-    await fs.writeFile(path.join(mig.dir, B, 'down.sql'), 'ALTER TABLE "user" DROP COLUMN "bio";\n');
-    await mig.add(C, 'CREATE TABLE "post" ("id" INT PRIMARY KEY);\n');
+    mig = await tempProject({
+      schema: SCHEMA_WITH_URL_ENV,
+      dotenv: { DATABASE_URL: db.url },
+      migrations: {
+        [A]: 'CREATE TABLE "user" ("id" INT PRIMARY KEY);\n',
+        [B]: {
+          sql: 'ALTER TABLE "user" ADD COLUMN "bio" TEXT;\n',
+          down: 'ALTER TABLE "user" DROP COLUMN "bio";\n',
+        },
+        [C]: 'CREATE TABLE "post" ("id" INT PRIMARY KEY);\n',
+      },
+    });
     await deploy(db.url, mig.dir);
   });
   afterEach(async () => {

@@ -7,12 +7,12 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli';
 import { verifyRollbackChainScripts } from '../../src/core/runbook/services';
 import { disposeEmbeddedVerifier } from '../../src/core/verify';
 import { verifyRollbackChain } from '../../src/core/verify/chain';
-import { tempMigrations } from '../support/engine';
+import { runCliLines } from '../support/cli';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';
+import { prismaPackageJson, SCHEMA_WITH_URL_ENV, type TempProject, tempProject } from '../support/project';
 
 const A = '20240101000000_init';
 const B = '20240102000000_post';
@@ -21,15 +21,10 @@ const D = '20240104000000_tag';
 
 describe('rollback to a target through the CLI', () => {
   let prod: TestDatabase;
-  let mig: Awaited<ReturnType<typeof tempMigrations>>;
+  let mig: TempProject;
   let env: NodeJS.ProcessEnv;
 
-  async function cli(...argv: string[]) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), env, cwd: mig.root });
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  }
+  const cli = (...argv: string[]) => runCliLines(argv, mig.root, env);
   const history = () =>
     query<{ migration_name: string; rolled_back_at: Date | null }>(
       prod.url,
@@ -45,27 +40,18 @@ describe('rollback to a target through the CLI', () => {
 
   beforeAll(async () => {
     prod = await createTestDatabase('rollto_cli');
-    mig = await tempMigrations();
-    await fs.writeFile(
-      path.join(mig.root, 'package.json'),
-      JSON.stringify({ name: 'app', private: true, devDependencies: { prisma: '6.19.0' } }),
-    );
-    await fs.writeFile(
-      path.join(mig.root, 'prisma', 'schema.prisma'),
-      'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n',
-    );
-    await fs.mkdir(path.join(mig.root, '.vscode'));
-    await fs.writeFile(
-      path.join(mig.root, '.vscode', 'settings.json'),
-      '{ "prismaRollback.environments": [ { "name": "production", "urlEnv": "PRODUCTION_DATABASE_URL", "protected": true } ] }',
-    );
-    await mig.add(A, 'CREATE TABLE "User" ("id" SERIAL PRIMARY KEY, "email" TEXT NOT NULL);\n');
-    await mig.add(
-      B,
-      'CREATE TABLE "Post" ("id" SERIAL PRIMARY KEY, "authorId" INTEGER NOT NULL REFERENCES "User"("id"));\n',
-    );
-    await mig.add(C, 'ALTER TABLE "User" ADD COLUMN "bio" TEXT;\n');
-    await mig.add(D, 'CREATE TABLE "Tag" ("id" SERIAL PRIMARY KEY, "name" TEXT NOT NULL);\n');
+    mig = await tempProject({
+      packageJson: prismaPackageJson(),
+      schema: SCHEMA_WITH_URL_ENV,
+      settings:
+        '{ "prismaRollback.environments": [ { "name": "production", "urlEnv": "PRODUCTION_DATABASE_URL", "protected": true } ] }',
+      migrations: {
+        [A]: 'CREATE TABLE "User" ("id" SERIAL PRIMARY KEY, "email" TEXT NOT NULL);\n',
+        [B]: 'CREATE TABLE "Post" ("id" SERIAL PRIMARY KEY, "authorId" INTEGER NOT NULL REFERENCES "User"("id"));\n',
+        [C]: 'ALTER TABLE "User" ADD COLUMN "bio" TEXT;\n',
+        [D]: 'CREATE TABLE "Tag" ("id" SERIAL PRIMARY KEY, "name" TEXT NOT NULL);\n',
+      },
+    });
     env = { PATH: process.env.PATH, PRODUCTION_DATABASE_URL: prod.url };
     expect((await cli('deploy', '--env', 'production', '--confirm', 'production')).code).toBe(0);
   }, 120_000);

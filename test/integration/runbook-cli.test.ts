@@ -7,59 +7,47 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli';
 import { NO_FILTERS, toMigrationList } from '../../src/core/engine';
 import { readMigrationsFolder } from '../../src/core/migrations';
-import { tempMigrations, withEngine } from '../support/engine';
+import { runCliLines } from '../support/cli';
+import { withEngine } from '../support/engine';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';
+import { prismaPackageJson, SCHEMA_WITH_URL_ENV, type TempProject, tempProject } from '../support/project';
 
 describe('runbook CLI commands', () => {
   let local: TestDatabase;
   let prod: TestDatabase;
-  let mig: Awaited<ReturnType<typeof tempMigrations>>;
+  let mig: TempProject;
   let env: NodeJS.ProcessEnv;
 
   async function cli(...argv: string[]) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), env, cwd: mig.root });
-    const all = [...out, ...err].join('\n');
+    const r = await runCliLines(argv, mig.root, env);
+    const all = `${r.out}\n${r.err}`;
     for (const db of [local, prod]) expect(all).not.toContain(decodeURIComponent(new URL(db.url).password));
-    return { code, out: out.join('\n'), err: err.join('\n') };
+    return r;
   }
 
   beforeAll(async () => {
     local = await createTestDatabase('cli_local');
     prod = await createTestDatabase('cli_prod');
-    mig = await tempMigrations();
-    await fs.writeFile(
-      path.join(mig.root, 'package.json'),
-      JSON.stringify({ name: 'app', private: true, devDependencies: { prisma: '6.19.0' } }),
-    );
-    await fs.writeFile(
-      path.join(mig.root, 'prisma', 'schema.prisma'),
-      'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n\nmodel User {\n  id Int @id @default(autoincrement())\n}\n',
-    );
-    await fs.mkdir(path.join(mig.root, '.vscode'));
-    await fs.writeFile(
-      path.join(mig.root, '.vscode', 'settings.json'),
-      `{
+    mig = await tempProject({
+      packageJson: prismaPackageJson(),
+      schema: `${SCHEMA_WITH_URL_ENV}\nmodel User {\n  id Int @id @default(autoincrement())\n}\n`,
+      settings: `{
   // the same setting the extension reads
   "prismaRollback.environments": [
     { "name": "local", "urlEnv": "LOCAL_DATABASE_URL" },
     { "name": "production", "urlEnv": "PRODUCTION_DATABASE_URL", "protected": true },
   ],
 }`,
-    );
-    await mig.add(
-      '20240101000000_init',
-      'CREATE TABLE "User" ("id" SERIAL PRIMARY KEY, "email" TEXT NOT NULL);\n',
-    );
-    await mig.add('20240102000000_bio', 'ALTER TABLE "User" ADD COLUMN "bio" TEXT;\n');
-    await fs.writeFile(
-      path.join(mig.dir, '20240102000000_bio', 'down.sql'),
-      'BEGIN;\nALTER TABLE "User" DROP COLUMN "bio";\nCOMMIT;\n',
-    );
+      migrations: {
+        '20240101000000_init': 'CREATE TABLE "User" ("id" SERIAL PRIMARY KEY, "email" TEXT NOT NULL);\n',
+        '20240102000000_bio': {
+          sql: 'ALTER TABLE "User" ADD COLUMN "bio" TEXT;\n',
+          down: 'BEGIN;\nALTER TABLE "User" DROP COLUMN "bio";\nCOMMIT;\n',
+        },
+      },
+    });
     env = { PATH: process.env.PATH, LOCAL_DATABASE_URL: local.url, PRODUCTION_DATABASE_URL: prod.url };
   });
   afterAll(async () => {

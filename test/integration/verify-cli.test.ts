@@ -1,10 +1,10 @@
 /** `prisma-rollback verify`: exit 0 verified, 1 differences, 2 could not verify; text and JSON output. */
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli';
+import { runCliLines } from '../support/cli';
 import { adminUrl } from '../support/pg';
+import { tempProject } from '../support/project';
 
 let root: string;
 const migrations: Record<string, { sql: string; down?: string }> = {
@@ -35,22 +35,11 @@ async function run(
   env: NodeJS.ProcessEnv,
   ...argv: string[]
 ): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), env, cwd: root });
-  return { code, out: out.join('\n'), err: err.join('\n') };
+  return runCliLines(argv, root, env);
 }
 
 beforeAll(async () => {
-  root = await fs.mkdtemp(path.join(os.tmpdir(), 'pr-verify-'));
-  const dir = path.join(root, 'prisma', 'migrations');
-  await fs.mkdir(dir, { recursive: true });
-  await fs.writeFile(path.join(dir, 'migration_lock.toml'), 'provider = "postgresql"\n');
-  for (const [name, m] of Object.entries(migrations)) {
-    await fs.mkdir(path.join(dir, name));
-    await fs.writeFile(path.join(dir, name, 'migration.sql'), m.sql);
-    if (m.down) await fs.writeFile(path.join(dir, name, 'down.sql'), m.down);
-  }
+  root = (await tempProject({ prefix: 'pr-verify-', migrations })).root;
 });
 afterAll(async () => {
   await fs.rm(root, { recursive: true, force: true });

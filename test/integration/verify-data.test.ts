@@ -5,11 +5,10 @@
  * in and make the drop round-trip.
  */
 import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { disposeEmbeddedVerifier, verifyRollback } from '../../src/core/verify';
 import { runCli } from '../support/cli';
+import { tempProject } from '../support/project';
 
 const migrations: Record<string, { sql: string; down?: string }> = {
   '20240101000000_init': {
@@ -48,15 +47,7 @@ let root: string;
 const env = () => ({ PRISMA_ROLLBACK_CACHE_DIR: process.env.PRISMA_ROLLBACK_CACHE_DIR ?? '' });
 
 beforeAll(async () => {
-  root = await fs.mkdtemp(path.join(os.tmpdir(), 'pr-verify-data-'));
-  const dir = path.join(root, 'prisma', 'migrations');
-  await fs.mkdir(dir, { recursive: true });
-  await fs.writeFile(path.join(dir, 'migration_lock.toml'), 'provider = "postgresql"\n');
-  for (const [name, m] of Object.entries(migrations)) {
-    await fs.mkdir(path.join(dir, name));
-    await fs.writeFile(path.join(dir, name, 'migration.sql'), m.sql);
-    if (m.down) await fs.writeFile(path.join(dir, name, 'down.sql'), m.down);
-  }
+  root = (await tempProject({ prefix: 'pr-verify-data-', migrations })).root;
 });
 afterAll(async () => {
   await disposeEmbeddedVerifier();

@@ -1,11 +1,10 @@
 /** `prisma-rollback impact`: read-only counts of what a rollback would destroy in an environment. */
 import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli';
 import { prismaChecksum } from '../../src/core/migrations';
+import { runCliLines } from '../support/cli';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';
+import { SCHEMA_WITH_URL_ENV, tempProject } from '../support/project';
 
 let root: string;
 let db: TestDatabase;
@@ -17,36 +16,25 @@ ALTER TABLE "User" ADD COLUMN "nickname" TEXT;
 const WIDGETS_DOWN = `DROP TABLE "WidgetInstall";\nALTER TABLE "User" DROP COLUMN "nickname";\n`;
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, {
-    out: (t) => out.push(t),
-    err: (t) => err.push(t),
-    env: { DATABASE_URL: db.url },
-    cwd: root,
-  });
-  return { code, out: out.join('\n'), err: err.join('\n') };
+  return runCliLines(argv, root, { DATABASE_URL: db.url });
 }
 
 beforeAll(async () => {
   db = await createTestDatabase('impact');
-  root = await fs.mkdtemp(path.join(os.tmpdir(), 'pr-impact-'));
-  const dir = path.join(root, 'prisma', 'migrations');
-  await fs.mkdir(dir, { recursive: true });
-  await fs.writeFile(
-    path.join(root, 'prisma', 'schema.prisma'),
-    'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n',
-  );
-  await fs.writeFile(path.join(dir, 'migration_lock.toml'), 'provider = "postgresql"\n');
-  for (const [name, sql, down] of [
-    ['20240101000000_init', INIT, undefined],
-    ['20240102000000_widgets', WIDGETS, WIDGETS_DOWN],
-    ['20240103000000_pending', 'CREATE TABLE "Later" ("id" INT);\n', 'DROP TABLE "Later";\n'],
-  ] as const) {
-    await fs.mkdir(path.join(dir, name));
-    await fs.writeFile(path.join(dir, name, 'migration.sql'), sql);
-    if (down) await fs.writeFile(path.join(dir, name, 'down.sql'), down);
-  }
+  root = (
+    await tempProject({
+      prefix: 'pr-impact-',
+      schema: SCHEMA_WITH_URL_ENV,
+      migrations: {
+        '20240101000000_init': INIT,
+        '20240102000000_widgets': { sql: WIDGETS, down: WIDGETS_DOWN },
+        '20240103000000_pending': {
+          sql: 'CREATE TABLE "Later" ("id" INT);\n',
+          down: 'DROP TABLE "Later";\n',
+        },
+      },
+    })
+  ).root;
   await query(
     db.url,
     `${INIT}${WIDGETS}

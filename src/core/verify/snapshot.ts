@@ -473,40 +473,31 @@ export async function snapshotSchema(query: QueryFn): Promise<SchemaSnapshot> {
   });
 }
 
-/** The snapshot from the catalog's rows (normalized: sorted, names qualified only outside public). */
-function assembleSnapshot(rows: CatalogRows): SchemaSnapshot {
-  const {
-    schemaRows,
-    extRows,
-    tableRows,
-    columnRows,
-    constraintRows,
-    indexRows,
-    typeRows,
-    domainConstraintRows,
-    compositeRows,
-    sequenceRows,
-    viewRows,
-    functionRows,
-    triggerRows,
-    policyRows,
-    commentRows,
-    privilegeRows,
-    notNullRows,
-    roleRows,
-    databaseRows,
-  } = rows;
+type Row<K extends keyof CatalogRows> = CatalogRows[K][number];
 
-  const tableName = (nspname: string, relname: string) => displayName(nspname, relname);
-  const qualifiedDotted = (dotted: string | null): string | null => {
-    if (!dotted) return null;
-    const [schema, ...rest] = dotted.split('.');
-    return displayName(schema, rest.join('.'));
-  };
+/** `table.name` of a column, constraint, trigger or policy, its own name quoted as needed. */
+function memberName(table: string, name: string): string {
+  return `${table}.${quoteIdent(name)}`;
+}
 
+/** A `schema.name` as the catalog spells it (unquoted), qualified only outside public; null stays null. */
+function qualifiedDotted(dotted: string | null): string | null {
+  if (!dotted) return null;
+  const [schema, ...rest] = dotted.split('.');
+  return displayName(schema, rest.join('.'));
+}
+
+/**
+ * The tables (ordinary, partitioned, foreign) with their columns, by display name: `columns`
+ * keyed and sorted, `columnOrder` in attnum order. Columns of a table that is not listed are left out.
+ */
+function assembleTables(
+  tableRows: readonly Row<'tableRows'>[],
+  columnRows: readonly Row<'columnRows'>[],
+): Map<string, TableSnapshot> {
   const tables = new Map<string, TableSnapshot>();
   for (const r of tableRows) {
-    tables.set(tableName(r.nspname, r.relname), {
+    tables.set(displayName(r.nspname, r.relname), {
       kind: r.relkind === 'p' ? 'partitioned table' : r.relkind === 'f' ? 'foreign table' : 'table',
       columns: {},
       columnOrder: [],
@@ -521,30 +512,43 @@ function assembleSnapshot(rows: CatalogRows): SchemaSnapshot {
   }
   const columnEntries = new Map<string, [string, ColumnSnapshot][]>();
   for (const r of columnRows) {
-    const t = tableName(r.nspname, r.relname);
+    const t = displayName(r.nspname, r.relname);
     const table = tables.get(t);
     if (!table) continue;
     table.columnOrder.push(r.attname);
-    const generated = r.generated === 's' || r.generated === 'v';
     const list = columnEntries.get(t) ?? [];
-    list.push([
-      r.attname,
-      {
-        type: str(r.type),
-        default: generated ? null : strOrNull(r.def),
-        notNull: bool(r.notnull),
-        identity: r.identity === 'a' ? 'always' : r.identity === 'd' ? 'by default' : null,
-        generated: generated ? `${str(r.def)}${r.generated === 'v' ? ' VIRTUAL' : ' STORED'}` : null,
-        collation: strOrNull(r.collation),
-        statistics: r.statistics === null || r.statistics === undefined ? null : Number(r.statistics),
-        options: strOrNull(r.options),
-        storage: strOrNull(r.storage),
-      },
-    ]);
+    list.push([r.attname, columnSnapshot(r)]);
     columnEntries.set(t, list);
   }
   for (const [t, list] of columnEntries) tables.get(t)!.columns = byKey(list);
+  return tables;
+}
 
+/** One column: a generated column's expression is its `generated` (with STORED/VIRTUAL), not its default. */
+function columnSnapshot(r: Row<'columnRows'>): ColumnSnapshot {
+  const generated = r.generated === 's' || r.generated === 'v';
+  return {
+    type: str(r.type),
+    default: generated ? null : strOrNull(r.def),
+    notNull: bool(r.notnull),
+    identity: r.identity === 'a' ? 'always' : r.identity === 'd' ? 'by default' : null,
+    generated: generated ? `${str(r.def)}${r.generated === 'v' ? ' VIRTUAL' : ' STORED'}` : null,
+    collation: strOrNull(r.collation),
+    statistics: r.statistics === null || r.statistics === undefined ? null : Number(r.statistics),
+    options: strOrNull(r.options),
+    storage: strOrNull(r.storage),
+  };
+}
+
+/**
+ * The user-defined types by display name: enums (labels in sort order), domains (constraints as
+ * `name CHECK (…)`, sorted) and composite types (attributes `name type` in attnum order).
+ */
+function assembleTypes(
+  typeRows: readonly Row<'typeRows'>[],
+  domainConstraintRows: readonly Row<'domainConstraintRows'>[],
+  compositeRows: readonly Row<'compositeRows'>[],
+): { enums: [string, string[]][]; domains: Map<string, DomainSnapshot>; composites: Map<string, string[]> } {
   const enums: [string, string[]][] = [];
   const domains = new Map<string, DomainSnapshot>();
   for (const r of typeRows) {
@@ -571,111 +575,118 @@ function assembleSnapshot(rows: CatalogRows): SchemaSnapshot {
     list.push(`${quoteIdent(r.attname)} ${r.type}`);
     composites.set(name, list);
   }
+  return { enums, domains, composites };
+}
 
-  const sub = (table: string, name: string) => `${table}.${quoteIdent(name)}`;
-
+/** One sequence; `ownedBy` is the owning column as `table.column` (from the catalog's `schema.table.column`). */
+function sequenceSnapshot(r: Row<'sequenceRows'>): SchemaSnapshot['sequences'][string] {
   return {
-    schemas: schemaRows.map((r) => r.nspname).sort(),
-    extensions: byKey(extRows.map((r) => [r.extname, r.nspname])),
+    type: str(r.type),
+    start: str(r.start),
+    increment: str(r.increment),
+    min: str(r.min),
+    max: str(r.max),
+    cache: str(r.cache),
+    cycle: bool(r.cycle),
+    ownedBy: r.ownedby
+      ? (() => {
+          const [s, t, ...c] = r.ownedby.split('.');
+          return memberName(displayName(s, t), c.join('.'));
+        })()
+      : null,
+  };
+}
+
+/** A function as `name(args)`, its schema shown only outside public (`name` is `proname(args)` as the catalog spells it). */
+function functionKey(nspname: string, name: string): string {
+  const paren = name.indexOf('(');
+  return `function ${displayName(nspname, name.slice(0, paren))}${name.slice(paren)}`;
+}
+
+/** The key of a comment: `schema s`, `function f(args)`, `column|constraint|trigger t.x`, else `<kind> name`. */
+function commentKey(r: Row<'commentRows'>): string {
+  if (r.kind === 'schema') return `schema ${quoteIdent(r.name)}`;
+  if (r.kind === 'function') return functionKey(r.nspname, r.name);
+  if (r.sub !== null && r.sub !== undefined) {
+    const owner = displayName(r.nspname, r.name);
+    return `${r.kind === 'constraint' || r.kind === 'trigger' ? r.kind : 'column'} ${memberName(owner, r.sub)}`;
+  }
+  return `${r.kind} ${displayName(r.nspname, r.name)}`;
+}
+
+/** The key of an object's privileges: `database`, `schema s`, `function f(args)`, `column t.c`, else `<kind> name`. */
+function privilegeKey(r: Row<'privilegeRows'>): string {
+  if (r.kind === 'database') return 'database';
+  if (r.kind === 'schema') return `schema ${quoteIdent(r.name!)}`;
+  if (r.kind === 'function') return functionKey(r.nspname!, r.name!);
+  if (r.kind === 'column') return `column ${memberName(displayName(r.nspname!, r.name!), r.sub!)}`;
+  return `${r.kind} ${displayName(r.nspname!, r.name!)}`;
+}
+
+/** A constraint, trigger or policy of a table, keyed `table.name`. */
+function tableMember(
+  nspname: string,
+  relname: string,
+  name: string,
+  def: unknown,
+): [string, { table: string; name: string; definition: string }] {
+  const table = displayName(nspname, relname);
+  return [memberName(table, name), { table, name, definition: str(def) }];
+}
+
+/**
+ * The snapshot from the catalog's rows (normalized: sorted, names qualified only outside public).
+ * Pure: throws only on a malformed JSON column of the catalog's own queries.
+ */
+function assembleSnapshot(rows: CatalogRows): SchemaSnapshot {
+  const tables = assembleTables(rows.tableRows, rows.columnRows);
+  const { enums, domains, composites } = assembleTypes(
+    rows.typeRows,
+    rows.domainConstraintRows,
+    rows.compositeRows,
+  );
+  const relation = (r: { nspname: string; relname: string }) => displayName(r.nspname, r.relname);
+  return {
+    schemas: rows.schemaRows.map((r) => r.nspname).sort(),
+    extensions: byKey(rows.extRows.map((r) => [r.extname, r.nspname])),
     tables: byKey([...tables]),
-    constraints: byKey(
-      constraintRows.map((r) => {
-        const table = tableName(r.nspname, r.relname);
-        return [sub(table, r.conname), { table, name: r.conname, definition: str(r.def) }];
-      }),
-    ),
+    constraints: byKey(rows.constraintRows.map((r) => tableMember(r.nspname, r.relname, r.conname, r.def))),
     indexes: byKey(
-      indexRows.map((r) => [
+      rows.indexRows.map((r) => [
         displayName(r.nspname, r.indexname),
-        { table: tableName(r.nspname, r.relname), definition: str(r.def) },
+        { table: relation(r), definition: str(r.def) },
       ]),
     ),
     enums: byKey(enums),
     domains: byKey([...domains]),
     compositeTypes: byKey([...composites]),
-    sequences: byKey(
-      sequenceRows.map((r) => [
-        displayName(r.nspname, r.relname),
-        {
-          type: str(r.type),
-          start: str(r.start),
-          increment: str(r.increment),
-          min: str(r.min),
-          max: str(r.max),
-          cache: str(r.cache),
-          cycle: bool(r.cycle),
-          ownedBy: r.ownedby
-            ? (() => {
-                const [s, t, ...c] = r.ownedby.split('.');
-                return sub(displayName(s, t), c.join('.'));
-              })()
-            : null,
-        },
-      ]),
-    ),
-    views: byKey(
-      viewRows.filter((r) => r.relkind === 'v').map((r) => [displayName(r.nspname, r.relname), str(r.def)]),
-    ),
+    sequences: byKey(rows.sequenceRows.map((r) => [relation(r), sequenceSnapshot(r)])),
+    views: byKey(rows.viewRows.filter((r) => r.relkind === 'v').map((r) => [relation(r), str(r.def)])),
     materializedViews: byKey(
-      viewRows.filter((r) => r.relkind === 'm').map((r) => [displayName(r.nspname, r.relname), str(r.def)]),
+      rows.viewRows.filter((r) => r.relkind === 'm').map((r) => [relation(r), str(r.def)]),
     ),
     functions: byKey(
-      functionRows.map((r) => [
+      rows.functionRows.map((r) => [
         `${displayName(r.nspname, r.proname)}(${r.args})`,
         r.prokind === 'a' ? `aggregate ${str(r.def)}` : str(r.def),
       ]),
     ),
-    triggers: byKey(
-      triggerRows.map((r) => {
-        const table = tableName(r.nspname, r.relname);
-        return [sub(table, r.tgname), { table, name: r.tgname, definition: str(r.def) }];
-      }),
-    ),
-    policies: byKey(
-      policyRows.map((r) => {
-        const table = tableName(r.nspname, r.relname);
-        return [sub(table, r.polname), { table, name: r.polname, definition: str(r.def) }];
-      }),
-    ),
-    comments: byKey(
-      commentRows.map((r) => {
-        let key: string;
-        if (r.kind === 'schema') key = `schema ${quoteIdent(r.name)}`;
-        else if (r.kind === 'function') {
-          const paren = r.name.indexOf('(');
-          key = `function ${displayName(r.nspname, r.name.slice(0, paren))}${r.name.slice(paren)}`;
-        } else if (r.sub !== null && r.sub !== undefined) {
-          const owner = displayName(r.nspname, r.name);
-          key = `${r.kind === 'constraint' || r.kind === 'trigger' ? r.kind : 'column'} ${sub(owner, r.sub)}`;
-        } else key = `${r.kind} ${displayName(r.nspname, r.name)}`;
-        return [key, str(r.description)];
-      }),
-    ),
+    triggers: byKey(rows.triggerRows.map((r) => tableMember(r.nspname, r.relname, r.tgname, r.def))),
+    policies: byKey(rows.policyRows.map((r) => tableMember(r.nspname, r.relname, r.polname, r.def))),
+    comments: byKey(rows.commentRows.map((r) => [commentKey(r), str(r.description)])),
     privileges: byKey(
-      privilegeRows
+      rows.privilegeRows
         .filter((r) => r.privs)
-        .map((r) => {
-          let key: string;
-          if (r.kind === 'database') key = 'database';
-          else if (r.kind === 'schema') key = `schema ${quoteIdent(r.name!)}`;
-          else if (r.kind === 'function') {
-            const paren = r.name!.indexOf('(');
-            key = `function ${displayName(r.nspname!, r.name!.slice(0, paren))}${r.name!.slice(paren)}`;
-          } else if (r.kind === 'column') key = `column ${sub(displayName(r.nspname!, r.name!), r.sub!)}`;
-          else key = `${r.kind} ${displayName(r.nspname!, r.name!)}`;
-          return [key, JSON.parse(r.privs!) as string[]];
-        }),
+        .map((r) => [privilegeKey(r), JSON.parse(r.privs!) as string[]]),
     ),
-    notNullNames: byKey(
-      notNullRows.map((r) => [sub(tableName(r.nspname, r.relname), r.attname), str(r.conname)]),
-    ),
+    notNullNames: byKey(rows.notNullRows.map((r) => [memberName(relation(r), r.attname), str(r.conname)])),
     roles: byKey(
-      roleRows.map((r) => [
+      rows.roleRows.map((r) => [
         r.rolname,
         r.props ? (JSON.parse(r.props) as (string | null)[]).filter((p): p is string => p !== null) : [],
       ]),
     ),
-    database: databaseRows.map((r) => str(r.p)).sort(),
+    database: rows.databaseRows.map((r) => str(r.p)).sort(),
   };
 }
 

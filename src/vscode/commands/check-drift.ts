@@ -7,33 +7,29 @@ import * as vscode from 'vscode';
 import { redactSecrets } from '../../core/db/redact';
 import { loadCore } from '../core';
 import { storeDrift } from '../drift';
-import { pickEnvironment, pickProject } from '../pick';
+import { pickConfiguredEnvironment } from '../pick';
 import { readRollbackSettings } from '../settings';
-import { UserError } from './boundary';
+import { requireTrust, UserError } from './boundary';
 import type { CommandContext } from './context';
 
 export const checkDrift =
   (ctx: CommandContext) =>
   async (arg?: unknown): Promise<void> => {
-    if (!vscode.workspace.isTrusted)
-      throw new UserError('Check Drift connects to a database: trust this workspace first.');
-    const entry = await pickProject(ctx.repo, arg, {
-      prompt: { title: 'Check Drift: project' },
-      reason: 'check drift',
-      filter: (p) => p.environments.length > 0,
-      none: 'No Prisma project with a configured environment in this workspace.',
-    });
-    if (!entry) return;
-    const picked = await pickEnvironment(entry, arg, {
-      prompt: { placeHolder: 'Environment whose schema to compare with its migrations (read-only)' },
-      none: `${entry.project.label} has no configured environment.`,
-      item: (e) => ({
-        label: `Check Drift on ${e.name}…`,
-        description: e.protected ? 'protected' : undefined,
-        detail: e.status?.target ?? e.resolved?.problem,
+    requireTrust('Check Drift connects to a database: trust this workspace first.');
+    const picked = await pickConfiguredEnvironment(ctx.repo, arg, {
+      project: { prompt: { title: 'Check Drift: project' }, reason: 'check drift' },
+      environment: (entry) => ({
+        prompt: { placeHolder: 'Environment whose schema to compare with its migrations (read-only)' },
+        none: `${entry.project.label} has no configured environment.`,
+        item: (e) => ({
+          label: `Check Drift on ${e.name}…`,
+          description: e.protected ? 'protected' : undefined,
+          detail: e.status?.target ?? e.resolved?.problem,
+        }),
       }),
     });
     if (!picked) return;
+    const entry = picked.project;
     const env = picked.env;
     const url = env.resolved?.url;
     if (!url)

@@ -7,7 +7,7 @@ import { redactSecrets } from '../../core/db/redact';
 import { impactReport } from '../../core/status/present-rollback';
 import { ChecklistPanel } from '../checklist/panel';
 import { loadCore } from '../core';
-import { pickEnvironment, pickMigration } from '../pick';
+import { pickChecklistTarget } from '../pick';
 import { readHistory } from '../rollback/files';
 import { readSettings } from '../settings';
 import { requireTrust, UserError } from './boundary';
@@ -20,26 +20,26 @@ export const checkImpact =
     requireTrust(
       'Check Impact connects to a database: trust this workspace first (in Restricted Mode Prisma Rollback only reads files).',
     );
-    const t = await pickMigration(ctx.repo, arg, {
-      prompt: { placeHolder: 'Migration whose rollback impact to check' },
-      reason: 'migration quick pick',
-      among: 'local',
-      needsLocal: true,
-      needsProject: true,
-    });
-    if (!t) return;
-    const project = t.project;
-    if (!project) throw new UserError(`${t.name} does not belong to a Prisma project of this workspace.`);
-    const picked = await pickEnvironment(project, arg, {
-      prompt: { placeHolder: 'Environment to check the rollback against (read-only)' },
-      none: 'This project has no environment with a connection string.',
-      item: (e) => ({
-        label: `Check Impact on ${e.name}…`,
-        description: e.protected ? 'protected' : undefined,
-        detail: e.status?.target ?? e.resolved?.problem,
+    const picked = await pickChecklistTarget(ctx.repo, arg, {
+      migration: {
+        prompt: { placeHolder: 'Migration whose rollback impact to check' },
+        reason: 'migration quick pick',
+        among: 'local',
+        needsLocal: true,
+      },
+      environment: () => ({
+        prompt: { placeHolder: 'Environment to check the rollback against (read-only)' },
+        none: 'This project has no environment with a connection string.',
+        item: (e) => ({
+          label: `Check Impact on ${e.name}…`,
+          description: e.protected ? 'protected' : undefined,
+          detail: e.status?.target ?? e.resolved?.problem,
+        }),
       }),
     });
     if (!picked) return;
+    const t = picked.migration;
+    const project = t.project;
     const env = picked.env;
     const state = env.status?.migrations.find((x) => x.name === t.name)?.state;
     if (state === 'pending')

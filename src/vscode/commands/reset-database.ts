@@ -9,31 +9,28 @@ import { ChecklistError } from '../../core/runbook/checklist';
 import { quoteForDisplay, shortCommandLine } from '../../core/runbook/commands';
 import { databaseName } from '../../core/runbook/pg-env';
 import { taskEnvFor } from '../checklist/tasks';
-import { pickEnvironment, pickProject } from '../pick';
+import { pickConfiguredEnvironment } from '../pick';
 import { readRunbookSettings } from '../settings';
-import { UserError } from './boundary';
+import { requireTrust, UserError } from './boundary';
 import type { CommandContext } from './context';
 
 export const resetDatabase =
   (ctx: CommandContext) =>
   async (arg?: unknown): Promise<void> => {
-    if (!vscode.workspace.isTrusted) throw new UserError('Trust this workspace before resetting a database.');
-    const entry = await pickProject(ctx.repo, arg, {
-      prompt: { title: 'Reset Database: project' },
-      reason: 'reset database',
-      filter: (p) => p.environments.length > 0,
-      none: 'No Prisma project with a configured environment in this workspace.',
-    });
-    if (!entry) return;
-    const picked = await pickEnvironment(entry, arg, {
-      prompt: { title: 'Reset Database (prisma migrate reset): environment' },
-      none: `${entry.project.label} has no configured environment.`,
-      item: (e) => ({
-        label: e.name,
-        description: e.protected ? '$(shield) protected — refused' : e.status?.target,
+    requireTrust('Trust this workspace before resetting a database.');
+    const picked = await pickConfiguredEnvironment(ctx.repo, arg, {
+      project: { prompt: { title: 'Reset Database: project' }, reason: 'reset database' },
+      environment: (entry) => ({
+        prompt: { title: 'Reset Database (prisma migrate reset): environment' },
+        none: `${entry.project.label} has no configured environment.`,
+        item: (e) => ({
+          label: e.name,
+          description: e.protected ? '$(shield) protected — refused' : e.status?.target,
+        }),
       }),
     });
     if (!picked) return;
+    const entry = picked.project;
     const env = picked.env;
     if (env.protected) {
       throw new UserError(

@@ -8,7 +8,7 @@
  * on a failed row opens the same checklist.
  */
 import { ChecklistPanel } from '../checklist/panel';
-import { pickEnvironment, pickMigration } from '../pick';
+import { pickChecklistTarget } from '../pick';
 import { requireTrust, UserError } from './boundary';
 import type { CommandContext } from './context';
 
@@ -16,24 +16,25 @@ export const resolveFailed =
   (ctx: CommandContext) =>
   async (arg?: unknown): Promise<void> => {
     requireTrust('Resolving a failed migration connects to a database: trust this workspace first.');
-    const t = await pickMigration(ctx.repo, arg, {
-      prompt: { title: 'Resolve Failed Migration: migration' },
-      reason: 'resolve failed migration',
-      among: 'rollbackable',
-      needsLocal: true,
-      needsProject: true,
-    });
-    if (!t?.project) return;
-    const entry = t.project;
-    const picked = await pickEnvironment(entry, arg, {
-      prompt: { placeHolder: `Environment where ${t.name} failed` },
-      none: 'This project has no environment with a connection string.',
-      item: (e) => ({
-        label: e.name,
-        description: e.status?.migrations.find((x) => x.name === t.name)?.state,
+    const picked = await pickChecklistTarget(ctx.repo, arg, {
+      migration: {
+        prompt: { title: 'Resolve Failed Migration: migration' },
+        reason: 'resolve failed migration',
+        among: 'rollbackable',
+        needsLocal: true,
+      },
+      environment: (name) => ({
+        prompt: { placeHolder: `Environment where ${name} failed` },
+        none: 'This project has no environment with a connection string.',
+        item: (e) => ({
+          label: e.name,
+          description: e.status?.migrations.find((x) => x.name === name)?.state,
+        }),
       }),
     });
     if (!picked) return;
+    const t = picked.migration;
+    const entry = t.project;
     const env = picked.env;
     const m = env.status?.migrations.find((x) => x.name === t.name);
     if (m?.state !== 'failed')

@@ -1,6 +1,6 @@
 import { ChecklistError, rangeToRollBack } from '../../core/runbook/checklist';
 import { ChecklistPanel } from '../checklist/panel';
-import { pickEnvironment, pickMigration } from '../pick';
+import { environmentItem, pickChecklistTarget } from '../pick';
 import { requireTrust, UserError } from './boundary';
 import type { CommandContext } from './context';
 
@@ -13,30 +13,25 @@ export const rollBackToHere =
   (ctx: CommandContext) =>
   async (arg?: unknown): Promise<void> => {
     requireTrust('The rollback checklist runs commands against databases: trust this workspace first.');
-    const t = await pickMigration(ctx.repo, arg, {
-      prompt: { title: 'Roll Back to Here: the migration to go back to (it stays applied)' },
-      reason: 'roll back to here',
-      among: 'rollbackable',
-      needsProject: true,
-    });
-    if (!t?.project) return;
-    const target = t.name;
-    const picked = await pickEnvironment(t.project, arg, {
-      prompt: { title: `Roll Back to ${target}: target environment` },
-      none: `${t.project.project.label} has no configured environment.`,
-      item: (e) => {
-        const later = (e.status?.migrations ?? []).filter(
-          (m) => m.name > target && (m.state === 'applied' || m.state === 'edited'),
-        ).length;
-        return {
-          label: e.name,
-          description: [e.protected ? '$(shield) protected' : '', `${later} applied after it`]
-            .filter(Boolean)
-            .join(' · '),
-        };
+    const picked = await pickChecklistTarget(ctx.repo, arg, {
+      migration: {
+        prompt: { title: 'Roll Back to Here: the migration to go back to (it stays applied)' },
+        reason: 'roll back to here',
+        among: 'rollbackable',
       },
+      environment: (target, project) => ({
+        prompt: { title: `Roll Back to ${target}: target environment` },
+        none: `${project.project.label} has no configured environment.`,
+        item: (e) => {
+          const later = (e.status?.migrations ?? []).filter(
+            (m) => m.name > target && (m.state === 'applied' || m.state === 'edited'),
+          ).length;
+          return environmentItem(e, `${later} applied after it`);
+        },
+      }),
     });
     if (!picked) return;
+    const target = picked.migration.name;
     let migrations: string[];
     try {
       migrations = rangeToRollBack(picked.env.status?.migrations ?? [], target, picked.env.name);
