@@ -285,4 +285,22 @@ COMMIT;
     expect(after.User).toEqual(before.User);
     expect({ Post: after.Post, Log: after.Log }).toEqual({ Post: rolledBack.Post, Log: rolledBack.Log });
   });
+  it('refuses, by part, a backup none of whose keys is in the table (a backup of another database): nothing written, exit 1', async () => {
+    await prepare('ALTER TABLE "User" DROP COLUMN "age";\nDELETE FROM "Post" WHERE "id" = 2;\n');
+    await deploy();
+    await rollBack();
+    // The keys no longer meet the backup's: the same shape as a dump of another database.
+    await query(db.url, 'UPDATE "User" SET "id" = "id" + 1000; UPDATE "Post" SET "id" = "id" + 1000');
+    const renumbered = await snapshot(db.url);
+    const r = await restore(custom);
+    expect(r.code).toBe(1);
+    const lines = r.out.split('\n').filter((l) => l.startsWith('  '));
+    expect(lines).toHaveLength(2);
+    expect(lines.sort()).toEqual([
+      `  "public"."Post": NOT restored — none of the backup's 3 row(s) of "public"."Post" has the key ("id") of a row in the table: is the backup of this database? not restored.`,
+      `  "public"."User": NOT restored — none of the backup's 4 row(s) of "public"."User" has the key ("id") of a row in the table: is the backup of this database? not restored.`,
+    ]);
+    expect(r.out.trim().split('\n').at(-1)).toBe('Nothing was restored on staging.');
+    expect(await snapshot(db.url)).toEqual(renumbered);
+  });
 });

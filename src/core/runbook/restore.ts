@@ -458,6 +458,8 @@ async function countPart(client: pg.Client, w: Work) {
     if (now > 0)
       item.refused = `${live.name} has no primary key or unique NOT NULL key and holds ${now} row(s): the backup's rows cannot be matched with them, so it is restored only when empty (re-created by the rollback); not restored`;
     else item.rowsToWrite = item.rowsInBackup;
+  } else if ((part.kind === 'deleted' || part.kind === 'columns') && (await noKeyInCommon(client, w))) {
+    item.refused = `none of the backup's ${item.rowsInBackup} row(s) of ${live.name} has the key (${(part.key ?? []).map((k) => quoteIdent(k)).join(', ')}) of a row in the table: is the backup of this database? not restored`;
   } else if (part.kind === 'table' || part.kind === 'deleted')
     item.rowsToWrite = await n(`SELECT count(*)::int AS n FROM ${live.scratch} s WHERE ${q.notInLive}`);
   else if (part.kind === 'columns')
@@ -485,6 +487,20 @@ async function countPart(client: pg.Client, w: Work) {
         item.note = `${matches.length - r.n} of the ${matches.length} rows it inserted are not there as it wrote them (changed or deleted since): kept`;
     }
   }
+}
+
+/**
+ * True when the backup holds rows of the part's table and the table holds rows, but no key of the
+ * one is a key of the other: the backup is of another database (or the table was emptied and
+ * refilled since), so writing values by key would restore nothing or insert strangers' rows.
+ */
+async function noKeyInCommon(client: pg.Client, w: Work): Promise<boolean> {
+  if (!w.part.key?.length || w.item.rowsInBackup === 0) return false;
+  const q = sqlOf(w);
+  const r = await client.query<{ live: boolean; common: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM ${w.live.name}) AS live, EXISTS (SELECT 1 FROM ${w.live.name} t JOIN ${w.live.scratch} s ON ${q.match}) AS common`,
+  );
+  return r.rows[0].live && !r.rows[0].common;
 }
 
 /** Writes one part (not refused); returns the rows inserted, updated or deleted. */
