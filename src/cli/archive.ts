@@ -4,6 +4,7 @@
  * or `--older-than DAYS` deletes archives.
  */
 import { manageArchive } from '../core/runbook/archive-command';
+import { formatDateTime } from '../core/status/time';
 import { type CliCommand, flag, has, UsageError } from './args';
 import { confirmProtected, runbookAction, runbookTarget } from './backup';
 
@@ -70,7 +71,7 @@ export const archiveCommand: CliCommand = {
     );
     for (const e of r.entries)
       io.out(
-        `  ${e.migration}  ${e.table}  ${e.kind}${e.origin === 'rollback' ? ' (taken by a rollback)' : ''}  ${e.rows} row(s)  ${size(e.bytes)}  ${e.takenAt.toISOString()}${e.note ? `\n    ${e.note}` : ''}`,
+        `  ${e.migration}  ${e.table}  ${e.kind}${e.origin === 'rollback' ? ' (taken by a rollback)' : ''}  ${e.rows} row(s)  ${size(e.bytes)}  ${formatDateTime(e.takenAt)}${e.note ? `\n    ${e.note}` : ''}`,
       );
     return 0;
   },

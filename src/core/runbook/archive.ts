@@ -203,7 +203,7 @@ export async function restoreArchiveInTransaction(
   }
   for (const e of entries)
     log(
-      `  restored from the archive of ${e.takenAt.toISOString()}: ${e.kind} of ${e.table} (${e.rows} row(s))`,
+      `  restored from the archive of ${formatDateTime(e.takenAt)}: ${e.kind} of ${e.table} (${e.rows} row(s))`,
     );
   return entries.length;
 }
