@@ -51,7 +51,11 @@ import {
 } from '../../core/runbook/protocol';
 import { viewChecklist } from '../../core/runbook/view';
 import { targetStatusLine } from '../../core/status/present';
-import { laterApplied, reapplyAfterLaterNote } from '../../core/status/present-rollback';
+import {
+  editedAfterApplyWarning,
+  laterApplied,
+  reapplyAfterLaterNote,
+} from '../../core/status/present-rollback';
 import type { EnvironmentEntry, ProjectEntry } from '../repository';
 import { readRunbookSettings } from '../settings';
 import { afterApply, beforeTask, takenBackup, withArchive } from './archive';
@@ -63,7 +67,10 @@ import { openTarget } from './open-target';
 import { confirmDataLoss, keepBackupsOutOfGit } from './prompts';
 import { rangeCheck, rangeDeleteRefusal, rangeTitle } from './range';
 import { type ChecklistDeps, capabilitiesOf } from './services';
-import { healthCheck, taskEnvFor, watchProgress } from './tasks';
+import { healthCheck, taskEnvFor, watchProgress, withStepNotification } from './tasks';
+
+/** Task steps that also show a progress notification while they run (long work on the target). */
+const NOTIFIED: readonly StepId[] = ['backup', 'staging', 'apply'];
 
 export const VIEW_TYPE = 'prismaRollback.checklist';
 
@@ -302,8 +309,10 @@ export class ChecklistPanel implements vscode.Disposable {
     if (!this.ready) return;
     let statusLine: string | undefined;
     let historyNote: string | undefined;
+    let editedNote: string | undefined;
     try {
       const { env } = this.target();
+      editedNote = this.key.migrations ? undefined : editedNoteOf(this.key.migration, env);
       historyNote = this.key.migrations
         ? undefined
         : reapplyAfterLaterNote(this.key.migration, laterApplied(this.key.migration, env.status?.migrations));
@@ -325,6 +334,7 @@ export class ChecklistPanel implements vscode.Disposable {
       projectLabel: entry?.project.label ?? this.key.projectId,
       statusLine: statusLine ? redactSecrets(statusLine) : undefined,
       historyNote,
+      editedNote,
       progress: this.progress,
       dependents: this.dependents,
       dependentsNote:
@@ -472,14 +482,29 @@ export class ChecklistPanel implements vscode.Disposable {
     );
     await this.audit({ step: id, event: 'start', commandLine });
     let exitCode: number | undefined;
-    const watch = watchProgress((text) => this.reportProgress(id, text));
-    try {
-      ({ exitCode } = await this.deps.tasks.run(cmd, {
+    let last: string | undefined;
+    let notify: ((text: string) => void) | undefined;
+    const watch = watchProgress((text) => {
+      this.reportProgress(id, text);
+      if (text) notify?.(text);
+    });
+    const name = `${stepDefinition(id).title} — ${cmd.environment}`;
+    const runIt = () =>
+      this.deps.tasks.run(cmd, {
         id,
-        name: `${stepDefinition(id).title} — ${cmd.environment}`,
+        name,
         folder: vscode.workspace.getWorkspaceFolder(vscode.Uri.file(this.target().entry.project.root)),
         secretEnv: { ...secretEnv, ...watch.env },
-      }));
+      });
+    try {
+      ({ exitCode } = NOTIFIED.includes(id)
+        ? await withStepNotification(`${name}: running…`, (report) => {
+            notify = report;
+            return runIt();
+          })
+        : await runIt());
+      // The last line: how far it got, or (exit code ≠ 0) the CLI's reason.
+      last = watch.final();
     } catch (e) {
       await this.persist(interruptStep(this.state, id, `Could not start the task: ${(e as Error).message}`));
       throw e;
@@ -519,12 +544,19 @@ export class ChecklistPanel implements vscode.Disposable {
       detail = { file: ctx.backupFile, bytes: st.size, size: `${(st.size / 1024).toFixed(1)} KiB` };
     }
     if (id === 'apply' || id === 'staging' || id === 'runPartial')
-      detail = { marksRolledBack: cmd.marksRolledBack };
+      detail = {
+        marksRolledBack: cmd.marksRolledBack,
+        ...(exitCode === 0 && last ? { progress: last } : {}),
+      };
     // The undo script (`down --partial --out FILE`) is shown before it can run: review it there.
     const partial =
       id === 'writePartial' && exitCode === 0 ? cmd.args[cmd.args.indexOf('--out') + 1] : undefined;
     if (partial) detail = { file: partial };
-    const finished = finishStep(this.state, id, { exitCode, detail });
+    const finished = finishStep(this.state, id, {
+      exitCode,
+      detail,
+      reason: exitCode !== 0 && last ? `Exit code ${exitCode}: ${redactSecrets(last)}` : undefined,
+    });
     await this.persist(
       id === 'apply' ? await afterApply(this.deps.repo, this.target(), finished, pre.before) : finished,
     );
@@ -728,4 +760,15 @@ export class ChecklistPanel implements vscode.Disposable {
     for (const d of this.disposables) d.dispose();
     this.panel.dispose();
   }
+}
+
+/** The edited-after-apply warning of `migration` in `env` (both checksums), when its file changed after it ran there. */
+function editedNoteOf(migration: string, env: EnvironmentEntry): string | undefined {
+  const m = env.status?.migrations.find((x) => x.name === migration);
+  const stored = m?.rows[0]?.checksum;
+  if (m?.checksumMatches !== false || !stored || !m.local?.checksum) return undefined;
+  return editedAfterApplyWarning(migration, env.name, {
+    storedChecksum: stored,
+    localChecksum: m.local.checksum,
+  });
 }

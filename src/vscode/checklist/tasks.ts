@@ -180,13 +180,15 @@ export async function healthCheck(
 /**
  * A file the bundled CLI writes its progress line to (`PRISMA_ROLLBACK_PROGRESS_FILE`: bytes a
  * backup has written, the statement apply-down runs), read every `everyMs` while a task runs.
- * `env` goes into the task's environment; `stop()` stops reading, removes the file and calls
- * `onText(undefined)` (the step shows no progress any more).
+ * `env` goes into the task's environment; `final()` reads the file's last line once more (after the
+ * task ended: the last progress, or the CLI's failure message — src/cli.ts writes it there);
+ * `stop()` stops reading, removes the file and calls `onText(undefined)` (the step shows no
+ * progress any more).
  */
 export function watchProgress(
   onText: (text: string | undefined) => void,
   everyMs = 500,
-): { env: Record<string, string>; stop(): void } {
+): { env: Record<string, string>; final(): string | undefined; stop(): void } {
   const file = path.join(
     os.tmpdir(),
     `prisma-rollback-progress-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.txt`,
@@ -205,6 +207,13 @@ export function watchProgress(
   }, everyMs);
   return {
     env: { PRISMA_ROLLBACK_PROGRESS_FILE: file },
+    final: () => {
+      try {
+        return fs.readFileSync(file, 'utf8').trim() || undefined;
+      } catch {
+        return undefined;
+      }
+    },
     stop: () => {
       stopped = true;
       clearInterval(timer);
@@ -212,4 +221,20 @@ export function watchProgress(
       onText(undefined);
     },
   };
+}
+
+/**
+ * Runs `run` under a notification titled `title` (VS Code's progress notification) whose message
+ * follows the step's progress: `run` receives `report(text)` (bytes written, statement n of m).
+ * Resolves or rejects as `run` does; the notification closes when it settles.
+ */
+export function withStepNotification<T>(
+  title: string,
+  run: (report: (text: string) => void) => Promise<T>,
+): Promise<T> {
+  return Promise.resolve(
+    vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, (p) =>
+      run((message) => p.report({ message })),
+    ),
+  );
 }
