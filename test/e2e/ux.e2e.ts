@@ -122,6 +122,21 @@ function expectDistinct(looks: Map<string, { icon: string; color: string }>): vo
     }
 }
 
+/**
+ * Waits (up to 15 s, no assertion) until a migration's row description changes after a file was
+ * written: the tree re-renders on the change, and a context menu opened meanwhile would run its
+ * command without the row.
+ */
+async function treeSettled(page: Page, env: string, name: string, before: string): Promise<void> {
+  await waitUntil(
+    () => description(page, env, name),
+    (d) => d !== before,
+    `${env} / ${name} re-rendered`,
+    15_000,
+  ).catch(() => {});
+  await page.waitForTimeout(500);
+}
+
 describe('issue 13: the tree at 300 px, edited after apply, next actions, progress, the rehearsal', () => {
   let j: SampleJourney;
   let sample: SampleSetup;
@@ -163,6 +178,8 @@ describe('issue 13: the tree at 300 px, edited after apply, next actions, progre
     const looks = await stateLooks(page);
     expect([...looks.keys()].sort()).toEqual(['applied', 'edited after apply', 'failed', 'pending']);
     expectDistinct(looks);
+    // No hover (the activity bar's tooltip) over the picture.
+    await page.mouse.move(900, 450);
     for (const theme of ['light', 'dark'] as const) {
       await setTheme(page, sample.workspace.settingsPath, theme);
       // README: the tree at VS Code's default width.
@@ -174,6 +191,7 @@ describe('issue 13: the tree at 300 px, edited after apply, next actions, progre
   it('(b) edited after apply: Create Rollback generates from the version in git; Impact and Identify name both checksums', async () => {
     const { page } = wb;
     const down = path.join(sample.workspace.migrationDir(EDITED), 'down.sql');
+    const editedBefore = await description(page, 'local', EDITED);
     await runContextMenu(page, await childRow(page, VIEW, 'local', EDITED), 'Create Rollback…');
     const asked = await dialogText(page);
     expect(asked).toContain(`${EDITED}/migration.sql was edited after it was applied in local.`);
@@ -192,6 +210,7 @@ describe('issue 13: the tree at 300 px, edited after apply, next actions, progre
     expect(sql).toContain('"Post_published_createdAt_idx"');
     expect(sql).not.toContain('Post_title_idx');
     await runCommand(page, 'View: Close All Editors');
+    await treeSettled(page, 'local', EDITED, editedBefore);
 
     // Impact: the modal's detail says it first, with both checksums; its Start Rollback… opens the checklist.
     await runContextMenu(page, await childRow(page, VIEW, 'local', EDITED), 'Check Impact on Environment…');
@@ -220,6 +239,7 @@ describe('issue 13: the tree at 300 px, edited after apply, next actions, progre
   it('(c, d) no down.sql → Create Rollback…; Impact → Back Up Now; the history note; progress of backup, verify and Apply', async () => {
     const { page } = wb;
     const down = path.join(sample.workspace.migrationDir(TARGET), 'down.sql');
+    const targetBefore = await description(page, 'local', TARGET);
     await runContextMenu(page, await childRow(page, VIEW, 'local', TARGET), 'Check Impact on Environment…');
     await waitForNotification(page, /has no down\.sql yet: create the rollback first/);
     await clickNotificationButton(page, /has no down\.sql yet/, 'Create Rollback…');
@@ -233,6 +253,7 @@ describe('issue 13: the tree at 300 px, edited after apply, next actions, progre
       'Create Rollback… wrote down.sql',
     );
     await runCommand(page, 'View: Close All Editors');
+    await treeSettled(page, 'local', TARGET, targetBefore);
 
     await query(sample.localUrl, `INSERT INTO "Tag" ("name") VALUES ('a'), ('b')`);
     await runContextMenu(page, await childRow(page, VIEW, 'local', TARGET), 'Check Impact on Environment…');

@@ -52,7 +52,7 @@ import {
 import { viewChecklist } from '../../core/runbook/view';
 import { targetStatusLine } from '../../core/status/present';
 import {
-  editedAfterApplyWarning,
+  editedAfterApplyNote,
   laterApplied,
   reapplyAfterLaterNote,
 } from '../../core/status/present-rollback';
@@ -67,10 +67,7 @@ import { openTarget } from './open-target';
 import { confirmDataLoss, keepBackupsOutOfGit } from './prompts';
 import { rangeCheck, rangeDeleteRefusal, rangeTitle } from './range';
 import { type ChecklistDeps, capabilitiesOf } from './services';
-import { healthCheck, taskEnvFor, watchProgress, withStepNotification } from './tasks';
-
-/** Task steps that also show a progress notification while they run (long work on the target). */
-const NOTIFIED: readonly StepId[] = ['backup', 'staging', 'apply'];
+import { healthCheck, runWithProgress, taskEnvFor } from './tasks';
 
 export const VIEW_TYPE = 'prismaRollback.checklist';
 
@@ -312,7 +309,9 @@ export class ChecklistPanel implements vscode.Disposable {
     let editedNote: string | undefined;
     try {
       const { env } = this.target();
-      editedNote = this.key.migrations ? undefined : editedNoteOf(this.key.migration, env);
+      editedNote = this.key.migrations
+        ? undefined
+        : editedAfterApplyNote(this.key.migration, env.name, env.status?.migrations);
       historyNote = this.key.migrations
         ? undefined
         : reapplyAfterLaterNote(this.key.migration, laterApplied(this.key.migration, env.status?.migrations));
@@ -483,33 +482,19 @@ export class ChecklistPanel implements vscode.Disposable {
     await this.audit({ step: id, event: 'start', commandLine });
     let exitCode: number | undefined;
     let last: string | undefined;
-    let notify: ((text: string) => void) | undefined;
-    const watch = watchProgress((text) => {
-      this.reportProgress(id, text);
-      if (text) notify?.(text);
-    });
-    const name = `${stepDefinition(id).title} — ${cmd.environment}`;
-    const runIt = () =>
-      this.deps.tasks.run(cmd, {
-        id,
-        name,
-        folder: vscode.workspace.getWorkspaceFolder(vscode.Uri.file(this.target().entry.project.root)),
-        secretEnv: { ...secretEnv, ...watch.env },
-      });
     try {
-      ({ exitCode } = NOTIFIED.includes(id)
-        ? await withStepNotification(`${name}: running…`, (report) => {
-            notify = report;
-            return runIt();
-          })
-        : await runIt());
-      // The last line: how far it got, or (exit code ≠ 0) the CLI's reason.
-      last = watch.final();
+      ({ exitCode, last } = await runWithProgress(this.deps.tasks, cmd, {
+        id,
+        name: `${stepDefinition(id).title} — ${cmd.environment}`,
+        folder: vscode.workspace.getWorkspaceFolder(vscode.Uri.file(this.target().entry.project.root)),
+        secretEnv,
+        // Long work on the target also shows a progress notification.
+        notify: id === 'backup' || id === 'staging' || id === 'apply',
+        onProgress: (text) => this.reportProgress(id, text),
+      }));
     } catch (e) {
       await this.persist(interruptStep(this.state, id, `Could not start the task: ${(e as Error).message}`));
       throw e;
-    } finally {
-      watch.stop();
     }
     if (exitCode === undefined) {
       await this.persist(interruptStep(this.state, id));
@@ -760,15 +745,4 @@ export class ChecklistPanel implements vscode.Disposable {
     for (const d of this.disposables) d.dispose();
     this.panel.dispose();
   }
-}
-
-/** The edited-after-apply warning of `migration` in `env` (both checksums), when its file changed after it ran there. */
-function editedNoteOf(migration: string, env: EnvironmentEntry): string | undefined {
-  const m = env.status?.migrations.find((x) => x.name === migration);
-  const stored = m?.rows[0]?.checksum;
-  if (m?.checksumMatches !== false || !stored || !m.local?.checksum) return undefined;
-  return editedAfterApplyWarning(migration, env.name, {
-    storedChecksum: stored,
-    localChecksum: m.local.checksum,
-  });
 }

@@ -224,17 +224,43 @@ export function watchProgress(
 }
 
 /**
- * Runs `run` under a notification titled `title` (VS Code's progress notification) whose message
- * follows the step's progress: `run` receives `report(text)` (bytes written, statement n of m).
- * Resolves or rejects as `run` does; the notification closes when it settles.
+ * Runs a step's command as a task (`TaskRunner.run`) while reading its progress file
+ * (`watchProgress`): each line goes to `onProgress` (the step) and, with `notify`, to a progress
+ * notification titled "<name>: running…". Resolves with the exit code (undefined: interrupted)
+ * and the file's last line (how far it got, or the CLI's failure reason). Rejects when the task
+ * cannot start; the progress file is removed either way.
  */
-export function withStepNotification<T>(
-  title: string,
-  run: (report: (text: string) => void) => Promise<T>,
-): Promise<T> {
-  return Promise.resolve(
-    vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, (p) =>
-      run((message) => p.report({ message })),
-    ),
-  );
+export async function runWithProgress(
+  runner: TaskRunner,
+  c: TaskCommand,
+  o: {
+    id: string;
+    name: string;
+    folder?: vscode.WorkspaceFolder;
+    secretEnv: Record<string, string>;
+    notify: boolean;
+    onProgress: (text: string | undefined) => void;
+  },
+): Promise<{ exitCode: number | undefined; last?: string }> {
+  let report: ((text: string) => void) | undefined;
+  const watch = watchProgress((text) => {
+    o.onProgress(text);
+    if (text) report?.(text);
+  });
+  const run = () =>
+    runner.run(c, { id: o.id, name: o.name, folder: o.folder, secretEnv: { ...o.secretEnv, ...watch.env } });
+  try {
+    const { exitCode } = o.notify
+      ? await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: `${o.name}: running…` },
+          (p) => {
+            report = (message) => p.report({ message });
+            return run();
+          },
+        )
+      : await run();
+    return { exitCode, last: watch.final() };
+  } finally {
+    watch.stop();
+  }
 }

@@ -138,6 +138,7 @@ export async function waitStep(
     );
 }
 
+/** Whether the checklist button with this id carries the `disabled` attribute. */
 export async function isDisabled(frame: FrameLocator, buttonId: string): Promise<boolean> {
   return (await frame.locator(`#${buttonId}`).getAttribute('disabled')) !== null;
 }
