@@ -29,6 +29,7 @@ import {
   waitStep,
 } from './support/journey';
 import {
+  answerQuickPick,
   childRow,
   clickNotificationButton,
   readmeScreenshot,
@@ -322,6 +323,18 @@ describe('issue 13: the tree at 300 px, edited after apply, next actions, progre
     // Something on production the rollback cannot drop without CASCADE: the dry run fails there.
     await query(sample.productionUrl, 'CREATE VIEW "TagNames" AS SELECT "name" FROM "Tag"');
     await runContextMenu(page, await childRow(page, VIEW, 'production', TARGET), 'Start Rollback…');
+    // A refresh (after the previous Apply) re-rendered the tree while the menu was open: VS Code then
+    // runs the command without its row, and it asks — answer as the row would have.
+    const asks = page.locator('.quick-input-widget', { hasText: 'Start Rollback: migration' });
+    if (
+      await asks.waitFor({ state: 'visible', timeout: 3_000 }).then(
+        () => true,
+        () => false,
+      )
+    ) {
+      await answerQuickPick(page, TARGET);
+      await answerQuickPick(page, 'production');
+    }
     const frame = webviewFrame(page);
     expect(await checklistTitle(frame)).toBe(`Roll back ${TARGET} on production`);
     const staging = frame.locator('#step-staging');
