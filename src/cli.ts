@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** `prisma-rollback` — the headless CLI over src/core, for terminals and CI pipelines. */
 import { CliError, type CliIO, parseArgs, UsageError } from './cli/args';
+import { progressLine } from './cli/backup';
 import { commands } from './cli/commands';
 import { describeFailure } from './cli/failure';
 import { SettingsFileError } from './core/project/settings-file';
@@ -32,22 +33,27 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     io.out(`Usage: ${command.usage}`);
     return 0;
   }
+  // The editor's checklist reads the last line of its progress file: on failure, the reason.
+  const failed = (message: string) => {
+    io.err(message);
+    progressLine(io)(message);
+  };
   try {
     return await command.run(parseArgs(rest, command.booleans), io);
   } catch (e) {
     if (e instanceof UsageError) {
-      io.err(`${e.message}\nUsage: ${command.usage}`);
+      failed(`${e.message}\nUsage: ${command.usage}`);
       return 2;
     }
     if (e instanceof CliError) {
-      io.err(e.message);
+      failed(e.message);
       return e.exitCode;
     }
     if (e instanceof SettingsFileError) {
-      io.err(e.message);
+      failed(e.message);
       return 2;
     }
-    io.err(describeFailure(e));
+    failed(describeFailure(e));
     if (io.env.PRISMA_ROLLBACK_DEBUG && e instanceof Error && e.stack) io.err(e.stack);
     return 2;
   }

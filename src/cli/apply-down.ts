@@ -45,6 +45,7 @@ export const applyDownCommand: CliCommand = {
     );
     const log = has(args, 'json') ? (l: string) => io.err(l) : (l: string) => io.out(l);
     const lockTimeoutMs = lockTimeout !== undefined ? Number(lockTimeout) * 1000 : undefined;
+    const progress = progressLine(io);
     if (to) {
       const folder = await readMigrationsFolder(target.migrationsDir);
       const index = findMigration(
@@ -63,6 +64,7 @@ export const applyDownCommand: CliCommand = {
             dryRun,
             lockTimeoutMs,
             log,
+            onStatement: (done, total) => progress(statementProgressText(done, total)),
           }),
         { environment: env.name, url },
       );
@@ -82,7 +84,6 @@ export const applyDownCommand: CliCommand = {
           `No migration "${name}" in ${path.relative(io.cwd, target.migrationsDir) || target.migrationsDir}. Check the name (prisma-rollback status lists them); for a migration applied there but missing here, pass --file with its rollback script.`,
         );
     }
-    const progress = progressLine(io);
     const result = await runbookAction(
       () =>
         applyDown({

@@ -8,7 +8,6 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, FrameLocator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   applyFirst,
@@ -19,26 +18,20 @@ import {
 } from '../../scripts/demo/sample';
 import { REPO } from '../../scripts/e2e/harness';
 import { query } from './support/db';
+import { description, type Journey, openJourney, VIEW, waitStep } from './support/journey';
 import {
   childRow,
   e2eContext,
-  groupRows,
   hoverText,
-  launchBrowser,
-  openViewContainer,
-  openWorkbench,
   recordFailures,
   runCommand,
   runContextMenu,
   screenshot,
-  treeRows,
   type Workbench,
   waitUntil,
   webviewFrame,
-  widenSidebar,
 } from './support/workbench';
 
-const VIEW = 'Migrations';
 const DROP = '20240501000000_drop_user_bio';
 const BIO = [
   { email: 'ada@acme.dev', bio: 'First programmer. Notes on the Analytical Engine' },
@@ -46,37 +39,8 @@ const BIO = [
   { email: 'linus@acme.dev', bio: 'Ünïcode, "quotes" and \\ backslash' },
 ];
 
-async function description(page: Page, env: string, name: string): Promise<string> {
-  const group = groupRows(await treeRows(page, VIEW)).get(env);
-  return group?.children.find((r) => r.label === name)?.description ?? '';
-}
-
-async function stepState(frame: FrameLocator, id: string): Promise<string> {
-  // The webview re-renders while a task's terminal opens: a read that finds no step is retried.
-  const cls =
-    (await frame
-      .locator(`#step-${id}`)
-      .getAttribute('class', { timeout: 5_000 })
-      .catch(() => 'unavailable')) ?? '';
-  return ['running', 'done', 'failed', 'skipped', 'todo'].find((s) => cls.split(/\s+/).includes(s)) ?? cls;
-}
-
-async function waitStep(frame: FrameLocator, id: string, state: string, timeout = 60_000): Promise<void> {
-  await waitUntil(
-    () => stepState(frame, id),
-    (s) => s === state || (s === 'failed' && state !== 'failed'),
-    `step ${id} ${state}`,
-    timeout,
-  );
-  const now = await stepState(frame, id);
-  if (now !== state)
-    throw new Error(
-      `step ${id} is ${now}, expected ${state}:\n${await frame.locator(`#step-${id}`).innerText()}`,
-    );
-}
-
 describe('the archive: deploy archives a dropped column, the checklist restores it', () => {
-  let browser: Browser;
+  let j: Journey | undefined;
   let wb: Workbench;
   let ws: SampleWorkspace;
   let localUrl: string;
@@ -118,21 +82,12 @@ describe('the archive: deploy archives a dropped column, the checklist restores 
       'SELECT table_name, rows FROM _prisma_rollback.archive',
     );
     expect(archived.map((r) => [r.table_name, Number(r.rows)])).toEqual([['User', 3]]);
-    browser = await launchBrowser();
-    wb = await openWorkbench(browser, ws.dir);
-    await openViewContainer(wb.page, 'Prisma Rollback');
-    await widenSidebar(wb.page, 560);
-    await waitUntil(
-      () => description(wb.page, 'local', DROP),
-      (d) => /^applied/.test(d),
-      'tree loaded',
-      60_000,
-    );
+    j = await openJourney(ws.dir, { ready: { env: 'local', migration: DROP, description: /^applied/ } });
+    wb = j.wb;
   }, 300_000);
 
   afterAll(async () => {
-    await wb?.close();
-    await browser?.close();
+    await j?.close();
     const ctx = e2eContext();
     await dropDatabase(ctx.adminUrl, `acme_arch_local_${id}`).catch(() => {});
     await dropDatabase(ctx.adminUrl, `acme_arch_prod_${id}`).catch(() => {});

@@ -12,64 +12,43 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, FrameLocator, Page } from 'playwright-core';
+import type { FrameLocator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSample, type SampleSetup } from '../../scripts/e2e/harness';
+import type { SampleSetup } from '../../scripts/e2e/harness';
 import { formatDateTime } from '../../src/core/status/time';
 import { axeViolations, describeViolations, frameOf } from './support/a11y';
 import { migrationRows, query } from './support/db';
+import {
+  description,
+  isDisabled,
+  reveal,
+  type SampleJourney,
+  sampleJourney,
+  stepState,
+  VIEW,
+  waitStep,
+} from './support/journey';
 import {
   answerQuickPick,
   childRow,
   codeLenses,
   e2eContext,
-  groupRows,
-  launchBrowser,
   openFile,
-  openViewContainer,
-  openWorkbench,
+  readmeScreenshot,
   recordFailures,
   runCommand,
   runContextMenu,
   screenshot,
   setTheme,
   terminalText,
-  treeRows,
   viewPane,
   type Workbench,
   waitForNotification,
   waitUntil,
   webviewFrame,
-  widenSidebar,
 } from './support/workbench';
 
-const VIEW = 'Migrations';
 const TARGET = '20240215160000_add_post_tags';
-
-async function description(page: Page, env: string, name: string): Promise<string> {
-  const group = groupRows(await treeRows(page, VIEW)).get(env);
-  return group?.children.find((r) => r.label === name)?.description ?? '';
-}
-
-/** State class of a checklist step (`todo`, `running`, `done`, `failed`, `skipped`). */
-async function stepState(frame: FrameLocator, id: string): Promise<string> {
-  const cls = (await frame.locator(`#step-${id}`).getAttribute('class', { timeout: 5_000 })) ?? '';
-  return ['running', 'done', 'failed', 'skipped', 'todo'].find((s) => cls.split(/\s+/).includes(s)) ?? cls;
-}
-
-async function waitStep(frame: FrameLocator, id: string, state: string, timeout = 60_000): Promise<void> {
-  await waitUntil(
-    () => stepState(frame, id),
-    (s) => s === state || (s === 'failed' && state !== 'failed'),
-    `step ${id} ${state}`,
-    timeout,
-  );
-  const now = await stepState(frame, id);
-  if (now !== state) {
-    const text = await frame.locator(`#step-${id}`).innerText();
-    throw new Error(`step ${id} is ${now}, expected ${state}:\n${text}`);
-  }
-}
 
 /** Id of the element that has focus in the checklist webview ("" when it is the page itself). */
 async function focusedId(frame: FrameLocator): Promise<string> {
@@ -97,22 +76,6 @@ async function focusRing(frame: FrameLocator): Promise<{ style: string; width: n
   });
 }
 
-/** Scrolls a checklist element into view; a re-render (a state update) may replace it meanwhile: try again. */
-async function reveal(frame: FrameLocator, selector: string): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await frame.locator(selector).scrollIntoViewIfNeeded({ timeout: 5_000 });
-      return;
-    } catch (e) {
-      if (attempt >= 3 || !/not attached/.test(String(e))) throw e;
-    }
-  }
-}
-
-async function isDisabled(frame: FrameLocator, buttonId: string): Promise<boolean> {
-  return (await frame.locator(`#${buttonId}`).getAttribute('disabled')) !== null;
-}
-
 async function openChecklist(wb: Workbench, env: string): Promise<FrameLocator> {
   await runContextMenu(wb.page, await childRow(wb.page, VIEW, env, TARGET), 'Start Rollback…');
   const frame = webviewFrame(wb.page);
@@ -123,30 +86,18 @@ async function openChecklist(wb: Workbench, env: string): Promise<FrameLocator> 
 }
 
 describe('journeys 4 and 5: the rollback checklist', () => {
-  let browser: Browser;
+  let j: SampleJourney;
   let sample: SampleSetup;
   let wb: Workbench;
   recordFailures(() => wb?.page);
 
   beforeAll(async () => {
-    const ctx = e2eContext();
-    sample = await createSample(ctx.adminUrl, ctx.samplesDir);
-    browser = await launchBrowser();
-    wb = await openWorkbench(browser, sample.workspace.dir);
-    await openViewContainer(wb.page, 'Prisma Rollback');
-    await widenSidebar(wb.page, 560);
-    await waitUntil(
-      () => description(wb.page, 'local', TARGET),
-      (d) => /^applied · /.test(d),
-      'tree loaded',
-      60_000,
-    );
+    j = await sampleJourney({ ready: { env: 'local', migration: TARGET, description: /^applied · / } });
+    ({ sample, wb } = j);
   });
 
   afterAll(async () => {
-    await wb?.close();
-    await browser?.close();
-    await sample?.remove();
+    await j?.close();
   });
 
   it('journey 4: script, verify, backup in a terminal and apply on local; the migration reads rolled back', async () => {
@@ -188,7 +139,7 @@ describe('journeys 4 and 5: the rollback checklist', () => {
     await viewPane(page, VIEW).evaluate((e) => e.setAttribute('data-axe', 'migrations'));
     for (const theme of ['light', 'dark'] as const) {
       await setTheme(page, sample.workspace.settingsPath, theme);
-      await screenshot(page, `checklist-${theme}`);
+      await readmeScreenshot(page, `checklist-${theme}`);
       const inWebview = await axeViolations(webview);
       expect(inWebview, `${theme}: ${describeViolations(inWebview)}`).toEqual([]);
       // label-content-name-mismatch is off for the tree: the workbench renders a row's label and
@@ -336,6 +287,9 @@ describe('journeys 4 and 5: the rollback checklist', () => {
     const blockers = await frame.locator('#step-apply .blockers').innerText();
     expect(blockers).toContain('Backup is not done.');
     expect(blockers).toContain('The rollback has not passed verification.');
+    expect(blockers).toContain(
+      'The rehearsal on production has not passed: rehearse, or skip it with a reason.',
+    );
     // The command as a person types it; the full line (absolute paths) only behind its disclosure.
     expect(await frame.locator('#step-apply .short-command').innerText()).toBe(
       `prisma-rollback apply-down ${TARGET} --after keep --env production`,
@@ -368,6 +322,12 @@ describe('journeys 4 and 5: the rollback checklist', () => {
     }
     await frame.locator('#verify-run').click();
     await waitStep(frame, 'verify', 'done', 120_000);
+    expect(await frame.locator('#step-apply .blockers').innerText()).toContain(
+      'The rehearsal on production has not passed',
+    );
+    await frame.locator('#staging-typed input').fill('production');
+    await frame.locator('#staging-run').click();
+    await waitStep(frame, 'staging', 'done', 120_000);
 
     // Now nothing blocks it but the environment's name.
     await waitUntil(
@@ -379,7 +339,7 @@ describe('journeys 4 and 5: the rollback checklist', () => {
       'Type “production” to run it there',
     );
     await reveal(frame, '#step-apply');
-    await screenshot(page, 'guard-type-name');
+    await readmeScreenshot(page, 'checklist-protected-type-name');
 
     // Run stays disabled until the typed name matches; the reason is beside the field.
     const hint = frame.locator('#apply-typed-hint');

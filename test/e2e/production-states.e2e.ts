@@ -10,19 +10,23 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, FrameLocator, Page } from 'playwright-core';
+import type { FrameLocator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE, SAMPLE_MIGRATIONS } from '../../scripts/demo/sample';
-import { createSample, type SampleSetup } from '../../scripts/e2e/harness';
+import type { SampleSetup } from '../../scripts/e2e/harness';
 import { migrationRows, query } from './support/db';
 import {
+  description,
+  isDisabled,
+  type SampleJourney,
+  sampleJourney,
+  VIEW,
+  waitStep,
+} from './support/journey';
+import {
   childRow,
-  e2eContext,
   groupRows,
   hoverText,
-  launchBrowser,
-  openViewContainer,
-  openWorkbench,
   recordFailures,
   rowLocator,
   runCommand,
@@ -33,44 +37,14 @@ import {
   waitForNotification,
   waitUntil,
   webviewFrame,
-  widenSidebar,
 } from './support/workbench';
 
-const VIEW = 'Migrations';
 const INIT = '20240105093000_init';
 const RANGE = [
   '20240215160000_add_post_tags',
   '20240202101000_add_widget_installs',
   '20240118141500_add_user_profile',
 ];
-
-async function description(page: Page, env: string, name: string): Promise<string> {
-  const group = groupRows(await treeRows(page, VIEW)).get(env);
-  return group?.children.find((r) => r.label === name)?.description ?? '';
-}
-
-async function stepState(frame: FrameLocator, id: string): Promise<string> {
-  const cls = (await frame.locator(`#step-${id}`).getAttribute('class', { timeout: 5_000 })) ?? '';
-  return ['running', 'done', 'failed', 'skipped', 'todo'].find((s) => cls.split(/\s+/).includes(s)) ?? cls;
-}
-
-async function waitStep(frame: FrameLocator, id: string, state: string, timeout = 60_000): Promise<void> {
-  await waitUntil(
-    () => stepState(frame, id),
-    (s) => s === state || (s === 'failed' && state !== 'failed'),
-    `step ${id} ${state}`,
-    timeout,
-  );
-  const now = await stepState(frame, id);
-  if (now !== state) {
-    const text = await frame.locator(`#step-${id}`).innerText();
-    throw new Error(`step ${id} is ${now}, expected ${state}:\n${text}`);
-  }
-}
-
-async function isDisabled(frame: FrameLocator, buttonId: string): Promise<boolean> {
-  return (await frame.locator(`#${buttonId}`).getAttribute('disabled')) !== null;
-}
 
 /** Step ids of the checklist, in the order shown. */
 async function shownSteps(frame: FrameLocator): Promise<string[]> {
@@ -85,34 +59,26 @@ async function hidePanel(page: Page): Promise<void> {
 }
 
 describe('production states: a failed migration, drift, a range rolled back', () => {
-  let browser: Browser;
+  let j: SampleJourney;
   let sample: SampleSetup;
   let wb: Workbench;
   recordFailures(() => wb?.page);
 
   beforeAll(async () => {
-    const ctx = e2eContext();
-    sample = await createSample(ctx.adminUrl, ctx.samplesDir);
-    // The sample's edited migration would make every drift check on local "could not check" (the
-    // replay would not be what ran there): its file is put back as it was applied.
-    const original = SAMPLE_MIGRATIONS.find((m) => m.name === SAMPLE.edited)!.sql;
-    await fs.writeFile(path.join(sample.workspace.migrationDir(SAMPLE.edited), 'migration.sql'), original);
-    browser = await launchBrowser();
-    wb = await openWorkbench(browser, sample.workspace.dir);
-    await openViewContainer(wb.page, 'Prisma Rollback');
-    await widenSidebar(wb.page, 560);
-    await waitUntil(
-      () => description(wb.page, 'local', SAMPLE.failed),
-      (d) => /^failed/.test(d),
-      'tree loaded',
-      60_000,
-    );
+    j = await sampleJourney({
+      // The sample's edited migration would make every drift check on local "could not check" (the
+      // replay would not be what ran there): its file is put back as it was applied.
+      prepare: async (s) => {
+        const original = SAMPLE_MIGRATIONS.find((m) => m.name === SAMPLE.edited)!.sql;
+        await fs.writeFile(path.join(s.workspace.migrationDir(SAMPLE.edited), 'migration.sql'), original);
+      },
+      ready: { env: 'local', migration: SAMPLE.failed, description: /^failed/ },
+    });
+    ({ sample, wb } = j);
   });
 
   afterAll(async () => {
-    await wb?.close();
-    await browser?.close();
-    await sample?.remove();
+    await j?.close();
   });
 
   it('(a) the failed migration: its checklist shows the log and what drift found, offers only "Mark rolled back", and the tree then reads it rolled back', async () => {
@@ -232,6 +198,13 @@ describe('production states: a failed migration, drift, a range rolled back', ()
     await frame.locator('#backup-run').click();
     await waitStep(frame, 'backup', 'done', 120_000);
 
+    // The rehearsal: the dry run of the range on production itself (same --confirm), before Apply.
+    await frame.locator('#staging-typed input').fill('production');
+    await frame.locator('#staging-run').click();
+    await waitStep(frame, 'staging', 'done', 120_000);
+    // Its progress over the whole range: the last statement it reached, of all three rollbacks.
+    expect(await frame.locator('#step-staging').innerText()).toMatch(/Reached: Statement (\d+) of \1/);
+
     // Protected: Apply runs only once the environment's name is typed.
     await waitUntil(
       () => frame.locator('#step-apply .blockers').count(),
@@ -244,6 +217,7 @@ describe('production states: a failed migration, drift, a range rolled back', ()
     await screenshot(page, 'roll-back-to-here-type-name');
     await frame.locator('#apply-run').click();
     await waitStep(frame, 'apply', 'done', 180_000);
+    expect(await frame.locator('#step-apply').innerText()).toMatch(/Reached: Statement (\d+) of \1/);
 
     // Exactly those 3 are recorded rolled back; the target stays applied.
     const rows = await migrationRows(sample.productionUrl);

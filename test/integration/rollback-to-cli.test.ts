@@ -140,6 +140,9 @@ describe('rollback to a target through the CLI', () => {
     expect(refused.err).toContain(
       'Refused: production is a protected environment and a dry run takes the same locks as the real rollback there. Pass --confirm production',
     );
+    // The editor's checklist reads its progress (and, on failure, the reason) from this file.
+    const progressFile = path.join(mig.root, 'progress.txt');
+    env = { ...env, PRISMA_ROLLBACK_PROGRESS_FILE: progressFile };
     const dry = await cli(
       'apply-down',
       '--to',
@@ -151,6 +154,8 @@ describe('rollback to a target through the CLI', () => {
       'production',
     );
     expect(dry.code).toBe(0);
+    // Counted over the whole range: the last statement of the three rollbacks together.
+    expect(await fs.readFile(progressFile, 'utf8')).toMatch(/^Statement (\d+) of \1$/);
     expect(dry.out).toContain(
       `Dry run succeeded (nothing was changed): would roll back 3 migration(s) after ${A} on production: ${D}, ${C}, ${B}`,
     );
@@ -190,10 +195,16 @@ describe('rollback to a target through the CLI', () => {
       );
       expect(range.code).toBe(1);
       expect(range.err).toContain(`failed at ${C}/down.sql:3:`);
+      // The failure's reason is the file's last line (what the checklist step shows).
+      const reason = await fs.readFile(progressFile, 'utf8');
+      expect(reason).toContain(`failed at ${C}/down.sql:3:`);
+      expect(reason).toContain('column "bioo" of relation "User" does not exist');
       expect(await history()).toEqual(before);
       expect(await tables()).toEqual(['Post', 'Tag', 'User', '_prisma_migrations']);
     } finally {
       await fs.writeFile(path.join(mig.dir, C, 'down.sql'), good);
+      const { PRISMA_ROLLBACK_PROGRESS_FILE: _, ...rest } = env;
+      env = rest;
     }
   }, 60_000);
 

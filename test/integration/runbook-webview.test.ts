@@ -28,7 +28,7 @@ const root = path.resolve(__dirname, '../..');
 const out = path.join(root, 'dist', 'webview');
 const CAPS: Capabilities = { generator: false, verifier: true, impact: false };
 
-function view(o: { backup?: boolean; verified?: boolean } = {}) {
+function view(o: { backup?: boolean; verified?: boolean; rehearsed?: boolean } = {}) {
   let s = createChecklist({
     key: { projectId: '/w/app', migration: '20250101000000_add_widgets', environment: 'production' },
     protected: true,
@@ -48,6 +48,12 @@ function view(o: { backup?: boolean; verified?: boolean } = {}) {
       ok: true,
       detail: { result: 'verified' },
     });
+  if (o.rehearsed)
+    s = finishStep(
+      startStep(s, 'staging', { commandLine: 'node cli.js apply-down --dry-run', typed: 'production' }),
+      'staging',
+      { exitCode: 0, detail: { progress: 'Statement 2 of 2' } },
+    );
   const ctx = {
     runner: 'bundled' as const,
     projectRoot: '/w/app',
@@ -181,8 +187,13 @@ describe('checklist webview in Chromium', () => {
     ).toMatch(/^default-src 'none'; .*script-src 'nonce-[A-Za-z0-9]+'$/);
   });
 
-  it('after backup and verification the apply gate opens and asks for the environment name; the typed text is sent', async () => {
+  it('after backup, verification and the rehearsal the apply gate opens and asks for the environment name; the typed text is sent', async () => {
     await send(view({ backup: true, verified: true }));
+    expect(await page.textContent('#step-apply .blockers')).toContain(
+      'The rehearsal on production has not passed: rehearse, or skip it with a reason.',
+    );
+    await send(view({ backup: true, verified: true, rehearsed: true }));
+    expect(await page.textContent('#step-staging')).toContain('Reached: Statement 2 of 2');
     await page.waitForFunction(() => !document.querySelector('#step-apply .blockers'));
     expect(await page.textContent('#step-apply')).toContain('Type “production” to run it there');
     // Run stays disabled, with the reason beside the field, until the name matches.

@@ -8,6 +8,7 @@ import {
   conflictQuestion,
   differenceLine,
   downSqlProblems,
+  editedAfterApplyNote,
   generationCounts,
   generationDescription,
   generationMessage,
@@ -295,5 +296,17 @@ describe('names and settings', () => {
       'm/down.sql already exists. It was edited by hand after it was generated: those edits would be lost.',
     );
     expect(conflictQuestion('m', 'handWritten')).toContain('written by hand');
+  });
+
+  it("Identify's edited-after-apply note: both checksums when the file changed after it ran there, else nothing", () => {
+    const ran = 'a'.repeat(64);
+    const now = 'b'.repeat(64);
+    const m = { name: 'm1', checksumMatches: false, rows: [{ checksum: ran }], local: { checksum: now } };
+    expect(editedAfterApplyNote('m1', 'production', [m])).toBe(
+      `m1/migration.sql was edited after it was applied in production: the database ran the version with checksum ${'a'.repeat(12)}…, the file now has ${'b'.repeat(12)}…. A rollback generated from the file undoes text the database never ran: generate it from the version that ran (\`prisma-rollback down m1 --env production\` finds it in git) or check it against that version.`,
+    );
+    expect(editedAfterApplyNote('m1', 'production', [{ ...m, checksumMatches: true }])).toBeUndefined();
+    expect(editedAfterApplyNote('m1', 'production', [{ ...m, rows: [] }])).toBeUndefined();
+    expect(editedAfterApplyNote('m2', 'production', [m])).toBeUndefined();
   });
 });

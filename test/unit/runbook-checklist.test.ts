@@ -101,7 +101,7 @@ describe('checklist model', () => {
     expect(view.steps.find((x) => x.id === 'staging')!.title).toBe('Rehearse on production');
   });
 
-  it('protected target: apply stays disabled until backup is done AND verification passed, then asks for the environment name', () => {
+  it('protected target: apply stays disabled until backup is done, verification passed and the rehearsal passed, then asks for the environment name', () => {
     let s = production();
     expect(gate(s, 'apply', ALL)).toMatchObject({
       allowed: false,
@@ -111,6 +111,7 @@ describe('checklist model', () => {
     expect(gate(s, 'apply', ALL).blockers).toEqual([
       'Backup is not done.',
       'The rollback has not passed verification.',
+      'The rehearsal on production has not passed: rehearse, or skip it with a reason.',
     ]);
     expect(() => startStep(s, 'apply', { typed: 'production', caps: ALL })).toThrow(
       /cannot run yet: Backup is not done/,
@@ -124,7 +125,10 @@ describe('checklist model', () => {
       startedAt: t(1).toISOString(),
       finishedAt: t(5).toISOString(),
     });
-    expect(gate(s, 'apply', ALL).blockers).toEqual(['The rollback has not passed verification.']);
+    expect(gate(s, 'apply', ALL).blockers).toEqual([
+      'The rollback has not passed verification.',
+      'The rehearsal on production has not passed: rehearse, or skip it with a reason.',
+    ]);
 
     // A verification with differences does not open the gate.
     const bad = endCheck(startStep(s, 'verify', { caps: ALL }), 'verify', {
@@ -152,6 +156,18 @@ describe('checklist model', () => {
       detail: { result: 'verified' },
       now: t(6),
     });
+    // A failed rehearsal keeps Apply closed and says so; one that passed opens it.
+    const failedRehearsal = runTask(s, 'staging', 1, undefined, 'production');
+    expect(gate(failedRehearsal, 'apply', ALL).blockers).toEqual([
+      'The rehearsal on production failed: fix it and rehearse again, or skip the rehearsal with a reason.',
+    ]);
+    expect(
+      gate(skipStep(failedRehearsal, 'staging', 'rehearsed on a copy of production'), 'apply', ALL),
+    ).toMatchObject({
+      allowed: true,
+      blockers: [],
+    });
+    s = runTask(s, 'staging', 0, undefined, 'production');
     expect(gate(s, 'apply', ALL)).toMatchObject({ allowed: true, blockers: [] });
     expect(() => startStep(s, 'apply', { caps: ALL })).toThrow(/Type the environment's name \(production\)/);
     expect(() => startStep(s, 'apply', { typed: 'Production', caps: ALL })).toThrow(
@@ -181,7 +197,7 @@ describe('checklist model', () => {
     expect(o.overrides).toEqual([
       {
         step: 'apply',
-        gate: 'Backup is not done. The rollback has not passed verification.',
+        gate: 'Backup is not done. The rollback has not passed verification. The rehearsal on production has not passed: rehearse, or skip it with a reason.',
         reason: 'Provider snapshot taken at 11:58, verified by hand',
         at: t(9).toISOString(),
       },

@@ -215,6 +215,7 @@ function detailText(s: StepView): string[] {
   if (typeof d.lines === 'string') out.push(...d.lines.split('\n'));
   if (typeof d.state === 'string') out.push(`State: ${d.state}`);
   if (typeof d.health === 'string') out.push(`Health: ${d.health}`);
+  if (typeof d.progress === 'string') out.push(`Reached: ${d.progress}`);
   return out;
 }
 
@@ -427,6 +428,14 @@ function extras(s: StepView, v: ChecklistView): (HTMLElement | undefined)[] {
         ];
       return [
         v.statusLine ? h('p', { class: 'status' }, v.statusLine) : undefined,
+        v.editedNote
+          ? h(
+              'p',
+              { class: 'warning-text', id: 'edited-note', role: 'note' },
+              h('vscode-icon', { name: 'warning' }),
+              ` ${v.editedNote}`,
+            )
+          : undefined,
         v.historyNote
           ? h(
               'p',

@@ -58,6 +58,12 @@ export interface ApplyDownToOptions {
   /** `SET LOCAL statement_timeout` (default 0: none). */
   statementTimeoutMs?: number;
   log?: (line: string) => void;
+  /**
+   * Called before each statement of the range runs: `done` statements of `total` (all the range's
+   * migrations together, newest first) have run — the same wording as a single rollback
+   * (`statementProgressText` in apply-down.ts), for the checklist step and the notification.
+   */
+  onStatement?: (done: number, total: number) => void;
 }
 
 export interface RollbackToStep {
@@ -263,12 +269,13 @@ export async function applyDownTo(opts: ApplyDownToOptions): Promise<ApplyDownTo
             'state',
           );
       };
+      const progress = statementCounter(steps, opts.onStatement);
       if (transactions === 'one') {
         await client.query('BEGIN');
         try {
           for (const s of settings) await client.query(`SET LOCAL ${s}`);
           await recheck();
-          for (const step of steps) await runStep(client, step, schema, opts, log);
+          for (const step of steps) await runStep(client, step, schema, opts, log, undefined, progress);
           if (opts.dryRun) {
             await client.query('ROLLBACK');
             log('  ROLLBACK  -- dry run: every statement ran; nothing was changed');
@@ -289,7 +296,7 @@ export async function applyDownTo(opts: ApplyDownToOptions): Promise<ApplyDownTo
           const alone = step.prepared.outside.length > 0;
           try {
             if (!alone) await client.query('BEGIN');
-            await runStep(client, step, schema, opts, log, done);
+            await runStep(client, step, schema, opts, log, done, progress);
             if (!alone) await client.query('COMMIT');
             log(alone ? '  (each statement committed on its own)' : '  COMMIT');
             done.push(step.migration);
@@ -315,9 +322,20 @@ export async function applyDownTo(opts: ApplyDownToOptions): Promise<ApplyDownTo
   }
 }
 
+/** Counts the range's statements as they start: `next()` reports `done of total` before each one. */
+function statementCounter(
+  steps: LoadedStep[],
+  onStatement?: (done: number, total: number) => void,
+): () => void {
+  const total = steps.reduce((n, s) => n + s.prepared.run.length, 0);
+  let done = 0;
+  return () => onStatement?.(done++, total);
+}
+
 /**
  * Runs one migration's rollback statements and marks its applied row rolled back. `done` (one
- * transaction per migration) lists the migrations already committed, for the failure message.
+ * transaction per migration) lists the migrations already committed, for the failure message;
+ * `next` is called before each statement (the range's progress).
  */
 async function runStep(
   client: pg.Client,
@@ -326,6 +344,7 @@ async function runStep(
   opts: ApplyDownToOptions,
   log: (l: string) => void,
   done?: string[],
+  next?: () => void,
 ): Promise<void> {
   const { prepared } = step;
   log(`  -- ${step.label}`);
@@ -337,6 +356,7 @@ async function runStep(
     log,
   );
   for (const s of prepared.run) {
+    next?.();
     const t = performance.now();
     try {
       await client.query(s.text);

@@ -4,8 +4,8 @@
  * the host persists the state (workspaceState), runs the steps' commands as tasks and feeds
  * exit codes back; the webview renders `viewChecklist()`.
  *
- * Gates: on a protected environment, "Apply to target" stays disabled until the backup is done
- * and the verification passed; a gate can be overridden only with a typed reason (recorded);
+ * Gates: on a protected environment, "Apply to target" stays disabled until the backup is done,
+ * the verification passed and the rehearsal (dry run on the target) passed or was skipped; a gate can be overridden only with a typed reason (recorded);
  * running it there also requires typing the environment's name.
  */
 
@@ -392,6 +392,13 @@ export function gate(s: ChecklistState, id: StepId, caps?: Capabilities): Gate {
       if (s.steps.backup.state !== 'done') blockers.push('Backup is not done.');
       if (s.steps.verify.state !== 'done' || s.steps.verify.detail?.result !== 'verified')
         blockers.push('The rollback has not passed verification.');
+      // Issue 13: the rehearsal (the dry run on the target) passed, or was skipped with a reason.
+      if (!['done', 'skipped'].includes(s.steps.staging.state))
+        blockers.push(
+          s.steps.staging.state === 'failed'
+            ? `The rehearsal on ${s.key.environment} failed: fix it and rehearse again, or skip the rehearsal with a reason.`
+            : `The rehearsal on ${s.key.environment} has not passed: rehearse, or skip it with a reason.`,
+        );
       overridable = blockers.length > 0;
     }
   }

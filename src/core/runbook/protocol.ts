@@ -66,6 +66,8 @@ export interface ChecklistView {
   /** Later migrations that depend on this one, with why, once step 1 listed them. */
   /** Rolling back a migration in the middle of the history: `migrate deploy` re-applies it after the later ones. */
   historyNote?: string;
+  /** migration.sql changed after it was applied in the target: both checksums (`editedAfterApplyWarning`). */
+  editedNote?: string;
   dependents?: DependentView[];
   /** Why the dependents are not listed (not yet identified, could not be computed…), when they are not. */
   dependentsNote?: string;

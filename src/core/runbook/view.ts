@@ -26,6 +26,8 @@ export interface ViewExtras {
   auditLog: string;
   /** Rolling back a migration in the middle of the history: what `migrate deploy` does next (`reapplyAfterLaterNote`). */
   historyNote?: string;
+  /** migration.sql was edited after it was applied in the target (`editedAfterApplyWarning`), shown in Identify. */
+  editedNote?: string;
   /** How far running steps are (`12 of 40 migrations replayed (30%)`), shown while they run. */
   progress?: Partial<Record<StepId, string>>;
   /** Planned commands of task steps (shown before they run). */
@@ -127,6 +129,7 @@ export function viewChecklist(s: ChecklistState, caps: Capabilities, x: ViewExtr
     stagingEnvironment: s.stagingEnvironment,
     statusLine: x.statusLine,
     historyNote: x.historyNote,
+    editedNote: x.editedNote,
     dependents: x.dependents?.map((d) => (d.state ? { ...d, state: inWords(d.state) } : d)),
     dependentsNote: s.key.migrations
       ? `Every migration applied after ${s.key.migration} is rolled back, newest first: ${s.key.migrations.join(', ')}.`

@@ -447,6 +447,32 @@ export function editedAfterApplyWarning(
 }
 
 /**
+ * The edited-after-apply warning (`editedAfterApplyWarning`) for `migration` in an environment
+ * whose status says its migration.sql changed after it ran there (`checksumMatches` false, both
+ * checksums known); undefined otherwise. For the checklist's Identify step.
+ */
+export function editedAfterApplyNote(
+  migration: string,
+  environment: string,
+  migrations:
+    | readonly {
+        name: string;
+        checksumMatches?: boolean;
+        rows: { checksum: string }[];
+        local?: { checksum?: string };
+      }[]
+    | undefined,
+): string | undefined {
+  const m = migrations?.find((x) => x.name === migration);
+  const stored = m?.rows[0]?.checksum;
+  if (m?.checksumMatches !== false || !stored || !m.local?.checksum) return undefined;
+  return editedAfterApplyWarning(migration, environment, {
+    storedChecksum: stored,
+    localChecksum: m.local.checksum,
+  });
+}
+
+/**
  * The text of "Check Impact on <env>…": the pre-check's summary (or why the rollback must not run
  * there), each destructive step with its counts, and the later migrations that depend on this one
  * (flagged when they are applied in that environment).

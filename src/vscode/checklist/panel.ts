@@ -51,7 +51,11 @@ import {
 } from '../../core/runbook/protocol';
 import { viewChecklist } from '../../core/runbook/view';
 import { targetStatusLine } from '../../core/status/present';
-import { laterApplied, reapplyAfterLaterNote } from '../../core/status/present-rollback';
+import {
+  editedAfterApplyNote,
+  laterApplied,
+  reapplyAfterLaterNote,
+} from '../../core/status/present-rollback';
 import type { EnvironmentEntry, ProjectEntry } from '../repository';
 import { readRunbookSettings } from '../settings';
 import { afterApply, beforeTask, dataProofFor, takenBackup, withArchive } from './archive';
@@ -63,7 +67,7 @@ import { openTarget } from './open-target';
 import { confirmDataLoss, keepBackupsOutOfGit } from './prompts';
 import { rangeCheck, rangeDeleteRefusal, rangeTitle } from './range';
 import { type ChecklistDeps, capabilitiesOf } from './services';
-import { healthCheck, taskEnvFor, watchProgress } from './tasks';
+import { healthCheck, runWithProgress, taskEnvFor } from './tasks';
 
 export const VIEW_TYPE = 'prismaRollback.checklist';
 
@@ -302,8 +306,12 @@ export class ChecklistPanel implements vscode.Disposable {
     if (!this.ready) return;
     let statusLine: string | undefined;
     let historyNote: string | undefined;
+    let editedNote: string | undefined;
     try {
       const { env } = this.target();
+      editedNote = this.key.migrations
+        ? undefined
+        : editedAfterApplyNote(this.key.migration, env.name, env.status?.migrations);
       historyNote = this.key.migrations
         ? undefined
         : reapplyAfterLaterNote(this.key.migration, laterApplied(this.key.migration, env.status?.migrations));
@@ -325,6 +333,7 @@ export class ChecklistPanel implements vscode.Disposable {
       projectLabel: entry?.project.label ?? this.key.projectId,
       statusLine: statusLine ? redactSecrets(statusLine) : undefined,
       historyNote,
+      editedNote,
       progress: this.progress,
       dependents: this.dependents,
       dependentsNote:
@@ -472,19 +481,20 @@ export class ChecklistPanel implements vscode.Disposable {
     );
     await this.audit({ step: id, event: 'start', commandLine });
     let exitCode: number | undefined;
-    const watch = watchProgress((text) => this.reportProgress(id, text));
+    let last: string | undefined;
     try {
-      ({ exitCode } = await this.deps.tasks.run(cmd, {
+      ({ exitCode, last } = await runWithProgress(this.deps.tasks, cmd, {
         id,
         name: `${stepDefinition(id).title} — ${cmd.environment}`,
         folder: vscode.workspace.getWorkspaceFolder(vscode.Uri.file(this.target().entry.project.root)),
-        secretEnv: { ...secretEnv, ...watch.env },
+        secretEnv,
+        // Long work on the target also shows a progress notification.
+        notify: id === 'backup' || id === 'staging' || id === 'apply',
+        onProgress: (text) => this.reportProgress(id, text),
       }));
     } catch (e) {
       await this.persist(interruptStep(this.state, id, `Could not start the task: ${(e as Error).message}`));
       throw e;
-    } finally {
-      watch.stop();
     }
     if (exitCode === undefined) {
       await this.persist(interruptStep(this.state, id));
@@ -519,12 +529,19 @@ export class ChecklistPanel implements vscode.Disposable {
       detail = { file: ctx.backupFile, bytes: st.size, size: `${(st.size / 1024).toFixed(1)} KiB` };
     }
     if (id === 'apply' || id === 'staging' || id === 'runPartial')
-      detail = { marksRolledBack: cmd.marksRolledBack };
+      detail = {
+        marksRolledBack: cmd.marksRolledBack,
+        ...(exitCode === 0 && last ? { progress: last } : {}),
+      };
     // The undo script (`down --partial --out FILE`) is shown before it can run: review it there.
     const partial =
       id === 'writePartial' && exitCode === 0 ? cmd.args[cmd.args.indexOf('--out') + 1] : undefined;
     if (partial) detail = { file: partial };
-    const finished = finishStep(this.state, id, { exitCode, detail });
+    const finished = finishStep(this.state, id, {
+      exitCode,
+      detail,
+      reason: exitCode !== 0 && last ? `Exit code ${exitCode}: ${redactSecrets(last)}` : undefined,
+    });
     await this.persist(
       id === 'apply' ? await afterApply(this.deps.repo, this.target(), finished, pre.before) : finished,
     );

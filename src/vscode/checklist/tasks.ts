@@ -180,13 +180,15 @@ export async function healthCheck(
 /**
  * A file the bundled CLI writes its progress line to (`PRISMA_ROLLBACK_PROGRESS_FILE`: bytes a
  * backup has written, the statement apply-down runs), read every `everyMs` while a task runs.
- * `env` goes into the task's environment; `stop()` stops reading, removes the file and calls
- * `onText(undefined)` (the step shows no progress any more).
+ * `env` goes into the task's environment; `final()` reads the file's last line once more (after the
+ * task ended: the last progress, or the CLI's failure message — src/cli.ts writes it there);
+ * `stop()` stops reading, removes the file and calls `onText(undefined)` (the step shows no
+ * progress any more).
  */
 export function watchProgress(
   onText: (text: string | undefined) => void,
   everyMs = 500,
-): { env: Record<string, string>; stop(): void } {
+): { env: Record<string, string>; final(): string | undefined; stop(): void } {
   const file = path.join(
     os.tmpdir(),
     `prisma-rollback-progress-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.txt`,
@@ -205,6 +207,13 @@ export function watchProgress(
   }, everyMs);
   return {
     env: { PRISMA_ROLLBACK_PROGRESS_FILE: file },
+    final: () => {
+      try {
+        return fs.readFileSync(file, 'utf8').trim() || undefined;
+      } catch {
+        return undefined;
+      }
+    },
     stop: () => {
       stopped = true;
       clearInterval(timer);
@@ -212,4 +221,46 @@ export function watchProgress(
       onText(undefined);
     },
   };
+}
+
+/**
+ * Runs a step's command as a task (`TaskRunner.run`) while reading its progress file
+ * (`watchProgress`): each line goes to `onProgress` (the step) and, with `notify`, to a progress
+ * notification titled "<name>: running…". Resolves with the exit code (undefined: interrupted)
+ * and the file's last line (how far it got, or the CLI's failure reason). Rejects when the task
+ * cannot start; the progress file is removed either way.
+ */
+export async function runWithProgress(
+  runner: TaskRunner,
+  c: TaskCommand,
+  o: {
+    id: string;
+    name: string;
+    folder?: vscode.WorkspaceFolder;
+    secretEnv: Record<string, string>;
+    notify: boolean;
+    onProgress: (text: string | undefined) => void;
+  },
+): Promise<{ exitCode: number | undefined; last?: string }> {
+  let report: ((text: string) => void) | undefined;
+  const watch = watchProgress((text) => {
+    o.onProgress(text);
+    if (text) report?.(text);
+  });
+  const run = () =>
+    runner.run(c, { id: o.id, name: o.name, folder: o.folder, secretEnv: { ...o.secretEnv, ...watch.env } });
+  try {
+    const { exitCode } = o.notify
+      ? await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: `${o.name}: running…` },
+          (p) => {
+            report = (message) => p.report({ message });
+            return run();
+          },
+        )
+      : await run();
+    return { exitCode, last: watch.final() };
+  } finally {
+    watch.stop();
+  }
 }

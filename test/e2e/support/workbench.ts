@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { beforeEach, inject } from 'vitest';
+import { REPO } from '../../../scripts/e2e/harness';
 
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -458,6 +459,18 @@ export async function screenshot(target: Page | Locator, name: string): Promise<
   const file = path.join(e2eContext().screenshotsDir, `${name}.png`);
   await fs.mkdir(path.dirname(file), { recursive: true });
   await target.screenshot({ path: file });
+  return file;
+}
+
+/**
+ * A screenshot the README shows: saved like `screenshot()` and copied to media/screenshots/<name>.png
+ * (the folder README.md points at), so that every green run retakes it.
+ */
+export async function readmeScreenshot(target: Page | Locator, name: string): Promise<string> {
+  const file = await screenshot(target, name);
+  const dir = path.join(REPO, 'media', 'screenshots');
+  await fs.mkdir(dir, { recursive: true });
+  await fs.copyFile(file, path.join(dir, `${name}.png`));
   return file;
 }
 
