@@ -146,4 +146,109 @@ describe('the archive: deploy archives a dropped column, the checklist restores 
       'tree: rolled back, no archive left',
     );
   }, 420_000);
+
+  it('deployed with --no-archive: the verify step shows what the rollback alone loses; after Apply the checklist offers "Restore values from a backup…", which puts the values back from a pg_dump taken before', async () => {
+    const { page } = wb;
+    // production (protected): the values, a backup taken before the deploy, then the deploy without
+    // the archive: the values live only in that dump.
+    for (const u of BIO)
+      await query(
+        prodUrl,
+        `INSERT INTO "User" ("email", "name", "bio", "updatedAt") VALUES ($1, $1, $2, now())`,
+        [u.email, u.bio],
+      );
+    const dump = path.join(path.dirname(ws.dir), `acme-archive-${id}-before.dump`);
+    execFileSync('pg_dump', ['--format=custom', '--file', dump, prodUrl]);
+    const out = execFileSync(
+      process.execPath,
+      [
+        path.join(REPO, 'dist', 'cli.js'),
+        'deploy',
+        '--project',
+        ws.dir,
+        '--env',
+        'production',
+        '--confirm',
+        'production',
+        '--no-archive',
+      ],
+      { encoding: 'utf8', cwd: ws.dir },
+    );
+    expect(out).toContain('--no-archive: nothing is archived');
+    await runCommand(page, 'View: Close All Editors');
+    await runCommand(page, 'Prisma Rollback: Refresh');
+    await waitUntil(
+      () => description(page, 'production', DROP),
+      (d) => /^applied/.test(d) && !d.includes('archived'),
+      'tree: applied on production, no archive',
+    );
+
+    await runContextMenu(page, await childRow(page, VIEW, 'production', DROP), 'Start Rollback…');
+    const frame = webviewFrame(page);
+    await frame.locator('h1').waitFor({ timeout: 30_000 });
+    expect(await frame.locator('h1').innerText()).toBe(`Roll back ${DROP} on production`);
+    await frame.locator('#script-run').click();
+    await waitStep(frame, 'script', 'done', 120_000);
+    await frame.locator('#backup-run').click();
+    await waitStep(frame, 'backup', 'done', 120_000);
+    // A backup is in play: Verify proves the data too — the rollback alone brings no bio back.
+    await frame.locator('#verify-run').click();
+    await waitStep(frame, 'verify', 'done', 240_000);
+    const verified = await frame.locator('#step-verify').innerText();
+    expect(verified).toMatch(
+      /Data: \d+ differences? over \d+ rows? in \d+ tables? through the rollback alone \(no archive\)/,
+    );
+    expect(verified).toMatch(/Data differences: "User": row id=\d+: "bio" /);
+
+    await frame.locator('#apply-typed input').fill('production');
+    await frame.locator('#apply-run').click();
+    const dialog = page.locator('.monaco-dialog-box');
+    if (
+      await dialog.waitFor({ timeout: 5_000 }).then(
+        () => true,
+        () => false,
+      )
+    )
+      await dialog.locator('.monaco-button', { hasText: 'Apply Rollback' }).click();
+    await waitStep(frame, 'apply', 'done', 120_000);
+    // The rollback re-created User.bio empty: no archive holds it, so the restore is offered.
+    await frame.locator('#step-restoreBackup').waitFor({ timeout: 30_000 });
+    expect(await frame.locator('#step-backup').innerText()).toContain(
+      'No archive holds what this migration destroyed on production: the rollback re-creates',
+    );
+    expect(
+      (await query<{ n: string }>(prodUrl, 'SELECT count(*) AS n FROM "User" WHERE bio IS NOT NULL'))[0].n,
+    ).toBe('0');
+
+    // The Backup step's dump was taken after the deploy: pick the one taken before.
+    await frame.locator('#restoreBackup-run').click();
+    await dialog.waitFor({ timeout: 10_000 });
+    await dialog.locator('.monaco-button', { hasText: 'Pick Another File…' }).click();
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ timeout: 15_000 });
+    // The web workbench's simple file dialog fills in its folder first: type the path after it did,
+    // then OK accepts the typed path.
+    await waitUntil(
+      () => input.inputValue(),
+      (v) => v.endsWith('/'),
+      'file dialog ready',
+      15_000,
+    );
+    await input.fill(dump);
+    await waitUntil(
+      () => input.inputValue(),
+      (v) => v === dump,
+      'path typed',
+      10_000,
+    );
+    await page.locator('.quick-input-widget .monaco-button', { hasText: 'OK' }).click();
+    await waitStep(frame, 'restoreBackup', 'done', 120_000);
+    const rows = await query<{ email: string; bio: string | null }>(
+      prodUrl,
+      'SELECT email, bio FROM "User" WHERE email LIKE \'%@acme.dev\' ORDER BY id',
+    );
+    expect(rows).toEqual(BIO);
+    await frame.locator('#step-restoreBackup').scrollIntoViewIfNeeded();
+    await screenshot(page, 'archive-restore-from-backup');
+  }, 420_000);
 });
