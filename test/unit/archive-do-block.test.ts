@@ -77,4 +77,27 @@ describe('a DO block and the archive', () => {
       'anonymous code block (DO): its effects are not known; undo them by hand or restore from the backup',
     );
   });
+
+  it('a USING type change the archive holds reads restored, not "Restore them from the backup"; one it does not hold keeps its words', async () => {
+    const h = [
+      { name: '1_init', sql: INIT },
+      {
+        name: '2_m',
+        sql: 'ALTER TABLE "User" ALTER COLUMN "age" SET DATA TYPE TEXT USING ("age" * 2)::text;\n',
+      },
+    ];
+    const held = await generateRollback(h, 1, {
+      archive: { ...archive, entries: [{ ...archive.entries[0], columns: ['age'] }] },
+    });
+    expect(held.warnings.find((w) => w.kind === 'dataNotRestored')?.message).toBe(
+      'the migration rewrote the values of "age" (USING CAST(age * 2 AS text)): restored from the archive of 1 Dec 2026, 10:00 UTC (apply-down --env production restores it after this script, same transaction)',
+    );
+    expect(held.sql).not.toContain('Restore them from the backup');
+    const other = await generateRollback(h, 1, {
+      archive: { ...archive, entries: [{ ...archive.entries[0], columns: ['email'] }] },
+    });
+    expect(other.warnings.find((w) => w.kind === 'dataNotRestored')?.message).toMatch(
+      /rewrote the values of "age" .*Restore them from the backup/,
+    );
+  });
 });

@@ -141,6 +141,14 @@ function archiveCovering(
   warning: { kind: string; message: string },
 ): RollbackArchiveNote['entries'][number] | undefined {
   if (!archive) return undefined;
+  // A USING type change (inverse/alter-table.ts): "the migration rewrote the values of "c" (USING …)".
+  const rewrote = /^the migration rewrote the values of "((?:[^"]|"")+)"/.exec(warning.message);
+  if (rewrote)
+    return archive.entries.find(
+      (e) =>
+        step.forward.includes(quoteIdent(e.table.split('.').pop() ?? e.table)) &&
+        e.columns.includes(rewrote[1].replace(/""/g, '"')),
+    );
   const lost = /(cannot be restored from SQL|are deleted)/.test(warning.message);
   if (warning.kind !== 'irreversible' && !lost) return undefined;
   const named =
@@ -169,6 +177,9 @@ const UNARCHIVED_KINDS = new Set(['DoStmt', 'SelectStmt', 'MergeStmt', 'CopyStmt
 function archivedWarning(w: RollbackWarning, takenAt: string, environment: string): RollbackWarning {
   const how = `restored from the archive of ${takenAt} (apply-down --env ${environment} restores it after this script, same transaction)`;
   if (w.kind === 'irreversible') return { ...w, message: `${w.message} — ${how}` };
+  const castBack = w.message.indexOf(': casting back restores');
+  if (w.message.startsWith('the migration rewrote the values of ') && castBack > 0)
+    return { ...w, message: `${w.message.slice(0, castBack)}: ${how}` };
   const m = /^(.*?) (cannot be restored from SQL|are deleted)\b/.exec(w.message);
   return { ...w, message: m ? `${m[1]}: ${how}` : `${w.message} — ${how}` };
 }
