@@ -363,7 +363,7 @@ COMMIT;
     const text = await runCli(['archive', '--env', 'local'], mig.root, env);
     expect(text.out).toMatch(
       new RegExp(
-        `^Archive of local \\(schema _prisma_rollback\\):\n  ${M}  Log  table  3003 row\\(s\\)  \\d+\\.\\d MB  \\d{4}-`,
+        `^Archive of local \\(schema _prisma_rollback\\):\n  ${M}  Log  table  3003 row\\(s\\)  \\d+\\.\\d MB  ${formatDateTime(new Date(listed.json().entries[0].takenAt)).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n`,
       ),
     );
     const none = await runCli(['archive', '--env', 'local', '--older-than', '1'], mig.root, env);

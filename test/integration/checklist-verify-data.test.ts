@@ -79,7 +79,9 @@ describe('checklist verify step: the data proof (embedded PostgreSQL)', () => {
     const r = await verifyRollbackScript(dir, DROP, { data: 'archive' });
     expect(r.data?.result).toBe('couldNotCheck');
     expect(r.data?.lines).toEqual([
-      expect.stringMatching(/^not seeded: "Impossible": 0 of \d+ rows \(.*check constraint/),
+      expect.stringMatching(
+        /^not fully seeded, so its rows are not proven: "Impossible": 0 of \d+ rows \(.*check constraint/,
+      ),
     ]);
     expect(r.data?.summary).toMatch(/^Data: could not check — 1 table could not be seeded \("Impossible": /);
     expect(r.summary).not.toContain('identical');

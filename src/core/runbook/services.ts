@@ -146,20 +146,21 @@ export function dataCheckOf(r: VerifyResult): DataCheck {
       lines: [...r.differences, ...notSeeded],
       summary: `Data: ${r.differences.length} difference${r.differences.length === 1 ? '' : 's'} over ${covered} through ${how}${proof.archive ? '' : ': values the rollback does not bring back'}.`,
     };
-  if (r.kind === 'cannotProve')
+  if (r.kind === 'cannotProve' || notSeeded.length) {
+    // verifyRollback names the tables it could not seed among its reasons (unprovenData): once.
+    const reasons = r.kind === 'cannotProve' ? r.reasons : [];
+    const seen = (p: string) => reasons.some((x) => x.includes(p));
+    const others = reasons.filter((x) => !proof.notSeeded.some((p) => x.includes(p)));
+    const cannotSee = others.length ? `the comparison cannot see ${others.join('; ')}` : '';
     return {
       ...base,
       result: 'couldNotCheck',
-      lines: [...r.reasons, ...notSeeded],
-      summary: `Data: could not check — the comparison cannot see ${r.reasons.join('; ')}`,
+      lines: [...reasons, ...proof.notSeeded.filter((p) => !seen(p)).map((p) => `not seeded: ${p}`)],
+      summary: proof.notSeeded.length
+        ? `Data: could not check — ${proof.notSeeded.length} table${proof.notSeeded.length === 1 ? '' : 's'} could not be seeded (${proof.notSeeded.join('; ')}); ${covered} read the same through ${how}, but an empty table proves nothing${cannotSee ? `; ${cannotSee}` : ''}.`
+        : `Data: could not check — ${cannotSee}`,
     };
-  if (notSeeded.length)
-    return {
-      ...base,
-      result: 'couldNotCheck',
-      lines: notSeeded,
-      summary: `Data: could not check — ${proof.notSeeded.length} table${proof.notSeeded.length === 1 ? '' : 's'} could not be seeded (${proof.notSeeded.join('; ')}); ${covered} read the same through ${how}, but an empty table proves nothing.`,
-    };
+  }
   return {
     ...base,
     result: 'identical',

@@ -9,7 +9,6 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { maskUrl } from '../../core/db';
 import { redactSecrets } from '../../core/db/redact';
-import { appendAudit, auditEntry, auditLogPath } from '../../core/runbook/audit';
 import {
   type Capabilities,
   ChecklistError,
@@ -59,6 +58,7 @@ import {
 import type { EnvironmentEntry, ProjectEntry } from '../repository';
 import { readRunbookSettings } from '../settings';
 import { afterApply, beforeTask, dataProofFor, takenBackup, withArchive } from './archive';
+import { checklistAuditFile, writeChecklistAudit } from './audit';
 import { backupFolder } from './backup-folder';
 import { confirmVerdict, driftAfterRollback, refuseDriftedTarget } from './drift-gate';
 import { failedCheck } from './failed';
@@ -229,19 +229,11 @@ export class ChecklistPanel implements vscode.Disposable {
   }
 
   private auditFile(): string {
-    const root =
-      this.deps.repo.projects.find((p) => p.project.id === this.key.projectId)?.project.root ??
-      this.key.projectId;
-    return auditLogPath(root, readRunbookSettings(vscode.Uri.file(root)).auditLogPath);
+    return checklistAuditFile(this.deps, this.key);
   }
 
-  private async audit(e: Parameters<typeof auditEntry>[2]): Promise<void> {
-    const entry = this.deps.repo.projects.find((p) => p.project.id === this.key.projectId);
-    try {
-      await appendAudit(this.auditFile(), auditEntry(this.key, entry?.project.label ?? '', e));
-    } catch (err) {
-      this.deps.log.warn(`Could not write the audit log ${this.auditFile()}: ${(err as Error).message}`);
-    }
+  private audit(e: Parameters<typeof writeChecklistAudit>[2]): Promise<void> {
+    return writeChecklistAudit(this.deps, this.key, e);
   }
 
   // ---- commands of task steps ---------------------------------------------------------------
