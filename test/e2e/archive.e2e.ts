@@ -200,6 +200,10 @@ describe('the archive: deploy archives a dropped column, the checklist restores 
     );
     expect(verified).toMatch(/Data differences: "User": row id=\d+: "bio" /);
 
+    // A protected target: Apply waits for the rehearsal (a dry run on production) to pass.
+    await frame.locator('#staging-typed input').fill('production');
+    await frame.locator('#staging-run').click();
+    await waitStep(frame, 'staging', 'done', 120_000);
     await frame.locator('#apply-typed input').fill('production');
     await frame.locator('#apply-run').click();
     const dialog = page.locator('.monaco-dialog-box');

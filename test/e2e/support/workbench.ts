@@ -266,10 +266,21 @@ export async function widenSidebar(page: Page, width = 560): Promise<void> {
 
 /** Hovers a row and returns the text of the hover (the item's tooltip); `shot` names a screenshot taken meanwhile. */
 export async function hoverText(page: Page, row: Locator, shot?: string): Promise<string> {
-  await page.mouse.move(0, 0);
-  await row.locator('.monaco-icon-label').first().hover();
   const hover = page.locator('.workbench-hover, .monaco-hover').filter({ hasText: /\S/ }).last();
-  await hover.waitFor({ state: 'visible', timeout: 10_000 });
+  // The hover can miss its first pointer event while the tree re-renders (a refresh after a
+  // command): move away and hover again, three times at most.
+  for (let attempt = 1; ; attempt++) {
+    await page.mouse.move(0, 0);
+    await row.locator('.monaco-icon-label').first().hover();
+    const shown = await hover.waitFor({ state: 'visible', timeout: 10_000 }).then(
+      () => true,
+      (e) => {
+        if (attempt === 3) throw e;
+        return false;
+      },
+    );
+    if (shown) break;
+  }
   const text = (await hover.innerText()).trim();
   if (shot) await screenshot(page, shot);
   await page.mouse.move(0, 0);
