@@ -7,27 +7,20 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli';
+import { runCliLines } from '../support/cli';
 import { tempMigrations } from '../support/engine';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';
+import { SCHEMA_WITH_URL_ENV } from '../support/project';
 
 describe('apply-down of a name that is not a migration here', () => {
   let db: TestDatabase;
   let mig: Awaited<ReturnType<typeof tempMigrations>>;
   let env: NodeJS.ProcessEnv;
-  async function cli(...argv: string[]) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), env, cwd: mig.root });
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  }
+  const cli = (...argv: string[]) => runCliLines(argv, mig.root, env);
   beforeAll(async () => {
     db = await createTestDatabase('apply_unknown');
     mig = await tempMigrations();
-    await fs.writeFile(
-      path.join(mig.root, 'prisma', 'schema.prisma'),
-      'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n',
-    );
+    await fs.writeFile(path.join(mig.root, 'prisma', 'schema.prisma'), SCHEMA_WITH_URL_ENV);
     await mig.add('20240101000000_init', 'CREATE TABLE "A" ("id" INTEGER PRIMARY KEY);\n');
     await mig.add('20240102000000_add_b', 'ALTER TABLE "A" ADD COLUMN "b" TEXT;\n');
     env = { PATH: process.env.PATH, DATABASE_URL: db.url };

@@ -7,9 +7,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli';
+import { runCliLines } from '../support/cli';
 import { tempMigrations } from '../support/engine';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';
+import { SCHEMA_WITH_URL_ENV } from '../support/project';
 
 const M2 = '20240102000000_drop_nick';
 
@@ -19,12 +20,7 @@ describe('archive --purge on a protected environment', () => {
   let mig: Awaited<ReturnType<typeof tempMigrations>>;
   let env: NodeJS.ProcessEnv;
 
-  async function cli(...argv: string[]) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), env, cwd: mig.root });
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  }
+  const cli = (...argv: string[]) => runCliLines(argv, mig.root, env);
   const archived = async (db: TestDatabase) =>
     (await query<{ n: number }>(db.url, 'SELECT count(*)::int AS n FROM _prisma_rollback.archive'))[0].n;
 
@@ -32,10 +28,7 @@ describe('archive --purge on a protected environment', () => {
     prod = await createTestDatabase('purge_prod');
     local = await createTestDatabase('purge_local');
     mig = await tempMigrations();
-    await fs.writeFile(
-      path.join(mig.root, 'prisma', 'schema.prisma'),
-      'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n',
-    );
+    await fs.writeFile(path.join(mig.root, 'prisma', 'schema.prisma'), SCHEMA_WITH_URL_ENV);
     await fs.mkdir(path.join(mig.root, '.vscode'));
     await fs.writeFile(
       path.join(mig.root, '.vscode', 'settings.json'),

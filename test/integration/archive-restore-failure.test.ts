@@ -8,9 +8,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli';
+import { runCliLines } from '../support/cli';
 import { tempMigrations } from '../support/engine';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';
+import { SCHEMA_WITH_URL_ENV } from '../support/project';
 
 const M2 = '20240102000000_drop_nick';
 
@@ -19,12 +20,7 @@ describe('apply-down when the archive cannot be restored', () => {
   let mig: Awaited<ReturnType<typeof tempMigrations>>;
   let env: NodeJS.ProcessEnv;
 
-  async function cli(...argv: string[]) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), env, cwd: mig.root });
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  }
+  const cli = (...argv: string[]) => runCliLines(argv, mig.root, env);
   /** init, 3 users with a nick, then M2 (drop nick) deployed with its archive; `down` is M2's down.sql. */
   async function deployed(down: string) {
     await mig.add(
@@ -54,10 +50,7 @@ describe('apply-down when the archive cannot be restored', () => {
   beforeEach(async () => {
     db = await createTestDatabase('arch_restore_fail');
     mig = await tempMigrations();
-    await fs.writeFile(
-      path.join(mig.root, 'prisma', 'schema.prisma'),
-      'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n',
-    );
+    await fs.writeFile(path.join(mig.root, 'prisma', 'schema.prisma'), SCHEMA_WITH_URL_ENV);
     env = { PATH: process.env.PATH, DATABASE_URL: db.url };
   });
   afterEach(async () => {

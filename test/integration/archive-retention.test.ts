@@ -16,6 +16,7 @@ import { deployMigrations } from '../../src/core/runbook/resolve';
 import { runCli } from '../support/cli';
 import { tempMigrations } from '../support/engine';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';
+import { SCHEMA_WITH_URL_ENV } from '../support/project';
 
 const INIT = `CREATE TABLE "User" (
     "id" SERIAL NOT NULL,
@@ -145,10 +146,7 @@ describe('archive retention (real PostgreSQL 15)', () => {
       path.join(mig.root, 'package.json'),
       JSON.stringify({ name: 'app', private: true, devDependencies: { prisma: '6.19.0' } }),
     );
-    await fs.writeFile(
-      path.join(mig.root, 'prisma', 'schema.prisma'),
-      'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n',
-    );
+    await fs.writeFile(path.join(mig.root, 'prisma', 'schema.prisma'), SCHEMA_WITH_URL_ENV);
     await fs.mkdir(path.join(mig.root, '.vscode'));
     const settings = (days: unknown) =>
       fs.writeFile(

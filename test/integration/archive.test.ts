@@ -27,6 +27,7 @@ import { runCli } from '../support/cli';
 import { INIT, SEED, snapshot } from '../support/data-loss';
 import { tempMigrations } from '../support/engine';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';
+import { SCHEMA_WITH_URL_ENV } from '../support/project';
 
 const M = '20240201000000_change';
 
@@ -262,10 +263,7 @@ COMMIT;
       path.join(mig.root, 'package.json'),
       JSON.stringify({ name: 'app', private: true, devDependencies: { prisma: '6.19.0' } }),
     );
-    await fs.writeFile(
-      path.join(mig.root, 'prisma', 'schema.prisma'),
-      'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n',
-    );
+    await fs.writeFile(path.join(mig.root, 'prisma', 'schema.prisma'), SCHEMA_WITH_URL_ENV);
     await fs.mkdir(path.join(mig.root, '.vscode'));
     await fs.writeFile(
       path.join(mig.root, '.vscode', 'settings.json'),
@@ -318,10 +316,7 @@ COMMIT;
       path.join(mig.root, 'package.json'),
       JSON.stringify({ name: 'app', private: true, devDependencies: { prisma: '6.19.0' } }),
     );
-    await fs.writeFile(
-      path.join(mig.root, 'prisma', 'schema.prisma'),
-      'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n',
-    );
+    await fs.writeFile(path.join(mig.root, 'prisma', 'schema.prisma'), SCHEMA_WITH_URL_ENV);
     await fs.mkdir(path.join(mig.root, '.vscode'));
     const settings = (mb: number) =>
       fs.writeFile(

@@ -7,29 +7,22 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli';
+import { runCliLines } from '../support/cli';
 import { tempMigrations } from '../support/engine';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';
+import { SCHEMA_WITH_URL_ENV } from '../support/project';
 
 describe('reset and the archive', () => {
   let db: TestDatabase;
   let mig: Awaited<ReturnType<typeof tempMigrations>>;
   let env: NodeJS.ProcessEnv;
 
-  async function cli(...argv: string[]) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), env, cwd: mig.root });
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  }
+  const cli = (...argv: string[]) => runCliLines(argv, mig.root, env);
 
   beforeAll(async () => {
     db = await createTestDatabase('reset_archive');
     mig = await tempMigrations();
-    await fs.writeFile(
-      path.join(mig.root, 'prisma', 'schema.prisma'),
-      'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n',
-    );
+    await fs.writeFile(path.join(mig.root, 'prisma', 'schema.prisma'), SCHEMA_WITH_URL_ENV);
     await mig.add(
       '20240101000000_init',
       `CREATE TABLE "User" ("id" SERIAL PRIMARY KEY, "email" TEXT NOT NULL, "nick" TEXT);

@@ -6,10 +6,11 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli';
 import { copyBlocks, destroyedBy } from '../../src/core/runbook/restore';
+import { runCliLines } from '../support/cli';
 import { tempMigrations } from '../support/engine';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';
+import { SCHEMA_WITH_URL_ENV } from '../support/project';
 
 describe('prisma-rollback restore --from', () => {
   let prod: TestDatabase;
@@ -17,11 +18,9 @@ describe('prisma-rollback restore --from', () => {
   let env: NodeJS.ProcessEnv;
 
   async function cli(...argv: string[]) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), env, cwd: mig.root });
-    expect([...out, ...err].join('\n')).not.toContain(decodeURIComponent(new URL(prod.url).password));
-    return { code, out: out.join('\n'), err: err.join('\n') };
+    const r = await runCliLines(argv, mig.root, env);
+    expect(`${r.out}\n${r.err}`).not.toContain(decodeURIComponent(new URL(prod.url).password));
+    return r;
   }
   const users = () =>
     query(prod.url, `SELECT id, email, nickname, meta::text, tags::text FROM "User" ORDER BY id`);
@@ -30,10 +29,7 @@ describe('prisma-rollback restore --from', () => {
   beforeAll(async () => {
     prod = await createTestDatabase('restore_prod');
     mig = await tempMigrations();
-    await fs.writeFile(
-      path.join(mig.root, 'prisma', 'schema.prisma'),
-      'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n',
-    );
+    await fs.writeFile(path.join(mig.root, 'prisma', 'schema.prisma'), SCHEMA_WITH_URL_ENV);
     await fs.mkdir(path.join(mig.root, '.vscode'));
     await fs.writeFile(
       path.join(mig.root, '.vscode', 'settings.json'),

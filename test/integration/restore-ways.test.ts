@@ -18,6 +18,7 @@ import { runCli } from '../support/cli';
 import { INIT, SEED, snapshot } from '../support/data-loss';
 import { tempMigrations } from '../support/engine';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';
+import { SCHEMA_WITH_URL_ENV } from '../support/project';
 
 const M = '20240201000000_change';
 
@@ -35,10 +36,7 @@ describe('restore --from a pg_dump: every way of destroying data (real PostgreSQ
     base = await createTestDatabase('restore_base');
     db = base;
     mig = await tempMigrations();
-    await fs.writeFile(
-      path.join(mig.root, 'prisma', 'schema.prisma'),
-      'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n',
-    );
+    await fs.writeFile(path.join(mig.root, 'prisma', 'schema.prisma'), SCHEMA_WITH_URL_ENV);
     await fs.mkdir(path.join(mig.root, '.vscode'));
     await fs.writeFile(
       path.join(mig.root, '.vscode', 'settings.json'),
