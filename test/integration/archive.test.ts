@@ -24,7 +24,7 @@ import { disposeEmbeddedVerifier } from '../../src/core/verify';
 import { checkDrift } from '../../src/core/verify/drift';
 import { prismaLiveDiff } from '../../src/core/verify/prisma-diff';
 import { runCli } from '../support/cli';
-import { INIT, SEED, snapshot } from '../support/data-loss';
+import { INIT, SEED, snapshot, WAYS } from '../support/data-loss';
 import { tempMigrations } from '../support/engine';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';
 import { SCHEMA_WITH_URL_ENV } from '../support/project';
@@ -94,17 +94,14 @@ describe('archive: deploy archives, apply-down restores (real PostgreSQL 15)', (
   }
 
   it('drop column: values come back by primary key', async () => {
-    await roundTrip('ALTER TABLE "User" DROP COLUMN "age",\nDROP COLUMN "meta";\n', [['User', 'columns', 4]]);
+    await roundTrip(WAYS.dropColumn, [['User', 'columns', 4]]);
   });
 
   it('drop table with rows: rows come back (also a table without key, archived whole)', async () => {
-    await roundTrip(
-      'ALTER TABLE "Post" DROP CONSTRAINT "Post_authorId_fkey";\nDROP TABLE "Post";\nDROP TABLE "Log";\n',
-      [
-        ['Post', 'table', 3],
-        ['Log', 'table', 3],
-      ],
-    );
+    await roundTrip(WAYS.dropTable, [
+      ['Post', 'table', 3],
+      ['Log', 'table', 3],
+    ]);
     // the re-created sequence was set past the restored ids: the next insert does not collide
     expect(
       await query(db.url, `INSERT INTO "Post" (title, "authorId") VALUES ('next', 1) RETURNING id`),
@@ -112,27 +109,20 @@ describe('archive: deploy archives, apply-down restores (real PostgreSQL 15)', (
   });
 
   it('lossy type change with USING: prior values come back', async () => {
-    await roundTrip(
-      'ALTER TABLE "User" ALTER COLUMN "score" SET DATA TYPE INTEGER USING round("score")::integer;\n',
-      [['User', 'columns', 4]],
-    );
+    await roundTrip(WAYS.usingType, [['User', 'columns', 4]]);
   });
 
   it('UPDATE transform: prior images of the rows it changed come back', async () => {
     // only the 2 rows it changed stay in the archive
-    await roundTrip(`UPDATE "User" SET "name" = upper(coalesce("name", 'none')) WHERE "age" > 18;\n`, [
-      ['User', 'rows', 2],
-    ]);
+    await roundTrip(WAYS.update, [['User', 'rows', 2]]);
   });
 
   it('DELETE: deleted rows come back', async () => {
-    await roundTrip(`DELETE FROM "Post" WHERE "body" IS NULL OR "title" = 'p3';\n`, [['Post', 'rows', 2]]);
+    await roundTrip(WAYS.delete, [['Post', 'rows', 2]]);
   });
 
   it('INSERT into an existing table: exactly the rows it added are removed', async () => {
-    await addMigration(
-      `INSERT INTO "Post" (title, body, "authorId") VALUES ('new', 'n', 2), ('new2', NULL, 4);\n`,
-    );
+    await addMigration(WAYS.insert);
     const before = await snapshot(db.url);
     await deployMigrations({ url: db.url, environment: 'local', migrationsDir: mig.dir, log });
     // the archive holds the keys of the 2 rows the migration added
@@ -149,27 +139,11 @@ describe('archive: deploy archives, apply-down restores (real PostgreSQL 15)', (
   });
 
   it("enum value removed by Prisma's type swap: prior values come back", async () => {
-    await roundTrip(
-      `-- AlterEnum
-BEGIN;
-CREATE TYPE "Role_new" AS ENUM ('ADMIN', 'USER');
-ALTER TABLE "User" ALTER COLUMN "role" DROP DEFAULT;
-ALTER TABLE "User" ALTER COLUMN "role" TYPE "Role_new" USING (CASE WHEN "role"::text = 'GUEST' THEN 'USER' ELSE "role"::text END::"Role_new");
-ALTER TYPE "Role" RENAME TO "Role_old";
-ALTER TYPE "Role_new" RENAME TO "Role";
-DROP TYPE "Role_old";
-ALTER TABLE "User" ALTER COLUMN "role" SET DEFAULT 'USER';
-COMMIT;
-`,
-      [['User', 'columns', 4]],
-    );
+    await roundTrip(WAYS.enumSwap, [['User', 'columns', 4]]);
   });
 
   it('rename then drop: the values of the original column come back', async () => {
-    await roundTrip(
-      'ALTER TABLE "User" RENAME COLUMN "name" TO "fullName";\nALTER TABLE "User" DROP COLUMN "fullName";\n',
-      [['User', 'columns', 4]],
-    );
+    await roundTrip(WAYS.renameDrop, [['User', 'columns', 4]]);
   });
 
   it('roll forward without loss: the rollback archives the values of the column the migration added, the next deploy puts them back', async () => {

@@ -15,7 +15,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateRollback } from '../../src/core/generator';
 import { readMigrationsFolder } from '../../src/core/migrations';
 import { runCli } from '../support/cli';
-import { INIT, SEED, snapshot } from '../support/data-loss';
+import { INIT, SEED, snapshot, WAYS } from '../support/data-loss';
 import { tempMigrations } from '../support/engine';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';
 import { SCHEMA_WITH_URL_ENV } from '../support/project';
@@ -113,18 +113,13 @@ describe('restore --from a pg_dump: every way of destroying data (real PostgreSQ
   }
 
   it('drop column: values come back by primary key', async () => {
-    expect(await roundTrip('ALTER TABLE "User" DROP COLUMN "age",\nDROP COLUMN "meta";\n')).toEqual([
+    expect(await roundTrip(WAYS.dropColumn)).toEqual([
       `  "public"."User" "age", "meta": values of 4 of the backup's 4 rows written, matched by "id"`,
     ]);
   });
 
   it('drop table with rows: rows come back, also into a table without key (re-created empty)', async () => {
-    expect(
-      await roundTrip(
-        'ALTER TABLE "Post" DROP CONSTRAINT "Post_authorId_fkey";\nDROP TABLE "Post";\nDROP TABLE "Log";\n',
-        { from: plain },
-      ),
-    ).toEqual([
+    expect(await roundTrip(WAYS.dropTable, { from: plain })).toEqual([
       `  "public"."Post": 3 of the backup's 3 rows inserted (matched by "id"; rows already there are kept)`,
       `  "public"."Log": 3 of the backup's 3 rows inserted (no key: the table is empty, every row)`,
     ]);
@@ -135,33 +130,27 @@ describe('restore --from a pg_dump: every way of destroying data (real PostgreSQ
   });
 
   it('lossy type change with USING: prior values come back', async () => {
-    expect(
-      await roundTrip(
-        'ALTER TABLE "User" ALTER COLUMN "score" SET DATA TYPE INTEGER USING round("score")::integer;\n',
-      ),
-    ).toEqual([`  "public"."User" "score": values of 3 of the backup's 4 rows written, matched by "id"`]);
+    expect(await roundTrip(WAYS.usingType)).toEqual([
+      `  "public"."User" "score": values of 3 of the backup's 4 rows written, matched by "id"`,
+    ]);
   });
 
   it('UPDATE transform: the columns it assigned come back by key', async () => {
     expect(
-      await roundTrip(`UPDATE "User" SET "name" = upper(coalesce("name", 'none')) WHERE "age" > 18;\n`, {
+      await roundTrip(WAYS.update, {
         dmlOnly: true,
       }),
     ).toEqual([`  "public"."User" "name": values of 2 of the backup's 4 rows written, matched by "id"`]);
   });
 
   it('DELETE: the deleted rows are inserted again', async () => {
-    expect(
-      await roundTrip(`DELETE FROM "Post" WHERE "body" IS NULL OR "title" = 'p3';\n`, { dmlOnly: true }),
-    ).toEqual([
+    expect(await roundTrip(WAYS.delete, { dmlOnly: true })).toEqual([
       `  "public"."Post": 2 of the backup's 3 rows the migration deleted inserted again, matched by "id"`,
     ]);
   });
 
   it('INSERT into an existing table: exactly the rows it added are deleted, a row the application added stays', async () => {
-    await prepare(
-      `INSERT INTO "Post" (title, body, "authorId") VALUES ('new', 'n', 2), ('new2', NULL, 4);\n`,
-    );
+    await prepare(WAYS.insert);
     await deploy();
     await query(db.url, `INSERT INTO "Post" (title, "authorId") VALUES ('app', 1)`);
     const r = await restore(custom);
@@ -190,27 +179,15 @@ describe('restore --from a pg_dump: every way of destroying data (real PostgreSQ
   });
 
   it("enum value removed by Prisma's type swap: the column's values come back by key", async () => {
-    expect(
-      await roundTrip(`-- AlterEnum
-BEGIN;
-CREATE TYPE "Role_new" AS ENUM ('ADMIN', 'USER');
-ALTER TABLE "User" ALTER COLUMN "role" DROP DEFAULT;
-ALTER TABLE "User" ALTER COLUMN "role" TYPE "Role_new" USING (CASE WHEN "role"::text = 'GUEST' THEN 'USER' ELSE "role"::text END::"Role_new");
-ALTER TYPE "Role" RENAME TO "Role_old";
-ALTER TYPE "Role_new" RENAME TO "Role";
-DROP TYPE "Role_old";
-ALTER TABLE "User" ALTER COLUMN "role" SET DEFAULT 'USER';
-COMMIT;
-`),
-    ).toEqual([`  "public"."User" "role": values of 2 of the backup's 4 rows written, matched by "id"`]);
+    expect(await roundTrip(WAYS.enumSwap)).toEqual([
+      `  "public"."User" "role": values of 2 of the backup's 4 rows written, matched by "id"`,
+    ]);
   });
 
   it('rename then drop: the values of the original column come back', async () => {
-    expect(
-      await roundTrip(
-        'ALTER TABLE "User" RENAME COLUMN "name" TO "fullName";\nALTER TABLE "User" DROP COLUMN "fullName";\n',
-      ),
-    ).toEqual([`  "public"."User" "name": values of 3 of the backup's 4 rows written, matched by "id"`]);
+    expect(await roundTrip(WAYS.renameDrop)).toEqual([
+      `  "public"."User" "name": values of 3 of the backup's 4 rows written, matched by "id"`,
+    ]);
   });
 
   it('refuses, in one line, a backup taken after the deploy, one that lacks a table, and a migration not rolled back; changes nothing', async () => {

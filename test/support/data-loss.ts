@@ -30,6 +30,34 @@ ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") 
 CREATE TABLE "Log" ("line" TEXT, "at" TIMESTAMP(3));
 `;
 
+/**
+ * The eight ways a migration destroys data (issue 12's acceptance), over INIT and SEED: the same
+ * migrations for the archive's round trip (archive.test.ts) and for `restore --from` a backup
+ * (restore-ways.test.ts).
+ */
+export const WAYS = {
+  dropColumn: 'ALTER TABLE "User" DROP COLUMN "age",\nDROP COLUMN "meta";\n',
+  dropTable:
+    'ALTER TABLE "Post" DROP CONSTRAINT "Post_authorId_fkey";\nDROP TABLE "Post";\nDROP TABLE "Log";\n',
+  usingType: 'ALTER TABLE "User" ALTER COLUMN "score" SET DATA TYPE INTEGER USING round("score")::integer;\n',
+  update: `UPDATE "User" SET "name" = upper(coalesce("name", 'none')) WHERE "age" > 18;\n`,
+  delete: `DELETE FROM "Post" WHERE "body" IS NULL OR "title" = 'p3';\n`,
+  insert: `INSERT INTO "Post" (title, body, "authorId") VALUES ('new', 'n', 2), ('new2', NULL, 4);\n`,
+  enumSwap: `-- AlterEnum
+BEGIN;
+CREATE TYPE "Role_new" AS ENUM ('ADMIN', 'USER');
+ALTER TABLE "User" ALTER COLUMN "role" DROP DEFAULT;
+ALTER TABLE "User" ALTER COLUMN "role" TYPE "Role_new" USING (CASE WHEN "role"::text = 'GUEST' THEN 'USER' ELSE "role"::text END::"Role_new");
+ALTER TYPE "Role" RENAME TO "Role_old";
+ALTER TYPE "Role_new" RENAME TO "Role";
+DROP TYPE "Role_old";
+ALTER TABLE "User" ALTER COLUMN "role" SET DEFAULT 'USER';
+COMMIT;
+`,
+  renameDrop:
+    'ALTER TABLE "User" RENAME COLUMN "name" TO "fullName";\nALTER TABLE "User" DROP COLUMN "fullName";\n',
+};
+
 /** Rows of every table of INIT (NULLs, quotes, arrays, jsonb, duplicates in the table without key). */
 export const SEED = `INSERT INTO "User" (email, name, age, score, role, tags, meta, "createdAt") VALUES
   ('a@x.io', 'Ann', 31, 10.50, 'ADMIN', '{a,b}', '{"k": 1}', '2024-01-01 10:00:00.123'),
