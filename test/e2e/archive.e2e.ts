@@ -18,7 +18,7 @@ import {
 } from '../../scripts/demo/sample';
 import { REPO } from '../../scripts/e2e/harness';
 import { query } from './support/db';
-import { description, type Journey, openJourney, VIEW, waitStep } from './support/journey';
+import { description, type Journey, openJourney, reveal, VIEW, waitStep } from './support/journey';
 import {
   childRow,
   e2eContext,
@@ -134,7 +134,7 @@ describe('the archive: deploy archives a dropped column, the checklist restores 
     );
 
     await runCommand(page, 'View: Hide Panel').catch(() => page.keyboard.press('Escape'));
-    await frame.locator('#step-apply').scrollIntoViewIfNeeded();
+    await reveal(frame, '#step-apply');
     const shot = await screenshot(page, 'archive-restore');
     await fs.mkdir(path.join(REPO, 'media', 'screenshots'), { recursive: true });
     await fs.copyFile(shot, path.join(REPO, 'media', 'screenshots', 'archive-restore.png'));
@@ -252,7 +252,7 @@ describe('the archive: deploy archives a dropped column, the checklist restores 
       'SELECT email, bio FROM "User" WHERE email LIKE \'%@acme.dev\' ORDER BY id',
     );
     expect(rows).toEqual(BIO);
-    await frame.locator('#step-restoreBackup').scrollIntoViewIfNeeded();
+    await reveal(frame, '#step-restoreBackup');
     await screenshot(page, 'archive-restore-from-backup');
   }, 420_000);
 });

@@ -18,6 +18,7 @@ import { migrationRows, query } from './support/db';
 import {
   description,
   isDisabled,
+  reveal,
   type SampleJourney,
   sampleJourney,
   VIEW,
@@ -122,7 +123,7 @@ describe('production states: a failed migration, drift, a range rolled back', ()
     expect(await frame.locator('#step-apply').count()).toBe(0);
     expect(await isDisabled(frame, 'markRolledBack-run')).toBe(false);
     await hidePanel(page);
-    await frame.locator('h1').scrollIntoViewIfNeeded();
+    await reveal(frame, 'h1');
     await screenshot(page, 'failed-resolve');
 
     // The action that fits: resolve --rolled-back (the CLI compares the schema again first).
@@ -139,7 +140,7 @@ describe('production states: a failed migration, drift, a range rolled back', ()
     await frame.locator('#confirm-run').click();
     await waitStep(frame, 'confirm', 'done');
     expect(await frame.locator('#step-confirm').innerText()).toContain('The migration reads rolled back.');
-    await frame.locator('#step-markRolledBack').scrollIntoViewIfNeeded();
+    await reveal(frame, '#step-markRolledBack');
     await screenshot(page, 'failed-resolved');
     await runCommand(page, 'Prisma Rollback: Refresh');
     await waitUntil(
@@ -213,7 +214,7 @@ describe('production states: a failed migration, drift, a range rolled back', ()
     );
     await frame.locator('#apply-typed input').fill('production');
     expect(await isDisabled(frame, 'apply-run')).toBe(false);
-    await frame.locator('#step-apply').scrollIntoViewIfNeeded();
+    await reveal(frame, '#step-apply');
     await screenshot(page, 'roll-back-to-here-type-name');
     await frame.locator('#apply-run').click();
     await waitStep(frame, 'apply', 'done', 180_000);
@@ -259,9 +260,9 @@ describe('production states: a failed migration, drift, a range rolled back', ()
       );
     expect(await description(page, 'production', INIT)).toMatch(/^applied/);
     await hidePanel(page);
-    await frame.locator('h1').scrollIntoViewIfNeeded();
+    await reveal(frame, 'h1');
     await screenshot(page, 'roll-back-to-here');
-    await frame.locator('#step-apply').scrollIntoViewIfNeeded();
+    await reveal(frame, '#step-apply');
     await screenshot(page, 'roll-back-to-here-applied');
   }, 600_000);
 });
