@@ -3,7 +3,6 @@
  * computing each statement's inverse, and renders `down.sql` with the inverses in reverse order.
  */
 import { checksumMatches, prismaChecksum } from '../migrations';
-import { quoteIdent } from '../sql/names';
 import { forEachStatement, initSqlParser, SqlParseError, type SqlStatement } from '../sql/parser';
 import {
   applyStatement,
@@ -130,58 +129,49 @@ export interface RollbackArchiveNote {
 }
 
 /**
- * The archive entry that covers a warning of a step: an IRREVERSIBLE step whose statement names an
- * archived table, or a warning that values "cannot be restored from SQL" / "are deleted" naming
- * an archived table (`"T"`) and, when it names a column (`"T"."c"`), one the archive holds.
- * Identifiers as the generator writes them (double-quoted).
+ * The archive entry that covers a warning, matched on the warning's data (RollbackWarning.data,
+ * set by the statement family that wrote it), never on its words:
+ * - `dropTable`: an entry of kind `table` of that table (every row);
+ * - `dropColumn`, `alterType` (values rewritten by USING): an entry of that table, not `rows`, that
+ *   holds every one of the columns;
+ * - `insert`, `update`, `delete`, `truncate`: an entry `rows` or `table` of every written table;
+ * - `createTable`, `addColumn`: never (the rollback deletes what was written since the migration;
+ *   the archive holds data from before it).
+ * A warning without data (a DO block, SELECT, MERGE, COPY, an unknown statement) is never covered:
+ * fail closed. Tables are compared in the names at the statement; an entry's `schema.table` matches
+ * a warning's table with that schema, a bare entry one without a schema.
  */
 function archiveCovering(
   archive: RollbackArchiveNote | undefined,
-  step: { forward: string },
-  warning: { kind: string; message: string },
+  w: RollbackWarning,
 ): RollbackArchiveNote['entries'][number] | undefined {
-  if (!archive) return undefined;
-  // A USING type change (inverse/alter-table.ts): "the migration rewrote the values of "c" (USING …)".
-  const rewrote = /^the migration rewrote the values of "((?:[^"]|"")+)"/.exec(warning.message);
-  if (rewrote)
-    return archive.entries.find(
-      (e) =>
-        step.forward.includes(quoteIdent(e.table.split('.').pop() ?? e.table)) &&
-        e.columns.includes(rewrote[1].replace(/""/g, '"')),
-    );
-  const lost = /(cannot be restored from SQL|are deleted)/.test(warning.message);
-  if (warning.kind !== 'irreversible' && !lost) return undefined;
-  const named =
-    /((?:"(?:[^"]|"")+"\.)?"(?:[^"]|"")+")\."((?:[^"]|"")+)" (?:cannot be restored|are deleted)/.exec(
-      warning.message,
-    );
-  return archive.entries.find((e) => {
-    const table = quoteIdent(e.table.split('.').pop() ?? e.table);
-    if (named) {
-      if (!named[1].endsWith(table)) return false;
-      return e.columns.includes(named[2].replace(/""/g, '"'));
-    }
-    const text = warning.kind === 'irreversible' ? step.forward : warning.message;
-    return text.includes(table);
-  });
+  const data = w.data;
+  if (!archive || !data || data.kind === 'createTable' || data.kind === 'addColumn') return undefined;
+  const holds = (e: RollbackArchiveNote['entries'][number]): boolean => {
+    if (data.kind === 'dropTable') return e.kind === 'table';
+    if (data.kind === 'dropColumn' || data.kind === 'alterType')
+      return e.kind !== 'rows' && (data.columns ?? []).every((c) => e.columns.includes(c));
+    return e.kind === 'rows' || e.kind === 'table';
+  };
+  let first: RollbackArchiveNote['entries'][number] | undefined;
+  for (const t of data.tables) {
+    const name = t.schema ? `${t.schema}.${t.table}` : t.table;
+    const e = archive.entries.find((x) => x.table === name && holds(x));
+    if (!e) return undefined;
+    first ??= e;
+  }
+  return first;
 }
 
 /**
- * Statement kinds whose data changes the archive does not capture (src/core/archive/plan.ts reads
- * only DROP, ALTER … TYPE, INSERT, UPDATE, DELETE, TRUNCATE): their warnings are never reworded as
- * restored. DO blocks also get UNARCHIVED_DO.
+ * A data-loss or IRREVERSIBLE warning the archive covers, reworded (see RollbackOptions.archive):
+ * an IRREVERSIBLE one says how after its words; another keeps the words naming the data
+ * (`data.lead`) followed by how.
  */
-const UNARCHIVED_KINDS = new Set(['DoStmt', 'SelectStmt', 'MergeStmt', 'CopyStmt', 'CallStmt']);
-
-/** A data-loss or IRREVERSIBLE warning of a step the archive covers, reworded (see RollbackOptions.archive). */
 function archivedWarning(w: RollbackWarning, takenAt: string, environment: string): RollbackWarning {
   const how = `restored from the archive of ${takenAt} (apply-down --env ${environment} restores it after this script, same transaction)`;
-  if (w.kind === 'irreversible') return { ...w, message: `${w.message} — ${how}` };
-  const castBack = w.message.indexOf(': casting back restores');
-  if (w.message.startsWith('the migration rewrote the values of ') && castBack > 0)
-    return { ...w, message: `${w.message.slice(0, castBack)}: ${how}` };
-  const m = /^(.*?) (cannot be restored from SQL|are deleted)\b/.exec(w.message);
-  return { ...w, message: m ? `${m[1]}: ${how}` : `${w.message} — ${how}` };
+  if (w.kind === 'irreversible' || !w.data?.lead) return { ...w, message: `${w.message} — ${how}` };
+  return { ...w, message: `${w.data.lead}: ${how}` };
 }
 
 /** Folds a whole migration into the model; returns the inverse of each statement. */
@@ -494,14 +484,32 @@ function render(
       for (let i = first; i <= last; i++) steps[i].downLine = downLine;
     };
     /** The warning of the section: the step's own, or one for the whole run. */
+    const groupPrefix = `${count.toLocaleString('en-US')} ${s.kind === head.kind ? statementWord(head.kind) : 'statements'} (lines ${head.line}–${s.line}): `;
+    /**
+     * The data of a warning for the whole run: the tables of every statement of the run (the same
+     * words can name different tables, e.g. UPDATEs of several tables); none when one statement's
+     * warning has no data (fail closed).
+     */
+    const groupData = (w: RollbackWarning): RollbackWarning['data'] => {
+      if (!w.data) return undefined;
+      const tables: NonNullable<RollbackWarning['data']>['tables'] = [];
+      for (let i = first; i <= last; i++) {
+        const x = steps[i].warnings.find((y) => y.kind === w.kind && y.message === w.message);
+        if (!x?.data || x.data.kind !== w.data.kind) return undefined;
+        for (const t of x.data.tables)
+          if (!tables.some((u) => u.schema === t.schema && u.table === t.table)) tables.push(t);
+      }
+      return { ...w.data, tables, ...(w.data.lead ? { lead: `${groupPrefix}${w.data.lead}` } : {}) };
+    };
     const grouped = (w: RollbackWarning): RollbackWarning =>
       count === 1
         ? w
         : {
             ...w,
-            message: `${count.toLocaleString('en-US')} ${s.kind === head.kind ? statementWord(head.kind) : 'statements'} (lines ${head.line}–${s.line}): ${w.message}`,
+            message: `${groupPrefix}${w.message}`,
             line: head.line,
             group: { count, lastLine: s.line },
+            data: groupData(w),
           };
     if (s.noop && !s.irreversible && !s.inverse.length) {
       if (s.kind === 'TransactionStmt') continue;
@@ -520,8 +528,7 @@ function render(
         return w.kind === 'irreversible'
           ? { ...w, message: `${w.message} — ${UNARCHIVED_DO}: restore it from a backup` }
           : w;
-      if (opts.archive && UNARCHIVED_KINDS.has(head.kind)) return w;
-      const e = archiveCovering(opts.archive, head, w);
+      const e = archiveCovering(opts.archive, w);
       return e ? archivedWarning(w, e.takenAt, opts.archive!.environment) : w;
     };
     for (const w0 of s.warnings) {

@@ -15,6 +15,7 @@ import { quoteIdent } from '../sql/names';
 import { parseMigrationSync } from '../sql/parser';
 import { applyStatement, type RollbackWarning } from './inverse';
 import type { N, SchemaModel } from './model';
+import type { DataChangeKind, WarningData } from './warning-kinds';
 
 const rel = (rv: N): string =>
   (rv?.schemaname ? `${quoteIdent(rv.schemaname)}.` : '') + quoteIdent(rv?.relname ?? '?');
@@ -38,7 +39,7 @@ function columnIsBare(def: N): boolean {
  * nothing, but a rollback must remove exactly the rows it added).
  */
 export interface DataTouched {
-  kind: 'dropTable' | 'dropColumn' | 'alterType' | 'update' | 'delete' | 'truncate' | 'insert';
+  kind: Exclude<DataChangeKind, 'createTable' | 'addColumn'>;
   schema?: string;
   table: string;
   column?: string;
@@ -67,31 +68,42 @@ const nameOf = (rv: N): { schema?: string; table: string } => ({
 export function statementRisks(n: N, line: number): { warnings: RollbackWarning[]; touched: DataTouched[] } {
   const out: RollbackWarning[] = [];
   const touched: DataTouched[] = [];
-  const warn = (kind: RollbackWarning['kind'], message: string) =>
-    out.push({ kind, message, line, downLine: line });
+  const warn = (kind: RollbackWarning['kind'], message: string, data?: WarningData) =>
+    out.push({ kind, message, line, downLine: line, ...(data ? { data } : {}) });
+  const subject = (t: { schema?: string; table: string }) => ({ schema: t.schema, table: t.table });
   if (n.DropStmt?.removeType === 'OBJECT_TABLE') {
     for (const o of n.DropStmt.objects ?? []) {
       const names: string[] = (o.List?.items ?? []).map((i: N) => i.String?.sval);
       const name = names.map((x) => quoteIdent(x)).join('.');
-      warn('dataLoss', `rows of ${name} are deleted`);
-      touched.push({
-        kind: 'dropTable',
+      const t = {
         schema: names.length > 1 ? names[names.length - 2] : undefined,
         table: names[names.length - 1],
-        line,
+      };
+      warn('dataLoss', `rows of ${name} are deleted`, {
+        kind: 'dropTable',
+        tables: [subject(t)],
+        lead: `rows of ${name}`,
       });
+      touched.push({ kind: 'dropTable', ...t, line });
     }
   }
   if (n.TruncateStmt)
     for (const r of n.TruncateStmt.relations ?? []) {
-      warn('dataLoss', `rows of ${rel(r.RangeVar ?? r)} are deleted`);
-      touched.push({ kind: 'truncate', ...nameOf(r.RangeVar ?? r), line });
+      const t = nameOf(r.RangeVar ?? r);
+      warn('dataLoss', `rows of ${rel(r.RangeVar ?? r)} are deleted`, {
+        kind: 'truncate',
+        tables: [subject(t)],
+        lead: `rows of ${rel(r.RangeVar ?? r)}`,
+      });
+      touched.push({ kind: 'truncate', ...t, line });
     }
   if (n.DeleteStmt || n.UpdateStmt) {
-    warn(
-      'dataLoss',
-      `rows of ${rel((n.DeleteStmt ?? n.UpdateStmt).relation)} are ${n.DeleteStmt ? 'deleted' : 'changed'}`,
-    );
+    const r = (n.DeleteStmt ?? n.UpdateStmt).relation;
+    warn('dataLoss', `rows of ${rel(r)} are ${n.DeleteStmt ? 'deleted' : 'changed'}`, {
+      kind: n.DeleteStmt ? 'delete' : 'update',
+      tables: [subject(nameOf(r))],
+      lead: `rows of ${rel(r)}`,
+    });
     touched.push({
       kind: n.DeleteStmt ? 'delete' : 'update',
       ...nameOf((n.DeleteStmt ?? n.UpdateStmt).relation),
@@ -119,7 +131,14 @@ export function statementRisks(n: N, line: number): { warnings: RollbackWarning[
       .filter((c) => c.subtype === 'AT_AddColumn')
       .map((c) => quoteIdent(c.def.ColumnDef.colname));
     for (const c of cmds) {
-      if (c.subtype === 'AT_DropColumn') warn('dataLoss', `values of ${t}.${quoteIdent(c.name)} are deleted`);
+      const table = [subject(nameOf(at.relation))];
+      if (c.subtype === 'AT_DropColumn')
+        warn('dataLoss', `values of ${t}.${quoteIdent(c.name)} are deleted`, {
+          kind: 'dropColumn',
+          tables: table,
+          columns: [c.name],
+          lead: `values of ${t}.${quoteIdent(c.name)}`,
+        });
       else if (c.subtype === 'AT_AddColumn' && columnIsBare(c.def.ColumnDef))
         warn(
           'needsBackfill',

@@ -31,3 +31,39 @@ export const WARNING_KIND_WORDS: Record<RollbackWarningKind, string> = {
   mayFail: 'may fail on data',
   noTransaction: 'outside a transaction',
 };
+
+/**
+ * What a warning says happens to data, in the kinds of the statement analysis
+ * (script-risk.ts DataTouched): the migration dropped a table (`dropTable`) or a column
+ * (`dropColumn`), rewrote a column's values with `USING` (`alterType`), or changed rows (`update`,
+ * `delete`, `truncate`, `insert`); or the rollback drops a table (`createTable`) or column
+ * (`addColumn`) the migration created, with whatever was written since.
+ */
+export type DataChangeKind =
+  | 'dropTable'
+  | 'dropColumn'
+  | 'alterType'
+  | 'update'
+  | 'delete'
+  | 'truncate'
+  | 'insert'
+  | 'createTable'
+  | 'addColumn';
+
+/**
+ * The data a warning is about, set by the statement family that writes the warning
+ * (src/core/generator/inverse/*, script-risk.ts). The archive's coverage of a warning is decided
+ * on these fields (rollback.ts), never on the message's words.
+ */
+export interface WarningData {
+  kind: DataChangeKind;
+  /** The tables, in the names they have at the statement (several for TRUNCATE a, b). */
+  tables: { schema?: string; table: string }[];
+  /** The columns, for `dropColumn`, `alterType`, `addColumn`. */
+  columns?: string[];
+  /**
+   * The words of the message that name the data (`values of "T"."c"`): what the warning keeps,
+   * followed by where it is restored from, when the environment's archive holds it.
+   */
+  lead?: string;
+}

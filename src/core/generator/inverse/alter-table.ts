@@ -82,7 +82,15 @@ function alterTableCmd(model: SchemaModel, t: TableModel, c: N): StepInverse {
       return {
         sql: [alter(t, `DROP COLUMN ${quoteIdent(column.name)}`)],
         warnings: [
-          { kind: 'dataLoss', message: `values of ${tableSql(t)}.${quoteIdent(column.name)} are deleted` },
+          {
+            kind: 'dataLoss',
+            message: `values of ${tableSql(t)}.${quoteIdent(column.name)} are deleted`,
+            data: {
+              kind: 'addColumn',
+              tables: [{ schema: t.schema, table: t.name }],
+              columns: [column.name],
+            },
+          },
         ],
       };
     }
@@ -94,6 +102,12 @@ function alterTableCmd(model: SchemaModel, t: TableModel, c: N): StepInverse {
         {
           kind: 'dataNotRestored',
           message: `values of ${tableSql(t)}.${colSql} cannot be restored from SQL (restore them from the backup); the column comes back as the table's last column`,
+          data: {
+            kind: 'dropColumn',
+            tables: [{ schema: t.schema, table: t.name }],
+            columns: [col.name],
+            lead: `values of ${tableSql(t)}.${colSql}`,
+          },
         },
       ];
       const bare = !col.default && !col.identity && !col.generated && !isSerial(col.typeName);
@@ -227,6 +241,12 @@ function alterColumnType(model: SchemaModel, t: TableModel, col: ColumnModel | u
     warnings.push({
       kind: 'dataNotRestored',
       message: `the migration rewrote the values of ${colSql} (USING ${rewrite}): casting back restores the type ${typeSql(prevType)}, not the values (e.g. 0.05 → 5 stays 5). Restore them from the backup, or add the inverse expression to this step's USING`,
+      data: {
+        kind: 'alterType',
+        tables: [{ schema: t.schema, table: t.name }],
+        columns: [col.name],
+        lead: `the migration rewrote the values of ${colSql} (USING ${rewrite})`,
+      },
     });
   if (viaText && newIsEnum) {
     const prevLabels = model.enums.get(typeKey(prevType)!)!.labels;

@@ -16,9 +16,14 @@ import {
   tableKey,
 } from '../model';
 
-import type { RollbackWarningKind } from '../warning-kinds';
+import type { RollbackWarningKind, WarningData } from '../warning-kinds';
 
-export { type RollbackWarningKind, WARNING_KIND_WORDS } from '../warning-kinds';
+export {
+  type DataChangeKind,
+  type RollbackWarningKind,
+  WARNING_KIND_WORDS,
+  type WarningData,
+} from '../warning-kinds';
 
 export interface RollbackWarning {
   kind: RollbackWarningKind;
@@ -32,6 +37,11 @@ export interface RollbackWarning {
    * (see groupSimilarSteps in ../rollback.ts): how many statements, and the line of the last one.
    */
   group?: { count: number; lastLine: number };
+  /**
+   * The data it is about (data-loss, data-not-restored and data-change warnings), set by the
+   * family that writes it: what the archive's coverage is matched on (../rollback.ts).
+   */
+  data?: WarningData;
 }
 
 /** The rollback of one forward statement. */
@@ -116,10 +126,13 @@ export function referencingForeignKeys(
 /** A step with nothing to undo, and why. */
 export const noop = (why: string): StepInverse => ({ sql: [], warnings: [], noop: why });
 
-/** A step SQL cannot undo: flagged with an `irreversible` warning saying why and what to do. */
-export const irreversible = (why: string): StepInverse => ({
+/**
+ * A step SQL cannot undo: flagged with an `irreversible` warning saying why and what to do, and
+ * (`data`) the rows it changes when they are known (an INSERT, UPDATE, DELETE, TRUNCATE).
+ */
+export const irreversible = (why: string, data?: WarningData): StepInverse => ({
   sql: [],
-  warnings: [{ kind: 'irreversible', message: why }],
+  warnings: [{ kind: 'irreversible', message: why, ...(data ? { data } : {}) }],
   irreversible: why,
 });
 

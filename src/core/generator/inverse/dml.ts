@@ -2,8 +2,8 @@
  * Statements with no inverse in SQL: data changes (INSERT, UPDATE, DELETE, MERGE, TRUNCATE, COPY),
  * anonymous code blocks (DO) and SELECTs. The rollback marks them irreversible and says what to do.
  */
-import { type N, tableKey } from '../model';
-import { irreversible, noop, type StepInverse } from './common';
+import { type N, rangeVar, tableKey } from '../model';
+import { irreversible, noop, type StepInverse, type WarningData } from './common';
 
 /**
  * What the migration did before the statement, as far as data statements care: the tables it
@@ -30,6 +30,40 @@ function writtenTables(kind: string, n: N): string[] | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * The rows a data statement changes, as the warning's data (what the archive's coverage is matched
+ * on): the written tables of an INSERT, UPDATE, DELETE or TRUNCATE, with those of the INSERT,
+ * UPDATE or DELETE queries of its WITH; undefined for other statements and for a WITH holding
+ * anything else than those and SELECTs (fail closed).
+ */
+function changedRows(kind: string, n: N | undefined): WarningData | undefined {
+  const kinds = {
+    InsertStmt: 'insert',
+    UpdateStmt: 'update',
+    DeleteStmt: 'delete',
+    TruncateStmt: 'truncate',
+  } as const;
+  const change = kinds[kind as keyof typeof kinds];
+  if (!change || !n) return undefined;
+  const rels: N[] =
+    kind === 'TruncateStmt' ? (n.relations ?? []).map((r: N) => r.RangeVar ?? r) : [n.relation];
+  for (const cte of n.withClause?.ctes ?? []) {
+    const [k] = Object.keys(cte.CommonTableExpr?.ctequery ?? {});
+    const q = cte.CommonTableExpr?.ctequery?.[k];
+    if (k === 'SelectStmt') continue;
+    if (!['InsertStmt', 'UpdateStmt', 'DeleteStmt'].includes(k) || q?.withClause) return undefined;
+    rels.push(q.relation);
+  }
+  if (!rels.length || rels.some((r) => !r?.relname)) return undefined;
+  return {
+    kind: change,
+    tables: rels.map((r) => {
+      const q = rangeVar(r);
+      return { schema: q.schema, table: q.name };
+    }),
+  };
 }
 
 /** The statement kinds (parse-tree node names) handled here. */
@@ -65,5 +99,6 @@ export function dataStatement(kind: string, n?: N, ctx?: MigrationContext): Step
     return irreversible('SELECT (possibly calling functions with side effects): undo any effects by hand');
   return irreversible(
     `data change (${kind.replace('Stmt', '').toUpperCase()}): SQL alone cannot undo it; restore the affected rows from the backup taken before the migration`,
+    changedRows(kind, n),
   );
 }

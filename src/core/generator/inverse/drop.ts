@@ -58,6 +58,11 @@ function dropOne(
         {
           kind: 'dataNotRestored',
           message: `the table comes back empty: rows of ${label} must be restored from the backup`,
+          data: {
+            kind: 'dropTable',
+            tables: [{ schema: t.schema, table: t.name }],
+            lead: `rows of ${label}`,
+          },
         },
       ];
       if (cascade) {

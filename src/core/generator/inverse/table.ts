@@ -88,7 +88,13 @@ export function createTable(model: SchemaModel, n: N): StepInverse {
   model.tables.set(key, t);
   return {
     sql: [`DROP TABLE ${tableSql(t)}`],
-    warnings: [{ kind: 'dataLoss', message: `all rows of ${tableSql(t)} are deleted` }],
+    warnings: [
+      {
+        kind: 'dataLoss',
+        message: `all rows of ${tableSql(t)} are deleted`,
+        data: { kind: 'createTable', tables: [{ schema: t.schema, table: t.name }] },
+      },
+    ],
   };
 }
 
@@ -115,6 +121,7 @@ export function createTableAs(model: SchemaModel, n: N, stmt: SqlStatement): Ste
       {
         kind: 'dataLoss',
         message: `all rows of ${relSql(q.schema, q.name)} are deleted (its columns come from a query the model cannot follow)`,
+        data: { kind: 'createTable', tables: [{ schema: q.schema, table: q.name }] },
       },
     ],
   };
