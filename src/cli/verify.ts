@@ -14,6 +14,8 @@ import {
   destructiveKindWords,
   downSqlProblems,
   editedAfterApplyWarning,
+  failsOnRows,
+  ROLLBACK_FAILS_ON_ROWS,
   verifiedAgainstText,
 } from '../core/status/present-rollback';
 import {
@@ -516,9 +518,11 @@ async function verifyAll(args: ParsedArgs, io: CliIO): Promise<number> {
 const IMPACT_USAGE =
   'prisma-rollback impact <migration name|folder> [--project DIR] [--migrations DIR] [--env NAME] [--rollback FILE] [--exact-limit N] [--timeout SECONDS] [--json]\n' +
   "  Read-only: what the migration's rollback would destroy in that environment (rows of dropped tables,\n" +
-  '  values of dropped columns, rows holding removed enum values, DELETEd rows), exactly up to --exact-limit\n' +
-  "  rows (default 100000), above it the planner's estimate. Refuses a migration that is not applied there.\n" +
-  '  Exit codes: 0 nothing would be destroyed; 1 data would be destroyed; 2 refused, a count failed, or error.';
+  '  values of dropped columns, DELETEd rows), and the rows it would fail on (rows holding enum values it removes:\n' +
+  "  the cast back rejects them), exactly up to --exact-limit rows (default 100000), above it the planner's\n" +
+  '  estimate. Refuses a migration that is not applied there.\n' +
+  '  Exit codes: 0 nothing would be destroyed; 1 data would be destroyed or the rollback would fail on rows;\n' +
+  '  2 refused, a count failed, or error.';
 
 export const impactCommand: CliCommand = {
   name: 'impact',
@@ -591,6 +595,7 @@ export const impactCommand: CliCommand = {
             : '',
           s.tooLong ? `${s.tooLong.count.toLocaleString('en-US')} too long for the new type` : '',
           s.removedValues?.length ? `removed enum values ${s.removedValues.join(', ')}` : '',
+          failsOnRows(s) ? ROLLBACK_FAILS_ON_ROWS : '',
           s.kind === 'removeEnumValues' && !s.removedValues?.length && s.rows?.count
             ? `values that are not labels of ${s.targetEnum}`
             : '',

@@ -306,7 +306,7 @@ describe('kind 1: verdicts that fail open — impact', () => {
     await query(adminUrl(), `DROP ROLE IF EXISTS ${role}`);
   });
 
-  it('impact-enum-array-removed-value: the rows of the array column holding the removed label are counted → destroys', async () => {
+  it('impact-enum-array-removed-value: the rows of the array column holding the removed label are counted: the rollback fails on them, with what to do', async () => {
     const r = await precheckRollback(
       pool,
       `BEGIN;
@@ -330,11 +330,38 @@ COMMIT;
     ]);
     expect(r.destroys).toBe(true);
     expect(r.summary).toBe(
-      'down.sql would change 2 rows of "lineup"."slots" that hold removed enum values (THIRD)',
+      'down.sql would fail on 2 rows of "lineup"."slots" holding THIRD, a value "Slot_rollback" lacks: PostgreSQL rejects the cast on exactly those rows (the rollback stops and changes nothing) — change or delete them first (e.g. UPDATE "lineup" SET "slots" = array_remove("slots", \'THIRD\'))',
     );
   });
 
-  it('a text column cast back ::text::"Enum" counts the values that are not labels → destroys', async () => {
+  it('the rollback fails on exactly those rows; the UPDATE the summary suggests lets it run (checked in a transaction rolled back)', async () => {
+    const down = `CREATE TYPE "Slot_rollback" AS ENUM ('FIRST', 'SECOND');
+ALTER TABLE "lineup" ALTER COLUMN "slots" DROP DEFAULT;
+ALTER TABLE "lineup" ALTER COLUMN "slots" TYPE "Slot_rollback"[] USING ("slots"::text[]::"Slot_rollback"[]);
+`;
+    const r = await precheckRollback(pool, down);
+    const fix = /\(e\.g\. (UPDATE .*)\)$/.exec(r.summary)?.[1];
+    expect(fix).toBe(`UPDATE "lineup" SET "slots" = array_remove("slots", 'THIRD')`);
+    const c = await pool.connect();
+    try {
+      await c.query('BEGIN');
+      await c.query('SAVEPOINT before');
+      await expect(c.query(down)).rejects.toThrow(/invalid input value for enum "Slot_rollback": "THIRD"/);
+      await c.query('ROLLBACK TO SAVEPOINT before');
+      expect((await c.query(fix!)).rowCount).toBe(3);
+      await c.query(down);
+      expect((await c.query('SELECT "slots"::text[] AS s FROM "lineup" ORDER BY "id"')).rows).toEqual([
+        { s: ['FIRST'] },
+        { s: [] },
+        { s: ['FIRST', 'SECOND'] },
+      ]);
+    } finally {
+      await c.query('ROLLBACK');
+      c.release();
+    }
+  });
+
+  it('a text column cast back ::text::"Enum" counts the values that are not labels: the rollback fails on them', async () => {
     const r = await precheckRollback(
       pool,
       'ALTER TABLE "ticket" ALTER COLUMN "status" TYPE "Status" USING ("status"::text::"Status");\n',
@@ -343,7 +370,7 @@ COMMIT;
       { kind: 'removeEnumValues', targetEnum: '"Status"', rows: { count: 2, exact: true } },
     ]);
     expect(r.summary).toBe(
-      'down.sql would change 2 rows of "ticket"."status" that hold values that are not labels of "Status"',
+      'down.sql would fail on 2 rows of "ticket"."status" holding values that are not labels of "Status": PostgreSQL rejects the cast on exactly those rows (the rollback stops and changes nothing) — change or delete them first',
     );
     expect(r.destroys).toBe(true);
   });
@@ -421,8 +448,8 @@ COMMIT;
     );
     expect(r.code).toBe(1);
     expect(r.out.split('\n').slice(1)).toEqual([
-      'down.sql would change 2 rows of "lineup"."slots" that hold removed enum values (THIRD)',
-      '  down.sql:3: removes enum values from "lineup"."slots": 2 rows; removed enum values THIRD',
+      'down.sql would fail on 2 rows of "lineup"."slots" holding THIRD, a value "Slot_rollback" lacks: PostgreSQL rejects the cast on exactly those rows (the rollback stops and changes nothing) — change or delete them first (e.g. UPDATE "lineup" SET "slots" = array_remove("slots", \'THIRD\'))',
+      '  down.sql:3: removes enum values from "lineup"."slots": 2 rows; removed enum values THIRD; the rollback fails on these rows (PostgreSQL rejects the cast)',
       'Locks and table work of down.sql on local:',
       expect.stringMatching(
         /^ {2}line 3: rewrites "lineup" \([\d.]+ kB\) under ACCESS EXCLUSIVE — ALTER COLUMN "slots" TYPE Slot_rollback\[\]\. Instead: /,

@@ -79,7 +79,7 @@ describe('precheckRollback', () => {
     });
     expect(r.steps.find((s) => s.table === '"NotThere"')?.note).toBe('"NotThere" does not exist there');
     expect(r.summary).toBe(
-      'down.sql would delete 12,345 rows of "WidgetInstall", 100 rows of "Log", the values of 1 column (150 non-null values), change 20 rows of "User"."role" that hold removed enum values (GUEST) and cut or reject 101 values of "User"."name" that do not fit the new type',
+      'down.sql would fail on 20 rows of "User"."role" holding GUEST, a value "Role_new" lacks: PostgreSQL rejects the cast on exactly those rows (the rollback stops and changes nothing) — change or delete them first (e.g. UPDATE "User" SET "role" = <a value "Role_new" has> WHERE "role" IN (\'GUEST\')). Once they are changed, it would delete 12,345 rows of "WidgetInstall", 100 rows of "Log", the values of 1 column (150 non-null values) and cut or reject 101 values of "User"."name" that do not fit the new type',
     );
     // nothing was changed
     expect(await query(db.url, 'SELECT count(*)::int AS n FROM "WidgetInstall"')).toEqual([{ n: 12345 }]);

@@ -14,6 +14,8 @@ import { initSqlParser, parseMigrationSync } from '../sql/parser';
 import {
   destructiveKindWords,
   editedAfterApplyWarning,
+  failsOnRows,
+  ROLLBACK_FAILS_ON_ROWS,
   verifiedAgainstText,
 } from '../status/present-rollback';
 import {
@@ -365,6 +367,7 @@ function describeStep(rollbackName: string, s: DestructiveStep): string {
     s.values ? countText(s.values, 'non-null values') : '',
     s.tooLong ? `${s.tooLong.count.toLocaleString('en-US')} too long for the new type` : '',
     s.removedValues?.length ? `removed enum values ${s.removedValues.join(', ')}` : '',
+    failsOnRows(s) ? ROLLBACK_FAILS_ON_ROWS : '',
     s.note ?? '',
   ].filter(Boolean);
   return `${rollbackName}:${s.line}: ${destructiveKindWords(s.kind)} ${s.table}${s.columnName ? `."${s.columnName}"` : ''}${what.length ? `: ${what.join('; ')}` : ''}`;

@@ -391,6 +391,18 @@ export function destructiveKindWords(kind: DestructiveStep['kind']): string {
   }
 }
 
+/**
+ * Whether the rollback fails on the rows a step counts: a `removeEnumValues` step with rows (they
+ * hold values the enum it casts to lacks; src/core/verify/precheck.ts enumCastFailure says why and
+ * what to do in the summary).
+ */
+export function failsOnRows(s: DestructiveStep): boolean {
+  return s.kind === 'removeEnumValues' && (s.rows?.count ?? 0) > 0;
+}
+
+/** What a step line says, after its counts, of a step the rollback fails on (failsOnRows). */
+export const ROLLBACK_FAILS_ON_ROWS = 'the rollback fails on these rows (PostgreSQL rejects the cast)';
+
 export function impactStepLine(s: DestructiveStep): string {
   const what: string[] = [];
   if (s.rows) what.push(`${countWords(s.rows)} row${s.rows.count === 1 && s.rows.exact ? '' : 's'}`);
@@ -398,6 +410,7 @@ export function impactStepLine(s: DestructiveStep): string {
     what.push(`${countWords(s.values)} non-null value${s.values.count === 1 && s.values.exact ? '' : 's'}`);
   if (s.tooLong) what.push(`${countWords(s.tooLong)} too long for the new type`);
   if (s.removedValues?.length) what.push(`removed enum values ${s.removedValues.join(', ')}`);
+  if (failsOnRows(s)) what.push(ROLLBACK_FAILS_ON_ROWS);
   if (s.note) what.push(s.note);
   return `line ${s.line}: ${shortReason(s.statement, 100)}${what.length ? ` — ${what.join(', ')}` : ''}`;
 }

@@ -57,6 +57,8 @@ export interface DestructiveStep {
    * point of the rollback (PostgreSQL rejects the cast on exactly those rows).
    */
   targetEnum?: string;
+  /** removeEnumValues: the column is an array of the enum (its elements are cast). */
+  array?: boolean;
   /** alterColumnType: the type the column is converted to, as written (`text`, `varchar(20)`). */
   targetType?: string;
   /** alterColumnType: the conversion keeps every value (to text, varchar, citext, bigint), so converting is not destroying. */
@@ -277,6 +279,7 @@ function plan(sql: string): Planned[] {
                 table: display(t),
                 columnName: cmd.name,
                 targetEnum: quoteIdent(base),
+                ...(array ? { array } : {}),
                 ...ref(t),
               },
             });
@@ -362,15 +365,14 @@ function summarize(name: string, steps: DestructiveStep[], incomplete: string[])
   let columns = 0;
   let values: Count = { count: 0, exact: true };
   const extra: string[] = [];
+  const failures: string[] = [];
   for (const s of steps) {
     if (s.kind === 'dropTable' || s.kind === 'truncate' || s.kind === 'delete') addRows(s.table, s.rows);
     else if (s.kind === 'dropColumn' && s.values && s.values.count > 0) {
       columns++;
       values = { count: values.count + s.values.count, exact: values.exact && s.values.exact };
     } else if (s.kind === 'removeEnumValues' && s.rows && s.rows.count > 0)
-      extra.push(
-        `change ${countText(s.rows)} row${s.rows.count === 1 && s.rows.exact ? '' : 's'} of ${s.table}.${quoteIdent(s.columnName!)} that hold ${s.removedValues?.length ? `removed enum values (${s.removedValues.join(', ')})` : `values that are not labels of ${s.targetEnum}`}`,
-      );
+      failures.push(enumCastFailure(s)!);
     else if (s.kind === 'alterColumnType' && s.tooLong && s.tooLong.count > 0)
       extra.push(
         `cut or reject ${countText(s.tooLong)} values of ${s.table}.${quoteIdent(s.columnName!)} that do not fit the new type`,
@@ -391,14 +393,46 @@ function summarize(name: string, steps: DestructiveStep[], incomplete: string[])
     );
   parts.push(...extra);
   const failed = `could not count ${incomplete.length === 1 ? 'one step' : `${incomplete.length} steps`} (${incomplete.join('; ')})`;
-  if (!parts.length)
+  // A rollback that fails on rows: said first, with what to do (it stops in its transaction there).
+  const fails = failures.length ? `${name} would fail on ${failures.join('; and on ')}` : '';
+  if (!parts.length) {
+    if (fails) return incomplete.length ? `${fails}; and ${failed}` : fails;
     return incomplete.length
       ? `${failed}: what ${name} would destroy there is not known`
       : `${name} would destroy no data there`;
+  }
   const last = parts.pop()!;
   const text = parts.length ? `${parts.join(', ')} and ${last}` : last;
   const counted = `${name} would ${text.startsWith('the values') ? `delete ${text}` : text}`;
-  return incomplete.length ? `${counted}; and ${failed}, which may destroy more` : counted;
+  const both = fails
+    ? `${fails}. Once they are changed, it would ${counted.slice(name.length + 7)}`
+    : counted;
+  return incomplete.length ? `${both}; and ${failed}, which may destroy more` : both;
+}
+
+/**
+ * For a `removeEnumValues` step with rows (the rollback casts a column back to an enum that lacks
+ * values those rows hold): why the rollback fails on them and what to do, e.g.
+ * `2 rows of "lineup"."slots" holding THIRD, a value "Slot_rollback" lacks: PostgreSQL rejects the
+ * cast on exactly those rows (the rollback stops and changes nothing) — change or delete them first
+ * (e.g. UPDATE "lineup" SET "slots" = array_remove("slots", 'THIRD'))`. Undefined for other steps
+ * and for no rows. Rule: PostgreSQL 15 docs §8.7.1 (an enum's input function rejects a label the
+ * type does not have; ALTER COLUMN … TYPE … USING fails on the first such row).
+ */
+export function enumCastFailure(s: DestructiveStep): string | undefined {
+  if (s.kind !== 'removeEnumValues' || !s.rows || s.rows.count === 0 || !s.columnName) return undefined;
+  const col = quoteIdent(s.columnName);
+  const rows = `${countText(s.rows)} row${s.rows.count === 1 && s.rows.exact ? '' : 's'} of ${s.table}.${col}`;
+  const values = s.removedValues ?? [];
+  const holding = values.length
+    ? `holding ${values.join(', ')}, ${values.length === 1 ? 'a value' : 'values'} ${s.targetEnum} lacks`
+    : `holding values that are not labels of ${s.targetEnum}`;
+  const example = !values.length
+    ? ''
+    : s.array
+      ? ` (e.g. UPDATE ${s.table} SET ${col} = ${values.reduce((e, v) => `array_remove(${e}, ${quoteLiteral(v)})`, col)})`
+      : ` (e.g. UPDATE ${s.table} SET ${col} = <a value ${s.targetEnum} has> WHERE ${col} IN (${values.map(quoteLiteral).join(', ')}))`;
+  return `${rows} ${holding}: PostgreSQL rejects the cast on exactly those rows (the rollback stops and changes nothing) — change or delete them first${example}`;
 }
 
 /** One query in a savepoint: its rows, or the error (the transaction goes on). */
@@ -565,6 +599,7 @@ export async function precheckRollback(
           if (target.rows[0]?.labels) {
             step.kind = 'removeEnumValues';
             step.targetEnum = display(p.target);
+            if (p.array) step.array = true;
             p.newLabels = [...(JSON.parse(target.rows[0].labels) as string[]), ...(p.addedLabels ?? [])];
             delete step.targetType;
             delete step.lossless;
