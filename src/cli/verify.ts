@@ -23,6 +23,7 @@ import {
   describeFailure,
   disposeEmbeddedVerifier,
   type VerifyResult,
+  valuesAnArchiveKeeps,
   verifyRollback,
 } from '../core/verify';
 import {
@@ -298,12 +299,15 @@ function printDataResult(
         `✓ data round-trips exactly: ${covered} read the same before ${target} and after it and ${rel(rollback.path)}${proof?.archive ? ' with the archive' : ''} (${where(result)} · ${seconds(result.ms)}${result.cached ? ', cached' : ''}).`,
       );
       break;
-    case 'differences':
+    case 'differences': {
+      // Only values an archive would have kept get the "no archive" words (not a failed rollback).
+      const kept = valuesAnArchiveKeeps(proof);
       io.out(
-        `✗ data does not round-trip through ${target} and ${rel(rollback.path)}: ${result.differences.length} difference${result.differences.length === 1 ? '' : 's'} over ${covered}${proof?.archive ? '' : ' (no archive: these are the values the rollback does not bring back)'}.`,
+        `✗ data does not round-trip through ${target} and ${rel(rollback.path)}: ${result.differences.length} difference${result.differences.length === 1 ? '' : 's'} over ${covered}${kept === result.differences.length ? ' (no archive: these are the values the rollback does not bring back)' : kept ? ` (no archive: ${kept} of them are values the rollback does not bring back)` : ''}.`,
       );
       for (const d of result.differences) io.out(`  ${d}`);
       break;
+    }
     case 'cannotProve':
       io.out(`? cannot prove the data round trip of ${target}:`);
       for (const r of result.reasons) io.out(`  ${r}`);

@@ -100,13 +100,37 @@ describe('dataCheckOf: the data result in the step', () => {
       kind: 'differences',
       ...base,
       differences: [`"User": row id=1: "nickname" 'a' → NULL`],
-      data: { tables: 2, rows: 8, notSeeded: [], archive: false },
+      data: { tables: 2, rows: 8, notSeeded: [], archive: false, valueDifferences: 1 },
     });
     expect([d.result, d.lines, d.summary]).toEqual([
       'differences',
       [`"User": row id=1: "nickname" 'a' → NULL`],
       'Data: 1 difference over 8 rows in 2 tables through the rollback alone (no archive): values the rollback does not bring back.',
     ]);
+  });
+
+  it('a failed rollback or a schema difference is not "values the rollback does not bring back"; a mix says how many are', () => {
+    const failed = dataCheckOf({
+      kind: 'differences',
+      ...base,
+      differences: ['down.sql failed to apply: column "nope" of relation "User" does not exist'],
+      data: { tables: 1, rows: 4, notSeeded: [], archive: false },
+    });
+    expect(failed.summary).toBe(
+      'Data: 1 difference over 4 rows in 1 table through the rollback alone (no archive).',
+    );
+    const mixed = dataCheckOf({
+      kind: 'differences',
+      ...base,
+      differences: [
+        '"User": column "active" is new and holds values',
+        `"User": row id=1: "nickname" 'a' → NULL`,
+      ],
+      data: { tables: 1, rows: 4, notSeeded: [], archive: false, valueDifferences: 1 },
+    });
+    expect(mixed.summary).toBe(
+      'Data: 2 differences over 4 rows in 1 table through the rollback alone (no archive): 1 of them values the rollback does not bring back.',
+    );
   });
 
   it('could not verify / cannot prove: could not check, with the reason', () => {

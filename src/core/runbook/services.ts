@@ -23,6 +23,7 @@ import {
   findRollbackScript,
   type ProgressFn,
   type VerifyResult,
+  valuesAnArchiveKeeps,
   verifyRollback,
 } from '../verify';
 import { verifyRollbackChain } from '../verify/chain';
@@ -141,12 +142,14 @@ export function dataCheckOf(r: VerifyResult): DataCheck {
   const how = proof.archive ? 'the rollback and the archive' : 'the rollback alone (no archive)';
   const notSeeded = proof.notSeeded.map((p) => `not seeded: ${p}`);
   const base = { tables: proof.tables, rows: proof.rows, archive: proof.archive };
+  // Only values an archive would have kept get the "does not bring back" words (not a failed rollback).
+  const kept = valuesAnArchiveKeeps(r.data);
   if (r.kind === 'differences')
     return {
       ...base,
       result: 'differences',
       lines: [...r.differences, ...notSeeded],
-      summary: `Data: ${r.differences.length} difference${r.differences.length === 1 ? '' : 's'} over ${covered} through ${how}${proof.archive ? '' : ': values the rollback does not bring back'}.`,
+      summary: `Data: ${r.differences.length} difference${r.differences.length === 1 ? '' : 's'} over ${covered} through ${how}${kept === r.differences.length ? ': values the rollback does not bring back' : kept ? `: ${kept} of them values the rollback does not bring back` : ''}.`,
     };
   if (r.kind === 'cannotProve' || notSeeded.length) {
     // verifyRollback names the tables it could not seed among its reasons (unprovenData): once.

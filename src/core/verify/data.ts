@@ -8,7 +8,7 @@
  * column comes back empty, a dropped table comes back without rows…): such a rollback is never
  * reported as round-tripping (fail closed).
  */
-import { compareRows, snapshotRows } from './rows';
+import { compareRowsDetailed, snapshotRows } from './rows';
 import { type SeedReport, seedSchema } from './seed';
 import { compareSnapshots, type QueryFn, type SchemaSnapshot, snapshotSchema } from './snapshot';
 
@@ -58,6 +58,21 @@ export interface DataProof {
   notSeeded: string[];
   /** Capture or restore SQL took part (an archive was plugged in). */
   archive: boolean;
+  /**
+   * Of the differences, how many are values of rows (missing, extra or changed: ./rows.ts
+   * compareRowsDetailed) — what an archive keeps and restores. 0 or unset when the differences are
+   * the schema's or a script failed (a failed rollback loses no value: it changes nothing).
+   */
+  valueDifferences?: number;
+}
+
+/**
+ * How many differences of a data result are values the rollback alone does not bring back and an
+ * archive would have kept: `proof.valueDifferences` when no archive took part, else 0. What the
+ * CLI's "(no archive: …)" and the checklist's data line say, only when it is not 0.
+ */
+export function valuesAnArchiveKeeps(proof: DataProof | undefined): number {
+  return proof && !proof.archive ? (proof.valueDifferences ?? 0) : 0;
 }
 
 /**
@@ -170,9 +185,10 @@ export async function runDataRoundTrip(
   const after = await snapshotSchema(db.query);
   const keys = Object.fromEntries(Object.entries(rowsBefore).map(([t, r]) => [t, r.key]));
   const rowsAfter = await snapshotRows(db.query, after, keys);
+  const rows = compareRowsDetailed(rowsBefore, rowsAfter);
   return {
     kind: 'compared',
-    differences: [...compareSnapshots(input.before, after), ...compareRows(rowsBefore, rowsAfter)],
-    proof,
+    differences: [...compareSnapshots(input.before, after), ...rows.lines],
+    proof: { ...proof, valueDifferences: rows.values },
   };
 }

@@ -49,6 +49,7 @@ import { unseenEffects } from './unseen';
 import { disposeVerifierWorker, replayInVerifierWorker, runInVerifierWorker } from './worker-client';
 
 export type { DataHookMigration, DataProof, DataRoundTripHooks, DataRoundTripSql } from './data';
+export { valuesAnArchiveKeeps } from './data';
 export { type DependentMigration, dependentMigrations } from './dependents';
 export { describeFailure, type ScriptFailure } from './failure';
 export {
@@ -74,7 +75,7 @@ export { warmEmbeddedVerifier } from './worker-client';
 export const VERIFIER_VERSION = 2;
 
 /** Bumped when the seeder or the row comparison of `verify --data` changes (part of its cache key). */
-const DATA_VERSION = 2;
+const DATA_VERSION = 3;
 
 export interface VerifyMigration {
   /** Folder name, e.g. `20240101120000_init`. */

@@ -82,8 +82,24 @@ export function compareRows(
   after: RowSnapshot,
   opts: CompareRowsOptions = {},
 ): string[] {
+  return compareRowsDetailed(before, after, opts).lines;
+}
+
+/**
+ * compareRows, and how many of its lines are differences of values in rows that are there before
+ * and after in the same table (a row missing, extra, or a value changed; a `… and N more` line
+ * when every line it stands for is one): what an archive of the migration keeps and restores
+ * (src/core/archive). The other lines (a table or column gone, a new column holding values) are
+ * differences of the schema the rollback leaves.
+ */
+export function compareRowsDetailed(
+  before: RowSnapshot,
+  after: RowSnapshot,
+  opts: CompareRowsOptions = {},
+): { lines: string[]; values: number } {
   const limit = opts.perTable ?? 10;
   const out: string[] = [];
+  let values = 0;
   for (const table of Object.keys(before).sort()) {
     const b = before[table];
     const a = after[table];
@@ -92,6 +108,8 @@ export function compareRows(
       continue;
     }
     const lines: string[] = [];
+    // lines before this index are the schema's (columns gone or new), the rest are values
+    let schemaLines = 0;
     const common = b.columns.filter((c) => a.columns.includes(c));
     for (const c of b.columns)
       if (!a.columns.includes(c)) {
@@ -101,6 +119,7 @@ export function compareRows(
     for (const c of a.columns)
       if (!b.columns.includes(c) && a.rows.some((r) => r[c] !== null))
         lines.push(`column ${quoteIdent(c)} is new and holds values`);
+    schemaLines = lines.length;
     const key = b.key.length && b.key.every((c) => a.columns.includes(c)) ? b.key : [];
     if (key.length) {
       const index = new Map(a.rows.map((r) => [JSON.stringify(key.map((c) => r[c])), r]));
@@ -139,7 +158,11 @@ export function compareRows(
         }
     }
     for (const l of lines.slice(0, limit)) out.push(`${table}: ${l}`);
-    if (lines.length > limit) out.push(`${table}: … and ${lines.length - limit} more`);
+    values += Math.max(0, Math.min(limit, lines.length) - schemaLines);
+    if (lines.length > limit) {
+      out.push(`${table}: … and ${lines.length - limit} more`);
+      if (schemaLines <= limit) values++;
+    }
   }
-  return out;
+  return { lines: out, values };
 }
