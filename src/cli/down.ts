@@ -241,9 +241,18 @@ export const downCommand: CliCommand = {
       report(
         `Rollback of ${target.name} → ${shown}: ${s.statements} statement${s.statements === 1 ? '' : 's'}, ${s.inverted} reversed, ${s.noop} with nothing to undo, ${s.flagged} flagged, ${s.irreversible} irreversible.`,
       );
+      // What the warnings cite: in the usual layout the two files by name; a rollback written
+      // elsewhere (--out, --as-migration) by the paths of both files relative to the project, so
+      // the new migration's migration.sql is not taken for the one it undoes. Its lines are
+      // down.sql's: the file written is result.sql.
+      const elsewhere =
+        written !== undefined && (has(args, 'as-migration') || flag(args, 'out') !== undefined);
+      const inProject = (p: string) => path.relative(root, p) || p;
+      const forwardFile = elsewhere ? inProject(path.join(target.dir, 'migration.sql')) : 'migration.sql';
+      const downFile = elsewhere ? inProject(written!) : 'down.sql';
       for (const w of result.warnings)
         report(
-          `  ${w.kind === 'irreversible' ? 'IRREVERSIBLE' : `WARNING, ${WARNING_KIND_WORDS[w.kind] ?? w.kind}`} (migration.sql:${w.line}${w.downLine ? `, down.sql:${w.downLine}` : ''}): ${w.message}`,
+          `  ${w.kind === 'irreversible' ? 'IRREVERSIBLE' : `WARNING, ${WARNING_KIND_WORDS[w.kind] ?? w.kind}`} (${forwardFile}:${w.line}${w.downLine ? `, ${downFile}:${w.downLine}` : ''}): ${w.message}`,
         );
       for (const p of result.historyProblems) report(`  note: ${p}`);
       if (has(args, 'as-migration'))

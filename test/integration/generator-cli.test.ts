@@ -168,4 +168,54 @@ describe('prisma-rollback down', () => {
       await fs.readFile(path.join(root, 'prisma', 'migrations', dirs[0], 'migration.sql'), 'utf8'),
     ).toContain('DROP COLUMN "name"');
   });
+
+  /** The `(forward:line, written:line)` citations of the report's warning lines, with the kind. */
+  const citations = (out: string) =>
+    out
+      .split('\n')
+      .map((l) => /^ {2}(IRREVERSIBLE|WARNING, [^(]+) \(([^:]+):(\d+), ([^:]+):(\d+)\): /.exec(l))
+      .filter((m) => m !== null)
+      .map((m) => ({ kind: m[1], forward: m[2], forwardLine: Number(m[3]), file: m[4], line: Number(m[5]) }));
+
+  it('--as-migration: the warnings cite the migration written and the migration undone, by their paths in the project, at the right lines', async () => {
+    const r = await run('down', 'seed', '--project', '.', '--as-migration');
+    expect(r.code).toBe(1); // the UPDATE is irreversible
+    const [dir] = (await fs.readdir(path.join(root, 'prisma', 'migrations'))).filter((d) =>
+      d.endsWith('_rollback_seed'),
+    );
+    const cited = citations(r.out);
+    expect(cited.map((c) => [c.kind, c.forward, c.forwardLine, c.file])).toEqual([
+      [
+        'IRREVERSIBLE',
+        'prisma/migrations/20240103000000_seed/migration.sql',
+        3,
+        `prisma/migrations/${dir}/migration.sql`,
+      ],
+      [
+        'WARNING, data loss',
+        'prisma/migrations/20240103000000_seed/migration.sql',
+        2,
+        `prisma/migrations/${dir}/migration.sql`,
+      ],
+    ]);
+    const written = (await fs.readFile(path.join(root, cited[0].file), 'utf8')).split('\n');
+    const forward = (await fs.readFile(path.join(root, cited[0].forward), 'utf8')).split('\n');
+    expect(written[cited[0].line - 1]).toMatch(/^-- IRREVERSIBLE: data change \(UPDATE\)/);
+    expect(written[cited[1].line - 1]).toBe('-- WARNING (dataLoss): values of "User"."active" are deleted');
+    expect(forward[cited[0].forwardLine - 1]).toBe('UPDATE "User" SET "active" = false;');
+    expect(forward[cited[1].forwardLine - 1]).toMatch(/^ALTER TABLE "User" ADD COLUMN "active"/);
+  });
+
+  it('--out: the warnings cite the file written, by its path in the project', async () => {
+    const r = await run('down', '20240102000000_add_name', '--project', '.', '--out', 'down.new.sql');
+    expect(r.code).toBe(0);
+    const [c] = citations(r.out);
+    expect([c.forward, c.forwardLine, c.file]).toEqual([
+      'prisma/migrations/20240102000000_add_name/migration.sql',
+      2,
+      'down.new.sql',
+    ]);
+    const written = (await fs.readFile(path.join(root, 'down.new.sql'), 'utf8')).split('\n');
+    expect(written[c.line - 1]).toBe('-- WARNING (dataLoss): values of "User"."name" are deleted');
+  });
 });
