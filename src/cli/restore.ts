@@ -2,10 +2,10 @@
  * `prisma-rollback restore --from <dump>` — after a rollback re-created what a migration dropped,
  * put back the values the migration destroyed from a backup taken before it was deployed.
  */
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { readMigrationsFolder } from '../core/migrations';
 import { type RestorePlanItem, restoreFromBackup } from '../core/runbook/restore';
+import { backupFormat } from '../core/runbook/restore-dump';
 import { type CliCommand, CliError, flag, has, UsageError } from './args';
 import { confirmProtected, runbookAction, runbookTarget } from './backup';
 import { findMigration } from './target';
@@ -36,7 +36,8 @@ export const restoreCommand: CliCommand = {
     '  rows it DELETEd; rows its INSERT … VALUES added are deleted. Shows the rows it will write per table, then\n' +
     '  merges them in one transaction through a scratch schema (dropped after). A part it cannot do safely (a table\n' +
     '  without key that holds rows, an INSERT … SELECT) is refused with the reason and exit code 1.\n' +
-    '  --dry-run shows the plan and changes nothing. A protected environment needs --confirm NAME.',
+    '  --dry-run shows the plan and changes nothing. A protected environment needs --confirm NAME.\n' +
+    '  A file that is not a complete pg_dump (truncated, empty, a directory, another kind of file) is one line, exit 2.',
   booleans: ['json', 'dry-run'],
   async run(args, io) {
     const wanted = flag(args, 'migration');
@@ -46,8 +47,9 @@ export const restoreCommand: CliCommand = {
     if (!from)
       throw new UsageError('--from <pg_dump file> names the backup taken before the migration was deployed.');
     const file = path.resolve(io.cwd, from);
-    const stat = await fs.stat(file).catch(() => undefined);
-    if (!stat?.isFile()) throw new CliError(`The backup ${file} does not exist or is not a file.`);
+    // Not a pg_dump file (missing, a directory, empty, another kind of file): one line, exit 2,
+    // before connecting anywhere. A truncated one is found when it is read.
+    await runbookAction(() => backupFormat(file));
     const dryRun = has(args, 'dry-run');
     const { target, env, url } = await runbookTarget(args, io);
     if (!dryRun) confirmProtected(args, env, 'restore writes rows there');

@@ -161,10 +161,82 @@ CREATE TABLE "Note" ("id" SERIAL PRIMARY KEY, "userId" INTEGER NOT NULL REFERENC
 
     // a backup that lacks the table: one line, nothing changed
     const empty = path.join(mig.root, 'empty.sql');
-    await fs.writeFile(empty, '-- PostgreSQL database dump\n');
+    await fs.writeFile(
+      empty,
+      '--\n-- PostgreSQL database dump\n--\n\n--\n-- PostgreSQL database dump complete\n--\n',
+    );
     const bad = await cli(...restoreArgs, '--from', empty, '--confirm', 'production');
     expect(bad.code).toBe(2);
     expect(bad.err.trim().split('\n')).toHaveLength(1);
     expect(bad.err).toContain('holds no rows of "public"."Note"');
+  }, 180_000);
+
+  it('a file that is not a complete pg_dump: one line naming it, exit 2, nothing changed (truncated custom and plain, random bytes, empty, a directory)', async () => {
+    const restoreArgs = [
+      'restore',
+      '--env',
+      'production',
+      '--migration',
+      '20240102000000_drop',
+      '--confirm',
+      'production',
+    ];
+    const custom = await cli('backup', '--env', 'production', '--format', 'custom', '--json');
+    expect(custom.code).toBe(0);
+    const customFile = (JSON.parse(custom.out) as { file: string }).file;
+    const plainFile = path.join(mig.root, 'now.sql');
+    expect((await cli('backup', '--env', 'production', '--out', plainFile)).code).toBe(0);
+    const usersBefore = await users();
+    const notesBefore = await notes();
+
+    const bad = path.join(mig.root, 'bad');
+    await fs.mkdir(bad);
+    const bytes = await fs.readFile(customFile);
+    await fs.writeFile(path.join(bad, 'cut.dump'), bytes.subarray(0, Math.floor(bytes.length / 2)));
+    const plain = await fs.readFile(plainFile, 'utf8');
+    const copy = plain.indexOf('COPY public."User"');
+    expect(copy).toBeGreaterThan(0);
+    // cut inside the User rows: what is left reads like a dump with fewer rows
+    await fs.writeFile(path.join(bad, 'cut.sql'), plain.slice(0, plain.indexOf('\n', copy) + 20));
+    await fs.writeFile(
+      path.join(bad, 'random.bin'),
+      Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 256)),
+    );
+    await fs.writeFile(path.join(bad, 'empty.sql'), '');
+    await fs.mkdir(path.join(bad, 'dir.dump'));
+
+    const expected: [string, RegExp][] = [
+      [
+        'cut.dump',
+        /^.*[\\/]cut\.dump is a truncated pg_dump file: pg_restore could not read it to the end \(.+\); take the backup again\.$/,
+      ],
+      [
+        'cut.sql',
+        /^.*[\\/]cut\.sql is a truncated pg_dump file: it does not end with pg_dump's "-- PostgreSQL database dump complete"; the file was cut off .*: take the backup again\.$/,
+      ],
+      ['random.bin', /^.*[\\/]random\.bin is not a pg_dump file \(plain or custom format expected\)\.$/],
+      [
+        'empty.sql',
+        /^.*[\\/]empty\.sql is not a pg_dump file \(plain or custom format expected\): it is empty\.$/,
+      ],
+      [
+        'dir.dump',
+        /^.*[\\/]dir\.dump is a directory, not a pg_dump file \(plain or custom format expected; pg_dump --format=directory writes a directory: take the backup with --format=custom or as plain SQL\)\.$/,
+      ],
+    ];
+    for (const [name, line] of expected) {
+      const r = await cli(...restoreArgs, '--from', path.join(bad, name));
+      expect([name, r.code]).toEqual([name, 2]);
+      const err = r.err.trim().split('\n');
+      expect(err).toHaveLength(1);
+      expect(err[0]).toMatch(line);
+      expect(r.err).not.toMatch(/at \w+ \(/);
+    }
+    expect(await users()).toEqual(usersBefore);
+    expect(await notes()).toEqual(notesBefore);
+    // the complete dumps they were cut from are read (the migration is restored already: nothing to write)
+    const whole = await cli(...restoreArgs, '--from', plainFile, '--dry-run');
+    expect(whole.err).toBe('');
+    expect(whole.code).toBe(0);
   }, 180_000);
 });

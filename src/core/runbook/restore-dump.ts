@@ -55,11 +55,84 @@ export function copyBlocks(script: string, wanted: (schema: string, table: strin
   return out;
 }
 
+/** What a file must be for `restore --from`, said after "<file> is not a pg_dump file". */
+const EXPECTED = 'plain or custom format expected';
+
+/** pg_dump's first comment (plain format, and what pg_restore -f - prints); pg_dumpall's too. */
+const DUMP_HEAD = /^-- PostgreSQL database (cluster )?dump$/m;
+/** pg_dump's last comment: a plain dump without it was cut off. */
+const DUMP_END = /^-- PostgreSQL database (cluster )?dump complete$/m;
+
+/**
+ * What kind of backup `file` is, by its first bytes: `custom` (pg_dump -Fc, starts with `PGDMP`)
+ * or `plain` (pg_dump's SQL script: its `-- PostgreSQL database dump` comment within the first
+ * 4 KB). Throws RunbookError 'config' with one line when it cannot be read, is missing, is a
+ * directory (pg_dump -Fd), is empty, or is neither ("<file> is not a pg_dump file (plain or
+ * custom format expected)"). Reads at most 4 KB; writes nothing.
+ */
+export async function backupFormat(file: string): Promise<'plain' | 'custom'> {
+  const stat = await fs.stat(file).catch(() => undefined);
+  if (!stat) throw new RunbookError(`The backup ${file} does not exist.`, 'config');
+  if (stat.isDirectory())
+    throw new RunbookError(
+      `${file} is a directory, not a pg_dump file (${EXPECTED}; pg_dump --format=directory writes a directory: take the backup with --format=custom or as plain SQL).`,
+      'config',
+    );
+  if (!stat.isFile()) throw new RunbookError(`${file} is not a pg_dump file (${EXPECTED}).`, 'config');
+  if (stat.size === 0)
+    throw new RunbookError(`${file} is not a pg_dump file (${EXPECTED}): it is empty.`, 'config');
+  let head: Buffer;
+  try {
+    const h = await fs.open(file, 'r');
+    try {
+      head = Buffer.alloc(Math.min(4096, stat.size));
+      await h.read(head, 0, head.length, 0);
+    } finally {
+      await h.close();
+    }
+  } catch (e) {
+    throw new RunbookError(`Cannot read the backup ${file}: ${(e as Error).message}`, 'config');
+  }
+  if (head.subarray(0, 5).toString('latin1') === 'PGDMP') return 'custom';
+  if (
+    DUMP_HEAD.test(
+      head
+        .toString('utf8')
+        .replace(/^\uFEFF/, '')
+        .replace(/\r\n/g, '\n'),
+    )
+  )
+    return 'plain';
+  throw new RunbookError(`${file} is not a pg_dump file (${EXPECTED}).`, 'config');
+}
+
+/**
+ * Throws RunbookError 'config' when the script of a backup (the plain file, or what pg_restore
+ * printed of a custom one) was cut off: it lacks pg_dump's closing `-- PostgreSQL database dump
+ * complete` comment, or a COPY block has no `\.` line (PostgreSQL 15 docs, pg_dump and COPY).
+ */
+function checkComplete(file: string, script: string): void {
+  const cut = `${file} is a truncated pg_dump file: `;
+  const what = 'the file was cut off (an interrupted copy or a full disk?): take the backup again';
+  if (!DUMP_END.test(script))
+    throw new RunbookError(
+      `${cut}it does not end with pg_dump's "-- PostgreSQL database dump complete"; ${what}.`,
+      'config',
+    );
+  let open = false;
+  for (const line of script.split('\n')) {
+    if (open && line === '\\.') open = false;
+    else if (!open && line.startsWith('COPY ') && line.trimEnd().endsWith('FROM stdin;')) open = true;
+  }
+  if (open) throw new RunbookError(`${cut}a COPY block has no end; ${what}.`, 'config');
+}
+
 /**
  * The text of the backup's data for the tables named `tables` (bare names, any schema): a
  * plain-format file as it is, a custom-format one through `pg_restore --data-only -f -` (beside
- * `pgDumpPath`, else on PATH). Throws RunbookError 'config' when the file cannot be read, 'pgDump'
- * when pg_restore is missing or fails. Writes nothing.
+ * `pgDumpPath`, else on PATH). Throws RunbookError 'config' with one line when the file is not a
+ * pg_dump file (backupFormat), is truncated (checkComplete), or pg_restore cannot read it;
+ * 'pgDump' when pg_restore is missing. Writes nothing.
  */
 export async function readBackup(
   file: string,
@@ -67,19 +140,11 @@ export async function readBackup(
   pgDumpPath: string | undefined,
   env: NodeJS.ProcessEnv,
 ): Promise<string> {
-  let head: Buffer;
-  try {
-    const h = await fs.open(file, 'r');
-    try {
-      head = Buffer.alloc(5);
-      await h.read(head, 0, 5, 0);
-    } finally {
-      await h.close();
-    }
-  } catch (e) {
-    throw new RunbookError(`Cannot read the backup ${file}: ${(e as Error).message}`, 'config');
+  if ((await backupFormat(file)) === 'plain') {
+    const text = (await fs.readFile(file, 'utf8')).replace(/\r\n/g, '\n');
+    checkComplete(file, text);
+    return text;
   }
-  if (head.toString('latin1') !== 'PGDMP') return fs.readFile(file, 'utf8');
   const tool = siblingTool(pgDumpPath || 'pg_dump', 'pg_restore');
   let r: Awaited<ReturnType<typeof run>>;
   try {
@@ -92,11 +157,16 @@ export async function readBackup(
       'pgDump',
     );
   }
-  if (r.code !== 0)
+  if (r.code !== 0) {
+    const why = redactSecrets(r.stderr).trim().split('\n')[0] || 'no message';
     throw new RunbookError(
-      `pg_restore could not read ${file} (exit code ${r.code}): ${redactSecrets(r.stderr).trim().split('\n')[0] || 'no message'}`,
-      'pgDump',
+      /end of file|unexpected EOF|could not read/i.test(why)
+        ? `${file} is a truncated pg_dump file: pg_restore could not read it to the end (${why}); take the backup again.`
+        : `pg_restore could not read ${file} (exit code ${r.code}): ${why}`,
+      'config',
     );
+  }
+  checkComplete(file, r.stdout);
   return r.stdout;
 }
 
