@@ -3,6 +3,7 @@
  * per archived object its migration, table, rows, bytes and when it was taken; `--purge MIGRATION`
  * or `--older-than DAYS` deletes archives.
  */
+import { staleArchiveLine } from '../core/archive';
 import { manageArchive } from '../core/runbook/archive-command';
 import { formatDateTime } from '../core/status/time';
 import { type CliCommand, flag, has, UsageError } from './args';
@@ -71,7 +72,7 @@ export const archiveCommand: CliCommand = {
     );
     for (const e of r.entries)
       io.out(
-        `  ${e.migration}  ${e.table}  ${e.kind}${e.origin === 'rollback' ? ' (taken by a rollback)' : ''}  ${e.rows} row(s)  ${size(e.bytes)}  ${formatDateTime(e.takenAt)}${e.note ? `\n    ${e.note}` : ''}`,
+        `  ${e.migration}  ${e.table}  ${e.kind}${e.origin === 'rollback' ? ' (taken by a rollback)' : ''}  ${e.rows} row(s)  ${size(e.bytes)}  ${formatDateTime(e.takenAt)}${e.stale ? '  STALE' : ''}${e.note ? `\n    ${e.note}` : ''}${e.stale ? `\n    stale: ${staleArchiveLine(e.migration, formatDateTime(e.takenAt), env.name)}` : ''}`,
       );
     return 0;
   },

@@ -1,7 +1,7 @@
 /** `prisma-rollback down` — generate the rollback (down.sql) of one migration from the history before it. */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { archiveOf } from '../core/archive';
+import { archiveOf, historyTableOf, staleArchiveLine } from '../core/archive';
 import { createPool, describeDbError, prismaSchema } from '../core/db';
 import {
   buildSchemaModelCached,
@@ -116,12 +116,19 @@ async function versionThatRan(
       [migration],
     );
     stored = r.rows[0]?.checksum;
-    const entries = await archiveOf(pool, migration).catch((e) => {
+    const all = await archiveOf(pool, migration, historyTableOf(prismaSchema(env.url))).catch((e) => {
       io.err(
         `Cannot read the archive in ${env.name} (${describeDbError(e, env.url)}): down.sql does not show it.`,
       );
       return [];
     });
+    // An archive of an earlier deploy is never restored (apply-down refuses it): not shown as restoring.
+    const stale = all.find((e) => e.stale);
+    if (stale)
+      io.err(
+        `${staleArchiveLine(migration, formatDateTime(stale.takenAt), env.name)} down.sql does not show it.`,
+      );
+    const entries = all.filter((e) => !e.stale);
     if (entries.length)
       archive = {
         environment: env.name,

@@ -22,4 +22,11 @@ export {
   restoreFromCatalogSql,
   restoreSql,
 } from './sql';
-export { type ArchiveEntry, archiveOf, listArchive, purgeArchive } from './store';
+export {
+  type ArchiveEntry,
+  archiveOf,
+  historyTableOf,
+  listArchive,
+  purgeArchive,
+  staleArchiveLine,
+} from './store';

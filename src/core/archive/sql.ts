@@ -47,8 +47,13 @@ export function archiveSchemaSql(): string[] {
   taken_at timestamptz NOT NULL DEFAULT now(),
   note text,
   origin text NOT NULL DEFAULT 'deploy',
-  restore_sql text[] NOT NULL
+  restore_sql text[] NOT NULL,
+  deploy_id text,
+  deploy_started_at timestamptz
 )`,
+    // catalogs created before the deploy's identity was recorded
+    `ALTER TABLE ${CATALOG} ADD COLUMN IF NOT EXISTS deploy_id text`,
+    `ALTER TABLE ${CATALOG} ADD COLUMN IF NOT EXISTS deploy_started_at timestamptz`,
     `REVOKE ALL ON ${CATALOG} FROM PUBLIC`,
   ];
 }
@@ -158,8 +163,17 @@ export interface CaptureSql {
  * The capture statements of `plan` (see CaptureSql). Any earlier archive of the same migration
  * (left by a deploy rolled back without the restore) is dropped first: the new one replaces it.
  * `origin` is `deploy` (what a migration destroys) or `rollback` (what its rollback destroys).
+ * `historyTable` (the qualified `_prisma_migrations` of the deploy, e.g. `"public"."_prisma_migrations"`):
+ * the archive records the identity (`id`, `started_at`) of the row Prisma's engine inserted for
+ * this run of the migration (started, not finished: prisma-engines records a migration started
+ * before it runs its script), so that a later restore uses it only for that deploy
+ * (./store.ts staleness). Without it (verify --data, a rollback's archive) nothing is recorded.
  */
-export function captureSql(plan: ArchivePlan, origin: 'deploy' | 'rollback' = 'deploy'): CaptureSql {
+export function captureSql(
+  plan: ArchivePlan,
+  origin: 'deploy' | 'rollback' = 'deploy',
+  historyTable?: string,
+): CaptureSql {
   const m = quoteLiteral(plan.migration);
   const o = quoteLiteral(origin);
   const before = [
@@ -196,6 +210,13 @@ export function captureSql(plan: ArchivePlan, origin: 'deploy' | 'rollback' = 'd
     }
     after.push(
       `UPDATE ${CATALOG} SET rows = (SELECT count(*) FROM ${dt}), bytes = pg_total_relation_size(${quoteLiteral(`${S}.${quoteIdent(dataTables[i])}`)}::regclass) WHERE data_table = ${quoteLiteral(dataTables[i])}`,
+    );
+  }
+  if (historyTable && plan.items.length) {
+    const h = quoteLiteral(historyTable);
+    const identity = `UPDATE ${CATALOG} c SET deploy_id = r.id, deploy_started_at = r.started_at FROM (SELECT id, started_at FROM ${historyTable} WHERE migration_name = ${m} AND finished_at IS NULL AND rolled_back_at IS NULL ORDER BY started_at DESC LIMIT 1) r WHERE c.migration = ${m} AND c.origin = ${o}`;
+    before.push(
+      `DO $archive$ BEGIN IF to_regclass(${h}) IS NOT NULL THEN EXECUTE ${quoteLiteral(identity)}; END IF; END $archive$`,
     );
   }
   return { before, after, dataTables };

@@ -21,6 +21,25 @@ export interface ArchiveEntry {
   takenAt: Date;
   dataTable: string;
   note?: string;
+  /**
+   * The `_prisma_migrations` row of the deploy that took it (`id`, `started_at`), recorded at
+   * capture (./sql.ts captureSql); undefined for archives taken before it was recorded, and for
+   * origin `rollback`.
+   */
+  deploy?: { id: string; startedAt: Date };
+  /**
+   * Set by listArchive/archiveOf when given the history table: the migration's latest row in
+   * `_prisma_migrations` is not the deploy that took this archive (the migration was deployed again
+   * since — `prisma migrate reset`, a manual delete and re-deploy — or its row is gone), so the
+   * archive belongs to an earlier deploy and must not be restored into the new rows. `startedAt`:
+   * when the latest row started (undefined: no row).
+   */
+  stale?: { startedAt?: Date };
+}
+
+/** The qualified `_prisma_migrations` of a schema, as listArchive, archiveOf and captureSql take it. */
+export function historyTableOf(schema: string): string {
+  return `${quoteIdent(schema)}."_prisma_migrations"`;
 }
 
 type Queryable = Pick<pg.Client, 'query'> | Pick<pg.Pool, 'query'>;
@@ -36,13 +55,34 @@ async function hasCatalog(db: Queryable): Promise<boolean> {
 
 /**
  * Every archived object, oldest first (empty when the schema `_prisma_rollback` does not exist).
- * Query errors (e.g. no privilege on the archive) propagate.
+ * With `historyTable` (the qualified `_prisma_migrations`, e.g. `"public"."_prisma_migrations"`),
+ * each archive of origin `deploy` that recorded its deploy's row is checked against the
+ * migration's latest row there (by `started_at`): `stale` when it is another row or none (see
+ * ArchiveEntry.stale). Query errors (e.g. no privilege on the archive) propagate.
  */
-export async function listArchive(db: Queryable): Promise<ArchiveEntry[]> {
+export async function listArchive(db: Queryable, historyTable?: string): Promise<ArchiveEntry[]> {
   if (!(await hasCatalog(db))) return [];
   const r = await db.query(
-    `SELECT migration, schema_name, table_name, kind, columns, origin, rows, bytes, taken_at, data_table, note FROM ${CATALOG} ORDER BY taken_at, id`,
+    `SELECT migration, schema_name, table_name, kind, columns, origin, rows, bytes, taken_at, data_table, note, to_jsonb(c) -> 'deploy_id' AS deploy_id, to_jsonb(c) -> 'deploy_started_at' AS deploy_started_at FROM ${CATALOG} c ORDER BY taken_at, id`,
   );
+  const latest = new Map<string, { id: string; started_at: Date }>();
+  const judged = historyTable
+    ? [
+        ...new Set(
+          r.rows.filter((x) => x.origin === 'deploy' && x.deploy_id).map((x) => x.migration as string),
+        ),
+      ]
+    : [];
+  if (judged.length) {
+    const exists = await db.query<{ c: string | null }>('SELECT to_regclass($1)::text AS c', [historyTable]);
+    if (exists.rows[0]?.c) {
+      const rows = await db.query<{ migration_name: string; id: string; started_at: Date }>(
+        `SELECT DISTINCT ON (migration_name) migration_name, id, started_at FROM ${historyTable} WHERE migration_name = ANY($1::text[]) ORDER BY migration_name, started_at DESC`,
+        [judged],
+      );
+      for (const x of rows.rows) latest.set(x.migration_name, x);
+    }
+  }
   return r.rows.map((x) => ({
     migration: x.migration,
     table: x.schema_name ? `${x.schema_name}.${x.table_name}` : x.table_name,
@@ -54,6 +94,13 @@ export async function listArchive(db: Queryable): Promise<ArchiveEntry[]> {
     takenAt: x.taken_at,
     dataTable: x.data_table,
     note: x.note ?? undefined,
+    ...(x.deploy_id ? { deploy: { id: x.deploy_id, startedAt: new Date(x.deploy_started_at) } } : {}),
+    ...(judged.includes(x.migration) &&
+    x.origin === 'deploy' &&
+    x.deploy_id &&
+    latest.get(x.migration)?.id !== x.deploy_id
+      ? { stale: { startedAt: latest.get(x.migration)?.started_at } }
+      : {}),
   }));
 }
 
@@ -88,7 +135,25 @@ export async function purgeArchive(
   return gone;
 }
 
-/** The archived objects of `migration` (origin `deploy`), for a rollback's log and warnings. */
-export async function archiveOf(db: Queryable, migration: string): Promise<ArchiveEntry[]> {
-  return (await listArchive(db)).filter((e) => e.migration === migration && e.origin === 'deploy');
+/**
+ * The archived objects of `migration` (origin `deploy`), for a rollback's log and warnings; with
+ * `historyTable`, each marked `stale` when it belongs to an earlier deploy (see listArchive).
+ */
+export async function archiveOf(
+  db: Queryable,
+  migration: string,
+  historyTable?: string,
+): Promise<ArchiveEntry[]> {
+  return (await listArchive(db, historyTable)).filter(
+    (e) => e.migration === migration && e.origin === 'deploy',
+  );
+}
+
+/**
+ * The one line that refuses a stale archive (ArchiveEntry.stale): "archive of <date> belongs to an
+ * earlier deploy of <m> …; purge it with `prisma-rollback archive --env <env> --purge <m>`".
+ * `takenAt` is already formatted for people.
+ */
+export function staleArchiveLine(migration: string, takenAt: string, environment: string): string {
+  return `The archive of ${takenAt} belongs to an earlier deploy of ${migration} (it was deployed again since, or its _prisma_migrations row is gone): it is not restored into the new rows. Purge it with \`prisma-rollback archive --env ${environment} --purge ${migration}\`.`;
 }

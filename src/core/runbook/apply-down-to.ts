@@ -377,7 +377,7 @@ async function runStep(
     );
   }
   await archiveAfter();
-  const restored = await restoreArchiveInTransaction(client, step.migration, log, opts.environment);
+  const restored = await restoreArchiveInTransaction(client, step.migration, log, opts.environment, schema);
   if (!prepared.run.length && !restored) throw noStatementError(step.file);
   const id = await markAppliedRowRolledBack(client, schema, step.migration);
   log(`  UPDATE _prisma_migrations SET rolled_back_at = now() WHERE id = '${id}'  -- ${step.migration}`);

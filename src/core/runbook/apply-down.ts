@@ -393,7 +393,13 @@ export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult
           );
         }
         await archiveAfter();
-        const restored = await restoreArchiveInTransaction(client, opts.migration, log, opts.environment);
+        const restored = await restoreArchiveInTransaction(
+          client,
+          opts.migration,
+          log,
+          opts.environment,
+          schema,
+        );
         if (!run.length && !restored) throw noStatementError(file);
         if (previousState === 'applied') {
           const id = await markAppliedRowRolledBack(client, schema, opts.migration);

@@ -11,10 +11,12 @@ import {
   archiveOf,
   captureSql,
   estimateSizeSql,
+  historyTableOf,
   listArchive,
   planArchive,
   purgeArchive,
   restoreFromCatalogSql,
+  staleArchiveLine,
 } from '../archive';
 import type { ScriptHook, ScriptWrapper } from '../engine/pg-adapter';
 import { buildSchemaModelSync, type SchemaModel } from '../generator';
@@ -150,7 +152,7 @@ export async function prepareDeployArchive(
       log(`  ${m.name}: the values its last rollback archived are put back after it (same transaction).`);
     if (!plan.items.length && !forward.length) return;
     plans.push(plan);
-    const c = captureSql(plan);
+    const c = captureSql(plan, 'deploy', historyTableOf(schema));
     if (!plan.items.length) c.before = [];
     c.after.push(...forward);
     const outside = parseMigrationSync(m.sql).statements.some((s) => notInTransaction(s));
@@ -178,19 +180,30 @@ export async function prepareDeployArchive(
 /**
  * Restores, in the caller's open transaction on `client`, what the deploy of `migration` archived
  * (after its rollback script ran), and drops that archive. Logs what it restores. Reading the
- * catalog: query errors propagate. The restore itself failing (a data table dropped by hand, a
- * value the re-created column's type no longer accepts…) throws RunbookError `state` naming the
- * archive, PostgreSQL's reason and the way out (`archive --purge`, then roll back without it); the
- * caller rolls back: nothing is restored and the archive stays.
+ * catalog: query errors propagate. An archive taken by an earlier deploy of the migration than the
+ * one `schema`'s `_prisma_migrations` records now (store.ts ArchiveEntry.stale: deployed again
+ * outside the tool since, e.g. `prisma migrate reset`) is never restored into the new rows: throws
+ * RunbookError `state` with one line (staleArchiveLine) before touching anything. The restore
+ * itself failing (a data table dropped by hand, a value the re-created column's type no longer
+ * accepts…) throws RunbookError `state` naming the archive, PostgreSQL's reason and the way out
+ * (`archive --purge`, then roll back without it); the caller rolls back: nothing is restored and
+ * the archive stays.
  */
 export async function restoreArchiveInTransaction(
   client: pg.Client,
   migration: string,
   log: (line: string) => void,
-  environment?: string,
+  environment: string | undefined,
+  schema: string,
 ): Promise<number> {
-  const entries = await archiveOf(client, migration);
+  const entries = await archiveOf(client, migration, historyTableOf(schema));
   if (!entries.length) return 0;
+  const stale = entries.find((e) => e.stale);
+  if (stale)
+    throw new RunbookError(
+      `${staleArchiveLine(migration, formatDateTime(stale.takenAt), environment ?? 'NAME')} Nothing was applied.`,
+      'state',
+    );
   try {
     await client.query(restoreFromCatalogSql(migration));
   } catch (e) {
