@@ -209,6 +209,17 @@ describe('prisma-rollback status', () => {
     expect(r.err.trim().split('\n')).toHaveLength(1);
     expect(r.err).toMatch(/refused/i);
     expect(r.out + r.err).not.toContain('hunter2');
+    // Nothing was read: no migration is said to be pending (the database may have them all applied).
+    expect(r.out.split('\n').slice(1, 4)).toEqual([
+      `not checked     ${A}  (created 2025-01-01)`,
+      `not checked     ${B}  (created 2025-01-02)`,
+      '',
+    ]);
+    expect(r.out.split('\n')[4]).toBe('2 migrations in the folder; their state on local was not read');
+    const j = (await runCli(['status', '--json'], mig.root)).json();
+    expect(states(j)).toEqual({ [A]: 'unknown', [B]: 'unknown' });
+    expect(j.counts).toBeNull();
+    expect(j.diagnosis.kind).toBe('unreachable');
   });
 
   it('a MySQL project is refused clearly', async () => {
