@@ -81,16 +81,19 @@ export function statusJson(project: string, s: EnvironmentStatus) {
   };
 }
 
+/** The width of the state column: its longest word and two spaces. */
+const STATE_WIDTH = Math.max(...Object.values(STATE_PRESENTATION).map((p) => p.word.length)) + 2;
+
 function table(s: EnvironmentStatus): string {
   const lines = s.migrations.map((m) => {
     const when = stateMoment(m);
     const date = migrationDate(m.name);
     return [
-      STATE_PRESENTATION[shownState(m, s)].word.padEnd(16),
+      STATE_PRESENTATION[shownState(m, s)].word.padEnd(STATE_WIDTH),
       m.name,
       when ? `  (${when.what} ${formatDateTime(when.at)})` : '',
       !when && date ? `  (created ${formatDay(date)})` : '',
-      m.note ? `\n${' '.repeat(16)}${m.note}` : '',
+      m.note ? `\n${' '.repeat(STATE_WIDTH)}${m.note}` : '',
     ].join('');
   });
   const c = s.counts;
