@@ -3,6 +3,7 @@
  * and what to do — never a stack trace (set PRISMA_ROLLBACK_DEBUG=1 to get one).
  */
 import { describeDbError } from '../core/db';
+import { SqlParseError } from '../core/sql';
 
 const FILE_ERRORS: Record<string, string> = {
   ENOENT: 'does not exist',
@@ -17,7 +18,10 @@ const FILE_ERRORS: Record<string, string> = {
   ENAMETOOLONG: 'has a name that is too long',
 };
 
-/** One line for an unexpected error: file-system errors name the path, database errors the reason. */
+/**
+ * One line for an unexpected error: file-system errors name the path, database errors the reason,
+ * a script PostgreSQL's parser rejects its `file:line:column` and the parser's reason.
+ */
 export function describeFailure(e: unknown): string {
   const err = e as NodeJS.ErrnoException & { severity?: string };
   if (err && typeof err === 'object') {
@@ -29,6 +33,8 @@ export function describeFailure(e: unknown): string {
     if (err instanceof TypeError && /Invalid URL/.test(err.message))
       return 'A connection string is not a valid URL: percent-encode special characters in its user name and password (# → %23, / → %2F, ? → %3F, @ → %40).';
   }
+  // PostgreSQL's parser rejected a migration or script: `file:line:column: reason` is the whole story.
+  if (e instanceof SqlParseError) return e.message;
   const message = e instanceof Error ? e.message : String(e);
   return `Unexpected error: ${message.split('\n')[0]} (set PRISMA_ROLLBACK_DEBUG=1 for details, and report it if it persists).`;
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { readMigrationsFolder } from '../core/migrations';
 import { type RestorePlanItem, restoreFromBackup } from '../core/runbook/restore';
 import { backupFormat } from '../core/runbook/restore-dump';
+import { SqlParseError } from '../core/sql';
 import { type CliCommand, CliError, flag, has, UsageError } from './args';
 import { confirmProtected, runbookAction, runbookTarget } from './backup';
 import { findMigration } from './target';
@@ -82,7 +83,13 @@ export const restoreCommand: CliCommand = {
           },
         }),
       { environment: env.name, url },
-    );
+    ).catch((e) => {
+      if (e instanceof SqlParseError)
+        throw new CliError(
+          `${path.resolve(target.migrationsDir, e.file ?? m.sqlPath)}:${e.line}:${e.column}: ${e.reason}`,
+        );
+      throw e;
+    });
     if (json) io.out(JSON.stringify(result, null, 2));
     else if (result.written && !Object.keys(result.rows).length)
       io.out(`Nothing was restored on ${env.name}.`);

@@ -3,7 +3,14 @@ import path from 'node:path';
 import { connectionUrlProblem, isPostgresUrl, maskUrl } from '../core/db';
 import { migrationDate } from '../core/migrations';
 import { computeStatus, isUpToDate } from '../core/status';
-import { formatDateTime, formatDay, STATE_PRESENTATION, stateMoment } from '../core/status/present';
+import {
+  formatDateTime,
+  formatDay,
+  STATE_PRESENTATION,
+  shownState,
+  stateMoment,
+  statesAreKnown,
+} from '../core/status/present';
 import type { EnvironmentStatus, ProjectDiagnosis } from '../core/status/types';
 import { type CliCommand, CliError, flag, has } from './args';
 import { pickEnvironment, resolveProject } from './target';
@@ -47,16 +54,21 @@ export function describeDiagnosis(d: ProjectDiagnosis): string {
   }
 }
 
+/**
+ * `status --json`'s object. When the environment's states were not read (unreachable, not
+ * configured, unsupported: core/status/present.ts statesAreKnown), each such migration's `state` is
+ * `unknown` and `counts` is null: nothing says they are pending.
+ */
 export function statusJson(project: string, s: EnvironmentStatus) {
   return {
     project,
     environment: s.environment,
     target: s.target,
     diagnosis: { ...s.diagnosis, message: describeDiagnosis(s.diagnosis) },
-    counts: s.counts,
+    counts: statesAreKnown(s.diagnosis) ? s.counts : null,
     migrations: s.migrations.map((m) => ({
       name: m.name,
-      state: m.state,
+      state: shownState(m, s),
       startedAt: m.latest?.startedAt?.toISOString() ?? null,
       finishedAt: m.latest?.finishedAt?.toISOString() ?? null,
       rolledBackAt: m.latest?.rolledBackAt?.toISOString() ?? null,
@@ -69,19 +81,30 @@ export function statusJson(project: string, s: EnvironmentStatus) {
   };
 }
 
+/** The width of the state column: its longest word and two spaces. */
+const STATE_WIDTH = Math.max(...Object.values(STATE_PRESENTATION).map((p) => p.word.length)) + 2;
+
 function table(s: EnvironmentStatus): string {
   const lines = s.migrations.map((m) => {
     const when = stateMoment(m);
     const date = migrationDate(m.name);
     return [
-      STATE_PRESENTATION[m.state].word.padEnd(16),
+      STATE_PRESENTATION[shownState(m, s)].word.padEnd(STATE_WIDTH),
       m.name,
       when ? `  (${when.what} ${formatDateTime(when.at)})` : '',
       !when && date ? `  (created ${formatDay(date)})` : '',
-      m.note ? `\n${' '.repeat(16)}${m.note}` : '',
+      m.note ? `\n${' '.repeat(STATE_WIDTH)}${m.note}` : '',
     ].join('');
   });
   const c = s.counts;
+  const n = s.migrations.length;
+  if (!statesAreKnown(s.diagnosis))
+    return [
+      ...lines,
+      '',
+      `${n} migration${n === 1 ? '' : 's'} in the folder; their state on ${s.environment} was not read`,
+      describeDiagnosis(s.diagnosis),
+    ].join('\n');
   const summary = [
     `${c.applied} applied`,
     c.pending && `${c.pending} pending`,

@@ -117,8 +117,25 @@ async function findRollback(
   const found = await findRollbackScript(migrations, index);
   if (found) return found;
   throw new CliError(
-    `${target.name} has no rollback: no down.sql in its folder and no later *${rollbackMigrationSuffix(target.name)} migration. Generate one with \`prisma-rollback down ${target.name}\` or pass --rollback FILE.`,
+    `${target.name} has no rollback: ${noRollbackReason(target.name)}. Generate one with \`prisma-rollback down ${target.name}\` or pass --rollback FILE.`,
   );
+}
+
+/** Why `name` has no rollback script: where one was looked for. */
+function noRollbackReason(name: string): string {
+  return `no down.sql in its folder and no later *${rollbackMigrationSuffix(name)} migration`;
+}
+
+/**
+ * Why --generate could not generate the rollback of the migration at `sqlPath`: the parser's
+ * `file:line:column: reason` for a migration PostgreSQL's parser rejects (a SqlParseError, told by
+ * its name: core/sql is loaded lazily), else the error's message.
+ */
+function notGenerated(e: Error, sqlPath: string): string {
+  const p = e as Error & { line?: number; column?: number; reason?: string };
+  return `it cannot be generated: ${
+    p.name === 'SqlParseError' ? `${sqlPath}:${p.line}:${p.column}: ${p.reason}` : e.message.split('\n')[0]
+  }`;
 }
 
 /** `--timeout SECONDS` in ms (undefined: the core's default). Throws a UsageError when it is not a positive number. */
@@ -368,11 +385,13 @@ async function verifyTo(args: ParsedArgs, io: CliIO): Promise<number> {
     if (found) rollbacks.push({ name: `${m.name}/${found.name}`, sql: found.sql, path: found.path });
     else if (g && !(g instanceof Error))
       rollbacks.push({ name: `${m.name}/down.sql (generated)`, sql: g.sql });
-    else missing.push(m.name);
+    else missing.push(g instanceof Error ? `${m.name} (${notGenerated(g, m.sqlPath)})` : m.name);
   }
   if (missing.length)
     throw new CliError(
-      `No rollback for ${missing.join(', ')}: write the missing down.sql files (prisma-rollback down --to ${folder.migrations[to].name}) or pass --generate.`,
+      generated
+        ? `No rollback for ${missing.join(', ')}: fix the migration, or write its down.sql.`
+        : `No rollback for ${missing.join(', ')}: write the missing down.sql files (prisma-rollback down --to ${folder.migrations[to].name}) or pass --generate.`,
     );
   const shadowDatabaseUrl = await resolveShadowServer(io, root, project);
   const json = has(args, 'json');
@@ -457,16 +476,14 @@ async function verifyAll(args: ParsedArgs, io: CliIO): Promise<number> {
       const m = folder.migrations[index];
       // a Method 2 rollback migration is itself the rollback of an earlier one
       if (isRollbackMigration(m.name)) continue;
-      let rollback: Rollback | undefined;
-      try {
-        rollback = await findRollback({ positionals: [], flags: new Map() }, io, folder.migrations, index);
-      } catch {
-        const g = generated?.[index];
-        if (g && !(g instanceof Error))
-          rollback = { sql: g.sql, name: 'generated down.sql', path: `${m.name} (generated)` };
-      }
+      let rollback: Rollback | undefined = await findRollbackScript(folder.migrations, index);
+      const g = generated?.[index];
+      if (!rollback && g && !(g instanceof Error))
+        rollback = { sql: g.sql, name: 'generated down.sql', path: `${m.name} (generated)` };
       if (!rollback) {
-        rows.push({ migration: m.name, rollback: null, kind: 'noRollback' });
+        const reason = g instanceof Error ? notGenerated(g, m.sqlPath) : noRollbackReason(m.name);
+        rows.push({ migration: m.name, rollback: null, kind: 'noRollback', reason });
+        if (!json) io.out(`✗ ${m.name}: no rollback (${reason})`);
         continue;
       }
       const r = await verifyRollback({

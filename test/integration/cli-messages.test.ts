@@ -108,6 +108,11 @@ describe('messages that name what happened', () => {
       expect(said).toMatch(new RegExp(`${shape.failing}/migration\\.sql:\\d+:\\d+`));
       expect(said).toMatch(/resolve --rolled-back/);
       expect(said).not.toMatch(/^\s+at /m);
+      // The migrations before it were applied and stay applied: the output says which.
+      const before = (await fs.readdir(mig.dir)).filter((n) => /^\d/.test(n) && n < shape.failing).sort();
+      expect(before.length).toBeGreaterThan(0);
+      for (const n of before) expect(r.out).toContain(`  applied ${n}`);
+      expect(r.out).toContain(`${before.length} migration(s) applied before ${shape.failing} failed.`);
       // The log Prisma stored keeps PostgreSQL's own error too, and nothing of the migration stays applied.
       const rows = await query(
         db.url,
@@ -122,6 +127,33 @@ describe('messages that name what happened', () => {
       expect(status.json().diagnosis).toMatchObject({ kind: 'failedMigrations', failed: [shape.failing] });
     });
   }
+
+  it('a pending migration PostgreSQL cannot parse: deploy and restore name file:line:column in one line; deploy applies nothing', async () => {
+    await mig.add('20251001000000_a', 'CREATE TABLE "a" ("id" INTEGER PRIMARY KEY, "name" TEXT);\n');
+    await mig.add(
+      '20251002000000_bad',
+      '-- comment\nALTER TABLE "a" DROP COLUMN "name";\nCREATE INDEX ON "a" ("id" ;\n',
+    );
+    const r = await runCli(['deploy', '--env', 'local'], mig.root);
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split('\n')).toEqual([
+      `${path.join(mig.dir, '20251002000000_bad', 'migration.sql')}:3:27: syntax error at or near ";". Nothing was applied: deploy reads every pending migration to plan its archive before it applies any. Fix the migration (or deploy with --no-archive: Prisma's engine then applies the migrations before it and records this one as failed).`,
+    ]);
+    expect(await query(db.url, `SELECT to_regclass('_prisma_migrations') IS NULL AS none`)).toEqual([
+      { none: true },
+    ]);
+
+    const dump = path.join(mig.root, 'empty.sql');
+    await fs.writeFile(dump, '-- PostgreSQL database dump\n');
+    const restore = await runCli(
+      ['restore', '--env', 'local', '--migration', '20251002000000_bad', '--from', dump],
+      mig.root,
+    );
+    expect(restore.code).toBe(2);
+    expect(restore.err.trim().split('\n')).toEqual([
+      `${path.join(mig.dir, '20251002000000_bad', 'migration.sql')}:3:27: syntax error at or near ";"`,
+    ]);
+  });
 
   it('case status-failed-migration-summary: the summary names the failed migration, never "up to date"', async () => {
     if (!(await fromCase('status-failed-migration-summary', mig))) {

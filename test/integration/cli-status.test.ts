@@ -108,7 +108,7 @@ describe('prisma-rollback status', () => {
     // The table says it in words, with the time it was rolled back (not when it was started).
     const text = (await runCli(['status'], mig.root)).out;
     const at = formatDateTime(rolledBackAt as string);
-    expect(text).toContain(`rolled back     ${C}  (rolled back ${at})`);
+    expect(text).toContain(`rolled back         ${C}  (rolled back ${at})`);
     expect((await diagnose()).history).toEqual({
       diagnostic: 'databaseIsBehind',
       unappliedMigrationNames: [C],
@@ -126,6 +126,10 @@ describe('prisma-rollback status', () => {
     expect((await diagnose()).editedMigrationNames).toEqual([B]);
     expect(r.json().diagnosis).toMatchObject({ kind: 'editedMigrations', edited: [B] });
     expect(r.json().diagnosis.message).not.toMatch(/up to date/i);
+    // The table's state column fits its longest word: the name stays apart from it and aligned.
+    const text = (await runCli(['status'], mig.root)).out.split('\n');
+    expect(text[1]).toMatch(new RegExp(`^applied {13}${A}  \\(applied `));
+    expect(text[2]).toMatch(new RegExp(`^edited after apply {2}${B}  \\(applied `));
     // Edited and, besides, one not applied yet: both are said.
     await mig.add(C, 'CREATE TABLE "Tag" ("id" SERIAL PRIMARY KEY);\n');
     const both = (await runCli(['status', '--json'], mig.root)).json().diagnosis;
@@ -209,6 +213,17 @@ describe('prisma-rollback status', () => {
     expect(r.err.trim().split('\n')).toHaveLength(1);
     expect(r.err).toMatch(/refused/i);
     expect(r.out + r.err).not.toContain('hunter2');
+    // Nothing was read: no migration is said to be pending (the database may have them all applied).
+    expect(r.out.split('\n').slice(1, 4)).toEqual([
+      `not checked         ${A}  (created 2025-01-01)`,
+      `not checked         ${B}  (created 2025-01-02)`,
+      '',
+    ]);
+    expect(r.out.split('\n')[4]).toBe('2 migrations in the folder; their state on local was not read');
+    const j = (await runCli(['status', '--json'], mig.root)).json();
+    expect(states(j)).toEqual({ [A]: 'unknown', [B]: 'unknown' });
+    expect(j.counts).toBeNull();
+    expect(j.diagnosis.kind).toBe('unreachable');
   });
 
   it('a MySQL project is refused clearly', async () => {

@@ -186,3 +186,55 @@ describe('prisma-rollback verify', () => {
     expect(g.code).toBe(2);
   });
 });
+
+describe('verify --all / --to name each migration without a rollback, and why', () => {
+  let p: Awaited<ReturnType<typeof tempProject>>;
+  const A = '20250101000000_a';
+  const BAD = '20250102000000_bad';
+  const NODOWN = '20250103000000_no_down';
+  beforeAll(async () => {
+    p = await tempProject({
+      migrations: {
+        [A]: 'CREATE TABLE "a" ("id" INTEGER PRIMARY KEY, "name" TEXT);\n',
+        [BAD]: '-- comment\nALTER TABLE "a" ADD COLUMN "x" TEXT;\nCREATE INDEX ON "a" ("id" ;\n',
+        [NODOWN]: 'ALTER TABLE "a" ADD COLUMN "y" TEXT;\n',
+      },
+    });
+  });
+  afterAll(async () => {
+    await p?.cleanup();
+  });
+
+  it('prints a line per migration without a rollback; with --generate, the parser error that kept it from being generated', async () => {
+    const file = path.join(p.dir, BAD, 'migration.sql');
+    const plain = await runCliLines(['verify', '--all', '--migrations', p.dir], p.root, {});
+    expect(plain.code).toBe(1);
+    expect(plain.out.split('\n').slice(0, 3)).toEqual([
+      `✗ ${A}: no rollback (no down.sql in its folder and no later *_rollback_a migration)`,
+      `✗ ${BAD}: no rollback (no down.sql in its folder and no later *_rollback_bad migration)`,
+      `✗ ${NODOWN}: no rollback (no down.sql in its folder and no later *_rollback_no_down migration)`,
+    ]);
+
+    const g = await runCliLines(['verify', '--all', '--generate', '--migrations', p.dir], p.root, {});
+    // 2: the later migration cannot be verified either (its history does not replay)
+    expect(g.code).toBe(2);
+    expect(g.out.split('\n')).toContain(
+      `✗ ${BAD}: no rollback (it cannot be generated: ${file}:3:27: syntax error at or near ";")`,
+    );
+    const j = JSON.parse(
+      (await runCliLines(['verify', '--all', '--generate', '--json', '--migrations', p.dir], p.root, {})).out,
+    );
+    expect(j.migrations.find((m: { migration: string }) => m.migration === BAD)).toEqual({
+      migration: BAD,
+      rollback: null,
+      kind: 'noRollback',
+      reason: `it cannot be generated: ${file}:3:27: syntax error at or near ";"`,
+    });
+
+    const to = await runCliLines(['verify', '--to', A, '--generate', '--migrations', p.dir], p.root, {});
+    expect(to.code).toBe(2);
+    expect(to.err).toBe(
+      `No rollback for ${BAD} (it cannot be generated: ${file}:3:27: syntax error at or near ";"): fix the migration, or write its down.sql.`,
+    );
+  }, 180_000);
+});

@@ -147,7 +147,7 @@ describe('seedSchema', () => {
         id: 1,
         role: 'USER',
         active: true,
-        balance: '91.50',
+        balance: '91.12',
         managerId: null,
       });
       expect(users[1]).toMatchObject({ role: 'ADMIN', active: false, roles: '{ADMIN,USER}' });

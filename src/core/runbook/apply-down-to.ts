@@ -109,11 +109,13 @@ export function migrationsToRollBack(
     );
   const after = names.slice(t + 1);
   const failed = after.filter((n) => states.get(n) === 'failed');
-  if (failed.length)
+  if (failed.length) {
+    const which = failed.length === 1 ? failed[0] : '<each of them>';
     throw new RunbookError(
-      `${failed.join(', ')} failed in ${environment}: resolve ${failed.length === 1 ? 'it' : 'them'} first (prisma-rollback resolve --rolled-back NAME --env ${environment}, or apply-down NAME alone). Nothing was run.`,
+      `${failed.join(', ')} failed in ${environment}: resolve ${failed.length === 1 ? 'it' : 'them'} first (prisma-rollback resolve --rolled-back ${which} --env ${environment}, or apply-down ${which} --env ${environment} alone). Nothing was run.`,
       'state',
     );
+  }
   const known = new Set(names);
   const unknown = [...states]
     .filter(([n, st]) => st === 'applied' && !known.has(n) && n > to)

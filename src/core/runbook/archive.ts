@@ -4,6 +4,7 @@
  * engine, and the restore a rollback runs in its transaction. The plans and SQL come from
  * src/core/archive; this file only decides when they run.
  */
+import path from 'node:path';
 import type pg from 'pg';
 import {
   type ArchiveEntry,
@@ -22,7 +23,7 @@ import type { ScriptHook, ScriptWrapper } from '../engine/pg-adapter';
 import { buildSchemaModelSync, type SchemaModel } from '../generator';
 import { type MigrationsFolder, readMigrationsFolder } from '../migrations';
 import { quoteIdent } from '../sql/names';
-import { initSqlParser, parseMigrationSync } from '../sql/parser';
+import { initSqlParser, parseMigrationSync, SqlParseError } from '../sql/parser';
 import { notInTransaction } from '../sql/script';
 import { formatDateTime } from '../status/time';
 import type { DataRoundTripHooks, DataRoundTripSql } from '../verify';
@@ -110,8 +111,9 @@ export async function purgeExpiredArchive(
 /**
  * The archive plans of the pending migrations of `folder` and the script hook that runs their
  * capture around each migration the engine applies. Throws RunbookError `config` when the archive
- * would copy more than `opts.maxMegabytes` (saying how much); SqlParseError propagates for a
- * migration that does not parse. Nothing is written to the database here.
+ * would copy more than `opts.maxMegabytes` (saying how much), and for a migration PostgreSQL's
+ * parser rejects (its `file:line:column`, the parser's reason: nothing applied). Nothing is written
+ * to the database here.
  */
 export async function prepareDeployArchive(
   pool: pg.Pool,
@@ -141,8 +143,20 @@ export async function prepareDeployArchive(
   const sources = folder.migrations.map((m) => ({ name: m.name, sql: m.sql ?? '' }));
   sources.forEach((m, i) => {
     if (!pending.has(m.name) || !m.sql) return;
-    const { model } = buildSchemaModelSync(sources.slice(0, i));
-    const plan = planArchive(m, model);
+    let model: SchemaModel;
+    let plan: ArchivePlan;
+    try {
+      model = buildSchemaModelSync(sources.slice(0, i)).model;
+      plan = planArchive(m, model);
+    } catch (e) {
+      if (!(e instanceof SqlParseError)) throw e;
+      throw new RunbookError(
+        `${path.resolve(folder.dir, e.file ?? path.join(m.name, 'migration.sql'))}:${e.line}:${e.column}: ${e.reason}. ` +
+          'Nothing was applied: deploy reads every pending migration to plan its archive before it applies any. ' +
+          "Fix the migration (or deploy with --no-archive: Prisma's engine then applies the migrations before it and records this one as failed).",
+        'config',
+      );
+    }
     for (const u of plan.unarchived ?? [])
       log(
         `  WARNING ${m.name} line ${u.line}: ${u.what} — a rollback cannot restore what it changes; keep a backup taken before this deploy.`,

@@ -16,6 +16,7 @@ import {
 import type { ScriptErrorListener, ScriptHook } from '../engine/pg-adapter';
 import { type MigrationsFolder, readMigrationsFolder } from '../migrations';
 import { quoteIdent } from '../sql/names';
+import { readMigrationRows } from '../status';
 import { checkDrift, recordedStates } from '../verify/drift';
 import { blankComments, locateFailure, scriptFailure } from '../verify/failure';
 import { type DeployArchiveOptions, prepareDeployArchive, purgeExpiredArchive } from './archive';
@@ -284,12 +285,14 @@ export async function deployMigrations(
           '  --no-archive: nothing is archived; a rollback cannot bring back what these migrations destroy.',
         );
       let out: { appliedMigrationNames: string[] };
+      const appliedBefore = await appliedRowIds(pool, schema);
       try {
         out = await engine.applyMigrations({ migrationsList: toMigrationList(folder), filters: NO_FILTERS });
       } catch (e) {
         const failure = await deployFailure(e, refused, folder, opts);
         if (failure.migration)
           await keepDatabaseErrorInLogs(pool, schema, failure.migration, failure.logs, log);
+        await logAppliedBeforeFailure(pool, schema, appliedBefore, failure.migration, log);
         throw failure.error;
       }
       for (const n of out.appliedMigrationNames) log(`  applied ${n}`);
@@ -309,6 +312,36 @@ export async function deployMigrations(
     },
     (script) => hook?.(script),
   );
+}
+
+/** Ids of the applied rows (finished, not rolled back) of `_prisma_migrations`; undefined when unreadable. */
+async function appliedRowIds(pool: pg.Pool, schema: string): Promise<Set<string> | undefined> {
+  const rows = await readMigrationRows(pool, schema).catch(() => undefined);
+  if (rows === undefined) return undefined;
+  return new Set((rows ?? []).filter((r) => r.finishedAt && !r.rolledBackAt).map((r) => r.id));
+}
+
+/**
+ * After a failed deploy: logs the migrations the same deploy applied before the failure (Prisma's
+ * engine applies each in its own transaction, so they stay applied), read from `_prisma_migrations`
+ * as the rows applied now whose ids were not applied before (`before`; nothing is said when either
+ * read fails).
+ */
+async function logAppliedBeforeFailure(
+  pool: pg.Pool,
+  schema: string,
+  before: Set<string> | undefined,
+  failed: string | undefined,
+  log: (line: string) => void,
+): Promise<void> {
+  if (!before) return;
+  const rows = await readMigrationRows(pool, schema).catch(() => undefined);
+  if (!rows) return;
+  const applied = rows
+    .filter((r) => r.finishedAt && !r.rolledBackAt && !before.has(r.id))
+    .sort((a, b) => a.finishedAt!.getTime() - b.finishedAt!.getTime());
+  for (const r of applied) log(`  applied ${r.migrationName}`);
+  log(`${applied.length} migration(s) applied before ${failed ?? 'the failure'}${failed ? ' failed' : ''}.`);
 }
 
 /** The one-paragraph error of a failed deploy (see deployMigrations). */

@@ -186,3 +186,28 @@ export function deployedInBackup(block: CopyBlock | undefined, migration: string
   );
   return row ? (row[finished] ?? undefined) : undefined;
 }
+
+/**
+ * The migrations the backup's own `_prisma_migrations` block (`block`, from copyBlocks) records as
+ * applied (finished, not rolled back) under a row id the live table does not hold (`liveIds`: every
+ * `id` of the live `_prisma_migrations`), in the backup's order. Prisma gives each row a random id
+ * when a migration starts (schema-engine `record_migration_started`) and never changes or deletes
+ * it, so a backup of this database holds only ids the live table still has: a name listed here
+ * means the backup was taken of another database built by the same migrations (or before this
+ * one's history was reset). Empty when the block is absent or lacks the columns. Never throws.
+ */
+export function appliedRowsNotIn(block: CopyBlock | undefined, liveIds: ReadonlySet<string>): string[] {
+  if (!block) return [];
+  const col = (c: string) => block.columns.indexOf(c);
+  const [id, name, finished, rolledBack] = [
+    col('id'),
+    col('migration_name'),
+    col('finished_at'),
+    col('rolled_back_at'),
+  ];
+  if (id < 0 || name < 0 || finished < 0) return [];
+  return block.rows
+    .filter((r) => r[finished] !== null && (rolledBack < 0 || r[rolledBack] === null))
+    .filter((r) => r[id] !== null && !liveIds.has(r[id]))
+    .map((r) => r[name] ?? '');
+}

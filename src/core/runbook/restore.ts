@@ -29,7 +29,7 @@ import { statementRisks } from '../generator/script-risk';
 import { objectKey, quoteIdent, quoteQualified } from '../sql/names';
 import { initSqlParser, parseMigrationSync } from '../sql/parser';
 import { RunbookError } from './errors';
-import { type CopyBlock, copyBlocks, deployedInBackup, readBackup } from './restore-dump';
+import { appliedRowsNotIn, type CopyBlock, copyBlocks, deployedInBackup, readBackup } from './restore-dump';
 import { planRestoreParts, type RestorePart } from './restore-plan';
 
 export { type CopyBlock, copyBlocks } from './restore-dump';
@@ -162,8 +162,8 @@ interface Work {
 /**
  * Restores what `opts.migration` destroyed from `opts.from` into the environment (see the module
  * comment); shows the plan to `confirm` first. Throws RunbookError: 'config' (the migration
- * destroyed nothing, the backup cannot be read, lacks a table or column, or was taken after the
- * deploy; cannot connect), 'state' (the rollback has not run: the migration, which dropped or
+ * destroyed nothing, the backup cannot be read, is of another database, lacks a table or column,
+ * or was taken after the deploy; cannot connect), 'state' (the rollback has not run: the migration, which dropped or
  * re-typed something, is applied, or a table or column is not there), 'pgDump' (pg_restore missing or failing), 'statementFailed' (the
  * merge failed; rolled back, nothing changed); SqlParseError when a migration does not parse. The
  * scratch schema never outlives the transaction.
@@ -178,7 +178,7 @@ export async function restoreFromBackup(opts: RestoreFromBackupOptions): Promise
     await requireRolledBack(client, schema, parts, opts, log);
     const work = await resolveLive(client, parts, opts);
     log(`Reading ${opts.from}`);
-    await attachBackup(work, schema, opts);
+    await attachBackup(client, work, schema, opts);
     return await mergeInTransaction(client, work, opts);
   } finally {
     await client.end().catch(() => {});
@@ -308,11 +308,21 @@ async function resolveLive(client: pg.Client, parts: RestorePart[], opts: Restor
   return work;
 }
 
+/** Every row id of the live `_prisma_migrations` (empty when the table does not exist). */
+async function liveMigrationIds(client: pg.Client, schema: string): Promise<Set<string>> {
+  const t = `${quoteIdent(schema)}."_prisma_migrations"`;
+  const exists = await client.query<{ c: string | null }>('SELECT to_regclass($1)::text AS c', [t]);
+  if (!exists.rows[0]?.c) return new Set();
+  return new Set((await client.query<{ id: string }>(`SELECT id FROM ${t}`)).rows.map((r) => r.id));
+}
+
 /**
  * Reads the backup's rows of the work's tables (and its `_prisma_migrations`) and checks them.
- * RunbookError 'config' when it was taken after the deploy, lacks a table, or lacks a column.
+ * RunbookError 'config' when it is a backup of another database (its `_prisma_migrations` records
+ * a migration as applied under a row id the live table lacks: restore-dump.ts appliedRowsNotIn),
+ * was taken after the deploy, lacks a table, or lacks a column.
  */
-async function attachBackup(work: Work[], schema: string, opts: RestoreFromBackupOptions) {
+async function attachBackup(client: pg.Client, work: Work[], schema: string, opts: RestoreFromBackupOptions) {
   const tables = [...new Set(work.map((w) => w.live))];
   const names = [...new Set([...tables.map((t) => t.relname), '_prisma_migrations'])];
   const text = await readBackup(opts.from, names, opts.pgDumpPath, opts.env ?? process.env);
@@ -321,10 +331,14 @@ async function attachBackup(work: Work[], schema: string, opts: RestoreFromBacku
     (s, t) =>
       (s === schema && t === '_prisma_migrations') || tables.some((x) => x.nspname === s && x.relname === t),
   );
-  const deployedAt = deployedInBackup(
-    blocks.find((b) => b.schema === schema && b.table === '_prisma_migrations'),
-    opts.migration.name,
-  );
+  const history = blocks.find((b) => b.schema === schema && b.table === '_prisma_migrations');
+  const foreign = appliedRowsNotIn(history, await liveMigrationIds(client, schema));
+  if (foreign.length)
+    throw new RunbookError(
+      `The backup ${opts.from} is not of ${opts.environment}: its _prisma_migrations records ${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ` and ${foreign.length - 3} more` : ''} as applied with another row id than ${opts.environment}'s (it was taken of another database, or before ${opts.environment}'s history was reset). Use a backup of ${opts.environment} taken before ${opts.migration.name} was deployed. Nothing was changed.`,
+      'config',
+    );
+  const deployedAt = deployedInBackup(history, opts.migration.name);
   if (deployedAt)
     throw new RunbookError(
       `The backup ${opts.from} was taken after ${opts.migration.name} was deployed (its _prisma_migrations records it as applied at ${deployedAt}): it holds the data already changed. Use a backup taken before the deploy. Nothing was changed.`,

@@ -129,9 +129,14 @@ function digest(...parts: (string | number)[]): string {
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 
+/** Fractional digits of seeded numerics, none of them 0: any smaller scale rounds them. */
+const FRACTION = '123456789'.repeat(110);
+
 /**
  * A SQL literal of `type` (as `format_type()` prints it) for row `row` of column `column`, cast
- * to the type; undefined when this seeder has no value for the type (the column then gets its
+ * to the type. Values carry all the precision their type holds (every fractional digit of a
+ * numeric's scale, a double that `real` cannot hold exactly, microseconds in times), so a type
+ * change that narrows them changes them, and a round trip through it is never read as exact; undefined when this seeder has no value for the type (the column then gets its
  * default, or NULL).
  */
 export function literalFor(
@@ -174,14 +179,16 @@ export function literalFor(
     case 'oid':
       return cast(String(small));
     case 'numeric': {
-      if (!typmod) return cast(`${small}.25`);
+      if (!typmod) return cast(`${small}.${FRACTION.slice(0, 9)}`);
       const [p, s = 0] = typmod;
       const whole = p - s >= String(small).length ? String(small) : '0';
-      return cast(s > 0 ? `${whole}.${'5'.padEnd(s, '0').slice(0, s)}` : whole);
+      return cast(s > 0 ? `${whole}.${FRACTION.slice(0, s)}` : whole);
     }
     case 'real':
+      return cast(`${small}.1`);
     case 'double precision':
-      return cast(`${small}.5`);
+      // 17 significant digits: what float8 holds, more than float4's 6–9
+      return cast(`${small}.123456789012`);
     case 'money':
       return cast(`${small}.00`);
     case 'text':
@@ -197,16 +204,16 @@ export function literalFor(
       return row % 2 === 0 ? 'true' : 'false';
     case 'timestamp without time zone':
     case 'timestamp':
-      return cast(`2024-${pad((row % 12) + 1)}-${pad((position % 28) + 1)} 10:${pad(row % 60)}:30.125`);
+      return cast(`2024-${pad((row % 12) + 1)}-${pad((position % 28) + 1)} 10:${pad(row % 60)}:30.123456`);
     case 'timestamp with time zone':
-      return cast(`2024-${pad((row % 12) + 1)}-${pad((position % 28) + 1)} 10:${pad(row % 60)}:30.125+00`);
+      return cast(`2024-${pad((row % 12) + 1)}-${pad((position % 28) + 1)} 10:${pad(row % 60)}:30.123456+00`);
     case 'date':
       return cast(`2024-${pad((row % 12) + 1)}-${pad((position % 28) + 1)}`);
     case 'time without time zone':
     case 'time':
-      return cast(`10:${pad(row % 60)}:${pad(position % 60)}`);
+      return cast(`10:${pad(row % 60)}:${pad(position % 60)}.123456`);
     case 'time with time zone':
-      return cast(`10:${pad(row % 60)}:${pad(position % 60)}+00`);
+      return cast(`10:${pad(row % 60)}:${pad(position % 60)}.123456+00`);
     case 'interval':
       return cast(`${row + 1} days ${position} minutes`);
     case 'uuid': {
