@@ -89,6 +89,7 @@ async function stateLooks(page: Page): Promise<Map<string, { icon: string; color
     els.map((row) => {
       const icon = row.querySelector('.custom-view-tree-node-item-icon');
       return {
+        name: (row.getAttribute('aria-label') ?? '').split(', ')[0],
         label: (row.querySelector('.label-name')?.textContent ?? '').trim(),
         description: (row.querySelector('.label-description')?.textContent ?? '').trim(),
         ariaLabel: row.getAttribute('aria-label') ?? '',
@@ -99,17 +100,53 @@ async function stateLooks(page: Page): Promise<Map<string, { icon: string; color
       };
     }),
   );
-  const words = ['applied', 'pending', 'failed', 'rolled back', 'edited after apply'];
+  // The tree's short words (`edited`, the tooltip says "edited after apply").
+  const words = ['applied', 'pending', 'failed', 'rolled back', 'edited'];
   const looks = new Map<string, { icon: string; color: string }>();
   for (const r of shown) {
     const word = words.find((w) => r.description.startsWith(`${w} · `));
-    expect(word, `${r.label}: "${r.description}" starts with its state`).toBeDefined();
-    expect(r.ariaLabel).toBe(`${r.label}, ${r.description}`);
+    expect(word, `${r.name}: "${r.description}" starts with its state`).toBeDefined();
+    // The label is the name without its timestamp; the accessible name has it whole.
+    expect(r.label).toBe(r.name.replace(/^\d{14}_/, ''));
+    expect(r.ariaLabel).toBe(`${r.name}, ${r.description}`);
     const seen = looks.get(word!);
-    if (seen) expect({ icon: r.icon, color: r.color }, r.label).toEqual(seen);
+    if (seen) expect({ icon: r.icon, color: r.color }, r.name).toEqual(seen);
     else looks.set(word!, { icon: r.icon, color: r.color });
   }
   return looks;
+}
+
+/**
+ * How each migration row's state word (its description up to the first ` · `) sits in the row as
+ * rendered: `right` is the word's right edge and `clip` the right edge up to which the row's
+ * label container shows text (its right edge, less the ellipsis's width when the text overflows:
+ * `text-overflow: ellipsis` draws the `…` over the last visible pixels). Pixels, page coordinates.
+ */
+async function stateWordEdges(
+  page: Page,
+): Promise<{ name: string; word: string; right: number; clip: number; overflows: boolean }[]> {
+  const rows = viewPane(page, VIEW).locator('.monaco-list-row[role="treeitem"][aria-level="2"]');
+  return rows.evaluateAll((els) =>
+    els.map((row) => {
+      const name = (row.getAttribute('aria-label') ?? '').split(', ')[0];
+      const desc = row.querySelector('.label-description');
+      const text = desc?.firstChild;
+      const word = (desc?.textContent ?? '').split(' · ')[0];
+      const box = (desc?.closest('.monaco-icon-label-container') ?? row) as HTMLElement;
+      const overflows = box.scrollWidth > box.clientWidth;
+      const canvas = document.createElement('canvas').getContext('2d')!;
+      canvas.font = desc ? getComputedStyle(desc).font : '';
+      const ellipsis = overflows ? canvas.measureText('…').width : 0;
+      let right = Number.POSITIVE_INFINITY;
+      if (text && text.nodeType === Node.TEXT_NODE && word) {
+        const range = document.createRange();
+        range.setStart(text, 0);
+        range.setEnd(text, word.length);
+        right = range.getBoundingClientRect().right;
+      }
+      return { name, word, right, clip: box.getBoundingClientRect().right - ellipsis, overflows };
+    }),
+  );
 }
 
 /** No two states share an icon or a colour. */
@@ -162,7 +199,7 @@ describe('issue 13: the tree at 300 px, edited after apply, next actions, progre
         git('commit', '-q', '-m', 'migrations as deployed');
         await fs.writeFile(file, EDIT);
       },
-      ready: { env: 'local', migration: EDITED, description: /^edited after apply/ },
+      ready: { env: 'local', migration: EDITED, description: /^edited · / },
     });
     ({ sample, wb } = j);
   });
@@ -177,8 +214,20 @@ describe('issue 13: the tree at 300 px, edited after apply, next actions, progre
     expect(width).toBeGreaterThanOrEqual(250);
     expect(width).toBeLessThanOrEqual(310);
     const looks = await stateLooks(page);
-    expect([...looks.keys()].sort()).toEqual(['applied', 'edited after apply', 'failed', 'pending']);
+    expect([...looks.keys()].sort()).toEqual(['applied', 'edited', 'failed', 'pending']);
     expectDistinct(looks);
+    // Every state word is whole at this width — the row of the sample's longest name included.
+    const edges = await stateWordEdges(page);
+    const longest = SAMPLE_MIGRATIONS.map((m) => m.name).reduce((a, b) => (b.length > a.length ? b : a));
+    expect(
+      edges.filter((e) => e.name === longest).map((e) => e.word),
+      'the longest name is shown',
+    ).toHaveLength(2);
+    for (const e of edges)
+      expect(
+        e.right,
+        `${e.name}: "${e.word}" ends at ${e.right}, text shown up to ${e.clip}`,
+      ).toBeLessThanOrEqual(e.clip);
     // No hover (the activity bar's tooltip) over the picture.
     await page.mouse.move(900, 450);
     for (const theme of ['light', 'dark'] as const) {
