@@ -153,7 +153,9 @@ const COUNT_ORDER: (keyof StatusCounts)[] = [
 
 /** `12 applied · 1 pending · 1 failed` (zero counts left out). */
 export function summarizeCounts(counts: StatusCounts): string {
-  const parts = COUNT_ORDER.filter((k) => counts[k] > 0).map((k) => `${counts[k]} ${STATE_PRESENTATION[k].short}`);
+  const parts = COUNT_ORDER.filter((k) => counts[k] > 0).map(
+    (k) => `${counts[k]} ${STATE_PRESENTATION[k].short}`,
+  );
   return parts.length ? parts.join(' · ') : 'no migrations';
 }
 
