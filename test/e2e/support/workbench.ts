@@ -107,6 +107,35 @@ export async function waitForNotification(page: Page, match: RegExp, timeout = 2
   return (await toast.first().innerText()).trim();
 }
 
+/**
+ * Starts recording every text the notification toasts show from now on (a MutationObserver in the
+ * workbench: a progress notification's message changes faster than a poll, and the toast may be
+ * gone by the time the step ends). Returns a reader of the texts seen, in order, each once.
+ */
+export async function recordNotifications(page: Page): Promise<() => Promise<string[]>> {
+  await page.evaluate(() => {
+    const w = window as unknown as { toastsSeen: string[]; toastsObserver?: MutationObserver };
+    w.toastsObserver?.disconnect();
+    w.toastsSeen = [];
+    const read = () => {
+      for (const el of Array.from(
+        document.querySelectorAll('.notifications-toasts .notification-list-item-message'),
+      )) {
+        const t = (el.textContent ?? '').replace(/\s+/g, ' ').trim();
+        if (t && !w.toastsSeen.includes(t)) w.toastsSeen.push(t);
+      }
+    };
+    w.toastsObserver = new MutationObserver(read);
+    w.toastsObserver.observe(document.querySelector('.notifications-toasts') ?? document.body, {
+      subtree: true,
+      childList: true,
+      characterData: true,
+      attributes: true,
+    });
+  });
+  return () => page.evaluate(() => (window as unknown as { toastsSeen: string[] }).toastsSeen);
+}
+
 /** Clicks a button on the notification toast whose text matches. */
 export async function clickNotificationButton(page: Page, match: RegExp, button: string): Promise<void> {
   const toast = page.locator('.notifications-toasts .notification-toast').filter({ hasText: match });
