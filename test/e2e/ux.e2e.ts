@@ -7,9 +7,10 @@
  *     and Identify say it with both checksums;
  * (c, d) Impact's next actions (no down.sql yet → Create Rollback…; Back Up Now runs the backup in
  *     the checklist, with its notification and size), the middle-of-history note, progress of
- *     verify (migrations replayed) and Apply (statement n of m) in the step;
- * (a) the rehearsal is a dry run on the target the step names: a failing one shows PostgreSQL's
- *     reason in the step and keeps Apply closed on the protected target until it passes.
+ *     verify (migrations replayed) and Apply (statement n of m) in the step and Apply's notification;
+ * (a) the rehearsal (no rehearsal environment configured) is a dry run on the target the step
+ *     names: a failing one shows PostgreSQL's reason in the step and keeps Apply closed on the
+ *     protected target until it passes; its notification shows the statement it reached.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -34,6 +35,7 @@ import {
   clickNotificationButton,
   readmeScreenshot,
   recordFailures,
+  recordNotifications,
   runCommand,
   runContextMenu,
   screenshot,
@@ -346,10 +348,16 @@ describe('issue 13: the tree at 300 px, edited after apply, next actions, progre
       `progress shown: ${seen.join(' | ') || 'none'}`,
     ).toBe(true);
 
-    // Apply: the statement it reached, of how many.
+    // Apply: the statement it reached, of how many — in the step and in its notification.
+    const applyNotifications = await recordNotifications(page);
     await frame.locator('#apply-run').click();
     await waitStep(frame, 'apply', 'done', 120_000);
     expect(await frame.locator('#step-apply').innerText()).toMatch(/Reached: Statement (\d+) of \1/);
+    const applySeen = await applyNotifications();
+    expect(
+      applySeen.some((t) => /Apply to target — local: running….*Statement \d+ of \d+/.test(t)),
+      applySeen.join(' | '),
+    ).toBe(true);
     await hidePanel(page);
     await reveal(frame, '#step-apply');
     await screenshot(page, 'apply-progress-reached');
@@ -411,9 +419,16 @@ describe('issue 13: the tree at 300 px, edited after apply, next actions, progre
     // Fixed on production: the rehearsal passes, and no longer blocks Apply.
     await query(sample.productionUrl, 'DROP VIEW "TagNames"');
     await frame.locator('#staging-typed input').fill('production');
+    const notifications = await recordNotifications(page);
     await frame.locator('#staging-run').click();
     await waitStep(frame, 'staging', 'done', 120_000);
     expect(await staging.innerText()).toMatch(/Reached: Statement (\d+) of \1/);
+    // The notification names where the rehearsal runs and how far it got.
+    const seen = await notifications();
+    expect(
+      seen.some((t) => /Rehearse on production: running….*Statement \d+ of \d+/.test(t)),
+      seen.join(' | '),
+    ).toBe(true);
     expect(await frame.locator('#step-apply .blockers').innerText()).not.toContain('rehearsal');
     // Nothing changed on production: the table is still there.
     const tag = await query<{ n: string }>(
