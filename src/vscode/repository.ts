@@ -18,6 +18,8 @@ import { affects, readSettings } from './settings';
 export interface EnvironmentEntry {
   name: string;
   protected: boolean;
+  /** Marked as the rehearsal environment (`"rehearsal": true` in prismaRollback.environments). */
+  rehearsal: boolean;
   resolved?: ResolvedEnvironment;
   /** The latest status (kept while a refresh runs, so the tree never blanks). */
   status?: EnvironmentStatus;
@@ -277,6 +279,7 @@ export class MigrationsRepository implements vscode.Disposable {
         resolved = (settings.environments ?? [{ name: 'local' }]).map((e) => ({
           name: e.name,
           protected: e.protected === true,
+          rehearsal: e.rehearsal === true,
           problem: UNTRUSTED_PROBLEM,
           warnings: [],
         }));
@@ -285,7 +288,14 @@ export class MigrationsRepository implements vscode.Disposable {
       entry.environments = resolved.map((r) => {
         const before = old?.environments.find((e) => e.name === r.name);
         for (const w of r.warnings) this.log.warn(`${project.label} / ${r.name}: ${redactSecrets(w)}`);
-        return { name: r.name, protected: r.protected, resolved: r, status: before?.status, loading: true };
+        return {
+          name: r.name,
+          protected: r.protected,
+          rehearsal: r.rehearsal === true,
+          resolved: r,
+          status: before?.status,
+          loading: true,
+        };
       });
     }
     this.entries = next;

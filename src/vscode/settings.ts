@@ -39,6 +39,7 @@ export function cleanEnvironments(value: unknown): EnvironmentConfig[] | undefin
       urlEnv: typeof e.urlEnv === 'string' && e.urlEnv ? e.urlEnv : undefined,
       envFile: typeof e.envFile === 'string' && e.envFile ? e.envFile : undefined,
       protected: e.protected === true,
+      rehearsal: e.rehearsal === true,
     });
   }
   return out.length ? out : undefined;

@@ -10,6 +10,7 @@ import {
   formatDateTime,
   migrationContextValue,
   migrationDescription,
+  migrationLabel,
   migrationTooltip,
   type Severity,
   STATE_PRESENTATION,
@@ -274,7 +275,9 @@ function migrationItem(node: MigrationNode, extra?: ReturnType<MigrationDecorato
   const { migration: m, status } = node;
   const state = shownState(m, status);
   const look = STATE_PRESENTATION[state];
-  const item = new vscode.TreeItem(m.name, vscode.TreeItemCollapsibleState.None);
+  // The label without the timestamp (the description carries the day); the full name stays in the
+  // tooltip and the accessible name.
+  const item = new vscode.TreeItem(migrationLabel(m.name), vscode.TreeItemCollapsibleState.None);
   item.id = `migration|${node.project.project.id}|${node.env.name}|${m.name}`;
   item.description = migrationDescription(m, state);
   item.iconPath = new vscode.ThemeIcon(look.icon, look.color ? new vscode.ThemeColor(look.color) : undefined);

@@ -6,7 +6,10 @@
  * (b) drift shown in the tree — a column dropped by hand, "Check Drift on Environment…", the
  *     environment's row shows the warning icon and its tooltip names the column;
  * (c) "Roll Back to Here…" on a range of 3 migrations — one checklist, one Apply, and exactly those
- *     3 are recorded rolled back and their objects are gone.
+ *     3 are recorded rolled back and their objects are gone. The project has a `staging`
+ *     environment marked `"rehearsal": true` (issue 13, item 4) in production's state: the
+ *     rehearsal is the real `apply-down --to` there (recorded rolled back on staging, production
+ *     untouched until Apply); the rehearsal's and Apply's progress notifications are read (item 11).
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -14,7 +17,7 @@ import type { FrameLocator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE, SAMPLE_MIGRATIONS } from '../../scripts/demo/sample';
 import type { SampleSetup } from '../../scripts/e2e/harness';
-import { migrationRows, query } from './support/db';
+import { migrationRows, query, scratchWithMigrations } from './support/db';
 import {
   description,
   isDisabled,
@@ -26,9 +29,11 @@ import {
 } from './support/journey';
 import {
   childRow,
+  e2eContext,
   groupRows,
   hoverText,
   recordFailures,
+  recordNotifications,
   rowLocator,
   runCommand,
   runContextMenu,
@@ -63,6 +68,8 @@ describe('production states: a failed migration, drift, a range rolled back', ()
   let j: SampleJourney;
   let sample: SampleSetup;
   let wb: Workbench;
+  /** The staging database: production's migrations, no data. */
+  let staging: { url: string; drop(): Promise<void> } | undefined;
   recordFailures(() => wb?.page);
 
   beforeAll(async () => {
@@ -72,6 +79,16 @@ describe('production states: a failed migration, drift, a range rolled back', ()
       prepare: async (s) => {
         const original = SAMPLE_MIGRATIONS.find((m) => m.name === SAMPLE.edited)!.sql;
         await fs.writeFile(path.join(s.workspace.migrationDir(SAMPLE.edited), 'migration.sql'), original);
+        // staging, the rehearsal environment: the migrations production has.
+        staging = await scratchWithMigrations(e2eContext().adminUrl, s.workspace, SAMPLE.productionApplied);
+        await fs.appendFile(s.workspace.envPath, `STAGING_DATABASE_URL="${staging.url}"\n`);
+        const settings = JSON.parse(await fs.readFile(s.workspace.settingsPath, 'utf8'));
+        settings['prismaRollback.environments'] = [
+          { name: 'local' },
+          { name: 'staging', urlEnv: 'STAGING_DATABASE_URL', rehearsal: true },
+          { name: 'production', urlEnv: 'PRODUCTION_DATABASE_URL', protected: true },
+        ];
+        await fs.writeFile(s.workspace.settingsPath, `${JSON.stringify(settings, null, 2)}\n`);
       },
       ready: { env: 'local', migration: SAMPLE.failed, description: /^failed/ },
     });
@@ -80,6 +97,7 @@ describe('production states: a failed migration, drift, a range rolled back', ()
 
   afterAll(async () => {
     await j?.close();
+    await staging?.drop().catch(() => {});
   });
 
   it('(a) the failed migration: its checklist shows the log and what drift found, offers only "Mark rolled back", and the tree then reads it rolled back', async () => {
@@ -199,12 +217,37 @@ describe('production states: a failed migration, drift, a range rolled back', ()
     await frame.locator('#backup-run').click();
     await waitStep(frame, 'backup', 'done', 120_000);
 
-    // The rehearsal: the dry run of the range on production itself (same --confirm), before Apply.
-    await frame.locator('#staging-typed input').fill('production');
+    // The rehearsal: staging is marked as the rehearsal environment and has the range applied, so
+    // the range is rolled back there for real (unprotected: no name to type), before Apply.
+    await waitUntil(
+      () => frame.locator('#title-staging').innerText(),
+      (t) => t.includes('Rehearse on staging'),
+      'the rehearsal names staging',
+    );
+    expect(await frame.locator('#step-staging').innerText()).toContain(
+      'The rollback runs for real on staging (the rehearsal environment)',
+    );
+    expect(await frame.locator('#step-staging .short-command').innerText()).toBe(
+      `prisma-rollback apply-down --to ${INIT} --env staging`,
+    );
+    expect(await frame.locator('#staging-typed').count()).toBe(0);
+    const notifications = await recordNotifications(page);
     await frame.locator('#staging-run').click();
     await waitStep(frame, 'staging', 'done', 120_000);
     // Its progress over the whole range: the last statement it reached, of all three rollbacks.
     expect(await frame.locator('#step-staging').innerText()).toMatch(/Reached: Statement (\d+) of \1/);
+    // The notification said where it ran and how far it got.
+    const rehearsalSeen = await notifications();
+    expect(
+      rehearsalSeen.some((t) => /Rehearse on staging: running….*Statement \d+ of \d+/.test(t)),
+      rehearsalSeen.join(' | '),
+    ).toBe(true);
+    // Rolled back on staging (recorded there); production still has them applied until Apply.
+    const onStaging = new Map((await migrationRows(staging!.url)).map((r) => [r.migration_name, r]));
+    for (const m of RANGE) expect(onStaging.get(m)?.rolled_back_at, `staging / ${m}`).toBeInstanceOf(Date);
+    expect(onStaging.get(INIT)?.rolled_back_at).toBeNull();
+    const onProduction = await migrationRows(sample.productionUrl);
+    expect(onProduction.filter((r) => r.rolled_back_at)).toEqual([]);
 
     // Protected: Apply runs only once the environment's name is typed.
     await waitUntil(
@@ -216,9 +259,15 @@ describe('production states: a failed migration, drift, a range rolled back', ()
     expect(await isDisabled(frame, 'apply-run')).toBe(false);
     await reveal(frame, '#step-apply');
     await screenshot(page, 'roll-back-to-here-type-name');
+    const applyNotifications = await recordNotifications(page);
     await frame.locator('#apply-run').click();
     await waitStep(frame, 'apply', 'done', 180_000);
     expect(await frame.locator('#step-apply').innerText()).toMatch(/Reached: Statement (\d+) of \1/);
+    const applySeen = await applyNotifications();
+    expect(
+      applySeen.some((t) => /Apply to target — production: running….*Statement \d+ of \d+/.test(t)),
+      applySeen.join(' | '),
+    ).toBe(true);
 
     // Exactly those 3 are recorded rolled back; the target stays applied.
     const rows = await migrationRows(sample.productionUrl);

@@ -44,7 +44,7 @@ const TARGET_INDEX = SAMPLE_MIGRATIONS.findIndex((m) => m.name === TARGET);
 
 async function localDescription(wb: Workbench, name: string): Promise<string> {
   const group = groupRows(await treeRows(wb.page, VIEW)).get('local');
-  return group?.children.find((r) => r.label === name)?.description ?? '';
+  return group?.children.find((r) => r.name === name)?.description ?? '';
 }
 
 describe('journeys 2 and 3: create and verify a rollback', () => {

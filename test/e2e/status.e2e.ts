@@ -38,7 +38,7 @@ const ICONS: Record<string, string> = {
   applied: 'codicon-pass',
   pending: 'codicon-arrow-circle-up',
   failed: 'codicon-error',
-  'edited after apply': 'codicon-warning',
+  edited: 'codicon-warning',
 };
 
 /** `20240312090000_x` → `2024-03-12`, the day the tree shows after the state. */
@@ -54,7 +54,7 @@ function expectedStates(): Record<'local' | 'production', Map<string, string>> {
     local.set(
       m.name,
       m.name === SAMPLE.edited
-        ? 'edited after apply'
+        ? 'edited'
         : m.name === SAMPLE.failed
           ? 'failed'
           : i < SAMPLE.localApplied
@@ -110,15 +110,17 @@ describe('journey 1: status', () => {
     expect([...groups.keys()]).toEqual(['local', 'production']);
     for (const env of ['local', 'production'] as const) {
       const children = groups.get(env)?.children ?? [];
-      const migrations = children.filter((r) => /^\d{14}_/.test(r.label));
+      const migrations = children.filter((r) => /^\d{14}_/.test(r.name));
       // Newest first (the default sort order).
-      expect(migrations.map((r) => r.label)).toEqual(SAMPLE_MIGRATIONS.map((m) => m.name).reverse());
+      expect(migrations.map((r) => r.name)).toEqual(SAMPLE_MIGRATIONS.map((m) => m.name).reverse());
       for (const r of migrations) {
-        const state = expected[env].get(r.label);
-        expect(r.description, `${env} / ${r.label}`).toBe(`${state} · ${day(r.label)}`);
-        // Screen readers hear the name and the state; the icon tells it at a glance.
-        expect(r.ariaLabel).toBe(`${r.label}, ${r.description}`);
-        expect(r.icon, `${env} / ${r.label} icon`).toContain(ICONS[state ?? '']);
+        const state = expected[env].get(r.name);
+        // The label is the name without its timestamp; the description has the day after the state.
+        expect(r.label).toBe(r.name.replace(/^\d{14}_/, ''));
+        expect(r.description, `${env} / ${r.name}`).toBe(`${state} · ${day(r.name)}`);
+        // Screen readers hear the whole name and the state; the icon tells it at a glance.
+        expect(r.ariaLabel).toBe(`${r.name}, ${r.description}`);
+        expect(r.icon, `${env} / ${r.name} icon`).toContain(ICONS[state ?? '']);
       }
     }
 

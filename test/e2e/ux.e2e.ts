@@ -7,9 +7,10 @@
  *     and Identify say it with both checksums;
  * (c, d) Impact's next actions (no down.sql yet → Create Rollback…; Back Up Now runs the backup in
  *     the checklist, with its notification and size), the middle-of-history note, progress of
- *     verify (migrations replayed) and Apply (statement n of m) in the step;
- * (a) the rehearsal is a dry run on the target the step names: a failing one shows PostgreSQL's
- *     reason in the step and keeps Apply closed on the protected target until it passes.
+ *     verify (migrations replayed) and Apply (statement n of m) in the step and Apply's notification;
+ * (a) the rehearsal (no rehearsal environment configured) is a dry run on the target the step
+ *     names: a failing one shows PostgreSQL's reason in the step and keeps Apply closed on the
+ *     protected target until it passes; its notification shows the statement it reached.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -34,6 +35,7 @@ import {
   clickNotificationButton,
   readmeScreenshot,
   recordFailures,
+  recordNotifications,
   runCommand,
   runContextMenu,
   screenshot,
@@ -89,6 +91,7 @@ async function stateLooks(page: Page): Promise<Map<string, { icon: string; color
     els.map((row) => {
       const icon = row.querySelector('.custom-view-tree-node-item-icon');
       return {
+        name: (row.getAttribute('aria-label') ?? '').split(', ')[0],
         label: (row.querySelector('.label-name')?.textContent ?? '').trim(),
         description: (row.querySelector('.label-description')?.textContent ?? '').trim(),
         ariaLabel: row.getAttribute('aria-label') ?? '',
@@ -99,17 +102,53 @@ async function stateLooks(page: Page): Promise<Map<string, { icon: string; color
       };
     }),
   );
-  const words = ['applied', 'pending', 'failed', 'rolled back', 'edited after apply'];
+  // The tree's short words (`edited`, the tooltip says "edited after apply").
+  const words = ['applied', 'pending', 'failed', 'rolled back', 'edited'];
   const looks = new Map<string, { icon: string; color: string }>();
   for (const r of shown) {
     const word = words.find((w) => r.description.startsWith(`${w} · `));
-    expect(word, `${r.label}: "${r.description}" starts with its state`).toBeDefined();
-    expect(r.ariaLabel).toBe(`${r.label}, ${r.description}`);
+    expect(word, `${r.name}: "${r.description}" starts with its state`).toBeDefined();
+    // The label is the name without its timestamp; the accessible name has it whole.
+    expect(r.label).toBe(r.name.replace(/^\d{14}_/, ''));
+    expect(r.ariaLabel).toBe(`${r.name}, ${r.description}`);
     const seen = looks.get(word!);
-    if (seen) expect({ icon: r.icon, color: r.color }, r.label).toEqual(seen);
+    if (seen) expect({ icon: r.icon, color: r.color }, r.name).toEqual(seen);
     else looks.set(word!, { icon: r.icon, color: r.color });
   }
   return looks;
+}
+
+/**
+ * How each migration row's state word (its description up to the first ` · `) sits in the row as
+ * rendered: `right` is the word's right edge and `clip` the right edge up to which the row's
+ * label container shows text (its right edge, less the ellipsis's width when the text overflows:
+ * `text-overflow: ellipsis` draws the `…` over the last visible pixels). Pixels, page coordinates.
+ */
+async function stateWordEdges(
+  page: Page,
+): Promise<{ name: string; word: string; right: number; clip: number; overflows: boolean }[]> {
+  const rows = viewPane(page, VIEW).locator('.monaco-list-row[role="treeitem"][aria-level="2"]');
+  return rows.evaluateAll((els) =>
+    els.map((row) => {
+      const name = (row.getAttribute('aria-label') ?? '').split(', ')[0];
+      const desc = row.querySelector('.label-description');
+      const text = desc?.firstChild;
+      const word = (desc?.textContent ?? '').split(' · ')[0];
+      const box = (desc?.closest('.monaco-icon-label-container') ?? row) as HTMLElement;
+      const overflows = box.scrollWidth > box.clientWidth;
+      const canvas = document.createElement('canvas').getContext('2d')!;
+      canvas.font = desc ? getComputedStyle(desc).font : '';
+      const ellipsis = overflows ? canvas.measureText('…').width : 0;
+      let right = Number.POSITIVE_INFINITY;
+      if (text && text.nodeType === Node.TEXT_NODE && word) {
+        const range = document.createRange();
+        range.setStart(text, 0);
+        range.setEnd(text, word.length);
+        right = range.getBoundingClientRect().right;
+      }
+      return { name, word, right, clip: box.getBoundingClientRect().right - ellipsis, overflows };
+    }),
+  );
 }
 
 /** No two states share an icon or a colour. */
@@ -162,7 +201,7 @@ describe('issue 13: the tree at 300 px, edited after apply, next actions, progre
         git('commit', '-q', '-m', 'migrations as deployed');
         await fs.writeFile(file, EDIT);
       },
-      ready: { env: 'local', migration: EDITED, description: /^edited after apply/ },
+      ready: { env: 'local', migration: EDITED, description: /^edited · / },
     });
     ({ sample, wb } = j);
   });
@@ -177,8 +216,20 @@ describe('issue 13: the tree at 300 px, edited after apply, next actions, progre
     expect(width).toBeGreaterThanOrEqual(250);
     expect(width).toBeLessThanOrEqual(310);
     const looks = await stateLooks(page);
-    expect([...looks.keys()].sort()).toEqual(['applied', 'edited after apply', 'failed', 'pending']);
+    expect([...looks.keys()].sort()).toEqual(['applied', 'edited', 'failed', 'pending']);
     expectDistinct(looks);
+    // Every state word is whole at this width — the row of the sample's longest name included.
+    const edges = await stateWordEdges(page);
+    const longest = SAMPLE_MIGRATIONS.map((m) => m.name).reduce((a, b) => (b.length > a.length ? b : a));
+    expect(
+      edges.filter((e) => e.name === longest).map((e) => e.word),
+      'the longest name is shown',
+    ).toHaveLength(2);
+    for (const e of edges)
+      expect(
+        e.right,
+        `${e.name}: "${e.word}" ends at ${e.right}, text shown up to ${e.clip}`,
+      ).toBeLessThanOrEqual(e.clip);
     // No hover (the activity bar's tooltip) over the picture.
     await page.mouse.move(900, 450);
     for (const theme of ['light', 'dark'] as const) {
@@ -297,10 +348,16 @@ describe('issue 13: the tree at 300 px, edited after apply, next actions, progre
       `progress shown: ${seen.join(' | ') || 'none'}`,
     ).toBe(true);
 
-    // Apply: the statement it reached, of how many.
+    // Apply: the statement it reached, of how many — in the step and in its notification.
+    const applyNotifications = await recordNotifications(page);
     await frame.locator('#apply-run').click();
     await waitStep(frame, 'apply', 'done', 120_000);
     expect(await frame.locator('#step-apply').innerText()).toMatch(/Reached: Statement (\d+) of \1/);
+    const applySeen = await applyNotifications();
+    expect(
+      applySeen.some((t) => /Apply to target — local: running….*Statement \d+ of \d+/.test(t)),
+      applySeen.join(' | '),
+    ).toBe(true);
     await hidePanel(page);
     await reveal(frame, '#step-apply');
     await screenshot(page, 'apply-progress-reached');
@@ -362,9 +419,16 @@ describe('issue 13: the tree at 300 px, edited after apply, next actions, progre
     // Fixed on production: the rehearsal passes, and no longer blocks Apply.
     await query(sample.productionUrl, 'DROP VIEW "TagNames"');
     await frame.locator('#staging-typed input').fill('production');
+    const notifications = await recordNotifications(page);
     await frame.locator('#staging-run').click();
     await waitStep(frame, 'staging', 'done', 120_000);
     expect(await staging.innerText()).toMatch(/Reached: Statement (\d+) of \1/);
+    // The notification names where the rehearsal runs and how far it got.
+    const seen = await notifications();
+    expect(
+      seen.some((t) => /Rehearse on production: running….*Statement \d+ of \d+/.test(t)),
+      seen.join(' | '),
+    ).toBe(true);
     expect(await frame.locator('#step-apply .blockers').innerText()).not.toContain('rehearsal');
     // Nothing changed on production: the table is still there.
     const tag = await query<{ n: string }>(

@@ -33,10 +33,6 @@ function view(o: { backup?: boolean; verified?: boolean; rehearsed?: boolean } =
     key: { projectId: '/w/app', migration: '20250101000000_add_widgets', environment: 'production' },
     protected: true,
     migrationState: 'applied',
-    otherEnvironments: [
-      { name: 'production', protected: true },
-      { name: 'staging', protected: false },
-    ],
   });
   if (o.backup)
     s = finishStep(startStep(s, 'backup', { commandLine: 'node cli.js backup' }), 'backup', {
@@ -60,7 +56,6 @@ function view(o: { backup?: boolean; verified?: boolean; rehearsed?: boolean } =
     migrationsDir: '/w/app/prisma/migrations',
     migration: s.key.migration,
     environment: 'production',
-    stagingEnvironment: 'staging',
     migrationState: 'applied' as const,
     node: '/usr/bin/node',
     cliPath: '/ext/dist/cli.js',

@@ -8,6 +8,7 @@ import {
   lensTitle,
   migrationContextValue,
   migrationDescription,
+  migrationLabel,
   migrationTooltip,
   STATE_PRESENTATION,
   shownState,
@@ -100,9 +101,22 @@ describe('presentation of a status', () => {
 
   it('describes a migration by the date in its folder name and its state', () => {
     expect(migrationDescription(applied, 'applied')).toBe('applied · 2025-11-17');
+    // The short word: at 300 px "edited after apply" would go behind the ellipsis.
+    expect(migrationDescription(applied, 'edited')).toBe('edited · 2025-11-17');
     expect(migrationDescription({ ...pending, name: 'custom_name' }, 'pending')).toBe('pending');
     expect(migrationDescription({ ...pending, name: '20241301000000_bad_month' }, 'pending')).toBe('pending');
     expect(migrationContextValue('rolledBack')).toBe('migration:rolledBack');
+  });
+
+  it('labels a migration in the tree by its name without the timestamp prefix', () => {
+    expect(migrationLabel('20240320113000_unique_widget_domain')).toBe('unique_widget_domain');
+    // 8 digits is a valid Prisma prefix too.
+    expect(migrationLabel('20240320_unique')).toBe('unique');
+    // No valid timestamp, or nothing after it: the name whole.
+    expect(migrationLabel('20241301000000_bad_month')).toBe('20241301000000_bad_month');
+    expect(migrationLabel('custom_name')).toBe('custom_name');
+    expect(migrationLabel('20240320113000')).toBe('20240320113000');
+    expect(migrationLabel('20240320113000_')).toBe('20240320113000_');
   });
 
   it('summarizes counts leaving zeros out', () => {

@@ -50,10 +50,6 @@ function production(): ChecklistState {
     key,
     protected: true,
     migrationState: 'applied',
-    otherEnvironments: [
-      { name: 'production', protected: true },
-      { name: 'staging', protected: false },
-    ],
     now: t(0),
   });
 }
@@ -74,11 +70,7 @@ function runTask(
 
 describe('checklist model', () => {
   it('has the twelve steps of the runbook, all todo; the rehearsal is a dry run on the target, also without another environment', () => {
-    const alone = createChecklist({
-      key,
-      protected: true,
-      otherEnvironments: [{ name: 'production', protected: true }],
-    });
+    const alone = createChecklist({ key, protected: true });
     expect(flowSteps(alone)).toEqual([
       'identify',
       'review',
@@ -547,7 +539,6 @@ describe('command lines', () => {
     migrationsDir: path.join(root, 'prisma', 'migrations'),
     migration: '20250101000000_add_widgets',
     environment: 'production',
-    stagingEnvironment: 'staging',
     migrationState: 'applied',
     node: '/usr/bin/node',
     cliPath: '/ext/dist/cli.js',

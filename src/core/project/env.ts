@@ -225,7 +225,12 @@ async function resolveOne(
   cfg: EnvironmentConfig,
   opts: ResolveOptions,
 ): Promise<ResolvedEnvironment> {
-  const env: ResolvedEnvironment = { name: cfg.name, protected: cfg.protected === true, warnings: [] };
+  const env: ResolvedEnvironment = {
+    name: cfg.name,
+    protected: cfg.protected === true,
+    ...(cfg.rehearsal === true ? { rehearsal: true } : {}),
+    warnings: [],
+  };
   const expr = project.urlExpression;
   let url: string | undefined;
   try {

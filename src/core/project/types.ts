@@ -9,6 +9,11 @@ export interface EnvironmentConfig {
   envFile?: string;
   /** Destructive actions need backup + verification + typing the environment's name. */
   protected?: boolean;
+  /**
+   * The environment where the checklist rehearses a rollback for real before applying it to
+   * another target (e.g. `staging`; the first marked one; src/core/runbook/rehearsal.ts).
+   */
+  rehearsal?: boolean;
 }
 
 /** Where the datasource URL comes from in the schema/config: `env("X")` or a literal. */
@@ -62,6 +67,8 @@ export interface PrismaProject {
 export interface ResolvedEnvironment {
   name: string;
   protected: boolean;
+  /** Marked as the rehearsal environment (EnvironmentConfig.rehearsal). */
+  rehearsal?: boolean;
   /** The connection string (a secret: never log it, show `maskUrl(url)`). */
   url?: string;
   /** Where the URL came from, e.g. `DATABASE_URL in prisma/.env` (no value). */

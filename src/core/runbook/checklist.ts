@@ -5,12 +5,13 @@
  * exit codes back; the webview renders `viewChecklist()`.
  *
  * Gates: on a protected environment, "Apply to target" stays disabled until the backup is done,
- * the verification passed and the rehearsal (dry run on the target) passed or was skipped; a gate can be overridden only with a typed reason (recorded);
+ * the verification passed and the rehearsal (the rollback on the rehearsal environment, or the dry run on the target) passed or was skipped; a gate can be overridden only with a typed reason (recorded);
  * running it there also requires typing the environment's name.
  */
 
 import { stateWord } from '../status/present';
 import { formatDateTime } from '../status/time';
+import type { RehearsalPlan } from './rehearsal';
 import { STEP_IDS, type StepId } from './steps';
 
 export { STEP_IDS, type StepId };
@@ -90,7 +91,7 @@ export const STEPS: readonly StepDefinition[] = [
   {
     id: 'staging',
     number: 8,
-    title: 'Rehearse on the target',
+    title: 'Rehearse',
     kind: 'task',
     description:
       'Dry run on the target: the rollback runs in a transaction that is rolled back (same locks as the real run); it reports success or the failing statement, and changes nothing.',
@@ -264,8 +265,12 @@ export interface ChecklistState {
   runner: Runner;
   /** State of the migration in the target when the checklist started. */
   migrationState?: 'applied' | 'failed' | 'other';
-  /** Another, unprotected environment to rehearse on. */
-  stagingEnvironment?: string;
+  /**
+   * Where the rehearsal (step 8) runs (rehearsal.ts `planRehearsal`), set by the host from the
+   * environments' live status while the step has not passed (`withRehearsal`); absent: the dry run
+   * on the target.
+   */
+  rehearsal?: RehearsalPlan;
   /**
    * `resolveFailed`: opened on a migration recorded as failed in the target — the "Resolve failed
    * migration" flow (`flowSteps`), never an Apply. Absent or `rollback`: the rollback runbook.
@@ -292,8 +297,6 @@ export interface NewChecklist {
   protected: boolean;
   runner?: Runner;
   migrationState?: ChecklistState['migrationState'];
-  /** Other environments (name, protected) the project has. */
-  otherEnvironments?: { name: string; protected: boolean }[];
   now?: Date;
 }
 
@@ -307,7 +310,6 @@ export function createChecklist(o: NewChecklist): ChecklistState {
     StepId,
     StepRecord
   >;
-  const staging = o.otherEnvironments?.find((e) => !e.protected && e.name !== o.key.environment);
   if (o.key.migrations && !o.key.migrations.length)
     throw new ChecklistError(
       `No migration is applied after ${o.key.migration}: there is nothing to roll back.`,
@@ -318,7 +320,6 @@ export function createChecklist(o: NewChecklist): ChecklistState {
     protected: o.protected,
     runner: o.runner ?? 'bundled',
     migrationState: o.migrationState,
-    stagingEnvironment: staging?.name,
     flow: o.migrationState === 'failed' && !o.key.migrations ? 'resolveFailed' : 'rollback',
     steps,
     overrides: [],
@@ -392,12 +393,14 @@ export function gate(s: ChecklistState, id: StepId, caps?: Capabilities): Gate {
       if (s.steps.backup.state !== 'done') blockers.push('Backup is not done.');
       if (s.steps.verify.state !== 'done' || s.steps.verify.detail?.result !== 'verified')
         blockers.push('The rollback has not passed verification.');
-      // Issue 13: the rehearsal (the dry run on the target) passed, or was skipped with a reason.
+      // Issue 13: the rehearsal (the rollback on the rehearsal environment, or the dry run on the
+      // target) passed, or was skipped with a reason.
+      const where = rehearsalOf(s).environment;
       if (!['done', 'skipped'].includes(s.steps.staging.state))
         blockers.push(
           s.steps.staging.state === 'failed'
-            ? `The rehearsal on ${s.key.environment} failed: fix it and rehearse again, or skip the rehearsal with a reason.`
-            : `The rehearsal on ${s.key.environment} has not passed: rehearse, or skip it with a reason.`,
+            ? `The rehearsal on ${where} failed: fix it and rehearse again, or skip the rehearsal with a reason.`
+            : `The rehearsal on ${where} has not passed: rehearse, or skip it with a reason.`,
         );
       overridable = blockers.length > 0;
     }
@@ -418,9 +421,46 @@ export function gate(s: ChecklistState, id: StepId, caps?: Capabilities): Gate {
     blockers,
     overridable,
     overridden,
-    // The dry run takes the same locks as the real run: the same typed name on a protected target.
-    typeToConfirm: (id === 'apply' || id === 'staging') && s.protected ? s.key.environment : undefined,
+    typeToConfirm:
+      id === 'apply'
+        ? s.protected
+          ? s.key.environment
+          : undefined
+        : id === 'staging'
+          ? rehearsalTypeToConfirm(s)
+          : undefined,
   };
+}
+
+/** The rehearsal's plan (`s.rehearsal`), or the dry run on the target when none is recorded. */
+export function rehearsalOf(s: ChecklistState): RehearsalPlan {
+  return s.rehearsal ?? { kind: 'dryRun', environment: s.key.environment };
+}
+
+/**
+ * The name the rehearsal asks for: the dry run takes the same locks as the real run, so a protected
+ * target's name; the real rollback on a rehearsal environment, that environment's name when it is
+ * protected (as Apply there would); otherwise none.
+ */
+function rehearsalTypeToConfirm(s: ChecklistState): string | undefined {
+  const r = rehearsalOf(s);
+  if (r.kind === 'rollback') return r.protected ? r.environment : undefined;
+  return s.protected ? s.key.environment : undefined;
+}
+
+/**
+ * `s` with the rehearsal's plan `plan` (from `planRehearsal` over the environments' live status),
+ * while the rehearsal has not run to an end (todo or failed): once it is running, done or skipped,
+ * the plan it ran with stays — a rollback rehearsed on staging leaves the migration rolled back
+ * there, which must not turn the record into "not applied on staging". Pure: returns `s` itself
+ * when nothing changes, else a copy.
+ */
+export function withRehearsal(s: ChecklistState, plan: RehearsalPlan): ChecklistState {
+  if (s.flow === 'resolveFailed' || !['todo', 'failed'].includes(s.steps.staging.state)) return s;
+  if (JSON.stringify(s.rehearsal ?? null) === JSON.stringify(plan)) return s;
+  const n = clone(s);
+  n.rehearsal = plan;
+  return n;
 }
 
 /**
@@ -943,7 +983,17 @@ export function parseChecklist(value: unknown): ChecklistState | undefined {
   }
   if (!Array.isArray(o.overrides) || (o.runner !== 'bundled' && o.runner !== 'prismaCli')) return undefined;
   if (o.flow !== undefined && o.flow !== 'rollback' && o.flow !== 'resolveFailed') return undefined;
-  return clone({ ...(o as ChecklistState), steps: steps as Record<StepId, StepRecord> });
+  // A malformed rehearsal plan is dropped (the host plans it again); `stagingEnvironment`, saved
+  // before issue 13's rehearsal environment, meant nothing and goes.
+  const r = o.rehearsal as Partial<RehearsalPlan> | undefined;
+  const rehearsal =
+    r && (r.kind === 'rollback' || r.kind === 'dryRun') && typeof r.environment === 'string'
+      ? (r as RehearsalPlan)
+      : undefined;
+  const { stagingEnvironment: _old, ...rest } = o as Partial<ChecklistState> & {
+    stagingEnvironment?: unknown;
+  };
+  return clone({ ...(rest as ChecklistState), rehearsal, steps: steps as Record<StepId, StepRecord> });
 }
 
 function safeJson(text: string): unknown {
@@ -973,7 +1023,7 @@ export function notifyMessage(
     `Window: ${o.window ?? 'starting now, about 15 minutes'}.`,
     `Backup: ${backup ?? 'not taken yet'}.`,
     `Verified in an embedded PostgreSQL: ${s.steps.verify.state === 'done' && s.steps.verify.detail?.result === 'verified' ? 'yes' : 'no'}.`,
-    `Rehearsal (dry run) on ${s.key.environment}: ${s.steps.staging.state}.`,
+    `${rehearsalOf(s).kind === 'rollback' ? 'Rehearsal (the rollback)' : 'Rehearsal (dry run)'} on ${rehearsalOf(s).environment}: ${s.steps.staging.state}.`,
     !s.key.migrations && o.dependents?.length
       ? `Later migrations that depend on it: ${o.dependents.join(', ')}.`
       : undefined,

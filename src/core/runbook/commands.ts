@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Runner, StepId } from './checklist';
+import type { RehearsalPlan } from './rehearsal';
 
 export type PackageManager = 'npm' | 'pnpm' | 'yarn' | 'bun';
 
@@ -73,8 +74,11 @@ export interface CommandContext {
    * get `--confirm <environment>` (the checklist asked the user to type the name first).
    */
   environmentProtected?: boolean;
-  /** Unprotected environment to rehearse on. */
-  stagingEnvironment?: string;
+  /**
+   * Where the rehearsal runs (checklist.ts `rehearsalOf`): the real rollback on the rehearsal
+   * environment, or (absent too) the dry run on the target.
+   */
+  rehearsal?: RehearsalPlan;
   /** State of the migration in the target (decides how step 10 can mark it). */
   migrationState?: 'applied' | 'failed' | 'other';
   /** Rollback script (default `<migrationsDir>/<migration>/down.sql`). */
@@ -168,10 +172,16 @@ function make(
   };
 }
 
-function bundled(c: CommandContext, sub: string[], environment: string): { command: string; args: string[] } {
+function bundled(
+  c: CommandContext,
+  sub: string[],
+  environment: string,
+  /** Whether `environment` is protected when it is not the target (the rehearsal environment). */
+  otherProtected = false,
+): { command: string; args: string[] } {
   // The CLI refuses to change a protected environment without its name repeated (backup reads only).
-  const confirm =
-    c.environmentProtected && environment === c.environment && sub[0] !== 'backup' && sub[0] !== 'down';
+  const isProtected = environment === c.environment ? c.environmentProtected : otherProtected;
+  const confirm = isProtected && sub[0] !== 'backup' && sub[0] !== 'down';
   return {
     command: c.node,
     args: [
@@ -216,6 +226,19 @@ export function stepCommand(step: StepId, c: CommandContext): TaskCommand | unde
       });
     }
     case 'staging': {
+      const r = c.rehearsal;
+      if (r?.kind === 'rollback') {
+        // The real rollback on the rehearsal environment (issue 13): recorded rolled back there.
+        const sub = c.migrations
+          ? ['apply-down', '--to', c.migration]
+          : ['apply-down', c.migration, '--file', down, '--after', 'keep'];
+        const b = bundled(c, sub, r.environment, r.protected);
+        return make(b.command, b.args, c, {
+          environment: r.environment,
+          marksRolledBack: true,
+          note: `It changes ${r.environment} for real (the rehearsal environment; apply-down records the rollback in its _prisma_migrations). ${c.environment} is changed only by Apply.`,
+        });
+      }
       // The rehearsal is a dry run on the target itself: same lock and transaction, then ROLLBACK.
       // Prisma has no dry run: both runners use the bundled CLI for it.
       const sub = c.migrations

@@ -4,6 +4,7 @@
  * Every message that arrives is validated with the parse functions below before it is used.
  */
 import type { ChecklistKey, Override, Runner, StepRecord, StepState } from './checklist';
+import type { RehearsalPlan } from './rehearsal';
 import { STEP_IDS, type StepId } from './steps';
 
 export interface StepView {
@@ -60,7 +61,8 @@ export interface ChecklistView {
   protected: boolean;
   runner: Runner;
   migrationState?: string;
-  stagingEnvironment?: string;
+  /** Where the rehearsal (step 8) runs and how (rehearsal.ts). */
+  rehearsal?: RehearsalPlan;
   /** One line of live status of the target ("applied 2025-11-17 · host:5432/db"). */
   statusLine?: string;
   /** Later migrations that depend on this one, with why, once step 1 listed them. */

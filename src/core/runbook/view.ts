@@ -11,6 +11,7 @@ import {
   flowSteps,
   gate,
   notifyMessage,
+  rehearsalOf,
   type StepId,
   type StepRecord,
   stepDefinition,
@@ -67,6 +68,14 @@ function shownDetail(d: StepRecord['detail'] | undefined): StepRecord['detail'] 
   return out;
 }
 
+/** Step 8's description: the real rollback on the rehearsal environment, or the dry run (and why not there). */
+function rehearsalDescription(s: ChecklistState, dryRun: string): string {
+  const r = rehearsalOf(s);
+  if (r.kind === 'rollback')
+    return `The rollback runs for real on ${r.environment} (the rehearsal environment) and is recorded rolled back there; ${s.key.environment} is changed only by Apply. It reports success or the failing statement.`;
+  return r.why ? `${r.why} ${dryRun}` : dryRun;
+}
+
 export function viewChecklist(s: ChecklistState, caps: Capabilities, x: ViewExtras): ChecklistView {
   const failedFlow = s.flow === 'resolveFailed';
   // The archive (issue 12): Backup names it, Apply and Confirm list what it restored.
@@ -80,9 +89,11 @@ export function viewChecklist(s: ChecklistState, caps: Capabilities, x: ViewExtr
     return {
       id: def.id,
       number: failedFlow ? i + 1 : def.number,
-      // The rehearsal is a dry run on the target: its title names where it runs.
-      title: def.id === 'staging' ? `Rehearse on ${s.key.environment}` : def.title,
-      description: (failedFlow && FAILED_DESCRIPTIONS[def.id]) || def.description,
+      // The rehearsal's title names where it runs; its description says how (and why not elsewhere).
+      title: def.id === 'staging' ? `Rehearse on ${rehearsalOf(s).environment}` : def.title,
+      description:
+        (failedFlow && FAILED_DESCRIPTIONS[def.id]) ||
+        (def.id === 'staging' ? rehearsalDescription(s, def.description) : def.description),
       kind: def.kind,
       state: rec.state,
       startedAt: rec.startedAt,
@@ -126,7 +137,7 @@ export function viewChecklist(s: ChecklistState, caps: Capabilities, x: ViewExtr
     protected: s.protected,
     runner: s.runner,
     migrationState: s.migrationState,
-    stagingEnvironment: s.stagingEnvironment,
+    rehearsal: rehearsalOf(s),
     statusLine: x.statusLine,
     historyNote: x.historyNote,
     editedNote: x.editedNote,

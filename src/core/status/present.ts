@@ -17,8 +17,13 @@ import type {
 export type ShownState = MigrationState | 'unknown';
 
 export interface StatePresentation {
-  /** Word shown in descriptions and lenses. */
+  /** Word shown in tooltips, lenses and the checklist. */
   word: string;
+  /**
+   * The word where space is scarce: the tree's migration rows (at 300 px a long name leaves
+   * about 14 characters for the state) and the environment's counts.
+   */
+  short: string;
   /** Codicon id (`pass`, `clock`…). */
   icon: string;
   /** Theme colour id, when the state has one. */
@@ -26,14 +31,19 @@ export interface StatePresentation {
 }
 
 export const STATE_PRESENTATION: Record<ShownState, StatePresentation> = {
-  applied: { word: 'applied', icon: 'pass', color: 'testing.iconPassed' },
+  applied: { word: 'applied', short: 'applied', icon: 'pass', color: 'testing.iconPassed' },
   // Not `clock`: at tree size it reads like rolled back's `discard` (both a circular arrow).
-  pending: { word: 'pending', icon: 'arrow-circle-up', color: 'charts.blue' },
-  failed: { word: 'failed', icon: 'error', color: 'testing.iconFailed' },
-  rolledBack: { word: 'rolled back', icon: 'discard', color: 'charts.purple' },
-  edited: { word: 'edited after apply', icon: 'warning', color: 'charts.yellow' },
-  missingLocally: { word: 'missing locally', icon: 'question', color: 'list.warningForeground' },
-  unknown: { word: 'not checked', icon: 'circle-outline' },
+  pending: { word: 'pending', short: 'pending', icon: 'arrow-circle-up', color: 'charts.blue' },
+  failed: { word: 'failed', short: 'failed', icon: 'error', color: 'testing.iconFailed' },
+  rolledBack: { word: 'rolled back', short: 'rolled back', icon: 'discard', color: 'charts.purple' },
+  edited: { word: 'edited after apply', short: 'edited', icon: 'warning', color: 'charts.yellow' },
+  missingLocally: {
+    word: 'missing locally',
+    short: 'missing locally',
+    icon: 'question',
+    color: 'list.warningForeground',
+  },
+  unknown: { word: 'not checked', short: 'not checked', icon: 'circle-outline' },
 };
 
 /** A state code in words (`rolledBack` → `rolled back`); a string that is no state comes back as it is. */
@@ -104,12 +114,26 @@ export function formatDuration(ms: number): string {
 }
 
 /**
- * Tree description of a migration: `applied · 2025-11-17` — the state first, so that it stays
- * readable when a narrow side bar cuts the end of the line.
+ * Tree label of a migration: its folder name without the timestamp prefix
+ * (`20251117120000_add_users` → `add_users`), so that at VS Code's default side bar width (300 px)
+ * the description that follows — the state word first — is not pushed behind the ellipsis
+ * (issue 13, item 12). The day goes to the description and the full name to the tooltip and the
+ * accessible name. A name whose prefix is no valid timestamp (see `migrationDate`), or that is
+ * nothing but the prefix, comes back whole.
+ */
+export function migrationLabel(name: string): string {
+  const m = /^\d{8,14}_(.+)$/.exec(name);
+  return m && migrationDate(name) ? m[1] : name;
+}
+
+/**
+ * Tree description of a migration: `applied · 2025-11-17` — the state first and in its short word
+ * (`edited`, not `edited after apply`), so that it stays whole when the default side bar width
+ * cuts the end of the line (issue 13, item 12); the tooltip says it in full.
  */
 export function migrationDescription(m: MigrationStatus, state: ShownState): string {
   const day = formatDay(migrationDate(m.name));
-  const word = STATE_PRESENTATION[state].word;
+  const word = STATE_PRESENTATION[state].short;
   return day ? `${word} · ${day}` : word;
 }
 
@@ -127,19 +151,11 @@ const COUNT_ORDER: (keyof StatusCounts)[] = [
   'missingLocally',
 ];
 
-/** Short words for summaries, where space is scarce. */
-const SHORT_WORD: Record<keyof StatusCounts, string> = {
-  applied: 'applied',
-  pending: 'pending',
-  failed: 'failed',
-  rolledBack: 'rolled back',
-  edited: 'edited',
-  missingLocally: 'missing locally',
-};
-
 /** `12 applied · 1 pending · 1 failed` (zero counts left out). */
 export function summarizeCounts(counts: StatusCounts): string {
-  const parts = COUNT_ORDER.filter((k) => counts[k] > 0).map((k) => `${counts[k]} ${SHORT_WORD[k]}`);
+  const parts = COUNT_ORDER.filter((k) => counts[k] > 0).map(
+    (k) => `${counts[k]} ${STATE_PRESENTATION[k].short}`,
+  );
   return parts.length ? parts.join(' · ') : 'no migrations';
 }
 

@@ -32,6 +32,7 @@ import {
   startStep,
   stepDefinition,
   storageKey,
+  withRehearsal,
 } from '../../core/runbook/checklist';
 import {
   type CommandContext,
@@ -48,8 +49,9 @@ import {
   parseWebviewMessage,
   type WebviewMessage,
 } from '../../core/runbook/protocol';
+import { planRehearsal, type RehearsalPlan } from '../../core/runbook/rehearsal';
 import { viewChecklist } from '../../core/runbook/view';
-import { targetStatusLine } from '../../core/status/present';
+import { diagnosisMessage, statesAreKnown, targetStatusLine } from '../../core/status/present';
 import {
   editedAfterApplyNote,
   laterApplied,
@@ -211,7 +213,6 @@ export class ChecklistPanel implements vscode.Disposable {
       protected: env.protected,
       runner: readRunbookSettings(vscode.Uri.file(entry.project.root)).runner,
       migrationState: this.migrationState(env),
-      otherEnvironments: entry.environments.map((e) => ({ name: e.name, protected: e.protected })),
     });
     void this.persist(s);
     void this.audit({
@@ -220,6 +221,42 @@ export class ChecklistPanel implements vscode.Disposable {
       detail: { protected: env.protected, runner: s.runner },
     });
     return s;
+  }
+
+  /**
+   * Where the rehearsal runs now (core planRehearsal over the project's environments as last read):
+   * the real rollback on the environment marked `"rehearsal": true` when the migration is applied
+   * there, else the dry run on the target.
+   */
+  private rehearsalPlan(): RehearsalPlan {
+    const { entry } = this.target();
+    return planRehearsal({
+      target: this.key.environment,
+      migration: this.key.migration,
+      range: this.key.migrations,
+      environments: entry.environments.map((e) => ({
+        name: e.name,
+        protected: e.protected,
+        rehearsal: e.rehearsal,
+        migrations: e.status && statesAreKnown(e.status.diagnosis) ? e.status.migrations : undefined,
+        problem: e.status
+          ? diagnosisMessage(e.status.diagnosis)?.text
+          : (e.resolved?.problem ?? 'its status is still loading'),
+      })),
+    });
+  }
+
+  /** Records the rehearsal's current plan (while the step has not run to an end); saved without a re-render. */
+  private planRehearsal(): void {
+    let next: ChecklistState;
+    try {
+      next = withRehearsal(this.state, this.rehearsalPlan());
+    } catch {
+      return;
+    }
+    if (next === this.state) return;
+    this.state = next;
+    void this.deps.context.workspaceState.update(storageKey(this.key), next);
   }
 
   private async persist(s: ChecklistState): Promise<void> {
@@ -256,7 +293,7 @@ export class ChecklistPanel implements vscode.Disposable {
       migrations: this.key.migrations,
       environment: this.key.environment,
       environmentProtected: this.state.protected,
-      stagingEnvironment: this.state.stagingEnvironment,
+      rehearsal: this.state.rehearsal,
       migrationState: this.state.migrationState,
       skipDriftCheck:
         this.state.flow === 'resolveFailed' && this.state.overrides.some((o) => o.step === 'markRolledBack'),
@@ -296,6 +333,7 @@ export class ChecklistPanel implements vscode.Disposable {
 
   private post(): void {
     if (!this.ready) return;
+    this.planRehearsal();
     let statusLine: string | undefined;
     let historyNote: string | undefined;
     let editedNote: string | undefined;
@@ -441,6 +479,7 @@ export class ChecklistPanel implements vscode.Disposable {
     const def = stepDefinition(id);
     if (def.kind === 'manual')
       throw new ChecklistError(`"${def.title}" is done by hand: mark it done when it is.`);
+    if (id === 'staging') this.planRehearsal();
     const g = gate(this.state, id, caps);
     if (!g.allowed) throw new ChecklistError(`"${def.title}" cannot run yet: ${g.blockers.join(' ')}`);
     if (id === 'apply' && this.state.migrationState === 'applied')
@@ -477,7 +516,10 @@ export class ChecklistPanel implements vscode.Disposable {
     try {
       ({ exitCode, last } = await runWithProgress(this.deps.tasks, cmd, {
         id,
-        name: `${stepDefinition(id).title} — ${cmd.environment}`,
+        name:
+          id === 'staging'
+            ? `Rehearse on ${cmd.environment}`
+            : `${stepDefinition(id).title} — ${cmd.environment}`,
         folder: vscode.workspace.getWorkspaceFolder(vscode.Uri.file(this.target().entry.project.root)),
         secretEnv,
         // Long work on the target also shows a progress notification.

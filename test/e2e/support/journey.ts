@@ -104,7 +104,7 @@ export async function sampleJourney(
 /** The description of a migration's row under an environment in the Migrations view ("" when not rendered). */
 export async function description(page: Page, env: string, name: string): Promise<string> {
   const group = groupRows(await treeRows(page, VIEW)).get(env);
-  return group?.children.find((r) => r.label === name)?.description ?? '';
+  return group?.children.find((r) => r.name === name)?.description ?? '';
 }
 
 /** State class of a checklist step (`todo`, `running`, `done`, `failed`, `skipped`). */

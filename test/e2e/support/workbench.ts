@@ -107,6 +107,35 @@ export async function waitForNotification(page: Page, match: RegExp, timeout = 2
   return (await toast.first().innerText()).trim();
 }
 
+/**
+ * Starts recording every text the notification toasts show from now on (a MutationObserver in the
+ * workbench: a progress notification's message changes faster than a poll, and the toast may be
+ * gone by the time the step ends). Returns a reader of the texts seen, in order, each once.
+ */
+export async function recordNotifications(page: Page): Promise<() => Promise<string[]>> {
+  await page.evaluate(() => {
+    const w = window as unknown as { toastsSeen: string[]; toastsObserver?: MutationObserver };
+    w.toastsObserver?.disconnect();
+    w.toastsSeen = [];
+    const read = () => {
+      for (const el of Array.from(
+        document.querySelectorAll('.notifications-toasts .notification-list-item-message'),
+      )) {
+        const t = (el.textContent ?? '').replace(/\s+/g, ' ').trim();
+        if (t && !w.toastsSeen.includes(t)) w.toastsSeen.push(t);
+      }
+    };
+    w.toastsObserver = new MutationObserver(read);
+    w.toastsObserver.observe(document.querySelector('.notifications-toasts') ?? document.body, {
+      subtree: true,
+      childList: true,
+      characterData: true,
+      attributes: true,
+    });
+  });
+  return () => page.evaluate(() => (window as unknown as { toastsSeen: string[] }).toastsSeen);
+}
+
 /** Clicks a button on the notification toast whose text matches. */
 export async function clickNotificationButton(page: Page, match: RegExp, button: string): Promise<void> {
   const toast = page.locator('.notifications-toasts .notification-toast').filter({ hasText: match });
@@ -141,6 +170,13 @@ export function viewPane(page: Page, viewName: string): Locator {
 }
 
 export interface TreeRow {
+  /**
+   * What the row stands for, whole: a migration's folder name (its label shows it without the
+   * timestamp prefix; the full name leads its accessible name, `name, description`), otherwise the label.
+   * Rows are found by this (childRow, groupRows, journey's description()).
+   */
+  name: string;
+  /** The label as shown. */
   label: string;
   description: string;
   ariaLabel: string;
@@ -161,10 +197,16 @@ export async function treeRows(page: Page, viewName: string): Promise<TreeRow[]>
       els.map((el) => {
         const expanded = el.getAttribute('aria-expanded');
         const iconEl = el.querySelector('.custom-view-tree-node-item-icon, .monaco-icon-label .codicon');
+        const label = (el.querySelector('.label-name')?.textContent ?? '').trim();
+        const ariaLabel = el.getAttribute('aria-label') ?? '';
+        // The accessible name's first part when it ends with the shown label (a migration:
+        // `20240105093000_init, applied · 2024-01-05` shown as `init`), else the label.
+        const head = ariaLabel.split(', ')[0];
         return {
-          label: (el.querySelector('.label-name')?.textContent ?? '').trim(),
+          name: label && head.endsWith(label) ? head : label,
+          label,
           description: (el.querySelector('.label-description')?.textContent ?? '').trim(),
-          ariaLabel: el.getAttribute('aria-label') ?? '',
+          ariaLabel,
           level: Number(el.getAttribute('aria-level') ?? '1'),
           expanded: expanded === null ? undefined : expanded === 'true',
           icon: Array.from(iconEl?.classList ?? [])
@@ -182,37 +224,12 @@ export function rowLocator(page: Page, viewName: string, row: TreeRow): Locator 
   return viewPane(page, viewName).locator(`.monaco-list-row[role="treeitem"][data-index="${row.index}"]`);
 }
 
-/** The row labelled `label` under the level-1 row labelled `parent` (e.g. a migration of one environment). */
-export async function childRow(
-  page: Page,
-  viewName: string,
-  parent: string,
-  label: string,
-): Promise<Locator> {
+/** The row named `name` (TreeRow.name) under the level-1 row named `parent` (e.g. a migration of one environment). */
+export async function childRow(page: Page, viewName: string, parent: string, name: string): Promise<Locator> {
   const group = groupRows(await treeRows(page, viewName)).get(parent);
-  const row = group?.children.find((r) => r.label === label);
-  if (!row) throw new Error(`no row "${label}" under "${parent}" in the ${viewName} view`);
+  const row = group?.children.find((r) => r.name === name);
+  if (!row) throw new Error(`no row "${name}" under "${parent}" in the ${viewName} view`);
   return rowLocator(page, viewName, row);
-}
-
-/** Waits until the tree renders at least one row whose label matches. */
-export async function waitForTreeRow(
-  page: Page,
-  viewName: string,
-  label: RegExp | string,
-  timeout = 30_000,
-): Promise<Locator> {
-  const row = treeRow(page, viewName, label);
-  await row.waitFor({ state: 'visible', timeout });
-  return row;
-}
-
-export function treeRow(page: Page, viewName: string, label: RegExp | string): Locator {
-  const re = typeof label === 'string' ? new RegExp(`^${escapeRegExp(label)}$`) : label;
-  return viewPane(page, viewName)
-    .locator('.monaco-list-row[role="treeitem"]')
-    .filter({ has: page.locator('.label-name', { hasText: re }) })
-    .first();
 }
 
 /** Expands every collapsed row of a view, level by level (up to `maxRounds` passes). */
@@ -230,14 +247,14 @@ export async function expandAll(page: Page, viewName: string, maxRounds = 5): Pr
   }
 }
 
-/** A tree's rows grouped under their level-1 parents (e.g. environment → migrations). */
+/** A tree's rows grouped under their level-1 parents by name (e.g. environment → migrations). */
 export function groupRows(rows: TreeRow[]): Map<string, { row: TreeRow; children: TreeRow[] }> {
   const groups = new Map<string, { row: TreeRow; children: TreeRow[] }>();
   let current: { row: TreeRow; children: TreeRow[] } | undefined;
   for (const r of rows) {
     if (r.level === 1) {
       current = { row: r, children: [] };
-      groups.set(r.label, current);
+      groups.set(r.name, current);
     } else current?.children.push(r);
   }
   return groups;
