@@ -227,15 +227,23 @@ async function copyAssets() {
  * `dist/pglite/initial-pgdata.tar.gz` (src/core/verify/embedded.ts `INITIAL_PGDATA`): the verifier
  * starts from it instead of running initdb, which runs a second PGlite instance beside the
  * initdb module and peaks at ~650 MB of resident memory (issue 14: ≤ 300 MB). Made once per
- * PGlite version in `.cache/pglite-initial/` (initdb is deterministic: same WebAssembly, C locale,
+ * PGlite version and initdb arguments in `.cache/pglite-initial/` (initdb is deterministic: same WebAssembly, C locale,
  * user and database `postgres`) and copied.
  */
 async function initialPgdata() {
   const pkg = JSON.parse(await fs.readFile(packagePath('@electric-sql/pglite/package.json'), 'utf8'));
-  const cached = path.join(root, '.cache', 'pglite-initial', `${pkg.version}.tar.gz`);
+  // The same list as INITDB_PARAMS in src/core/verify/embedded.ts (1 MB WAL segments: less
+  // resident memory for a data directory kept in memory; issue 14).
+  const initDbStartParams = ['--wal-segsize=1'];
+  const cached = path.join(
+    root,
+    '.cache',
+    'pglite-initial',
+    `${pkg.version}-${initDbStartParams.join('_').replace(/[^A-Za-z0-9_=-]/g, '')}.tar.gz`,
+  );
   if (!existsSync(cached)) {
     const { PGlite } = await import('@electric-sql/pglite');
-    const db = new PGlite();
+    const db = new PGlite({ initDbStartParams });
     await db.waitReady;
     const dump = Buffer.from(await (await db.dumpDataDir('gzip')).arrayBuffer());
     await db.close();

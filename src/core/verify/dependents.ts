@@ -7,7 +7,7 @@
  * count at object level (any mention); tables N only altered count at column level (the
  * columns N added, changed or renamed), so a popular table does not make everything dependent.
  */
-import { initSqlParser, parseMigrationSync, type SqlStatement } from '../sql/parser';
+import { forEachStatement, initSqlParser, type SqlStatement } from '../sql/parser';
 import { isRollbackOf } from './rollback-file';
 
 export interface DependentMigration {
@@ -50,7 +50,8 @@ function walk(n: N, visit: (key: string, v: N) => void): void {
   }
 }
 
-function footprint(statements: SqlStatement[]): Footprint {
+/** What `sql`'s statements create or change, read one statement at a time (no tree kept). Throws SqlParseError. */
+function footprint(sql: string): Footprint {
   const objects = new Map<string, 'created' | 'changed'>();
   const columns = new Map<string, Set<string>>();
   const created = (kind: Kind, name: string | undefined) => name && objects.set(`${kind}:${name}`, 'created');
@@ -60,7 +61,7 @@ function footprint(statements: SqlStatement[]): Footprint {
     set.add(col);
     columns.set(table, set);
   };
-  for (const st of statements) {
+  forEachStatement(sql, undefined, (st) => {
     const n = st.node as N;
     if (n.CreateStmt) created('table', n.CreateStmt.relation?.relname);
     else if (n.CreateTableAsStmt) created('view', n.CreateTableAsStmt.into?.rel?.relname);
@@ -93,7 +94,7 @@ function footprint(statements: SqlStatement[]): Footprint {
       else if (r.renameType === 'OBJECT_TYPE') created('type', r.newname);
       else if (r.renameType === 'OBJECT_INDEX') created('index', r.newname);
     }
-  }
+  });
   return { objects, columns };
 }
 
@@ -193,18 +194,24 @@ export interface HistoryEntry {
  * folder order. Left out: folders without a `migration.sql` (not migrations) and the migration's own
  * Method 2 rollback (`<ts>_rollback_<name>`: undoing the same objects is its purpose). A later
  * migration that cannot be read or parsed is listed with that reason (it could not be checked),
- * never silently dropped. Throws only when the parser cannot be loaded; when migration N itself
- * does not parse the answer is `[]` (callers that must say "could not check" parse it first).
+ * never silently dropped. Throws only when the parser cannot be loaded (and is needed: with no
+ * later migration nothing is parsed); when migration N itself does not parse the answer is `[]`
+ * (callers that must say "could not check" parse it first). Each script is read one statement at
+ * a time (no parse trees kept: a 10 MB seed migration has ~80,000).
  */
 export async function dependentMigrations(
   migrations: HistoryEntry[],
   index: number,
 ): Promise<DependentMigration[]> {
-  await initSqlParser();
   const target = migrations[index];
+  // Nothing after N (the usual case: the newest migration): nothing to check, and N is not
+  // parsed (seconds for a 10 MB seed migration).
+  const later = migrations.slice(index + 1).filter((m) => !m.missing && !isRollbackOf(m.name, target.name));
+  if (later.length === 0) return [];
+  await initSqlParser();
   let fp: Footprint;
   try {
-    fp = footprint(parseMigrationSync(target.sql ?? '').statements);
+    fp = footprint(target.sql ?? '');
   } catch {
     return [];
   }
@@ -217,7 +224,8 @@ export async function dependentMigrations(
       reasons = [`could not be checked: cannot read its migration.sql: ${m.error ?? 'unreadable'}`];
     else
       try {
-        reasons = parseMigrationSync(m.sql).statements.flatMap((st) => touches(st, fp, target.name));
+        reasons = [];
+        forEachStatement(m.sql, undefined, (st) => reasons.push(...touches(st, fp, target.name)));
       } catch (e) {
         reasons = [`could not be checked: ${(e as Error).message}`];
       }

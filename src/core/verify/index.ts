@@ -22,7 +22,13 @@ import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { describeDbError, maskUrl } from '../db';
 import { quoteIdent } from '../sql/names';
-import { forEachStatement, initSqlParser, parseMigrationSync, scriptPieces } from '../sql/parser';
+import {
+  forEachStatement,
+  initSqlParser,
+  parseMigrationSync,
+  type SqlStatement,
+  scriptPieces,
+} from '../sql/parser';
 import { notInTransaction, transactionControl } from '../sql/script';
 import {
   type DataProof,
@@ -45,7 +51,7 @@ import {
   saveReplayState,
 } from './replay-cache';
 import { compareSnapshots, type SchemaSnapshot, snapshotSchema } from './snapshot';
-import { unseenEffects } from './unseen';
+import { UnseenReading, unseenEffects } from './unseen';
 import { disposeVerifierWorker, replayInVerifierWorker, runInVerifierWorker } from './worker-client';
 
 export type { DataHookMigration, DataProof, DataRoundTripHooks, DataRoundTripSql } from './data';
@@ -306,59 +312,101 @@ function concurrentlyCut(sql: string, st: { start: number; end: number }): [numb
 }
 
 /**
- * The part of a script that can run inside a transaction of ours: the script itself when it has
- * no transaction control, its body when it is one `BEGIN; … COMMIT;` block (what the generator
- * writes), with `CONCURRENTLY` dropped from index statements (same resulting schema); or
- * undefined when it must run on its own (other transaction control, or a statement of the table
- * in src/core/sql/script.ts: VACUUM, CREATE DATABASE…).
+ * What transactionBody needs of each statement of one script, gathered statement by statement
+ * so that one parse can feed it and other readers (see readScript). Keeps offsets and two
+ * verdicts per statement, not its parse tree (a 10 MB seed migration has ~80,000).
  */
-export function transactionBody(sql: string): string | undefined {
-  // What is kept of each statement (not its parse tree: a 10 MB seed migration has ~80,000).
-  const statements: {
+class BodyReading {
+  private readonly statements: {
     start: number;
     end: number;
     tc: ReturnType<typeof transactionControl>;
     why: ReturnType<typeof notInTransaction>;
   }[] = [];
+  private unreadable = false;
+  constructor(private readonly sql: string) {}
+  add(st: SqlStatement): void {
+    this.statements.push({
+      start: st.start,
+      end: st.end,
+      tc: transactionControl(st),
+      why: notInTransaction(st),
+    });
+  }
+  failed(): void {
+    this.unreadable = true;
+  }
+  body(): string | undefined {
+    const { sql, statements } = this;
+    if (this.unreadable)
+      return /\b(BEGIN|COMMIT|ROLLBACK|START\s+TRANSACTION|CONCURRENTLY|VACUUM)\b/i.test(sql)
+        ? undefined
+        : sql;
+    let from = 0;
+    let to = statements.length;
+    if (statements.length >= 2 && statements[0].tc === 'begin' && statements[to - 1].tc === 'commit') {
+      from = 1;
+      to -= 1;
+    }
+    // CONCURRENTLY only changes how the index is built (without blocking writers), not the schema
+    // it leaves: inside our transaction the plain form is run instead.
+    const cuts: [number, number][] = [];
+    for (let i = from; i < to; i++) {
+      const st = statements[i];
+      if (st.tc) return undefined;
+      const why = st.why;
+      if (!why) continue;
+      const cut = why.concurrently ? concurrentlyCut(sql, st) : undefined;
+      if (!cut) return undefined;
+      cuts.push(cut);
+    }
+    const bodyStart = from === 0 ? 0 : statements[0].end;
+    const bodyEnd = from === 0 ? sql.length : statements[statements.length - 1].start;
+    let body = '';
+    let at = bodyStart;
+    for (const [c, length] of cuts) {
+      body += sql.slice(at, c);
+      at = c + length;
+    }
+    return body + sql.slice(at, bodyEnd);
+  }
+}
+
+/**
+ * The part of a script that can run inside a transaction of ours: the script itself when it has
+ * no transaction control, its body when it is one `BEGIN; … COMMIT;` block (what the generator
+ * writes), with `CONCURRENTLY` dropped from index statements (same resulting schema); or
+ * undefined when it must run on its own (other transaction control, or a statement of the table
+ * in src/core/sql/script.ts: VACUUM, CREATE DATABASE…). Needs `initSqlParser()`.
+ */
+export function transactionBody(sql: string): string | undefined {
+  return readScript({ name: '', sql }).body;
+}
+
+/**
+ * One script read once by PostgreSQL's parser for everything the verifier needs of it: its
+ * transaction body (transactionBody) and what the comparison cannot see of it (UnseenReading,
+ * ./unseen.ts). Each statement is seen once and its parse tree dropped (issue 14: the target
+ * migration used to be parsed once for each; on a 10 MB seed migration each parse takes seconds
+ * and ~100 MB). Needs `initSqlParser()`; never throws for a script that does not parse (its
+ * reading says so).
+ */
+export function readScript(script: { name: string; sql: string }): {
+  body: string | undefined;
+  unseen: UnseenReading;
+} {
+  const body = new BodyReading(script.sql);
+  const unseen = new UnseenReading(script.name);
   try {
-    forEachStatement(sql, undefined, (st) =>
-      statements.push({
-        start: st.start,
-        end: st.end,
-        tc: transactionControl(st),
-        why: notInTransaction(st),
-      }),
-    );
-  } catch {
-    return /\b(BEGIN|COMMIT|ROLLBACK|START\s+TRANSACTION|CONCURRENTLY|VACUUM)\b/i.test(sql) ? undefined : sql;
+    forEachStatement(script.sql, undefined, (st) => {
+      body.add(st);
+      unseen.add(st);
+    });
+  } catch (e) {
+    body.failed();
+    unseen.failed(e);
   }
-  let from = 0;
-  let to = statements.length;
-  if (statements.length >= 2 && statements[0].tc === 'begin' && statements[to - 1].tc === 'commit') {
-    from = 1;
-    to -= 1;
-  }
-  // CONCURRENTLY only changes how the index is built (without blocking writers), not the schema
-  // it leaves: inside our transaction the plain form is run instead.
-  const cuts: [number, number][] = [];
-  for (let i = from; i < to; i++) {
-    const st = statements[i];
-    if (st.tc) return undefined;
-    const why = st.why;
-    if (!why) continue;
-    const cut = why.concurrently ? concurrentlyCut(sql, st) : undefined;
-    if (!cut) return undefined;
-    cuts.push(cut);
-  }
-  const bodyStart = from === 0 ? 0 : statements[0].end;
-  const bodyEnd = from === 0 ? sql.length : statements[statements.length - 1].start;
-  let body = '';
-  let at = bodyStart;
-  for (const [c, length] of cuts) {
-    body += sql.slice(at, c);
-    at = c + length;
-  }
-  return body + sql.slice(at, bodyEnd);
+  return { body: body.body(), unseen };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -902,12 +950,15 @@ export async function verifyEmbeddedHere(
   const targetScript = { script: `${target.name}/migration.sql`, sql: target.sql, path: target.path };
   const rollbackScript = { script: rollbackName, sql: req.rollbackSql, path: req.rollbackPath };
   if (req.data) return verifyDataEmbedded(s, req, before, base, started, progress, running);
-  const unseen = await unseenOf(req);
+  // Each script parsed once, for what the comparison cannot see and for its transaction body.
+  await initSqlParser();
+  const forward = readScript({ name: `${target.name}/migration.sql`, sql: target.sql });
+  const back = readScript({ name: rollbackName, sql: req.rollbackSql });
+  const unseen = unseenEffects(forward.unseen, { name: rollbackName, sql: req.rollbackSql }, back.unseen);
+  const forwardBody = forward.body;
+  const rollbackBody = back.body;
 
   // Fast path: N and the rollback in one transaction that is rolled back.
-  await initSqlParser();
-  const forwardBody = transactionBody(target.sql);
-  const rollbackBody = transactionBody(req.rollbackSql);
   if (forwardBody !== undefined && rollbackBody !== undefined) {
     progress(`Applying ${target.name} and ${rollbackName}`);
     let outcome: SchemaSnapshot | undefined;

@@ -235,37 +235,69 @@ const DATA_KINDS = new Set([
 ]);
 
 /**
+ * What unseenEffects needs of one script, gathered statement by statement so that one parse of
+ * the script can feed it and other readers (the verifier reads the target migration once for
+ * this and for its transaction body: a 10 MB seed migration takes seconds to parse). Feed it
+ * every statement of `forEachStatement(sql, …)` in order through `add`; when that parse throws,
+ * call `failed(error)` instead. Holds per statement only its kind (by line) and any reason.
+ */
+export class UnseenReading {
+  /** `name:line: why`, in file order. */
+  readonly reasons: string[] = [];
+  /** The first statement's kind on each 1-based line (the forward migration's, for markers). */
+  readonly kinds = new Map<number, string>();
+  /** Set by `failed`: the one reason this script gives. */
+  private error?: string;
+  constructor(readonly name: string) {}
+  add(st: SqlStatement): void {
+    if (!this.kinds.has(st.line)) this.kinds.set(st.line, st.kind);
+    const why = unseenReason(st);
+    if (why) this.reasons.push(`${this.name}:${st.line}: ${why}`);
+  }
+  failed(e: unknown): void {
+    this.kinds.clear();
+    this.reasons.length = 0;
+    this.error = `${this.name}: its statements cannot be read (${(e instanceof Error ? e.message : String(e)).split('\n')[0]})`;
+  }
+  /** The reasons to report: the parse failure alone, or each statement's. */
+  result(): string[] {
+    return this.error ? [this.error] : this.reasons;
+  }
+}
+
+/** One script read by PostgreSQL's parser into an UnseenReading (needs `initSqlParser()`). */
+export function readUnseen(script: { name: string; sql: string }): UnseenReading {
+  const r = new UnseenReading(script.name);
+  try {
+    forEachStatement(script.sql, undefined, (st) => r.add(st));
+  } catch (e) {
+    r.failed(e);
+  }
+  return r;
+}
+
+/**
  * Reasons the comparison cannot prove a rollback, one line each (`…/migration.sql:2: a DO block
  * (…)`), in file order: statements of the migration and of the rollback whose effect the
  * snapshot does not read, then `-- IRREVERSIBLE:` markers in the rollback (a step its author
  * says is not undone) — except markers on a step that only changes rows (the down.sql step
  * header `-- Step n (line L)` names the migration statement; INSERT, UPDATE, DELETE… change no
  * schema, and the comparison never claims to restore data). A script that PostgreSQL's parser
- * cannot read yields one reason saying so. Needs `initSqlParser()`.
+ * cannot read yields one reason saying so. Needs `initSqlParser()`. A caller that has already
+ * read a script (UnseenReading, fed from its own parse) passes the reading instead of the
+ * script, and the script is not parsed again.
  */
 export function unseenEffects(
-  migration: { name: string; sql: string },
+  migration: { name: string; sql: string } | UnseenReading,
   rollback: { name: string; sql: string },
+  rollbackReading?: UnseenReading,
 ): string[] {
-  const out: string[] = [];
   // The kind of each migration statement by line (not the parse trees: a seed migration has
   // tens of thousands, see forEachStatement).
-  const forwardKinds = new Map<number, string>();
-  for (const s of [migration, rollback]) {
-    const reasons: string[] = [];
-    try {
-      forEachStatement(s.sql, undefined, (st) => {
-        if (s === migration && !forwardKinds.has(st.line)) forwardKinds.set(st.line, st.kind);
-        const why = unseenReason(st);
-        if (why) reasons.push(`${s.name}:${st.line}: ${why}`);
-      });
-    } catch (e) {
-      if (s === migration) forwardKinds.clear();
-      out.push(`${s.name}: its statements cannot be read (${(e as Error).message.split('\n')[0]})`);
-      continue;
-    }
-    out.push(...reasons);
-  }
+  const forward = migration instanceof UnseenReading ? migration : readUnseen(migration);
+  const back = rollbackReading ?? readUnseen(rollback);
+  const out = [...forward.result(), ...back.result()];
+  const forwardKinds = forward.kinds;
   let stepLine: number | undefined;
   rollback.sql.split(/\r?\n|\r/).forEach((line, i) => {
     const h = STEP_HEADER.exec(line);

@@ -1,0 +1,61 @@
+/**
+ * The verifier reads each script once (issue 14: a 10 MB seed migration took seconds per parse and
+ * was parsed twice): readScript gives both its transaction body and what the comparison cannot
+ * see of it, the same as transactionBody and unseenEffects each reading the script on its own.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initSqlParser } from '../../src/core/sql';
+import { readScript, transactionBody } from '../../src/core/verify';
+import { readUnseen, unseenEffects } from '../../src/core/verify/unseen';
+
+beforeAll(async () => {
+  await initSqlParser();
+});
+
+const FORWARD = `BEGIN;
+CREATE TABLE "T" ("id" INT);
+INSERT INTO "T" VALUES (1);
+DO $$ BEGIN PERFORM 1; END $$;
+CREATE INDEX CONCURRENTLY "T_id_idx" ON "T"("id");
+COMMIT;
+`;
+
+describe('readScript', () => {
+  it('gives the transaction body and the unseen statements from one reading', () => {
+    const r = readScript({ name: '1_t/migration.sql', sql: FORWARD });
+    expect(r.body).toBe(
+      ';\nCREATE TABLE "T" ("id" INT);\nINSERT INTO "T" VALUES (1);\nDO $$ BEGIN PERFORM 1; END $$;\nCREATE INDEX  "T_id_idx" ON "T"("id");\n',
+    );
+    expect(r.body).toBe(transactionBody(FORWARD));
+    expect(r.unseen.result()).toEqual([
+      '1_t/migration.sql:4: a DO block (its code runs at apply time and cannot be inspected)',
+    ]);
+    expect(r.unseen.kinds.get(3)).toBe('InsertStmt');
+  });
+
+  it('a script the parser rejects: the script as its body, one reason, no kinds', () => {
+    const r = readScript({ name: 'down.sql', sql: 'CREATE TABLE "A" ("id" INT);\nDROP TABL "B";\n' });
+    expect(r.body).toBe('CREATE TABLE "A" ("id" INT);\nDROP TABL "B";\n');
+    expect(r.unseen.result()).toEqual([
+      'down.sql: its statements cannot be read (SQL:2:6: syntax error at or near "TABL")',
+    ]);
+    expect(r.unseen.kinds.size).toBe(0);
+  });
+
+  it('unseenEffects from readings equals unseenEffects from the scripts', () => {
+    const migration = {
+      name: '2_seed/migration.sql',
+      sql: 'INSERT INTO "T" VALUES (2);\nALTER TABLE "T" OWNER TO bob;\n',
+    };
+    const rollback = {
+      name: 'down.sql',
+      sql: '-- Step 1 (line 1)\n-- IRREVERSIBLE: the inserted rows stay\n-- Step 2 (line 2)\n-- IRREVERSIBLE: the owner is not restored\nSELECT 1;\n',
+    };
+    const fromScripts = unseenEffects(migration, rollback);
+    expect(fromScripts).toEqual([
+      '2_seed/migration.sql:2: ALTER TABLE … ChangeOwner (not compared)',
+      'down.sql:4: a step marked IRREVERSIBLE is not undone by it: the owner is not restored',
+    ]);
+    expect(unseenEffects(readUnseen(migration), rollback, readUnseen(rollback))).toEqual(fromScripts);
+  });
+});
