@@ -26,6 +26,7 @@ import {
   reveal,
   type SampleJourney,
   sampleJourney,
+  stepState,
   VIEW,
   waitStep,
 } from './support/journey';
@@ -421,6 +422,13 @@ describe('issue 13: the tree at 300 px, edited after apply, next actions, progre
     await frame.locator('#staging-typed input').fill('production');
     const notifications = await recordNotifications(page);
     await frame.locator('#staging-run').click();
+    // The step reads failed (the first run) until the host re-renders it running: wait for that first.
+    await waitUntil(
+      () => stepState(frame, 'staging'),
+      (st) => st !== 'failed',
+      'the rehearsal started again',
+      30_000,
+    );
     await waitStep(frame, 'staging', 'done', 120_000);
     expect(await staging.innerText()).toMatch(/Reached: Statement (\d+) of \1/);
     // The notification names where the rehearsal runs and how far it got.

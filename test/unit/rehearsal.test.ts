@@ -11,6 +11,7 @@ import {
   notifyMessage,
   parseChecklist,
   startStep,
+  stepTaskName,
   withRehearsal,
 } from '../../src/core/runbook/checklist';
 import { type CommandContext, stepCommand } from '../../src/core/runbook/commands';
@@ -207,6 +208,11 @@ describe('the checklist with a rehearsal environment', () => {
     );
     // Failed: planned again (staging may have been brought up to date meanwhile).
     expect(withRehearsal(failed, onStaging).rehearsal).toEqual(onStaging);
+  });
+
+  it('names the task (terminal, progress notification) by where it runs', () => {
+    expect(stepTaskName('staging', 'staging')).toBe('Rehearse on staging');
+    expect(stepTaskName('apply', 'production')).toBe('Apply to target — production');
   });
 
   it('a range rehearses apply-down --to on staging', () => {

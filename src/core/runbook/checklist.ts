@@ -432,6 +432,14 @@ export function gate(s: ChecklistState, id: StepId, caps?: Capabilities): Gate {
   };
 }
 
+/**
+ * The name of a step's task in `environment` (its terminal and its progress notification):
+ * `Rehearse on staging`, `Apply to target — production`.
+ */
+export function stepTaskName(id: StepId, environment: string): string {
+  return id === 'staging' ? `Rehearse on ${environment}` : `${stepDefinition(id).title} — ${environment}`;
+}
+
 /** The rehearsal's plan (`s.rehearsal`), or the dry run on the target when none is recorded. */
 export function rehearsalOf(s: ChecklistState): RehearsalPlan {
   return s.rehearsal ?? { kind: 'dryRun', environment: s.key.environment };

@@ -32,7 +32,6 @@ import {
   startStep,
   stepDefinition,
   storageKey,
-  withRehearsal,
 } from '../../core/runbook/checklist';
 import {
   type CommandContext,
@@ -49,9 +48,8 @@ import {
   parseWebviewMessage,
   type WebviewMessage,
 } from '../../core/runbook/protocol';
-import { planRehearsal, type RehearsalPlan } from '../../core/runbook/rehearsal';
 import { viewChecklist } from '../../core/runbook/view';
-import { diagnosisMessage, statesAreKnown, targetStatusLine } from '../../core/status/present';
+import { targetStatusLine } from '../../core/status/present';
 import {
   editedAfterApplyNote,
   laterApplied,
@@ -68,6 +66,7 @@ import { checklistHtml } from './html';
 import { openTarget } from './open-target';
 import { confirmDataLoss, keepBackupsOutOfGit } from './prompts';
 import { rangeCheck, rangeDeleteRefusal, rangeTitle } from './range';
+import { replanRehearsal } from './rehearsal';
 import { type ChecklistDeps, capabilitiesOf } from './services';
 import { healthCheck, runWithProgress, taskEnvFor } from './tasks';
 
@@ -223,42 +222,6 @@ export class ChecklistPanel implements vscode.Disposable {
     return s;
   }
 
-  /**
-   * Where the rehearsal runs now (core planRehearsal over the project's environments as last read):
-   * the real rollback on the environment marked `"rehearsal": true` when the migration is applied
-   * there, else the dry run on the target.
-   */
-  private rehearsalPlan(): RehearsalPlan {
-    const { entry } = this.target();
-    return planRehearsal({
-      target: this.key.environment,
-      migration: this.key.migration,
-      range: this.key.migrations,
-      environments: entry.environments.map((e) => ({
-        name: e.name,
-        protected: e.protected,
-        rehearsal: e.rehearsal,
-        migrations: e.status && statesAreKnown(e.status.diagnosis) ? e.status.migrations : undefined,
-        problem: e.status
-          ? diagnosisMessage(e.status.diagnosis)?.text
-          : (e.resolved?.problem ?? 'its status is still loading'),
-      })),
-    });
-  }
-
-  /** Records the rehearsal's current plan (while the step has not run to an end); saved without a re-render. */
-  private planRehearsal(): void {
-    let next: ChecklistState;
-    try {
-      next = withRehearsal(this.state, this.rehearsalPlan());
-    } catch {
-      return;
-    }
-    if (next === this.state) return;
-    this.state = next;
-    void this.deps.context.workspaceState.update(storageKey(this.key), next);
-  }
-
   private async persist(s: ChecklistState): Promise<void> {
     this.state = s;
     await this.deps.context.workspaceState.update(storageKey(this.key), s);
@@ -333,7 +296,9 @@ export class ChecklistPanel implements vscode.Disposable {
 
   private post(): void {
     if (!this.ready) return;
-    this.planRehearsal();
+    // Where the rehearsal runs follows the environments' status (until it ran): saved, then shown.
+    const planned = replanRehearsal(this.state, this.deps.repo.projects);
+    if (planned !== this.state) return void this.persist(planned);
     let statusLine: string | undefined;
     let historyNote: string | undefined;
     let editedNote: string | undefined;
@@ -479,7 +444,6 @@ export class ChecklistPanel implements vscode.Disposable {
     const def = stepDefinition(id);
     if (def.kind === 'manual')
       throw new ChecklistError(`"${def.title}" is done by hand: mark it done when it is.`);
-    if (id === 'staging') this.planRehearsal();
     const g = gate(this.state, id, caps);
     if (!g.allowed) throw new ChecklistError(`"${def.title}" cannot run yet: ${g.blockers.join(' ')}`);
     if (id === 'apply' && this.state.migrationState === 'applied')
@@ -516,10 +480,6 @@ export class ChecklistPanel implements vscode.Disposable {
     try {
       ({ exitCode, last } = await runWithProgress(this.deps.tasks, cmd, {
         id,
-        name:
-          id === 'staging'
-            ? `Rehearse on ${cmd.environment}`
-            : `${stepDefinition(id).title} — ${cmd.environment}`,
         folder: vscode.workspace.getWorkspaceFolder(vscode.Uri.file(this.target().entry.project.root)),
         secretEnv,
         // Long work on the target also shows a progress notification.

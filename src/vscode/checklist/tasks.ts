@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { redactSecrets } from '../../core/db/redact';
-import { ChecklistError } from '../../core/runbook/checklist';
+import { ChecklistError, type StepId, stepTaskName } from '../../core/runbook/checklist';
 import type { TaskCommand } from '../../core/runbook/commands';
 import type { ProjectEntry } from '../repository';
 import { readSettings } from '../settings';
@@ -226,7 +226,7 @@ export function watchProgress(
 /**
  * Runs a step's command as a task (`TaskRunner.run`) while reading its progress file
  * (`watchProgress`): each line goes to `onProgress` (the step) and, with `notify`, to a progress
- * notification titled "<name>: running…". Resolves with the exit code (undefined: interrupted)
+ * notification titled "<name>: running…" (core `stepTaskName` of the step and `c.environment`). Resolves with the exit code (undefined: interrupted)
  * and the file's last line (how far it got, or the CLI's failure reason). Rejects when the task
  * cannot start; the progress file is removed either way.
  */
@@ -234,8 +234,7 @@ export async function runWithProgress(
   runner: TaskRunner,
   c: TaskCommand,
   o: {
-    id: string;
-    name: string;
+    id: StepId;
     folder?: vscode.WorkspaceFolder;
     secretEnv: Record<string, string>;
     notify: boolean;
@@ -247,12 +246,14 @@ export async function runWithProgress(
     o.onProgress(text);
     if (text) report?.(text);
   });
+  // `Rehearse on staging`, `Apply to target — production`: the terminal's and the notification's name.
+  const name = stepTaskName(o.id, c.environment);
   const run = () =>
-    runner.run(c, { id: o.id, name: o.name, folder: o.folder, secretEnv: { ...o.secretEnv, ...watch.env } });
+    runner.run(c, { id: o.id, name, folder: o.folder, secretEnv: { ...o.secretEnv, ...watch.env } });
   try {
     const { exitCode } = o.notify
       ? await vscode.window.withProgress(
-          { location: vscode.ProgressLocation.Notification, title: `${o.name}: running…` },
+          { location: vscode.ProgressLocation.Notification, title: `${name}: running…` },
           (p) => {
             report = (message) => p.report({ message });
             return run();
