@@ -41,6 +41,10 @@ ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") 
     sql: `DELETE FROM "Post" WHERE "score" > 1;\n`,
     down: `SELECT 1;\n`,
   },
+  '20240107000000_required_slug': {
+    sql: `ALTER TABLE "Post" ADD COLUMN "slug" TEXT NOT NULL;\n`,
+    down: `ALTER TABLE "Post" DROP COLUMN "slug";\n`,
+  },
 };
 
 let root: string;
@@ -166,6 +170,19 @@ describe('prisma-rollback verify --data', () => {
     expect(n.json().kind).toBe('differences');
     expect(n.json().differences.join('\n')).toMatch(/"Post": row .* is missing/);
     expect(n.code).toBe(1);
+  }, 120_000);
+
+  it('a migration that fails on the seeded rows: could not check (exit 2), said as what it is — not a gap of the embedded PostgreSQL', async () => {
+    const r = await runCli(['verify', '20240107000000_required_slug', '--data', ...M], root, env());
+    expect(r.code).toBe(2);
+    const first = r.out.trim().split('\n')[0];
+    expect(first).toMatch(
+      /^\? could not check the data round trip of 20240107000000_required_slug: Migration 20240107000000_required_slug failed to apply in the embedded PostgreSQL: .*migration\.sql:1:\d+: column "slug" of relation "Post" contains null values \(23502\)\. /,
+    );
+    expect(first).toMatch(
+      /\. It fails on the seeded rows: it fails the same way on a database whose tables hold rows, so there is no round trip to check\.$/,
+    );
+    expect(first).not.toContain('shadowDatabaseUrl');
   }, 120_000);
 
   it('refuses --no-archive without --data in one line (exit 2)', async () => {
