@@ -313,7 +313,7 @@ export class MigrationsRepository implements vscode.Disposable {
           const key = `${entry.project.id}::${env.name}`;
           const pool = url ? pools.get(key, url) : undefined;
           // The archive catalog is read on the same pool, alongside the status (never throws).
-          const archiveP = pool ? readArchiveIndex(pool) : undefined;
+          const archiveP = pool ? readArchiveIndex(pool, url) : undefined;
           env.status = await computeStatus({
             environment: env.name,
             migrationsDir: entry.project.migrationsDir,

@@ -8,7 +8,9 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readArchiveIndex } from '../../src/core/archive/summary';
 import { runCliLines } from '../support/cli';
 import { tempMigrations } from '../support/engine';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';
@@ -77,6 +79,17 @@ describe('a stale archive (the migration deployed again since, outside the tool)
     );
     const json = await cli('archive', '--env', 'local', '--json');
     expect(JSON.parse(json.out).entries.map((e: { stale?: unknown }) => !!e.stale)).toEqual([true]);
+
+    // the editor's index (Migrations view badge, checklist "Apply restores them") leaves it out
+    const pool = new pg.Pool({ connectionString: db.url, max: 1 });
+    try {
+      const judged = await readArchiveIndex(pool, db.url);
+      const raw = await readArchiveIndex(pool);
+      expect(judged.kind === 'known' && [...judged.byMigration.keys()]).toEqual([]);
+      expect(raw.kind === 'known' && [...raw.byMigration.keys()]).toEqual([M]);
+    } finally {
+      await pool.end();
+    }
 
     const down = await cli('down', M, '--env', 'local', '--stdout');
     expect(down.out).not.toContain('restored from the archive');

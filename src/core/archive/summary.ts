@@ -3,10 +3,11 @@
  * refresh (`readArchiveIndex`), a badge and tooltip lines per migration, and the checklist's words
  * for the Backup step. Plain data and text; the editor layer only places them.
  */
+import { prismaSchema } from '../db';
 import { formatDateTime } from '../status/time';
 import { prettyBytes } from '../verify/lock-risk';
 import { ARCHIVE_SCHEMA } from './sql';
-import { type ArchiveEntry, listArchive } from './store';
+import { type ArchiveEntry, historyTableOf, listArchive } from './store';
 
 type Queryable = Parameters<typeof listArchive>[0];
 
@@ -31,11 +32,15 @@ export type ArchiveIndex =
   | { kind: 'known'; byMigration: Map<string, MigrationArchive> }
   | { kind: 'unknown'; reason: string };
 
-/** Groups catalog entries of origin `deploy` by migration (entries of a rollback are not restorable by Apply). */
+/**
+ * Groups catalog entries of origin `deploy` by migration (entries of a rollback are not restorable
+ * by Apply, nor are stale ones — of an earlier deploy, store.ts ArchiveEntry.stale — which
+ * apply-down refuses).
+ */
 export function indexArchive(entries: ArchiveEntry[]): Map<string, MigrationArchive> {
   const out = new Map<string, MigrationArchive>();
   for (const e of entries) {
-    if (e.origin !== 'deploy') continue;
+    if (e.origin !== 'deploy' || e.stale) continue;
     const a = out.get(e.migration);
     if (!a) {
       out.set(e.migration, {
@@ -56,13 +61,15 @@ export function indexArchive(entries: ArchiveEntry[]): Map<string, MigrationArch
 }
 
 /**
- * Reads the archive catalog of one environment (two short queries: `to_regclass`, then the catalog)
+ * Reads the archive catalog of one environment (two short queries: `to_regclass`, then the catalog;
+ * with `url`, its `_prisma_migrations` too, so that archives of an earlier deploy are left out)
  * for the status refresh. Never throws: a missing schema is `known` and empty; any error (no
  * privilege, connection lost) is `unknown` with the error's first line.
  */
-export async function readArchiveIndex(db: Queryable): Promise<ArchiveIndex> {
+export async function readArchiveIndex(db: Queryable, url?: string): Promise<ArchiveIndex> {
   try {
-    return { kind: 'known', byMigration: indexArchive(await listArchive(db)) };
+    const history = url ? historyTableOf(prismaSchema(url)) : undefined;
+    return { kind: 'known', byMigration: indexArchive(await listArchive(db, history)) };
   } catch (e) {
     const reason = (e instanceof Error ? e.message : String(e)).split('\n')[0];
     return { kind: 'unknown', reason };

@@ -416,7 +416,7 @@ function summarize(name: string, steps: DestructiveStep[], incomplete: string[])
  * `2 rows of "lineup"."slots" holding THIRD, a value "Slot_rollback" lacks: PostgreSQL rejects the
  * cast on exactly those rows (the rollback stops and changes nothing) — change or delete them first
  * (e.g. UPDATE "lineup" SET "slots" = array_remove("slots", 'THIRD'))`. Undefined for other steps
- * and for no rows. Rule: PostgreSQL 15 docs §8.7.1 (an enum's input function rejects a label the
+ * and for no rows. Rule: PostgreSQL 15 docs §8.7 Enumerated Types (an enum's input function rejects a label the
  * type does not have; ALTER COLUMN … TYPE … USING fails on the first such row).
  */
 export function enumCastFailure(s: DestructiveStep): string | undefined {
