@@ -4,7 +4,7 @@
  * see of it, the same as transactionBody and unseenEffects each reading the script on its own.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initSqlParser } from '../../src/core/sql';
+import { initSqlParser, LARGE_SCRIPT_CHARS, largeScriptNote } from '../../src/core/sql';
 import { readScript, transactionBody, verifyCacheKey, verifyCacheKeyInTurns } from '../../src/core/verify';
 import { readUnseen, unseenEffects } from '../../src/core/verify/unseen';
 
@@ -76,5 +76,15 @@ describe('verifyCacheKeyInTurns', () => {
         verifyCacheKey(migrations, index, 'DROP TABLE "T";'),
       );
     expect(await verifyCacheKeyInTurns(migrations, 1, '')).not.toBe(verifyCacheKey(migrations, 0, ''));
+  });
+});
+
+describe('largeScriptNote', () => {
+  it('says, before a long parse, which script and how large; nothing for an ordinary one', () => {
+    expect(largeScriptNote('1_init/migration.sql', 'CREATE TABLE "T" ("id" INT);')).toBeUndefined();
+    expect(largeScriptNote('2_seed/migration.sql', 'x'.repeat(LARGE_SCRIPT_CHARS))).toBeUndefined();
+    expect(largeScriptNote('2_seed/migration.sql', 'x'.repeat(74 * 1024 * 1024))).toBe(
+      'Reading 2_seed/migration.sql (74.0 MB of SQL): large scripts take about a second per MB to parse…',
+    );
   });
 });
