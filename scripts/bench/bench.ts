@@ -14,7 +14,8 @@
  *  - `down` of the last of 800 migrations in a new process (model cache empty, then warm), the
  *    peak memory of `down` and `verify` on a 10 MB migration of INSERTs, and `verify` of the last
  *    of 800 migrations (`node scripts/bench/run.mjs cli` runs only these, with prisma --help);
- *  `node scripts/bench/run.mjs big` runs only the 10 MB migration's figures;
+ *  `node scripts/bench/run.mjs big` runs only the 10 MB migration's figures, `… verify` only
+ *  verify of the last of 800 migrations (new process and in-process, with the event-loop figure);
  *  `node scripts/bench/run.mjs status` runs only the status refresh at 1,000 synthesised migrations.
  * Prints figures; asserts nothing about time (benchmarks measure).
  */
@@ -542,6 +543,14 @@ async function main() {
     if (process.argv.includes('big')) {
       // only the 10 MB migration's peak memory (issue 14: ≤ 300 MB)
       await bigMigrationBench();
+      return;
+    }
+    if (process.argv.includes('verify')) {
+      // only verify of the last of 800 migrations and the event-loop figure, with prisma --help
+      const cli = cliStartup();
+      console.log(`Prisma CLI bare start-up (prisma --help, median of 5): ${fmt(cli)}`);
+      await verifyBench(800, cli);
+      console.log(`Prisma CLI bare start-up again (spread of the machine): ${fmt(cliStartup())}`);
       return;
     }
     if (process.argv.includes('cli')) {

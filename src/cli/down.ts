@@ -20,7 +20,7 @@ import {
 } from '../core/generator';
 import { WARNING_KIND_WORDS } from '../core/generator/warning-kinds';
 import { readWorkspaceSetting } from '../core/project';
-import { initSqlParser, SqlParseError } from '../core/sql';
+import { initSqlParser, largeScriptNote, SqlParseError } from '../core/sql';
 import { quoteIdent } from '../core/sql/names';
 import { formatDateTime } from '../core/status/present';
 import { editedAfterApplyWarning } from '../core/status/present-rollback';
@@ -201,6 +201,8 @@ export const downCommand: CliCommand = {
         `--strategy must be one of ${GENERATOR_STRATEGIES.join(', ')} (got ${String(strategy)}).`,
       );
     let result: RollbackResult;
+    const note = largeScriptNote(`${target.name}/migration.sql`, history[index].sql);
+    if (note) io.err(note);
     try {
       // The model of the history before it: from the on-disk model cache when a run saved it.
       result = await generateRollbackWith(strategy, history, index, {

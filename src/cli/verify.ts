@@ -10,6 +10,7 @@ import { type LocalMigration, readMigrationsFolder } from '../core/migrations';
 import { readWorkspaceSetting, resolveShadowDatabase, SHADOW_URL_ENV } from '../core/project';
 import type { PrismaProject } from '../core/project/types';
 import { archiveDataHooks } from '../core/runbook/archive';
+import { largeScriptNote } from '../core/sql';
 import {
   destructiveKindWords,
   downSqlProblems,
@@ -185,6 +186,8 @@ export const verifyCommand: CliCommand = {
     const json = has(args, 'json');
 
     let result: VerifyResult;
+    const note = largeScriptNote(`${target.name}/migration.sql`, target.sql ?? '');
+    if (note) io.err(note);
     try {
       result = await verifyRollback({
         migrations,

@@ -4,8 +4,8 @@
  * see of it, the same as transactionBody and unseenEffects each reading the script on its own.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initSqlParser } from '../../src/core/sql';
-import { readScript, transactionBody } from '../../src/core/verify';
+import { initSqlParser, LARGE_SCRIPT_CHARS, largeScriptNote } from '../../src/core/sql';
+import { readScript, transactionBody, verifyCacheKey, verifyCacheKeyInTurns } from '../../src/core/verify';
 import { readUnseen, unseenEffects } from '../../src/core/verify/unseen';
 
 beforeAll(async () => {
@@ -57,5 +57,34 @@ describe('readScript', () => {
       'down.sql:4: a step marked IRREVERSIBLE is not undone by it: the owner is not restored',
     ]);
     expect(unseenEffects(readUnseen(migration), rollback, readUnseen(rollback))).toEqual(fromScripts);
+  });
+});
+
+describe('verifyCacheKeyInTurns', () => {
+  it('is verifyCacheKey, also when a turn ends inside a surrogate pair of a large script', async () => {
+    // 1 M characters per turn, counted over the scripts in order: put an emoji (a surrogate
+    // pair) across the first cut in the large script
+    const init = 'CREATE TABLE "T" ("id" INT);';
+    const big = `${'x'.repeat((1 << 20) - init.length - 1)}😀${'INSERT INTO "T" VALUES (1);\n'.repeat(50_000)}`;
+    const migrations = [
+      { name: '1_init', sql: init },
+      { name: '2_seed', sql: big },
+      { name: '3_empty', sql: '' },
+    ];
+    for (const index of [0, 1, 2])
+      expect(await verifyCacheKeyInTurns(migrations, index, 'DROP TABLE "T";')).toBe(
+        verifyCacheKey(migrations, index, 'DROP TABLE "T";'),
+      );
+    expect(await verifyCacheKeyInTurns(migrations, 1, '')).not.toBe(verifyCacheKey(migrations, 0, ''));
+  });
+});
+
+describe('largeScriptNote', () => {
+  it('says, before a long parse, which script and how large; nothing for an ordinary one', () => {
+    expect(largeScriptNote('1_init/migration.sql', 'CREATE TABLE "T" ("id" INT);')).toBeUndefined();
+    expect(largeScriptNote('2_seed/migration.sql', 'x'.repeat(LARGE_SCRIPT_CHARS))).toBeUndefined();
+    expect(largeScriptNote('2_seed/migration.sql', 'x'.repeat(74 * 1024 * 1024))).toBe(
+      'Reading 2_seed/migration.sql (74.0 MB of SQL): large scripts take about a second per MB to parse…',
+    );
   });
 });

@@ -16,3 +16,4 @@ export {
   type SqlStatement,
   scriptPieces,
 } from './parser';
+export { LARGE_SCRIPT_CHARS, largeScriptNote } from './script';

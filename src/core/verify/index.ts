@@ -221,6 +221,50 @@ export function verifyCacheKey(migrations: VerifyMigration[], index: number, rol
   return h.digest('hex');
 }
 
+/** Characters hashed per turn of the event loop by verifyCacheKeyInTurns. */
+const HASH_TURN_CHARS = 1 << 20;
+
+/**
+ * verifyCacheKey (the same key) computed a turn of the event loop at a time: about 1 M characters
+ * of script hashed per turn (`setImmediate` between), so a 10 MB migration does not hold the
+ * calling thread — the editor's — for the ~30 ms of one sha256 over it (issue 14: no block over
+ * 50 ms). A cut never splits a UTF-16 surrogate pair (hashed as UTF-8, as `update(string)`
+ * does). Never throws.
+ */
+export async function verifyCacheKeyInTurns(
+  migrations: VerifyMigration[],
+  index: number,
+  rollbackSql: string,
+): Promise<string> {
+  let budget = HASH_TURN_CHARS;
+  const turn = async (chars: number) => {
+    budget -= chars;
+    if (budget > 0) return;
+    budget = HASH_TURN_CHARS;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  };
+  const shaInTurns = async (text: string): Promise<string> => {
+    const h = createHash('sha256');
+    let i = 0;
+    do {
+      let j = Math.min(text.length, i + budget);
+      const c = text.charCodeAt(j - 1);
+      // a high surrogate at the cut: keep the pair together (in the next piece, or in this one
+      // when it is the piece's only character)
+      if (j < text.length && c >= 0xd800 && c <= 0xdbff) j = j - 1 > i ? j - 1 : j + 1;
+      h.update(text.slice(i, j));
+      await turn(j - i);
+      i = j;
+    } while (i < text.length);
+    return h.digest('hex');
+  };
+  const h = createHash('sha256');
+  h.update(`prisma-rollback verify v${VERIFIER_VERSION}\n`);
+  for (const m of migrations.slice(0, index + 1)) h.update(`${m.name}\n${await shaInTurns(m.sql)}\n`);
+  h.update(`rollback\n${await shaInTurns(rollbackSql)}\n`);
+  return h.digest('hex');
+}
+
 const memoryCache = new Map<string, VerifyResult>();
 
 async function readCache(key: string, cacheDir?: string): Promise<VerifyResult | undefined> {
@@ -488,11 +532,9 @@ export async function verifyRollback(opts: VerifyRollbackOptions): Promise<Verif
       ms: Math.round(performance.now() - started),
     };
   }
-  const key = dataSql
-    ? sha(
-        `${verifyCacheKey(migrations, index, opts.rollbackSql)}\ndata v${DATA_VERSION}\n${JSON.stringify(dataSql)}`,
-      )
-    : verifyCacheKey(migrations, index, opts.rollbackSql);
+  // In turns of the event loop: the caller may be the editor's thread (issue 14).
+  const plainKey = await verifyCacheKeyInTurns(migrations, index, opts.rollbackSql);
+  const key = dataSql ? sha(`${plainKey}\ndata v${DATA_VERSION}\n${JSON.stringify(dataSql)}`) : plainKey;
   if (!opts.noCache) {
     const hit = await readCache(key, opts.cacheDir);
     if (hit) return { ...hit, cached: true } as VerifyResult;
