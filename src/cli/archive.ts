@@ -62,7 +62,16 @@ export const archiveCommand: CliCommand = {
       return 0;
     }
     if (!r.entries.length) {
-      io.out(r.purged ? `Nothing to purge on ${env.name}.` : `The archive of ${env.name} is empty.`);
+      const what = purgeMigration
+        ? `no archive of ${purgeMigration}`
+        : days !== undefined
+          ? `no archive older than ${days} day(s)`
+          : undefined;
+      io.out(
+        r.purged && what
+          ? `Nothing to purge on ${env.name}: ${what} (\`prisma-rollback archive --env ${env.name}\` lists what is archived).`
+          : `The archive of ${env.name} is empty.`,
+      );
       return 0;
     }
     io.out(

@@ -336,7 +336,13 @@ describe('archive: deploy archives, apply-down restores (real PostgreSQL 15)', (
       ),
     );
     const none = await runCli(['archive', '--env', 'local', '--older-than', '1'], mig.root, env);
-    expect(none.out).toBe('Nothing to purge on local.\n');
+    expect(none.out).toBe(
+      'Nothing to purge on local: no archive older than 1 day(s) (`prisma-rollback archive --env local` lists what is archived).\n',
+    );
+    const typo = await runCli(['archive', '--env', 'local', '--purge', `${M}x`], mig.root, env);
+    expect(typo.out).toBe(
+      `Nothing to purge on local: no archive of ${M}x (\`prisma-rollback archive --env local\` lists what is archived).\n`,
+    );
     const purged = await runCli(['archive', '--env', 'local', '--purge', M], mig.root, env);
     expect(purged.out).toMatch(/^Purged from the archive of local:\n/);
     expect(await listArchive(await client())).toEqual([]);
