@@ -22,7 +22,7 @@ import { WARNING_KIND_WORDS } from '../core/generator/warning-kinds';
 import { readWorkspaceSetting } from '../core/project';
 import { initSqlParser, largeScriptNote, SqlParseError } from '../core/sql';
 import { quoteIdent } from '../core/sql/names';
-import { formatDateTime } from '../core/status/present';
+import { formatDateTime, noConnectionLine } from '../core/status/present';
 import { editedAfterApplyWarning } from '../core/status/present-rollback';
 import { partialUndo } from '../core/verify/drift';
 import { type CliCommand, CliError, type CliIO, flag, has, type ParsedArgs, UsageError } from './args';
@@ -105,8 +105,7 @@ async function versionThatRan(
 ): Promise<{ sql: string; source?: RollbackSourceNote; archive?: RollbackArchiveNote }> {
   const target = await resolveProject(args, io);
   const env = pickEnvironment(target, flag(args, 'env'));
-  if (!env.url)
-    throw new CliError(`Environment ${env.name} has no database URL: ${env.problem ?? 'not configured'}.`);
+  if (!env.url) throw new CliError(noConnectionLine(env.name, env.problem));
   const pool = createPool(env.url);
   let stored: string | undefined;
   let archive: RollbackArchiveNote | undefined;

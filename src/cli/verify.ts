@@ -11,6 +11,7 @@ import { readWorkspaceSetting, resolveShadowDatabase, SHADOW_URL_ENV } from '../
 import type { PrismaProject } from '../core/project/types';
 import { archiveDataHooks } from '../core/runbook/archive';
 import { largeScriptNote } from '../core/sql';
+import { noConnectionLine } from '../core/status/present';
 import {
   destructiveKindWords,
   downSqlProblems,
@@ -558,8 +559,7 @@ export const impactCommand: CliCommand = {
     if (!wanted) throw new UsageError('Name the migration whose rollback to check.');
     const target = await resolveProject(args, io);
     const env = pickEnvironment(target, flag(args, 'env'));
-    if (!env.url)
-      throw new CliError(`Environment ${env.name} has no database URL: ${env.problem ?? 'not configured'}.`);
+    if (!env.url) throw new CliError(noConnectionLine(env.name, env.problem));
     const folder = await readMigrationsFolder(target.migrationsDir);
     const index = findMigration(
       folder.migrations.map((m) => m.name),

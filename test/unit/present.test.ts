@@ -10,6 +10,7 @@ import {
   migrationDescription,
   migrationLabel,
   migrationTooltip,
+  noConnectionLine,
   STATE_PRESENTATION,
   shownState,
   sortMigrations,
@@ -265,5 +266,24 @@ describe('presentation of a status', () => {
     expect(formatDuration(192_000)).toBe('3 min 12 s');
     expect(escapeMarkdown('a_b*[c]')).toBe('a\\_b\\*\\[c\\]');
     expect(firstLines('a\r\nb\r\nc', 2)).toBe('a\nb\n… (1 more lines)');
+  });
+});
+
+describe('noConnectionLine', () => {
+  it('ends with exactly one period whether or not the problem has its own, and says "not configured" without one', () => {
+    expect(
+      noConnectionLine(
+        'production',
+        'The connection string (DATABASE_URL) is not a PostgreSQL URL: Prisma Rollback works with postgresql:// URLs.',
+      ),
+    ).toBe(
+      'Environment production has no connection string: The connection string (DATABASE_URL) is not a PostgreSQL URL: Prisma Rollback works with postgresql:// URLs.',
+    );
+    expect(noConnectionLine('staging', 'STAGING_DATABASE_URL is not set')).toBe(
+      'Environment staging has no connection string: STAGING_DATABASE_URL is not set.',
+    );
+    expect(noConnectionLine('local', undefined)).toBe(
+      'Environment local has no connection string: not configured.',
+    );
   });
 });

@@ -364,3 +364,13 @@ export function lensTitle(
     )
     .join(' · ');
 }
+
+/**
+ * The one line for an environment without a usable connection string: `Environment staging has
+ * no connection string: <problem>.`, ending with one period whether or not `problem` (a
+ * `ResolvedEnvironment.problem`, already a sentence) has its own; `not configured` when undefined.
+ */
+export function noConnectionLine(environment: string, problem: string | undefined): string {
+  const why = (problem ?? 'not configured').trim();
+  return `Environment ${environment} has no connection string: ${/[.!?]$/.test(why) ? why : `${why}.`}`;
+}

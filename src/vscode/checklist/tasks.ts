@@ -11,6 +11,7 @@ import * as vscode from 'vscode';
 import { redactSecrets } from '../../core/db/redact';
 import { ChecklistError, type StepId, stepTaskName } from '../../core/runbook/checklist';
 import type { TaskCommand } from '../../core/runbook/commands';
+import { noConnectionLine } from '../../core/status/present';
 import type { ProjectEntry } from '../repository';
 import { readSettings } from '../settings';
 
@@ -125,9 +126,7 @@ export function taskEnvFor(
   const env = entry.environments.find((e) => e.name === environment);
   const url = env?.resolved?.url;
   if (!url) {
-    throw new ChecklistError(
-      `Environment "${environment}" has no connection string: ${env?.resolved?.problem ?? 'not configured'}.`,
-    );
+    throw new ChecklistError(noConnectionLine(environment, env?.resolved?.problem));
   }
   const configs = readSettings(vscode.Uri.file(entry.project.root)).environments ?? [{ name: 'local' }];
   const cfg = configs.find((c) => c.name === environment);

@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { redactSecrets } from '../../core/db/redact';
+import { noConnectionLine } from '../../core/status/present';
 import { loadCore } from '../core';
 import { storeDrift } from '../drift';
 import { pickConfiguredEnvironment } from '../pick';
@@ -32,10 +33,7 @@ export const checkDrift =
     const entry = picked.project;
     const env = picked.env;
     const url = env.resolved?.url;
-    if (!url)
-      throw new UserError(
-        `${env.name} has no connection string: ${env.resolved?.problem ?? 'not configured'}.`,
-      );
+    if (!url) throw new UserError(noConnectionLine(env.name, env.resolved?.problem));
     const core = await loadCore();
     const project = entry.project;
     const r = await vscode.window.withProgress(

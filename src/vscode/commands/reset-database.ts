@@ -8,6 +8,7 @@ import { appendAudit, auditEntry, auditLogPath } from '../../core/runbook/audit'
 import { ChecklistError } from '../../core/runbook/checklist';
 import { quoteForDisplay, shortCommandLine } from '../../core/runbook/commands';
 import { databaseName } from '../../core/runbook/pg-env';
+import { noConnectionLine } from '../../core/status/present';
 import { taskEnvFor } from '../checklist/tasks';
 import { pickConfiguredEnvironment } from '../pick';
 import { readRunbookSettings } from '../settings';
@@ -38,10 +39,7 @@ export const resetDatabase =
       );
     }
     const url = env.resolved?.url;
-    if (!url)
-      throw new UserError(
-        `${env.name} has no connection string: ${env.resolved?.problem ?? 'not configured'}.`,
-      );
+    if (!url) throw new UserError(noConnectionLine(env.name, env.resolved?.problem));
     const db = databaseName(url);
     const typed = await vscode.window.showInputBox({
       title: `Reset ${env.name}: every table and row of “${db}” is deleted, then all migrations are applied again`,
