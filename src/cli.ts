@@ -67,6 +67,19 @@ if (require.main === module) {
       process.stderr.write(`${e.stack}\n`);
     process.exit(2);
   });
+  // Ctrl-C (or a CI runner's SIGTERM) ends the process with one line instead of none. What the
+  // command had open ends with it: PostgreSQL rolls back a transaction that was not committed when
+  // its connection closes, and releases the session's advisory lock (PostgreSQL docs §13.3.5).
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)
+    process.once(signal, () => {
+      process.stderr.write(
+        `Interrupted (${signal}): a transaction not yet committed is rolled back by PostgreSQL as the connection closes; \`prisma-rollback status\` shows what is applied.\n`,
+      );
+      process.exit(code);
+    });
   // Held until the command settles: nothing it waits on can let the process end early (timers of
   // Prisma's engine are unref'd, src/core/engine); released after, so the process exits at once.
   const keepAlive = setInterval(() => {}, 1 << 30);

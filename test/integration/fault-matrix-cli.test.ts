@@ -11,7 +11,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PRISMA_ADVISORY_LOCK } from '../../src/core/runbook/apply-down';
 import { runCliLines } from '../support/cli';
 import { adminPassword, createTestDatabase, query, type TestDatabase } from '../support/pg';
 import { prismaPackageJson, SCHEMA_WITH_URL_ENV, tempProject } from '../support/project';
@@ -244,6 +246,54 @@ describe('kind 3 — runbook commands exit within 3 s of their last line', () =>
   it('deploy → exit 0 promptly (it lingered ~10 s on an engine timer)', async () => {
     const r = await timed(['deploy', '--env', 'local'], 0);
     expect(r.out).toContain('2 migration(s) applied.');
+  });
+
+  it('Ctrl-C while apply-down waits for the advisory lock → one line, exit 130, nothing rolled back, the lock free', async () => {
+    const holder = new pg.Client({ connectionString: db.url });
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock($1)', [PRISMA_ADVISORY_LOCK]);
+      const child = spawn(
+        process.execPath,
+        [cliBundle, 'apply-down', '20240102000000_bio', '--env', 'local'],
+        {
+          cwd: mig.root,
+          env: { PATH: process.env.PATH, ...env },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let err = '';
+      child.stderr.on('data', (d) => {
+        err += d;
+      });
+      const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+      // Interrupt once the CLI is polling for the lock (its query shows in pg_stat_activity).
+      for (let i = 0; ; i++) {
+        const { rows } = await holder.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE '%pg_try_advisory_lock%' AND pid <> pg_backend_pid()",
+        );
+        if (rows[0].n > 0) break;
+        if (i > 200) throw new Error(`apply-down never asked for the lock: ${err}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+      expect(expectOneLine(err)).toMatch(
+        /^Interrupted \(SIGINT\): a transaction not yet committed is rolled back/,
+      );
+    } finally {
+      await holder.end();
+    }
+    const cols = await query<{ n: number }>(
+      db.url,
+      "SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'User' AND column_name = 'bio'",
+    );
+    expect(cols).toEqual([{ n: 1 }]);
+    const locks = await query<{ n: number }>(
+      db.url,
+      `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = ${PRISMA_ADVISORY_LOCK}`,
+    );
+    expect(locks).toEqual([{ n: 0 }]);
   });
 
   it('resolve --applied of an applied migration → refused by the engine, exit 1 promptly', async () => {
