@@ -20,10 +20,10 @@
  * tree says which rows it writes) — listed in `unarchived` (UNARCHIVED_DO), never archived.
  */
 import { applyStatement } from '../generator/inverse';
-import type { N, SchemaModel, TableModel } from '../generator/model';
+import { type N, type SchemaModel, strings, type TableModel, typeKey } from '../generator/model';
 import { type DataTouched, statementRisks, UNARCHIVED_DO } from '../generator/script-risk';
 import { objectKey, quoteQualified } from '../sql/names';
-import { parseMigrationSync } from '../sql/parser';
+import { deparseNode, parseMigrationSync } from '../sql/parser';
 import type { ArchiveItem, ArchivePlan } from './types';
 
 export type { ArchiveItem, ArchivePlan } from './types';
@@ -52,6 +52,33 @@ export function tableKeyColumns(model: SchemaModel, key: string): string[] | und
     if (cols.length && cols.every((c: string | undefined) => c && notNull(c))) return cols as string[];
   }
   return undefined;
+}
+
+/**
+ * Whether `typeName` (a TypeName node) is `json`, `json[]` or a domain (of `model`) over them: a
+ * type whose text jsonb would normalise (PostgreSQL 15 docs §8.14: json keeps its input text
+ * exactly, jsonb does not keep whitespace, key order or duplicate keys).
+ */
+function isJsonType(model: SchemaModel, typeName: N, depth = 0): boolean {
+  const parts = strings(typeName?.names);
+  if (parts.at(-1) === 'json' && (parts.length === 1 || parts[0] === 'pg_catalog')) return true;
+  const key = typeKey(typeName);
+  const domain = key && depth < 8 ? model.types.get(key) : undefined;
+  if (!domain || !/^\s*create\s+domain\b/i.test(domain.sql)) return false;
+  try {
+    const n = parseMigrationSync(domain.sql, 'domain').statements[0]?.node as N;
+    return n?.CreateDomainStmt ? isJsonType(model, n.CreateDomainStmt.typeName, depth + 1) : false;
+  } catch {
+    return false;
+  }
+}
+
+/** The json-typed columns of `t` (see ArchiveItem.jsonColumns), undefined when none. */
+function jsonColumnsOf(model: SchemaModel, t: TableModel): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  for (const c of t.columns)
+    if (isJsonType(model, c.typeName)) out[c.name] = deparseNode({ TypeName: c.typeName } as never);
+  return Object.keys(out).length ? out : undefined;
 }
 
 function fkParents(t: TableModel): string[] {
@@ -173,7 +200,15 @@ export function planArchive(migration: { name: string; sql: string }, before: Sc
     const sequenced = t.columns
       .filter((c) => c.serial || c.identity || JSON.stringify(c.default ?? '').includes('"nextval"'))
       .map((c) => c.name);
-    const base = { schema: t.schema, table: t.name, writable, reasons: e.reasons, sequenced };
+    const jsonColumns = jsonColumnsOf(before, t);
+    const base = {
+      schema: t.schema,
+      table: t.name,
+      writable,
+      reasons: e.reasons,
+      sequenced,
+      ...(jsonColumns ? { jsonColumns } : {}),
+    };
     const dropped = e.kinds.has('dropTable') || !afterName.has(key);
     if (dropped || !keyCols) {
       items.push({

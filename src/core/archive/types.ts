@@ -22,6 +22,12 @@ export interface ArchiveItem {
    * table, its sequence is set past the restored values.
    */
   sequenced?: string[];
+  /**
+   * Columns of type `json`, `json[]` or a domain over them (before the migration): column → the
+   * SQL type the restore casts their text back to. The archive keeps these as their text (a jsonb
+   * string), not as jsonb, so key order, whitespace and duplicate keys come back byte-identical.
+   */
+  jsonColumns?: Record<string, string>;
   /** Key columns (primary key or unique NOT NULL), undefined when the table has none. */
   key?: string[];
   /** Why (the statements, 1-based lines of migration.sql) and any limit. */
