@@ -1,7 +1,9 @@
 /**
  * The archive gives back json values byte-identical (key order, whitespace, duplicate keys: jsonb
  * would normalise them) — json, a domain over json, json[] — through DROP COLUMN, DROP TABLE and
- * UPDATE. Real PostgreSQL 15; the embedded replay of `verify --data` says the json data round-trips.
+ * UPDATE; and an UPDATE's restore writes back only the columns its SET assigned, so a column the
+ * application changed after the deploy keeps the application's value. Real PostgreSQL 15; the
+ * embedded replay of `verify --data` says the json data round-trips.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -37,7 +39,7 @@ afterAll(async () => {
   await disposeEmbeddedVerifier();
 });
 
-describe('archive: json values come back exactly (real PostgreSQL 15)', () => {
+describe('archive: json values and UPDATE columns come back exactly (real PostgreSQL 15)', () => {
   let db: TestDatabase;
   let mig: Awaited<ReturnType<typeof tempMigrations>>;
   const log = () => {};
@@ -90,6 +92,26 @@ describe('archive: json values come back exactly (real PostgreSQL 15)', () => {
     await deploy(sql);
     await down();
     expect(await read(db.url)).toEqual(before);
+  });
+
+  it("UPDATE: only the columns its SET assigns are restored; another column the application changed keeps the application's value", async () => {
+    await deploy(`UPDATE "Item" SET "name" = upper("name");\n`);
+    await query(db.url, `UPDATE "Item" SET "j" = '{"app":  1}', "b" = '{"app": 2}' WHERE id = 1`);
+    await down();
+    expect(await query(db.url, `SELECT id, name, j::text, b::text FROM "Item" ORDER BY id`)).toEqual([
+      { id: 1, name: 'one', j: '{"app":  1}', b: '{"app": 2}' },
+      { id: 2, name: 'two', j: null, b: null },
+    ]);
+  });
+
+  it('UPDATE with DELETE: the deleted row comes back whole, the updated one only in the SET column', async () => {
+    await deploy(`UPDATE "Item" SET "name" = 'x' WHERE id = 1;\nDELETE FROM "Item" WHERE id = 2;\n`);
+    await query(db.url, `UPDATE "Item" SET "b" = '{"app": 3}' WHERE id = 1`);
+    await down();
+    expect(await query(db.url, `SELECT id, name, j::text, b::text FROM "Item" ORDER BY id`)).toEqual([
+      { id: 1, name: 'one', j: J, b: '{"app": 3}' },
+      { id: 2, name: 'two', j: null, b: null },
+    ]);
   });
 });
 

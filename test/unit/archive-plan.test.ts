@@ -70,6 +70,15 @@ DROP TABLE "New";
       writable: ['id', 'email', 'name', 'role'],
     });
     expect(p.items[0].after?.columns).toContainEqual({ before: 'email', after: 'mail' });
+    // an INSERT may re-add a key its statements deleted: every column is written back
+    expect(p.items[0].updated).toBeUndefined();
+  });
+
+  it('UPDATE: the columns its SET assigns, in names before the migration, across statements', () => {
+    const p = plan(
+      `UPDATE "User" SET "name" = 'x';\nALTER TABLE "User" RENAME COLUMN "email" TO "mail";\nUPDATE "User" SET "mail" = 'm', "role" = 'B';\nDELETE FROM "User" WHERE "id" = 3;\n`,
+    );
+    expect(p.items.map((i) => [i.kind, i.updated])).toEqual([['rows', ['name', 'email', 'role']]]);
   });
 
   it('json, json[] and a domain over json are json columns (kept as text, cast back to their type); jsonb is not', () => {
@@ -102,7 +111,7 @@ describe('SQL builders', () => {
     const [item] = plan('UPDATE "User" SET "name" = \'x\';\n').items;
     expect(restoreSql(item, 'd1')).toEqual([
       `DELETE FROM "User" x USING "_prisma_rollback"."d1" a CROSS JOIN LATERAL jsonb_populate_record(NULL::"User", a.k) k WHERE a.op = 'added' AND x."id" = k."id"`,
-      `UPDATE "User" x SET "email" = r."email", "name" = r."name", "role" = r."role" FROM "_prisma_rollback"."d1" a CROSS JOIN LATERAL jsonb_populate_record(NULL::"User", a.v) r WHERE a.op = 'prior' AND x."id" = r."id"`,
+      `UPDATE "User" x SET "name" = r."name" FROM "_prisma_rollback"."d1" a CROSS JOIN LATERAL jsonb_populate_record(NULL::"User", a.v) r WHERE a.op = 'prior' AND x."id" = r."id"`,
       `INSERT INTO "User" ("id", "email", "name", "role") OVERRIDING SYSTEM VALUE SELECT r."id", r."email", r."name", r."role" FROM "_prisma_rollback"."d1" a CROSS JOIN LATERAL jsonb_populate_record(NULL::"User", a.v) r WHERE a.op = 'prior' AND NOT EXISTS (SELECT 1 FROM "User" x WHERE x."id" = r."id")`,
     ]);
   });

@@ -104,7 +104,8 @@ export function planArchive(migration: { name: string; sql: string }, before: Sc
     if (columnOrigin.has(k)) return columnOrigin.get(k) ?? null;
     return before.tables.get(tBefore)?.columns.some((c) => c.name === col) ? col : null;
   };
-  const touchedAt: { t: DataTouched; table: string; column?: string }[] = [];
+  // updated: for an UPDATE, the columns its SET assigns, in names before the migration
+  const touchedAt: { t: DataTouched; table: string; column?: string; updated?: string[] }[] = [];
   const unarchived: { line: number; what: string }[] = [];
   for (const st of parseMigrationSync(migration.sql, `${migration.name}/migration.sql`).statements) {
     const node = st.node as N;
@@ -114,7 +115,11 @@ export function planArchive(migration: { name: string; sql: string }, before: Sc
       if (!tBefore) continue;
       const column = t.column !== undefined ? originColumn(tBefore, t.column) : undefined;
       if (t.column !== undefined && !column) continue;
-      touchedAt.push({ t, table: tBefore, column: column ?? undefined });
+      const updated =
+        t.kind === 'update'
+          ? (t.columns ?? []).map((c) => originColumn(tBefore, c)).filter((c): c is string => !!c)
+          : undefined;
+      touchedAt.push({ t, table: tBefore, column: column ?? undefined, updated });
     }
     // follow renames, creations and added columns
     const r = node.RenameStmt;
@@ -166,12 +171,19 @@ export function planArchive(migration: { name: string; sql: string }, before: Sc
   }
 
   // One item per table and kind, before-migration names.
-  const byTable = new Map<string, { kinds: Set<string>; columns: Set<string>; reasons: string[] }>();
-  for (const { t, table, column } of touchedAt) {
+  const byTable = new Map<
+    string,
+    { kinds: Set<string>; columns: Set<string>; reasons: string[]; updated?: Set<string> }
+  >();
+  for (const { t, table, column, updated } of touchedAt) {
     const e = byTable.get(table) ?? { kinds: new Set(), columns: new Set(), reasons: [] };
     byTable.set(table, e);
     e.kinds.add(t.kind);
     if (column) e.columns.add(column);
+    if (updated) {
+      e.updated ??= new Set();
+      for (const c of updated) e.updated.add(c);
+    }
     const what = {
       dropTable: 'DROP TABLE',
       truncate: 'TRUNCATE',
@@ -235,11 +247,14 @@ export function planArchive(migration: { name: string; sql: string }, before: Sc
         if (o && !typeChanged.has(o)) pairs.push({ before: o, after: c.name });
       }
       const keyAfter = keyCols.map((k) => pairs.find((p) => p.before === k)?.after);
+      // a row deleted and inserted again (same key) may differ in any column: write them all back
+      const onlyUpdated = e.updated && !e.kinds.has('insert');
       items.push({
         ...base,
         kind: 'rows',
         columns,
         key: keyCols,
+        ...(onlyUpdated ? { updated: [...e.updated!].filter((c) => writable.includes(c)) } : {}),
         after: keyAfter.every((k) => k !== undefined)
           ? { schema: tAfter.schema, table: tAfter.name, columns: pairs, key: keyAfter as string[] }
           : undefined,

@@ -111,8 +111,9 @@ const rel = (i: { schema?: string; table: string }) => quoteQualified(i.schema, 
  *   then set each sequence-filled column's sequence to the largest restored value (`setval`, so the
  *   next insert does not collide with a restored key);
  * - `columns`: UPDATE the archived columns of each row matched by key;
- * - `rows`: DELETE the rows the migration added, UPDATE the rows it changed, INSERT the rows it
- *   deleted (matched by key); without the post-migration diff, rows not in the image are deleted.
+ * - `rows`: DELETE the rows the migration added, UPDATE the rows it changed (only the columns its
+ *   UPDATEs assign, `item.updated`, when the plan names them), INSERT the rows it deleted (matched
+ *   by key); without the post-migration diff, rows not in the image are deleted.
  */
 export function restoreSql(item: ArchiveItem, dataTable: string): string[] {
   const t = rel(item);
@@ -146,7 +147,11 @@ export function restoreSql(item: ArchiveItem, dataTable: string): string[] {
           `UPDATE ${t} x SET ${set(item.writable)} FROM ${dt} a CROSS JOIN LATERAL jsonb_populate_record(NULL::${t}, a.k || a.v) r WHERE ${typedKey('r')}`,
         ]
       : [];
-  const nonKey = item.writable.filter((c) => !item.key!.includes(c));
+  // rows that survived: only the columns the migration's UPDATEs assign (others may have been
+  // changed by the application since), every writable one when the plan cannot say
+  const nonKey = item.writable.filter(
+    (c) => !item.key!.includes(c) && (!item.updated || item.updated.includes(c)),
+  );
   const keys = `${dt} a CROSS JOIN LATERAL jsonb_populate_record(NULL::${t}, a.k) k`;
   return [
     item.after

@@ -28,6 +28,12 @@ export interface ArchiveItem {
    * string), not as jsonb, so key order, whitespace and duplicate keys come back byte-identical.
    */
   jsonColumns?: Record<string, string>;
+  /**
+   * For `rows`: the columns the migration's UPDATEs assign (names before the migration); the
+   * restore writes back only these in the rows that survived. Undefined: every writable column
+   * (an UPDATE whose SET the planner cannot name, or an INSERT that may re-add a deleted key).
+   */
+  updated?: string[];
   /** Key columns (primary key or unique NOT NULL), undefined when the table has none. */
   key?: string[];
   /** Why (the statements, 1-based lines of migration.sql) and any limit. */
