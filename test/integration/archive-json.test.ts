@@ -1,6 +1,6 @@
 /**
  * The archive gives back json values byte-identical (key order, whitespace, duplicate keys: jsonb
- * would normalise them) — json, a domain over json, json[] — through DROP COLUMN, DROP TABLE and
+ * would normalise them) — json, a domain over json with a CHECK, json[] — through DROP COLUMN, DROP TABLE and
  * UPDATE; and an UPDATE's restore writes back only the columns its SET assigned, so a column the
  * application changed after the deploy keeps the application's value. Real PostgreSQL 15; the
  * embedded replay of `verify --data` says the json data round-trips.
@@ -18,7 +18,7 @@ import { tempMigrations } from '../support/engine';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';
 import { tempProject } from '../support/project';
 
-const INIT = `CREATE DOMAIN "Doc" AS json;
+const INIT = `CREATE DOMAIN "Doc" AS json CHECK (json_typeof(VALUE) = 'object');
 CREATE TABLE "Item" ("id" SERIAL NOT NULL, "name" TEXT NOT NULL, "j" JSON, "d" "Doc", "ja" JSON[], "b" JSONB,
   CONSTRAINT "Item_pkey" PRIMARY KEY ("id"));
 CREATE TABLE "Bag" ("j" JSON, "n" INTEGER);

@@ -69,20 +69,30 @@ export function dataTableName(migration: string, index: number, origin = 'deploy
 
 /**
  * `jsonb_build_object('c', x."c", …)` in chunks of 50 pairs (PostgreSQL's 100-argument limit);
- * a pair with `text` keeps the column's text (`x."c"::text`, a jsonb string): json values.
+ * a pair with `text` keeps the column's text (`x."c"::text`, a jsonb string): json values; a
+ * pair with `expr` uses that SQL expression as the value.
  */
-function jsonOf(alias: string, pairs: { name: string; col: string; text?: boolean }[]): string {
+function jsonOf(
+  alias: string,
+  pairs: { name: string; col: string; text?: boolean; expr?: string }[],
+): string {
   if (!pairs.length) return `'{}'::jsonb`;
   const chunks: string[] = [];
   for (let i = 0; i < pairs.length; i += 50)
     chunks.push(
       `jsonb_build_object(${pairs
         .slice(i, i + 50)
-        .map((p) => `${quoteLiteral(p.name)}, ${alias}.${quoteIdent(p.col)}${p.text ? '::text' : ''}`)
+        .map(
+          (p) =>
+            `${quoteLiteral(p.name)}, ${p.expr ?? `${alias}.${quoteIdent(p.col)}${p.text ? '::text' : ''}`}`,
+        )
         .join(', ')})`,
     );
   return chunks.join(' || ');
 }
+
+/** The type text of plain json columns (not a domain): `pg_catalog.json`, `json[]`. */
+const BUILTIN_JSON = /^(pg_catalog\.)?json(\[\])*$/;
 
 /** Whether column `c` of `item` is json-typed (kept as text, see ArchiveItem.jsonColumns). */
 const isJson = (item: ArchiveItem, c: string) => !!item.jsonColumns && Object.hasOwn(item.jsonColumns, c);
@@ -118,7 +128,23 @@ const rel = (i: { schema?: string; table: string }) => quoteQualified(i.schema, 
 export function restoreSql(item: ArchiveItem, dataTable: string): string[] {
   const t = rel(item);
   const dt = `${S}.${quoteIdent(dataTable)}`;
-  const from = `${dt} a CROSS JOIN LATERAL jsonb_populate_record(NULL::${t}, a.v) r`;
+  // jsonb_populate_record checks every field of the row type, json-typed ones too (whose value
+  // here is the text, not a json object): a domain's CHECK or NOT NULL would refuse that text, so
+  // a domain column is given its value cast to the domain (the check runs on the archived value);
+  // the restore itself writes the exact text (`value`)
+  const domains = Object.entries(item.jsonColumns ?? {}).filter(([, type]) => !BUILTIN_JSON.test(type));
+  const populated = (v: string) =>
+    domains.length
+      ? `(${v} || ${jsonOf(
+          'a',
+          domains.map(([c, type]) => ({
+            name: c,
+            col: c,
+            expr: `to_jsonb((a.v ->> ${quoteLiteral(c)})::${type})`,
+          })),
+        )})`
+      : v;
+  const from = `${dt} a CROSS JOIN LATERAL jsonb_populate_record(NULL::${t}, ${populated('a.v')}) r`;
   // a json-typed column's archived text, cast back (not through jsonb_populate_record's jsonb)
   const value = (c: string) =>
     isJson(item, c) ? `(a.v ->> ${quoteLiteral(c)})::${item.jsonColumns![c]}` : `r.${quoteIdent(c)}`;
@@ -144,7 +170,7 @@ export function restoreSql(item: ArchiveItem, dataTable: string): string[] {
     return item.writable.length
       ? [
           // k holds the key, v the archived columns: one record with both
-          `UPDATE ${t} x SET ${set(item.writable)} FROM ${dt} a CROSS JOIN LATERAL jsonb_populate_record(NULL::${t}, a.k || a.v) r WHERE ${typedKey('r')}`,
+          `UPDATE ${t} x SET ${set(item.writable)} FROM ${dt} a CROSS JOIN LATERAL jsonb_populate_record(NULL::${t}, ${populated('a.k || a.v')}) r WHERE ${typedKey('r')}`,
         ]
       : [];
   // rows that survived: only the columns the migration's UPDATEs assign (others may have been
