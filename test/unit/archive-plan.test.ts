@@ -70,6 +70,32 @@ DROP TABLE "New";
       writable: ['id', 'email', 'name', 'role'],
     });
     expect(p.items[0].after?.columns).toContainEqual({ before: 'email', after: 'mail' });
+    // an INSERT may re-add a key its statements deleted: every column is written back
+    expect(p.items[0].updated).toBeUndefined();
+  });
+
+  it('UPDATE: the columns its SET assigns, in names before the migration, across statements', () => {
+    const p = plan(
+      `UPDATE "User" SET "name" = 'x';\nALTER TABLE "User" RENAME COLUMN "email" TO "mail";\nUPDATE "User" SET "mail" = 'm', "role" = 'B';\nDELETE FROM "User" WHERE "id" = 3;\n`,
+    );
+    expect(p.items.map((i) => [i.kind, i.updated])).toEqual([['rows', ['name', 'email', 'role']]]);
+  });
+
+  it('json, json[] and a domain over json are json columns (kept as text, cast back to their type); jsonb is not', () => {
+    const m = buildSchemaModelSync([
+      {
+        name: '1_init',
+        sql: `CREATE DOMAIN "Doc" AS json;\nCREATE DOMAIN "Doc2" AS "Doc";\nCREATE TABLE "J" ("id" INTEGER PRIMARY KEY, "a" JSON, "b" pg_catalog.json, "c" JSON[], "d" "Doc", "e" "Doc2", "f" JSONB, "g" TEXT);\n`,
+      },
+    ]).model;
+    const p = planArchive({ name: '2_m', sql: 'DROP TABLE "J";\n' }, m);
+    expect(p.items[0].jsonColumns).toEqual({
+      a: 'pg_catalog.json',
+      b: 'pg_catalog.json',
+      c: 'pg_catalog.json[]',
+      d: '"Doc"',
+      e: '"Doc2"',
+    });
   });
 });
 
@@ -85,8 +111,27 @@ describe('SQL builders', () => {
     const [item] = plan('UPDATE "User" SET "name" = \'x\';\n').items;
     expect(restoreSql(item, 'd1')).toEqual([
       `DELETE FROM "User" x USING "_prisma_rollback"."d1" a CROSS JOIN LATERAL jsonb_populate_record(NULL::"User", a.k) k WHERE a.op = 'added' AND x."id" = k."id"`,
-      `UPDATE "User" x SET "email" = r."email", "name" = r."name", "role" = r."role" FROM "_prisma_rollback"."d1" a CROSS JOIN LATERAL jsonb_populate_record(NULL::"User", a.v) r WHERE a.op = 'prior' AND x."id" = r."id"`,
+      `UPDATE "User" x SET "name" = r."name" FROM "_prisma_rollback"."d1" a CROSS JOIN LATERAL jsonb_populate_record(NULL::"User", a.v) r WHERE a.op = 'prior' AND x."id" = r."id"`,
       `INSERT INTO "User" ("id", "email", "name", "role") OVERRIDING SYSTEM VALUE SELECT r."id", r."email", r."name", r."role" FROM "_prisma_rollback"."d1" a CROSS JOIN LATERAL jsonb_populate_record(NULL::"User", a.v) r WHERE a.op = 'prior' AND NOT EXISTS (SELECT 1 FROM "User" x WHERE x."id" = r."id")`,
+    ]);
+  });
+
+  it('json columns: captured as their text, restored by a cast to their type (not through jsonb)', () => {
+    const m = buildSchemaModelSync([
+      { name: '1_init', sql: `CREATE TABLE "J" ("id" INTEGER PRIMARY KEY, "j" JSON, "n" INTEGER);\n` },
+    ]).model;
+    const [dropped] = planArchive({ name: '2_m', sql: 'DROP TABLE "J";\n' }, m).items;
+    expect(captureSql({ migration: '2_m', items: [dropped], order: [] }).before).toContainEqual(
+      expect.stringMatching(
+        /SELECT .*\(to_jsonb\(x\) \|\| jsonb_build_object\('j', x\."j"::text\)\) FROM "J" x$/,
+      ),
+    );
+    expect(restoreSql(dropped, 'd1')[1]).toBe(
+      `INSERT INTO "J" ("id", "j", "n") OVERRIDING SYSTEM VALUE SELECT r."id", (a.v ->> 'j')::pg_catalog.json, r."n" FROM "_prisma_rollback"."d1" a CROSS JOIN LATERAL jsonb_populate_record(NULL::"J", a.v) r WHERE a.op = 'prior'`,
+    );
+    const [column] = planArchive({ name: '2_m', sql: 'ALTER TABLE "J" DROP COLUMN "j";\n' }, m).items;
+    expect(restoreSql(column, 'd1')).toEqual([
+      `UPDATE "J" x SET "j" = (a.v ->> 'j')::pg_catalog.json FROM "_prisma_rollback"."d1" a CROSS JOIN LATERAL jsonb_populate_record(NULL::"J", a.k || a.v) r WHERE x."id" = r."id"`,
     ]);
   });
 

@@ -20,10 +20,10 @@
  * tree says which rows it writes) — listed in `unarchived` (UNARCHIVED_DO), never archived.
  */
 import { applyStatement } from '../generator/inverse';
-import type { N, SchemaModel, TableModel } from '../generator/model';
+import { type N, type SchemaModel, strings, type TableModel, typeKey } from '../generator/model';
 import { type DataTouched, statementRisks, UNARCHIVED_DO } from '../generator/script-risk';
 import { objectKey, quoteQualified } from '../sql/names';
-import { parseMigrationSync } from '../sql/parser';
+import { deparseNode, parseMigrationSync } from '../sql/parser';
 import type { ArchiveItem, ArchivePlan } from './types';
 
 export type { ArchiveItem, ArchivePlan } from './types';
@@ -54,6 +54,33 @@ export function tableKeyColumns(model: SchemaModel, key: string): string[] | und
   return undefined;
 }
 
+/**
+ * Whether `typeName` (a TypeName node) is `json`, `json[]` or a domain (of `model`) over them: a
+ * type whose text jsonb would normalise (PostgreSQL 15 docs §8.14: json keeps its input text
+ * exactly, jsonb does not keep whitespace, key order or duplicate keys).
+ */
+function isJsonType(model: SchemaModel, typeName: N, depth = 0): boolean {
+  const parts = strings(typeName?.names);
+  if (parts.at(-1) === 'json' && (parts.length === 1 || parts[0] === 'pg_catalog')) return true;
+  const key = typeKey(typeName);
+  const domain = key && depth < 8 ? model.types.get(key) : undefined;
+  if (!domain || !/^\s*create\s+domain\b/i.test(domain.sql)) return false;
+  try {
+    const n = parseMigrationSync(domain.sql, 'domain').statements[0]?.node as N;
+    return n?.CreateDomainStmt ? isJsonType(model, n.CreateDomainStmt.typeName, depth + 1) : false;
+  } catch {
+    return false;
+  }
+}
+
+/** The json-typed columns of `t` (see ArchiveItem.jsonColumns), undefined when none. */
+function jsonColumnsOf(model: SchemaModel, t: TableModel): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  for (const c of t.columns)
+    if (isJsonType(model, c.typeName)) out[c.name] = deparseNode({ TypeName: c.typeName } as never);
+  return Object.keys(out).length ? out : undefined;
+}
+
 function fkParents(t: TableModel): string[] {
   return t.constraints
     .filter((c) => c.node?.contype === 'CONSTR_FOREIGN')
@@ -77,7 +104,8 @@ export function planArchive(migration: { name: string; sql: string }, before: Sc
     if (columnOrigin.has(k)) return columnOrigin.get(k) ?? null;
     return before.tables.get(tBefore)?.columns.some((c) => c.name === col) ? col : null;
   };
-  const touchedAt: { t: DataTouched; table: string; column?: string }[] = [];
+  // updated: for an UPDATE, the columns its SET assigns, in names before the migration
+  const touchedAt: { t: DataTouched; table: string; column?: string; updated?: string[] }[] = [];
   const unarchived: { line: number; what: string }[] = [];
   for (const st of parseMigrationSync(migration.sql, `${migration.name}/migration.sql`).statements) {
     const node = st.node as N;
@@ -87,7 +115,11 @@ export function planArchive(migration: { name: string; sql: string }, before: Sc
       if (!tBefore) continue;
       const column = t.column !== undefined ? originColumn(tBefore, t.column) : undefined;
       if (t.column !== undefined && !column) continue;
-      touchedAt.push({ t, table: tBefore, column: column ?? undefined });
+      const updated =
+        t.kind === 'update'
+          ? (t.columns ?? []).map((c) => originColumn(tBefore, c)).filter((c): c is string => !!c)
+          : undefined;
+      touchedAt.push({ t, table: tBefore, column: column ?? undefined, updated });
     }
     // follow renames, creations and added columns
     const r = node.RenameStmt;
@@ -139,12 +171,19 @@ export function planArchive(migration: { name: string; sql: string }, before: Sc
   }
 
   // One item per table and kind, before-migration names.
-  const byTable = new Map<string, { kinds: Set<string>; columns: Set<string>; reasons: string[] }>();
-  for (const { t, table, column } of touchedAt) {
+  const byTable = new Map<
+    string,
+    { kinds: Set<string>; columns: Set<string>; reasons: string[]; updated?: Set<string> }
+  >();
+  for (const { t, table, column, updated } of touchedAt) {
     const e = byTable.get(table) ?? { kinds: new Set(), columns: new Set(), reasons: [] };
     byTable.set(table, e);
     e.kinds.add(t.kind);
     if (column) e.columns.add(column);
+    if (updated) {
+      e.updated ??= new Set();
+      for (const c of updated) e.updated.add(c);
+    }
     const what = {
       dropTable: 'DROP TABLE',
       truncate: 'TRUNCATE',
@@ -173,7 +212,15 @@ export function planArchive(migration: { name: string; sql: string }, before: Sc
     const sequenced = t.columns
       .filter((c) => c.serial || c.identity || JSON.stringify(c.default ?? '').includes('"nextval"'))
       .map((c) => c.name);
-    const base = { schema: t.schema, table: t.name, writable, reasons: e.reasons, sequenced };
+    const jsonColumns = jsonColumnsOf(before, t);
+    const base = {
+      schema: t.schema,
+      table: t.name,
+      writable,
+      reasons: e.reasons,
+      sequenced,
+      ...(jsonColumns ? { jsonColumns } : {}),
+    };
     const dropped = e.kinds.has('dropTable') || !afterName.has(key);
     if (dropped || !keyCols) {
       items.push({
@@ -200,11 +247,14 @@ export function planArchive(migration: { name: string; sql: string }, before: Sc
         if (o && !typeChanged.has(o)) pairs.push({ before: o, after: c.name });
       }
       const keyAfter = keyCols.map((k) => pairs.find((p) => p.before === k)?.after);
+      // a row deleted and inserted again (same key) may differ in any column: write them all back
+      const onlyUpdated = e.updated && !e.kinds.has('insert');
       items.push({
         ...base,
         kind: 'rows',
         columns,
         key: keyCols,
+        ...(onlyUpdated ? { updated: [...e.updated!].filter((c) => writable.includes(c)) } : {}),
         after: keyAfter.every((k) => k !== undefined)
           ? { schema: tAfter.schema, table: tAfter.name, columns: pairs, key: keyAfter as string[] }
           : undefined,

@@ -12,7 +12,10 @@
  * Values are kept as jsonb, not in their own types, so the archive never depends on a type the
  * migration drops (Prisma's enum swap drops the old enum); they are read back with
  * `jsonb_populate_record(NULL::table, v)`, which runs each column type's input function on the
- * text `to_jsonb` wrote (PostgreSQL 15 docs §9.16.1): the values come back identical.
+ * text `to_jsonb` wrote (PostgreSQL 15 docs §9.16.1): the values come back identical. Except
+ * json-typed columns (`json`, `json[]`, domains over them; ArchiveItem.jsonColumns): jsonb would
+ * normalise their text (key order, whitespace, duplicate keys; §8.14), so they are kept as their
+ * text (a jsonb string, `x."c"::text`) and cast back with `(a.v ->> 'c')::<type>`.
  * Privileges: REVOKE ALL … FROM PUBLIC on the schema and every table; their owner is the role that
  * deploys (the one that may drop or alter the archived tables: PostgreSQL requires it to own them).
  */
@@ -64,18 +67,48 @@ export function dataTableName(migration: string, index: number, origin = 'deploy
   return `${migration.slice(0, 40)}_${index}_${h}`;
 }
 
-/** `jsonb_build_object('c', x."c", …)` in chunks of 50 pairs (PostgreSQL's 100-argument limit). */
-function jsonOf(alias: string, pairs: { name: string; col: string }[]): string {
+/**
+ * `jsonb_build_object('c', x."c", …)` in chunks of 50 pairs (PostgreSQL's 100-argument limit);
+ * a pair with `text` keeps the column's text (`x."c"::text`, a jsonb string): json values; a
+ * pair with `expr` uses that SQL expression as the value.
+ */
+function jsonOf(
+  alias: string,
+  pairs: { name: string; col: string; text?: boolean; expr?: string }[],
+): string {
   if (!pairs.length) return `'{}'::jsonb`;
   const chunks: string[] = [];
   for (let i = 0; i < pairs.length; i += 50)
     chunks.push(
       `jsonb_build_object(${pairs
         .slice(i, i + 50)
-        .map((p) => `${quoteLiteral(p.name)}, ${alias}.${quoteIdent(p.col)}`)
+        .map(
+          (p) =>
+            `${quoteLiteral(p.name)}, ${p.expr ?? `${alias}.${quoteIdent(p.col)}${p.text ? '::text' : ''}`}`,
+        )
         .join(', ')})`,
     );
   return chunks.join(' || ');
+}
+
+/** The type text of plain json columns (not a domain): `pg_catalog.json`, `json[]`. */
+const BUILTIN_JSON = /^(pg_catalog\.)?json(\[\])*$/;
+
+/** Whether column `c` of `item` is json-typed (kept as text, see ArchiveItem.jsonColumns). */
+const isJson = (item: ArchiveItem, c: string) => !!item.jsonColumns && Object.hasOwn(item.jsonColumns, c);
+
+/**
+ * The archived values of a row of `item` (alias x): `to_jsonb(x)` (or the `columns` item's
+ * columns), with each json-typed column replaced by its text so jsonb does not normalise it.
+ */
+function valuesOf(item: ArchiveItem): string {
+  if (item.kind === 'columns')
+    return jsonOf(
+      'x',
+      item.columns.map((c) => ({ name: c, col: c, text: isJson(item, c) })),
+    );
+  const texts = item.columns.filter((c) => isJson(item, c)).map((c) => ({ name: c, col: c, text: true }));
+  return texts.length ? `(to_jsonb(x) || ${jsonOf('x', texts)})` : 'to_jsonb(x)';
 }
 
 const same = (cols: string[]) => cols.map((c) => ({ name: c, col: c }));
@@ -88,21 +121,41 @@ const rel = (i: { schema?: string; table: string }) => quoteQualified(i.schema, 
  *   then set each sequence-filled column's sequence to the largest restored value (`setval`, so the
  *   next insert does not collide with a restored key);
  * - `columns`: UPDATE the archived columns of each row matched by key;
- * - `rows`: DELETE the rows the migration added, UPDATE the rows it changed, INSERT the rows it
- *   deleted (matched by key); without the post-migration diff, rows not in the image are deleted.
+ * - `rows`: DELETE the rows the migration added, UPDATE the rows it changed (only the columns its
+ *   UPDATEs assign, `item.updated`, when the plan names them), INSERT the rows it deleted (matched
+ *   by key); without the post-migration diff, rows not in the image are deleted.
  */
 export function restoreSql(item: ArchiveItem, dataTable: string): string[] {
   const t = rel(item);
   const dt = `${S}.${quoteIdent(dataTable)}`;
-  const from = `${dt} a CROSS JOIN LATERAL jsonb_populate_record(NULL::${t}, a.v) r`;
+  // jsonb_populate_record checks every field of the row type, json-typed ones too (whose value
+  // here is the text, not a json object): a domain's CHECK or NOT NULL would refuse that text, so
+  // a domain column is given its value cast to the domain (the check runs on the archived value);
+  // the restore itself writes the exact text (`value`)
+  const domains = Object.entries(item.jsonColumns ?? {}).filter(([, type]) => !BUILTIN_JSON.test(type));
+  const populated = (v: string) =>
+    domains.length
+      ? `(${v} || ${jsonOf(
+          'a',
+          domains.map(([c, type]) => ({
+            name: c,
+            col: c,
+            expr: `to_jsonb((a.v ->> ${quoteLiteral(c)})::${type})`,
+          })),
+        )})`
+      : v;
+  const from = `${dt} a CROSS JOIN LATERAL jsonb_populate_record(NULL::${t}, ${populated('a.v')}) r`;
+  // a json-typed column's archived text, cast back (not through jsonb_populate_record's jsonb)
+  const value = (c: string) =>
+    isJson(item, c) ? `(a.v ->> ${quoteLiteral(c)})::${item.jsonColumns![c]}` : `r.${quoteIdent(c)}`;
   const cols = item.writable.map((c) => quoteIdent(c)).join(', ');
-  const rcols = item.writable.map((c) => `r.${quoteIdent(c)}`).join(', ');
+  const rcols = item.writable.map(value).join(', ');
   // Rows are matched on the key in its own type (r = the archived key read back through the
   // column's input function), not as jsonb: a hash join on typed columns (restoreFromCatalogSql
   // turns nested loops off), the key's own equality. Keys are NOT NULL, so `=` matches exactly.
   const typedKey = (alias: string) =>
     (item.key ?? []).map((c) => `x.${quoteIdent(c)} = ${alias}.${quoteIdent(c)}`).join(' AND ');
-  const set = (names: string[]) => names.map((c) => `${quoteIdent(c)} = r.${quoteIdent(c)}`).join(', ');
+  const set = (names: string[]) => names.map((c) => `${quoteIdent(c)} = ${value(c)}`).join(', ');
   if (item.kind === 'table' || !item.key)
     return [
       `DELETE FROM ${t}`,
@@ -117,10 +170,14 @@ export function restoreSql(item: ArchiveItem, dataTable: string): string[] {
     return item.writable.length
       ? [
           // k holds the key, v the archived columns: one record with both
-          `UPDATE ${t} x SET ${set(item.writable)} FROM ${dt} a CROSS JOIN LATERAL jsonb_populate_record(NULL::${t}, a.k || a.v) r WHERE ${typedKey('r')}`,
+          `UPDATE ${t} x SET ${set(item.writable)} FROM ${dt} a CROSS JOIN LATERAL jsonb_populate_record(NULL::${t}, ${populated('a.k || a.v')}) r WHERE ${typedKey('r')}`,
         ]
       : [];
-  const nonKey = item.writable.filter((c) => !item.key!.includes(c));
+  // rows that survived: only the columns the migration's UPDATEs assign (others may have been
+  // changed by the application since), every writable one when the plan cannot say
+  const nonKey = item.writable.filter(
+    (c) => !item.key!.includes(c) && (!item.updated || item.updated.includes(c)),
+  );
   const keys = `${dt} a CROSS JOIN LATERAL jsonb_populate_record(NULL::${t}, a.k) k`;
   return [
     item.after
@@ -187,7 +244,7 @@ export function captureSql(
     const item = plan.items[i];
     const dt = `${S}.${quoteIdent(dataTables[i])}`;
     const t = rel(item);
-    const values = item.kind === 'columns' ? jsonOf('x', same(item.columns)) : 'to_jsonb(x)';
+    const values = valuesOf(item);
     before.push(
       `CREATE TABLE ${dt} (op text NOT NULL DEFAULT 'prior', k jsonb, v jsonb)`,
       `REVOKE ALL ON ${dt} FROM PUBLIC`,
@@ -201,7 +258,11 @@ export function captureSql(
         'x',
         item.key!.map((k, j) => ({ name: k, col: a.key[j] })),
       );
-      const kept = a.columns.map((p) => ({ name: p.before, col: p.after }));
+      const kept = a.columns.map((p) => ({
+        name: p.before,
+        col: p.after,
+        text: isJson(item, p.before),
+      }));
       const gone = item.columns.filter((c) => !a.columns.some((p) => p.before === c));
       after.push(
         `INSERT INTO ${dt} (op, k) SELECT 'added', ${keyAfter} FROM ${ta} x WHERE NOT EXISTS (SELECT 1 FROM ${dt} a WHERE a.op = 'prior' AND a.k = ${keyAfter})`,

@@ -22,6 +22,18 @@ export interface ArchiveItem {
    * table, its sequence is set past the restored values.
    */
   sequenced?: string[];
+  /**
+   * Columns of type `json`, `json[]` or a domain over them (before the migration): column → the
+   * SQL type the restore casts their text back to. The archive keeps these as their text (a jsonb
+   * string), not as jsonb, so key order, whitespace and duplicate keys come back byte-identical.
+   */
+  jsonColumns?: Record<string, string>;
+  /**
+   * For `rows`: the columns the migration's UPDATEs assign (names before the migration); the
+   * restore writes back only these in the rows that survived. Undefined: every writable column
+   * (an UPDATE whose SET the planner cannot name, or an INSERT that may re-add a deleted key).
+   */
+  updated?: string[];
   /** Key columns (primary key or unique NOT NULL), undefined when the table has none. */
   key?: string[];
   /** Why (the statements, 1-based lines of migration.sql) and any limit. */
