@@ -18,11 +18,12 @@ import {
 } from '../../scripts/demo/sample';
 import { REPO } from '../../scripts/e2e/harness';
 import { query } from './support/db';
-import { description, type Journey, openJourney, reveal, VIEW, waitStep } from './support/journey';
+import { description, type Journey, openJourney, reveal, stepState, VIEW, waitStep } from './support/journey';
 import {
   childRow,
   e2eContext,
   hoverText,
+  pickFileInDialog,
   recordFailures,
   runCommand,
   runContextMenu,
@@ -225,27 +226,16 @@ describe('the archive: deploy archives a dropped column, the checklist restores 
     ).toBe('0');
 
     // The Backup step's dump was taken after the deploy: pick the one taken before.
-    await frame.locator('#restoreBackup-run').click();
-    await dialog.waitFor({ timeout: 10_000 });
-    await dialog.locator('.monaco-button', { hasText: 'Pick Another File…' }).click();
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ timeout: 15_000 });
-    // The web workbench's simple file dialog fills in its folder first: type the path after it did,
-    // then OK accepts the typed path.
-    await waitUntil(
-      () => input.inputValue(),
-      (v) => v.endsWith('/'),
-      'file dialog ready',
-      15_000,
+    await pickFileInDialog(
+      page,
+      dump,
+      async () => {
+        await frame.locator('#restoreBackup-run').click();
+        await dialog.waitFor({ timeout: 10_000 });
+        await dialog.locator('.monaco-button', { hasText: 'Pick Another File…' }).click();
+      },
+      async () => !['todo', 'unavailable'].includes(await stepState(frame, 'restoreBackup')),
     );
-    await input.fill(dump);
-    await waitUntil(
-      () => input.inputValue(),
-      (v) => v === dump,
-      'path typed',
-      10_000,
-    );
-    await page.locator('.quick-input-widget .monaco-button', { hasText: 'OK' }).click();
     await waitStep(frame, 'restoreBackup', 'done', 120_000);
     const rows = await query<{ email: string; bio: string | null }>(
       prodUrl,

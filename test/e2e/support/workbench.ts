@@ -70,7 +70,9 @@ export async function runCommand(page: Page, title: string): Promise<void> {
     has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(title)}$`) }),
   });
   // The palette opened while an editor (a diff editor, a webview) was taking focus may drop the
-  // typed text or not list the command yet: open it again, up to three times.
+  // typed text, not list the command yet, or close under the pointer (the row goes inert, then
+  // hidden): open it again, up to three times. A click that landed ran the command and closed the
+  // palette; one that did not leaves nothing run, so a retry never runs the command twice.
   for (let attempt = 1; ; attempt++) {
     await page.keyboard.press('Escape');
     await page.keyboard.press('F1');
@@ -79,12 +81,67 @@ export async function runCommand(page: Page, title: string): Promise<void> {
     await input.fill(`>${title}`);
     try {
       await row.first().waitFor({ state: 'visible', timeout: 10_000 });
-      break;
+      await row.first().click({ timeout: 5_000 });
+      return;
     } catch (e) {
       if (attempt >= 3) throw e;
     }
   }
-  await row.first().click();
+}
+
+/**
+ * Picks `file` in the web workbench's simple file dialog that `open` opens (it must leave the
+ * dialog's input showing). The dialog fills in its folder first, possibly twice while it lists it:
+ * the path is typed once the input has held a folder for 500 ms, then OK. Retries the whole pick
+ * (up to three times) when the dialog closed without taking the path, which `picked` reports.
+ */
+export async function pickFileInDialog(
+  page: Page,
+  file: string,
+  open: () => Promise<void>,
+  picked: () => Promise<boolean>,
+): Promise<void> {
+  const input = page.locator('.quick-input-widget input');
+  for (let attempt = 1; ; attempt++) {
+    await open();
+    await input.waitFor({ timeout: 15_000 });
+    let folder = '';
+    let since = Date.now();
+    await waitUntil(
+      async () => {
+        const v = await input.inputValue();
+        if (v !== folder) {
+          folder = v;
+          since = Date.now();
+        }
+        return v.endsWith('/') && Date.now() - since >= 500;
+      },
+      (ready) => ready,
+      'file dialog ready',
+      15_000,
+    );
+    await input.fill(file);
+    await waitUntil(
+      () => input.inputValue(),
+      (v) => v === file,
+      'path typed',
+      10_000,
+    );
+    await page.locator('.quick-input-widget .monaco-button', { hasText: 'OK' }).click();
+    // A dialog still open after OK did not take the path (it may have re-listed its folder).
+    await page
+      .locator('.quick-input-widget')
+      .waitFor({ state: 'hidden', timeout: 15_000 })
+      .catch(() => page.keyboard.press('Escape'));
+    const ok = await waitUntil(picked, (p) => p, 'the picked file taken', 10_000).then(
+      () => true,
+      (e) => {
+        if (attempt >= 3) throw e;
+        return false;
+      },
+    );
+    if (ok) return;
+  }
 }
 
 /** The commands the palette offers for `query` (their labels), e.g. to check what an extension contributes. */
