@@ -43,7 +43,7 @@ export {
   findRollbackScript,
   precheckRollback,
   replayProgressText,
-  verifyCacheKey,
+  verifyCacheKeyInTurns,
   verifyRollback,
   warmEmbeddedVerifier,
 } from '../core/verify';

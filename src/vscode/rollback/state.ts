@@ -191,7 +191,7 @@ export class RollbackState implements vscode.Disposable {
       if (!state || state.kind === 'running') continue;
       const index = folder.migrations.findIndex((m) => m.name === n);
       const rollback = index < 0 ? undefined : await core.findRollbackScript(folder.migrations, index);
-      const key = rollback ? core.verifyCacheKey(migrations, index, rollback.sql) : undefined;
+      const key = rollback ? await core.verifyCacheKeyInTurns(migrations, index, rollback.sql) : undefined;
       const stale = state.kind === 'couldNotVerify' ? !keepUnkeyed : state.key !== key;
       if (stale) store.dropVerification(migrationsDir, n);
     }
@@ -215,7 +215,7 @@ export class RollbackState implements vscode.Disposable {
     if (index < 0) return;
     const rollback = await core.findRollbackScript(folder.migrations, index);
     if (!rollback) return;
-    const key = core.verifyCacheKey(
+    const key = await core.verifyCacheKeyInTurns(
       folder.migrations.map((m) => ({ name: m.name, sql: m.sql ?? '' })),
       index,
       rollback.sql,
