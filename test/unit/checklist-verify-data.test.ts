@@ -17,6 +17,7 @@ import {
 } from '../../src/core/runbook/checklist';
 import { dataCheckOf } from '../../src/core/runbook/services';
 import { formatDateTime } from '../../src/core/status/time';
+import { unprovenData } from '../../src/core/verify/data';
 
 const key = { projectId: '/work/app', migration: '20250101000000_drop_nickname', environment: 'production' };
 const fresh = (): ChecklistState => createChecklist({ key, protected: false, migrationState: 'applied' });
@@ -92,6 +93,25 @@ describe('dataCheckOf: the data result in the step', () => {
     ]);
     expect(d.summary).toBe(
       'Data: could not check — 1 table could not be seeded ("Impossible": 0 of 4 rows (violates check constraint "Impossible_x_check")); 4 rows in 2 tables read the same through the rollback and the archive, but an empty table proves nothing.',
+    );
+  });
+
+  it('cannotProve as verifyRollback gives it (one reason per unseeded table, others): each line once, only the others as what the comparison cannot see', () => {
+    const notSeeded = ['"Impossible": 0 of 4 rows (violates check constraint "Impossible_x_check")'];
+    const proof = { tables: 2, rows: 4, notSeeded, archive: false };
+    const d = dataCheckOf({
+      kind: 'cannotProve',
+      ...base,
+      reasons: [...unprovenData(proof), 'migration.sql:2: a DO block'],
+      data: proof,
+    });
+    expect(d.result).toBe('couldNotCheck');
+    expect(d.lines).toEqual([
+      'not fully seeded, so its rows are not proven: "Impossible": 0 of 4 rows (violates check constraint "Impossible_x_check")',
+      'migration.sql:2: a DO block',
+    ]);
+    expect(d.summary).toBe(
+      'Data: could not check — 1 table could not be seeded ("Impossible": 0 of 4 rows (violates check constraint "Impossible_x_check")); 4 rows in 2 tables read the same through the rollback alone (no archive), but an empty table proves nothing; the comparison cannot see migration.sql:2: a DO block.',
     );
   });
 

@@ -22,6 +22,7 @@ import {
   dependentMigrations,
   findRollbackScript,
   type ProgressFn,
+  unprovenData,
   type VerifyResult,
   valuesAnArchiveKeeps,
   verifyRollback,
@@ -152,15 +153,19 @@ export function dataCheckOf(r: VerifyResult): DataCheck {
       summary: `Data: ${r.differences.length} difference${r.differences.length === 1 ? '' : 's'} over ${covered} through ${how}${kept === r.differences.length ? ': values the rollback does not bring back' : kept ? `: ${kept} of them values the rollback does not bring back` : ''}.`,
     };
   if (r.kind === 'cannotProve' || notSeeded.length) {
-    // verifyRollback names the tables it could not seed among its reasons (unprovenData): once.
+    // verifyRollback gives one reason per table it could not seed, exactly unprovenData's line:
+    // those are listed once, and the other reasons are what the comparison cannot see.
     const reasons = r.kind === 'cannotProve' ? r.reasons : [];
-    const seen = (p: string) => reasons.some((x) => x.includes(p));
-    const others = reasons.filter((x) => !proof.notSeeded.some((p) => x.includes(p)));
+    const unseeded = unprovenData(proof);
+    const others = reasons.filter((x) => !unseeded.includes(x));
     const cannotSee = others.length ? `the comparison cannot see ${others.join('; ')}` : '';
     return {
       ...base,
       result: 'couldNotCheck',
-      lines: [...reasons, ...proof.notSeeded.filter((p) => !seen(p)).map((p) => `not seeded: ${p}`)],
+      lines: [
+        ...reasons,
+        ...proof.notSeeded.filter((_, i) => !reasons.includes(unseeded[i])).map((p) => `not seeded: ${p}`),
+      ],
       summary: proof.notSeeded.length
         ? `Data: could not check — ${proof.notSeeded.length} table${proof.notSeeded.length === 1 ? '' : 's'} could not be seeded (${proof.notSeeded.join('; ')}); ${covered} read the same through ${how}, but an empty table proves nothing${cannotSee ? `; ${cannotSee}` : ''}.`
         : `Data: could not check — ${cannotSee}`,

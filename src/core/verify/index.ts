@@ -55,7 +55,7 @@ import { UnseenReading, unseenEffects } from './unseen';
 import { disposeVerifierWorker, replayInVerifierWorker, runInVerifierWorker } from './worker-client';
 
 export type { DataHookMigration, DataProof, DataRoundTripHooks, DataRoundTripSql } from './data';
-export { valuesAnArchiveKeeps } from './data';
+export { unprovenData, valuesAnArchiveKeeps } from './data';
 export { type DependentMigration, dependentMigrations } from './dependents';
 export { describeFailure, type ScriptFailure } from './failure';
 export {
