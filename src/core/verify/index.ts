@@ -131,6 +131,13 @@ export interface VerifyRollbackOptions {
   /** Progress messages; `step` counts migrations replayed, for a percentage. */
   onProgress?: ProgressFn;
   /**
+   * `verify --to` (./chain.ts): the target migration and the rollback are scripts joined from
+   * several files; each is run as these runs in turn, each announced by its progress message
+   * (with its count in the range), in the embedded PostgreSQL's one-transaction path. Ignored
+   * elsewhere (the scripts then run as one, with one message).
+   */
+  segments?: ScriptSegments;
+  /**
    * `verify --data` (./data.ts): prove the data instead of the schema alone — seed every table
    * before N, run N and the rollback (with the hooks' capture SQL before N and restore SQL after
    * the rollback), compare every row of every table that existed before N. `{}`: no archive, so
@@ -139,6 +146,21 @@ export interface VerifyRollbackOptions {
    * `data` (DataProof).
    */
   data?: DataRoundTripHooks;
+}
+
+/**
+ * Runs of a joined script: `end` is the character offset (in the script) where the run ends, the
+ * next starts there; `message` is the progress line said before it runs.
+ */
+export interface ScriptSegment {
+  message: string;
+  end: number;
+}
+
+/** The runs of the target script (`forward`) and of the rollback (`rollback`): VerifyRollbackOptions.segments. */
+export interface ScriptSegments {
+  forward: ScriptSegment[];
+  rollback: ScriptSegment[];
 }
 
 /** How far a long replay is: `done` of `total` migrations replayed. */
@@ -574,6 +596,7 @@ export async function verifyRollback(opts: VerifyRollbackOptions): Promise<Verif
         replayCacheDir: opts.noCache ? undefined : opts.replayCacheDir,
         replayCacheMaxBytes: opts.replayCacheMaxBytes,
         data: dataSql,
+        segments: opts.segments,
       };
       result = await serialize(() =>
         runInVerifierWorker(request, {
@@ -767,6 +790,8 @@ export interface EmbeddedRequest {
   replayCacheMaxBytes?: number;
   /** `verify --data`: the archive's SQL (empty lists without an archive). */
   data?: DataRoundTripSql;
+  /** VerifyRollbackOptions.segments. */
+  segments?: ScriptSegments;
 }
 
 /** The embedded PostgreSQL's build and the loaded extensions: part of every replay-cache key. */
@@ -1018,16 +1043,20 @@ export async function verifyEmbeddedHere(
 
   // Fast path: N and the rollback in one transaction that is rolled back.
   if (forwardBody !== undefined && rollbackBody !== undefined) {
-    progress(`Applying ${target.name} and ${rollbackName}`);
+    // A joined script (verify --to) runs file by file, each said with its count, when its body is
+    // the script itself (no BEGIN/COMMIT or CONCURRENTLY taken out: the runs' offsets hold).
+    const forwardRuns = forwardBody === target.sql ? req.segments?.forward : undefined;
+    const rollbackRuns = rollbackBody === req.rollbackSql ? req.segments?.rollback : undefined;
+    if (!forwardRuns || !rollbackRuns) progress(`Applying ${target.name} and ${rollbackName}`);
     let outcome: SchemaSnapshot | undefined;
     await s.db.exec('BEGIN');
     try {
       // Piece by piece inside our transaction (same effect): PostgreSQL parses a whole query
       // string before running it, and PGlite's memory never shrinks back.
       running(targetScript);
-      for (const piece of scriptPieces(forwardBody)) await s.db.exec(piece);
+      await runInRuns(forwardBody, forwardRuns, progress, (piece) => s.db.exec(piece));
       running(rollbackScript);
-      for (const piece of scriptPieces(rollbackBody)) await s.db.exec(piece);
+      await runInRuns(rollbackBody, rollbackRuns, progress, (piece) => s.db.exec(piece));
       progress('Comparing schemas');
       outcome = await snapshotSchema((q) => s.db.query(q));
     } catch {
@@ -1064,6 +1093,27 @@ export async function verifyEmbeddedHere(
   } finally {
     s.restoreFrom = saved;
   }
+}
+
+/**
+ * Runs `body` piece by piece (scriptPieces); with `runs` (ScriptSegment, offsets in `body`), run
+ * by run, each announced by its message. Errors of `exec` propagate.
+ */
+async function runInRuns(
+  body: string,
+  runs: ScriptSegment[] | undefined,
+  progress: ProgressFn,
+  exec: (sql: string) => Promise<unknown>,
+): Promise<void> {
+  let from = 0;
+  for (const run of runs ?? []) {
+    progress(run.message);
+    const text = body.slice(from, run.end);
+    if (text.trim()) for (const piece of scriptPieces(text)) await exec(piece);
+    from = Math.max(from, run.end);
+  }
+  const rest = body.slice(from);
+  if (rest.trim() || from === 0) for (const piece of scriptPieces(rest)) await exec(piece);
 }
 
 /** The URL of another database on the same server. */
