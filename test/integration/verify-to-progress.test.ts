@@ -4,8 +4,9 @@
  * rollback in turn ("Applying migration k of n after <m>", "Applying rollback k of n (newest
  * first)"), in the embedded PostgreSQL (PGlite in its worker). Shapes: generated rollbacks,
  * down.sql files with their own BEGIN/COMMIT, a rollback that fails (the counts stop at it and the
- * failure names its file), --json (no progress), and a migration with its own transaction (one
- * script: one line, said as such).
+ * failure names its file), --json (no progress), and a migration with its own transaction (the
+ * range then runs outside the verifier's transaction, file by file: counted the same, a failure
+ * still at its file and line).
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -109,18 +110,35 @@ describe('verify --to reports progress counts (embedded PostgreSQL)', () => {
     expect(JSON.parse(r.out)).toMatchObject({ to: C, chain: [D], kind: 'verified' });
   }, 120_000);
 
-  it('a migration of the range with its own transaction: the range runs as one script, said in one line', async () => {
+  it('a migration of the range with its own transaction (run outside ours, file by file): counted the same; a failure still names its file and line', async () => {
     await project({
       [A]: 'CREATE TYPE "Role" AS ENUM (\'A\', \'B\');\nCREATE TABLE "User" ("id" SERIAL PRIMARY KEY, "role" "Role");\n',
-      [B]: 'BEGIN;\nALTER TABLE "User" ADD COLUMN "bio" TEXT;\nCOMMIT;\n',
+      [B]: '-- AlterTable\nBEGIN;\nALTER TABLE "User" ADD COLUMN "bio" TEXT;\nCOMMIT;\n',
       [C]: FOUR[D],
     });
     const r = await cli('verify', '--to', A, '--generate', '--no-cache');
     expect(r.code).toBe(0);
-    const progress = r.err.split('\n');
-    expect(progress.filter((l) => l.startsWith('  Applying'))).toEqual([
-      `  Applying ${B}..${C}`,
-      `  Applying the rollbacks of ${B}..${C}`,
+    expect(r.err.split('\n').filter((l) => l.startsWith('  Applying'))).toEqual([
+      `  Applying migration 1 of 2 after ${A}: ${B}`,
+      `  Applying migration 2 of 2 after ${A}: ${C}`,
+      `  Applying rollback 1 of 2 (newest first): ${C}/down.sql (generated)`,
+      `  Applying rollback 2 of 2 (newest first): ${B}/down.sql (generated)`,
     ]);
+    await fs.writeFile(path.join(mig!.dir, C, 'down.sql'), 'BEGIN;\nDROP TABLE "Tag";\nCOMMIT;\n');
+    await fs.writeFile(
+      path.join(mig!.dir, B, 'down.sql'),
+      '-- undo\nBEGIN;\n\nALTER TABLE "User" DROP COLUMN "bioo";\nCOMMIT;\n',
+    );
+    const bad = await cli('verify', '--to', A, '--no-cache');
+    expect(bad.code).toBe(1);
+    expect(bad.err.split('\n').filter((l) => l.startsWith('  Applying'))).toEqual([
+      `  Applying migration 1 of 2 after ${A}: ${B}`,
+      `  Applying migration 2 of 2 after ${A}: ${C}`,
+      `  Applying rollback 1 of 2 (newest first): ${C}/down.sql`,
+      `  Applying rollback 2 of 2 (newest first): ${B}/down.sql`,
+    ]);
+    expect(bad.out).toContain(`${B}/down.sql failed to apply: `);
+    expect(bad.out).toContain(`${path.join(mig!.dir, B, 'down.sql')}:4:`);
+    expect(bad.out).toContain('column "bioo" of relation "User" does not exist');
   }, 120_000);
 });

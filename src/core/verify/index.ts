@@ -133,8 +133,9 @@ export interface VerifyRollbackOptions {
   /**
    * `verify --to` (./chain.ts): the target migration and the rollback are scripts joined from
    * several files; each is run as these runs in turn, each announced by its progress message
-   * (with its count in the range), in the embedded PostgreSQL's one-transaction path. Ignored
-   * elsewhere (the scripts then run as one, with one message).
+   * (with its count in the range), in the embedded PostgreSQL (inside its one transaction, or
+   * outside it, each run then a query string of its own). The shadow server runs them as one,
+   * with one message.
    */
   segments?: ScriptSegments;
   /**
@@ -1072,21 +1073,32 @@ export async function verifyEmbeddedHere(
   progress('Saving the replayed state');
   const saved = await s.db.dumpDataDir('none');
   try {
-    progress(`Applying ${target.name}`);
+    // A joined script (verify --to) runs file by file here too, each said with its count.
+    const forwardRuns = req.segments?.forward;
+    const rollbackRuns = req.segments?.rollback;
+    if (!forwardRuns) progress(`Applying ${target.name}`);
     try {
       running(targetScript);
-      await s.db.exec(target.sql);
+      await execInRuns(target.sql, forwardRuns, progress, exec);
     } catch (e) {
-      const f = await locateFailure(exec, target.sql, scriptFailure(e, target.sql, target.name, target.path));
-      return historyFailure(f, 'in the embedded PostgreSQL', ms(), 'embedded');
+      const r = ranIn(e, target.sql);
+      const f = await locateFailure(exec, r.text, scriptFailure(r.cause, r.text, target.name, target.path));
+      return historyFailure(
+        shiftFailure(f, target.sql, r.from),
+        'in the embedded PostgreSQL',
+        ms(),
+        'embedded',
+      );
     }
-    progress(`Applying ${rollbackName}`);
+    if (!rollbackRuns) progress(`Applying ${rollbackName}`);
     try {
       running(rollbackScript);
-      await s.db.exec(req.rollbackSql);
+      await execInRuns(req.rollbackSql, rollbackRuns, progress, exec);
     } catch (e) {
-      const f = scriptFailure(e, req.rollbackSql, rollbackName, req.rollbackPath);
-      return judged(before, await locateFailure(exec, req.rollbackSql, f), base, started, unseen);
+      const r = ranIn(e, req.rollbackSql);
+      const f = scriptFailure(r.cause, r.text, rollbackName, req.rollbackPath);
+      const located = shiftFailure(await locateFailure(exec, r.text, f), req.rollbackSql, r.from);
+      return judged(before, located, base, started, unseen);
     }
     progress('Comparing schemas');
     return judged(before, await snapshotSchema((q) => s.db.query(q)), base, started, unseen);
@@ -1114,6 +1126,63 @@ async function runInRuns(
   }
   const rest = body.slice(from);
   if (rest.trim() || from === 0) for (const piece of scriptPieces(rest)) await exec(piece);
+}
+
+/** An error of one run of a joined script (execInRuns): the run's text and where it starts. */
+class RunFailed extends Error {
+  constructor(
+    override readonly cause: unknown,
+    readonly from: number,
+    readonly text: string,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
+/**
+ * Runs `sql` with `exec` as one script, or with `runs` (ScriptSegment, offsets in `sql`) run by run,
+ * each announced by its message (each run then is its own query string, as `prisma migrate deploy`
+ * runs each migration). Throws what `exec` throws; with runs, wrapped in RunFailed (ranIn reads it).
+ */
+async function execInRuns(
+  sql: string,
+  runs: ScriptSegment[] | undefined,
+  progress: ProgressFn,
+  exec: (sql: string) => Promise<unknown>,
+): Promise<void> {
+  if (!runs?.length) {
+    await exec(sql);
+    return;
+  }
+  let from = 0;
+  for (const run of runs) {
+    progress(run.message);
+    const text = sql.slice(from, Math.max(from, run.end));
+    try {
+      if (text.trim()) await exec(text);
+    } catch (e) {
+      throw new RunFailed(e, from, text);
+    }
+    from = Math.max(from, run.end);
+  }
+  const rest = sql.slice(from);
+  try {
+    if (rest.trim()) await exec(rest);
+  } catch (e) {
+    throw new RunFailed(e, from, rest);
+  }
+}
+
+/** The error execInRuns threw, and the text it ran in (the whole `sql` when it ran as one). */
+function ranIn(e: unknown, sql: string): { cause: unknown; from: number; text: string } {
+  return e instanceof RunFailed ? e : { cause: e, from: 0, text: sql };
+}
+
+/** A failure located in the run of `sql` starting at `from`, given in lines of `sql` (runs start at a line's start). */
+function shiftFailure(f: ScriptFailure, sql: string, from: number): ScriptFailure {
+  if (!from || f.line === undefined) return f;
+  const before = (sql.slice(0, from).match(/\n/g) ?? []).length;
+  return { ...f, line: f.line + before };
 }
 
 /** The URL of another database on the same server. */
