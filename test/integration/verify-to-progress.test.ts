@@ -12,7 +12,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { disposeEmbeddedVerifier } from '../../src/core/verify';
+import { verifyRollbackChain } from '../../src/core/verify/chain';
 import { runCliLines } from '../support/cli';
+import { adminUrl } from '../support/pg';
 import { prismaPackageJson, SCHEMA_WITH_URL_ENV, type TempProject, tempProject } from '../support/project';
 
 const A = '20240101000000_init';
@@ -32,7 +34,7 @@ describe('verify --to reports progress counts (embedded PostgreSQL)', () => {
     return mig;
   }
   const cli = (...argv: string[]) => runCliLines(argv, mig!.root, { PATH: process.env.PATH });
-  const FOUR = {
+  const FOUR: Record<string, string> = {
     [A]: 'CREATE TABLE "User" ("id" SERIAL PRIMARY KEY, "email" TEXT NOT NULL);\n',
     [B]: 'CREATE TABLE "Post" ("id" SERIAL PRIMARY KEY, "authorId" INTEGER NOT NULL REFERENCES "User"("id"));\n',
     [C]: 'ALTER TABLE "User" ADD COLUMN "bio" TEXT;\n',
@@ -140,5 +142,49 @@ describe('verify --to reports progress counts (embedded PostgreSQL)', () => {
     expect(bad.out).toContain(`${B}/down.sql failed to apply: `);
     expect(bad.out).toContain(`${path.join(mig!.dir, B, 'down.sql')}:4:`);
     expect(bad.out).toContain('column "bioo" of relation "User" does not exist');
+  }, 120_000);
+
+  it('on the shadow server: the same counts; a failing rollback named at its file and line', async () => {
+    const migrations = [A, B, C, D].map((name) => ({ name, sql: FOUR[name] }));
+    const rollbacks = [
+      { name: `${B}/down.sql`, sql: 'BEGIN;\nDROP TABLE "Post";\nCOMMIT;\n' },
+      { name: `${C}/down.sql`, sql: 'BEGIN;\nALTER TABLE "User" DROP COLUMN "bio";\nCOMMIT;\n' },
+      { name: `${D}/down.sql`, sql: 'BEGIN;\nDROP TABLE "Tag";\nCOMMIT;\n' },
+    ];
+    const lines: string[] = [];
+    const run = (r: typeof rollbacks) =>
+      verifyRollbackChain({
+        migrations,
+        to: 0,
+        rollbacks: r,
+        engine: 'server',
+        shadowDatabaseUrl: adminUrl(),
+        noCache: true,
+        onProgress: (m) => lines.push(m),
+      });
+    expect(await run(rollbacks)).toMatchObject({ kind: 'verified', engine: 'server' });
+    expect(lines.filter((l) => l.startsWith('Applying'))).toEqual([
+      `Applying migration 1 of 3 after ${A}: ${B}`,
+      `Applying migration 2 of 3 after ${A}: ${C}`,
+      `Applying migration 3 of 3 after ${A}: ${D}`,
+      `Applying rollback 1 of 3 (newest first): ${D}/down.sql`,
+      `Applying rollback 2 of 3 (newest first): ${C}/down.sql`,
+      `Applying rollback 3 of 3 (newest first): ${B}/down.sql`,
+    ]);
+    lines.length = 0;
+    const bad = await run([
+      rollbacks[0],
+      {
+        name: `${C}/down.sql`,
+        sql: 'BEGIN;\n-- wrong column\nALTER TABLE "User" DROP COLUMN "bioo";\nCOMMIT;\n',
+      },
+      rollbacks[2],
+    ]);
+    expect(bad.kind).toBe('differences');
+    expect(bad.kind === 'differences' && bad.failure).toMatchObject({ script: `${C}/down.sql`, line: 3 });
+    expect(lines.filter((l) => l.startsWith('Applying rollback'))).toEqual([
+      `Applying rollback 1 of 3 (newest first): ${D}/down.sql`,
+      `Applying rollback 2 of 3 (newest first): ${C}/down.sql`,
+    ]);
   }, 120_000);
 });

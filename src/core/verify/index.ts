@@ -133,9 +133,9 @@ export interface VerifyRollbackOptions {
   /**
    * `verify --to` (./chain.ts): the target migration and the rollback are scripts joined from
    * several files; each is run as these runs in turn, each announced by its progress message
-   * (with its count in the range), in the embedded PostgreSQL (inside its one transaction, or
-   * outside it, each run then a query string of its own). The shadow server runs them as one,
-   * with one message.
+   * (with its count in the range): in the embedded PostgreSQL (inside its one transaction, or
+   * outside it, each run then a query string of its own) and on the shadow server (each run a
+   * query string of its own).
    */
   segments?: ScriptSegments;
   /**
@@ -1244,26 +1244,33 @@ async function verifyOnServer(
           'on the shadow database server',
         );
       }
-      progress(`Applying ${target.name}`);
+      // A joined script (verify --to) runs file by file, each said with its count.
+      const forwardRuns = opts.segments?.forward;
+      const rollbackRuns = opts.segments?.rollback;
+      if (!forwardRuns) progress(`Applying ${target.name}`);
       try {
-        await exec(target.sql);
+        await execInRuns(target.sql, forwardRuns, progress, exec);
       } catch (e) {
-        const f = await locateFailure(
-          exec,
-          target.sql,
-          scriptFailure(e, target.sql, target.name, target.path),
+        const r = ranIn(e, target.sql);
+        const f = await locateFailure(exec, r.text, scriptFailure(r.cause, r.text, target.name, target.path));
+        return historyFailure(
+          shiftFailure(f, target.sql, r.from),
+          'on the shadow database server',
+          ms(),
+          'server',
         );
-        return historyFailure(f, 'on the shadow database server', ms(), 'server');
       }
       await checkAbort(opts.signal);
-      progress(`Applying ${rollbackName}`);
+      if (!rollbackRuns) progress(`Applying ${rollbackName}`);
       const base = { replayed: index, engine: 'server' as const, cached: false, key };
       const unseen = await unseenOf(opts);
       try {
-        await exec(opts.rollbackSql);
+        await execInRuns(opts.rollbackSql, rollbackRuns, progress, exec);
       } catch (e) {
-        const f = scriptFailure(e, opts.rollbackSql, rollbackName, opts.rollbackPath);
-        return judged(before, await locateFailure(exec, opts.rollbackSql, f), base, started, unseen);
+        const r = ranIn(e, opts.rollbackSql);
+        const f = scriptFailure(r.cause, r.text, rollbackName, opts.rollbackPath);
+        const located = shiftFailure(await locateFailure(exec, r.text, f), opts.rollbackSql, r.from);
+        return judged(before, located, base, started, unseen);
       }
       progress('Comparing schemas');
       return judged(before, await snapshotSchema(exec), base, started, unseen);
