@@ -113,6 +113,23 @@ describe('apply-down --to --generate with the archive (real PostgreSQL 15)', () 
     }
   }, 120_000);
 
+  it('an archive taken by an earlier deploy (stale) covers nothing: refused for that migration alone; nothing changes', async () => {
+    await deployed(M2_SQL);
+    // M2's archive now records another deploy than the row _prisma_migrations holds for it
+    await query(
+      db.url,
+      `UPDATE _prisma_rollback.archive SET deploy_id = 'an-earlier-deploy' WHERE migration = '${M2}'`,
+    );
+    const after = await snapshot(db.url);
+    const r = await cli('apply-down', '--to', M1, '--env', 'local', '--generate');
+    expect(r.err).toBe(
+      `The generated rollbacks cannot undo from SQL, and the archive on local does not cover: ${M2}/migration.sql:1 UPDATE "User" SET "name" = upper(coalesce("name", 'none')) WHERE "age" > 18, ${M2}/migration.sql:2 DELETE FROM "Post" WHERE "body" IS NULL OR "title" = 'p3' (local has no archive of ${M2}: deployed with --no-archive, purged, or taken by an earlier deploy). Write that down.sql by hand (prisma-rollback down --to ${M1} --env local writes the missing ones; edit them), or restore those rows from a backup (prisma-rollback restore --migration NAME --from FILE). Nothing was run.`,
+    );
+    expect(r.code).toBe(2);
+    expect(await snapshot(db.url)).toEqual(after);
+    expect(await rolledBack()).toEqual([]);
+  }, 120_000);
+
   it('a step the archive does not cover (a DO block) is named; the covered ones are not; nothing changes', async () => {
     await deployed(`${M2_SQL}DO $$ BEGIN UPDATE "User" SET "age" = "age" + 1; END $$;\n`);
     const after = await snapshot(db.url);
