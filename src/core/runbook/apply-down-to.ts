@@ -231,8 +231,10 @@ async function loadStep(
  * - `notInTransaction` — a statement cannot run in a transaction (each one named, file:line) and
  *   `allowNonTransactional` is off, or it is a dry run: nothing ran;
  * - `state` — the target is not applied, a later one failed or has no folder, nothing is applied
- *   after the target, a state changed while waiting for the lock, or an archive a generated
- *   rollback relies on is stale or gone by the time it runs: nothing ran (nothing applied);
+ *   after the target, or a state changed while waiting for the lock: nothing ran. Also when an
+ *   archive a generated rollback relies on is stale or gone by the time its migration runs: that
+ *   migration's transaction is rolled back (in one transaction, everything; with one per
+ *   migration, the newer ones the message lists stay rolled back);
  * - `lockTimeout` — another session held Prisma's advisory lock: nothing ran;
  * - `statementFailed` — a statement failed (`<migration>/down.sql:line:column`, PostgreSQL's
  *   error): in one transaction (and always in a dry run) everything was rolled back; with one
