@@ -18,7 +18,9 @@ export const applyDownCommand: CliCommand = {
     '  one rolled back. A statement that cannot run in a transaction is refused unless --allow-non-transactional\n' +
     '  (then one transaction per migration). --dry-run runs it all in a transaction and rolls it back: it reports\n' +
     '  success or the failing statement (file:line and PostgreSQL’s error) and changes nothing; it takes the same\n' +
-    '  locks, so a protected environment needs --confirm for it too.',
+    '  locks, so a protected environment needs --confirm for it too.\n' +
+    "  With --generate, a step SQL cannot undo (UPDATE, DELETE, INSERT…) runs when the environment's archive covers\n" +
+    '  it (its rows are restored right after, in the same transaction); one it does not cover is refused, named.',
   booleans: ['json', 'dry-run', 'generate', 'allow-non-transactional'],
   async run(args, io) {
     const to = flag(args, 'to');

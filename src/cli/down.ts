@@ -1,7 +1,13 @@
 /** `prisma-rollback down` — generate the rollback (down.sql) of one migration from the history before it. */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { archiveOf, historyTableOf, staleArchiveLine } from '../core/archive';
+import {
+  archiveOf,
+  historyTableOf,
+  listArchive,
+  rollbackArchiveNote,
+  staleArchiveLine,
+} from '../core/archive';
 import { createPool, describeDbError, prismaSchema } from '../core/db';
 import {
   buildSchemaModelCached,
@@ -43,6 +49,7 @@ const USAGE =
   '  version the database ran, found in git; refuses (exit 2) when git does not have it.\n' +
   '  Writes down.sql next to the migration.sql (never over an existing down.sql without --force).\n' +
   '  down --to <migration> writes the missing down.sql of every migration after it (existing ones are kept).\n' +
+  "  With --env NAME, each one written shows that environment's archive of its migration, as down <migration> --env does.\n" +
   '  --as-migration writes <UTC timestamp>_rollback_<name>/migration.sql instead (it becomes part of the history).\n' +
   '  --strategy (default: the prismaRollback.generator setting, else statements): statements inverts each statement\n' +
   "  from the parse tree; prismaDiff asks Prisma's migrate diff (migrations 1..N → 1..N-1), which does not see custom SQL.\n" +
@@ -127,18 +134,7 @@ async function versionThatRan(
       io.err(
         `${staleArchiveLine(migration, formatDateTime(stale.takenAt), env.name)} down.sql does not show it.`,
       );
-    const entries = all.filter((e) => !e.stale);
-    if (entries.length)
-      archive = {
-        environment: env.name,
-        entries: entries.map((e) => ({
-          table: e.table,
-          kind: e.kind,
-          columns: e.columns,
-          rows: e.rows,
-          takenAt: formatDateTime(e.takenAt),
-        })),
-      };
+    archive = rollbackArchiveNote(all, env.name);
   } catch (e) {
     throw new CliError(`Cannot read _prisma_migrations in ${env.name}: ${describeDbError(e, env.url)}`);
   } finally {
@@ -272,7 +268,52 @@ export const downCommand: CliCommand = {
   },
 };
 
-/** `down --to <m>`: writes the missing down.sql of every migration after m; existing ones are kept. */
+/**
+ * `down --to <m> --env NAME`: what that environment's archive holds for each of `migrations`
+ * (rollbackArchiveNote, as `down <m> --env` reads it: a stale one is left out and said on stderr),
+ * read in one pass. Throws CliError (exit 2) when the environment has no connection string or its
+ * archive cannot be read.
+ */
+async function archiveNotes(
+  args: ParsedArgs,
+  io: CliIO,
+  migrations: string[],
+): Promise<Map<string, RollbackArchiveNote>> {
+  const target = await resolveProject(args, io);
+  const env = pickEnvironment(target, flag(args, 'env'));
+  if (!env.url) throw new CliError(noConnectionLine(env.name, env.problem));
+  const pool = createPool(env.url);
+  try {
+    const all = await listArchive(pool, historyTableOf(prismaSchema(env.url)));
+    const notes = new Map<string, RollbackArchiveNote>();
+    for (const m of migrations) {
+      const entries = all.filter((e) => e.migration === m && e.origin === 'deploy');
+      const stale = entries.find((e) => e.stale);
+      if (stale)
+        io.err(`${staleArchiveLine(m, formatDateTime(stale.takenAt), env.name)} down.sql does not show it.`);
+      const note = rollbackArchiveNote(entries, env.name);
+      if (note) notes.set(m, note);
+    }
+    return notes;
+  } catch (e) {
+    throw new CliError(`Cannot read the archive in ${env.name}: ${describeDbError(e, env.url)}`);
+  } finally {
+    await pool.end().catch(() => {});
+  }
+}
+
+/** What the terminal says of a migration's archive: `; archive on local of <date>: apply-down --env local restores it`. */
+function archiveWords(note: RollbackArchiveNote | undefined): string {
+  return note
+    ? `; archive on ${note.environment} of ${note.entries[0].takenAt}: apply-down --env ${note.environment} restores it`
+    : '';
+}
+
+/**
+ * `down --to <m>`: writes the missing down.sql of every migration after m; existing ones are kept.
+ * With `--env NAME`, each one written shows that environment's archive of its migration as
+ * `down <m> --env NAME` does (header, "restored from the archive of <date>" warnings).
+ */
 async function downTo(args: ParsedArgs, io: CliIO): Promise<number> {
   if (args.positionals.length)
     throw new UsageError('--to names the migration to roll back to: name no other.');
@@ -295,7 +336,20 @@ async function downTo(args: ParsedArgs, io: CliIO): Promise<number> {
       `--strategy must be one of ${GENERATOR_STRATEGIES.join(', ')} (got ${String(strategy)}).`,
     );
   const history = folder.migrations.map((m) => ({ name: m.name, sql: m.sql ?? '' }));
-  const rows: { migration: string; written: string | null; irreversible: number; warnings: number }[] = [];
+  const notes = flag(args, 'env')
+    ? await archiveNotes(
+        args,
+        io,
+        folder.migrations.slice(to + 1).map((m) => m.name),
+      )
+    : new Map<string, RollbackArchiveNote>();
+  const rows: {
+    migration: string;
+    written: string | null;
+    irreversible: number;
+    warnings: number;
+    archive?: RollbackArchiveNote | null;
+  }[] = [];
   // statements: the history is parsed and folded once (the model of 1..to from the model cache),
   // each later migration folded into it in turn.
   let folded: Awaited<ReturnType<typeof buildSchemaModelCached>> | undefined;
@@ -307,15 +361,23 @@ async function downTo(args: ParsedArgs, io: CliIO): Promise<number> {
     const m = folder.migrations[index];
     if (m.downSqlPath) {
       if (folded) foldHistoryInto(folded.model, [history[index]], folded.problems);
-      rows.push({ migration: m.name, written: null, irreversible: 0, warnings: 0 });
-      if (!has(args, 'json')) io.out(`  ${m.name}: down.sql exists, kept`);
+      const archive = notes.get(m.name);
+      rows.push({
+        migration: m.name,
+        written: null,
+        irreversible: 0,
+        warnings: 0,
+        ...(flag(args, 'env') ? { archive: archive ?? null } : {}),
+      });
+      if (!has(args, 'json')) io.out(`  ${m.name}: down.sql exists, kept${archiveWords(archive)}`);
       continue;
     }
+    const archive = notes.get(m.name);
     let r: RollbackResult;
     try {
       r = folded
-        ? rollbackWithModel(folded.model, history[index], [...folded.problems])
-        : await generateRollbackWith(strategy, history.slice(0, index + 1), index);
+        ? rollbackWithModel(folded.model, history[index], [...folded.problems], { archive })
+        : await generateRollbackWith(strategy, history.slice(0, index + 1), index, { archive });
     } catch (e) {
       if (e instanceof SqlParseError) throw new CliError(`${m.sqlPath}:${e.line}:${e.column}: ${e.reason}`);
       throw e;
@@ -331,10 +393,11 @@ async function downTo(args: ParsedArgs, io: CliIO): Promise<number> {
       written: file,
       irreversible: r.summary.irreversible,
       warnings: r.warnings.length,
+      ...(flag(args, 'env') ? { archive: archive ?? null } : {}),
     });
     if (!has(args, 'json'))
       io.out(
-        `  ${m.name}: wrote ${path.relative(io.cwd, file) || file} (${r.summary.statements} statements${r.summary.irreversible ? `, ${r.summary.irreversible} IRREVERSIBLE` : ''}${r.warnings.length ? `, ${r.warnings.length} warning(s)` : ''})`,
+        `  ${m.name}: wrote ${path.relative(io.cwd, file) || file} (${r.summary.statements} statements${r.summary.irreversible ? `, ${r.summary.irreversible} IRREVERSIBLE` : ''}${r.warnings.length ? `, ${r.warnings.length} warning(s)` : ''}${archiveWords(archive)})`,
       );
   }
   const written = rows.filter((r) => r.written).length;

@@ -30,3 +30,4 @@ export {
   purgeArchive,
   staleArchiveLine,
 } from './store';
+export { rollbackArchiveNote } from './summary';

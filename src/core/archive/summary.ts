@@ -4,6 +4,7 @@
  * for the Backup step. Plain data and text; the editor layer only places them.
  */
 import { prismaSchema } from '../db';
+import type { RollbackArchiveNote } from '../generator';
 import { formatDateTime } from '../status/time';
 import { prettyBytes } from '../verify/lock-risk';
 import { ARCHIVE_SCHEMA } from './sql';
@@ -128,4 +129,30 @@ export function restoredFromArchive(
   return before.entries
     .filter((e) => !still.has(e.dataTable))
     .map((e) => `${e.kind === 'columns' ? 'columns of ' : ''}${e.table}: ${rowsWord(e.rows)}`);
+}
+
+/**
+ * What a generated down.sql is told of an environment's archive of one migration
+ * (RollbackOptions.archive): its entries of origin `deploy` that are not stale (an archive of an
+ * earlier deploy is never restored: apply-down refuses it), dates formatted by formatDateTime.
+ * Undefined when none is left. The one place `down <m> --env`, `down --to --env` and
+ * `apply-down --to --generate` build it from (`entries`: store.ts archiveOf with the history table,
+ * so staleness is judged). Pure.
+ */
+export function rollbackArchiveNote(
+  entries: ArchiveEntry[],
+  environment: string,
+): RollbackArchiveNote | undefined {
+  const live = entries.filter((e) => e.origin === 'deploy' && !e.stale);
+  if (!live.length) return undefined;
+  return {
+    environment,
+    entries: live.map((e) => ({
+      table: e.table,
+      kind: e.kind,
+      columns: e.columns,
+      rows: e.rows,
+      takenAt: formatDateTime(e.takenAt),
+    })),
+  };
 }

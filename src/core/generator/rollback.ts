@@ -170,8 +170,9 @@ function archiveCovering(
  */
 function archivedWarning(w: RollbackWarning, takenAt: string, environment: string): RollbackWarning {
   const how = `restored from the archive of ${takenAt} (apply-down --env ${environment} restores it after this script, same transaction)`;
-  if (w.kind === 'irreversible' || !w.data?.lead) return { ...w, message: `${w.message} — ${how}` };
-  return { ...w, message: `${w.data.lead}: ${how}` };
+  const archived = { takenAt };
+  if (w.kind === 'irreversible' || !w.data?.lead) return { ...w, message: `${w.message} — ${how}`, archived };
+  return { ...w, message: `${w.data.lead}: ${how}`, archived };
 }
 
 /** Folds a whole migration into the model; returns the inverse of each statement. */

@@ -7,7 +7,12 @@
  *   `_prisma_migrations` is applied (folder order is the order `prisma migrate deploy` applies
  *   them). A failed one after it, or an applied one the folder does not have, is refused.
  * - Each one's rollback: its `down.sql`; with `generate`, a missing one is generated in memory
- *   (never written). A generated rollback with a step that cannot be undone from SQL is refused.
+ *   (never written), told of the environment's archive of that migration as `down <m> --env`
+ *   is. A step that cannot be undone from SQL (an `UPDATE`, `DELETE`, `INSERT`…) runs only when
+ *   that archive covers it (the generator's coverage, RollbackWarning.archived): its rows come
+ *   back by the archive's restore after the script, in the same transaction, as `apply-down` of
+ *   that migration alone restores them. A step the archive does not cover is refused, named
+ *   (migration, line, statement).
  * - One transaction when every script can run in one. Otherwise refused (naming each statement,
  *   from the table in src/core/sql/script.ts) unless `allowNonTransactional`: then each
  *   migration's rollback commits on its own, newest first (its statements that cannot run in a
@@ -19,8 +24,9 @@
  */
 import path from 'node:path';
 import type pg from 'pg';
+import { archiveOf, historyTableOf, rollbackArchiveNote } from '../archive';
 import { maskUrl, prismaSchema } from '../db';
-import { generateRollback } from '../generator';
+import { generateRollback, type RollbackArchiveNote, type RollbackResult } from '../generator';
 import { type LocalMigration, readMigrationsFolder } from '../migrations';
 import { quoteIdent } from '../sql/names';
 import { type ScriptStatement, statementLabel } from '../sql/script';
@@ -137,13 +143,33 @@ export function migrationsToRollBack(
 
 interface LoadedStep extends RollbackToStep {
   prepared: PreparedScript;
+  /** A generated rollback with steps only the archive undoes: its restore must happen. */
+  needsArchive?: boolean;
+}
+
+/**
+ * The steps of a generated rollback that cannot be undone from SQL and that the environment's
+ * archive does not cover (their IRREVERSIBLE warning is not `archived`), as
+ * `migration.sql:<line> <statement>` — empty when every such step is covered. Pure.
+ */
+export function stepsNotCovered(r: RollbackResult): string[] {
+  return r.irreversible
+    .filter((step) => {
+      const w = r.warnings.find(
+        (x) => x.kind === 'irreversible' && x.line <= step.line && step.line <= (x.group?.lastLine ?? x.line),
+      );
+      return !w?.archived;
+    })
+    .map((step) => `migration.sql:${step.line} ${statementLabel({ text: step.forward })}`);
 }
 
 async function loadStep(
   migrations: LocalMigration[],
   index: number,
   generate: boolean,
-  allowOutside: boolean,
+  archiveOn: (migration: string) => Promise<RollbackArchiveNote | undefined>,
+  environment: string,
+  notCovered: string[],
 ): Promise<LoadedStep> {
   const m = migrations[index];
   const file = m.downSqlPath ?? path.join(m.dir, 'down.sql');
@@ -174,12 +200,12 @@ async function loadStep(
       'config',
     );
   const history = migrations.slice(0, index + 1).map((x) => ({ name: x.name, sql: x.sql ?? '' }));
-  const r = await generateRollback(history, index);
-  if (r.irreversible.length)
-    throw new RunbookError(
-      `The generated rollback of ${m.name} cannot undo ${r.irreversible.length} step${r.irreversible.length === 1 ? '' : 's'} from SQL (migration.sql:${r.irreversible.map((x) => x.line).join(', ')}): write its down.sql by hand (prisma-rollback down ${m.name}, then edit). Nothing was run.`,
-      'config',
-      { file },
+  const archive = await archiveOn(m.name);
+  const r = await generateRollback(history, index, { archive });
+  const uncovered = stepsNotCovered(r);
+  if (uncovered.length)
+    notCovered.push(
+      `${uncovered.map((u) => `${m.name}/${u}`).join(', ')} (${archive ? `not in its archive on ${environment}` : `${environment} has no archive of ${m.name}: deployed with --no-archive, purged, or taken by an earlier deploy`})`,
     );
   const label = `${m.name}/down.sql (generated)`;
   const prepared = await prepareRollbackScript(r.sql, file, m.name, label, true, true);
@@ -191,6 +217,7 @@ async function loadStep(
     prepared,
     statements: prepared.run.length,
     skipped: prepared.skipped,
+    needsArchive: r.irreversible.length > 0,
   };
 }
 
@@ -198,12 +225,16 @@ async function loadStep(
  * Rolls back every migration applied after `opts.to` on `opts.url` (see the module comment).
  *
  * Throws `RunbookError`:
- * - `config`, `parse` — the folder, a down.sql or a generated rollback cannot be used, or the
- *   database cannot be reached: nothing ran;
+ * - `config`, `parse` — the folder, a down.sql or a generated rollback cannot be used (a step that
+ *   cannot be undone from SQL and that the archive does not cover: migration, line and statement
+ *   named), or the database cannot be reached: nothing ran;
  * - `notInTransaction` — a statement cannot run in a transaction (each one named, file:line) and
  *   `allowNonTransactional` is off, or it is a dry run: nothing ran;
  * - `state` — the target is not applied, a later one failed or has no folder, nothing is applied
- *   after the target, or a state changed while waiting for the lock: nothing ran;
+ *   after the target, or a state changed while waiting for the lock: nothing ran. Also when an
+ *   archive a generated rollback relies on is stale or gone by the time its migration runs: that
+ *   migration's transaction is rolled back (in one transaction, everything; with one per
+ *   migration, the newer ones the message lists stay rolled back);
  * - `lockTimeout` — another session held Prisma's advisory lock: nothing ran;
  * - `statementFailed` — a statement failed (`<migration>/down.sql:line:column`, PostgreSQL's
  *   error): in one transaction (and always in a dry run) everything was rolled back; with one
@@ -224,8 +255,26 @@ export async function applyDownTo(opts: ApplyDownToOptions): Promise<ApplyDownTo
   try {
     const range = migrationsToRollBack(names, opts.to, await latestStates(client, schema), opts.environment);
     const steps: LoadedStep[] = [];
+    // What down <m> --env shows of each migration's archive (stale ones left out: never restored).
+    const archiveOn = async (migration: string) =>
+      rollbackArchiveNote(await archiveOf(client, migration, historyTableOf(schema)), opts.environment);
+    const notCovered: string[] = [];
     for (const name of range)
-      steps.push(await loadStep(folder.migrations, names.indexOf(name), !!opts.generate, true));
+      steps.push(
+        await loadStep(
+          folder.migrations,
+          names.indexOf(name),
+          !!opts.generate,
+          archiveOn,
+          opts.environment,
+          notCovered,
+        ),
+      );
+    if (notCovered.length)
+      throw new RunbookError(
+        `The generated rollbacks cannot undo from SQL, and the archive on ${opts.environment} does not cover: ${notCovered.join('; ')}. Write ${notCovered.length === 1 ? 'that' : 'those'} down.sql by hand (prisma-rollback down --to ${opts.to} --env ${opts.environment} writes the missing ones; edit them), or restore those rows from a backup (prisma-rollback restore --migration NAME --from FILE). Nothing was run.`,
+        'config',
+      );
 
     const outside = steps.flatMap((s) =>
       s.prepared.outside.map((st) => `${s.label}:${st.line}: ${statementLabel(st)} — ${st.notInTransaction}`),
@@ -380,6 +429,11 @@ async function runStep(
   }
   await archiveAfter();
   const restored = await restoreArchiveInTransaction(client, step.migration, log, opts.environment, schema);
+  if (step.needsArchive && !restored)
+    throw new RunbookError(
+      `The archive of ${step.migration} on ${opts.environment} is gone (purged since the rollback was read): the steps of ${step.label} it covered would stay undone. ${endingOf(opts, step, done)}`,
+      'state',
+    );
   if (!prepared.run.length && !restored) throw noStatementError(step.file);
   const id = await markAppliedRowRolledBack(client, schema, step.migration);
   log(`  UPDATE _prisma_migrations SET rolled_back_at = now() WHERE id = '${id}'  -- ${step.migration}`);

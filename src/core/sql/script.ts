@@ -223,7 +223,7 @@ export async function splitScript(sql: string, file?: string): Promise<ScriptSta
 }
 
 /** The first line of a statement, shortened for messages. */
-export function statementLabel(s: ScriptStatement, max = 80): string {
+export function statementLabel(s: Pick<ScriptStatement, 'text'>, max = 80): string {
   const first = s.text.split('\n').find((l) => l.trim() && !l.trim().startsWith('--')) ?? s.text;
   const t = first.trim();
   return t.length > max ? `${t.slice(0, max - 1)}…` : t;

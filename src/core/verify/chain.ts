@@ -9,7 +9,13 @@
 import { initSqlParser, parseMigrationSync } from '../sql/parser';
 import { transactionControl } from '../sql/script';
 import { describeFailure, type ScriptFailure } from './failure';
-import { type VerifyMigration, type VerifyResult, type VerifyRollbackOptions, verifyRollback } from './index';
+import {
+  type ScriptSegment,
+  type VerifyMigration,
+  type VerifyResult,
+  type VerifyRollbackOptions,
+  verifyRollback,
+} from './index';
 
 export interface ChainRollback {
   /** How it is named in messages, e.g. `20240102_post/down.sql`. */
@@ -37,6 +43,8 @@ interface Piece {
   path?: string;
   /** 1-based line of the joined script where this piece starts. */
   line: number;
+  /** Character offset of the joined script where this piece starts (after the separator). */
+  offset: number;
 }
 
 const SEPARATOR = '\n;\n';
@@ -73,11 +81,22 @@ function join(parts: { name: string; path?: string; sql: string }[]): { sql: str
       sql += SEPARATOR;
       line += 2;
     }
-    pieces.push({ name: p.name, path: p.path, line });
+    pieces.push({ name: p.name, path: p.path, line, offset: sql.length });
     sql += p.sql;
     line += (p.sql.match(/\n/g) ?? []).length;
   }
   return { sql, pieces };
+}
+
+/** The runs of a joined script, one per file it joins, each said by `message` (VerifyRollbackOptions.segments). */
+function runsOf(
+  joined: { sql: string; pieces: Piece[] },
+  message: (p: Piece, k: number) => string,
+): ScriptSegment[] {
+  return joined.pieces.map((p, k) => ({
+    message: message(p, k),
+    end: joined.pieces[k + 1]?.offset ?? joined.sql.length,
+  }));
 }
 
 /** A failure in a joined script, pointed back at the file it came from. */
@@ -109,12 +128,23 @@ export async function verifyRollbackChain(opts: VerifyChainOptions): Promise<Ver
   );
   const chainName = `${later[0].name}..${later[later.length - 1].name}`;
   const rollbackName = `the rollbacks of ${chainName}`;
+  const n = later.length;
+  rest.onProgress?.(
+    `Verifying the rollbacks of the ${n} migration${n === 1 ? '' : 's'} after ${migrations[to].name} as one chain: replay the ${to + 1} migration${to === 0 ? '' : 's'} up to it, apply ${n === 1 ? 'the one' : `the ${n}`} after it, then ${n === 1 ? 'its rollback' : 'their rollbacks newest first'}`,
+  );
   const result = await verifyRollback({
     ...rest,
     migrations: [...migrations.slice(0, to + 1), { name: chainName, sql: forward.sql }],
     index: to + 1,
     rollbackSql: backward.sql,
     rollbackName,
+    segments: {
+      forward: runsOf(
+        forward,
+        (p, k) => `Applying migration ${k + 1} of ${n} after ${migrations[to].name}: ${p.name}`,
+      ),
+      rollback: runsOf(backward, (p, k) => `Applying rollback ${k + 1} of ${n} (newest first): ${p.name}`),
+    },
   });
   if (result.kind === 'cannotProve') {
     // `<joined name>:<line>: why` → `<file it came from>:<line in that file>: why`

@@ -131,6 +131,14 @@ export interface VerifyRollbackOptions {
   /** Progress messages; `step` counts migrations replayed, for a percentage. */
   onProgress?: ProgressFn;
   /**
+   * `verify --to` (./chain.ts): the target migration and the rollback are scripts joined from
+   * several files; each is run as these runs in turn, each announced by its progress message
+   * (with its count in the range): in the embedded PostgreSQL (inside its one transaction, or
+   * outside it, each run then a query string of its own) and on the shadow server (each run a
+   * query string of its own).
+   */
+  segments?: ScriptSegments;
+  /**
    * `verify --data` (./data.ts): prove the data instead of the schema alone — seed every table
    * before N, run N and the rollback (with the hooks' capture SQL before N and restore SQL after
    * the rollback), compare every row of every table that existed before N. `{}`: no archive, so
@@ -139,6 +147,21 @@ export interface VerifyRollbackOptions {
    * `data` (DataProof).
    */
   data?: DataRoundTripHooks;
+}
+
+/**
+ * Runs of a joined script: `end` is the character offset (in the script) where the run ends, the
+ * next starts there; `message` is the progress line said before it runs.
+ */
+export interface ScriptSegment {
+  message: string;
+  end: number;
+}
+
+/** The runs of the target script (`forward`) and of the rollback (`rollback`): VerifyRollbackOptions.segments. */
+export interface ScriptSegments {
+  forward: ScriptSegment[];
+  rollback: ScriptSegment[];
 }
 
 /** How far a long replay is: `done` of `total` migrations replayed. */
@@ -574,6 +597,7 @@ export async function verifyRollback(opts: VerifyRollbackOptions): Promise<Verif
         replayCacheDir: opts.noCache ? undefined : opts.replayCacheDir,
         replayCacheMaxBytes: opts.replayCacheMaxBytes,
         data: dataSql,
+        segments: opts.segments,
       };
       result = await serialize(() =>
         runInVerifierWorker(request, {
@@ -767,6 +791,8 @@ export interface EmbeddedRequest {
   replayCacheMaxBytes?: number;
   /** `verify --data`: the archive's SQL (empty lists without an archive). */
   data?: DataRoundTripSql;
+  /** VerifyRollbackOptions.segments. */
+  segments?: ScriptSegments;
 }
 
 /** The embedded PostgreSQL's build and the loaded extensions: part of every replay-cache key. */
@@ -1018,16 +1044,20 @@ export async function verifyEmbeddedHere(
 
   // Fast path: N and the rollback in one transaction that is rolled back.
   if (forwardBody !== undefined && rollbackBody !== undefined) {
-    progress(`Applying ${target.name} and ${rollbackName}`);
+    // A joined script (verify --to) runs file by file, each said with its count, when its body is
+    // the script itself (no BEGIN/COMMIT or CONCURRENTLY taken out: the runs' offsets hold).
+    const forwardRuns = forwardBody === target.sql ? req.segments?.forward : undefined;
+    const rollbackRuns = rollbackBody === req.rollbackSql ? req.segments?.rollback : undefined;
+    if (!forwardRuns || !rollbackRuns) progress(`Applying ${target.name} and ${rollbackName}`);
     let outcome: SchemaSnapshot | undefined;
     await s.db.exec('BEGIN');
     try {
       // Piece by piece inside our transaction (same effect): PostgreSQL parses a whole query
       // string before running it, and PGlite's memory never shrinks back.
       running(targetScript);
-      for (const piece of scriptPieces(forwardBody)) await s.db.exec(piece);
+      await runInRuns(forwardBody, forwardRuns, progress, (piece) => s.db.exec(piece));
       running(rollbackScript);
-      for (const piece of scriptPieces(rollbackBody)) await s.db.exec(piece);
+      await runInRuns(rollbackBody, rollbackRuns, progress, (piece) => s.db.exec(piece));
       progress('Comparing schemas');
       outcome = await snapshotSchema((q) => s.db.query(q));
     } catch {
@@ -1043,27 +1073,116 @@ export async function verifyEmbeddedHere(
   progress('Saving the replayed state');
   const saved = await s.db.dumpDataDir('none');
   try {
-    progress(`Applying ${target.name}`);
+    // A joined script (verify --to) runs file by file here too, each said with its count.
+    const forwardRuns = req.segments?.forward;
+    const rollbackRuns = req.segments?.rollback;
+    if (!forwardRuns) progress(`Applying ${target.name}`);
     try {
       running(targetScript);
-      await s.db.exec(target.sql);
+      await execInRuns(target.sql, forwardRuns, progress, exec);
     } catch (e) {
-      const f = await locateFailure(exec, target.sql, scriptFailure(e, target.sql, target.name, target.path));
-      return historyFailure(f, 'in the embedded PostgreSQL', ms(), 'embedded');
+      const r = ranIn(e, target.sql);
+      const f = await locateFailure(exec, r.text, scriptFailure(r.cause, r.text, target.name, target.path));
+      return historyFailure(
+        shiftFailure(f, target.sql, r.from),
+        'in the embedded PostgreSQL',
+        ms(),
+        'embedded',
+      );
     }
-    progress(`Applying ${rollbackName}`);
+    if (!rollbackRuns) progress(`Applying ${rollbackName}`);
     try {
       running(rollbackScript);
-      await s.db.exec(req.rollbackSql);
+      await execInRuns(req.rollbackSql, rollbackRuns, progress, exec);
     } catch (e) {
-      const f = scriptFailure(e, req.rollbackSql, rollbackName, req.rollbackPath);
-      return judged(before, await locateFailure(exec, req.rollbackSql, f), base, started, unseen);
+      const r = ranIn(e, req.rollbackSql);
+      const f = scriptFailure(r.cause, r.text, rollbackName, req.rollbackPath);
+      const located = shiftFailure(await locateFailure(exec, r.text, f), req.rollbackSql, r.from);
+      return judged(before, located, base, started, unseen);
     }
     progress('Comparing schemas');
     return judged(before, await snapshotSchema((q) => s.db.query(q)), base, started, unseen);
   } finally {
     s.restoreFrom = saved;
   }
+}
+
+/**
+ * Runs `body` piece by piece (scriptPieces); with `runs` (ScriptSegment, offsets in `body`), run
+ * by run, each announced by its message. Errors of `exec` propagate.
+ */
+async function runInRuns(
+  body: string,
+  runs: ScriptSegment[] | undefined,
+  progress: ProgressFn,
+  exec: (sql: string) => Promise<unknown>,
+): Promise<void> {
+  let from = 0;
+  for (const run of runs ?? []) {
+    progress(run.message);
+    const text = body.slice(from, run.end);
+    if (text.trim()) for (const piece of scriptPieces(text)) await exec(piece);
+    from = Math.max(from, run.end);
+  }
+  const rest = body.slice(from);
+  if (rest.trim() || from === 0) for (const piece of scriptPieces(rest)) await exec(piece);
+}
+
+/** An error of one run of a joined script (execInRuns): the run's text and where it starts. */
+class RunFailed extends Error {
+  constructor(
+    override readonly cause: unknown,
+    readonly from: number,
+    readonly text: string,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
+/**
+ * Runs `sql` with `exec` as one script, or with `runs` (ScriptSegment, offsets in `sql`) run by run,
+ * each announced by its message (each run then is its own query string, as `prisma migrate deploy`
+ * runs each migration). Throws what `exec` throws; with runs, wrapped in RunFailed (ranIn reads it).
+ */
+async function execInRuns(
+  sql: string,
+  runs: ScriptSegment[] | undefined,
+  progress: ProgressFn,
+  exec: (sql: string) => Promise<unknown>,
+): Promise<void> {
+  if (!runs?.length) {
+    await exec(sql);
+    return;
+  }
+  let from = 0;
+  for (const run of runs) {
+    progress(run.message);
+    const text = sql.slice(from, Math.max(from, run.end));
+    try {
+      if (text.trim()) await exec(text);
+    } catch (e) {
+      throw new RunFailed(e, from, text);
+    }
+    from = Math.max(from, run.end);
+  }
+  const rest = sql.slice(from);
+  try {
+    if (rest.trim()) await exec(rest);
+  } catch (e) {
+    throw new RunFailed(e, from, rest);
+  }
+}
+
+/** The error execInRuns threw, and the text it ran in (the whole `sql` when it ran as one). */
+function ranIn(e: unknown, sql: string): { cause: unknown; from: number; text: string } {
+  return e instanceof RunFailed ? e : { cause: e, from: 0, text: sql };
+}
+
+/** A failure located in the run of `sql` starting at `from`, given in lines of `sql` (runs start at a line's start). */
+function shiftFailure(f: ScriptFailure, sql: string, from: number): ScriptFailure {
+  if (!from || f.line === undefined) return f;
+  const before = (sql.slice(0, from).match(/\n/g) ?? []).length;
+  return { ...f, line: f.line + before };
 }
 
 /** The URL of another database on the same server. */
@@ -1125,26 +1244,33 @@ async function verifyOnServer(
           'on the shadow database server',
         );
       }
-      progress(`Applying ${target.name}`);
+      // A joined script (verify --to) runs file by file, each said with its count.
+      const forwardRuns = opts.segments?.forward;
+      const rollbackRuns = opts.segments?.rollback;
+      if (!forwardRuns) progress(`Applying ${target.name}`);
       try {
-        await exec(target.sql);
+        await execInRuns(target.sql, forwardRuns, progress, exec);
       } catch (e) {
-        const f = await locateFailure(
-          exec,
-          target.sql,
-          scriptFailure(e, target.sql, target.name, target.path),
+        const r = ranIn(e, target.sql);
+        const f = await locateFailure(exec, r.text, scriptFailure(r.cause, r.text, target.name, target.path));
+        return historyFailure(
+          shiftFailure(f, target.sql, r.from),
+          'on the shadow database server',
+          ms(),
+          'server',
         );
-        return historyFailure(f, 'on the shadow database server', ms(), 'server');
       }
       await checkAbort(opts.signal);
-      progress(`Applying ${rollbackName}`);
+      if (!rollbackRuns) progress(`Applying ${rollbackName}`);
       const base = { replayed: index, engine: 'server' as const, cached: false, key };
       const unseen = await unseenOf(opts);
       try {
-        await exec(opts.rollbackSql);
+        await execInRuns(opts.rollbackSql, rollbackRuns, progress, exec);
       } catch (e) {
-        const f = scriptFailure(e, opts.rollbackSql, rollbackName, opts.rollbackPath);
-        return judged(before, await locateFailure(exec, opts.rollbackSql, f), base, started, unseen);
+        const r = ranIn(e, opts.rollbackSql);
+        const f = scriptFailure(r.cause, r.text, rollbackName, opts.rollbackPath);
+        const located = shiftFailure(await locateFailure(exec, r.text, f), opts.rollbackSql, r.from);
+        return judged(before, located, base, started, unseen);
       }
       progress('Comparing schemas');
       return judged(before, await snapshotSchema(exec), base, started, unseen);

@@ -42,6 +42,12 @@ export interface RollbackWarning {
    * family that writes it: what the archive's coverage is matched on (../rollback.ts).
    */
   data?: WarningData;
+  /**
+   * Set when the environment's archive covers the data this warning is about (RollbackOptions.archive,
+   * ../rollback.ts archiveCovering): when the archive was taken (formatted for people). What
+   * `apply-down --to --generate` decides on: a step is run without its inverse only when set.
+   */
+  archived?: { takenAt: string };
 }
 
 /** The rollback of one forward statement. */
