@@ -93,12 +93,35 @@ interface Assets {
 }
 let assets: Promise<Assets> | undefined;
 
+/**
+ * Compiles `bytes` with V8's baseline compiler only (Liftoff), without the optimising tier-up
+ * (TurboFan) that V8 otherwise runs on background threads for hot functions. PostgreSQL's 9 MB
+ * module tiers up thousands of functions during a large script, and the optimising compiler's
+ * working memory (glibc arenas of its threads, never returned) and code stayed resident. Measured
+ * (issue 14, 2 shared cores): `verify` of a 10 MB migration of INSERTs, peak RSS 460–490 MB with
+ * tier-up, 367–393 MB without (n=3 each), time unchanged (7.6–8.4 s); `verify --no-cache` of the
+ * last of 800 small migrations, 384–401 MB and 6.1–8.4 s with tier-up, 291–301 MB and 4.3–5.3 s
+ * without (n=3, interleaved): replaying DDL runs each function a few times, and compiling the hot
+ * ones competed for the cores. `--liftoff-only` is read when a module is compiled (the module keeps its tiering
+ * mode), so the flag is set for this compile only and cleared right after: other WebAssembly of
+ * the process (the editor's extension host) compiles as before. Throws WebAssembly's CompileError.
+ */
+async function compileBaselineOnly(bytes: Uint8Array): Promise<WebAssembly.Module> {
+  const v8 = await import('node:v8');
+  v8.setFlagsFromString('--liftoff-only');
+  try {
+    return await WebAssembly.compile(bytes);
+  } finally {
+    v8.setFlagsFromString('--no-liftoff-only');
+  }
+}
+
 /** Compiles PGlite's WebAssembly once per process (~0.2 s); later instances reuse the modules. */
 function loadAssets(): Promise<Assets> {
   assets ??= (async () => {
     const dir = pgliteAssetDir();
     const [pglite, initdb, data] = await Promise.all([
-      fs.promises.readFile(path.join(dir, 'pglite.wasm')).then((b) => WebAssembly.compile(b)),
+      fs.promises.readFile(path.join(dir, 'pglite.wasm')).then(compileBaselineOnly),
       fs.promises.readFile(path.join(dir, 'initdb.wasm')).then((b) => WebAssembly.compile(b)),
       fs.promises.readFile(path.join(dir, 'pglite.data')),
     ]);
