@@ -141,9 +141,12 @@ const STEP_COMMENT = /^--\s*([A-Z][A-Za-z]+)\s*$/;
  * and scriptPieces' default size (what the embedded PostgreSQL parses per query string). The
  * parser's WebAssembly memory never shrinks, so its peak per piece stays resident: measured on
  * `verify` of a 10 MB migration of INSERTs, peak RSS 459–493 MB with 64 K (n=4) against 497–532 MB
- * with 256 K (n=5), in the same time (issue 14; loaded 2-core machine).
+ * with 256 K (n=5), in the same time (issue 14; loaded 2-core machine); later, with PGlite
+ * compiled by Liftoff only: 342–345 MB with 16 K against 349–351 MB with 64 K (n=3 each,
+ * interleaved, loaded machine), and 16 K together with the verifier worker's capped young
+ * generation (worker-client.ts) 320–377 MB against 350–376 MB (n=4 each, interleaved).
  */
-const PIECE_CHARS = 64 * 1024;
+const PIECE_CHARS = 16 * 1024;
 
 /**
  * Character offsets just after each `;` that ends a statement as PostgreSQL's lexer sees it:
@@ -283,7 +286,7 @@ function parsePieces(sql: string, each: (r: RawStatement) => void): { failedAfte
 
 /**
  * Parses a whole migration. Throws `SqlParseError` (file, line, column) when PostgreSQL's parser
- * rejects it. Requires `initSqlParser()` to have completed. Scripts over 64 K characters are
+ * rejects it. Requires `initSqlParser()` to have completed. Scripts over 16 K characters are
  * parsed in pieces cut at statement ends (same statements, bounded parser memory); to hold only
  * one piece's parse trees at a time, use forEachStatement.
  */

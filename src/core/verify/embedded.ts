@@ -88,26 +88,70 @@ export function embeddedExtensionAvailable(name: string): boolean {
 
 interface Assets {
   pglite: WebAssembly.Module;
-  initdb: WebAssembly.Module;
-  data: Buffer;
+  /**
+   * pglite.data, backed by the file (fs.openAsBlob): read when an instance starts, not kept in
+   * memory. The file read into a Buffer kept for the process, plus the Blob copied from it for
+   * each start, held ~12 MB besides PGlite's own copy; with initialPgdata's, `verify` of a 10 MB
+   * migration of INSERTs peaked at 365–404 MB before, 353–366 MB after (n=3, issue 14).
+   */
+  data: Blob;
 }
 let assets: Promise<Assets> | undefined;
+let initdbAsset: Promise<WebAssembly.Module> | undefined;
+
+/**
+ * Compiles `bytes` with V8's baseline compiler only (Liftoff), without the optimising tier-up
+ * (TurboFan) that V8 otherwise runs on background threads for hot functions. PostgreSQL's 9 MB
+ * module tiers up thousands of functions during a large script, and the optimising compiler's
+ * working memory (glibc arenas of its threads, never returned) and code stayed resident. Measured
+ * (issue 14, 2 shared cores): `verify` of a 10 MB migration of INSERTs, peak RSS 460–490 MB with
+ * tier-up, 367–393 MB without (n=3 each), time unchanged (7.6–8.4 s); `verify --no-cache` of the
+ * last of 800 small migrations, 384–401 MB and 6.1–8.4 s with tier-up, 291–301 MB and 4.3–5.3 s
+ * without (n=3, interleaved): replaying DDL runs each function a few times, and compiling the hot
+ * ones competed for the cores. `--liftoff-only` is read when a module is compiled (the module keeps its tiering
+ * mode), so the flag is set for this compile only and cleared right after: other WebAssembly of
+ * the process (the editor's extension host) compiles as before. Throws WebAssembly's CompileError.
+ */
+async function compileBaselineOnly(bytes: BufferSource): Promise<WebAssembly.Module> {
+  const v8 = await import('node:v8');
+  v8.setFlagsFromString('--liftoff-only');
+  try {
+    return await WebAssembly.compile(bytes);
+  } finally {
+    v8.setFlagsFromString('--no-liftoff-only');
+  }
+}
 
 /** Compiles PGlite's WebAssembly once per process (~0.2 s); later instances reuse the modules. */
 function loadAssets(): Promise<Assets> {
   assets ??= (async () => {
     const dir = pgliteAssetDir();
-    const [pglite, initdb, data] = await Promise.all([
-      fs.promises.readFile(path.join(dir, 'pglite.wasm')).then((b) => WebAssembly.compile(b)),
-      fs.promises.readFile(path.join(dir, 'initdb.wasm')).then((b) => WebAssembly.compile(b)),
-      fs.promises.readFile(path.join(dir, 'pglite.data')),
+    const [pglite, data] = await Promise.all([
+      fs.promises.readFile(path.join(dir, 'pglite.wasm')).then(compileBaselineOnly),
+      fs.openAsBlob(path.join(dir, 'pglite.data')),
     ]);
-    return { pglite, initdb, data };
+    return { pglite, data };
   })().catch((e) => {
     assets = undefined;
     throw e;
   });
   return assets;
+}
+
+/**
+ * Compiles initdb's WebAssembly once per process, only for an instance that runs initdb (no data
+ * directory to load: a build without INITIAL_PGDATA). An instance loaded from a dump never runs
+ * it, and compiling it cost ~4 MB of resident memory for nothing (issue 14).
+ */
+function loadInitdb(): Promise<WebAssembly.Module> {
+  initdbAsset ??= fs.promises
+    .readFile(path.join(pgliteAssetDir(), 'initdb.wasm'))
+    .then((b) => WebAssembly.compile(b))
+    .catch((e) => {
+      initdbAsset = undefined;
+      throw e;
+    });
+  return initdbAsset;
 }
 
 function extensionObject(name: string): Extension {
@@ -139,10 +183,13 @@ export const INITIAL_PGDATA = 'initial-pgdata.tar.gz';
  */
 export const INITDB_PARAMS: readonly string[] = ['--wal-segsize=1'];
 
-/** The shipped initial data directory (INITIAL_PGDATA), or undefined when this build has none. */
-function initialPgdata(): Blob | undefined {
+/**
+ * The shipped initial data directory (INITIAL_PGDATA) as a Blob backed by the file (read when
+ * PGlite loads it, not held in memory before), or undefined when this build has none.
+ */
+async function initialPgdata(): Promise<Blob | undefined> {
   try {
-    return new Blob([fs.readFileSync(path.join(pgliteAssetDir(), INITIAL_PGDATA))]);
+    return await fs.openAsBlob(path.join(pgliteAssetDir(), INITIAL_PGDATA));
   } catch {
     return undefined;
   }
@@ -160,7 +207,7 @@ export async function startEmbedded(
   opts: { loadDataDir?: Blob } = {},
 ): Promise<PGlite> {
   if (!opts.loadDataDir) {
-    const initial = initialPgdata();
+    const initial = await initialPgdata();
     if (initial) {
       try {
         return await startPGlite(extensions, initial);
@@ -173,14 +220,19 @@ export async function startEmbedded(
 }
 
 async function startPGlite(extensions: Iterable<string>, loadDataDir: Blob | undefined): Promise<PGlite> {
-  const [{ PGlite }, a] = await Promise.all([import('@electric-sql/pglite'), loadAssets()]);
+  const [{ PGlite }, a, initdb] = await Promise.all([
+    import('@electric-sql/pglite'),
+    loadAssets(),
+    loadDataDir ? undefined : loadInitdb(),
+  ]);
   const exts: Record<string, Extension> = {};
   for (const name of extensions)
     if (!BUILT_IN.has(name)) exts[name.replace(/-/g, '_')] = extensionObject(name);
   const options: PGliteOptions = {
     pgliteWasmModule: a.pglite,
-    initdbWasmModule: a.initdb,
-    fsBundle: new Blob([new Uint8Array(a.data)]),
+    // Only when initdb runs (loadInitdb); PGlite (in Node) reads nothing for a missing one.
+    initdbWasmModule: initdb,
+    fsBundle: a.data,
     extensions: exts,
     // Used only when no data directory is loaded (PGlite runs initdb).
     initDbStartParams: [...INITDB_PARAMS],
