@@ -139,6 +139,21 @@ export const INITIAL_PGDATA = 'initial-pgdata.tar.gz';
  */
 export const INITDB_PARAMS: readonly string[] = ['--wal-segsize=1'];
 
+/**
+ * The embedded PostgreSQL's settings (PGlite writes them to postgresql.conf at every start).
+ * Schemas, not data: a small buffer pool (`shared_buffers`, `wal_buffers`) keeps ~110 MB of
+ * memory out of the editor's process. `wal_recycle = off` (PostgreSQL docs, "Write Ahead Log",
+ * wal_recycle): a checkpoint removes the WAL segments it no longer needs instead of renaming them
+ * for reuse, so a replayed state saved after a `CHECKPOINT` (./index.ts saveSession) holds one
+ * 1 MB segment instead of every segment its replay filled (800 migrations: 9 segments, 30% of the
+ * gzipped state; 4.8 MB → 3.5 MB). None of this changes the schema a verification compares.
+ */
+export const POSTGRESQL_CONF: readonly string[] = [
+  'shared_buffers = 16MB',
+  'wal_buffers = 1MB',
+  'wal_recycle = off',
+];
+
 /** The shipped initial data directory (INITIAL_PGDATA), or undefined when this build has none. */
 function initialPgdata(): Blob | undefined {
   try {
@@ -184,8 +199,7 @@ async function startPGlite(extensions: Iterable<string>, loadDataDir: Blob | und
     extensions: exts,
     // Used only when no data directory is loaded (PGlite runs initdb).
     initDbStartParams: [...INITDB_PARAMS],
-    // Schemas, not data: a small buffer pool keeps ~110 MB of memory out of the editor's process.
-    postgresqlconf: ['shared_buffers = 16MB', 'wal_buffers = 1MB'],
+    postgresqlconf: [...POSTGRESQL_CONF],
   };
   if (loadDataDir) options.loadDataDir = loadDataDir;
   const db = new PGlite(options);

@@ -822,6 +822,11 @@ async function saveSession(req: SessionRequest, s: Session): Promise<void> {
   const key = keys[s.applied.length];
   if (nearestCached(dir, [keys[0], key]) === 1) return;
   try {
+    // A dump of a running instance loads as after a crash: PostgreSQL replays the WAL from the
+    // last checkpoint before it accepts a query (PostgreSQL docs, "WAL Configuration"). After
+    // CHECKPOINT there is next to nothing to replay (800 migrations: ~0.45 s → ~0.1 s at every
+    // load), and with `wal_recycle = off` (POSTGRESQL_CONF) the WAL it no longer needs is gone.
+    await s.db.exec('CHECKPOINT');
     const dump = await s.db.dumpDataDir('gzip');
     await saveReplayState(dir, key, new Uint8Array(await dump.arrayBuffer()), req.replayCacheMaxBytes);
   } catch {
