@@ -24,6 +24,7 @@ import {
   defaultReplayCacheDir,
   describeFailure,
   disposeEmbeddedVerifier,
+  prepareEmbeddedVerifier,
   type VerifyResult,
   valuesAnArchiveKeeps,
   verifyRollback,
@@ -166,132 +167,149 @@ export const verifyCommand: CliCommand = {
       throw new UsageError('--data and --prisma-diff are separate proofs: run them one at a time.');
     if (has(args, 'no-archive') && !data)
       throw new UsageError('--no-archive goes with --data (the data proof without the archive).');
-    if (has(args, 'all')) return verifyAll(args, io);
-    if (flag(args, 'to')) return verifyTo(args, io);
+    const all = has(args, 'all');
+    const to = flag(args, 'to');
     const wanted = args.positionals[0];
-    if (!wanted) throw new UsageError('Name the migration whose rollback to verify, or pass --all.');
+    if (!all && !to && !wanted)
+      throw new UsageError('Name the migration whose rollback to verify, or pass --all.');
     const engine = flag(args, 'engine') ?? 'auto';
-    if (!['auto', 'embedded', 'server'].includes(engine))
+    if (!all && !to && !['auto', 'embedded', 'server'].includes(engine))
       throw new UsageError('--engine is auto, embedded or server.');
-    const { dir, root, project } = await migrationsDirOf(args, io);
-    const folder = await readExistingFolder(dir);
-    const index = findMigration(
-      folder.migrations.map((m) => m.name),
-      wanted,
-    );
-    requireReadable(folder.migrations.slice(0, index + 1));
-    const target = folder.migrations[index];
-    const rollback = await findRollback(args, io, folder.migrations, index);
-    const migrations = folder.migrations.map((m) => ({ name: m.name, sql: m.sql ?? '', path: m.sqlPath }));
-    const shadowDatabaseUrl = await resolveShadowServer(io, root, project);
-    const json = has(args, 'json');
-
-    let result: VerifyResult;
-    const note = largeScriptNote(`${target.name}/migration.sql`, target.sql ?? '');
-    if (note) io.err(note);
+    // The verifier's worker loads PGlite (compiled for V8's baseline tier only, see
+    // core/verify/embedded.ts compileBaselineOnly) and the parser while the history is read (issue 14).
+    if (engine !== 'server') prepareEmbeddedVerifier();
     try {
-      result = await verifyRollback({
-        migrations,
-        index,
-        rollbackSql: rollback.sql,
-        rollbackName: rollback.name,
-        rollbackPath: rollback.path,
-        shadowDatabaseUrl,
-        engine: engine as 'auto' | 'embedded' | 'server',
-        cacheDir: flag(args, 'cache-dir') ? path.resolve(io.cwd, flag(args, 'cache-dir')!) : undefined,
-        noCache: has(args, 'no-cache'),
-        replayCacheDir: defaultReplayCacheDir(io.env),
-        timeoutMs: verifyTimeoutMs(args),
-        onProgress: json ? undefined : (m) => io.err(`  ${m}`),
-        // the archive that deploy takes and apply-down restores (src/core/runbook/archive.ts)
-        data: data ? (has(args, 'no-archive') ? {} : archiveDataHooks(migrations)) : undefined,
-      });
+      if (all) return await verifyAll(args, io);
+      if (to) return await verifyTo(args, io);
+      return await verifyOne(args, io, wanted, engine);
     } finally {
+      // also when it ends before verifying (no such migration, no rollback…): no worker is left
       await disposeEmbeddedVerifier();
     }
-    if (data) return printDataResult(io, result, target.name, rollback, json);
-
-    // --prisma-diff: Prisma's engine as a second opinion, with the editor's policy (core).
-    let opinion: SecondOpinion | undefined;
-    if (has(args, 'prisma-diff')) {
-      const { secondOpinion } = await import('../core/verify/prisma-diff');
-      opinion = await secondOpinion(result, { migrations, index, rollbackSql: rollback.sql });
-      result = opinion.result;
-    }
-    const prismaDiff =
-      opinion?.outcome === 'failed'
-        ? { error: opinion.error }
-        : opinion && 'diff' in opinion
-          ? opinion.diff
-          : undefined;
-
-    const { dependentMigrations } = await import('../core/verify/dependents');
-    const dependents = await dependentMigrations(folder.migrations, index).catch(() => []);
-
-    const code = exitCode(result);
-
-    const rel = (p: string) => path.relative(io.cwd, p) || p;
-    if (json) {
-      io.out(
-        JSON.stringify(
-          {
-            migration: target.name,
-            rollback: rel(rollback.path),
-            ...result,
-            prismaDiff,
-            dependents: dependents.map((d) => ({ name: d.name, reasons: d.reasons })),
-          },
-          null,
-          2,
-        ),
-      );
-      return code;
-    }
-    const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-    switch (result.kind) {
-      case 'verified':
-        io.out(
-          `✓ ${rel(rollback.path)} restores the schema before ${target.name} (verified against ${verifiedAgainstText(result)} ${result.engine === 'embedded' ? 'in the embedded PostgreSQL' : 'on the shadow server'} · ${seconds(result.ms)}${result.cached ? ', cached' : ''}).`,
-        );
-        // The proof is of the schema; say which values it does not bring back (down.sql's own markers).
-        for (const p of downSqlProblems(rollback.sql).filter((x) => x.code === 'dataNotRestored'))
-          io.out(`  schema only: ${rel(rollback.path)}:${p.line + 1}: ${p.message}`);
-        break;
-      case 'differences':
-        io.out(
-          `✗ ${rel(rollback.path)} does not restore the schema before ${target.name}: ${result.differences.length} difference${result.differences.length === 1 ? '' : 's'}.`,
-        );
-        for (const d of result.differences) io.out(`  ${d}`);
-        break;
-      case 'cannotProve':
-        io.out(
-          `? cannot prove that ${rel(rollback.path)} restores the schema before ${target.name}: the comparison found no difference, but it cannot see the effect of:`,
-        );
-        for (const r of result.reasons) io.out(`  ${r}`);
-        break;
-      case 'couldNotVerify':
-        io.out(`? could not verify the rollback of ${target.name}: ${result.reason}`);
-        if (result.failure && !result.reason.includes(describeFailure(result.failure)))
-          io.out(`  ${describeFailure(result.failure)}`);
-        break;
-    }
-    if (opinion?.outcome === 'agrees') io.out(`✓ ${opinion.line}`);
-    if (opinion?.outcome === 'failed') io.out(`? ${opinion.line}`);
-    if (opinion?.outcome === 'disagrees')
-      io.out(`  the script Prisma's migrate diff would run:\n${opinion.diff.script.replace(/^/gm, '    ')}`);
-    if (dependents.length) {
-      io.out(
-        `  note: ${dependents.length} later migration${dependents.length === 1 ? ' touches' : 's touch'} what ${target.name} created or changed; rolling it back while ${dependents.length === 1 ? 'it is' : 'they are'} applied breaks ${dependents.length === 1 ? 'it' : 'them'}:`,
-      );
-      for (const d of dependents.slice(0, 10))
-        io.out(
-          `    ${d.name}: ${d.reasons[0]}${d.reasons.length > 1 ? ` (+${d.reasons.length - 1} more)` : ''}`,
-        );
-      if (dependents.length > 10) io.out(`    … and ${dependents.length - 10} more (--json lists all)`);
-    }
-    return code;
   },
 };
+
+/** `verify <migration>` (with --data, --prisma-diff): its exit code. */
+async function verifyOne(args: ParsedArgs, io: CliIO, wanted: string, engine: string): Promise<number> {
+  const data = has(args, 'data');
+  const { dir, root, project } = await migrationsDirOf(args, io);
+  const folder = await readExistingFolder(dir);
+  const index = findMigration(
+    folder.migrations.map((m) => m.name),
+    wanted,
+  );
+  requireReadable(folder.migrations.slice(0, index + 1));
+  const target = folder.migrations[index];
+  const rollback = await findRollback(args, io, folder.migrations, index);
+  const migrations = folder.migrations.map((m) => ({ name: m.name, sql: m.sql ?? '', path: m.sqlPath }));
+  const shadowDatabaseUrl = await resolveShadowServer(io, root, project);
+  const json = has(args, 'json');
+
+  let result: VerifyResult;
+  const note = largeScriptNote(`${target.name}/migration.sql`, target.sql ?? '');
+  if (note) io.err(note);
+  try {
+    result = await verifyRollback({
+      migrations,
+      index,
+      rollbackSql: rollback.sql,
+      rollbackName: rollback.name,
+      rollbackPath: rollback.path,
+      shadowDatabaseUrl,
+      engine: engine as 'auto' | 'embedded' | 'server',
+      cacheDir: flag(args, 'cache-dir') ? path.resolve(io.cwd, flag(args, 'cache-dir')!) : undefined,
+      noCache: has(args, 'no-cache'),
+      replayCacheDir: defaultReplayCacheDir(io.env),
+      timeoutMs: verifyTimeoutMs(args),
+      onProgress: json ? undefined : (m) => io.err(`  ${m}`),
+      // the archive that deploy takes and apply-down restores (src/core/runbook/archive.ts)
+      data: data ? (has(args, 'no-archive') ? {} : archiveDataHooks(migrations)) : undefined,
+    });
+  } finally {
+    await disposeEmbeddedVerifier();
+  }
+  if (data) return printDataResult(io, result, target.name, rollback, json);
+
+  // --prisma-diff: Prisma's engine as a second opinion, with the editor's policy (core).
+  let opinion: SecondOpinion | undefined;
+  if (has(args, 'prisma-diff')) {
+    const { secondOpinion } = await import('../core/verify/prisma-diff');
+    opinion = await secondOpinion(result, { migrations, index, rollbackSql: rollback.sql });
+    result = opinion.result;
+  }
+  const prismaDiff =
+    opinion?.outcome === 'failed'
+      ? { error: opinion.error }
+      : opinion && 'diff' in opinion
+        ? opinion.diff
+        : undefined;
+
+  const { dependentMigrations } = await import('../core/verify/dependents');
+  const dependents = await dependentMigrations(folder.migrations, index).catch(() => []);
+
+  const code = exitCode(result);
+
+  const rel = (p: string) => path.relative(io.cwd, p) || p;
+  if (json) {
+    io.out(
+      JSON.stringify(
+        {
+          migration: target.name,
+          rollback: rel(rollback.path),
+          ...result,
+          prismaDiff,
+          dependents: dependents.map((d) => ({ name: d.name, reasons: d.reasons })),
+        },
+        null,
+        2,
+      ),
+    );
+    return code;
+  }
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  switch (result.kind) {
+    case 'verified':
+      io.out(
+        `✓ ${rel(rollback.path)} restores the schema before ${target.name} (verified against ${verifiedAgainstText(result)} ${result.engine === 'embedded' ? 'in the embedded PostgreSQL' : 'on the shadow server'} · ${seconds(result.ms)}${result.cached ? ', cached' : ''}).`,
+      );
+      // The proof is of the schema; say which values it does not bring back (down.sql's own markers).
+      for (const p of downSqlProblems(rollback.sql).filter((x) => x.code === 'dataNotRestored'))
+        io.out(`  schema only: ${rel(rollback.path)}:${p.line + 1}: ${p.message}`);
+      break;
+    case 'differences':
+      io.out(
+        `✗ ${rel(rollback.path)} does not restore the schema before ${target.name}: ${result.differences.length} difference${result.differences.length === 1 ? '' : 's'}.`,
+      );
+      for (const d of result.differences) io.out(`  ${d}`);
+      break;
+    case 'cannotProve':
+      io.out(
+        `? cannot prove that ${rel(rollback.path)} restores the schema before ${target.name}: the comparison found no difference, but it cannot see the effect of:`,
+      );
+      for (const r of result.reasons) io.out(`  ${r}`);
+      break;
+    case 'couldNotVerify':
+      io.out(`? could not verify the rollback of ${target.name}: ${result.reason}`);
+      if (result.failure && !result.reason.includes(describeFailure(result.failure)))
+        io.out(`  ${describeFailure(result.failure)}`);
+      break;
+  }
+  if (opinion?.outcome === 'agrees') io.out(`✓ ${opinion.line}`);
+  if (opinion?.outcome === 'failed') io.out(`? ${opinion.line}`);
+  if (opinion?.outcome === 'disagrees')
+    io.out(`  the script Prisma's migrate diff would run:\n${opinion.diff.script.replace(/^/gm, '    ')}`);
+  if (dependents.length) {
+    io.out(
+      `  note: ${dependents.length} later migration${dependents.length === 1 ? ' touches' : 's touch'} what ${target.name} created or changed; rolling it back while ${dependents.length === 1 ? 'it is' : 'they are'} applied breaks ${dependents.length === 1 ? 'it' : 'them'}:`,
+    );
+    for (const d of dependents.slice(0, 10))
+      io.out(
+        `    ${d.name}: ${d.reasons[0]}${d.reasons.length > 1 ? ` (+${d.reasons.length - 1} more)` : ''}`,
+      );
+    if (dependents.length > 10) io.out(`    … and ${dependents.length - 10} more (--json lists all)`);
+  }
+  return code;
+}
 
 /** Prints a `verify --data` result; its exit code (0 round-trips, 1 differences, 2 could not check). */
 function printDataResult(

@@ -20,7 +20,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-const FORMAT = 'prisma-rollback replay-cache v1';
+/** v2: states are saved after a CHECKPOINT (they load without replaying WAL); v1 states are not found. */
+const FORMAT = 'prisma-rollback replay-cache v2';
 const SUFFIX = '.pgdata';
 /** Default size cap of the directory: 512 MiB. */
 export const DEFAULT_REPLAY_CACHE_BYTES = 512 * 1024 * 1024;

@@ -43,7 +43,9 @@ export type WorkerRequest =
   | { type: 'verify'; id: number; request: EmbeddedRequest }
   /** Replay migrations 1..k (from the nearest cached state) and snapshot the schema (drift). */
   | { type: 'replay'; id: number; request: EmbeddedReplayRequest }
-  | { type: 'warm'; id: number; extensions: string[] };
+  | { type: 'warm'; id: number; extensions: string[] }
+  /** Load PGlite's module and the SQL parser, compile their WebAssembly; start nothing. */
+  | { type: 'prepare'; id: number };
 
 const IDLE_MS = 5 * 60_000;
 
@@ -111,6 +113,24 @@ export function warmEmbeddedVerifier(extensions: string[] = []): void {
     release(w);
   } catch {
     // no worker script: the first verification reports it
+  }
+}
+
+/**
+ * Starts the worker and has it load PGlite's module and the SQL parser and compile their
+ * WebAssembly (~0.2 s), without starting an embedded PostgreSQL: the CLI calls it first thing, so
+ * that this overlaps its reading of the history; the verification's own request then finds them
+ * ready and starts PGlite from the state it needs (issue 14). Never throws; does nothing when a
+ * worker runs. The worker ends as after any request (5 minutes idle, or disposeVerifierWorker).
+ */
+export function prepareEmbeddedVerifier(): void {
+  if (worker) return;
+  try {
+    const w = getWorker();
+    w.postMessage({ type: 'prepare', id: nextId++ } satisfies WorkerRequest);
+    release(w);
+  } catch {
+    // no worker script: the verification reports it
   }
 }
 

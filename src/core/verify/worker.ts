@@ -8,6 +8,7 @@
 import { parentPort } from 'node:worker_threads';
 import {
   type ProgressStep,
+  prepareEmbeddedSession,
   type RunningScript,
   replayEmbeddedHere,
   verifyEmbeddedHere,
@@ -27,6 +28,10 @@ port.on('message', (m: WorkerRequest) => {
 async function handle(m: WorkerRequest): Promise<void> {
   if (m.type === 'warm') {
     await warmEmbeddedSession(m.extensions);
+    return;
+  }
+  if (m.type === 'prepare') {
+    await prepareEmbeddedSession();
     return;
   }
   const progress = (message: string, step?: ProgressStep) =>
