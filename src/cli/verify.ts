@@ -25,6 +25,7 @@ import {
   describeFailure,
   disposeEmbeddedVerifier,
   prepareEmbeddedVerifier,
+  useBaselineTierOnly,
   type VerifyResult,
   valuesAnArchiveKeeps,
   verifyRollback,
@@ -175,9 +176,12 @@ export const verifyCommand: CliCommand = {
     const engine = flag(args, 'engine') ?? 'auto';
     if (!all && !to && !['auto', 'embedded', 'server'].includes(engine))
       throw new UsageError('--engine is auto, embedded or server.');
-    // The verifier's worker loads PGlite (compiled for V8's baseline tier only, see
-    // core/verify/embedded.ts compileBaselineOnly) and the parser while the history is read (issue 14).
-    if (engine !== 'server') prepareEmbeddedVerifier();
+    if (engine !== 'server') {
+      // This process only verifies: all its WebAssembly on V8's baseline tier (issue 14).
+      await useBaselineTierOnly();
+      // The verifier's worker loads PGlite and the parser while the history is read (issue 14).
+      prepareEmbeddedVerifier();
+    }
     try {
       if (all) return await verifyAll(args, io);
       if (to) return await verifyTo(args, io);

@@ -75,6 +75,7 @@ export {
 } from './rollback-file';
 export { compareSnapshots, type SchemaSnapshot, snapshotSchema } from './snapshot';
 export { unseenEffects } from './unseen';
+export { useBaselineTierOnly } from './embedded';
 export { prepareEmbeddedVerifier, warmEmbeddedVerifier } from './worker-client';
 
 /** Bumped when the verifier's judgement changes, so cached results from older versions are ignored. */

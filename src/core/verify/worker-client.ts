@@ -16,6 +16,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { baselineTierOnly } from './embedded';
 import type {
   EmbeddedReplayRequest,
   EmbeddedReplayResult,
@@ -68,6 +69,8 @@ function getWorker(): Worker {
   if (worker) return worker;
   const w = new Worker(verifierWorkerScript(), {
     env: process.env,
+    // The flag is the process's, but the worker's compileBaselineOnly must not clear it after PGlite.
+    workerData: { baselineTierOnly: baselineTierOnly() },
     // A small young generation: the worker's short-lived garbage (PGlite's in-memory files
     // outgrown and copied as a script writes them, parse trees, query results) is collected
     // sooner instead of piling up to V8's default before a scavenge. Measured on `verify` of a

@@ -5,7 +5,8 @@
  * progress and, before each script, which one is running (named when the main thread times it
  * out). One request at a time.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
+import { useBaselineTierOnly } from './embedded';
 import {
   type ProgressStep,
   prepareEmbeddedSession,
@@ -20,7 +21,8 @@ const port = parentPort;
 if (!port) throw new Error('verify-worker.js runs in a worker thread');
 const post = (m: WorkerMessage) => port.postMessage(m);
 
-let queue: Promise<unknown> = Promise.resolve();
+// Before anything compiles here: the process asked for the baseline tier only (the CLI).
+let queue: Promise<unknown> = workerData?.baselineTierOnly ? useBaselineTierOnly() : Promise.resolve();
 port.on('message', (m: WorkerRequest) => {
   queue = queue.then(() => handle(m)).catch(() => {});
 });
