@@ -57,6 +57,7 @@ import { disposeVerifierWorker, replayInVerifierWorker, runInVerifierWorker } fr
 export type { DataHookMigration, DataProof, DataRoundTripHooks, DataRoundTripSql } from './data';
 export { unprovenData, valuesAnArchiveKeeps } from './data';
 export { type DependentMigration, dependentMigrations } from './dependents';
+export { useBaselineTierOnly } from './embedded';
 export { describeFailure, type ScriptFailure } from './failure';
 export {
   type Count,
@@ -75,7 +76,6 @@ export {
 } from './rollback-file';
 export { compareSnapshots, type SchemaSnapshot, snapshotSchema } from './snapshot';
 export { unseenEffects } from './unseen';
-export { useBaselineTierOnly } from './embedded';
 export { prepareEmbeddedVerifier, warmEmbeddedVerifier } from './worker-client';
 
 /** Bumped when the verifier's judgement changes, so cached results from older versions are ignored. */
