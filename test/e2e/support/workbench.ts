@@ -416,7 +416,8 @@ export async function runContextMenu(page: Page, row: Locator, entry: string): P
   await page.keyboard.press('Enter');
   // When the tree re-rendered (a refresh after a file change) while the menu was open, VS Code runs
   // the command without its item, and the command asks which migration — as from the palette.
-  // Answer with the row the menu was opened on.
+  // Answer with the row the menu was opened on: the tree labels a migration without its 14-digit
+  // timestamp, the quick pick with its whole folder name.
   const ask = page.locator('.quick-input-widget input[placeholder^="Migration whose"]');
   if (
     await ask.waitFor({ state: 'visible', timeout: 1_500 }).then(
@@ -424,7 +425,7 @@ export async function runContextMenu(page: Page, row: Locator, entry: string): P
       () => false,
     )
   ) {
-    await answerQuickPick(page, label);
+    await answerQuickPick(page, new RegExp(`^(\\d{14}_)?${escapeRegExp(label)}$`));
   }
 }
 
@@ -444,10 +445,12 @@ export async function welcomeText(
   return (await w.first().innerText()).trim();
 }
 
-/** Answers an open quick pick (by item label) or input box (by typed text + Enter). */
-export async function answerQuickPick(page: Page, label: string): Promise<void> {
+/** Answers an open quick pick by item label: a string its start, or a RegExp. */
+export async function answerQuickPick(page: Page, label: string | RegExp): Promise<void> {
   const row = page.locator('.quick-input-widget .monaco-list-row', {
-    has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(label)}`) }),
+    has: page.locator('.label-name', {
+      hasText: typeof label === 'string' ? new RegExp(`^${escapeRegExp(label)}`) : label,
+    }),
   });
   await row.first().waitFor({ state: 'visible', timeout: 10_000 });
   await row.first().click();
