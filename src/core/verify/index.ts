@@ -1072,10 +1072,13 @@ export async function verifyEmbeddedHere(
     try {
       // Piece by piece inside our transaction (same effect): PostgreSQL parses a whole query
       // string before running it, and PGlite's memory never shrinks back.
+      const inPieces = async (text: string) => {
+        for (const piece of scriptPieces(text)) await s.db.exec(piece);
+      };
       running(targetScript);
-      await runInRuns(forwardBody, forwardRuns, progress, (piece) => s.db.exec(piece));
+      await execInRuns(forwardBody, forwardRuns, progress, inPieces);
       running(rollbackScript);
-      await runInRuns(rollbackBody, rollbackRuns, progress, (piece) => s.db.exec(piece));
+      await execInRuns(rollbackBody, rollbackRuns, progress, inPieces);
       progress('Comparing schemas');
       outcome = await snapshotSchema((q) => s.db.query(q));
     } catch {
@@ -1095,55 +1098,25 @@ export async function verifyEmbeddedHere(
     const forwardRuns = req.segments?.forward;
     const rollbackRuns = req.segments?.rollback;
     if (!forwardRuns) progress(`Applying ${target.name}`);
-    try {
-      running(targetScript);
-      await execInRuns(target.sql, forwardRuns, progress, exec);
-    } catch (e) {
-      const r = ranIn(e, target.sql);
-      const f = await locateFailure(exec, r.text, scriptFailure(r.cause, r.text, target.name, target.path));
-      return historyFailure(
-        shiftFailure(f, target.sql, r.from),
-        'in the embedded PostgreSQL',
-        ms(),
-        'embedded',
-      );
-    }
+    running(targetScript);
+    const failed = await runLocated(exec, target.sql, forwardRuns, progress, target.name, target.path);
+    if (failed) return historyFailure(failed, 'in the embedded PostgreSQL', ms(), 'embedded');
     if (!rollbackRuns) progress(`Applying ${rollbackName}`);
-    try {
-      running(rollbackScript);
-      await execInRuns(req.rollbackSql, rollbackRuns, progress, exec);
-    } catch (e) {
-      const r = ranIn(e, req.rollbackSql);
-      const f = scriptFailure(r.cause, r.text, rollbackName, req.rollbackPath);
-      const located = shiftFailure(await locateFailure(exec, r.text, f), req.rollbackSql, r.from);
-      return judged(before, located, base, started, unseen);
-    }
+    running(rollbackScript);
+    const rollbackFailed = await runLocated(
+      exec,
+      req.rollbackSql,
+      rollbackRuns,
+      progress,
+      rollbackName,
+      req.rollbackPath,
+    );
+    if (rollbackFailed) return judged(before, rollbackFailed, base, started, unseen);
     progress('Comparing schemas');
     return judged(before, await snapshotSchema((q) => s.db.query(q)), base, started, unseen);
   } finally {
     s.restoreFrom = saved;
   }
-}
-
-/**
- * Runs `body` piece by piece (scriptPieces); with `runs` (ScriptSegment, offsets in `body`), run
- * by run, each announced by its message. Errors of `exec` propagate.
- */
-async function runInRuns(
-  body: string,
-  runs: ScriptSegment[] | undefined,
-  progress: ProgressFn,
-  exec: (sql: string) => Promise<unknown>,
-): Promise<void> {
-  let from = 0;
-  for (const run of runs ?? []) {
-    progress(run.message);
-    const text = body.slice(from, run.end);
-    if (text.trim()) for (const piece of scriptPieces(text)) await exec(piece);
-    from = Math.max(from, run.end);
-  }
-  const rest = body.slice(from);
-  if (rest.trim() || from === 0) for (const piece of scriptPieces(rest)) await exec(piece);
 }
 
 /** An error of one run of a joined script (execInRuns): the run's text and where it starts. */
@@ -1160,7 +1133,7 @@ class RunFailed extends Error {
 /**
  * Runs `sql` with `exec` as one script, or with `runs` (ScriptSegment, offsets in `sql`) run by run,
  * each announced by its message (each run then is its own query string, as `prisma migrate deploy`
- * runs each migration). Throws what `exec` throws; with runs, wrapped in RunFailed (ranIn reads it).
+ * runs each migration). Throws what `exec` throws; with runs, wrapped in RunFailed (runLocated reads it).
  */
 async function execInRuns(
   sql: string,
@@ -1191,9 +1164,28 @@ async function execInRuns(
   }
 }
 
-/** The error execInRuns threw, and the text it ran in (the whole `sql` when it ran as one). */
-function ranIn(e: unknown, sql: string): { cause: unknown; from: number; text: string } {
-  return e instanceof RunFailed ? e : { cause: e, from: 0, text: sql };
+/**
+ * Runs script `name` (`sql`, at `file`) with execInRuns; undefined when it ran, else its failure
+ * located (locateFailure) in the run that failed, in lines of `sql`. The one way both engines run
+ * the target migration and its rollback outside the fast path.
+ */
+async function runLocated(
+  exec: (sql: string) => Promise<unknown>,
+  sql: string,
+  runs: ScriptSegment[] | undefined,
+  progress: ProgressFn,
+  name: string,
+  file?: string,
+): Promise<ScriptFailure | undefined> {
+  try {
+    await execInRuns(sql, runs, progress, exec);
+    return undefined;
+  } catch (e) {
+    // The error and the text it ran in (the whole `sql` when it ran as one).
+    const r = e instanceof RunFailed ? e : { cause: e, from: 0, text: sql };
+    const f = await locateFailure(exec, r.text, scriptFailure(r.cause, r.text, name, file));
+    return shiftFailure(f, sql, r.from);
+  }
 }
 
 /** A failure located in the run of `sql` starting at `from`, given in lines of `sql` (runs start at a line's start). */
@@ -1266,30 +1258,21 @@ async function verifyOnServer(
       const forwardRuns = opts.segments?.forward;
       const rollbackRuns = opts.segments?.rollback;
       if (!forwardRuns) progress(`Applying ${target.name}`);
-      try {
-        await execInRuns(target.sql, forwardRuns, progress, exec);
-      } catch (e) {
-        const r = ranIn(e, target.sql);
-        const f = await locateFailure(exec, r.text, scriptFailure(r.cause, r.text, target.name, target.path));
-        return historyFailure(
-          shiftFailure(f, target.sql, r.from),
-          'on the shadow database server',
-          ms(),
-          'server',
-        );
-      }
+      const failed = await runLocated(exec, target.sql, forwardRuns, progress, target.name, target.path);
+      if (failed) return historyFailure(failed, 'on the shadow database server', ms(), 'server');
       await checkAbort(opts.signal);
       if (!rollbackRuns) progress(`Applying ${rollbackName}`);
       const base = { replayed: index, engine: 'server' as const, cached: false, key };
       const unseen = await unseenOf(opts);
-      try {
-        await execInRuns(opts.rollbackSql, rollbackRuns, progress, exec);
-      } catch (e) {
-        const r = ranIn(e, opts.rollbackSql);
-        const f = scriptFailure(r.cause, r.text, rollbackName, opts.rollbackPath);
-        const located = shiftFailure(await locateFailure(exec, r.text, f), opts.rollbackSql, r.from);
-        return judged(before, located, base, started, unseen);
-      }
+      const rollbackFailed = await runLocated(
+        exec,
+        opts.rollbackSql,
+        rollbackRuns,
+        progress,
+        rollbackName,
+        opts.rollbackPath,
+      );
+      if (rollbackFailed) return judged(before, rollbackFailed, base, started, unseen);
       progress('Comparing schemas');
       return judged(before, await snapshotSchema(exec), base, started, unseen);
     },
