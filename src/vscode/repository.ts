@@ -294,6 +294,8 @@ export class MigrationsRepository implements vscode.Disposable {
           rehearsal: r.rehearsal === true,
           resolved: r,
           status: before?.status,
+          // Kept with the status it was read with until this refresh reads both again (no flicker).
+          archive: before?.archive,
           loading: true,
         };
       });
@@ -314,7 +316,9 @@ export class MigrationsRepository implements vscode.Disposable {
           const pool = url ? pools.get(key, url) : undefined;
           // The archive catalog is read on the same pool, alongside the status (never throws).
           const archiveP = pool ? readArchiveIndex(pool, url) : undefined;
-          env.status = await computeStatus({
+          // Status and archive are published together: a tree render between the two awaits
+          // must not show a fresh status with the previous (or no) archive badge.
+          const status = await computeStatus({
             environment: env.name,
             migrationsDir: entry.project.migrationsDir,
             url,
@@ -323,6 +327,7 @@ export class MigrationsRepository implements vscode.Disposable {
             log: (line) => this.log.debug(`${entry.project.label} / ${env.name}: ${redactSecrets(line)}`),
           });
           const index = archiveP ? await archiveP : undefined;
+          env.status = status;
           if (index) {
             const migrations = new Map<string, { badge: string; tooltip: string[] }>();
             if (index.kind === 'known')
