@@ -151,6 +151,24 @@ export function verifyTimeoutMs(args: ParsedArgs): number | undefined {
   return n * 1000;
 }
 
+/**
+ * The options every `verify` form (one migration, `--all`, `--to`) passes to the core alike:
+ * `--cache-dir DIR` (resolved against the working directory), `--no-cache`, the replay cache of
+ * `defaultReplayCacheDir` and `--timeout SECONDS` in ms. Throws a UsageError on a bad `--timeout`.
+ */
+export function verifyRunOptions(
+  args: ParsedArgs,
+  io: Pick<CliIO, 'cwd' | 'env'>,
+): { cacheDir?: string; noCache: boolean; replayCacheDir?: string; timeoutMs?: number } {
+  const dir = flag(args, 'cache-dir');
+  return {
+    cacheDir: dir ? path.resolve(io.cwd, dir) : undefined,
+    noCache: has(args, 'no-cache'),
+    replayCacheDir: defaultReplayCacheDir(io.env),
+    timeoutMs: verifyTimeoutMs(args),
+  };
+}
+
 function exitCode(r: VerifyResult): number {
   return r.kind === 'verified' ? 0 : r.kind === 'differences' ? 1 : 2;
 }
@@ -195,6 +213,8 @@ export const verifyCommand: CliCommand = {
 
 /** `verify <migration>` (with --data, --prisma-diff): its exit code. */
 async function verifyOne(args: ParsedArgs, io: CliIO, wanted: string, engine: string): Promise<number> {
+  // Read first: a bad --timeout is said before any work.
+  const runOptions = verifyRunOptions(args, io);
   const data = has(args, 'data');
   const { dir, root, project } = await migrationsDirOf(args, io);
   const folder = await readExistingFolder(dir);
@@ -221,10 +241,7 @@ async function verifyOne(args: ParsedArgs, io: CliIO, wanted: string, engine: st
       rollbackPath: rollback.path,
       shadowDatabaseUrl,
       engine: engine as 'auto' | 'embedded' | 'server',
-      cacheDir: flag(args, 'cache-dir') ? path.resolve(io.cwd, flag(args, 'cache-dir')!) : undefined,
-      noCache: has(args, 'no-cache'),
-      replayCacheDir: defaultReplayCacheDir(io.env),
-      timeoutMs: verifyTimeoutMs(args),
+      ...runOptions,
       onProgress: json ? undefined : (m) => io.err(`  ${m}`),
       // the archive that deploy takes and apply-down restores (src/core/runbook/archive.ts)
       data: data ? (has(args, 'no-archive') ? {} : archiveDataHooks(migrations)) : undefined,
@@ -386,6 +403,8 @@ async function generatedWith(
 
 /** `--to <m>`: the chain of rollbacks of every migration after m, newest first, on one replay. */
 async function verifyTo(args: ParsedArgs, io: CliIO): Promise<number> {
+  // Read first: a bad --timeout is said before any work.
+  const runOptions = verifyRunOptions(args, io);
   if (args.positionals.length)
     throw new UsageError('--to names the migration to roll back to: name no other.');
   const { dir, root, project } = await migrationsDirOf(args, io);
@@ -433,8 +452,7 @@ async function verifyTo(args: ParsedArgs, io: CliIO): Promise<number> {
       rollbacks,
       shadowDatabaseUrl,
       engine: engine as 'auto' | 'embedded' | 'server',
-      cacheDir: flag(args, 'cache-dir') ? path.resolve(io.cwd, flag(args, 'cache-dir')!) : undefined,
-      noCache: has(args, 'no-cache'),
+      ...runOptions,
       onProgress: json ? undefined : (m) => io.err(`  ${m}`),
     });
   } finally {
@@ -486,6 +504,8 @@ interface AllRow {
 
 /** `--all`: every migration's rollback, in order, on one replayed history. */
 async function verifyAll(args: ParsedArgs, io: CliIO): Promise<number> {
+  // Read first: a bad --timeout is said before any work.
+  const runOptions = verifyRunOptions(args, io);
   if (args.positionals.length) throw new UsageError('--all verifies every migration: name none.');
   const { dir, root, project } = await migrationsDirOf(args, io);
   const folder = await readExistingFolder(dir);
@@ -519,10 +539,7 @@ async function verifyAll(args: ParsedArgs, io: CliIO): Promise<number> {
         rollbackName: rollback.name,
         rollbackPath: rollback.path,
         shadowDatabaseUrl,
-        cacheDir: flag(args, 'cache-dir') ? path.resolve(io.cwd, flag(args, 'cache-dir')!) : undefined,
-        noCache: has(args, 'no-cache'),
-        replayCacheDir: defaultReplayCacheDir(io.env),
-        timeoutMs: verifyTimeoutMs(args),
+        ...runOptions,
       });
       const row: AllRow = { migration: m.name, rollback: rel(rollback.path), kind: r.kind, ms: r.ms };
       if (r.kind === 'differences') row.differences = r.differences;

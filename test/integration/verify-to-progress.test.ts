@@ -187,4 +187,30 @@ describe('verify --to reports progress counts (embedded PostgreSQL)', () => {
       `Applying rollback 2 of 3 (newest first): ${C}/down.sql`,
     ]);
   }, 120_000);
+  it('--timeout and the on-disk replay cache apply to verify --to as to one verify (a hanging rollback is stopped and named; a second run loads the replayed prefix)', async () => {
+    await project(FOUR);
+    const cache = await fs.mkdtemp(path.join(mig!.root, 'cache-'));
+    const env = { PATH: process.env.PATH, PRISMA_ROLLBACK_CACHE_DIR: cache };
+    const first = await runCliLines(['verify', '--to', B, '--generate'], mig!.root, env);
+    expect(first.code).toBe(0);
+    expect(first.err).not.toContain('from the cache');
+    // Another rollback of the range (not served by the result cache), the same prefix up to B.
+    await fs.writeFile(path.join(mig!.dir, D, 'down.sql'), '-- by hand\nDROP TABLE "Tag";\n');
+    const second = await runCliLines(['verify', '--to', B, '--generate'], mig!.root, env);
+    expect(second.code).toBe(0);
+    expect(second.err).toContain('Loading the replayed state of migrations 1..2 from the cache');
+    expect(second.out.split('\n')[0]).toMatch(
+      new RegExp(`^✓ the rollbacks of the 2 migrations after ${B} \\(newest first\\) restore`),
+    );
+    await fs.writeFile(path.join(mig!.dir, D, 'down.sql'), 'SELECT pg_sleep(30);\nDROP TABLE "Tag";\n');
+    const started = Date.now();
+    const hung = await cli('verify', '--to', B, '--generate', '--no-cache', '--timeout', '2');
+    expect(hung.code).toBe(2);
+    expect(hung.out).toContain(`${D}/down.sql`);
+    expect(hung.out).toContain('did not finish in 2 s');
+    expect(Date.now() - started).toBeLessThan(25_000);
+    expect((await cli('verify', '--to', B, '--timeout', 'soon')).err).toContain(
+      '--timeout is a number of seconds.',
+    );
+  }, 120_000);
 });
