@@ -1,6 +1,7 @@
 /** `prisma-rollback down` — generate the rollback (down.sql) of one migration from the history before it. */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type pg from 'pg';
 import {
   archiveOf,
   historyTableOf,
@@ -25,6 +26,7 @@ import {
   rollbackWithModel,
 } from '../core/generator';
 import { WARNING_KIND_WORDS } from '../core/generator/warning-kinds';
+import type { LocalMigration } from '../core/migrations';
 import { readWorkspaceSetting } from '../core/project';
 import { initSqlParser, largeScriptNote, SqlParseError } from '../core/sql';
 import { quoteIdent } from '../core/sql/names';
@@ -49,7 +51,8 @@ const USAGE =
   '  version the database ran, found in git; refuses (exit 2) when git does not have it.\n' +
   '  Writes down.sql next to the migration.sql (never over an existing down.sql without --force).\n' +
   '  down --to <migration> writes the missing down.sql of every migration after it (existing ones are kept).\n' +
-  "  With --env NAME, each one written shows that environment's archive of its migration, as down <migration> --env does.\n" +
+  "  With --env NAME, each one written shows that environment's archive of its migration, and one edited after it was\n" +
+  '  applied there is generated from the version that environment ran, as down <migration> --env does.\n' +
   '  --as-migration writes <UTC timestamp>_rollback_<name>/migration.sql instead (it becomes part of the history).\n' +
   '  --strategy (default: the prismaRollback.generator setting, else statements): statements inverts each statement\n' +
   "  from the parse tree; prismaDiff asks Prisma's migrate diff (migrations 1..N → 1..N-1), which does not see custom SQL.\n" +
@@ -96,6 +99,23 @@ function jsonOf(r: RollbackResult, written: string | undefined) {
 }
 
 /**
+ * The checksum `_prisma_migrations` (in the URL's `?schema=`) holds for each of `migrations`, from
+ * its latest row not rolled back (else its latest row): what the database ran. Migrations without a
+ * row are absent from the map. Query errors propagate.
+ */
+async function storedChecksums(
+  pool: Pick<pg.Pool, 'query'>,
+  url: string,
+  migrations: string[],
+): Promise<Map<string, string>> {
+  const r = await pool.query<{ migration_name: string; checksum: string }>(
+    `SELECT DISTINCT ON (migration_name) migration_name, checksum FROM ${quoteIdent(prismaSchema(url))}."_prisma_migrations" WHERE migration_name = ANY($1::text[]) ORDER BY migration_name, (rolled_back_at IS NULL) DESC, started_at DESC`,
+    [migrations],
+  );
+  return new Map(r.rows.map((x) => [x.migration_name, x.checksum]));
+}
+
+/**
  * `down --env NAME`: the text of migration.sql that environment ran. The local file when its
  * checksum matches the one Prisma stored there (or the migration is not applied there); else the
  * version git has with that checksum (with the header's note saying so). Also what that
@@ -117,11 +137,7 @@ async function versionThatRan(
   let stored: string | undefined;
   let archive: RollbackArchiveNote | undefined;
   try {
-    const r = await pool.query<{ checksum: string }>(
-      `SELECT checksum FROM ${quoteIdent(prismaSchema(env.url))}."_prisma_migrations" WHERE migration_name = $1 ORDER BY started_at LIMIT 1`,
-      [migration],
-    );
-    stored = r.rows[0]?.checksum;
+    stored = (await storedChecksums(pool, env.url, [migration])).get(migration);
     const all = await archiveOf(pool, migration, historyTableOf(prismaSchema(env.url))).catch((e) => {
       io.err(
         `Cannot read the archive in ${env.name} (${describeDbError(e, env.url)}): down.sql does not show it.`,
@@ -269,24 +285,34 @@ export const downCommand: CliCommand = {
 };
 
 /**
- * `down --to <m> --env NAME`: what that environment's archive holds for each of `migrations`
- * (rollbackArchiveNote, as `down <m> --env` reads it: a stale one is left out and said on stderr),
- * read in one pass. Throws CliError (exit 2) when the environment has no connection string or its
- * archive cannot be read.
+ * `down --to <m> --env NAME`, read in one pass over that environment for each migration of the
+ * range: `notes`, what its archive holds (rollbackArchiveNote, as `down <m> --env` reads it: a stale
+ * one is left out and said on stderr); `ran`, for a migration whose migration.sql was edited after
+ * it was applied there (checksum differs from `_prisma_migrations`), the version the database ran,
+ * from git (src/core/generator/source.ts editedAfterApply), with its header note. Throws CliError
+ * (exit 2) when the environment has no connection string, its archive or `_prisma_migrations`
+ * cannot be read, or an edited migration that has no down.sql yet has no version in git with the
+ * stored checksum (as `down <m> --env`).
  */
-async function archiveNotes(
+async function rangeFacts(
   args: ParsedArgs,
   io: CliIO,
-  migrations: string[],
-): Promise<Map<string, RollbackArchiveNote>> {
+  migrations: LocalMigration[],
+): Promise<{
+  notes: Map<string, RollbackArchiveNote>;
+  ran: Map<string, { sql: string; source: RollbackSourceNote }>;
+}> {
   const target = await resolveProject(args, io);
   const env = pickEnvironment(target, flag(args, 'env'));
   if (!env.url) throw new CliError(noConnectionLine(env.name, env.problem));
   const pool = createPool(env.url);
+  const notes = new Map<string, RollbackArchiveNote>();
+  let stored: Map<string, string>;
   try {
-    const all = await listArchive(pool, historyTableOf(prismaSchema(env.url)));
-    const notes = new Map<string, RollbackArchiveNote>();
-    for (const m of migrations) {
+    const all = await listArchive(pool, historyTableOf(prismaSchema(env.url))).catch((e) => {
+      throw new CliError(`Cannot read the archive in ${env.name}: ${describeDbError(e, env.url)}`);
+    });
+    for (const { name: m } of migrations) {
       const entries = all.filter((e) => e.migration === m && e.origin === 'deploy');
       const stale = entries.find((e) => e.stale);
       if (stale)
@@ -294,12 +320,33 @@ async function archiveNotes(
       const note = rollbackArchiveNote(entries, env.name);
       if (note) notes.set(m, note);
     }
-    return notes;
-  } catch (e) {
-    throw new CliError(`Cannot read the archive in ${env.name}: ${describeDbError(e, env.url)}`);
+    stored = await storedChecksums(
+      pool,
+      env.url,
+      migrations.map((m) => m.name),
+    ).catch((e) => {
+      throw new CliError(`Cannot read _prisma_migrations in ${env.name}: ${describeDbError(e, env.url)}`);
+    });
   } finally {
     await pool.end().catch(() => {});
   }
+  const ran = new Map<string, { sql: string; source: RollbackSourceNote }>();
+  for (const m of migrations) {
+    const checksum = stored.get(m.name);
+    if (!checksum || m.sql === undefined) continue;
+    const edited = await editedAfterApply(m.sqlPath, m.sql, env.name, checksum);
+    if (!edited) continue;
+    if (edited.ran) {
+      ran.set(m.name, { sql: edited.ran.sql, source: edited.ran.note });
+      io.err(
+        `${m.name}/migration.sql was edited after it was applied in ${env.name}: generating from the version it ran (git ${edited.ran.revision.slice(0, 10)}, checksum ${checksum.slice(0, 12)}…), not the edited file.`,
+      );
+    } else if (!m.downSqlPath)
+      throw new CliError(
+        `${editedAfterApplyWarning(m.name, env.name, { storedChecksum: checksum, localChecksum: edited.fileChecksum })} Git has no version of ${m.sqlPath} with checksum ${checksum.slice(0, 12)}…: restore the file the database ran (from the commit that was deployed) and run again.`,
+      );
+  }
+  return { notes, ran };
 }
 
 /** What the terminal says of a migration's archive: `; archive on local of <date>: apply-down --env local restores it`. */
@@ -335,14 +382,14 @@ async function downTo(args: ParsedArgs, io: CliIO): Promise<number> {
     throw new UsageError(
       `--strategy must be one of ${GENERATOR_STRATEGIES.join(', ')} (got ${String(strategy)}).`,
     );
-  const history = folder.migrations.map((m) => ({ name: m.name, sql: m.sql ?? '' }));
-  const notes = flag(args, 'env')
-    ? await archiveNotes(
-        args,
-        io,
-        folder.migrations.slice(to + 1).map((m) => m.name),
-      )
-    : new Map<string, RollbackArchiveNote>();
+  const { notes, ran } = flag(args, 'env')
+    ? await rangeFacts(args, io, folder.migrations.slice(to + 1))
+    : {
+        notes: new Map<string, RollbackArchiveNote>(),
+        ran: new Map<string, { sql: string; source: RollbackSourceNote }>(),
+      };
+  // The range's migrations as the environment ran them (an edited file's version from git).
+  const history = folder.migrations.map((m) => ({ name: m.name, sql: ran.get(m.name)?.sql ?? m.sql ?? '' }));
   const rows: {
     migration: string;
     written: string | null;
@@ -373,11 +420,12 @@ async function downTo(args: ParsedArgs, io: CliIO): Promise<number> {
       continue;
     }
     const archive = notes.get(m.name);
+    const source = ran.get(m.name)?.source;
     let r: RollbackResult;
     try {
       r = folded
-        ? rollbackWithModel(folded.model, history[index], [...folded.problems], { archive })
-        : await generateRollbackWith(strategy, history.slice(0, index + 1), index, { archive });
+        ? rollbackWithModel(folded.model, history[index], [...folded.problems], { archive, source })
+        : await generateRollbackWith(strategy, history.slice(0, index + 1), index, { archive, source });
     } catch (e) {
       if (e instanceof SqlParseError) throw new CliError(`${m.sqlPath}:${e.line}:${e.column}: ${e.reason}`);
       throw e;

@@ -88,6 +88,39 @@ describe('edited after apply', () => {
     expect(same.err).not.toMatch(/edited after/);
   });
 
+  it('down --to --env: each edited migration of the range is generated from the version it ran; without git it refuses unless its down.sql exists', async () => {
+    git('commit', '-qam', 'edit the applied migration');
+    const r = await cli(mig.root, 'down', '--to', A, '--env', 'local');
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(
+      new RegExp(
+        `${B}/migration\\.sql was edited after it was applied in local: generating from the version it ran \\(git [0-9a-f]{10}`,
+      ),
+    );
+    const written = await fs.readFile(path.join(mig.dir, B, 'down.sql'), 'utf8');
+    expect(written).toContain(`Generated from migration.sql sha256 ${prismaChecksum(RAN)}`);
+    expect(written).toMatch(
+      /^-- Note: generated from the version of migration\.sql that local ran \(git [0-9a-f]{10}\)/m,
+    );
+    expect(written).toContain('DROP TABLE "profile"');
+    expect(written).not.toContain('profile_bio_idx');
+    // Without --env: the edited file, as before.
+    await fs.rm(path.join(mig.dir, B, 'down.sql'));
+    expect((await cli(mig.root, 'down', '--to', A)).code).toBe(0);
+    expect(await fs.readFile(path.join(mig.dir, B, 'down.sql'), 'utf8')).toContain('profile_bio_idx');
+    // Git without that version: an existing down.sql is kept; a missing one is refused, one line, nothing written.
+    await fs.rm(path.join(mig.root, '.git'), { recursive: true, force: true });
+    const kept = await cli(mig.root, 'down', '--to', A, '--env', 'local');
+    expect(kept.code).toBe(0);
+    expect(kept.out).toContain(`${B}: down.sql exists, kept`);
+    await fs.rm(path.join(mig.dir, B, 'down.sql'));
+    const refused = await cli(mig.root, 'down', '--to', A, '--env', 'local');
+    expect(refused.code).toBe(2);
+    expect(refused.err.trim().split('\n')).toHaveLength(1);
+    expect(refused.err).toMatch(/Git has no version of .* with checksum/);
+    await expect(fs.stat(path.join(mig.dir, B, 'down.sql'))).rejects.toThrow();
+  });
+
   it('editedAfterApply: undefined for the text that ran; else both checksums, the version git has, and the header note of the edited file', async () => {
     const sqlPath = path.join(mig.dir, B, 'migration.sql');
     expect(await editedAfterApply(sqlPath, RAN, 'local', prismaChecksum(RAN))).toBeUndefined();
