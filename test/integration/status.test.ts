@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPool } from '../../src/core/db';
 import { checksumMatches, prismaChecksum } from '../../src/core/migrations';
-import { computeStatus, isUpToDate } from '../../src/core/status';
+import { computeStatus, isUpToDate, readMigrationRows } from '../../src/core/status';
 import type { EnvironmentStatus } from '../../src/core/status/types';
 import { deploy, markRolledBack, tempMigrations } from '../support/engine';
 import { createTestDatabase, query, type TestDatabase } from '../support/pg';
@@ -258,6 +258,34 @@ describe('status engine with ?schema=', () => {
     // The public schema has no history: without ?schema= nothing reads as applied.
     s = await computeStatus({ environment: 'local', migrationsDir: mig.dir, url: db.url });
     expect(s.diagnosis.kind).toBe('noMigrationsTable');
+    // A schema that does not exist reads as "no table" too (SQLSTATE 3F000 / 42P01), on the caller's pool as well.
+    const pool = createPool(db.url);
+    try {
+      expect(await readMigrationRows(pool, 'nosuch')).toBeNull();
+      expect(await readMigrationRows(pool, 'public')).toBeNull();
+      expect((await readMigrationRows(pool, 'app'))?.map((r) => r.migrationName)).toEqual([
+        '20240101000000_init',
+        '20240102000000_post',
+      ]);
+      s = await computeStatus({
+        environment: 'local',
+        migrationsDir: mig.dir,
+        url: `${db.url}?schema=nosuch`,
+        pool,
+      });
+      expect(s.diagnosis.kind).toBe('noMigrationsTable');
+      // Any other error is not "no table": a user without rights on it.
+      await query(db.url, `CREATE ROLE status_norights_${db.name} LOGIN PASSWORD 'x'`);
+      const u = new URL(db.url);
+      u.username = `status_norights_${db.name}`;
+      u.password = 'x';
+      const other = createPool(u.toString());
+      await expect(readMigrationRows(other, 'app')).rejects.toMatchObject({ code: '42501' });
+      await other.end();
+      await query(db.url, `DROP ROLE status_norights_${db.name}`);
+    } finally {
+      await pool.end();
+    }
     await mig.cleanup();
     await db.drop();
   });
