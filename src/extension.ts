@@ -3,6 +3,7 @@
  * command table. The project and status modules (dist/core-api.js, the schema engine's WebAssembly)
  * load on the first refresh, which starts when the view is shown or a migration.sql is opened.
  */
+import path from 'node:path';
 import * as vscode from 'vscode';
 import { setUpChecklist } from './vscode/checklist/serializer';
 import { MIGRATION_SQL_SELECTOR, MigrationCodeLensProvider } from './vscode/codelens';
@@ -74,12 +75,33 @@ export function activate(context: vscode.ExtensionContext): void {
   );
 
   // Setting prismaRollback.verify.warmStart: once the editor is idle, start the verifier's worker
-  // (PGlite compiled and running) when the workspace has migrations.
+  // when the workspace has migrations, with the state before the last migration of the first
+  // migrations folder found replayed (or loaded from the replay cache) and its catalogs read, so
+  // that the first Verify only applies the migration and its rollback. In Restricted Mode only
+  // PGlite is started: nothing of the workspace runs until the user asks.
   const warm = setTimeout(() => {
-    if (!readRollbackSettings().warmStart) return;
+    const settings = readRollbackSettings();
+    if (!settings.warmStart) return;
     void Promise.resolve(vscode.workspace.findFiles('**/migrations/*/migration.sql', '**/node_modules/**', 1))
       .then(async (found) => {
-        if (found.length) (await loadCore()).warmEmbeddedVerifier();
+        if (!found.length) return;
+        const core = await loadCore();
+        if (!vscode.workspace.isTrusted) return core.warmEmbeddedVerifier();
+        const folder = await core.readMigrationsFolder(path.dirname(path.dirname(found[0].fsPath)));
+        // As Verify Rollback builds its history (the same text, the same replay-cache keys).
+        const migrations = folder.migrations.map((m) => ({
+          name: m.name,
+          sql: m.sql ?? '',
+          path: m.sqlPath,
+        }));
+        const t = performance.now();
+        await core.warmVerifierFor(migrations, {
+          replayCacheDir: core.defaultReplayCacheDir(),
+          timeoutMs: settings.verifyTimeoutMs,
+        });
+        log.info(
+          `Verifier warmed for ${folder.migrations.length} migrations in ${(performance.now() - t).toFixed(0)} ms`,
+        );
       })
       .catch(() => {});
   }, 10_000);

@@ -46,6 +46,7 @@ export {
   verifyCacheKeyInTurns,
   verifyRollback,
   warmEmbeddedVerifier,
+  warmVerifierFor,
 } from '../core/verify';
 export { driftOfEnvironment } from '../core/verify/drift';
 export { describeLockRisk, lockRisks, measureLockRisks } from '../core/verify/lock-risk';

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMigrationsFolder } from '../../src/core/migrations';
-import { disposeEmbeddedVerifier, type VerifyMigration } from '../../src/core/verify';
+import { disposeEmbeddedVerifier, type VerifyMigration, verifierWorkerIdle } from '../../src/core/verify';
 import { checkDrift, clearDriftCache } from '../../src/core/verify/drift';
 import { deploy, tempMigrations } from '../support/engine';
 import { createTestDatabase, type TestDatabase } from '../support/pg';
@@ -64,7 +64,9 @@ describe('drift replays in the worker thread, from the replay cache', () => {
     // structured clone and our bookkeeping run here (tens of ms; the margin is for a loaded machine).
     expect(h.max / 1e6).toBeLessThan(500);
 
-    // The replayed state of 1..100 and its schema's snapshot are on disk, keyed by the history.
+    // The replayed state of 1..100 and its schema's snapshot are on disk, keyed by the history
+    // (the state saved once the result was returned, before the worker takes more work).
+    await verifierWorkerIdle();
     const files = (await fs.readdir(cache)).filter((f) => f.endsWith('.pgdata'));
     expect(files).toHaveLength(1);
     const snapshotFile = files[0].replace(/\.pgdata$/, '.snapshot.json');

@@ -12,6 +12,7 @@ import {
   clearVerifyCache,
   disposeEmbeddedVerifier,
   type VerifyMigration,
+  verifierWorkerIdle,
   verifyRollback,
 } from '../../src/core/verify';
 import { startEmbedded } from '../../src/core/verify/embedded';
@@ -45,6 +46,8 @@ async function verifyFresh(migrations: VerifyMigration[]) {
     replayCacheDir: dir,
     onProgress: (m) => lines.push(m),
   });
+  // The replayed state is saved after the result is returned, before the worker takes more work.
+  await verifierWorkerIdle();
   return { kind: r.kind, lines };
 }
 

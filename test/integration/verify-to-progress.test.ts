@@ -11,7 +11,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { disposeEmbeddedVerifier } from '../../src/core/verify';
+import { clearVerifyCache, disposeEmbeddedVerifier } from '../../src/core/verify';
 import { verifyRollbackChain } from '../../src/core/verify/chain';
 import { runCliLines } from '../support/cli';
 import { adminUrl } from '../support/pg';
@@ -189,10 +189,13 @@ describe('verify --to reports progress counts (embedded PostgreSQL)', () => {
   }, 120_000);
   it('--timeout and the on-disk replay cache apply to verify --to as to one verify (a hanging rollback is stopped and named; a second run loads the replayed prefix)', async () => {
     await project(FOUR);
+    // Results of the tests above (same history, same rollbacks) are in this process's memory.
+    clearVerifyCache();
     const cache = await fs.mkdtemp(path.join(mig!.root, 'cache-'));
     const env = { PATH: process.env.PATH, PRISMA_ROLLBACK_CACHE_DIR: cache };
     const first = await runCliLines(['verify', '--to', B, '--generate'], mig!.root, env);
     expect(first.code).toBe(0);
+    expect(first.err).toContain(`Replaying migration 1 of 2: ${A}`);
     expect(first.err).not.toContain('from the cache');
     // Another rollback of the range (not served by the result cache), the same prefix up to B.
     await fs.writeFile(path.join(mig!.dir, D, 'down.sql'), '-- by hand\nDROP TABLE "Tag";\n');

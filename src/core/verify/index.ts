@@ -52,7 +52,13 @@ import {
 } from './replay-cache';
 import { compareSnapshots, type SchemaSnapshot, snapshotSchema } from './snapshot';
 import { UnseenReading, unseenEffects } from './unseen';
-import { disposeVerifierWorker, replayInVerifierWorker, runInVerifierWorker } from './worker-client';
+import {
+  disposeVerifierWorker,
+  replayInVerifierWorker,
+  runInVerifierWorker,
+  verifierWorkerIdle,
+  warmEmbeddedVerifier,
+} from './worker-client';
 
 export type { DataHookMigration, DataProof, DataRoundTripHooks, DataRoundTripSql } from './data';
 export { unprovenData, valuesAnArchiveKeeps } from './data';
@@ -76,7 +82,7 @@ export {
 } from './rollback-file';
 export { compareSnapshots, type SchemaSnapshot, snapshotSchema } from './snapshot';
 export { unseenEffects } from './unseen';
-export { prepareEmbeddedVerifier, warmEmbeddedVerifier } from './worker-client';
+export { prepareEmbeddedVerifier, verifierWorkerIdle, warmEmbeddedVerifier } from './worker-client';
 
 /** Bumped when the verifier's judgement changes, so cached results from older versions are ignored. */
 export const VERIFIER_VERSION = 2;
@@ -494,10 +500,34 @@ interface Session {
    * the result being returned).
    */
   restoreFrom?: Blob;
+  /**
+   * Set when a replay reached a state the replay cache does not hold yet: it is saved there after
+   * the result is returned (saveReplayedStateHere, which the worker calls once it posted the
+   * result), or before anything changes the state — not in the way of the result (issue 14: the
+   * editor's first verification waited 0.5–2.3 s for it).
+   */
+  unsaved?: SessionRequest;
 }
 
 let session: Session | undefined;
 let queue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Saves this thread's replayed state in the replay cache when a replay left it unsaved (see
+ * Session.unsaved; best effort: a state that cannot be saved only costs time next time). The
+ * verifier's worker calls it after posting each result; the next request waits for it (one
+ * request at a time). Never throws; leaves the session as it was.
+ */
+export async function saveReplayedStateHere(progress?: (m: string) => void): Promise<void> {
+  const s = session;
+  const req = s?.unsaved;
+  if (!s || !req) return;
+  s.unsaved = undefined;
+  // The database no longer holds the replayed state (a run outside a transaction): nothing to save.
+  if (s.restoreFrom) return;
+  progress?.('Saving the replayed state in the cache');
+  await saveSession(req, s);
+}
 
 /** Closes the embedded PostgreSQL of this thread (the worker calls it; it restarts on the next verification). */
 export async function closeEmbeddedSession(): Promise<void> {
@@ -518,6 +548,47 @@ export async function warmEmbeddedSession(extensions: string[]): Promise<void> {
     else session = { db, extensions: new Set(extensions), applied: [] };
   } catch {
     // the verification will report it
+  }
+}
+
+/**
+ * Warms the verifier for a project's history (the editor calls it in the background ~10 s after
+ * activation, setting prismaRollback.verify.warmStart): in the verifier's worker, the state after
+ * every migration but the last is loaded from the replay cache in `replayCacheDir` or replayed
+ * (and saved there once replayed), and its schema read — what verifying the last migration needs
+ * first — so the first verification after the warm-up only applies the migration and its
+ * rollback (issue 14: ≤ 300 ms on the demo project; it replayed the history and saved it first).
+ * `migrations` in order (name, sql); fewer than two: PGlite is only started. Resolves once the
+ * worker is idle again (the replayed state saved). Serialised with verifications; each step limited by `timeoutMs` (default DEFAULT_VERIFY_TIMEOUT_MS). Never
+ * throws: a history that does not replay here is left for the verification to report.
+ */
+export async function warmVerifierFor(
+  migrations: VerifyMigration[],
+  opts: { replayCacheDir?: string; replayCacheMaxBytes?: number; timeoutMs?: number } = {},
+): Promise<void> {
+  try {
+    // The extensions a verification of this folder loads (verifyRollback: the whole folder's).
+    const extensions = (await extensionsCreatedBy(migrations.map((m) => m.sql))).filter(
+      embeddedExtensionAvailable,
+    );
+    if (migrations.length < 2) {
+      warmEmbeddedVerifier(extensions);
+      return;
+    }
+    await serialize(() =>
+      replayInVerifierWorker(
+        {
+          migrations: migrations.slice(0, -1),
+          extensions,
+          replayCacheDir: opts.replayCacheDir,
+          replayCacheMaxBytes: opts.replayCacheMaxBytes,
+          warm: true,
+        },
+        { timeoutMs: opts.timeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS },
+      ).then(() => verifierWorkerIdle()),
+    );
+  } catch {
+    // the verification reports what went wrong
   }
 }
 
@@ -926,6 +997,8 @@ async function sessionAt(
   progress: (m: string) => void,
   running: (script: RunningScript) => void,
 ): Promise<{ session: Session; ran: number } | ScriptFailure> {
+  // A state an earlier request left unsaved (run in this thread without the worker's flush).
+  await saveReplayedStateHere(progress);
   const extensions = new Set(req.extensions);
   const { migrations } = req;
   const hashes = migrations.slice(0, index).map((m) => sha(m.sql));
@@ -967,10 +1040,8 @@ async function sessionAt(
     running,
   );
   if (failed) return failed;
-  if (s.applied.length > appliedBefore && req.replayCacheDir) {
-    progress('Saving the replayed state in the cache');
-    await saveSession(req, s);
-  }
+  // Saved once the result is out (saveReplayedStateHere), not before it.
+  if (s.applied.length > appliedBefore && req.replayCacheDir) s.unsaved = req;
   return { session: s, ran: s.applied.length - appliedBefore };
 }
 
@@ -980,6 +1051,12 @@ export interface EmbeddedReplayRequest extends SessionRequest {
   migrations: VerifyMigration[];
   /** Extensions to load. */
   extensions: string[];
+  /**
+   * The warm-up (warmVerifierFor): the session is brought to that state even when the replay
+   * cache holds its snapshot alone, and the catalogs a snapshot reads are read once (a fresh
+   * instance's first snapshot costs 2–3× a later one).
+   */
+  warm?: boolean;
 }
 
 /** The worker's answer to an EmbeddedReplayRequest. */
@@ -1010,7 +1087,7 @@ export async function replayEmbeddedHere(
   // The whole history's snapshot in the replay cache: no PGlite needed (unless this thread's
   // session already holds that state).
   const extensions = new Set(req.extensions);
-  if (req.replayCacheDir && index > 0 && !holds(req, index, extensions)) {
+  if (req.replayCacheDir && index > 0 && !req.warm && !holds(req, index, extensions)) {
     const key = prefixKeys(req.migrations, index, embeddedContext(extensions))[index];
     const snapshot = await loadReplaySnapshot<SchemaSnapshot>(req.replayCacheDir, key);
     if (snapshot) return { kind: 'snapshot', snapshot, reused: index, ran: 0 };
@@ -1019,7 +1096,13 @@ export async function replayEmbeddedHere(
   if (!('session' in at)) return { kind: 'failed', failure: at };
   const s = at.session;
   progress('Reading the replayed schema');
-  const snapshot = await sessionSnapshot(req, s);
+  // The warm-up reads the catalogs even when the replay cache holds the snapshot: that is what
+  // warms them for the verification's own snapshots.
+  const snapshot = req.warm
+    ? (s.snapshot = await snapshotSchema((q) => s.db.query(q)))
+    : await sessionSnapshot(req, s);
+  // …and the SQL parser a verification reads its scripts with (~0.1 s to compile) is loaded.
+  if (req.warm) await initSqlParser().catch(() => {});
   return { kind: 'snapshot', snapshot, reused: index - at.ran, ran: at.ran };
 }
 
@@ -1092,6 +1175,8 @@ export async function verifyEmbeddedHere(
   // Outside a transaction, as `prisma migrate deploy` and `prisma db execute` would run them;
   // the replayed state is saved first and restored afterwards.
   progress('Saving the replayed state');
+  // The replayed state goes into the replay cache before the run outside a transaction changes it.
+  await saveReplayedStateHere(progress);
   const saved = await s.db.dumpDataDir('none');
   try {
     // A joined script (verify --to) runs file by file here too, each said with its count.
@@ -1598,6 +1683,8 @@ async function verifyDataEmbedded(
       return judgedData(outcome, base, started, where, exec, 'in the embedded PostgreSQL');
   }
   progress('Saving the replayed state');
+  // The replayed state goes into the replay cache before the run outside a transaction changes it.
+  await saveReplayedStateHere(progress);
   const saved = await s.db.dumpDataDir('none');
   try {
     progress(`Seeding every table, then applying ${target.name} and ${rollbackName}`);

@@ -37,7 +37,9 @@ export type WorkerMessage =
    */
   | { type: 'running'; id: number; script: Omit<RunningScript, 'sql'> }
   | { type: 'result'; id: number; result: VerifyResult | EmbeddedReplayResult }
-  | { type: 'error'; id: number; message: string };
+  | { type: 'error'; id: number; message: string }
+  /** The answer to `drain`: every request before it is done. */
+  | { type: 'drained'; id: number };
 
 /** Messages to the worker. */
 export type WorkerRequest =
@@ -46,7 +48,9 @@ export type WorkerRequest =
   | { type: 'replay'; id: number; request: EmbeddedReplayRequest }
   | { type: 'warm'; id: number; extensions: string[] }
   /** Load PGlite's module and the SQL parser, compile their WebAssembly; start nothing. */
-  | { type: 'prepare'; id: number };
+  | { type: 'prepare'; id: number }
+  /** Answer `drained` once every request before it is done (the replayed state's save after a result included). */
+  | { type: 'drain'; id: number };
 
 const IDLE_MS = 5 * 60_000;
 
@@ -94,13 +98,58 @@ function release(w: Worker): void {
   idleTimer.unref?.();
 }
 
-/** Terminates the worker (and its embedded PostgreSQL); safe when none runs. */
+/** How long disposeVerifierWorker waits for the worker's pending work (the replayed state's save) before it stops it. */
+const DRAIN_MS = 20_000;
+
+/**
+ * Terminates the worker (and its embedded PostgreSQL) once what it still does after its last
+ * result — saving the replayed state in the replay cache — is done (at most DRAIN_MS, then it is
+ * stopped anyway: the state only costs time next time). Safe when none runs; never rejects.
+ */
 export async function disposeVerifierWorker(): Promise<void> {
   if (idleTimer) clearTimeout(idleTimer);
   idleTimer = undefined;
   const w = worker;
   worker = undefined;
-  if (w) await w.terminate().catch(() => {});
+  if (!w) return;
+  await drained(w, DRAIN_MS);
+  await w.terminate().catch(() => {});
+}
+
+/**
+ * Resolves once the worker has done everything asked of it so far, the replayed state's save
+ * after a result included (at most `ms`, default DRAIN_MS); at once when no worker runs. Never
+ * rejects; the worker keeps running.
+ */
+export async function verifierWorkerIdle(ms = DRAIN_MS): Promise<void> {
+  // (drained's timer keeps the process alive meanwhile; the worker stays unreferenced)
+  if (worker) await drained(worker, ms);
+}
+
+/** Resolves when the worker answered a `drain` request (every request before it done), exits, fails, or after `ms`. */
+function drained(w: Worker, ms: number): Promise<void> {
+  const id = nextId++;
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      w.off('message', onMessage);
+      w.off('exit', done);
+      w.off('error', done);
+      resolve();
+    };
+    const onMessage = (m: WorkerMessage) => {
+      if (m.type === 'drained' && m.id === id) done();
+    };
+    const timer = setTimeout(done, ms);
+    w.on('message', onMessage);
+    w.on('exit', done);
+    w.on('error', done);
+    try {
+      w.postMessage({ type: 'drain', id } satisfies WorkerRequest);
+    } catch {
+      done();
+    }
+  });
 }
 
 /**
@@ -212,7 +261,7 @@ async function runRequest<R>(
       previous = running;
       running = m.script;
     } else if (m.type === 'result') settle({ result: m.result as R });
-    else settle({ died: m.message });
+    else if (m.type === 'error') settle({ died: m.message });
   };
   const onError = (e: Error) => settle({ died: e.message });
   const onExit = (code: number) => settle({ died: `the worker exited (code ${code})` });

@@ -12,6 +12,7 @@ import {
   prepareEmbeddedSession,
   type RunningScript,
   replayEmbeddedHere,
+  saveReplayedStateHere,
   verifyEmbeddedHere,
   warmEmbeddedSession,
 } from './index';
@@ -28,6 +29,11 @@ port.on('message', (m: WorkerRequest) => {
 });
 
 async function handle(m: WorkerRequest): Promise<void> {
+  if (m.type === 'drain') {
+    // Every request before this one is done, the replayed state saved included.
+    post({ type: 'drained', id: m.id });
+    return;
+  }
   if (m.type === 'warm') {
     await warmEmbeddedSession(m.extensions);
     return;
@@ -49,4 +55,6 @@ async function handle(m: WorkerRequest): Promise<void> {
   } catch (e) {
     post({ type: 'error', id: m.id, message: e instanceof Error ? e.message : String(e) });
   }
+  // After the result is out: the state this request replayed goes into the replay cache.
+  await saveReplayedStateHere();
 }
