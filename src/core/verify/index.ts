@@ -1098,9 +1098,8 @@ export async function replayEmbeddedHere(
   progress('Reading the replayed schema');
   // The warm-up reads the catalogs even when the replay cache holds the snapshot: that is what
   // warms them for the verification's own snapshots.
-  const snapshot = req.warm
-    ? (s.snapshot = await snapshotSchema((q) => s.db.query(q)))
-    : await sessionSnapshot(req, s);
+  if (req.warm) s.snapshot = await snapshotSchema((q) => s.db.query(q));
+  const snapshot = await sessionSnapshot(req, s);
   // …and the SQL parser a verification reads its scripts with (~0.1 s to compile) is loaded.
   if (req.warm) await initSqlParser().catch(() => {});
   return { kind: 'snapshot', snapshot, reused: index - at.ran, ran: at.ran };
