@@ -13,7 +13,7 @@ import { type EmscriptenFs, writeDataDirTar } from '../../src/core/verify/pgdata
 import { snapshotSchema } from '../../src/core/verify/snapshot';
 
 let source: PGlite;
-let tar: Uint8Array;
+let tar: Uint8Array<ArrayBuffer>;
 
 beforeAll(async () => {
   source = await startEmbedded();
