@@ -256,9 +256,10 @@ const gunzip = promisify(zlib.gunzip);
  * gzip's magic bytes 1f 8b, RFC 1952) is inflated by zlib on libuv's thread pool, in one piece
  * of the size the gzip trailer gives (ISIZE, RFC 1952 §2.3.1): ~110 ms for the 40 MB tar of an
  * 800-migration history, against ~250 ms for PGlite's DecompressionStream on its own thread
- * (issue 14). Rejects with zlib's error on damaged data (CRC-32, length).
+ * (issue 14). startEmbedded calls it; ./index.ts calls it ahead, to inflate a cached state while
+ * PGlite still compiles. Rejects with zlib's error on damaged data (CRC-32, length).
  */
-async function dataDirTar(dump: Blob | Uint8Array): Promise<Uint8Array> {
+export async function dataDirTar(dump: Blob | Uint8Array): Promise<Uint8Array> {
   const bytes = dump instanceof Blob ? new Uint8Array(await dump.arrayBuffer()) : dump;
   if (bytes.length < 18 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
   // ISIZE is the size modulo 2^32: a smaller guess only means more pieces, joined by zlib.
