@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import v8 from 'node:v8';
 import zlib from 'node:zlib';
 import type { Extension, MemoryFS, PGlite, PGliteOptions } from '@electric-sql/pglite';
 import { type EmscriptenFs, writeDataDirTar } from './pgdata-tar';
@@ -116,7 +117,6 @@ let initdbAsset: Promise<WebAssembly.Module> | undefined;
  * the process (the editor's extension host) compiles as before. Throws WebAssembly's CompileError.
  */
 async function compileBaselineOnly(bytes: BufferSource): Promise<WebAssembly.Module> {
-  const v8 = await import('node:v8');
   v8.setFlagsFromString('--liftoff-only');
   try {
     return await WebAssembly.compile(bytes);
@@ -140,7 +140,8 @@ let baselineProcessWide = false;
 export async function useBaselineTierOnly(): Promise<void> {
   if (baselineProcessWide) return;
   try {
-    (await import('node:v8')).setFlagsFromString('--liftoff-only');
+    // Synchronously (before the returned promise): the CLI starts the verifier's worker right after.
+    v8.setFlagsFromString('--liftoff-only');
     baselineProcessWide = true;
   } catch {
     // the default tiering
