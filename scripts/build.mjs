@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { lazyPg } from './lib/lazy-pg.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
@@ -193,14 +194,19 @@ const builds = [
     outdir: dist,
     plugins: [lazyVendor, pgliteNodeModule],
   },
-  { ...common, entryPoints: { cli: 'src/cli.ts' }, outdir: dist, plugins: [lazyVendor, pgliteNodeModule] },
+  {
+    ...common,
+    entryPoints: { cli: 'src/cli.ts' },
+    outdir: dist,
+    plugins: [lazyVendor, pgliteNodeModule, lazyPg],
+  },
   // The verifier's worker thread (src/core/verify/worker-client.ts looks for it beside the bundle
   // that starts it: dist/cli.js, dist/core-api.js); it owns PGlite, so it gets its assets' plugin.
   {
     ...common,
     entryPoints: { 'verify-worker': 'src/core/verify/worker.ts' },
     outdir: dist,
-    plugins: [pgliteNodeModule],
+    plugins: [pgliteNodeModule, lazyPg],
   },
   ...vendorBuilds,
 ];

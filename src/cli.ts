@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 /** `prisma-rollback` — the headless CLI over src/core, for terminals and CI pipelines. */
+// First: `verify` starts the verifier's worker before the command modules load (see there).
+import './cli/early-verifier';
 import { CliError, type CliIO, parseArgs, UsageError } from './cli/args';
 import { progressLine } from './cli/backup';
 import { commands } from './cli/commands';

@@ -15,8 +15,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import v8 from 'node:v8';
 import zlib from 'node:zlib';
-import type { Extension, PGlite, PGliteOptions } from '@electric-sql/pglite';
+import type { Extension, MemoryFS, PGlite, PGliteOptions } from '@electric-sql/pglite';
+import { type EmscriptenFs, writeDataDirTar } from './pgdata-tar';
 
 /**
  * `CREATE EXTENSION` name → the tarball in PGlite's dist that provides it. Extensions not listed
@@ -115,7 +117,6 @@ let initdbAsset: Promise<WebAssembly.Module> | undefined;
  * the process (the editor's extension host) compiles as before. Throws WebAssembly's CompileError.
  */
 async function compileBaselineOnly(bytes: BufferSource): Promise<WebAssembly.Module> {
-  const v8 = await import('node:v8');
   v8.setFlagsFromString('--liftoff-only');
   try {
     return await WebAssembly.compile(bytes);
@@ -139,7 +140,8 @@ let baselineProcessWide = false;
 export async function useBaselineTierOnly(): Promise<void> {
   if (baselineProcessWide) return;
   try {
-    (await import('node:v8')).setFlagsFromString('--liftoff-only');
+    // Synchronously (before the returned promise): the CLI starts the verifier's worker right after.
+    v8.setFlagsFromString('--liftoff-only');
     baselineProcessWide = true;
   } catch {
     // the default tiering
@@ -250,55 +252,54 @@ async function initialPgdata(): Promise<Blob | undefined> {
 const gunzip = promisify(zlib.gunzip);
 
 /**
- * Bytes as the Blob PGlite's `loadDataDir` takes, read once and without a copy: its loader only
- * calls `arrayBuffer()` once (then inflates a gzipped Blob, told by its MIME type, which this one
- * has none of). A plain Blob would hold a second copy of a 48 MB tar, and its arrayBuffer() a
- * third; and PGlite keeps its options, so the bytes are let go once read.
+ * A data-directory dump as the uncompressed tar writeDataDirTar reads: a Blob (the shipped
+ * INITIAL_PGDATA, or a dump PGlite made) read once; bytes as they are. Gzipped data (told by
+ * gzip's magic bytes 1f 8b, RFC 1952) is inflated by zlib on libuv's thread pool, in one piece
+ * of the size the gzip trailer gives (ISIZE, RFC 1952 §2.3.1): ~110 ms for the 40 MB tar of an
+ * 800-migration history, against ~250 ms for PGlite's DecompressionStream on its own thread
+ * (issue 14). startEmbedded calls it; ./index.ts calls it ahead, to inflate a cached state while
+ * PGlite still compiles. Rejects with zlib's error on damaged data (CRC-32, length).
  */
-class BytesBlob extends Blob {
-  #bytes: Uint8Array;
-  readonly #size: number;
-  constructor(bytes: Uint8Array) {
-    super();
-    this.#bytes = bytes;
-    this.#size = bytes.byteLength;
-  }
-  override get size(): number {
-    return this.#size;
-  }
-  override async arrayBuffer(): Promise<ArrayBuffer> {
-    const b = this.#bytes;
-    this.#bytes = new Uint8Array(0);
-    return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer
-      ? b.buffer
-      : (b.slice().buffer as ArrayBuffer);
-  }
+export async function dataDirTar(dump: Blob | Uint8Array): Promise<Uint8Array> {
+  const bytes = dump instanceof Blob ? new Uint8Array(await dump.arrayBuffer()) : dump;
+  if (bytes.length < 18 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
+  // ISIZE is the size modulo 2^32: a smaller guess only means more pieces, joined by zlib.
+  const size = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).readUInt32LE(bytes.length - 4);
+  return gunzip(bytes, { chunkSize: Math.max(size + 1, 64 * 1024) });
 }
 
 /**
- * A data-directory dump as the Blob PGlite loads: a Blob as it is; bytes (PGlite's tar, gzipped
- * or not: told by gzip's magic bytes 1f 8b, RFC 1952) inflated by zlib on libuv's thread pool, in
- * one piece of the size the gzip trailer gives (ISIZE, RFC 1952 §2.3.1), while this thread loads
- * PGlite. PGlite would inflate a gzipped dump itself, on its own thread, with a DecompressionStream:
- * ~250 ms for the 48 MB tar of an 800-migration history, against ~110 ms for zlib in one piece
- * (issue 14). Rejects with zlib's error on damaged data.
+ * PGlite's in-memory file system, filled with the data directory of `tar` when PGlite asks it
+ * for its initial contents (`initialSyncFs`, after its module starts and before it looks for
+ * `PG_VERSION`), by writeDataDirTar instead of PGlite's `loadDataDir` (see ./pgdata-tar.ts:
+ * ~0.1 s against ~0.5–0.8 s for an 800-migration state). PGlite then finds a database and starts
+ * it as it would after its own load. The directory is PGlite's `PGDATA` (its Emscripten
+ * environment, set before any of this runs).
  */
-async function dataDirBlob(dump: Blob | Uint8Array): Promise<Blob> {
-  if (dump instanceof Blob) return dump;
-  if (dump.length < 18 || dump[0] !== 0x1f || dump[1] !== 0x8b) return new BytesBlob(dump);
-  // ISIZE is the size modulo 2^32: a smaller guess only means more pieces, joined by zlib.
-  const size = Buffer.from(dump.buffer, dump.byteOffset, dump.byteLength).readUInt32LE(dump.length - 4);
-  return new BytesBlob(await gunzip(dump, { chunkSize: Math.max(size + 1, 64 * 1024) }));
+function tarFilledFs(Base: typeof MemoryFS, tar: Uint8Array): MemoryFS {
+  let pending: Uint8Array | undefined = tar;
+  return new (class extends Base {
+    override async initialSyncFs(): Promise<void> {
+      const mod = this.pg?.Module;
+      const root: unknown = mod?.ENV?.PGDATA;
+      if (!mod || typeof root !== 'string')
+        throw new Error("PGlite's data directory is unknown (no PGDATA).");
+      const bytes = pending;
+      pending = undefined;
+      if (bytes) writeDataDirTar(mod.FS as unknown as EmscriptenFs, root, bytes);
+    }
+  })();
 }
 
 /**
  * Starts an in-memory PGlite with the given extensions loadable (`CREATE EXTENSION` still has
  * to run; the history does that). Names must be `embeddedExtensionAvailable`. Starts from
  * `opts.loadDataDir` when given (a data-directory dump: a Blob, or bytes gzipped or not, see
- * dataDirBlob), else from the shipped initial data directory (INITIAL_PGDATA), else (a build
- * without it, or a file PGlite refuses) runs initdb. Throws PGlite's error (or zlib's, for
- * damaged gzipped bytes) when the instance cannot start (an in-memory instance: nothing is left
- * on disk).
+ * dataDirTar; written into PGlite's file system by ./pgdata-tar.ts), else from the shipped
+ * initial data directory (INITIAL_PGDATA), else (a build without it, or a file that does not
+ * load) runs initdb. Throws PGlite's error, zlib's for damaged gzipped bytes, or
+ * writeDataDirTar's for a tar that is not a data directory, when the instance cannot start (an
+ * in-memory instance: nothing is left on disk).
  */
 export async function startEmbedded(
   extensions: Iterable<string> = [],
@@ -321,11 +322,11 @@ async function startPGlite(
   extensions: Iterable<string>,
   dump: Blob | Uint8Array | undefined,
 ): Promise<PGlite> {
-  const [{ PGlite }, a, initdb, loadDataDir] = await Promise.all([
+  const [{ PGlite, MemoryFS }, a, initdb, tar] = await Promise.all([
     import('@electric-sql/pglite'),
     loadAssets(),
     dump ? undefined : loadInitdb(),
-    dump && dataDirBlob(dump),
+    dump && dataDirTar(dump),
   ]);
   const exts: Record<string, Extension> = {};
   for (const name of extensions)
@@ -340,7 +341,7 @@ async function startPGlite(
     initDbStartParams: [...INITDB_PARAMS],
     postgresqlconf: [...POSTGRESQL_CONF],
   };
-  if (loadDataDir) options.loadDataDir = loadDataDir;
+  if (tar) options.fs = tarFilledFs(MemoryFS, tar);
   const db = new PGlite(options);
   await db.waitReady;
   return db;

@@ -39,7 +39,13 @@ import {
   runDataRoundTrip,
   unprovenData,
 } from './data';
-import { embeddedExtensionAvailable, pgliteAssetDir, prepareEmbedded, startEmbedded } from './embedded';
+import {
+  dataDirTar,
+  embeddedExtensionAvailable,
+  pgliteAssetDir,
+  prepareEmbedded,
+  startEmbedded,
+} from './embedded';
 import { describeFailure, locateFailure, type ScriptFailure, scriptFailure } from './failure';
 import {
   dropReplayState,
@@ -888,6 +894,42 @@ function embeddedContext(extensions: Set<string>): string {
   return `pglite.wasm ${size('pglite.wasm')} pglite.data ${size('pglite.data')} verifier ${VERIFIER_VERSION}\nextensions ${[...extensions].sort().join(',')}`;
 }
 
+/** A cached state read and inflated ahead of its use (prefetchReplayState). */
+let prefetched: { dir: string; key: string; state: Promise<Uint8Array | undefined> } | undefined;
+
+/**
+ * Reads and inflates, in the background, the replayed state startSession will load for `req`
+ * (the nearest one the replay cache holds at or below `req.index`), when this thread has no
+ * session yet: the worker calls it as the request arrives, while PGlite's and the parser's
+ * WebAssembly may still be compiling (prepareEmbeddedSession), so the file's read, its sha256 and
+ * zlib's inflation (~0.1–0.2 s for an 800-migration state, on libuv's thread pool) overlap them
+ * (issue 14). startSession takes the bytes when it wants that key; the state a session needs is
+ * the same (sessionAt: no session to reuse). Never throws; a failure only leaves startSession
+ * to read the file itself.
+ */
+export function prefetchReplayState(req: EmbeddedRequest): void {
+  const dir = req.replayCacheDir;
+  if (session || !dir) return;
+  try {
+    const keys = prefixKeys(req.migrations, req.index, embeddedContext(new Set(req.extensions)));
+    const k = nearestCached(dir, keys);
+    if (k === 0) return;
+    // Damaged gzip: the raw bytes, which startEmbedded then refuses as it would have (and the state is dropped).
+    const state = loadReplayState(dir, keys[k]).then((b) => b && dataDirTar(b).catch(() => b));
+    state.catch(() => {});
+    prefetched = { dir, key: keys[k], state };
+  } catch {
+    prefetched = undefined;
+  }
+}
+
+/** The prefetched state of `key`, if prefetchReplayState read it (once: it is let go). */
+function takePrefetched(dir: string, key: string): Promise<Uint8Array | undefined> | undefined {
+  const p = prefetched;
+  prefetched = undefined;
+  return p && p.dir === dir && p.key === key ? p.state.catch(() => undefined) : undefined;
+}
+
 /**
  * Starts a session at the nearest replayed state the replay cache holds at or below `index`
  * (a damaged or unloadable state is deleted and the next one down is tried), else at an empty
@@ -903,7 +945,7 @@ async function startSession(
   if (dir) {
     const keys = prefixKeys(req.migrations, index, embeddedContext(extensions));
     for (let k = nearestCached(dir, keys); k > 0; k = nearestCached(dir, keys.slice(0, k))) {
-      const state = await loadReplayState(dir, keys[k]);
+      const state = (await takePrefetched(dir, keys[k])) ?? (await loadReplayState(dir, keys[k]));
       if (state) {
         progress(`Loading the replayed state of migrations 1..${k} from the cache`);
         try {
@@ -1016,6 +1058,7 @@ async function sessionAt(
     await closeEmbeddedSession();
     session = await startSession(req, index, extensions, progress);
   }
+  prefetched = undefined;
   if (session!.restoreFrom) {
     progress('Restoring the replayed state');
     const { db, restoreFrom, ...rest } = session!;

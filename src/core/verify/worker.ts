@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { useBaselineTierOnly } from './embedded';
 import {
   type ProgressStep,
+  prefetchReplayState,
   prepareEmbeddedSession,
   type RunningScript,
   replayEmbeddedHere,
@@ -25,6 +26,8 @@ const post = (m: WorkerMessage) => port.postMessage(m);
 // Before anything compiles here: the process asked for the baseline tier only (the CLI).
 let queue: Promise<unknown> = workerData?.baselineTierOnly ? useBaselineTierOnly() : Promise.resolve();
 port.on('message', (m: WorkerRequest) => {
+  // Now, not in turn: the cached state is read and inflated while `prepare` still compiles.
+  if (m.type === 'verify') prefetchReplayState(m.request);
   queue = queue.then(() => handle(m)).catch(() => {});
 });
 
