@@ -41,6 +41,7 @@ import {
 } from './data';
 import { embeddedExtensionAvailable, pgliteAssetDir, prepareEmbedded, startEmbedded } from './embedded';
 import { describeFailure, locateFailure, type ScriptFailure, scriptFailure } from './failure';
+import { collectGarbage, GC_EVERY_CHARS } from './gc';
 import {
   dropReplayState,
   loadReplaySnapshot,
@@ -1059,6 +1060,8 @@ export async function verifyEmbeddedHere(
   const unseen = unseenEffects(forward.unseen, { name: rollbackName, sql: req.rollbackSql }, back.unseen);
   const forwardBody = forward.body;
   const rollbackBody = back.body;
+  // A large script: the parse's garbage (and PGlite's start's) collected before it runs (./gc.ts).
+  if (target.sql.length + req.rollbackSql.length >= GC_EVERY_CHARS) collectGarbage();
 
   // Fast path: N and the rollback in one transaction that is rolled back.
   if (forwardBody !== undefined && rollbackBody !== undefined) {
@@ -1072,8 +1075,17 @@ export async function verifyEmbeddedHere(
     try {
       // Piece by piece inside our transaction (same effect): PostgreSQL parses a whole query
       // string before running it, and PGlite's memory never shrinks back.
+      // A large script: a full collection after every GC_EVERY_CHARS run (./gc.ts).
       const inPieces = async (text: string) => {
-        for (const piece of scriptPieces(text)) await s.db.exec(piece);
+        let sinceGc = 0;
+        for (const piece of scriptPieces(text)) {
+          await s.db.exec(piece);
+          sinceGc += piece.length;
+          if (sinceGc >= GC_EVERY_CHARS) {
+            collectGarbage();
+            sinceGc = 0;
+          }
+        }
       };
       running(targetScript);
       await execInRuns(forwardBody, forwardRuns, progress, inPieces);
