@@ -435,6 +435,8 @@ async function verifyTo(args: ParsedArgs, io: CliIO): Promise<number> {
       engine: engine as 'auto' | 'embedded' | 'server',
       cacheDir: flag(args, 'cache-dir') ? path.resolve(io.cwd, flag(args, 'cache-dir')!) : undefined,
       noCache: has(args, 'no-cache'),
+      replayCacheDir: defaultReplayCacheDir(io.env),
+      timeoutMs: verifyTimeoutMs(args),
       onProgress: json ? undefined : (m) => io.err(`  ${m}`),
     });
   } finally {

@@ -42,6 +42,7 @@ import {
 import { embeddedExtensionAvailable, pgliteAssetDir, prepareEmbedded, startEmbedded } from './embedded';
 import { describeFailure, locateFailure, type ScriptFailure, scriptFailure } from './failure';
 import {
+  defaultReplayCacheDir,
   dropReplayState,
   loadReplaySnapshot,
   loadReplayState,
@@ -113,11 +114,11 @@ export interface VerifyRollbackOptions {
   /** Ignore cached results (still stores the new one). */
   noCache?: boolean;
   /**
-   * Directory of the persistent replay cache (replayed states, ./replay-cache.ts); none: the
-   * history is replayed from scratch in a new process. `defaultReplayCacheDir()` is the one the
-   * CLI and the editor share. Not used with `noCache`.
+   * Directory of the persistent replay cache (replayed states, ./replay-cache.ts); default
+   * `defaultReplayCacheDir()`, the one the CLI and the editor share; `false`: none (the history
+   * is replayed from scratch in a new process). Not used with `noCache`.
    */
-  replayCacheDir?: string;
+  replayCacheDir?: string | false;
   /** Size cap of `replayCacheDir` in bytes (least recently used states are evicted); default 512 MiB. */
   replayCacheMaxBytes?: number;
   /**
@@ -157,6 +158,13 @@ export interface VerifyRollbackOptions {
 export interface ScriptSegment {
   message: string;
   end: number;
+  /**
+   * The file the run comes from, as messages name it (`<migration>/migration.sql`,
+   * `<migration>/down.sql`), and its path: a step of the run that does not finish in time is
+   * named by it (and its line in it), not by the joined script.
+   */
+  script?: string;
+  path?: string;
 }
 
 /** The runs of the target script (`forward`) and of the rollback (`rollback`): VerifyRollbackOptions.segments. */
@@ -603,7 +611,10 @@ export async function verifyRollback(opts: VerifyRollbackOptions): Promise<Verif
         rollbackPath: opts.rollbackPath,
         key,
         extensions: [...new Set([...needed, ...all])],
-        replayCacheDir: opts.noCache ? undefined : opts.replayCacheDir,
+        replayCacheDir:
+          opts.noCache || opts.replayCacheDir === false
+            ? undefined
+            : (opts.replayCacheDir ?? defaultReplayCacheDir()),
         replayCacheMaxBytes: opts.replayCacheMaxBytes,
         data: dataSql,
         segments: opts.segments,
@@ -781,6 +792,12 @@ export interface RunningScript {
   script: string;
   sql: string;
   path?: string;
+  /**
+   * When the script is one run of a joined script (verify --to, ScriptSegment.script): the
+   * script it is cut from (the request's target migration or its rollback) and the run's
+   * character range in it, so that the calling thread finds its SQL without the worker copying it.
+   */
+  part?: { of: 'target' | 'rollback'; from: number; end: number };
 }
 
 /** What the worker needs to verify one rollback in its embedded PostgreSQL (structured-cloneable). */
@@ -1076,9 +1093,9 @@ export async function verifyEmbeddedHere(
         for (const piece of scriptPieces(text)) await s.db.exec(piece);
       };
       running(targetScript);
-      await execInRuns(forwardBody, forwardRuns, progress, inPieces);
+      await execInRuns(forwardBody, forwardRuns, progress, inPieces, runningPart(running, 'target'));
       running(rollbackScript);
-      await execInRuns(rollbackBody, rollbackRuns, progress, inPieces);
+      await execInRuns(rollbackBody, rollbackRuns, progress, inPieces, runningPart(running, 'rollback'));
       progress('Comparing schemas');
       outcome = await snapshotSchema((q) => s.db.query(q));
     } catch {
@@ -1099,7 +1116,15 @@ export async function verifyEmbeddedHere(
     const rollbackRuns = req.segments?.rollback;
     if (!forwardRuns) progress(`Applying ${target.name}`);
     running(targetScript);
-    const failed = await runLocated(exec, target.sql, forwardRuns, progress, target.name, target.path);
+    const failed = await runLocated(
+      exec,
+      target.sql,
+      forwardRuns,
+      progress,
+      target.name,
+      target.path,
+      runningPart(running, 'target'),
+    );
     if (failed) return historyFailure(failed, 'in the embedded PostgreSQL', ms(), 'embedded');
     if (!rollbackRuns) progress(`Applying ${rollbackName}`);
     running(rollbackScript);
@@ -1110,6 +1135,7 @@ export async function verifyEmbeddedHere(
       progress,
       rollbackName,
       req.rollbackPath,
+      runningPart(running, 'rollback'),
     );
     if (rollbackFailed) return judged(before, rollbackFailed, base, started, unseen);
     progress('Comparing schemas');
@@ -1130,16 +1156,31 @@ class RunFailed extends Error {
   }
 }
 
+/** Called before each run of a joined script that names its file (ScriptSegment.script). */
+type OnRun = (run: ScriptSegment, from: number, end: number, text: string) => void;
+
+/**
+ * The OnRun that tells `running` (the worker's time-out watch) which file of the joined `of`
+ * script runs now: a step that does not finish is then named by that file and its line.
+ */
+function runningPart(running: (script: RunningScript) => void, of: 'target' | 'rollback'): OnRun {
+  return (run, from, end, text) => {
+    if (run.script) running({ script: run.script, path: run.path, sql: text, part: { of, from, end } });
+  };
+}
+
 /**
  * Runs `sql` with `exec` as one script, or with `runs` (ScriptSegment, offsets in `sql`) run by run,
  * each announced by its message (each run then is its own query string, as `prisma migrate deploy`
- * runs each migration). Throws what `exec` throws; with runs, wrapped in RunFailed (runLocated reads it).
+ * runs each migration) and told to `onRun`. Throws what `exec` throws; with runs, wrapped in
+ * RunFailed (runLocated reads it).
  */
 async function execInRuns(
   sql: string,
   runs: ScriptSegment[] | undefined,
   progress: ProgressFn,
   exec: (sql: string) => Promise<unknown>,
+  onRun?: OnRun,
 ): Promise<void> {
   if (!runs?.length) {
     await exec(sql);
@@ -1148,7 +1189,9 @@ async function execInRuns(
   let from = 0;
   for (const run of runs) {
     progress(run.message);
-    const text = sql.slice(from, Math.max(from, run.end));
+    const end = Math.max(from, run.end);
+    const text = sql.slice(from, end);
+    onRun?.(run, from, end, text);
     try {
       if (text.trim()) await exec(text);
     } catch (e) {
@@ -1176,9 +1219,10 @@ async function runLocated(
   progress: ProgressFn,
   name: string,
   file?: string,
+  onRun?: OnRun,
 ): Promise<ScriptFailure | undefined> {
   try {
-    await execInRuns(sql, runs, progress, exec);
+    await execInRuns(sql, runs, progress, exec, onRun);
     return undefined;
   } catch (e) {
     // The error and the text it ran in (the whole `sql` when it ran as one).

@@ -188,9 +188,15 @@ async function runRequest<R>(
   const id = nextId++;
   let running: Omit<RunningScript, 'sql'> | undefined;
   let previous: Omit<RunningScript, 'sql'> | undefined;
-  /** The SQL of a script the worker named (looked up only when a step times out). */
+  /**
+   * The SQL of a script the worker named (looked up only when a step times out); a run of a
+   * joined script (verify --to) is cut from the target (a verify request's last migration) or
+   * the rollback (`fallbackSql`).
+   */
   const sqlOf = (r: Omit<RunningScript, 'sql'>): string =>
-    migrations.find((m) => `${m.name}/migration.sql` === r.script)?.sql ?? fallbackSql;
+    r.part
+      ? (r.part.of === 'target' ? (migrations.at(-1)?.sql ?? '') : fallbackSql).slice(r.part.from, r.part.end)
+      : (migrations.find((m) => `${m.name}/migration.sql` === r.script)?.sql ?? fallbackSql);
   type Outcome = { result: R } | { timeout: true } | { cancelled: true } | { died: string };
   let settle: (o: Outcome) => void = () => {};
   const outcome = new Promise<Outcome>((resolve) => {
