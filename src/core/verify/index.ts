@@ -50,6 +50,7 @@ import {
   prefixKeys,
   saveReplaySnapshot,
   saveReplayState,
+  writeFileAtomic,
 } from './replay-cache';
 import { compareSnapshots, type SchemaSnapshot, snapshotSchema } from './snapshot';
 import { UnseenReading, unseenEffects } from './unseen';
@@ -325,11 +326,7 @@ async function writeCache(r: VerifyResult, cacheDir?: string): Promise<void> {
   while (memoryCache.size > MEMORY_CACHE_SIZE) memoryCache.delete(memoryCache.keys().next().value as string);
   if (!cacheDir) return;
   try {
-    await fs.mkdir(cacheDir, { recursive: true });
-    const file = path.join(cacheDir, `${r.key}.json`);
-    const tmp = `${file}.${process.pid}.tmp`;
-    await fs.writeFile(tmp, JSON.stringify(r));
-    await fs.rename(tmp, file);
+    await writeFileAtomic(path.join(cacheDir, `${r.key}.json`), JSON.stringify(r));
   } catch {
     // a cache that cannot be written only costs time
   }
