@@ -435,10 +435,12 @@ class BodyReading {
     }
     const bodyStart = from === 0 ? 0 : statements[0].end;
     const bodyEnd = from === 0 ? sql.length : statements[statements.length - 1].start;
+    // The word is blanked, not cut: every later statement keeps its offset (the runs of a joined
+    // script, ScriptSegment.end, still hold) and its line and column.
     let body = '';
     let at = bodyStart;
     for (const [c, length] of cuts) {
-      body += sql.slice(at, c);
+      body += sql.slice(at, c) + ' '.repeat(length);
       at = c + length;
     }
     return body + sql.slice(at, bodyEnd);
@@ -448,7 +450,8 @@ class BodyReading {
 /**
  * The part of a script that can run inside a transaction of ours: the script itself when it has
  * no transaction control, its body when it is one `BEGIN; … COMMIT;` block (what the generator
- * writes), with `CONCURRENTLY` dropped from index statements (same resulting schema); or
+ * writes), with `CONCURRENTLY` blanked out of index statements (same resulting schema; every
+ * offset kept); or
  * undefined when it must run on its own (other transaction control, or a statement of the table
  * in src/core/sql/script.ts: VACUUM, CREATE DATABASE…). Needs `initSqlParser()`.
  */
@@ -1076,10 +1079,11 @@ export async function verifyEmbeddedHere(
 
   // Fast path: N and the rollback in one transaction that is rolled back.
   if (forwardBody !== undefined && rollbackBody !== undefined) {
-    // A joined script (verify --to) runs file by file, each said with its count, when its body is
-    // the script itself (no BEGIN/COMMIT or CONCURRENTLY taken out: the runs' offsets hold).
-    const forwardRuns = forwardBody === target.sql ? req.segments?.forward : undefined;
-    const rollbackRuns = rollbackBody === req.rollbackSql ? req.segments?.rollback : undefined;
+    // A joined script (verify --to) runs file by file, each said with its count, when its body
+    // keeps the script's offsets (no BEGIN/COMMIT taken out; a CONCURRENTLY is blanked, not cut):
+    // the runs' offsets hold.
+    const forwardRuns = forwardBody.length === target.sql.length ? req.segments?.forward : undefined;
+    const rollbackRuns = rollbackBody.length === req.rollbackSql.length ? req.segments?.rollback : undefined;
     if (!forwardRuns || !rollbackRuns) progress(`Applying ${target.name} and ${rollbackName}`);
     let outcome: SchemaSnapshot | undefined;
     await s.db.exec('BEGIN');
