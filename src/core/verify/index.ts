@@ -80,8 +80,8 @@ export { compareSnapshots, type SchemaSnapshot, snapshotSchema } from './snapsho
 export { unseenEffects } from './unseen';
 export { prepareEmbeddedVerifier, warmEmbeddedVerifier } from './worker-client';
 
-/** Bumped when the verifier's judgement changes, so cached results from older versions are ignored. */
-export const VERIFIER_VERSION = 2;
+/** Bumped when the verifier's judgement changes, so cached results (verdicts, replayed states and their snapshots) from older versions are ignored. 3: foreign keys' trigger state and clustered indexes are compared. */
+export const VERIFIER_VERSION = 3;
 
 /** Bumped when the seeder or the row comparison of `verify --data` changes (part of its cache key). */
 const DATA_VERSION = 3;
