@@ -115,6 +115,21 @@ describe('the time limit and the replay cache, on every way to verify', () => {
     expect(performance.now() - started).toBeLessThan(60_000);
   }, 120_000);
 
+  it('a limit beyond what a timer holds (over 24.8 days, Infinity) is no limit, not an immediate time-out', async () => {
+    await project({
+      [A]: 'CREATE TABLE "User" ("id" SERIAL PRIMARY KEY);\n',
+      [B]: {
+        sql: 'ALTER TABLE "User" ADD COLUMN "bio" TEXT;\n',
+        down: 'ALTER TABLE "User" DROP COLUMN "bio";\n',
+      },
+    });
+    for (const seconds of ['3000000', 'Infinity']) {
+      const r = await cli('verify', B, '--timeout', seconds, '--no-cache');
+      expect(r.out).toMatch(/^✓ /);
+      expect(r.code).toBe(0);
+    }
+  }, 120_000);
+
   it("the checklist's Verify step keeps and loads replayed states in the replay cache", async () => {
     await project({
       [A]: 'CREATE TABLE "User" ("id" SERIAL PRIMARY KEY);\n',

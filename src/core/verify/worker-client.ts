@@ -49,6 +49,8 @@ export type WorkerRequest =
   | { type: 'prepare'; id: number };
 
 const IDLE_MS = 5 * 60_000;
+/** The longest delay setTimeout keeps (a signed 32-bit number of ms: Node docs, timers). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 let worker: Worker | undefined;
 let idleTimer: NodeJS.Timeout | undefined;
@@ -203,10 +205,12 @@ async function runRequest<R>(
     settle = resolve;
   });
   // The limit is on each step (starting PGlite, each script): a long history that keeps moving is not cut.
+  // A timer holds at most 2^31-1 ms (~24.8 days); Node fires a longer one (or Infinity) after 1 ms.
+  const limitMs = Math.min(opts.timeoutMs, MAX_TIMER_MS);
   let timer: NodeJS.Timeout | undefined;
   const arm = () => {
     if (timer) clearTimeout(timer);
-    timer = setTimeout(() => settle({ timeout: true }), opts.timeoutMs);
+    timer = setTimeout(() => settle({ timeout: true }), limitMs);
   };
   const onMessage = (m: WorkerMessage) => {
     if (m.id !== id) return;
