@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
+    setupFiles: ['test/support/per-file-cache.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

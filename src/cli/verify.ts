@@ -55,6 +55,7 @@ const USAGE =
   `  on the server in $${SHADOW_URL_ENV} (or the prismaRollback.shadowDatabaseUrl setting).\n` +
   "  --prisma-diff also asks Prisma's engine (migrate diff) for a second opinion: a non-empty diff is a\n" +
   '  difference; when the engine cannot run, the result rests on the catalog comparison alone.\n' +
+  '  --generate with one migration: when it has no rollback, the one generated in memory is verified.\n' +
   '  --all verifies the rollback of every migration that has one (with --generate: of every migration,\n' +
   '  generating the rollbacks that are missing, in memory); the history is replayed once. A migration\n' +
   '  without a rollback counts as a failure (exit 1).\n' +
@@ -120,8 +121,14 @@ async function findRollback(
   }
   const found = await findRollbackScript(migrations, index);
   if (found) return found;
+  // --generate: the rollback generated in memory, as --all and --to do
+  const history = migrations.slice(0, index + 1).map((m) => ({ name: m.name, sql: m.sql ?? '' }));
+  const g = (await generatedWith(args, history))?.[index];
+  if (g instanceof Error)
+    throw new CliError(`${target.name} has no rollback and ${notGenerated(g, target.sqlPath)}`);
+  if (g) return { sql: g.sql, name: 'generated down.sql', path: `${target.name} (generated)` };
   throw new CliError(
-    `${target.name} has no rollback: ${noRollbackReason(target.name)}. Generate one with \`prisma-rollback down ${target.name}\` or pass --rollback FILE.`,
+    `${target.name} has no rollback: ${noRollbackReason(target.name)}. Generate one with \`prisma-rollback down ${target.name}\`, pass --generate (in memory) or --rollback FILE.`,
   );
 }
 
@@ -182,6 +189,14 @@ export const verifyCommand: CliCommand = {
     const data = has(args, 'data');
     if (data && (has(args, 'all') || flag(args, 'to')))
       throw new UsageError('--data proves one migration at a time: name it (not --all or --to).');
+    if (has(args, 'prisma-diff') && (has(args, 'all') || flag(args, 'to')))
+      throw new UsageError(
+        "--prisma-diff asks Prisma's engine about one migration: name it (not --all or --to).",
+      );
+    if (flag(args, 'rollback') && (has(args, 'all') || flag(args, 'to')))
+      throw new UsageError(
+        "--rollback FILE is the rollback of one migration: name it (not --all or --to, which read each migration's down.sql).",
+      );
     if (data && has(args, 'prisma-diff'))
       throw new UsageError('--data and --prisma-diff are separate proofs: run them one at a time.');
     if (has(args, 'no-archive') && !data)
@@ -270,7 +285,7 @@ async function verifyOne(args: ParsedArgs, io: CliIO, wanted: string, engine: st
 
   const code = exitCode(result);
 
-  const rel = (p: string) => path.relative(io.cwd, p) || p;
+  const rel = (p: string) => path.relative(io.cwd, path.resolve(io.cwd, p)) || p;
   if (json) {
     io.out(
       JSON.stringify(
@@ -340,7 +355,7 @@ function printDataResult(
   rollback: Rollback,
   json: boolean,
 ): number {
-  const rel = (p: string) => path.relative(io.cwd, p) || p;
+  const rel = (p: string) => path.relative(io.cwd, path.resolve(io.cwd, p)) || p;
   const code = exitCode(result);
   if (json) {
     io.out(JSON.stringify({ migration: target, rollback: rel(rollback.path), ...result }, null, 2));
@@ -420,7 +435,7 @@ async function verifyTo(args: ParsedArgs, io: CliIO): Promise<number> {
   requireReadable(folder.migrations);
   const migrations = folder.migrations.map((m) => ({ name: m.name, sql: m.sql ?? '', path: m.sqlPath }));
   const generated = await generatedWith(args, migrations);
-  const rel = (p: string) => path.relative(io.cwd, p) || p;
+  const rel = (p: string) => path.relative(io.cwd, path.resolve(io.cwd, p)) || p;
   const rollbacks: { name: string; sql: string; path?: string }[] = [];
   const missing: string[] = [];
   for (let index = to + 1; index < folder.migrations.length; index++) {
@@ -513,7 +528,7 @@ async function verifyAll(args: ParsedArgs, io: CliIO): Promise<number> {
   const migrations = folder.migrations.map((m) => ({ name: m.name, sql: m.sql ?? '', path: m.sqlPath }));
   const shadowDatabaseUrl = await resolveShadowServer(io, root, project);
   const json = has(args, 'json');
-  const rel = (p: string) => path.relative(io.cwd, p) || p;
+  const rel = (p: string) => path.relative(io.cwd, path.resolve(io.cwd, p)) || p;
   const generated = await generatedWith(args, migrations);
   const rows: AllRow[] = [];
   const started = performance.now();

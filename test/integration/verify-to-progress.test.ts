@@ -144,6 +144,28 @@ describe('verify --to reports progress counts (embedded PostgreSQL)', () => {
     expect(bad.out).toContain('column "bioo" of relation "User" does not exist');
   }, 120_000);
 
+  it('a range with CREATE INDEX CONCURRENTLY (run without it inside the transaction): counted the same; a failure after it still at its file and line', async () => {
+    await project({
+      [A]: FOUR[A],
+      [B]: '-- CreateIndex\nCREATE INDEX CONCURRENTLY "User_email_idx" ON "User"("email");\n',
+      [C]: FOUR[C],
+    });
+    await fs.writeFile(path.join(mig!.dir, B, 'down.sql'), 'DROP INDEX CONCURRENTLY "User_email_idx";\n');
+    await fs.writeFile(path.join(mig!.dir, C, 'down.sql'), 'ALTER TABLE "User" DROP COLUMN "bio";\n');
+    const r = await cli('verify', '--to', A, '--no-cache');
+    expect(r.code).toBe(0);
+    expect(r.err.split('\n').filter((l) => l.startsWith('  Applying'))).toEqual([
+      `  Applying migration 1 of 2 after ${A}: ${B}`,
+      `  Applying migration 2 of 2 after ${A}: ${C}`,
+      `  Applying rollback 1 of 2 (newest first): ${C}/down.sql`,
+      `  Applying rollback 2 of 2 (newest first): ${B}/down.sql`,
+    ]);
+    await fs.writeFile(path.join(mig!.dir, B, 'down.sql'), '\nDROP INDEX CONCURRENTLY "User_emial_idx";\n');
+    const bad = await cli('verify', '--to', A, '--no-cache');
+    expect(bad.code).toBe(1);
+    expect(bad.out).toContain(`${B}/down.sql failed to apply: ${path.join(mig!.dir, B, 'down.sql')}:2:`);
+  }, 120_000);
+
   it('on the shadow server: the same counts; a failing rollback named at its file and line', async () => {
     const migrations = [A, B, C, D].map((name) => ({ name, sql: FOUR[name] }));
     const rollbacks = [

@@ -228,7 +228,9 @@ describe('verifyRollback in the embedded PostgreSQL', () => {
       { name: '20240106000000_comment', sql: `COMMENT ON TABLE "Post" IS 'posts';\n` },
     ];
     expect(transactionBody(concurrent[5].sql)).toBeUndefined();
-    expect(transactionBody(concurrent[4].sql)).toBe('CREATE INDEX  "Post_title_idx2" ON "Post"("title");\n');
+    expect(transactionBody(concurrent[4].sql)).toBe(
+      'CREATE INDEX              "Post_title_idx2" ON "Post"("title");\n',
+    );
     expect(transactionBody(PROFILES_DOWN)).not.toContain('BEGIN');
     expect(transactionBody('BEGIN;\nSELECT 1;\nCOMMIT;\nVACUUM;')).toBeUndefined();
     const down = 'DROP INDEX CONCURRENTLY "Post_title_idx2";\n';

@@ -24,7 +24,7 @@ describe('readScript', () => {
   it('gives the transaction body and the unseen statements from one reading', () => {
     const r = readScript({ name: '1_t/migration.sql', sql: FORWARD });
     expect(r.body).toBe(
-      ';\nCREATE TABLE "T" ("id" INT);\nINSERT INTO "T" VALUES (1);\nDO $$ BEGIN PERFORM 1; END $$;\nCREATE INDEX  "T_id_idx" ON "T"("id");\n',
+      ';\nCREATE TABLE "T" ("id" INT);\nINSERT INTO "T" VALUES (1);\nDO $$ BEGIN PERFORM 1; END $$;\nCREATE INDEX              "T_id_idx" ON "T"("id");\n',
     );
     expect(r.body).toBe(transactionBody(FORWARD));
     expect(r.unseen.result()).toEqual([

@@ -186,6 +186,16 @@ export interface VerifyStepOptions extends ShadowSources {
    */
   shadowSetting?: string;
   cacheDir?: string;
+  /**
+   * The replay cache (VerifyRollbackOptions.replayCacheDir): default `defaultReplayCacheDir()`,
+   * the one the editor's other commands and the CLI share; `false`: none.
+   */
+  replayCacheDir?: string | false;
+  /**
+   * Wall-clock limit of each step of the embedded PostgreSQL, ms (the setting
+   * `prismaRollback.verify.timeoutSeconds`; VerifyRollbackOptions.timeoutMs).
+   */
+  timeoutMs?: number;
   /** Progress of the replay (`replayProgressText` words it). */
   onProgress?: ProgressFn;
   /**
@@ -223,6 +233,8 @@ export async function verifyRollbackScript(
     rollbackPath: file,
     shadowDatabaseUrl: shadow.url,
     cacheDir: o.cacheDir,
+    replayCacheDir: o.replayCacheDir,
+    timeoutMs: o.timeoutMs,
     onProgress: o.onProgress,
   };
   const schema = schemaStepResult(await verifyRollback(request), shadow.problem);
@@ -302,6 +314,9 @@ export async function verifyRollbackChainScripts(
     rollbacks,
     shadowDatabaseUrl: shadow.url,
     cacheDir: o.cacheDir,
+    replayCacheDir: o.replayCacheDir,
+    timeoutMs: o.timeoutMs,
+    onProgress: o.onProgress,
   });
   const what = `the ${rollbacks.length} rollbacks (newest first)`;
   if (r.kind === 'verified')

@@ -92,10 +92,13 @@ function join(parts: { name: string; path?: string; sql: string }[]): { sql: str
 function runsOf(
   joined: { sql: string; pieces: Piece[] },
   message: (p: Piece, k: number) => string,
+  script: (p: Piece) => string,
 ): ScriptSegment[] {
   return joined.pieces.map((p, k) => ({
     message: message(p, k),
     end: joined.pieces[k + 1]?.offset ?? joined.sql.length,
+    script: script(p),
+    path: p.path,
   }));
 }
 
@@ -142,8 +145,13 @@ export async function verifyRollbackChain(opts: VerifyChainOptions): Promise<Ver
       forward: runsOf(
         forward,
         (p, k) => `Applying migration ${k + 1} of ${n} after ${migrations[to].name}: ${p.name}`,
+        (p) => `${p.name}/migration.sql`,
       ),
-      rollback: runsOf(backward, (p, k) => `Applying rollback ${k + 1} of ${n} (newest first): ${p.name}`),
+      rollback: runsOf(
+        backward,
+        (p, k) => `Applying rollback ${k + 1} of ${n} (newest first): ${p.name}`,
+        (p) => p.name,
+      ),
     },
   });
   if (result.kind === 'cannotProve') {

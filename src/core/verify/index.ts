@@ -49,6 +49,7 @@ import {
 import { describeFailure, locateFailure, type ScriptFailure, scriptFailure } from './failure';
 import { collectGarbage, GC_EVERY_CHARS } from './gc';
 import {
+  defaultReplayCacheDir,
   dropReplayState,
   loadReplaySnapshot,
   loadReplayState,
@@ -56,6 +57,7 @@ import {
   prefixKeys,
   saveReplaySnapshot,
   saveReplayState,
+  writeFileAtomic,
 } from './replay-cache';
 import { compareSnapshots, type SchemaSnapshot, snapshotSchema } from './snapshot';
 import { UnseenReading, unseenEffects } from './unseen';
@@ -91,8 +93,8 @@ export { compareSnapshots, type SchemaSnapshot, snapshotSchema } from './snapsho
 export { unseenEffects } from './unseen';
 export { prepareEmbeddedVerifier, verifierWorkerIdle, warmEmbeddedVerifier } from './worker-client';
 
-/** Bumped when the verifier's judgement changes, so cached results from older versions are ignored. */
-export const VERIFIER_VERSION = 2;
+/** Bumped when the verifier's judgement changes, so cached results (verdicts, replayed states and their snapshots) from older versions are ignored. 3: foreign keys' trigger state and clustered indexes are compared. */
+export const VERIFIER_VERSION = 3;
 
 /** Bumped when the seeder or the row comparison of `verify --data` changes (part of its cache key). */
 const DATA_VERSION = 3;
@@ -126,11 +128,11 @@ export interface VerifyRollbackOptions {
   /** Ignore cached results (still stores the new one). */
   noCache?: boolean;
   /**
-   * Directory of the persistent replay cache (replayed states, ./replay-cache.ts); none: the
-   * history is replayed from scratch in a new process. `defaultReplayCacheDir()` is the one the
-   * CLI and the editor share. Not used with `noCache`.
+   * Directory of the persistent replay cache (replayed states, ./replay-cache.ts); default
+   * `defaultReplayCacheDir()`, the one the CLI and the editor share; `false`: none (the history
+   * is replayed from scratch in a new process). Not used with `noCache`.
    */
-  replayCacheDir?: string;
+  replayCacheDir?: string | false;
   /** Size cap of `replayCacheDir` in bytes (least recently used states are evicted); default 512 MiB. */
   replayCacheMaxBytes?: number;
   /**
@@ -170,6 +172,13 @@ export interface VerifyRollbackOptions {
 export interface ScriptSegment {
   message: string;
   end: number;
+  /**
+   * The file the run comes from, as messages name it (`<migration>/migration.sql`,
+   * `<migration>/down.sql`), and its path: a step of the run that does not finish in time is
+   * named by it (and its line in it), not by the joined script.
+   */
+  script?: string;
+  path?: string;
 }
 
 /** The runs of the target script (`forward`) and of the rollback (`rollback`): VerifyRollbackOptions.segments. */
@@ -330,11 +339,7 @@ async function writeCache(r: VerifyResult, cacheDir?: string): Promise<void> {
   while (memoryCache.size > MEMORY_CACHE_SIZE) memoryCache.delete(memoryCache.keys().next().value as string);
   if (!cacheDir) return;
   try {
-    await fs.mkdir(cacheDir, { recursive: true });
-    const file = path.join(cacheDir, `${r.key}.json`);
-    const tmp = `${file}.${process.pid}.tmp`;
-    await fs.writeFile(tmp, JSON.stringify(r));
-    await fs.rename(tmp, file);
+    await writeFileAtomic(path.join(cacheDir, `${r.key}.json`), JSON.stringify(r));
   } catch {
     // a cache that cannot be written only costs time
   }
@@ -443,10 +448,12 @@ class BodyReading {
     }
     const bodyStart = from === 0 ? 0 : statements[0].end;
     const bodyEnd = from === 0 ? sql.length : statements[statements.length - 1].start;
+    // The word is blanked, not cut: every later statement keeps its offset (the runs of a joined
+    // script, ScriptSegment.end, still hold) and its line and column.
     let body = '';
     let at = bodyStart;
     for (const [c, length] of cuts) {
-      body += sql.slice(at, c);
+      body += sql.slice(at, c) + ' '.repeat(length);
       at = c + length;
     }
     return body + sql.slice(at, bodyEnd);
@@ -456,7 +463,8 @@ class BodyReading {
 /**
  * The part of a script that can run inside a transaction of ours: the script itself when it has
  * no transaction control, its body when it is one `BEGIN; … COMMIT;` block (what the generator
- * writes), with `CONCURRENTLY` dropped from index statements (same resulting schema); or
+ * writes), with `CONCURRENTLY` blanked out of index statements (same resulting schema; every
+ * offset kept); or
  * undefined when it must run on its own (other transaction control, or a statement of the table
  * in src/core/sql/script.ts: VACUUM, CREATE DATABASE…). Needs `initSqlParser()`.
  */
@@ -695,7 +703,10 @@ export async function verifyRollback(opts: VerifyRollbackOptions): Promise<Verif
         rollbackPath: opts.rollbackPath,
         key,
         extensions: [...new Set([...needed, ...all])],
-        replayCacheDir: opts.noCache ? undefined : opts.replayCacheDir,
+        replayCacheDir:
+          opts.noCache || opts.replayCacheDir === false
+            ? undefined
+            : (opts.replayCacheDir ?? defaultReplayCacheDir()),
         replayCacheMaxBytes: opts.replayCacheMaxBytes,
         data: dataSql,
         segments: opts.segments,
@@ -873,6 +884,12 @@ export interface RunningScript {
   script: string;
   sql: string;
   path?: string;
+  /**
+   * When the script is one run of a joined script (verify --to, ScriptSegment.script): the
+   * script it is cut from (the request's target migration or its rollback) and the run's
+   * character range in it, so that the calling thread finds its SQL without the worker copying it.
+   */
+  part?: { of: 'target' | 'rollback'; from: number; end: number };
 }
 
 /** What the worker needs to verify one rollback in its embedded PostgreSQL (structured-cloneable). */
@@ -1204,10 +1221,11 @@ export async function verifyEmbeddedHere(
 
   // Fast path: N and the rollback in one transaction that is rolled back.
   if (forwardBody !== undefined && rollbackBody !== undefined) {
-    // A joined script (verify --to) runs file by file, each said with its count, when its body is
-    // the script itself (no BEGIN/COMMIT or CONCURRENTLY taken out: the runs' offsets hold).
-    const forwardRuns = forwardBody === target.sql ? req.segments?.forward : undefined;
-    const rollbackRuns = rollbackBody === req.rollbackSql ? req.segments?.rollback : undefined;
+    // A joined script (verify --to) runs file by file, each said with its count, when its body
+    // keeps the script's offsets (no BEGIN/COMMIT taken out; a CONCURRENTLY is blanked, not cut):
+    // the runs' offsets hold.
+    const forwardRuns = forwardBody.length === target.sql.length ? req.segments?.forward : undefined;
+    const rollbackRuns = rollbackBody.length === req.rollbackSql.length ? req.segments?.rollback : undefined;
     if (!forwardRuns || !rollbackRuns) progress(`Applying ${target.name} and ${rollbackName}`);
     let outcome: SchemaSnapshot | undefined;
     await s.db.exec('BEGIN');
@@ -1227,9 +1245,9 @@ export async function verifyEmbeddedHere(
         }
       };
       running(targetScript);
-      await execInRuns(forwardBody, forwardRuns, progress, inPieces);
+      await execInRuns(forwardBody, forwardRuns, progress, inPieces, runningPart(running, 'target'));
       running(rollbackScript);
-      await execInRuns(rollbackBody, rollbackRuns, progress, inPieces);
+      await execInRuns(rollbackBody, rollbackRuns, progress, inPieces, runningPart(running, 'rollback'));
       progress('Comparing schemas');
       outcome = await snapshotSchema((q) => s.db.query(q));
     } catch {
@@ -1252,7 +1270,15 @@ export async function verifyEmbeddedHere(
     const rollbackRuns = req.segments?.rollback;
     if (!forwardRuns) progress(`Applying ${target.name}`);
     running(targetScript);
-    const failed = await runLocated(exec, target.sql, forwardRuns, progress, target.name, target.path);
+    const failed = await runLocated(
+      exec,
+      target.sql,
+      forwardRuns,
+      progress,
+      target.name,
+      target.path,
+      runningPart(running, 'target'),
+    );
     if (failed) return historyFailure(failed, 'in the embedded PostgreSQL', ms(), 'embedded');
     if (!rollbackRuns) progress(`Applying ${rollbackName}`);
     running(rollbackScript);
@@ -1263,6 +1289,7 @@ export async function verifyEmbeddedHere(
       progress,
       rollbackName,
       req.rollbackPath,
+      runningPart(running, 'rollback'),
     );
     if (rollbackFailed) return judged(before, rollbackFailed, base, started, unseen);
     progress('Comparing schemas');
@@ -1283,16 +1310,31 @@ class RunFailed extends Error {
   }
 }
 
+/** Called before each run of a joined script that names its file (ScriptSegment.script). */
+type OnRun = (run: ScriptSegment, from: number, end: number, text: string) => void;
+
+/**
+ * The OnRun that tells `running` (the worker's time-out watch) which file of the joined `of`
+ * script runs now: a step that does not finish is then named by that file and its line.
+ */
+function runningPart(running: (script: RunningScript) => void, of: 'target' | 'rollback'): OnRun {
+  return (run, from, end, text) => {
+    if (run.script) running({ script: run.script, path: run.path, sql: text, part: { of, from, end } });
+  };
+}
+
 /**
  * Runs `sql` with `exec` as one script, or with `runs` (ScriptSegment, offsets in `sql`) run by run,
  * each announced by its message (each run then is its own query string, as `prisma migrate deploy`
- * runs each migration). Throws what `exec` throws; with runs, wrapped in RunFailed (runLocated reads it).
+ * runs each migration) and told to `onRun`. Throws what `exec` throws; with runs, wrapped in
+ * RunFailed (runLocated reads it).
  */
 async function execInRuns(
   sql: string,
   runs: ScriptSegment[] | undefined,
   progress: ProgressFn,
   exec: (sql: string) => Promise<unknown>,
+  onRun?: OnRun,
 ): Promise<void> {
   if (!runs?.length) {
     await exec(sql);
@@ -1301,7 +1343,9 @@ async function execInRuns(
   let from = 0;
   for (const run of runs) {
     progress(run.message);
-    const text = sql.slice(from, Math.max(from, run.end));
+    const end = Math.max(from, run.end);
+    const text = sql.slice(from, end);
+    onRun?.(run, from, end, text);
     try {
       if (text.trim()) await exec(text);
     } catch (e) {
@@ -1329,9 +1373,10 @@ async function runLocated(
   progress: ProgressFn,
   name: string,
   file?: string,
+  onRun?: OnRun,
 ): Promise<ScriptFailure | undefined> {
   try {
-    await execInRuns(sql, runs, progress, exec);
+    await execInRuns(sql, runs, progress, exec, onRun);
     return undefined;
   } catch (e) {
     // The error and the text it ran in (the whole `sql` when it ran as one).

@@ -170,9 +170,10 @@ export async function saveReplayState(
 }
 
 /**
- * Writes `<dir>/<key><suffix>` (sha256 of the payload, then the payload) atomically (temporary
- * file + rename), then deletes the least recently used `*<suffix>` files of `dir` until they
- * total at most `maxBytes`. Never throws: a cache that cannot be written only costs time.
+ * Writes `<dir>/<key><suffix>` (sha256 of the payload, then the payload) atomically
+ * (writeFileAtomic: nothing is left behind when it fails), then deletes the least recently used
+ * `*<suffix>` files of `dir` until they total at most `maxBytes`, and temporary files an hour old
+ * (left by a writer that died). Never throws: a cache that cannot be written only costs time.
  */
 export async function saveCacheEntry(
   dir: string,
@@ -182,24 +183,55 @@ export async function saveCacheEntry(
   maxBytes: number,
 ): Promise<void> {
   try {
-    await fs.promises.mkdir(dir, { recursive: true });
-    const file = path.join(dir, key + suffix);
-    const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-    await fs.promises.writeFile(tmp, Buffer.concat([sha(Buffer.from(payload)), payload]));
-    await fs.promises.rename(tmp, file);
+    await writeFileAtomic(path.join(dir, key + suffix), Buffer.concat([sha(Buffer.from(payload)), payload]));
+  } catch {
+    // best effort: a cache that cannot be written only costs time
+  }
+  try {
     await evict(dir, suffix, maxBytes);
   } catch {
     // best effort
   }
 }
 
+const TMP_SUFFIX = '.tmp';
+/** A temporary file older than this was left by a writer that died (Ctrl-C, a crash): swept by evict. */
+const ORPHAN_TMP_MS = 60 * 60_000;
+
+/**
+ * Writes `file` atomically: `data` goes to `<file>.<pid>.<time>.tmp` in the same directory (created
+ * when missing), which is then renamed over `file`, so a reader sees the old file or the whole new
+ * one, never a part. Throws the file system's error (a full disk, a read-only or missing directory,
+ * a directory where `file` goes); the temporary file is removed then, so a failed write leaves
+ * nothing behind. (A writer killed mid-write leaves its temporary file: the next save in that
+ * directory sweeps it once it is an hour old.)
+ */
+export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
+  await fs.promises.mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${Date.now()}${TMP_SUFFIX}`;
+  try {
+    await fs.promises.writeFile(tmp, data);
+    await fs.promises.rename(tmp, file);
+  } catch (e) {
+    await fs.promises.rm(tmp, { force: true }).catch(() => {});
+    throw e;
+  }
+}
+
 async function evict(dir: string, suffix: string, maxBytes: number): Promise<void> {
   const entries: { file: string; size: number; mtime: number }[] = [];
+  const now = Date.now();
   for (const name of await fs.promises.readdir(dir)) {
-    if (!name.endsWith(suffix)) continue;
+    const tmp = name.endsWith(TMP_SUFFIX);
+    if (!tmp && !name.endsWith(suffix)) continue;
     const file = path.join(dir, name);
     const st = await fs.promises.stat(file).catch(() => undefined);
-    if (st) entries.push({ file, size: st.size, mtime: st.mtimeMs });
+    if (!st) continue;
+    if (tmp) {
+      if (now - st.mtimeMs > ORPHAN_TMP_MS) await fs.promises.rm(file, { force: true }).catch(() => {});
+      continue;
+    }
+    entries.push({ file, size: st.size, mtime: st.mtimeMs });
   }
   let total = entries.reduce((n, e) => n + e.size, 0);
   entries.sort((a, b) => a.mtime - b.mtime);

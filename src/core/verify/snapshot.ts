@@ -242,14 +242,23 @@ async function readCatalogRowsA(q: CatalogQuery, relFilter: string) {
         ORDER BY n.nspname, c.relname, a.attnum`,
     ),
     constraintRows: await q<{ nspname: string; relname: string; conname: string; def: string }>(
-      `SELECT n.nspname, c.relname, co.conname, pg_catalog.pg_get_constraintdef(co.oid, true) AS def
+      // A foreign key is enforced by internal triggers on both tables; `ALTER TABLE … DISABLE
+      // TRIGGER ALL` disables them too (PostgreSQL docs, ALTER TABLE, DISABLE/ENABLE TRIGGER):
+      // the key is then no longer enforced, a state said after its definition.
+      `SELECT n.nspname, c.relname, co.conname, pg_catalog.pg_get_constraintdef(co.oid, true)
+              || COALESCE((SELECT ' (its triggers ' || string_agg(DISTINCT CASE t.tgenabled WHEN 'D' THEN 'disabled'
+                                   WHEN 'R' THEN 'enabled on replicas only' ELSE 'enabled always' END, ', ') || ')'
+                             FROM pg_catalog.pg_trigger t
+                            WHERE t.tgconstraint = co.oid AND t.tgisinternal AND t.tgenabled <> 'O'), '') AS def
          FROM pg_catalog.pg_constraint co
          JOIN pg_catalog.pg_class c ON c.oid = co.conrelid
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
         WHERE co.contype <> 'n' AND ${relFilter}`,
     ),
     indexRows: await q<{ nspname: string; relname: string; indexname: string; def: string }>(
-      `SELECT n.nspname, c.relname, ic.relname AS indexname, pg_catalog.pg_get_indexdef(i.indexrelid) AS def
+      // CLUSTER … USING and ALTER TABLE … CLUSTER ON mark the index (pg_index.indisclustered).
+      `SELECT n.nspname, c.relname, ic.relname AS indexname,
+              pg_catalog.pg_get_indexdef(i.indexrelid) || CASE WHEN i.indisclustered THEN ' (clustered)' ELSE '' END AS def
          FROM pg_catalog.pg_index i
          JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
          JOIN pg_catalog.pg_class c ON c.oid = i.indrelid

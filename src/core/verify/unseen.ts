@@ -120,6 +120,8 @@ const SEEN_ALTER_TABLE = new Set([
   'AT_EnableTrigUser',
   'AT_DisableTrigUser',
   'AT_ReplicaIdentity',
+  'AT_ClusterOn',
+  'AT_DropCluster',
   'AT_EnableRowSecurity',
   'AT_DisableRowSecurity',
   'AT_ForceRowSecurity',

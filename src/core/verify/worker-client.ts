@@ -53,6 +53,8 @@ export type WorkerRequest =
   | { type: 'drain'; id: number };
 
 const IDLE_MS = 5 * 60_000;
+/** The longest delay setTimeout keeps (a signed 32-bit number of ms: Node docs, timers). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 let worker: Worker | undefined;
 let idleTimer: NodeJS.Timeout | undefined;
@@ -237,19 +239,27 @@ async function runRequest<R>(
   const id = nextId++;
   let running: Omit<RunningScript, 'sql'> | undefined;
   let previous: Omit<RunningScript, 'sql'> | undefined;
-  /** The SQL of a script the worker named (looked up only when a step times out). */
+  /**
+   * The SQL of a script the worker named (looked up only when a step times out); a run of a
+   * joined script (verify --to) is cut from the target (a verify request's last migration) or
+   * the rollback (`fallbackSql`).
+   */
   const sqlOf = (r: Omit<RunningScript, 'sql'>): string =>
-    migrations.find((m) => `${m.name}/migration.sql` === r.script)?.sql ?? fallbackSql;
+    r.part
+      ? (r.part.of === 'target' ? (migrations.at(-1)?.sql ?? '') : fallbackSql).slice(r.part.from, r.part.end)
+      : (migrations.find((m) => `${m.name}/migration.sql` === r.script)?.sql ?? fallbackSql);
   type Outcome = { result: R } | { timeout: true } | { cancelled: true } | { died: string };
   let settle: (o: Outcome) => void = () => {};
   const outcome = new Promise<Outcome>((resolve) => {
     settle = resolve;
   });
   // The limit is on each step (starting PGlite, each script): a long history that keeps moving is not cut.
+  // A timer holds at most 2^31-1 ms (~24.8 days); Node fires a longer one (or Infinity) after 1 ms.
+  const limitMs = Math.min(opts.timeoutMs, MAX_TIMER_MS);
   let timer: NodeJS.Timeout | undefined;
   const arm = () => {
     if (timer) clearTimeout(timer);
-    timer = setTimeout(() => settle({ timeout: true }), opts.timeoutMs);
+    timer = setTimeout(() => settle({ timeout: true }), limitMs);
   };
   const onMessage = (m: WorkerMessage) => {
     if (m.id !== id) return;

@@ -23,6 +23,14 @@ const port = parentPort;
 if (!port) throw new Error('verify-worker.js runs in a worker thread');
 const post = (m: WorkerMessage) => port.postMessage(m);
 
+// PGlite that cannot load a data directory (a replayed state whose tar it cannot read, a damaged
+// initial one) rejects `waitReady` — startEmbedded's callers catch that and fall back (delete the
+// state and replay; initdb) — and also a promise of its own nobody awaits. Unhandled, that one
+// ended this thread (Node ends a worker on an unhandled rejection) before the fallback ran, and
+// the verification said "The embedded PostgreSQL stopped: …" on every run. A failure that matters
+// reaches the request's own promise (posted as 'error' below), so such rejections are dropped.
+process.on('unhandledRejection', () => {});
+
 // Before anything compiles here: the process asked for the baseline tier only (the CLI).
 let queue: Promise<unknown> = workerData?.baselineTierOnly ? useBaselineTierOnly() : Promise.resolve();
 port.on('message', (m: WorkerRequest) => {

@@ -108,6 +108,7 @@ export function defaultServices(): ChecklistServices {
       return core.verifyRollbackChainScripts(project.migrationsDir, to, {
         through,
         shadowSetting: readRollbackSettings(vscode.Uri.file(project.root)).shadowDatabaseUrl,
+        timeoutMs: readRollbackSettings(vscode.Uri.file(project.root)).verifyTimeoutMs,
         envFiles: project.envFiles,
       });
     },
@@ -115,6 +116,7 @@ export function defaultServices(): ChecklistServices {
       const core = await loadCore();
       return core.verifyRollbackScript(project.migrationsDir, migration, {
         shadowSetting: readRollbackSettings(vscode.Uri.file(project.root)).shadowDatabaseUrl,
+        timeoutMs: readRollbackSettings(vscode.Uri.file(project.root)).verifyTimeoutMs,
         envFiles: project.envFiles,
         data,
         onProgress: onProgress && ((_m, step) => step && onProgress(core.replayProgressText(step))),
