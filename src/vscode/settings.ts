@@ -67,7 +67,7 @@ export interface RollbackSettings {
   prismaDiff: boolean;
   /** `prismaRollback.verify.timeoutSeconds` in ms: the limit of each step of an embedded verification. */
   verifyTimeoutMs: number;
-  /** `prismaRollback.verify.warmStart`: start the embedded PostgreSQL in the background after activation. */
+  /** `prismaRollback.verify.warmStart`: prepare the verifier (the history before the last migration replayed) in the background after activation. */
   warmStart: boolean;
 }
 
