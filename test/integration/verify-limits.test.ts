@@ -86,7 +86,8 @@ describe('the time limit and the replay cache, on every way to verify', () => {
     });
     const first = await cli('verify', '--to', B);
     expect(first.code).toBe(0);
-    expect(first.err.split('\n')).toContain('  Saving the replayed state in the cache');
+    // Replayed here; the state is saved after the result, before the process lets the worker go.
+    expect(first.err.split('\n')).toContain(`  Replaying migration 1 of 2: ${A}`);
     await disposeEmbeddedVerifier();
     clearVerifyCache();
     const second = await cli('verify', '--to', B);
@@ -149,7 +150,8 @@ describe('the time limit and the replay cache, on every way to verify', () => {
     };
     const first = await run();
     expect(first.r.result).toBe('verified');
-    expect(first.lines).toContain('Saving the replayed state in the cache');
+    // Replayed here; the state is saved after the result (disposing waits for it).
+    expect(first.lines).toContain(`Replaying migration 1 of 2: ${A}`);
     const second = await run();
     expect(second.r.result).toBe('verified');
     expect(second.lines).toContain('Loading the replayed state of migrations 1..2 from the cache');
