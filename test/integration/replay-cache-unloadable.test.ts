@@ -16,6 +16,7 @@ import {
   clearVerifyCache,
   disposeEmbeddedVerifier,
   type VerifyMigration,
+  verifierWorkerIdle,
   verifyRollback,
 } from '../../src/core/verify';
 
@@ -48,6 +49,8 @@ async function verifyFresh(rollbackSql = 'ALTER TABLE "b" DROP COLUMN "c";\n') {
     timeoutMs: 60_000,
     onProgress: (m) => lines.push(m),
   });
+  // The replayed state is saved after the result, before the worker takes more work.
+  await verifierWorkerIdle();
   return { r, lines };
 }
 
