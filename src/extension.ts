@@ -89,11 +89,7 @@ export function activate(context: vscode.ExtensionContext): void {
         if (!vscode.workspace.isTrusted) return core.warmEmbeddedVerifier();
         const folder = await core.readMigrationsFolder(path.dirname(path.dirname(found[0].fsPath)));
         // As Verify Rollback builds its history (the same text, the same replay-cache keys).
-        const migrations = folder.migrations.map((m) => ({
-          name: m.name,
-          sql: m.sql ?? '',
-          path: m.sqlPath,
-        }));
+        const migrations = core.verifyHistory(folder.migrations);
         const t = performance.now();
         await core.warmVerifierFor(migrations, {
           replayCacheDir: core.defaultReplayCacheDir(),

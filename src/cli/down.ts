@@ -42,6 +42,7 @@ import {
   readExistingFolder,
   requireReadable,
   resolveProject,
+  shownPath,
 } from './target';
 import { resolveShadowServer } from './verify';
 
@@ -162,16 +163,36 @@ async function versionThatRan(
     );
     return { sql: localSql, archive };
   }
-  const edited = await editedAfterApply(sqlPath, localSql, env.name, stored);
-  if (!edited) return { sql: localSql, archive };
-  if (!edited.ran)
+  const ran = await ranVersion(io, env.name, { name: migration, sqlPath, sql: localSql }, stored, true);
+  return ran ? { ...ran, archive } : { sql: localSql, archive };
+}
+
+/**
+ * When `m`'s migration.sql differs from the text `environment` ran (`stored`, its checksum in
+ * `_prisma_migrations`; src/core/generator/source.ts editedAfterApply): the version git has with
+ * that checksum and the down.sql header's note, said on stderr. Undefined when the file is what
+ * ran, or when git lacks that version and `required` is false. Throws CliError (exit 2) when git
+ * lacks it and `required` (nothing to generate from).
+ */
+async function ranVersion(
+  io: CliIO,
+  environment: string,
+  m: { name: string; sqlPath: string; sql: string },
+  stored: string,
+  required: boolean,
+): Promise<{ sql: string; source: RollbackSourceNote } | undefined> {
+  const edited = await editedAfterApply(m.sqlPath, m.sql, environment, stored);
+  if (!edited) return undefined;
+  if (!edited.ran) {
+    if (!required) return undefined;
     throw new CliError(
-      `${editedAfterApplyWarning(migration, env.name, { storedChecksum: stored, localChecksum: edited.fileChecksum })} Git has no version of ${sqlPath} with checksum ${stored.slice(0, 12)}…: restore the file the database ran (from the commit that was deployed) and run again.`,
+      `${editedAfterApplyWarning(m.name, environment, { storedChecksum: stored, localChecksum: edited.fileChecksum })} Git has no version of ${m.sqlPath} with checksum ${stored.slice(0, 12)}…: restore the file the database ran (from the commit that was deployed) and run again.`,
     );
+  }
   io.err(
-    `${migration}/migration.sql was edited after it was applied in ${env.name}: generating from the version it ran (git ${edited.ran.revision.slice(0, 10)}, checksum ${stored.slice(0, 12)}…), not the edited file.`,
+    `${m.name}/migration.sql was edited after it was applied in ${environment}: generating from the version it ran (git ${edited.ran.revision.slice(0, 10)}, checksum ${stored.slice(0, 12)}…), not the edited file.`,
   );
-  return { sql: edited.ran.sql, source: edited.ran.note, archive };
+  return { sql: edited.ran.sql, source: edited.ran.note };
 }
 
 export const downCommand: CliCommand = {
@@ -243,7 +264,7 @@ export const downCommand: CliCommand = {
       if (await exists(written)) {
         const current = await fs.readFile(written, 'utf8');
         const conflict = downSqlConflict(current, result.sql, target.sql);
-        if (!conflict) io.err(`${path.relative(io.cwd, written) || written} is already up to date.`);
+        if (!conflict) io.err(`${shownPath(io, written)} is already up to date.`);
         else if (!has(args, 'force'))
           throw new CliError(
             `${written} already exists (${DOWN_SQL_CONFLICT_REASONS[conflict]}); nothing was written. Pass --force to overwrite it, or --out FILE (e.g. down.new.sql) to write beside it.`,
@@ -256,7 +277,7 @@ export const downCommand: CliCommand = {
     else {
       if (has(args, 'stdout')) io.out(result.sql.trimEnd());
       const s = result.summary;
-      const shown = written ? path.relative(io.cwd, written) || written : 'stdout';
+      const shown = written ? shownPath(io, written) : 'stdout';
       const report = has(args, 'stdout') ? (t: string) => io.err(t) : (t: string) => io.out(t);
       report(
         `Rollback of ${target.name} → ${shown}: ${s.statements} statement${s.statements === 1 ? '' : 's'}, ${s.inverted} reversed, ${s.noop} with nothing to undo, ${s.flagged} flagged, ${s.irreversible} irreversible.`,
@@ -334,17 +355,15 @@ async function rangeFacts(
   for (const m of migrations) {
     const checksum = stored.get(m.name);
     if (!checksum || m.sql === undefined) continue;
-    const edited = await editedAfterApply(m.sqlPath, m.sql, env.name, checksum);
-    if (!edited) continue;
-    if (edited.ran) {
-      ran.set(m.name, { sql: edited.ran.sql, source: edited.ran.note });
-      io.err(
-        `${m.name}/migration.sql was edited after it was applied in ${env.name}: generating from the version it ran (git ${edited.ran.revision.slice(0, 10)}, checksum ${checksum.slice(0, 12)}…), not the edited file.`,
-      );
-    } else if (!m.downSqlPath)
-      throw new CliError(
-        `${editedAfterApplyWarning(m.name, env.name, { storedChecksum: checksum, localChecksum: edited.fileChecksum })} Git has no version of ${m.sqlPath} with checksum ${checksum.slice(0, 12)}…: restore the file the database ran (from the commit that was deployed) and run again.`,
-      );
+    // A migration whose down.sql exists is not generated: without git's version, it is kept.
+    const version = await ranVersion(
+      io,
+      env.name,
+      { name: m.name, sqlPath: m.sqlPath, sql: m.sql },
+      checksum,
+      !m.downSqlPath,
+    );
+    if (version) ran.set(m.name, version);
   }
   return { notes, ran };
 }
@@ -445,7 +464,7 @@ async function downTo(args: ParsedArgs, io: CliIO): Promise<number> {
     });
     if (!has(args, 'json'))
       io.out(
-        `  ${m.name}: wrote ${path.relative(io.cwd, file) || file} (${r.summary.statements} statements${r.summary.irreversible ? `, ${r.summary.irreversible} IRREVERSIBLE` : ''}${r.warnings.length ? `, ${r.warnings.length} warning(s)` : ''}${archiveWords(archive)})`,
+        `  ${m.name}: wrote ${shownPath(io, file)} (${r.summary.statements} statements${r.summary.irreversible ? `, ${r.summary.irreversible} IRREVERSIBLE` : ''}${r.warnings.length ? `, ${r.warnings.length} warning(s)` : ''}${archiveWords(archive)})`,
       );
   }
   const written = rows.filter((r) => r.written).length;
@@ -503,7 +522,7 @@ async function partialDown(wanted: string, args: ParsedArgs, io: CliIO): Promise
   }
   const report = (t: string) => io.err(t);
   report(
-    `Partial rollback of ${failed.name} on ${env.name} → ${written ? path.relative(io.cwd, written) || written : 'stdout'}: ${r.differences.length} difference${r.differences.length === 1 ? '' : 's'} to undo${r.notCovered.length ? `, ${r.notCovered.length} not in the script (undo by hand)` : ''}.`,
+    `Partial rollback of ${failed.name} on ${env.name} → ${written ? shownPath(io, written) : 'stdout'}: ${r.differences.length} difference${r.differences.length === 1 ? '' : 's'} to undo${r.notCovered.length ? `, ${r.notCovered.length} not in the script (undo by hand)` : ''}.`,
   );
   for (const d of r.notCovered) report(`  NOT COVERED: ${d.message}`);
   report(`  Review it, run it, then: prisma-rollback resolve --rolled-back ${failed.name} --env ${env.name}`);

@@ -122,3 +122,11 @@ export function requireReadable(migrations: readonly LocalMigration[]): void {
   const unreadable = migrations.find((m) => m.sql === undefined);
   if (unreadable) throw new CliError(`Cannot read ${unreadable.sqlPath}: ${unreadable.error}`);
 }
+
+/**
+ * How the CLI shows a file: relative to its working directory (`io.cwd`), or as given when that is
+ * the directory itself. `file` may be relative to `io.cwd` or absolute. Never throws.
+ */
+export function shownPath(io: Pick<CliIO, 'cwd'>, file: string): string {
+  return path.relative(io.cwd, path.resolve(io.cwd, file)) || file;
+}

@@ -28,6 +28,7 @@ import {
   useBaselineTierOnly,
   type VerifyResult,
   valuesAnArchiveKeeps,
+  verifyHistory,
   verifyRollback,
 } from '../core/verify';
 import {
@@ -44,6 +45,7 @@ import {
   readExistingFolder,
   requireReadable,
   resolveProject,
+  shownPath,
 } from './target';
 
 const USAGE =
@@ -240,7 +242,7 @@ async function verifyOne(args: ParsedArgs, io: CliIO, wanted: string, engine: st
   requireReadable(folder.migrations.slice(0, index + 1));
   const target = folder.migrations[index];
   const rollback = await findRollback(args, io, folder.migrations, index);
-  const migrations = folder.migrations.map((m) => ({ name: m.name, sql: m.sql ?? '', path: m.sqlPath }));
+  const migrations = verifyHistory(folder.migrations);
   const shadowDatabaseUrl = await resolveShadowServer(io, root, project);
   const json = has(args, 'json');
 
@@ -285,7 +287,7 @@ async function verifyOne(args: ParsedArgs, io: CliIO, wanted: string, engine: st
 
   const code = exitCode(result);
 
-  const rel = (p: string) => path.relative(io.cwd, path.resolve(io.cwd, p)) || p;
+  const rel = (p: string) => shownPath(io, p);
   if (json) {
     io.out(
       JSON.stringify(
@@ -355,7 +357,7 @@ function printDataResult(
   rollback: Rollback,
   json: boolean,
 ): number {
-  const rel = (p: string) => path.relative(io.cwd, path.resolve(io.cwd, p)) || p;
+  const rel = (p: string) => shownPath(io, p);
   const code = exitCode(result);
   if (json) {
     io.out(JSON.stringify({ migration: target, rollback: rel(rollback.path), ...result }, null, 2));
@@ -433,9 +435,9 @@ async function verifyTo(args: ParsedArgs, io: CliIO): Promise<number> {
       `${folder.migrations[to].name} is the last migration: there is nothing after it to roll back.`,
     );
   requireReadable(folder.migrations);
-  const migrations = folder.migrations.map((m) => ({ name: m.name, sql: m.sql ?? '', path: m.sqlPath }));
+  const migrations = verifyHistory(folder.migrations);
   const generated = await generatedWith(args, migrations);
-  const rel = (p: string) => path.relative(io.cwd, path.resolve(io.cwd, p)) || p;
+  const rel = (p: string) => shownPath(io, p);
   const rollbacks: { name: string; sql: string; path?: string }[] = [];
   const missing: string[] = [];
   for (let index = to + 1; index < folder.migrations.length; index++) {
@@ -525,10 +527,10 @@ async function verifyAll(args: ParsedArgs, io: CliIO): Promise<number> {
   const { dir, root, project } = await migrationsDirOf(args, io);
   const folder = await readExistingFolder(dir);
   requireReadable(folder.migrations);
-  const migrations = folder.migrations.map((m) => ({ name: m.name, sql: m.sql ?? '', path: m.sqlPath }));
+  const migrations = verifyHistory(folder.migrations);
   const shadowDatabaseUrl = await resolveShadowServer(io, root, project);
   const json = has(args, 'json');
-  const rel = (p: string) => path.relative(io.cwd, path.resolve(io.cwd, p)) || p;
+  const rel = (p: string) => shownPath(io, p);
   const generated = await generatedWith(args, migrations);
   const rows: AllRow[] = [];
   const started = performance.now();

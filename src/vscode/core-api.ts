@@ -44,6 +44,7 @@ export {
   precheckRollback,
   replayProgressText,
   verifyCacheKeyInTurns,
+  verifyHistory,
   verifyRollback,
   warmEmbeddedVerifier,
   warmVerifierFor,

@@ -17,6 +17,7 @@ import type { ScriptErrorListener, ScriptHook } from '../engine/pg-adapter';
 import { type MigrationsFolder, readMigrationsFolder } from '../migrations';
 import { quoteIdent } from '../sql/names';
 import { readMigrationRows } from '../status';
+import { verifyHistory } from '../verify';
 import { checkDrift, recordedStates } from '../verify/drift';
 import { blankComments, locateFailure, scriptFailure } from '../verify/failure';
 import { type DeployArchiveOptions, prepareDeployArchive, purgeExpiredArchive } from './archive';
@@ -202,7 +203,7 @@ async function checkBeforeResolve(
   log: (line: string) => void,
 ): Promise<void> {
   const folder = await readMigrationsFolder(opts.migrationsDir);
-  const migrations = folder.migrations.map((m) => ({ name: m.name, sql: m.sql ?? '', path: m.sqlPath }));
+  const migrations = verifyHistory(folder.migrations);
   const applied = [...recorded]
     .filter(([n, r]) => r.state === 'applied' && n !== opts.migration)
     .map(([n]) => n);

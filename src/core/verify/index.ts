@@ -21,6 +21,7 @@ import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { describeDbError, maskUrl } from '../db';
+import type { LocalMigration } from '../migrations';
 import { quoteIdent } from '../sql/names';
 import {
   forEachStatement,
@@ -106,6 +107,16 @@ export interface VerifyMigration {
   sql: string;
   /** Absolute path of `migration.sql` (used in failure messages). */
   path?: string;
+}
+
+/**
+ * A migrations folder's history as the verifier takes it: each migration's name, the text of its
+ * migration.sql (empty when it could not be read: the replay then reports it) and its path. One
+ * mapping for every caller, so that their replay-cache and verdict keys agree (the editor's
+ * warm-up and its Verify, the CLI, drift, resolve). Never throws.
+ */
+export function verifyHistory(migrations: readonly LocalMigration[]): VerifyMigration[] {
+  return migrations.map((m) => ({ name: m.name, sql: m.sql ?? '', path: m.sqlPath }));
 }
 
 export interface VerifyRollbackOptions {
@@ -378,6 +389,15 @@ export async function extensionsCreatedBy(scripts: string[]): Promise<string[]> 
 }
 
 /**
+ * The extensions an embedded verification of this history loads: every one the whole folder
+ * creates that the embedded PostgreSQL has, so verifying a later migration (and the editor's
+ * warm-up before it) reuses the same instance. Throws only what `extensionsCreatedBy` throws.
+ */
+async function embeddedExtensionsOfFolder(migrations: readonly VerifyMigration[]): Promise<string[]> {
+  return (await extensionsCreatedBy(migrations.map((m) => m.sql))).filter(embeddedExtensionAvailable);
+}
+
+/**
  * The range of the word CONCURRENTLY in a statement (start offset in the file, length), with the
  * parentheses around it when it is REINDEX's only option; undefined when it cannot be cut out
  * cleanly (one option among others).
@@ -596,10 +616,8 @@ export async function warmVerifierFor(
   opts: { replayCacheDir?: string; replayCacheMaxBytes?: number; timeoutMs?: number } = {},
 ): Promise<void> {
   try {
-    // The extensions a verification of this folder loads (verifyRollback: the whole folder's).
-    const extensions = (await extensionsCreatedBy(migrations.map((m) => m.sql))).filter(
-      embeddedExtensionAvailable,
-    );
+    // The extensions a verification of this folder loads.
+    const extensions = await embeddedExtensionsOfFolder(migrations);
     if (migrations.length < 2) {
       warmEmbeddedVerifier(extensions);
       return;
@@ -691,10 +709,7 @@ export async function verifyRollback(opts: VerifyRollbackOptions): Promise<Verif
           engine: 'embedded',
         };
       }
-      // Load every extension the whole folder creates, so verifying a later migration reuses the instance.
-      const all = (await extensionsCreatedBy(migrations.map((m) => m.sql))).filter(
-        embeddedExtensionAvailable,
-      );
+      const all = await embeddedExtensionsOfFolder(migrations);
       const request: EmbeddedRequest = {
         migrations: migrations.slice(0, index + 1),
         index,

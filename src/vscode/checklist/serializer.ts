@@ -105,18 +105,20 @@ export function defaultServices(): ChecklistServices {
     },
     async verifyChain({ project, to, through }) {
       const core = await loadCore();
+      const settings = readRollbackSettings(vscode.Uri.file(project.root));
       return core.verifyRollbackChainScripts(project.migrationsDir, to, {
         through,
-        shadowSetting: readRollbackSettings(vscode.Uri.file(project.root)).shadowDatabaseUrl,
-        timeoutMs: readRollbackSettings(vscode.Uri.file(project.root)).verifyTimeoutMs,
+        shadowSetting: settings.shadowDatabaseUrl,
+        timeoutMs: settings.verifyTimeoutMs,
         envFiles: project.envFiles,
       });
     },
     async verify({ project, migration, onProgress, data }) {
       const core = await loadCore();
+      const settings = readRollbackSettings(vscode.Uri.file(project.root));
       return core.verifyRollbackScript(project.migrationsDir, migration, {
-        shadowSetting: readRollbackSettings(vscode.Uri.file(project.root)).shadowDatabaseUrl,
-        timeoutMs: readRollbackSettings(vscode.Uri.file(project.root)).verifyTimeoutMs,
+        shadowSetting: settings.shadowDatabaseUrl,
+        timeoutMs: settings.verifyTimeoutMs,
         envFiles: project.envFiles,
         data,
         onProgress: onProgress && ((_m, step) => step && onProgress(core.replayProgressText(step))),

@@ -105,11 +105,7 @@ export const verifyRollback =
             ctx.log.info(`Verification of the rollback of ${target.name}: cancel requested`);
             abort.abort();
           });
-          const migrations = history.migrations.map((m) => ({
-            name: m.name,
-            sql: m.sql ?? '',
-            path: m.sqlPath,
-          }));
+          const migrations = core.verifyHistory(history.migrations);
           const r = await core.verifyRollback({
             migrations,
             index: history.index,
