@@ -192,6 +192,9 @@ export const USER_SETTINGS: Record<string, unknown> = {
   'workbench.tips.enabled': false,
   'workbench.enableExperiments': false,
   'workbench.colorTheme': 'Default Light Modern',
+  // The verifier's background warm-up (10 s after activation) replays the history: whether a
+  // journey's Verify then replays (and shows its progress) would depend on timing.
+  'prismaRollback.verify.warmStart': false,
   'telemetry.telemetryLevel': 'off',
   'security.workspace.trust.enabled': false,
   'extensions.autoCheckUpdates': false,
