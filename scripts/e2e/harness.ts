@@ -264,6 +264,9 @@ export async function startCodeServer(opts: {
   const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${path.dirname(NODE24)}:${process.env.PATH}` };
   delete env.PASSWORD;
   delete env.HASHED_PASSWORD;
+  // Each workbench starts with the caches of a new user (replay states, verdicts, models), not the
+  // ones earlier journeys or runs left in the home directory: a journey's Verify replays.
+  env.PRISMA_ROLLBACK_CACHE_DIR = path.join(opts.root, 'cache');
 
   let started = Date.now();
   const install = spawnSync(
