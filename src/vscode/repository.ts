@@ -74,6 +74,8 @@ export class MigrationsRepository implements vscode.Disposable {
 
   private entries: ProjectEntry[] = [];
   private viewState: ViewState = 'loading';
+  /** The value last sent as the `prismaRollback.state` context key (see setState). */
+  private contextState: string | undefined;
   /** Created with the core on the first refresh. */
   private pools: PoolRegistry | undefined;
   private readonly disposables: vscode.Disposable[] = [];
@@ -227,10 +229,19 @@ export class MigrationsRepository implements vscode.Disposable {
     return this.running;
   }
 
+  /**
+   * Sets the view's state and the `prismaRollback.state` context key its welcome texts read.
+   * "No project" in Restricted Mode is its own key value (`noProjectsRestricted`), computed from
+   * the extension's own `workspace.isTrusted` and sent with the state: the built-in
+   * `isWorkspaceTrusted` key can arrive after ours at start-up, and the welcome text then showed
+   * the Restricted Mode text in a trusted workspace for a moment.
+   */
   private setState(state: ViewState): void {
-    if (this.viewState === state) return;
+    const key = state === 'noProjects' && !vscode.workspace.isTrusted ? 'noProjectsRestricted' : state;
+    if (this.viewState === state && this.contextState === key) return;
     this.viewState = state;
-    void vscode.commands.executeCommand('setContext', 'prismaRollback.state', state);
+    this.contextState = key;
+    void vscode.commands.executeCommand('setContext', 'prismaRollback.state', key);
     this.changed.fire();
   }
 

@@ -54,6 +54,15 @@ describe('package.json and the code agree', () => {
     expect(links.filter((c: string) => !declared.has(c))).toEqual([]);
   });
 
+  it('chooses welcome texts by the extension\'s own state key, never by the built-in trust key', () => {
+    // isWorkspaceTrusted can be set after our state at start-up: a trusted empty folder then showed
+    // the Restricted Mode text (a fresh-clone e2e run). The trust is folded into prismaRollback.state.
+    const whens = (pkg.contributes?.viewsWelcome ?? []).map((w: { when?: string }) => w.when ?? '');
+    expect(whens.filter((w: string) => /isWorkspaceTrusted/.test(w))).toEqual([]);
+    expect(whens).toContain('prismaRollback.state == noProjectsRestricted');
+    expect(whens).toContain('prismaRollback.state == noProjects');
+  });
+
   it('only links declared commands from CodeLenses and tree items; migration.sql offers Start Rollback…', () => {
     // `command: 'prismaRollback.x'` in items and lenses; the rollback lenses pass typed ids as arguments.
     const linked = sourceFiles(path.join(root, 'src')).flatMap((f) =>
