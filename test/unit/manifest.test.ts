@@ -54,7 +54,7 @@ describe('package.json and the code agree', () => {
     expect(links.filter((c: string) => !declared.has(c))).toEqual([]);
   });
 
-  it('chooses welcome texts by the extension\'s own state key, never by the built-in trust key', () => {
+  it("chooses welcome texts by the extension's own state key, never by the built-in trust key", () => {
     // isWorkspaceTrusted can be set after our state at start-up: a trusted empty folder then showed
     // the Restricted Mode text (a fresh-clone e2e run). The trust is folded into prismaRollback.state.
     const whens = (pkg.contributes?.viewsWelcome ?? []).map((w: { when?: string }) => w.when ?? '');
