@@ -266,6 +266,7 @@ export class MigrationsRepository implements vscode.Disposable {
       discoverProjects,
       resolveEnvironments,
       computeStatus,
+      readMigrationsFolder,
       readArchiveIndex,
       archiveTooltipLines,
       ARCHIVE_BADGE,
@@ -318,6 +319,17 @@ export class MigrationsRepository implements vscode.Disposable {
     );
     this.changed.fire();
 
+    // One read of each project's migrations folder per refresh, shared by its environments (a
+    // thousand migrations are 2,000 stats); a folder that cannot be read fails each status as before.
+    const folderReads = new Map(
+      next
+        .filter((entry) => entry.environments.length > 0)
+        .map((entry) => {
+          const read = readMigrationsFolder(entry.project.migrationsDir);
+          read.catch(() => {});
+          return [entry, read] as const;
+        }),
+    );
     await Promise.all(
       next.flatMap((entry) =>
         entry.environments.map(async (env) => {
@@ -332,6 +344,7 @@ export class MigrationsRepository implements vscode.Disposable {
           const status = await computeStatus({
             environment: env.name,
             migrationsDir: entry.project.migrationsDir,
+            folder: folderReads.get(entry),
             url,
             problem: r?.problem,
             pool,
