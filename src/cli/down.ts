@@ -44,7 +44,7 @@ import {
   resolveProject,
   shownPath,
 } from './target';
-import { resolveShadowServer } from './verify';
+import { resolveShadowServer, verifyTimeoutMs } from './verify';
 
 const USAGE =
   'prisma-rollback down <migration name|folder> | --to <migration> [--project DIR] [--migrations DIR] [--env NAME] [--stdout | --out FILE | --as-migration] [--strategy statements|prismaDiff] [--force] [--strict] [--json]\n' +
@@ -62,7 +62,8 @@ const USAGE =
   '  --partial --env NAME: for a migration that FAILED on that environment, the script that undoes only what it left\n' +
   "  applied there (live schema → replay of the applied migrations without it, by Prisma's migrate diff), written to\n" +
   '  down.partial.<env>.sql next to migration.sql (or --stdout / --out FILE). Exit 0 written; 1 written but drift\n' +
-  "  outside Prisma's model remains (listed, undo by hand) or nothing is left to undo; 2 could not compute.";
+  "  outside Prisma's model remains (listed, undo by hand) or nothing is left to undo; 2 could not compute.\n" +
+  '  --timeout SECONDS (with --partial) limits each step of its replay (its start, each migration; default 120).';
 
 function utcStamp(d = new Date()): string {
   const p = (n: number) => String(n).padStart(2, '0');
@@ -486,6 +487,7 @@ async function partialDown(wanted: string, args: ParsedArgs, io: CliIO): Promise
   for (const no of ['as-migration', 'strategy', 'json'])
     if (has(args, no)) throw new UsageError(`--partial does not take --${no}.`);
   if (has(args, 'stdout') && has(args, 'out')) throw new UsageError('Use only one of --stdout, --out.');
+  const timeoutMs = verifyTimeoutMs(args);
   const { target, env, url } = await runbookTarget(args, io);
   const folder = await readExistingFolder(target.migrationsDir, '--migrations DIR');
   const index = findMigration(
@@ -500,6 +502,7 @@ async function partialDown(wanted: string, args: ParsedArgs, io: CliIO): Promise
     migrations: folder.migrations.map((m) => ({ name: m.name, sql: m.sql!, path: m.sqlPath })),
     failed: failed.name,
     shadowDatabaseUrl: await resolveShadowServer(io, target.project.root, target.project),
+    timeoutMs,
     onProgress: (m) => io.err(m),
   });
   if (r.kind === 'couldNotCheck')

@@ -151,7 +151,12 @@ function notGenerated(e: Error, sqlPath: string): string {
   }`;
 }
 
-/** `--timeout SECONDS` in ms (undefined: the core's default). Throws a UsageError when it is not a positive number. */
+/**
+ * `--timeout SECONDS` in ms (undefined: the core's default), for every command that takes it
+ * (verify, drift, impact, resolve, down --partial). Throws a UsageError when it is not a positive
+ * number. A limit beyond what a timer or `statement_timeout` holds (over 24.8 days, Infinity) is
+ * no limit, in the verifier's timers and in the database alike (core/db createPool).
+ */
 export function verifyTimeoutMs(args: ParsedArgs): number | undefined {
   const v = flag(args, 'timeout');
   if (v === undefined) return undefined;
@@ -625,8 +630,7 @@ export const impactCommand: CliCommand = {
     const rollback = await findRollback(args, io, folder.migrations, index);
     const limit = flag(args, 'exact-limit') ? Number(flag(args, 'exact-limit')) : undefined;
     if (limit !== undefined && !(limit >= 0)) throw new UsageError('--exact-limit is a number of rows.');
-    const timeout = flag(args, 'timeout') ? Number(flag(args, 'timeout')) * 1000 : undefined;
-    if (timeout !== undefined && !(timeout > 0)) throw new UsageError('--timeout is a number of seconds.');
+    const timeout = verifyTimeoutMs(args);
     const { precheckRollback } = await import('../core/verify/precheck');
     const pool = createPool(env.url, { statementTimeoutMs: timeout });
     const { lockRisks, measureLockRisks, describeLockRisk } = await import('../core/verify/lock-risk');

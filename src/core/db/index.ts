@@ -136,13 +136,25 @@ export function guardClient<C extends pg.Client>(client: C): C {
   return client;
 }
 
+/**
+ * A limit in milliseconds as PostgreSQL's `statement_timeout` and `lock_timeout` take it: a whole
+ * number of ms (a positive limit stays at least 1); 0 (no limit) for 0 or less, NaN, and beyond what
+ * the settings hold (INT_MAX ms, 24.8 days: docs §20.11.1 "Statement Behavior"; `SET
+ * statement_timeout = 1e13` fails with 22023) or Infinity — the same as the verifier's timers,
+ * where such a limit is no limit. Pure.
+ */
+export function pgTimeoutMs(ms: number): number {
+  if (!(ms > 0) || !(ms < 2 ** 31)) return 0;
+  return Math.max(1, Math.round(ms));
+}
+
 /** Creates a pool; the caller owns it and must `end()` it. */
 export function createPool(url: string, opts: ConnectionOptions = {}): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     ...schemaConnectionOptions(url),
     connectionTimeoutMillis: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-    statement_timeout: opts.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+    statement_timeout: pgTimeoutMs(opts.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS),
     idleTimeoutMillis: 30_000,
     max: 4,
     application_name: 'prisma-rollback',

@@ -25,7 +25,7 @@
 import path from 'node:path';
 import type pg from 'pg';
 import { archiveOf, historyTableOf, rollbackArchiveNote } from '../archive';
-import { maskUrl, prismaSchema } from '../db';
+import { maskUrl, pgTimeoutMs, prismaSchema } from '../db';
 import { generateRollback, type RollbackArchiveNote, type RollbackResult } from '../generator';
 import { type LocalMigration, readMigrationsFolder } from '../migrations';
 import { quoteIdent } from '../sql/names';
@@ -302,8 +302,8 @@ export async function applyDownTo(opts: ApplyDownToOptions): Promise<ApplyDownTo
     await acquirePrismaLock(client, lockWait);
     try {
       const settings = [
-        `lock_timeout = ${Math.max(0, Math.round(opts.lockTimeoutMs ?? 10_000))}`,
-        `statement_timeout = ${Math.max(0, Math.round(opts.statementTimeoutMs ?? 0))}`,
+        `lock_timeout = ${pgTimeoutMs(opts.lockTimeoutMs ?? 10_000)}`,
+        `statement_timeout = ${pgTimeoutMs(opts.statementTimeoutMs ?? 0)}`,
         ...(schema !== 'public' ? [`search_path TO ${quoteIdent(schema)}`] : []),
       ];
       // The states may have changed while we waited for the lock.

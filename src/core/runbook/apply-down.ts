@@ -14,7 +14,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
-import { describeDbError, maskUrl, prismaSchema } from '../db';
+import { describeDbError, maskUrl, pgTimeoutMs, prismaSchema } from '../db';
 import { engineErrorMessage } from '../engine';
 import { quoteIdent } from '../sql/names';
 import { LineIndex, SqlParseError } from '../sql/parser';
@@ -346,12 +346,8 @@ export async function applyDown(opts: ApplyDownOptions): Promise<ApplyDownResult
     try {
       await client.query('BEGIN');
       try {
-        await client.query(
-          `SET LOCAL lock_timeout = ${Math.max(0, Math.round(opts.lockTimeoutMs ?? 10_000))}`,
-        );
-        await client.query(
-          `SET LOCAL statement_timeout = ${Math.max(0, Math.round(opts.statementTimeoutMs ?? 0))}`,
-        );
+        await client.query(`SET LOCAL lock_timeout = ${pgTimeoutMs(opts.lockTimeoutMs ?? 10_000)}`);
+        await client.query(`SET LOCAL statement_timeout = ${pgTimeoutMs(opts.statementTimeoutMs ?? 0)}`);
         // Prisma runs a project's migrations in its `?schema=` (search_path); so does its rollback.
         if (schema !== 'public') {
           await client.query(`SET LOCAL search_path TO ${quoteIdent(schema)}`);

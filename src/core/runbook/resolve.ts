@@ -78,6 +78,8 @@ export interface ResolveOptions {
   checkSchema?: boolean;
   /** For the replay: `prismaRollback.shadowDatabaseUrl` (the replay cache is the shared default one). */
   shadowDatabaseUrl?: string;
+  /** Wall-clock limit of each step of that replay, ms (DriftOptions.timeoutMs; default 120 s). */
+  timeoutMs?: number;
 }
 
 export interface ResolveResult {
@@ -216,6 +218,7 @@ async function checkBeforeResolve(
     migrations,
     expected,
     shadowDatabaseUrl: opts.shadowDatabaseUrl,
+    timeoutMs: opts.timeoutMs,
   });
   const flagName = opts.action === 'rolledBack' ? '--rolled-back' : '--applied';
   if (r.kind === 'couldNotCheck')

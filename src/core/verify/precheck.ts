@@ -12,7 +12,7 @@
  * integer → bigint) converts values without destroying them.
  */
 import type pg from 'pg';
-import { describeDbError, readOnly } from '../db';
+import { describeDbError, pgTimeoutMs, readOnly } from '../db';
 import { checksumMatches, prismaChecksum } from '../migrations';
 import { quoteIdent, quoteLiteral } from '../sql/names';
 import { deparseNode, initSqlParser, parseMigrationSync, type SqlStatement } from '../sql/parser';
@@ -492,7 +492,7 @@ export async function precheckRollback(
   let migration: PrecheckResult['migration'];
 
   await readOnly(pool, async (c) => {
-    await c.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.round(timeout))}`);
+    await c.query(`SET LOCAL statement_timeout = ${pgTimeoutMs(timeout)}`);
     let sp = 0;
     /** One query in a savepoint, so that a failure (timeout, missing object) does not end the others. */
     const attempt: Attempt = async <T>(sql: string) => {
