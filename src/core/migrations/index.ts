@@ -148,11 +148,14 @@ export async function readMigrationsFolder(dir: string): Promise<MigrationsFolde
   // thousand folders cost a few milliseconds; a promise per folder cost more than the I/O).
   const migrations: LocalMigration[] = [];
   const changed: Promise<void>[] = [];
+  // Paths by concatenation: readdir's names are plain names, and path.join (which normalises) cost
+  // 2.5 ms of a 1,000-migration refresh, a quarter of its stats.
+  const base = path.join(dir, 'x').slice(0, -1); // what path.join(dir, name) puts before name
   for (const d of entries) {
     if (!d.isDirectory()) continue;
-    const mdir = path.join(dir, d.name);
-    const sqlPath = path.join(mdir, 'migration.sql');
-    const downSqlPath = path.join(mdir, 'down.sql');
+    const mdir = base + d.name;
+    const sqlPath = `${mdir}${path.sep}migration.sql`;
+    const downSqlPath = `${mdir}${path.sep}down.sql`;
     const m: LocalMigration = { name: d.name, dir: mdir, sqlPath };
     const apply = (sql: { value: string; checksum: string } | { error: string; missing?: boolean }) => {
       if ('value' in sql) {
