@@ -5,7 +5,7 @@ import { applyDown, statementProgressText } from '../core/runbook/apply-down';
 import { applyDownTo } from '../core/runbook/apply-down-to';
 import { type CliCommand, CliError, flag, has, UsageError } from './args';
 import { confirmProtected, progressLine, runbookAction, runbookTarget } from './backup';
-import { findMigration } from './target';
+import { findMigration, shownPath } from './target';
 
 export const applyDownCommand: CliCommand = {
   name: 'apply-down',
@@ -83,7 +83,7 @@ export const applyDownCommand: CliCommand = {
       const folder = await readMigrationsFolder(target.migrationsDir);
       if (!folder.migrations.some((m) => m.name === name))
         throw new CliError(
-          `No migration "${name}" in ${path.relative(io.cwd, target.migrationsDir) || target.migrationsDir}. Check the name (prisma-rollback status lists them); for a migration applied there but missing here, pass --file with its rollback script.`,
+          `No migration "${name}" in ${shownPath(io, target.migrationsDir)}. Check the name (prisma-rollback status lists them); for a migration applied there but missing here, pass --file with its rollback script.`,
         );
     }
     const result = await runbookAction(

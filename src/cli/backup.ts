@@ -8,7 +8,7 @@ import { defaultBackupPath, formatBytes, runBackup } from '../core/runbook/backu
 import { RunbookError } from '../core/runbook/errors';
 import { rollbackTables } from '../core/runbook/tables';
 import { type CliCommand, CliError, type CliIO, flag, has, type ParsedArgs, UsageError } from './args';
-import { pickEnvironment, resolveProject } from './target';
+import { pickEnvironment, resolveProject, shownPath } from './target';
 
 /**
  * The project, migrations folder and environment (with its URL) of a runbook command.
@@ -137,7 +137,7 @@ export const backupCommand: CliCommand = {
           const t = await rollbackTables(target.migrationsDir, tablesOf);
           tables = t.tables;
           log(
-            `Tables touched by the rollback of ${tablesOf} (from ${path.relative(io.cwd, t.source)}): ${tables.map((x) => (x.schema ? `${x.schema}.${x.name}` : x.name)).join(', ') || 'none'}`,
+            `Tables touched by the rollback of ${tablesOf} (from ${shownPath(io, t.source)}): ${tables.map((x) => (x.schema ? `${x.schema}.${x.name}` : x.name)).join(', ') || 'none'}`,
           );
         }
         const out = flag(args, 'out')

@@ -9,7 +9,7 @@ import { backupFormat } from '../core/runbook/restore-dump';
 import { SqlParseError } from '../core/sql';
 import { type CliCommand, CliError, flag, has, UsageError } from './args';
 import { confirmProtected, runbookAction, runbookTarget } from './backup';
-import { findMigration } from './target';
+import { findMigration, shownPath } from './target';
 
 /** One line of the plan shown before writing (see RestorePlanItem). */
 function planLine(p: RestorePlanItem): string {
@@ -75,9 +75,7 @@ export const restoreCommand: CliCommand = {
           env: io.env,
           log,
           confirm: (plan) => {
-            log(
-              `${dryRun ? 'Would write' : 'Writing'} into ${env.name}, from ${path.relative(io.cwd, file) || file}:`,
-            );
+            log(`${dryRun ? 'Would write' : 'Writing'} into ${env.name}, from ${shownPath(io, file)}:`);
             for (const p of plan) log(planLine(p));
             return !dryRun;
           },

@@ -655,7 +655,7 @@ export const impactCommand: CliCommand = {
         JSON.stringify(
           {
             environment: env.name,
-            rollback: path.relative(io.cwd, rollback.path) || rollback.path,
+            rollback: shownPath(io, rollback.path),
             ...result,
             locks: locks.risks,
           },
