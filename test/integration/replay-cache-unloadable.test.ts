@@ -12,13 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  clearVerifyCache,
-  disposeEmbeddedVerifier,
-  type VerifyMigration,
-  verifierWorkerIdle,
-  verifyRollback,
-} from '../../src/core/verify';
+import { disposeEmbeddedVerifier, type VerifyMigration } from '../../src/core/verify';
+import { verifyInFreshWorker } from '../support/verify';
 
 let dir: string;
 beforeAll(async () => {
@@ -36,23 +31,15 @@ const migrations: VerifyMigration[] = [
 ];
 
 /** Verifies c's rollback in a fresh worker (as a new process would): its kind and progress lines. */
-async function verifyFresh(rollbackSql = 'ALTER TABLE "b" DROP COLUMN "c";\n') {
-  await disposeEmbeddedVerifier();
-  clearVerifyCache();
-  const lines: string[] = [];
-  const r = await verifyRollback({
+const verifyFresh = (rollbackSql = 'ALTER TABLE "b" DROP COLUMN "c";\n') =>
+  verifyInFreshWorker({
     migrations,
     index: 2,
     rollbackSql,
     engine: 'embedded',
     replayCacheDir: dir,
     timeoutMs: 60_000,
-    onProgress: (m) => lines.push(m),
   });
-  // The replayed state is saved after the result, before the worker takes more work.
-  await verifierWorkerIdle();
-  return { r, lines };
-}
 
 describe('a replayed state PGlite cannot load', () => {
   it('is deleted and rebuilt, and the verdict is still proven', async () => {

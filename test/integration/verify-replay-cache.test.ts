@@ -8,14 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  clearVerifyCache,
-  disposeEmbeddedVerifier,
-  type VerifyMigration,
-  verifierWorkerIdle,
-  verifyRollback,
-} from '../../src/core/verify';
+import { disposeEmbeddedVerifier, type VerifyMigration, verifyRollback } from '../../src/core/verify';
 import { startEmbedded } from '../../src/core/verify/embedded';
+import { verifyInFreshWorker } from '../support/verify';
 
 let dir: string;
 beforeAll(async () => {
@@ -34,20 +29,14 @@ const history = (first = 'CREATE TABLE "a" ("id" INTEGER);\n'): VerifyMigration[
 
 /** Verifies c's rollback in a fresh worker (as a new process would), returning the progress lines. */
 async function verifyFresh(migrations: VerifyMigration[]) {
-  await disposeEmbeddedVerifier();
-  clearVerifyCache();
-  const lines: string[] = [];
-  const r = await verifyRollback({
+  const { r, lines } = await verifyInFreshWorker({
     migrations,
     index: 2,
     rollbackSql: 'ALTER TABLE "b" DROP COLUMN "c";\n',
     engine: 'embedded',
     noCache: false,
     replayCacheDir: dir,
-    onProgress: (m) => lines.push(m),
   });
-  // The replayed state is saved after the result is returned, before the worker takes more work.
-  await verifierWorkerIdle();
   return { kind: r.kind, lines };
 }
 
