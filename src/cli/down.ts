@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type pg from 'pg';
 import {
-  archiveOf,
+  type ArchiveEntry,
   historyTableOf,
   listArchive,
   rollbackArchiveNote,
@@ -118,6 +118,27 @@ async function storedChecksums(
 }
 
 /**
+ * What a generated down.sql shows of `environment`'s archive of `migration` (rollbackArchiveNote),
+ * from `all`, the environment's whole archive (store.ts listArchive with its history table, so
+ * staleness is judged). An archive of an earlier deploy is never restored (apply-down refuses it):
+ * it is left out and said on stderr. Never throws.
+ */
+function archiveNoteFor(
+  io: CliIO,
+  all: ArchiveEntry[],
+  migration: string,
+  environment: string,
+): RollbackArchiveNote | undefined {
+  const entries = all.filter((e) => e.migration === migration && e.origin === 'deploy');
+  const stale = entries.find((e) => e.stale);
+  if (stale)
+    io.err(
+      `${staleArchiveLine(migration, formatDateTime(stale.takenAt), environment)} down.sql does not show it.`,
+    );
+  return rollbackArchiveNote(entries, environment);
+}
+
+/**
  * `down --env NAME`: the text of migration.sql that environment ran. The local file when its
  * checksum matches the one Prisma stored there (or the migration is not applied there); else the
  * version git has with that checksum (with the header's note saying so). Also what that
@@ -140,19 +161,13 @@ async function versionThatRan(
   let archive: RollbackArchiveNote | undefined;
   try {
     stored = (await storedChecksums(pool, env.url, [migration])).get(migration);
-    const all = await archiveOf(pool, migration, historyTableOf(prismaSchema(env.url))).catch((e) => {
+    const all = await listArchive(pool, historyTableOf(prismaSchema(env.url))).catch((e) => {
       io.err(
         `Cannot read the archive in ${env.name} (${describeDbError(e, env.url)}): down.sql does not show it.`,
       );
       return [];
     });
-    // An archive of an earlier deploy is never restored (apply-down refuses it): not shown as restoring.
-    const stale = all.find((e) => e.stale);
-    if (stale)
-      io.err(
-        `${staleArchiveLine(migration, formatDateTime(stale.takenAt), env.name)} down.sql does not show it.`,
-      );
-    archive = rollbackArchiveNote(all, env.name);
+    archive = archiveNoteFor(io, all, migration, env.name);
   } catch (e) {
     throw new CliError(`Cannot read _prisma_migrations in ${env.name}: ${describeDbError(e, env.url)}`);
   } finally {
@@ -335,11 +350,7 @@ async function rangeFacts(
       throw new CliError(`Cannot read the archive in ${env.name}: ${describeDbError(e, env.url)}`);
     });
     for (const { name: m } of migrations) {
-      const entries = all.filter((e) => e.migration === m && e.origin === 'deploy');
-      const stale = entries.find((e) => e.stale);
-      if (stale)
-        io.err(`${staleArchiveLine(m, formatDateTime(stale.takenAt), env.name)} down.sql does not show it.`);
-      const note = rollbackArchiveNote(entries, env.name);
+      const note = archiveNoteFor(io, all, m, env.name);
       if (note) notes.set(m, note);
     }
     stored = await storedChecksums(
