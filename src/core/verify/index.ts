@@ -1078,7 +1078,8 @@ function holds(req: SessionRequest, index: number, extensions: Set<string>): boo
  * nearest cached state (or an empty database), restores it after a verification that ran outside a
  * transaction, replays what is missing and saves the new state in the replay cache. Returns the
  * session and how many migrations it replayed now (the rest were reused), or the failure of the
- * first migration that did not apply (the session then holds the ones before it).
+ * first migration that did not apply (the session is then closed: what that migration left is
+ * unknown; the next request starts again from the replay cache or an empty database).
  */
 async function sessionAt(
   req: SessionRequest,
@@ -1129,7 +1130,14 @@ async function sessionAt(
     },
     running,
   );
-  if (failed) return failed;
+  if (failed) {
+    // What the failed migration left (a BEGIN … COMMIT block of its own that committed, an aborted
+    // transaction still open) is in the database but not in `applied`: the session no longer holds
+    // a known state, and reused it failed every later request ("current transaction is aborted")
+    // or replayed a fixed migration on top of it (and saved that in the replay cache).
+    await closeEmbeddedSession();
+    return failed;
+  }
   // Saved once the result is out (saveReplayedStateHere), not before it.
   if (s.applied.length > appliedBefore && req.replayCacheDir) s.unsaved = req;
   return { session: s, ran: s.applied.length - appliedBefore };
