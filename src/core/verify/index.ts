@@ -47,7 +47,7 @@ import {
   prepareEmbedded,
   startEmbedded,
 } from './embedded';
-import { describeFailure, locateFailure, type ScriptFailure, scriptFailure } from './failure';
+import { describeFailure, embeddedLacks, locateFailure, type ScriptFailure, scriptFailure } from './failure';
 import { collectGarbage, GC_EVERY_CHARS } from './gc';
 import {
   defaultReplayCacheDir,
@@ -858,12 +858,28 @@ function historyFailure(
   ms: number,
   engine: 'embedded' | 'server',
 ): VerifyResult {
+  const lack = engine === 'embedded' ? embeddedLacks(f) : undefined;
   return {
     kind: 'couldNotVerify',
-    reason: `Migration ${f.script} failed to apply ${where}: ${describeFailure(f)}`,
+    reason: `Migration ${f.script} failed to apply ${where}: ${describeFailure(f)}${lack ? ` — ${lack}` : ''}`,
     failure: f,
     ms,
     engine,
+  };
+}
+
+/**
+ * The rollback failed in the embedded PostgreSQL on something it lacks (embeddedLacks): not a
+ * difference — the verification could not run there. `failure` sends it to the shadow server
+ * when one is set (verifyRollback).
+ */
+function rollbackNotRunHere(f: ScriptFailure, lack: string, ms: number): VerifyResult {
+  return {
+    kind: 'couldNotVerify',
+    reason: `${f.script} failed to apply in the embedded PostgreSQL: ${describeFailure(f)} — ${lack}`,
+    failure: f,
+    ms,
+    engine: 'embedded',
   };
 }
 
@@ -1314,7 +1330,11 @@ export async function verifyEmbeddedHere(
       req.rollbackPath,
       runningPart(running, 'rollback'),
     );
-    if (rollbackFailed) return judged(before, rollbackFailed, base, started, unseen);
+    if (rollbackFailed) {
+      const lack = embeddedLacks(rollbackFailed);
+      if (lack) return rollbackNotRunHere(rollbackFailed, lack, ms());
+      return judged(before, rollbackFailed, base, started, unseen);
+    }
     progress('Comparing schemas');
     return judged(before, await snapshotSchema((q) => s.db.query(q)), base, started, unseen);
   } finally {
@@ -1685,7 +1705,8 @@ export async function replaySchema(opts: ReplaySchemaOptions): Promise<ReplaySch
       if (out.kind === 'stopped')
         return { kind: 'couldNotReplay', reason: out.reason, cancelled: out.cancelled, ms: ms() };
       const failure = out.failure;
-      const reason = `Migration ${failure.script} failed to apply in the embedded PostgreSQL: ${describeFailure(failure)}`;
+      const lack = embeddedLacks(failure);
+      const reason = `Migration ${failure.script} failed to apply in the embedded PostgreSQL: ${describeFailure(failure)}${lack ? ` — ${lack}` : ''}`;
       if (!opts.shadowDatabaseUrl || opts.engine === 'embedded')
         return {
           kind: 'couldNotReplay',
@@ -1868,6 +1889,8 @@ async function judgedData(
   }
   if (stage === 'rollback') {
     const f = scriptFailure(error, sql, target.rollbackName, target.rollbackPath);
+    const lack = base.engine === 'embedded' ? embeddedLacks(f) : undefined;
+    if (lack) return rollbackNotRunHere(f, lack, ms());
     return {
       kind: 'differences',
       differences: [`${f.script} failed to apply: ${describeFailure(f)}`],
