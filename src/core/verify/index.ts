@@ -811,7 +811,18 @@ async function checkAbort(signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) throw new Cancelled();
 }
 
-/** Applies `migrations[from..to)` with `exec`, reporting progress; returns the failure of the first one that fails. */
+/**
+ * SQL that may leave state in its session beyond the database's files: `SET` (not LOCAL),
+ * `set_config(…)`, `SET ROLE` / `SESSION AUTHORIZATION`, temporary tables, prepared statements,
+ * cursors. A cheap over-approximation (an `UPDATE … SET a = 1` matches too: one DISCARD more).
+ */
+const SESSION_STATE_RE =
+  /\bset_config\s*\(|\bset\s+(?:session\s+)?(?:role\b|session\s+authorization\b|[a-z_][\w.]*\s*(?:=|\bto\b))|\b(?:temp|temporary)\s+(?:table|view|sequence)\b|\bprepare\s+\w|\bdeclare\s+\w/i;
+
+/**
+ * Applies `migrations[from..to)` with `exec`, reporting progress; returns the failure of the
+ * first one that fails. `afterEach` runs after each migration that applied, before `onApplied`.
+ */
 async function replay(
   exec: (sql: string) => Promise<unknown>,
   migrations: VerifyMigration[],
@@ -821,6 +832,7 @@ async function replay(
   progress: ProgressFn,
   onApplied: (m: VerifyMigration) => void = () => {},
   running: (script: RunningScript) => void = () => {},
+  afterEach?: (m: VerifyMigration) => Promise<void>,
 ): Promise<ScriptFailure | undefined> {
   const step = Math.max(1, Math.ceil((to - from) / 20));
   for (let i = from; i < to; i++) {
@@ -834,6 +846,7 @@ async function replay(
     } catch (e) {
       return locateFailure(exec, m.sql, scriptFailure(e, m.sql, m.name, m.path));
     }
+    await afterEach?.(m);
     onApplied(m);
   }
   if (to > from) progress(`Replayed ${to} migration${to === 1 ? '' : 's'}`, { done: to, total: to });
@@ -1131,7 +1144,10 @@ async function sessionAt(
     session = { ...rest, db: await startEmbedded(rest.extensions, { loadDataDir: restoreFrom }) };
   }
   const s = session!;
-  if (req.searchPath) await s.db.exec(`SET search_path TO ${quoteIdent(req.searchPath)}`);
+  const searchPath = async () => {
+    if (req.searchPath) await s.db.exec(`SET search_path TO ${quoteIdent(req.searchPath)}`);
+  };
+  await searchPath();
   const appliedBefore = s.applied.length;
   const failed = await replay(
     (sql) => s.db.exec(sql),
@@ -1145,6 +1161,15 @@ async function sessionAt(
       s.snapshot = undefined;
     },
     running,
+    async (m) => {
+      // A state loaded from the replay cache is a new session: what a migration set for its own
+      // session (SET, set_config(…, false), a temporary table) is not in it. Dropped here too
+      // (DISCARD ALL: as a new connection, PostgreSQL docs "DISCARD"), so a replay and a cached
+      // state give the next migration the same session, hence the same verdict.
+      if (!SESSION_STATE_RE.test(m.sql)) return;
+      await s.db.exec('DISCARD ALL').catch(() => {});
+      await searchPath();
+    },
   );
   if (failed) {
     // What the failed migration left (a BEGIN … COMMIT block of its own that committed, an aborted
