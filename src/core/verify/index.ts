@@ -819,9 +819,27 @@ async function checkAbort(signal?: AbortSignal): Promise<void> {
 const SESSION_STATE_RE =
   /\bset_config\s*\(|\bset\s+(?:session\s+)?(?:role\b|session\s+authorization\b|[a-z_][\w.]*\s*(?:=|\bto\b))|\b(?:temp|temporary)\s+(?:table|view|sequence)\b|\bprepare\s+\w|\bdeclare\s+\w/i;
 
+/** SQL that may open a transaction block (PL/pgSQL's BEGIN matches too: one probe more). */
+const TRANSACTION_START_RE = /\b(?:begin|start\s+transaction)\b/i;
+
+/**
+ * Whether the session of `exec` is inside a transaction block: SAVEPOINT succeeds only there
+ * (PostgreSQL docs "SAVEPOINT"); released at once. Never throws.
+ */
+async function inTransactionBlock(exec: (sql: string) => Promise<unknown>): Promise<boolean> {
+  try {
+    await exec('SAVEPOINT prisma_rollback_probe');
+  } catch {
+    return false;
+  }
+  await exec('RELEASE SAVEPOINT prisma_rollback_probe').catch(() => {});
+  return true;
+}
+
 /**
  * Applies `migrations[from..to)` with `exec`, reporting progress; returns the failure of the
- * first one that fails. `afterEach` runs after each migration that applied, before `onApplied`.
+ * first one that fails. `afterEach` runs after each migration that applied, before `onApplied`;
+ * a failure it returns is that migration's.
  */
 async function replay(
   exec: (sql: string) => Promise<unknown>,
@@ -832,7 +850,7 @@ async function replay(
   progress: ProgressFn,
   onApplied: (m: VerifyMigration) => void = () => {},
   running: (script: RunningScript) => void = () => {},
-  afterEach?: (m: VerifyMigration) => Promise<void>,
+  afterEach?: (m: VerifyMigration) => Promise<ScriptFailure | undefined>,
 ): Promise<ScriptFailure | undefined> {
   const step = Math.max(1, Math.ceil((to - from) / 20));
   for (let i = from; i < to; i++) {
@@ -846,7 +864,8 @@ async function replay(
     } catch (e) {
       return locateFailure(exec, m.sql, scriptFailure(e, m.sql, m.name, m.path));
     }
-    await afterEach?.(m);
+    const left = await afterEach?.(m);
+    if (left) return left;
     onApplied(m);
   }
   if (to > from) progress(`Replayed ${to} migration${to === 1 ? '' : 's'}`, { done: to, total: to });
@@ -1162,13 +1181,26 @@ async function sessionAt(
     },
     running,
     async (m) => {
+      // A transaction the migration opened and left open: what it did is not committed, so a
+      // state saved in the replay cache would not hold it while the next migrations of this
+      // replay saw it — two verdicts for one history. Its failure (the session is then closed).
+      if (TRANSACTION_START_RE.test(m.sql) && (await inTransactionBlock((q) => s.db.exec(q)))) {
+        await s.db.exec('ROLLBACK').catch(() => {});
+        return {
+          script: m.name,
+          path: m.path,
+          message:
+            'the migration leaves a transaction open (BEGIN without COMMIT): what it did is not committed; end it with COMMIT',
+        };
+      }
       // A state loaded from the replay cache is a new session: what a migration set for its own
       // session (SET, set_config(…, false), a temporary table) is not in it. Dropped here too
       // (DISCARD ALL: as a new connection, PostgreSQL docs "DISCARD"), so a replay and a cached
       // state give the next migration the same session, hence the same verdict.
-      if (!SESSION_STATE_RE.test(m.sql)) return;
+      if (!SESSION_STATE_RE.test(m.sql)) return undefined;
       await s.db.exec('DISCARD ALL').catch(() => {});
       await searchPath();
+      return undefined;
     },
   );
   if (failed) {
