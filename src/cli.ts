@@ -7,6 +7,7 @@ import { progressLine } from './cli/backup';
 import { commands } from './cli/commands';
 import { describeFailure } from './cli/failure';
 import { SettingsFileError } from './core/project/settings-file';
+import { disposeVerifierWorker } from './core/verify/worker-client';
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -58,6 +59,12 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     failed(describeFailure(e));
     if (io.env.PRISMA_ROLLBACK_DEBUG && e instanceof Error && e.stack) io.err(e.stack);
     return 2;
+  } finally {
+    // Every command that used the verifier's worker (verify, drift, resolve's schema check, down
+    // --partial): the worker saves the state it replayed after posting the result, so it is
+    // waited for (at most 20 s) and stopped here; a process that exited at once cut the save off
+    // and the next command replayed again. Immediate when no worker runs or it only prepared.
+    await disposeVerifierWorker();
   }
 }
 

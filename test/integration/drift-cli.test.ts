@@ -4,6 +4,9 @@
  * itself (its own BEGIN/COMMIT): resolve refuses, the partial script brings the schema back to the
  * replay of the migrations before it, resolve then marks it and Prisma's engine no longer reports it.
  */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NO_FILTERS, toMigrationList } from '../../src/core/engine';
 import { readMigrationsFolder } from '../../src/core/migrations';
@@ -66,6 +69,20 @@ describe('drift, resolve and down --partial (CLI, PostgreSQL 15)', () => {
         `SELECT count(*)::int AS n FROM "_prisma_migrations" WHERE migration_name = '20240103000000_age' AND finished_at IS NULL AND rolled_back_at IS NULL`,
       )
     )[0].n;
+
+  it('drift saves its replayed state in the replay cache before the command returns (the next verify or drift loads it)', async () => {
+    await deployMigrations({ url: db.url, environment: 'staging', migrationsDir: mig.dir });
+    const cacheDir = await fs.mkdtemp(path.join(os.tmpdir(), 'drift-cli-cache-'));
+    try {
+      const r = await cli('drift', '--env', 'staging', '--cache-dir', cacheDir);
+      expect(r.code).toBe(0);
+      // Saved after the result by the verifier's worker: the CLI waits for it before it returns
+      // (a process that exits at once stopped the worker before the save, every time).
+      expect((await fs.readdir(cacheDir)).filter((f) => f.endsWith('.pgdata'))).toHaveLength(1);
+    } finally {
+      await fs.rm(cacheDir, { recursive: true, force: true });
+    }
+  });
 
   it('drift --json: none after deploy (exit 0), then the added column (exit 1)', async () => {
     await deployMigrations({ url: db.url, environment: 'staging', migrationsDir: mig.dir });

@@ -253,6 +253,14 @@ describe('_prisma_migrations read on a reused pool', () => {
     `UPDATE _prisma_migrations SET migration_name = '20240102000000_post2' WHERE migration_name = '20240102000000_post'`,
     `INSERT INTO _prisma_migrations (id, checksum, migration_name, started_at, applied_steps_count) VALUES ('z', 'c', '20240103000000_x', now(), 0)`,
     `DELETE FROM _prisma_migrations WHERE id = 'z'`,
+    // Every column set to known values (the one below then is a collision of a sum of row hashes
+    // linear in the columns, not a matter of chance)…
+    `UPDATE _prisma_migrations SET id = CASE WHEN migration_name = '20240101000000_init' THEN 'a' ELSE 'b' END,
+       migration_name = CASE WHEN migration_name = '20240101000000_init' THEN '20240101000000_init' ELSE '20240102000000_post' END,
+       checksum = 'c', started_at = '2024-01-01 00:00:00+00', finished_at = NULL,
+       logs = CASE WHEN migration_name = '20240101000000_init' THEN 'x7' END, rolled_back_at = NULL, applied_steps_count = 1`,
+    // …then a value moved from one row to the other: the count and every column's values are the same.
+    `UPDATE _prisma_migrations a SET logs = b.logs FROM _prisma_migrations b WHERE a.id <> b.id`,
   ];
 
   for (const mode of [

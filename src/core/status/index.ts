@@ -115,7 +115,10 @@ function withFingerprint(rows: MigrationRow[], fingerprint: string): MigrationRo
  * A lone SELECT is its own read-only snapshot, so no BEGIN READ ONLY … COMMIT surrounds it. On a
  * pool that read this table before, one row is asked first: the table's fingerprint, the row count
  * and the sum of every row's 64-bit hash (`hash_record_extended`: every column of the row; the
- * record type's hash support function since PostgreSQL 14, src/backend/utils/adt/rowtypes.c).
+ * record type's hash support function since PostgreSQL 14, src/backend/utils/adt/rowtypes.c),
+ * hashed once more (`hashint8extended`) before the sum: the record hash is linear in its columns'
+ * hashes (`result = result * 31 + column hash`, rowtypes.c), so a plain sum over the rows is a sum
+ * per column, blind to a value moved from one row to another (a failure log, a finished_at).
  * Where it cannot be used (PostgreSQL before 14, or a column type without a hash function: SQLSTATE
  * 42883) the md5 of the rows' text forms is used instead on that pool (3–4× the server time). When the fingerprint
  * equals the last read's, the rows of that read are returned (a new array; the row objects are
@@ -132,7 +135,7 @@ export async function readMigrationRows(pool: pg.Pool, schema: string): Promise<
   const table = quoteIdent(schema, '_prisma_migrations');
   const fingerprintSql = noRecordHash.has(pool)
     ? `SELECT count(*) AS n, md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t.started_at, t.id), '')) AS fp FROM ${table} t`
-    : `SELECT count(*) AS n, sum(hash_record_extended(t, 0)::numeric) AS fp FROM ${table} t`;
+    : `SELECT count(*) AS n, sum(hashint8extended(hash_record_extended(t, 0), 0)::numeric) AS fp FROM ${table} t`;
   const known = rowsRead.get(pool)?.get(schema);
   const fingerprintOf = (r: { n: string; fp: string | null }) => `${r.n}:${r.fp}`;
   try {

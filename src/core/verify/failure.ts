@@ -149,6 +149,19 @@ export function blankComments(sql: string): string {
   return out.join('');
 }
 
+/**
+ * Why `f` failed in the embedded PostgreSQL because of something it lacks and every real
+ * PostgreSQL server has, or undefined. Such a failure says nothing about the script: the
+ * verification could not run there (it goes to the shadow server when one is set). The one such
+ * thing now: `template0` (SQLSTATE 3D000 naming it), dropped from the data directory the build
+ * ships (scripts/build.mjs initialPgdata; README "Limits").
+ */
+export function embeddedLacks(f: ScriptFailure): string | undefined {
+  if (f.code === '3D000' && /template database "template0" does not exist/.test(f.message))
+    return 'the embedded PostgreSQL has no template0 (left out of its data directory to save memory; CREATE DATABASE without TEMPLATE template0 works there)';
+  return undefined;
+}
+
 /** `20240101_init/migration.sql:12:5: relation "User" does not exist (42P01)` */
 export function describeFailure(f: ScriptFailure): string {
   const where = f.line !== undefined ? `:${f.line}:${f.column}` : '';

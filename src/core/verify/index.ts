@@ -47,7 +47,7 @@ import {
   prepareEmbedded,
   startEmbedded,
 } from './embedded';
-import { describeFailure, locateFailure, type ScriptFailure, scriptFailure } from './failure';
+import { describeFailure, embeddedLacks, locateFailure, type ScriptFailure, scriptFailure } from './failure';
 import { collectGarbage, GC_EVERY_CHARS } from './gc';
 import {
   defaultReplayCacheDir,
@@ -811,7 +811,36 @@ async function checkAbort(signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) throw new Cancelled();
 }
 
-/** Applies `migrations[from..to)` with `exec`, reporting progress; returns the failure of the first one that fails. */
+/**
+ * SQL that may leave state in its session beyond the database's files: `SET` (not LOCAL),
+ * `set_config(…)`, `SET ROLE` / `SESSION AUTHORIZATION`, temporary tables, prepared statements,
+ * cursors. A cheap over-approximation (an `UPDATE … SET a = 1` matches too: one DISCARD more).
+ */
+const SESSION_STATE_RE =
+  /\bset_config\s*\(|\bset\s+(?:session\s+)?(?:role\b|session\s+authorization\b|[a-z_][\w.]*\s*(?:=|\bto\b))|\b(?:temp|temporary)\s+(?:table|view|sequence)\b|\bprepare\s+\w|\bdeclare\s+\w/i;
+
+/** SQL that may open a transaction block (PL/pgSQL's BEGIN matches too: one probe more). */
+const TRANSACTION_START_RE = /\b(?:begin|start\s+transaction)\b/i;
+
+/**
+ * Whether the session of `exec` is inside a transaction block: SAVEPOINT succeeds only there
+ * (PostgreSQL docs "SAVEPOINT"); released at once. Never throws.
+ */
+async function inTransactionBlock(exec: (sql: string) => Promise<unknown>): Promise<boolean> {
+  try {
+    await exec('SAVEPOINT prisma_rollback_probe');
+  } catch {
+    return false;
+  }
+  await exec('RELEASE SAVEPOINT prisma_rollback_probe').catch(() => {});
+  return true;
+}
+
+/**
+ * Applies `migrations[from..to)` with `exec`, reporting progress; returns the failure of the
+ * first one that fails. `afterEach` runs after each migration that applied, before `onApplied`;
+ * a failure it returns is that migration's.
+ */
 async function replay(
   exec: (sql: string) => Promise<unknown>,
   migrations: VerifyMigration[],
@@ -821,6 +850,7 @@ async function replay(
   progress: ProgressFn,
   onApplied: (m: VerifyMigration) => void = () => {},
   running: (script: RunningScript) => void = () => {},
+  afterEach?: (m: VerifyMigration) => Promise<ScriptFailure | undefined>,
 ): Promise<ScriptFailure | undefined> {
   const step = Math.max(1, Math.ceil((to - from) / 20));
   for (let i = from; i < to; i++) {
@@ -834,6 +864,8 @@ async function replay(
     } catch (e) {
       return locateFailure(exec, m.sql, scriptFailure(e, m.sql, m.name, m.path));
     }
+    const left = await afterEach?.(m);
+    if (left) return left;
     onApplied(m);
   }
   if (to > from) progress(`Replayed ${to} migration${to === 1 ? '' : 's'}`, { done: to, total: to });
@@ -858,12 +890,28 @@ function historyFailure(
   ms: number,
   engine: 'embedded' | 'server',
 ): VerifyResult {
+  const lack = engine === 'embedded' ? embeddedLacks(f) : undefined;
   return {
     kind: 'couldNotVerify',
-    reason: `Migration ${f.script} failed to apply ${where}: ${describeFailure(f)}`,
+    reason: `Migration ${f.script} failed to apply ${where}: ${describeFailure(f)}${lack ? ` — ${lack}` : ''}`,
     failure: f,
     ms,
     engine,
+  };
+}
+
+/**
+ * The rollback failed in the embedded PostgreSQL on something it lacks (embeddedLacks): not a
+ * difference — the verification could not run there. `failure` sends it to the shadow server
+ * when one is set (verifyRollback).
+ */
+function rollbackNotRunHere(f: ScriptFailure, lack: string, ms: number): VerifyResult {
+  return {
+    kind: 'couldNotVerify',
+    reason: `${f.script} failed to apply in the embedded PostgreSQL: ${describeFailure(f)} — ${lack}`,
+    failure: f,
+    ms,
+    engine: 'embedded',
   };
 }
 
@@ -1078,7 +1126,8 @@ function holds(req: SessionRequest, index: number, extensions: Set<string>): boo
  * nearest cached state (or an empty database), restores it after a verification that ran outside a
  * transaction, replays what is missing and saves the new state in the replay cache. Returns the
  * session and how many migrations it replayed now (the rest were reused), or the failure of the
- * first migration that did not apply (the session then holds the ones before it).
+ * first migration that did not apply (the session is then closed: what that migration left is
+ * unknown; the next request starts again from the replay cache or an empty database).
  */
 async function sessionAt(
   req: SessionRequest,
@@ -1114,7 +1163,10 @@ async function sessionAt(
     session = { ...rest, db: await startEmbedded(rest.extensions, { loadDataDir: restoreFrom }) };
   }
   const s = session!;
-  if (req.searchPath) await s.db.exec(`SET search_path TO ${quoteIdent(req.searchPath)}`);
+  const searchPath = async () => {
+    if (req.searchPath) await s.db.exec(`SET search_path TO ${quoteIdent(req.searchPath)}`);
+  };
+  await searchPath();
   const appliedBefore = s.applied.length;
   const failed = await replay(
     (sql) => s.db.exec(sql),
@@ -1128,8 +1180,37 @@ async function sessionAt(
       s.snapshot = undefined;
     },
     running,
+    async (m) => {
+      // A transaction the migration opened and left open: what it did is not committed, so a
+      // state saved in the replay cache would not hold it while the next migrations of this
+      // replay saw it — two verdicts for one history. Its failure (the session is then closed).
+      if (TRANSACTION_START_RE.test(m.sql) && (await inTransactionBlock((q) => s.db.exec(q)))) {
+        await s.db.exec('ROLLBACK').catch(() => {});
+        return {
+          script: m.name,
+          path: m.path,
+          message:
+            'the migration leaves a transaction open (BEGIN without COMMIT): what it did is not committed; end it with COMMIT',
+        };
+      }
+      // A state loaded from the replay cache is a new session: what a migration set for its own
+      // session (SET, set_config(…, false), a temporary table) is not in it. Dropped here too
+      // (DISCARD ALL: as a new connection, PostgreSQL docs "DISCARD"), so a replay and a cached
+      // state give the next migration the same session, hence the same verdict.
+      if (!SESSION_STATE_RE.test(m.sql)) return undefined;
+      await s.db.exec('DISCARD ALL').catch(() => {});
+      await searchPath();
+      return undefined;
+    },
   );
-  if (failed) return failed;
+  if (failed) {
+    // What the failed migration left (a BEGIN … COMMIT block of its own that committed, an aborted
+    // transaction still open) is in the database but not in `applied`: the session no longer holds
+    // a known state, and reused it failed every later request ("current transaction is aborted")
+    // or replayed a fixed migration on top of it (and saved that in the replay cache).
+    await closeEmbeddedSession();
+    return failed;
+  }
   // Saved once the result is out (saveReplayedStateHere), not before it.
   if (s.applied.length > appliedBefore && req.replayCacheDir) s.unsaved = req;
   return { session: s, ran: s.applied.length - appliedBefore };
@@ -1306,7 +1387,11 @@ export async function verifyEmbeddedHere(
       req.rollbackPath,
       runningPart(running, 'rollback'),
     );
-    if (rollbackFailed) return judged(before, rollbackFailed, base, started, unseen);
+    if (rollbackFailed) {
+      const lack = embeddedLacks(rollbackFailed);
+      if (lack) return rollbackNotRunHere(rollbackFailed, lack, ms());
+      return judged(before, rollbackFailed, base, started, unseen);
+    }
     progress('Comparing schemas');
     return judged(before, await snapshotSchema((q) => s.db.query(q)), base, started, unseen);
   } finally {
@@ -1677,7 +1762,8 @@ export async function replaySchema(opts: ReplaySchemaOptions): Promise<ReplaySch
       if (out.kind === 'stopped')
         return { kind: 'couldNotReplay', reason: out.reason, cancelled: out.cancelled, ms: ms() };
       const failure = out.failure;
-      const reason = `Migration ${failure.script} failed to apply in the embedded PostgreSQL: ${describeFailure(failure)}`;
+      const lack = embeddedLacks(failure);
+      const reason = `Migration ${failure.script} failed to apply in the embedded PostgreSQL: ${describeFailure(failure)}${lack ? ` — ${lack}` : ''}`;
       if (!opts.shadowDatabaseUrl || opts.engine === 'embedded')
         return {
           kind: 'couldNotReplay',
@@ -1860,6 +1946,8 @@ async function judgedData(
   }
   if (stage === 'rollback') {
     const f = scriptFailure(error, sql, target.rollbackName, target.rollbackPath);
+    const lack = base.engine === 'embedded' ? embeddedLacks(f) : undefined;
+    if (lack) return rollbackNotRunHere(f, lack, ms());
     return {
       kind: 'differences',
       differences: [`${f.script} failed to apply: ${describeFailure(f)}`],

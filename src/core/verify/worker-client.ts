@@ -59,6 +59,11 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 let worker: Worker | undefined;
 let idleTimer: NodeJS.Timeout | undefined;
 let nextId = 1;
+/**
+ * Workers asked to verify or replay: only these can hold a replayed state not yet saved (the
+ * worker saves it after posting the result). A worker only asked to prepare or warm holds none.
+ */
+const mayHoldUnsaved = new WeakSet<Worker>();
 
 /** Absolute path of the worker's script; throws an Error naming the file when it is missing. */
 export function verifierWorkerScript(): string {
@@ -106,7 +111,10 @@ const DRAIN_MS = 20_000;
 /**
  * Terminates the worker (and its embedded PostgreSQL) once what it still does after its last
  * result — saving the replayed state in the replay cache — is done (at most DRAIN_MS, then it is
- * stopped anyway: the state only costs time next time). Safe when none runs; never rejects.
+ * stopped anyway: the state only costs time next time). A worker never asked to verify or replay
+ * (only to prepare or warm: a CLI `verify` that ended before verifying) has nothing to save and
+ * is stopped at once, without waiting for its WebAssembly to compile. Safe when none runs; never
+ * rejects.
  */
 export async function disposeVerifierWorker(): Promise<void> {
   if (idleTimer) clearTimeout(idleTimer);
@@ -114,7 +122,7 @@ export async function disposeVerifierWorker(): Promise<void> {
   const w = worker;
   worker = undefined;
   if (!w) return;
-  await drained(w, DRAIN_MS);
+  if (mayHoldUnsaved.has(w)) await drained(w, DRAIN_MS);
   await w.terminate().catch(() => {});
 }
 
@@ -281,6 +289,7 @@ async function runRequest<R>(
   w.on('error', onError);
   w.on('exit', onExit);
   opts.signal?.addEventListener('abort', onAbort, { once: true });
+  mayHoldUnsaved.add(w);
   w.postMessage(post(id));
   const o = await outcome;
   clearTimeout(timer);
