@@ -23,7 +23,6 @@ import {
 import {
   defaultReplayCacheDir,
   describeFailure,
-  disposeEmbeddedVerifier,
   prepareEmbeddedVerifier,
   useBaselineTierOnly,
   type VerifyResult,
@@ -222,14 +221,11 @@ export const verifyCommand: CliCommand = {
       // The verifier's worker loads PGlite and the parser while the history is read (issue 14).
       prepareEmbeddedVerifier();
     }
-    try {
-      if (all) return await verifyAll(args, io);
-      if (to) return await verifyTo(args, io);
-      return await verifyOne(args, io, wanted, engine);
-    } finally {
-      // also when it ends before verifying (no such migration, no rollback…): no worker is left
-      await disposeEmbeddedVerifier();
-    }
+    // The verifier's worker is stopped by the CLI's main once the verdict is printed (src/cli.ts):
+    // it saves the state it replayed after the result, and the verdict does not wait for that.
+    if (all) return verifyAll(args, io);
+    if (to) return verifyTo(args, io);
+    return verifyOne(args, io, wanted, engine);
   },
 };
 
@@ -254,23 +250,19 @@ async function verifyOne(args: ParsedArgs, io: CliIO, wanted: string, engine: st
   let result: VerifyResult;
   const note = largeScriptNote(`${target.name}/migration.sql`, target.sql ?? '');
   if (note) io.err(note);
-  try {
-    result = await verifyRollback({
-      migrations,
-      index,
-      rollbackSql: rollback.sql,
-      rollbackName: rollback.name,
-      rollbackPath: rollback.path,
-      shadowDatabaseUrl,
-      engine: engine as 'auto' | 'embedded' | 'server',
-      ...runOptions,
-      onProgress: json ? undefined : (m) => io.err(`  ${m}`),
-      // the archive that deploy takes and apply-down restores (src/core/runbook/archive.ts)
-      data: data ? (has(args, 'no-archive') ? {} : archiveDataHooks(migrations)) : undefined,
-    });
-  } finally {
-    await disposeEmbeddedVerifier();
-  }
+  result = await verifyRollback({
+    migrations,
+    index,
+    rollbackSql: rollback.sql,
+    rollbackName: rollback.name,
+    rollbackPath: rollback.path,
+    shadowDatabaseUrl,
+    engine: engine as 'auto' | 'embedded' | 'server',
+    ...runOptions,
+    onProgress: json ? undefined : (m) => io.err(`  ${m}`),
+    // the archive that deploy takes and apply-down restores (src/core/runbook/archive.ts)
+    data: data ? (has(args, 'no-archive') ? {} : archiveDataHooks(migrations)) : undefined,
+  });
   if (data) return printDataResult(io, result, target.name, rollback, json);
 
   // --prisma-diff: Prisma's engine as a second opinion, with the editor's policy (core).
@@ -467,19 +459,15 @@ async function verifyTo(args: ParsedArgs, io: CliIO): Promise<number> {
     throw new UsageError('--engine is auto, embedded or server.');
   const { verifyRollbackChain } = await import('../core/verify/chain');
   let result: VerifyResult;
-  try {
-    result = await verifyRollbackChain({
-      migrations,
-      to,
-      rollbacks,
-      shadowDatabaseUrl,
-      engine: engine as 'auto' | 'embedded' | 'server',
-      ...runOptions,
-      onProgress: json ? undefined : (m) => io.err(`  ${m}`),
-    });
-  } finally {
-    await disposeEmbeddedVerifier();
-  }
+  result = await verifyRollbackChain({
+    migrations,
+    to,
+    rollbacks,
+    shadowDatabaseUrl,
+    engine: engine as 'auto' | 'embedded' | 'server',
+    ...runOptions,
+    onProgress: json ? undefined : (m) => io.err(`  ${m}`),
+  });
   const target = folder.migrations[to].name;
   const chain = folder.migrations.slice(to + 1).map((m) => m.name);
   if (json) {
@@ -539,46 +527,42 @@ async function verifyAll(args: ParsedArgs, io: CliIO): Promise<number> {
   const generated = await generatedWith(args, migrations);
   const rows: AllRow[] = [];
   const started = performance.now();
-  try {
-    for (let index = 0; index < folder.migrations.length; index++) {
-      const m = folder.migrations[index];
-      // a Method 2 rollback migration is itself the rollback of an earlier one
-      if (isRollbackMigration(m.name)) continue;
-      let rollback: Rollback | undefined = await findRollbackScript(folder.migrations, index);
-      const g = generated?.[index];
-      if (!rollback && g && !(g instanceof Error))
-        rollback = { sql: g.sql, name: 'generated down.sql', path: `${m.name} (generated)` };
-      if (!rollback) {
-        const reason = g instanceof Error ? notGenerated(g, m.sqlPath) : noRollbackReason(m.name);
-        rows.push({ migration: m.name, rollback: null, kind: 'noRollback', reason });
-        if (!json) io.out(`✗ ${m.name}: no rollback (${reason})`);
-        continue;
-      }
-      const r = await verifyRollback({
-        migrations,
-        index,
-        rollbackSql: rollback.sql,
-        rollbackName: rollback.name,
-        rollbackPath: rollback.path,
-        shadowDatabaseUrl,
-        ...runOptions,
-      });
-      const row: AllRow = { migration: m.name, rollback: rel(rollback.path), kind: r.kind, ms: r.ms };
-      if (r.kind === 'differences') row.differences = r.differences;
-      if (r.kind === 'couldNotVerify') row.reason = r.reason;
-      if (r.kind === 'cannotProve') row.reasons = r.reasons;
-      rows.push(row);
-      if (!json) {
-        const mark = r.kind === 'verified' ? '✓' : r.kind === 'differences' ? '✗' : '?';
-        io.out(
-          `${mark} ${m.name}${r.kind === 'couldNotVerify' ? `: ${r.reason}` : r.kind === 'cannotProve' ? ': cannot prove (no difference found, but the comparison cannot see all of it)' : ''}`,
-        );
-        if (r.kind === 'differences') for (const d of r.differences) io.out(`    ${d}`);
-        if (r.kind === 'cannotProve') for (const d of r.reasons) io.out(`    ${d}`);
-      }
+  for (let index = 0; index < folder.migrations.length; index++) {
+    const m = folder.migrations[index];
+    // a Method 2 rollback migration is itself the rollback of an earlier one
+    if (isRollbackMigration(m.name)) continue;
+    let rollback: Rollback | undefined = await findRollbackScript(folder.migrations, index);
+    const g = generated?.[index];
+    if (!rollback && g && !(g instanceof Error))
+      rollback = { sql: g.sql, name: 'generated down.sql', path: `${m.name} (generated)` };
+    if (!rollback) {
+      const reason = g instanceof Error ? notGenerated(g, m.sqlPath) : noRollbackReason(m.name);
+      rows.push({ migration: m.name, rollback: null, kind: 'noRollback', reason });
+      if (!json) io.out(`✗ ${m.name}: no rollback (${reason})`);
+      continue;
     }
-  } finally {
-    await disposeEmbeddedVerifier();
+    const r = await verifyRollback({
+      migrations,
+      index,
+      rollbackSql: rollback.sql,
+      rollbackName: rollback.name,
+      rollbackPath: rollback.path,
+      shadowDatabaseUrl,
+      ...runOptions,
+    });
+    const row: AllRow = { migration: m.name, rollback: rel(rollback.path), kind: r.kind, ms: r.ms };
+    if (r.kind === 'differences') row.differences = r.differences;
+    if (r.kind === 'couldNotVerify') row.reason = r.reason;
+    if (r.kind === 'cannotProve') row.reasons = r.reasons;
+    rows.push(row);
+    if (!json) {
+      const mark = r.kind === 'verified' ? '✓' : r.kind === 'differences' ? '✗' : '?';
+      io.out(
+        `${mark} ${m.name}${r.kind === 'couldNotVerify' ? `: ${r.reason}` : r.kind === 'cannotProve' ? ': cannot prove (no difference found, but the comparison cannot see all of it)' : ''}`,
+      );
+      if (r.kind === 'differences') for (const d of r.differences) io.out(`    ${d}`);
+      if (r.kind === 'cannotProve') for (const d of r.reasons) io.out(`    ${d}`);
+    }
   }
   const count = (k: AllRow['kind']) => rows.filter((r) => r.kind === k).length;
   const summary = {
