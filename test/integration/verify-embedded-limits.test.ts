@@ -9,25 +9,11 @@
  * first, as scripts/build.mjs does for the shipped data directory (no shadow server: nothing of
  * this history runs on the test server).
  */
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  clearVerifyCache,
-  disposeEmbeddedVerifier,
-  type VerifyMigration,
-  verifyRollback,
-} from '../../src/core/verify';
+import { describe, expect, it } from 'vitest';
+import { clearVerifyCache, type VerifyMigration, verifyRollback } from '../../src/core/verify';
+import { tempReplayCacheDir } from '../support/verify';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'verify-limits-'));
-});
-afterAll(async () => {
-  await disposeEmbeddedVerifier();
-  await fs.rm(dir, { recursive: true, force: true });
-});
+const dir = tempReplayCacheDir('verify-limits-');
 
 const HISTORY: VerifyMigration[] = [
   { name: '20250101000000_as_shipped', sql: 'ALTER DATABASE template0 IS_TEMPLATE false;\n' },
@@ -43,7 +29,7 @@ describe('a rollback that needs what the embedded PostgreSQL lacks (template0)',
       migrations: HISTORY,
       index: 3,
       rollbackSql: 'CREATE DATABASE "reports" TEMPLATE template0;\n',
-      replayCacheDir: dir,
+      replayCacheDir: dir(),
     });
     expect(r.kind).toBe('couldNotVerify');
     if (r.kind !== 'couldNotVerify') return;
@@ -60,7 +46,7 @@ describe('a rollback that needs what the embedded PostgreSQL lacks (template0)',
       migrations: HISTORY,
       index: 3,
       rollbackSql: 'CREATE DATABASE "reports" TEMPLATE "no_such_template";\n',
-      replayCacheDir: dir,
+      replayCacheDir: dir(),
     });
     expect(r).toMatchObject({ kind: 'differences' });
   });

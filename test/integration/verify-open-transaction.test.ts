@@ -5,25 +5,16 @@
  * once, then "relation does not exist" once the states were cached. It is a failure of that
  * migration, named, whatever the cache holds.
  */
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   clearVerifyCache,
   disposeEmbeddedVerifier,
   type VerifyMigration,
   verifyRollback,
 } from '../../src/core/verify';
+import { tempReplayCacheDir } from '../support/verify';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'verify-open-tx-'));
-});
-afterAll(async () => {
-  await disposeEmbeddedVerifier();
-  await fs.rm(dir, { recursive: true, force: true });
-});
+const dir = tempReplayCacheDir('verify-open-tx-');
 
 const HISTORY: VerifyMigration[] = [
   { name: '20250101000000_open', sql: 'BEGIN;\nCREATE TABLE "x" ("id" INTEGER);\n' },
@@ -31,7 +22,7 @@ const HISTORY: VerifyMigration[] = [
   { name: '20250103000000_c', sql: 'ALTER TABLE "x" ADD COLUMN "c" INTEGER;\n' },
 ];
 const verify = (index: number, rollbackSql: string) =>
-  verifyRollback({ migrations: HISTORY, index, rollbackSql, engine: 'embedded', replayCacheDir: dir });
+  verifyRollback({ migrations: HISTORY, index, rollbackSql, engine: 'embedded', replayCacheDir: dir() });
 
 describe('a migration of the history that leaves its transaction open', () => {
   it('is named as the failure, replayed or after its successors were cached', async () => {

@@ -6,10 +6,7 @@
  * migration ran on top of what the broken one left ("relation already exists"), or succeeded and
  * the polluted state went into the replay cache, where every later verification and drift found it.
  */
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   clearVerifyCache,
   disposeEmbeddedVerifier,
@@ -17,15 +14,9 @@ import {
   verifierWorkerIdle,
   verifyRollback,
 } from '../../src/core/verify';
+import { tempReplayCacheDir } from '../support/verify';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'verify-after-failure-'));
-});
-afterAll(async () => {
-  await disposeEmbeddedVerifier();
-  await fs.rm(dir, { recursive: true, force: true });
-});
+const dir = tempReplayCacheDir('verify-after-failure-');
 
 const INIT: VerifyMigration = {
   name: '20250101000000_init',
@@ -47,7 +38,7 @@ const LAST: VerifyMigration = { name: '20250103000000_c', sql: 'ALTER TABLE "t" 
 const LAST_X: VerifyMigration = { name: '20250103000000_c', sql: 'CREATE TABLE "x" ("id" INTEGER);\n' };
 
 const verify = (migrations: VerifyMigration[], rollbackSql: string) =>
-  verifyRollback({ migrations, index: 2, rollbackSql, engine: 'embedded', replayCacheDir: dir });
+  verifyRollback({ migrations, index: 2, rollbackSql, engine: 'embedded', replayCacheDir: dir() });
 
 describe('the session after a migration of the history failed half-way', () => {
   it('is not reused: the fixed migration replays on a clean state', async () => {

@@ -5,25 +5,16 @@
  * same history got one verdict when replayed ("no schema has been selected to create in") and
  * another once its states were cached.
  */
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   clearVerifyCache,
   disposeEmbeddedVerifier,
   type VerifyMigration,
   verifyRollback,
 } from '../../src/core/verify';
+import { tempReplayCacheDir } from '../support/verify';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'verify-settings-'));
-});
-afterAll(async () => {
-  await disposeEmbeddedVerifier();
-  await fs.rm(dir, { recursive: true, force: true });
-});
+const dir = tempReplayCacheDir('verify-settings-');
 
 const HISTORY: VerifyMigration[] = [
   {
@@ -39,7 +30,7 @@ const verify = () =>
     index: 2,
     rollbackSql: 'ALTER TABLE "u" DROP COLUMN "c";\n',
     engine: 'embedded',
-    replayCacheDir: dir,
+    replayCacheDir: dir(),
   });
 
 describe('settings a migration changes for its session', () => {

@@ -6,9 +6,7 @@
  * exit must not wait for PGlite's and the parser's WebAssembly to finish compiling.
  */
 import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   disposeEmbeddedVerifier,
   prepareEmbeddedVerifier,
@@ -16,15 +14,9 @@ import {
   verifierWorkerIdle,
   verifyRollback,
 } from '../../src/core/verify';
+import { tempReplayCacheDir } from '../support/verify';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'verify-dispose-'));
-});
-afterAll(async () => {
-  await disposeEmbeddedVerifier();
-  await fs.rm(dir, { recursive: true, force: true });
-});
+const dir = tempReplayCacheDir('verify-dispose-');
 
 const HISTORY: VerifyMigration[] = [
   { name: '20250101000000_a', sql: 'CREATE TABLE "a" ("id" INTEGER PRIMARY KEY);\n' },
@@ -55,10 +47,10 @@ describe('disposing of the verifier worker', () => {
       index: 1,
       rollbackSql: 'ALTER TABLE "a" DROP COLUMN "b";\n',
       engine: 'embedded',
-      replayCacheDir: dir,
+      replayCacheDir: dir(),
     });
     expect(r.kind).toBe('verified');
     await disposeEmbeddedVerifier();
-    expect((await fs.readdir(dir)).filter((f) => f.endsWith('.pgdata'))).toHaveLength(1);
+    expect((await fs.readdir(dir())).filter((f) => f.endsWith('.pgdata'))).toHaveLength(1);
   });
 });

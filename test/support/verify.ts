@@ -1,4 +1,8 @@
 /** Verification as a new process sees it: a fresh worker, no in-memory verdicts or snapshots. */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import {
   clearVerifyCache,
   disposeEmbeddedVerifier,
@@ -22,4 +26,21 @@ export async function verifyInFreshWorker(
   const r = await verifyRollback({ ...opts, onProgress: (m) => lines.push(m) });
   await verifierWorkerIdle();
   return { r, lines };
+}
+
+/**
+ * A replay-cache directory of its own for one test file: made before its tests (under the OS
+ * temporary directory, named `prefix…`), removed after them once the verifier's worker is stopped.
+ * Call at the top level of a test file; returns the directory's path (valid inside tests).
+ */
+export function tempReplayCacheDir(prefix: string): () => string {
+  let dir = '';
+  beforeAll(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
+  });
+  afterAll(async () => {
+    await disposeEmbeddedVerifier();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+  return () => dir;
 }
