@@ -502,6 +502,57 @@ describe('extensions', () => {
     expect(await leftoverDatabases()).toEqual([]);
   });
 
+  it('drops the databases the scripts created on the shadow server, never one that existed before', async () => {
+    const stamp = Date.now();
+    const made = `rb_reports_${stamp}`;
+    const kept = `rb_keep_${stamp}`;
+    const quoted = `Rb Mixed ${stamp}`;
+    await query(adminUrl(), `CREATE DATABASE ${kept}`);
+    const names = async () =>
+      (await query<{ datname: string }>(adminUrl(), 'SELECT datname FROM pg_database')).map((r) => r.datname);
+    try {
+      const migrations: VerifyMigration[] = [
+        // Cluster-wide, outside the throwaway database: replayed, then left behind (the next
+        // verification then failed with "already exists").
+        { name: '20240101000000_reports', sql: `CREATE DATABASE ${made.toUpperCase()};\n` },
+        // CREATE DATABASE runs alone: a script of several statements is one transaction block.
+        { name: '20240101500000_archive', sql: `CREATE DATABASE "${quoted}";\n` },
+        {
+          name: '20240102000000_init',
+          sql: `-- CREATE DATABASE ${kept}\nCREATE TABLE "t" ("id" INTEGER);\n`,
+        },
+        { name: '20240103000000_drop', sql: `DROP DATABASE "${quoted}";\n` },
+      ];
+      for (let round = 0; round < 2; round++) {
+        const r = await verifyRollback({
+          migrations,
+          index: 3,
+          // The rollback re-creates the dropped database (a quoted name, as written).
+          rollbackSql: `CREATE DATABASE "${quoted}";\n`,
+          engine: 'server',
+          shadowDatabaseUrl: adminUrl(),
+          noCache: true,
+        });
+        // Fail closed: a database's creation is not compared, so it is not "verified".
+        expect(r, `round ${round}`).toMatchObject({
+          kind: 'cannotProve',
+          engine: 'server',
+          reasons: [
+            '20240103000000_drop/migration.sql:1: Dropdb (its effect is not compared)',
+            'down.sql:1: Createdb (its effect is not compared)',
+          ],
+        });
+        const now = await names();
+        expect(now).not.toContain(made);
+        expect(now).not.toContain(quoted);
+        expect(now).toContain(kept);
+        expect(await leftoverDatabases()).toEqual([]);
+      }
+    } finally {
+      for (const d of [made, quoted, kept]) await query(adminUrl(), `DROP DATABASE IF EXISTS "${d}"`);
+    }
+  });
+
   it('reports an unreachable shadow server without its password', async () => {
     const u = new URL(adminUrl());
     u.port = '1';

@@ -1512,7 +1512,15 @@ async function verifyOnServer(
   const { migrations, index } = opts;
   const rollbackName = opts.rollbackName ?? 'down.sql';
   return onShadowServer<VerifyResult>(
-    { url, prefix: 'prisma_rollback_verify', migrations, to: index, signal: opts.signal, progress },
+    {
+      url,
+      prefix: 'prisma_rollback_verify',
+      migrations,
+      to: index,
+      scripts: [migrations[index].sql, opts.rollbackSql],
+      signal: opts.signal,
+      progress,
+    },
     {
       cannotCreate: (e) => {
         const privilege = (e as { code?: string }).code === '42501';
@@ -1592,6 +1600,8 @@ async function onShadowServer<R>(
     prefix: string;
     migrations: VerifyMigration[];
     to: number;
+    /** The other scripts `work` runs (the target migration, the rollback): see createdDatabases. */
+    scripts?: string[];
     signal?: AbortSignal;
     progress: ProgressFn;
   },
@@ -1606,9 +1616,15 @@ async function onShadowServer<R>(
   const name = `${o.prefix}_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
   admin.on('error', () => {});
+  // Databases the scripts create (CREATE DATABASE is cluster-wide, outside the throwaway one) and
+  // that did not exist before: dropped afterwards too, or the next verification fails on them.
+  const creates = createdDatabases([...o.migrations.slice(0, o.to).map((m) => m.sql), ...(o.scripts ?? [])]);
+  let existed = new Set<string>();
   try {
     progress(`Connecting to the shadow database server (${maskUrl(url)})`);
     await admin.connect();
+    if (creates.size)
+      existed = new Set((await admin.query('SELECT datname FROM pg_database')).rows.map((r) => r.datname));
     await admin.query(`CREATE DATABASE "${name}"`);
   } catch (e) {
     await admin.end().catch(() => {});
@@ -1631,16 +1647,36 @@ async function onShadowServer<R>(
   } finally {
     await client.end().catch(() => {});
     await dropDatabase(admin, name);
+    if (creates.size) {
+      const now = await admin.query('SELECT datname FROM pg_database').catch(() => ({ rows: [] }));
+      for (const { datname } of now.rows as { datname: string }[])
+        if (creates.has(datname) && !existed.has(datname)) await dropDatabase(admin, datname);
+    }
     await admin.end().catch(() => {});
   }
 }
 
+/**
+ * The names `CREATE DATABASE` statements in `scripts` give (unquoted names folded to lower case,
+ * quoted ones as written: PostgreSQL docs §4.1.1 "Identifiers and Key Words"). Read from the text,
+ * so a statement in a comment counts too; onShadowServer only drops those that did not exist
+ * before it began. Pure.
+ */
+export function createdDatabases(scripts: string[]): Set<string> {
+  const names = new Set<string>();
+  const re = /\bCREATE\s+DATABASE\s+("(?:[^"]|"")+"|[A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]*)/gi;
+  for (const sql of scripts)
+    for (const m of sql.matchAll(re))
+      names.add(m[1].startsWith('"') ? m[1].slice(1, -1).replace(/""/g, '"') : m[1].toLowerCase());
+  return names;
+}
+
 async function dropDatabase(admin: pg.Client, name: string): Promise<void> {
   try {
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
   } catch {
     // PostgreSQL < 13 has no FORCE
-    await admin.query(`DROP DATABASE IF EXISTS "${name}"`).catch(() => {});
+    await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`).catch(() => {});
   }
 }
 
