@@ -290,12 +290,30 @@ export function rowLocator(page: Page, viewName: string, row: TreeRow): Locator 
   return viewPane(page, viewName).locator(`.monaco-list-row[role="treeitem"][data-index="${row.index}"]`);
 }
 
-/** The row named `name` (TreeRow.name) under the level-1 row named `parent` (e.g. a migration of one environment). */
-export async function childRow(page: Page, viewName: string, parent: string, name: string): Promise<Locator> {
-  const group = groupRows(await treeRows(page, viewName)).get(parent);
-  const row = group?.children.find((r) => r.name === name);
-  if (!row) throw new Error(`no row "${name}" under "${parent}" in the ${viewName} view`);
-  return rowLocator(page, viewName, row);
+/**
+ * The row named `name` (TreeRow.name) under the level-1 row named `parent` (e.g. a migration of one
+ * environment), waited for up to `timeout` ms: a refresh or a collapse-and-expand re-renders the
+ * list, and a row read in between is missing for a moment (a fresh-clone e2e run failed so, 0.8 s
+ * after the journey saw the row). Throws with the rows that were there when it never appears.
+ */
+export async function childRow(
+  page: Page,
+  viewName: string,
+  parent: string,
+  name: string,
+  timeout = 10_000,
+): Promise<Locator> {
+  const until = Date.now() + timeout;
+  for (;;) {
+    const group = groupRows(await treeRows(page, viewName)).get(parent);
+    const row = group?.children.find((r) => r.name === name);
+    if (row) return rowLocator(page, viewName, row);
+    if (Date.now() > until)
+      throw new Error(
+        `no row "${name}" under "${parent}" in the ${viewName} view (${group ? `under it: ${group.children.map((r) => r.name).join(', ') || 'nothing'}` : `no "${parent}" row`})`,
+      );
+    await page.waitForTimeout(250);
+  }
 }
 
 /** Expands every collapsed row of a view, level by level (up to `maxRounds` passes). */
